@@ -1,0 +1,2 @@
+Console.WriteLine("rlagents: under construction");
+return 0;
