@@ -96,6 +96,6 @@ internal static class BuiltInEnvironments
     /// <summary>Registers every built-in family. Each family adds one line here.</summary>
     public static void RegisterAll(EnvRegistry registry)
     {
-        _ = registry;
+        GridWorld.Levels.BabyAILevels.Register(registry);
     }
 }
