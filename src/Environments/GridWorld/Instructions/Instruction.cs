@@ -49,7 +49,7 @@ public abstract class ActionInstruction : Instruction
     private bool _lastStepMatch;
 
     /// <summary>Whether success must be confirmed with the done action.</summary>
-    public bool UseDoneActions { get; init; }
+    public bool UseDoneActions { get; set; }
 
     /// <inheritdoc />
     public override void Reset(IGridWorldState world)
