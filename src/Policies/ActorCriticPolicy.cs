@@ -28,7 +28,7 @@ public sealed class ActorCriticPolicy : Policy
 
     /// <summary>Builds the networks; weights are drawn from <paramref name="rng"/>.</summary>
     public ActorCriticPolicy(ObservationSpace observationSpace, DiscreteSpace actionSpace, PolicyOptions options, IStateEstimatorFactory estimators, Rng rng)
-        : base(nameof(ActorCriticPolicy), observationSpace, actionSpace)
+        : base(nameof(ActorCriticPolicy), observationSpace, actionSpace, estimators.CreateTensorizer(observationSpace))
     {
         actor = estimators.Create(observationSpace, rng);
         critic = options.ShareStateEstimator ? null : estimators.Create(observationSpace, rng);

@@ -47,11 +47,11 @@ public abstract class Policy : nn.Module
     private double[] _logp = [];
 
     /// <summary>Creates the module.</summary>
-    protected Policy(string name, ObservationSpace observationSpace, DiscreteSpace actionSpace) : base(name)
+    protected Policy(string name, ObservationSpace observationSpace, DiscreteSpace actionSpace, ObservationTensorizer? tensorizer = null) : base(name)
     {
         ObservationSpace = observationSpace;
         ActionSpace = actionSpace;
-        Tensorizer = new ObservationTensorizer(observationSpace);
+        Tensorizer = tensorizer ?? new ObservationTensorizer(observationSpace);
     }
 
     /// <summary>Observation layout read.</summary>

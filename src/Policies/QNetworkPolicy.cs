@@ -20,7 +20,7 @@ public sealed class QNetworkPolicy : Policy
 
     /// <summary>Builds the network; weights are drawn from <paramref name="rng"/>.</summary>
     public QNetworkPolicy(ObservationSpace observationSpace, DiscreteSpace actionSpace, PolicyOptions options, IStateEstimatorFactory estimators, Rng rng)
-        : base(nameof(QNetworkPolicy), observationSpace, actionSpace)
+        : base(nameof(QNetworkPolicy), observationSpace, actionSpace, estimators.CreateTensorizer(observationSpace))
     {
         _options = options;
         _estimators = estimators;

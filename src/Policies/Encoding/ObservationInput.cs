@@ -38,6 +38,19 @@ public sealed class ObservationInput
 }
 
 /// <summary>
+/// Turns the strings of one text modality into a tensor (e.g. padded token ids [B, L]); lets a
+/// tokenizer-based state estimator replace the default bag-of-words encoding.
+/// </summary>
+public interface ITextTensorizer
+{
+    /// <summary>Width of the tensor per observation (tokens L, or features of a bag of tokens).</summary>
+    int Width { get; }
+
+    /// <summary>The tensor for <paramref name="texts"/>, [texts.Length, Width].</summary>
+    Tensor ToTensor(ReadOnlySpan<string> texts);
+}
+
+/// <summary>
 /// Turns observation batches (plain arrays from the environments) into <see cref="ObservationInput"/>.
 /// Built once per observation space: it caches the vocabulary lookups of text modalities.
 /// </summary>
@@ -45,15 +58,22 @@ public sealed class ObservationTensorizer
 {
     private readonly ObservationSpace _space;
     private readonly Dictionary<string, int>?[] _vocab;
+    private readonly ITextTensorizer?[] _text;
 
-    /// <summary>Prepares the conversions for <paramref name="space"/>; text modalities must have a word vocabulary.</summary>
-    public ObservationTensorizer(ObservationSpace space)
+    /// <summary>
+    /// Prepares the conversions for <paramref name="space"/>. Text modality m is encoded by
+    /// <paramref name="textTensorizers"/>(m) when that returns one; otherwise it must have a word
+    /// vocabulary and becomes a bag of words.
+    /// </summary>
+    public ObservationTensorizer(ObservationSpace space, Func<int, ITextTensorizer?>? textTensorizers = null)
     {
         _space = space;
         _vocab = new Dictionary<string, int>?[space.Count];
+        _text = new ITextTensorizer?[space.Count];
         for (int m = 0; m < space.Count; m++)
         {
             if (space[m].Space is not TextSpace text) continue;
+            if ((_text[m] = textTensorizers?.Invoke(m)) is not null) continue;
             if (text.Vocabulary is null)
                 throw new NotSupportedException(
                     $"Modality '{space[m].Name}' ({text}) is character-level text; the MLP state estimator encodes word-vocabulary text only (use a tokenizer-based state estimator).");
@@ -62,7 +82,7 @@ public sealed class ObservationTensorizer
     }
 
     /// <summary>Width of the bag-of-words vector of text modality <paramref name="m"/>.</summary>
-    public int VocabularySize(int m) => _vocab[m]?.Count ?? throw new InvalidOperationException($"Modality {m} is not text.");
+    public int VocabularySize(int m) => _text[m]?.Width ?? _vocab[m]?.Count ?? throw new InvalidOperationException($"Modality {m} is not text.");
 
     /// <summary>Slots [<paramref name="start"/>, start+count) of <paramref name="batch"/> as tensors.</summary>
     public ObservationInput ToInput(ObservationBatch batch, int start = 0, int count = -1)
@@ -77,7 +97,7 @@ public sealed class ObservationTensorizer
                 ModalityStorage.Float32 => tensor(batch.Floats(m).AsSpan(start * size, count * size).ToArray(), [count, size]),
                 ModalityStorage.UInt8 => tensor(batch.Bytes(m).AsSpan(start * size, count * size).ToArray(), [count, size]),
                 ModalityStorage.Int32 => tensor(batch.Ints(m).AsSpan(start, count).ToArray().Select(v => (long)v).ToArray(), [count]),
-                _ => BagOfWords(batch.Texts(m).AsSpan(start, count), m),
+                _ => _text[m] is { } text ? text.ToTensor(batch.Texts(m).AsSpan(start, count)) : BagOfWords(batch.Texts(m).AsSpan(start, count), m),
             };
         }
         return new ObservationInput(_space, tensors);

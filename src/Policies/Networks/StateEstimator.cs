@@ -26,6 +26,9 @@ public interface IStateEstimatorFactory
 {
     /// <summary>A freshly initialised estimator for <paramref name="space"/>, its weights drawn from <paramref name="rng"/>.</summary>
     StateEstimator Create(ObservationSpace space, Rng rng);
+
+    /// <summary>How observations reach this factory's estimators (e.g. text as token ids); by default bag-of-words text.</summary>
+    ObservationTensorizer CreateTensorizer(ObservationSpace space) => new(space);
 }
 
 /// <summary>

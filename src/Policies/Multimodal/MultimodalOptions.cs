@@ -1,0 +1,79 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace RLAgents.Policies.Multimodal;
+
+/// <summary>How the modality tokens meet in the Transformer state estimator.</summary>
+public enum FusionMode
+{
+    /// <summary>One sequence [CLS, image cells, vectors, text] through the backbone with bidirectional attention; the state is the CLS output.</summary>
+    Early,
+    /// <summary>Each modality through the backbone on its own, masked mean pooling per modality, then an MLP over the concatenated pools.</summary>
+    Late,
+    /// <summary>"Interactive": [CLS, text] through the backbone, then a cross-attention block in which the text tokens attend to the image and vector tokens; the state is the CLS output.</summary>
+    CrossAttention,
+}
+
+/// <summary>Which backbone parameters train by default (a phase's <c>trainable</c> list can override it).</summary>
+public enum FineTuneMode
+{
+    /// <summary>Every backbone parameter trains.</summary>
+    Full,
+    /// <summary>LoRA adapters are added to every attention and MLP projection; only they train in the backbone.</summary>
+    Lora,
+    /// <summary>The backbone is frozen; encoders, fusion and heads train.</summary>
+    Frozen,
+}
+
+/// <summary>The GPT backbone of the multimodal state estimator (bound from <c>policy.multimodal.backbone</c>).</summary>
+public sealed class BackboneOptions
+{
+    /// <summary>
+    /// A pretraining checkpoint folder (the LanguageModel format: <c>config.json</c>, <c>model.safetensors</c> and
+    /// the tokenizer files). Null builds a backbone from scratch with the sizes below and a word-level
+    /// tokenizer over the GridWorld vocabulary.
+    /// </summary>
+    public string? Checkpoint { get; set; }
+
+    /// <summary>Transformer blocks (scratch backbones only).</summary>
+    [Range(1, 64)] public int NLayer { get; set; } = 2;
+
+    /// <summary>Attention heads per block (scratch backbones only); must divide <see cref="NEmbd"/>.</summary>
+    [Range(1, 64)] public int NHead { get; set; } = 4;
+
+    /// <summary>Width C of the residual stream and of every token (scratch backbones only).</summary>
+    [Range(8, 4096)] public int NEmbd { get; set; } = 64;
+
+    /// <summary>Rows of the position table (scratch backbones only); must cover the longest token sequence (early fusion: 1 + image cells + vectors + text tokens).</summary>
+    [Range(1, 65536)] public int BlockSize { get; set; } = 128;
+
+    /// <summary>Which backbone parameters train.</summary>
+    public FineTuneMode FineTune { get; set; } = FineTuneMode.Full;
+
+    /// <summary>LoRA rank r (with <see cref="FineTuneMode.Lora"/>).</summary>
+    [Range(1, 256)] public int LoraRank { get; set; } = 8;
+
+    /// <summary>LoRA scale α (the adapter's output is multiplied by α/r).</summary>
+    [Range(0.0, 4096.0)] public double LoraAlpha { get; set; } = 16;
+}
+
+/// <summary>
+/// The multimodal Transformer state estimator (bound from <c>policy.multimodal</c>): one token
+/// encoder per modality, a GPT backbone and a fusion mode.
+/// </summary>
+public sealed class MultimodalOptions
+{
+    /// <summary>How modalities are fused.</summary>
+    public FusionMode Fusion { get; set; } = FusionMode.Early;
+
+    /// <summary>The backbone.</summary>
+    public BackboneOptions Backbone { get; set; } = new();
+
+    /// <summary>
+    /// Tokens kept per text modality (padded to this length, masked; longer texts are cut after
+    /// this many tokens). BabyAI missions up to GoToLocal take at most 7 words.
+    /// </summary>
+    [Range(1, 1024)] public int MaxTextTokens { get; set; } = 12;
+
+    /// <summary>Hidden widths of the fusion MLP of <see cref="FusionMode.Late"/>; the last one is the state size.</summary>
+    [MinLength(1)] public int[] FusionHiddenSizes { get; set; } = [128];
+}

@@ -1,0 +1,100 @@
+using RLAgents.Environments;
+using RLAgents.LanguageModel.Checkpoints;
+using RLAgents.LanguageModel.Model;
+using RLAgents.LanguageModel.Tokenization;
+using RLAgents.Policies.Encoding;
+using RLAgents.Policies.Networks;
+using TorchSharp;
+
+namespace RLAgents.Policies.Multimodal;
+
+/// <summary>
+/// Builds <see cref="MultimodalStateEstimator"/>s: a GPT backbone from scratch or from a pretraining
+/// checkpoint, with LoRA adapters or frozen per <see cref="BackboneOptions.FineTune"/>, and the
+/// tensorizer that turns text into the backbone tokenizer's ids.
+/// </summary>
+public sealed class MultimodalStateEstimatorFactory : IStateEstimatorFactory
+{
+    private readonly MultimodalOptions _options;
+    private readonly GptConfig _config;
+    private readonly string? _weights;
+
+    /// <summary>Reads the checkpoint's configuration and tokenizer (if one is given) or prepares a scratch backbone.</summary>
+    public MultimodalStateEstimatorFactory(MultimodalOptions options, ITokenizer? tokenizer = null)
+    {
+        _options = options;
+        var b = options.Backbone;
+        if (b.Checkpoint is { } dir)
+        {
+            if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"policy.multimodal.backbone.checkpoint: folder '{dir}' does not exist.");
+            _config = GptConfig.Load(Path.Combine(dir, "config.json"));
+            _weights = Path.Combine(dir, "model.safetensors");
+            if (!File.Exists(_weights)) throw new FileNotFoundException($"policy.multimodal.backbone.checkpoint: '{_weights}' does not exist.", _weights);
+            Tokenizer = tokenizer ?? (File.Exists(Path.Combine(dir, ByteLevelBpeTokenizer.VocabFile))
+                ? ByteLevelBpeTokenizer.Load(dir)
+                : WordLevelTokenizer.Load(dir));
+            if (Tokenizer.VocabSize > _config.VocabSize)
+                throw new ArgumentException($"policy.multimodal.backbone.checkpoint: the tokenizer has {Tokenizer.VocabSize} ids but the model only {_config.VocabSize}.");
+        }
+        else
+        {
+            if (b.NEmbd % b.NHead != 0) throw new ArgumentException($"policy.multimodal.backbone.nEmbd ({b.NEmbd}) must be a multiple of nHead ({b.NHead}).");
+            Tokenizer = tokenizer ?? GridWorldVocabulary.CreateTokenizer();
+            _config = new GptConfig
+            {
+                VocabSize = Tokenizer.VocabSize, BlockSize = b.BlockSize, NLayer = b.NLayer, NHead = b.NHead, NEmbd = b.NEmbd,
+                Causal = false, Dropout = 0,
+            };
+        }
+    }
+
+    /// <summary>The tokenizer text modalities go through.</summary>
+    public ITokenizer Tokenizer { get; }
+
+    /// <summary>The backbone's configuration.</summary>
+    public GptConfig BackboneConfig => _config;
+
+    /// <inheritdoc />
+    public StateEstimator Create(ObservationSpace space, Rng rng)
+    {
+        ulong seed = rng.NextUInt64();
+        var model = new GptModel(_config, unchecked((long)seed));
+        if (_weights is not null) ModelWeights.Load(model, _weights);
+        var b = _options.Backbone;
+        if (b.FineTune == FineTuneMode.Lora)
+        {
+            // Adapters draw from a derived seed so the rest of the network is initialised as without LoRA (B = 0: same outputs).
+            using var generator = new torch.Generator(Rng.DeriveSeed(seed, "lora"));
+            foreach (var (_, layer) in model.Projections()) layer.AddAdapter(b.LoraRank, b.LoraAlpha, 0, generator);
+        }
+        var estimator = new MultimodalStateEstimator(space, _options, model, Tokenizer.Special.Pad, rng);
+        // Default trainable set of the backbone; phases may override it for the whole policy.
+        if (b.FineTune != FineTuneMode.Full)
+            foreach (var (name, p) in model.named_parameters())
+                p.requires_grad = b.FineTune == FineTuneMode.Lora && name.Contains("lora_", StringComparison.Ordinal);
+        return estimator;
+    }
+
+    /// <inheritdoc />
+    public ObservationTensorizer CreateTensorizer(ObservationSpace space) =>
+        new(space, m => new TokenIdTensorizer(Tokenizer, _options.MaxTextTokens));
+}
+
+/// <summary>
+/// MLP state estimators (the agents' <see cref="EncoderStateEstimator"/>) for spaces with free
+/// text: text modalities become bags of tokens of <paramref name="tokenizer"/>. The MLP baseline on BabyAI.
+/// </summary>
+public sealed class TokenizedMlpStateEstimatorFactory(PolicyOptions options, ITokenizer tokenizer) : IStateEstimatorFactory
+{
+    /// <inheritdoc />
+    public StateEstimator Create(ObservationSpace space, Rng rng)
+    {
+        var tensorizer = CreateTensorizer(space);
+        var encoders = space.Modalities.Select((m, i) => ModalityEncoder.Create(m, options, tensorizer, i, rng)).ToList();
+        var backbone = new MlpBackbone(encoders.Sum(e => e.OutputSize), options.HiddenSizes, options.Activation, options.OrthogonalInit, rng);
+        return new EncoderStateEstimator(encoders, backbone);
+    }
+
+    /// <inheritdoc />
+    public ObservationTensorizer CreateTensorizer(ObservationSpace space) => new(space, _ => new BagOfTokensTensorizer(tokenizer));
+}

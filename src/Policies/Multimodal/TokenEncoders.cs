@@ -1,0 +1,161 @@
+using RLAgents.Environments;
+using RLAgents.Policies.Networks;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace RLAgents.Policies.Multimodal;
+
+/// <summary>
+/// Turns one non-text modality's tensor (see <see cref="Encoding.ObservationInput"/>) into tokens
+/// [B, TokenCount, C] of the backbone's width. Token counts come from the space, never from a dummy pass.
+/// </summary>
+public abstract class TokenEncoder : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Creates the module.</summary>
+    protected TokenEncoder(string name) : base(name) { }
+
+    /// <summary>Tokens produced per observation.</summary>
+    public abstract int TokenCount { get; }
+
+    /// <summary>True for spatial tokens (image cells), which cross-attention fusion uses as keys.</summary>
+    public virtual bool IsSpatial => false;
+
+    /// <summary>The encoder for a Box or Discrete <paramref name="modality"/> at width <paramref name="width"/>.</summary>
+    public static TokenEncoder Create(Modality modality, int width, Rng rng) => modality.Space switch
+    {
+        BoxSpace { DType: DType.UInt8 } box when box.Shape.Length == 3 => new CellTokenEncoder(box, width, rng),
+        BoxSpace box => new VectorTokenEncoder(box, width, rng),
+        DiscreteSpace discrete => new DiscreteTokenEncoder(discrete, width, rng),
+        _ => throw new NotSupportedException($"Modality '{modality.Name}': no token encoder for {modality.Space}."),
+    };
+}
+
+/// <summary>
+/// An image [H, W, Ch] as H·W cell tokens plus learned 2-D positions (row + column embeddings).
+/// Symbolic grids (all bounds ≤ 32, e.g. Minigrid's object/colour/state codes) embed each
+/// (channel, value) pair and sum over channels; pixel images project the scaled channels linearly.
+/// uint8 [B, H·W·Ch] → [B, H·W, C].
+/// </summary>
+public sealed class CellTokenEncoder : TokenEncoder
+{
+    private readonly Embedding? values;
+    private readonly Linear? pixels;
+    private readonly Embedding rows;
+    private readonly Embedding cols;
+    private readonly Tensor offsets;
+    private readonly Tensor rowIndex;
+    private readonly Tensor colIndex;
+    private readonly int _h, _w, _channels;
+    private readonly double _scale;
+
+    /// <summary>Creates the encoder for <paramref name="box"/> (last dimension = channels).</summary>
+    public CellTokenEncoder(BoxSpace box, int width, Rng rng) : base(nameof(CellTokenEncoder))
+    {
+        var shape = box.ShapeArray();
+        (_h, _w, _channels) = (shape[0], shape[1], shape[2]);
+        var highs = new int[_channels];
+        for (int i = 0; i < box.Size; i++) highs[i % _channels] = Math.Max(highs[i % _channels], (int)box.High[i]);
+        var off = new long[_channels];
+        long total = 0;
+        for (int c = 0; c < _channels; c++) { off[c] = total; total += highs[c] + 1; }
+        offsets = tensor(off);
+        if (highs.Max() <= 32)
+        {
+            values = nn.Embedding(total, width);
+            Init.Embedding(values, rng);
+        }
+        else
+        {
+            pixels = nn.Linear(_channels, width);
+            Init.Linear(pixels, rng, null);
+            _scale = 1.0 / Math.Max(1, highs.Max());
+        }
+        rows = nn.Embedding(_h, width);
+        cols = nn.Embedding(_w, width);
+        Init.Embedding(rows, rng);
+        Init.Embedding(cols, rng);
+        // Cell k = r·W + c of the row-major layout.
+        rowIndex = arange(_h, dtype: int64).repeat_interleave(_w);
+        colIndex = arange(_w, dtype: int64).repeat(_h);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override int TokenCount => _h * _w;
+
+    /// <inheritdoc />
+    public override bool IsSpatial => true;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        long b = input.shape[0];
+        Tensor cells;
+        if (values is not null)
+        {
+            using var codes = input.to_type(ScalarType.Int64).view(b, _h * _w, _channels).add(offsets);
+            using var vectors = values.forward(codes); // [B, H·W, Ch, C]
+            cells = vectors.sum(2);
+        }
+        else
+        {
+            using var scaled = input.to_type(ScalarType.Float32).mul(_scale).view(b, _h * _w, _channels);
+            cells = pixels!.forward(scaled);
+        }
+        using var position = rows.forward(rowIndex).add(cols.forward(colIndex)); // [H·W, C]
+        using (cells) return cells.add(position);
+    }
+}
+
+/// <summary>A float32 vector projected to one token: [B, S] → [B, 1, C].</summary>
+public sealed class VectorTokenEncoder : TokenEncoder
+{
+    private readonly Linear projection;
+
+    /// <summary>Creates the projection for <paramref name="box"/>.</summary>
+    public VectorTokenEncoder(BoxSpace box, int width, Rng rng) : base(nameof(VectorTokenEncoder))
+    {
+        projection = nn.Linear(box.Size, width);
+        Init.Linear(projection, rng, null);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override int TokenCount => 1;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        using var x = input.to_type(ScalarType.Float32);
+        using var y = projection.forward(x);
+        return y.unsqueeze(1);
+    }
+}
+
+/// <summary>A discrete value (e.g. the agent's direction) as one learned token: int64 [B] → [B, 1, C].</summary>
+public sealed class DiscreteTokenEncoder : TokenEncoder
+{
+    private readonly Embedding table;
+    private readonly int _start;
+
+    /// <summary>Creates the table for <paramref name="space"/>.</summary>
+    public DiscreteTokenEncoder(DiscreteSpace space, int width, Rng rng) : base(nameof(DiscreteTokenEncoder))
+    {
+        _start = space.Start;
+        table = nn.Embedding(space.N, width);
+        Init.Embedding(table, rng);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override int TokenCount => 1;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        using var index = _start == 0 ? input.alias() : input.sub(_start);
+        using var y = table.forward(index);
+        return y.unsqueeze(1);
+    }
+}

@@ -1,0 +1,73 @@
+using RLAgents.LanguageModel.Tokenization;
+using RLAgents.Policies.Encoding;
+using static TorchSharp.torch;
+
+namespace RLAgents.Policies.Multimodal;
+
+/// <summary>
+/// Text → padded token ids, int64 [B, L]: the first L tokens of each text, then the tokenizer's
+/// pad id (which the estimator masks out of attention). Encodings are cached per distinct string,
+/// since missions repeat across steps.
+/// </summary>
+public sealed class TokenIdTensorizer : ITextTensorizer
+{
+    private const int CacheLimit = 1 << 14;
+    private readonly ITokenizer _tokenizer;
+    private readonly Dictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+
+    /// <summary>Encodes with <paramref name="tokenizer"/> into <paramref name="length"/> tokens per text.</summary>
+    public TokenIdTensorizer(ITokenizer tokenizer, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
+        _tokenizer = tokenizer;
+        Width = length;
+    }
+
+    /// <inheritdoc />
+    public int Width { get; }
+
+    /// <summary>The pad id written after the end of each text.</summary>
+    public int PadId => _tokenizer.Special.Pad;
+
+    /// <inheritdoc />
+    public Tensor ToTensor(ReadOnlySpan<string> texts)
+    {
+        var ids = new long[texts.Length * Width];
+        Array.Fill(ids, PadId);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            var encoded = Encode(texts[i]);
+            for (int j = 0; j < Math.Min(Width, encoded.Length); j++) ids[i * Width + j] = encoded[j];
+        }
+        return tensor(ids, [texts.Length, Width]);
+    }
+
+    private int[] Encode(string text)
+    {
+        lock (_lock)
+        {
+            if (_cache.TryGetValue(text, out var ids)) return ids;
+            ids = _tokenizer.Encode(text);
+            if (_cache.Count >= CacheLimit) _cache.Clear();
+            _cache[text] = ids;
+            return ids;
+        }
+    }
+}
+
+/// <summary>Text → token counts, float32 [B, V] (a bag of tokens, for MLP baselines on tokenised text).</summary>
+public sealed class BagOfTokensTensorizer(ITokenizer tokenizer) : ITextTensorizer
+{
+    /// <inheritdoc />
+    public int Width => tokenizer.VocabSize;
+
+    /// <inheritdoc />
+    public Tensor ToTensor(ReadOnlySpan<string> texts)
+    {
+        var counts = new float[texts.Length * Width];
+        for (int i = 0; i < texts.Length; i++)
+            foreach (int id in tokenizer.Encode(texts[i])) counts[i * Width + id] += 1;
+        return tensor(counts, [texts.Length, Width]);
+    }
+}

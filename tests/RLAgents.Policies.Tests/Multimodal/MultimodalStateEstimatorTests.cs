@@ -1,0 +1,242 @@
+using RLAgents.Environments;
+using RLAgents.Environments.GridWorld;
+using RLAgents.Environments.GridWorld.Levels;
+using RLAgents.LanguageModel.Checkpoints;
+using RLAgents.LanguageModel.Model;
+using RLAgents.Policies.Encoding;
+using RLAgents.Policies.Multimodal;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RLAgents.Policies.Tests.Multimodal;
+
+public sealed class MultimodalStateEstimatorTests
+{
+    private static readonly MultimodalOptions Tiny = new()
+    {
+        Backbone = new BackboneOptions { NLayer = 1, NHead = 2, NEmbd = 16, BlockSize = 128 },
+        MaxTextTokens = 8,
+        FusionHiddenSizes = [24],
+    };
+
+    private static MultimodalOptions With(FusionMode fusion, int maxTokens = 8, FineTuneMode fineTune = FineTuneMode.Full) => new()
+    {
+        Fusion = fusion,
+        Backbone = new BackboneOptions { NLayer = 1, NHead = 2, NEmbd = 16, BlockSize = 128, FineTune = fineTune },
+        MaxTextTokens = maxTokens,
+        FusionHiddenSizes = Tiny.FusionHiddenSizes,
+    };
+
+    /// <summary>Observations of GoToLocal (image, direction, mission, description) from <paramref name="count"/> seeds.</summary>
+    private static ObservationBatch Observations(int count, bool description = true)
+    {
+        using var env = BabyAILevels.Make("BabyAI-GoToLocal-v0", new GridWorldOptions { IncludeDescription = description });
+        var batch = new ObservationBatch(env.ObservationSpace, count);
+        for (int i = 0; i < count; i++) batch.Set(i, env.Reset(100 + i).Observation);
+        return batch;
+    }
+
+    private static (MultimodalStateEstimator Estimator, ObservationTensorizer Tensorizer) Build(MultimodalOptions options, ObservationSpace space, ulong seed = 7)
+    {
+        var factory = new MultimodalStateEstimatorFactory(options);
+        return ((MultimodalStateEstimator)factory.Create(space, new Rng(seed)), factory.CreateTensorizer(space));
+    }
+
+    private static float[] State(MultimodalStateEstimator estimator, ObservationTensorizer tensorizer, ObservationBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        return estimator.forward(tensorizer.ToInput(batch)).data<float>().ToArray();
+    }
+
+    [Theory]
+    [InlineData(FusionMode.Early, 16)]
+    [InlineData(FusionMode.Late, 24)]
+    [InlineData(FusionMode.CrossAttention, 16)]
+    public void Each_fusion_mode_gives_a_state_per_observation_and_the_heads_their_shapes(FusionMode fusion, int stateSize)
+    {
+        var batch = Observations(3);
+        var space = batch.Space;
+        var options = With(fusion);
+        var estimator = Build(options, space).Estimator;
+        Assert.Equal(stateSize, estimator.StateSize);
+        var factory = new MultimodalStateEstimatorFactory(options);
+        var actions = new DiscreteSpace(7);
+        using var ac = new ActorCriticPolicy(space, actions, new PolicyOptions { ShareStateEstimator = true }, factory, new Rng(1));
+        using var q = new QNetworkPolicy(space, actions, new PolicyOptions(), factory, new Rng(1));
+        using var scope = NewDisposeScope();
+        var input = ac.Tensorizer.ToInput(batch);
+        Assert.Equal([3L, 8L], input[space.IndexOf("mission")].shape);
+        Assert.Equal([3L, 7L], ac.Logits(input).shape);
+        Assert.Equal([3L], ac.Value(input).shape);
+        Assert.Equal([3L, 7L], q.QValues(input).shape);
+        Assert.True(ac.Logits(input).isfinite().all().item<bool>());
+    }
+
+    [Theory]
+    [InlineData(FusionMode.Early)]
+    [InlineData(FusionMode.Late)]
+    [InlineData(FusionMode.CrossAttention)]
+    public void Padding_tokens_do_not_change_the_state(FusionMode fusion)
+    {
+        var batch = Observations(4);
+        string[] descriptions = ["You see a red ball 2 steps forward.", "You see nothing.", "You see a wall 1 step forward. You carry a blue key.", "You see a grey box 1 step left."];
+        descriptions.CopyTo(batch.Texts(batch.Space.IndexOf("description")), 0);
+        var (shortPad, t1) = Build(With(fusion, maxTokens: 16), batch.Space);
+        var (longPad, t2) = Build(With(fusion, maxTokens: 30), batch.Space);
+        // Same seed, same weights: only the number of pad positions after each text differs (every text fits in 16).
+        var a = State(shortPad, t1, batch);
+        var b = State(longPad, t2, batch);
+        Assert.Equal(a.Length, b.Length);
+        for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) < 1e-4, $"element {i}: {a[i]} vs {b[i]}");
+    }
+
+    [Fact]
+    public void Attention_is_bidirectional_so_the_leading_cls_token_reads_text_that_follows_it()
+    {
+        var batch = Observations(2, description: false);
+        var (estimator, tensorizer) = Build(With(FusionMode.Early), batch.Space);
+        var before = State(estimator, tensorizer, batch);
+        int mission = batch.Space.IndexOf("mission");
+        batch.Texts(mission)[0] = "go to the purple key";
+        batch.Texts(mission)[1] = batch.Texts(mission)[1];
+        var after = State(estimator, tensorizer, batch);
+        int d = estimator.StateSize;
+        // Row 0's mission changed (it sits after the CLS token): its state must move; row 1's must not.
+        Assert.Contains(Enumerable.Range(0, d), i => Math.Abs(before[i] - after[i]) > 1e-4);
+        Assert.All(Enumerable.Range(d, d), i => Assert.Equal(before[i], after[i], 5));
+    }
+
+    [Fact]
+    public void Text_becomes_padded_token_ids_of_the_backbone_tokenizer()
+    {
+        var factory = new MultimodalStateEstimatorFactory(Tiny);
+        var tensorizer = new TokenIdTensorizer(factory.Tokenizer, 6);
+        using var ids = tensorizer.ToTensor(["go to the red ball", "open the door on your left now go"]);
+        var data = ids.data<long>().ToArray();
+        var expected = factory.Tokenizer.Encode("go to the red ball");
+        Assert.Equal(expected.Select(i => (long)i), data.Take(5));
+        Assert.Equal(factory.Tokenizer.Special.Pad, data[5]);
+        Assert.DoesNotContain(data.Skip(6), v => v == factory.Tokenizer.Special.Pad); // cut after 6 tokens
+        Assert.DoesNotContain(data, v => v == factory.Tokenizer.Special.Unk);
+    }
+
+    [Fact]
+    public void Frozen_backbone_keeps_its_weights_while_encoders_and_heads_learn()
+    {
+        var batch = Observations(4);
+        var factory = new MultimodalStateEstimatorFactory(With(FusionMode.Early, fineTune: FineTuneMode.Frozen));
+        using var policy = new ActorCriticPolicy(batch.Space, new DiscreteSpace(7), new PolicyOptions { ShareStateEstimator = true }, factory, new Rng(3));
+        var trainable = ParameterGroups.Trainable(policy).ToList();
+        Assert.DoesNotContain(trainable, n => n.Contains(".backbone.", StringComparison.Ordinal));
+        Assert.Contains("policy_head.weight", trainable);
+        Assert.Contains(trainable, n => n.Contains("encoders", StringComparison.Ordinal));
+        var (backboneBefore, headBefore) = Snapshot(policy);
+        TrainOneStep(policy, batch);
+        var (backboneAfter, headAfter) = Snapshot(policy);
+        Assert.Equal(backboneBefore, backboneAfter);
+        Assert.NotEqual(headBefore, headAfter);
+    }
+
+    [Fact]
+    public void Lora_trains_only_adapters_in_the_backbone_and_starts_from_the_same_outputs()
+    {
+        var batch = Observations(3);
+        var (full, tFull) = Build(With(FusionMode.Early), batch.Space);
+        var (lora, tLora) = Build(With(FusionMode.Early, fineTune: FineTuneMode.Lora), batch.Space);
+        var a = State(full, tFull, batch);
+        var b = State(lora, tLora, batch);
+        for (int i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i], 4); // B = 0 at init
+        var backboneTrainable = ParameterGroups.Trainable(lora.Backbone).ToList();
+        Assert.NotEmpty(backboneTrainable);
+        Assert.All(backboneTrainable, n => Assert.Contains(".lora_", n));
+        Assert.Equal(2 * lora.Backbone.Projections().Count(), backboneTrainable.Count);
+    }
+
+    [Fact]
+    public void Parameter_groups_partition_the_policy_and_apply_sets_requires_grad()
+    {
+        var batch = Observations(2);
+        var factory = new MultimodalStateEstimatorFactory(With(FusionMode.CrossAttention, fineTune: FineTuneMode.Lora));
+        using var policy = new ActorCriticPolicy(batch.Space, new DiscreteSpace(7), new PolicyOptions { ShareStateEstimator = true }, factory, new Rng(3));
+        var names = policy.named_parameters().Select(p => p.name).ToList();
+        foreach (var name in names)
+            Assert.Equal(1, new[] { "backbone", "adapters", "encoders", "heads" }.Count(g => ParameterGroups.Contains(g, name)));
+        ParameterGroups.Apply(policy, ["heads", "adapters"]);
+        var trainable = ParameterGroups.Trainable(policy).ToHashSet();
+        Assert.Equal(names.Where(n => n.StartsWith("policy_head") || n.StartsWith("value_head") || n.Contains(".lora_")).ToHashSet(), trainable);
+    }
+
+    [Fact]
+    public void A_pretraining_checkpoint_initialises_the_backbone_and_a_too_short_block_size_is_a_clear_error()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "rlagents-mm-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var tokenizer = GridWorldVocabulary.CreateTokenizer();
+            var config = new GptConfig { VocabSize = tokenizer.VocabSize, BlockSize = 96, NLayer = 1, NHead = 2, NEmbd = 16 };
+            using (var pretrained = new GptModel(config, seed: 42))
+            {
+                ModelWeights.Save(pretrained, Path.Combine(dir, "model.safetensors"));
+                config.Save(Path.Combine(dir, "config.json"));
+                tokenizer.Save(dir);
+            }
+            var space = GridWorldEnv.CreateObservationSpace(includeDescription: false);
+            var options = new MultimodalOptions { Backbone = new BackboneOptions { Checkpoint = dir }, MaxTextTokens = 8 };
+            var estimator = (MultimodalStateEstimator)new MultimodalStateEstimatorFactory(options).Create(space, new Rng(9));
+            using var reference = new GptModel(config, seed: 42);
+            using var scope = NewDisposeScope();
+            Assert.True(reference.TokenEmbeddingWeight.allclose(estimator.Backbone.TokenEmbeddingWeight, rtol: 0, atol: 0));
+
+            var tooLong = new MultimodalOptions { Backbone = new BackboneOptions { Checkpoint = dir }, MaxTextTokens = 64 };
+            var error = Assert.Throws<ArgumentException>(() => new MultimodalStateEstimatorFactory(tooLong).Create(space, new Rng(9)));
+            Assert.Contains("blockSize is 96", error.Message);
+            var missing = Assert.Throws<DirectoryNotFoundException>(() => new MultimodalStateEstimatorFactory(
+                new MultimodalOptions { Backbone = new BackboneOptions { Checkpoint = Path.Combine(dir, "nope") } }));
+            Assert.Contains("backbone.checkpoint", missing.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Acting_repeatedly_keeps_the_live_tensor_count_flat()
+    {
+        var batch = Observations(4);
+        var factory = new MultimodalStateEstimatorFactory(With(FusionMode.CrossAttention));
+        using var policy = new ActorCriticPolicy(batch.Space, new DiscreteSpace(7), new PolicyOptions { ShareStateEstimator = true }, factory, new Rng(5));
+        var result = new ActResult(4);
+        var rng = new Rng(1);
+        void Act()
+        {
+            using var scope = NewDisposeScope();
+            policy.Act(policy.Tensorizer.ToInput(batch), Selection.ActionSelection.Sample, rng, result);
+        }
+        for (int i = 0; i < 3; i++) Act();
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 20; i++) Act();
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        Assert.All(result.Actions.Take(4), a => Assert.InRange(a, 0, 6));
+    }
+
+    private static (float[] Backbone, float[] Head) Snapshot(ActorCriticPolicy policy)
+    {
+        var p = policy.named_parameters().ToDictionary(x => x.name, x => x.parameter);
+        return (p.Where(x => x.Key.Contains(".backbone.")).SelectMany(x => x.Value.data<float>().ToArray()).ToArray(),
+            p["policy_head.weight"].data<float>().ToArray());
+    }
+
+    private static void TrainOneStep(ActorCriticPolicy policy, ObservationBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var trainable = policy.parameters().Where(p => p.requires_grad).ToList();
+        using var optimizer = optim.Adam(trainable, 0.01);
+        var input = policy.Tensorizer.ToInput(batch);
+        var loss = policy.Logits(input).log_softmax(-1).select(1, 2).mean().neg().add(policy.Value(input).square().mean());
+        loss.backward();
+        optimizer.step();
+    }
+}
