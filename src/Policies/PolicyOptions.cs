@@ -26,7 +26,7 @@ public enum ImageEncoding
 /// Network options of a policy: the state estimator (modality encoders and MLP backbone) and the
 /// heads. Bound from an experiment file's <c>policy</c> section.
 /// </summary>
-public sealed class PolicyOptions
+public sealed class PolicyOptions : IValidatableObject
 {
     /// <summary>Widths of the backbone's hidden layers; the last one is the state size D. CleanRL's PPO uses [64, 64].</summary>
     [MinLength(1)]
@@ -51,11 +51,11 @@ public sealed class PolicyOptions
     /// <summary>How uint8 image modalities are encoded.</summary>
     public ImageEncoding ImageEncoding { get; set; } = ImageEncoding.Auto;
 
-    /// <summary>Checks cross-field rules DataAnnotations cannot express; throws naming the key.</summary>
-    public void Validate(string path = "policy")
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         for (int i = 0; i < HiddenSizes.Length; i++)
             if (HiddenSizes[i] < 1 || HiddenSizes[i] > 65536)
-                throw new ArgumentException($"{path}.hiddenSizes[{i}] = {HiddenSizes[i]} must be in [1, 65536].");
+                yield return new ValidationResult($"hiddenSizes[{i}] = {HiddenSizes[i]} must be in [1, 65536]", [nameof(HiddenSizes)]);
     }
 }
