@@ -1,0 +1,370 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RLAgents.Agents.Algorithms;
+using RLAgents.Agents.Evaluation;
+using RLAgents.Agents.Losses;
+using RLAgents.Agents.Training;
+using RLAgents.Environments;
+using RLAgents.Environments.Configuration;
+using RLAgents.Environments.GridWorld;
+using RLAgents.Policies;
+using RLAgents.Policies.Selection;
+using RLAgents.Policies.Serialization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RLAgents.Agents.Phases;
+
+/// <summary>What one finished phase did.</summary>
+/// <param name="Index">Position in the schedule (repeats included).</param>
+/// <param name="Name">Label.</param>
+/// <param name="Kind">RL algorithm or SFT.</param>
+/// <param name="EnvSteps">Env steps taken in the phase (RL steps, or own episodes played for SFT).</param>
+/// <param name="EnvEpisodes">Env episodes finished in the phase.</param>
+/// <param name="Demonstrations">Expert demonstrations (bot or file) used in the phase.</param>
+/// <param name="Seconds">Wall-clock time of the phase.</param>
+/// <param name="SuccessRate">Greedy success rate at the phase's end.</param>
+public sealed record PhaseResult(int Index, string Name, PhaseKind Kind, long EnvSteps, long EnvEpisodes, long Demonstrations, double Seconds, double SuccessRate);
+
+/// <summary>Where a schedule stands; the JSON half of a schedule checkpoint.</summary>
+/// <param name="FormatVersion">Layout version.</param>
+/// <param name="Phase">The phase to run next (or being run, when <paramref name="Algorithm"/> is set).</param>
+/// <param name="EnvSteps">Env steps so far, all phases.</param>
+/// <param name="EnvEpisodes">Env episodes so far.</param>
+/// <param name="Demonstrations">Expert demonstrations used so far.</param>
+/// <param name="Seconds">Wall-clock seconds so far.</param>
+/// <param name="Algorithm">Mid-RL-phase: the algorithm's state (its tensors are in the safetensors file).</param>
+/// <param name="HasReference">Whether a KL-anchor reference is saved.</param>
+/// <param name="Completed">Finished phases.</param>
+/// <param name="Stopped">The success target was reached; nothing is left to run.</param>
+public sealed record ScheduleState(int FormatVersion, int Phase, long EnvSteps, long EnvEpisodes, long Demonstrations, double Seconds,
+    AlgorithmState? Algorithm, bool HasReference, PhaseResult[] Completed, bool Stopped);
+
+/// <summary>The outcome of a phased run.</summary>
+/// <param name="RunDirectory">Where metrics and checkpoints are.</param>
+/// <param name="EnvSteps">Env steps over all phases.</param>
+/// <param name="EnvEpisodes">Env episodes over all phases.</param>
+/// <param name="Demonstrations">Expert demonstrations used.</param>
+/// <param name="Seconds">Wall-clock seconds (summed over resumes).</param>
+/// <param name="SuccessRate">The last greedy success rate.</param>
+/// <param name="Solved">Whether <see cref="PhaseTrainingOptions.StopAtSuccessRate"/> was reached.</param>
+/// <param name="Phases">Per-phase results.</param>
+public sealed record PhasedRunResult(string RunDirectory, long EnvSteps, long EnvEpisodes, long Demonstrations, double Seconds, double SuccessRate, bool Solved, IReadOnlyList<PhaseResult> Phases);
+
+/// <summary>
+/// Runs a schedule of RL and SFT phases on one agent in one run directory: <c>config.json</c>,
+/// <c>metrics.jsonl</c> (every row carries <c>phase</c>, <c>phaseIndex</c> and <c>kind</c>), and
+/// <c>checkpoints/</c> (after every phase, and every <see cref="PhaseTrainingOptions.CheckpointInterval"/>
+/// env steps inside RL phases). Resuming continues at the checkpoint's phase and step.
+/// Every phase derives its seeds from the run seed and its index, so a phase replays identically.
+/// </summary>
+public static class PhaseRunner
+{
+    private const int Format = 1;
+    private static readonly JsonSerializerOptions Json = new(OptionsBinder.JsonOptions) { WriteIndented = false };
+
+    /// <summary>Name of the metrics file.</summary>
+    public const string MetricsFile = "metrics.jsonl";
+
+    /// <summary>Trains <paramref name="options"/> into <paramref name="runDirectory"/>; with <paramref name="resume"/>, continues from its latest checkpoint.</summary>
+    public static PhasedRunResult Run(PhasedExperimentOptions options, string runDirectory, bool resume = false, Action<string>? progress = null)
+    {
+        options.Validate();
+        torch.set_num_threads(options.Training.Threads);
+        Directory.CreateDirectory(runDirectory);
+        string metricsPath = Path.Combine(runDirectory, MetricsFile);
+        ulong seed = unchecked((ulong)options.Seed);
+        var schedule = options.Schedule;
+        var envOptions = new ExperimentOptions { Seed = options.Seed, Env = options.Env };
+
+        using var probe = AgentFactory.MakeEnv(envOptions, 1);
+        using var agent = new PhasedAgent(options, probe.SingleObservationSpace, probe.SingleActionSpace, new Rng(Rng.DeriveSeed(seed, "policy")));
+        var gridOptions = GridOptions(options);
+
+        ScheduleState state;
+        Dictionary<string, Tensor>? resumeTensors = null;
+        if (resume)
+        {
+            string latest = Path.Combine(runDirectory, "checkpoints", "latest.json");
+            if (!File.Exists(latest)) throw new InvalidOperationException($"Cannot resume: '{runDirectory}' holds no schedule checkpoint.");
+            var stem = JsonNode.Parse(File.ReadAllText(latest))?["stem"]?.GetValue<string>() ?? throw new InvalidDataException($"{latest}: no 'stem'.");
+            string statePath = Path.Combine(runDirectory, "checkpoints", stem + ".json");
+            state = JsonSerializer.Deserialize<ScheduleState>(File.ReadAllText(statePath), Json) ?? throw new InvalidDataException($"{statePath}: empty.");
+            if (state.FormatVersion != Format) throw new InvalidDataException($"{statePath}: schedule format {state.FormatVersion} is not supported.");
+            string weights = Path.Combine(runDirectory, "checkpoints", stem + ".safetensors");
+            resumeTensors = Safetensors.ReadFile(weights).Tensors;
+            ModuleWeights.Load(agent.Policy, resumeTensors, "policy.", weights);
+            if (state.HasReference)
+            {
+                agent.SnapshotReference();
+                ModuleWeights.Load(agent.Reference!, resumeTensors, "reference.", weights);
+            }
+            TruncateMetrics(metricsPath, state);
+        }
+        else
+        {
+            if (File.Exists(metricsPath)) throw new InvalidOperationException($"'{runDirectory}' already holds a run; resume it or choose another directory.");
+            AtomicFile.WriteAllText(Path.Combine(runDirectory, "config.json"), OptionsBinder.Serialize(options));
+            state = new ScheduleState(Format, 0, 0, 0, 0, 0, null, false, [], false);
+        }
+
+        var run = new RunContext(options, runDirectory, agent, envOptions, gridOptions, seed, state, progress);
+        using (var metrics = new StreamWriter(metricsPath, append: true, new UTF8Encoding(false)))
+        {
+            run.Metrics = metrics;
+            while (!run.Stopped && run.Phase < schedule.Count)
+            {
+                var phase = schedule[run.Phase];
+                if (phase.Kind == PhaseKind.Sft) run.RunSft(phase);
+                else run.RunRl(phase, resumeTensors, state.Algorithm);
+                resumeTensors = null;
+                state = state with { Algorithm = null };
+            }
+        }
+        if (resumeTensors is not null) foreach (var t in resumeTensors.Values) t.Dispose();
+        return new PhasedRunResult(runDirectory, run.EnvSteps, run.EnvEpisodes, run.Demonstrations, run.Seconds, run.SuccessRate, run.Stopped, run.Completed);
+    }
+
+    /// <summary>Reads a phased experiment file (comments allowed); <paramref name="overrides"/> are <c>key.path=value</c> assignments.</summary>
+    public static PhasedExperimentOptions Load(string file, IEnumerable<string>? overrides = null)
+    {
+        var options = OptionsBinder.BindFile<PhasedExperimentOptions>(file, overrides);
+        options.Validate();
+        return options;
+    }
+
+    private static GridWorldOptions? GridOptions(PhasedExperimentOptions options)
+    {
+        var (_, registration) = AgentFactory.Resolve(new ExperimentOptions { Env = options.Env });
+        if (registration.OptionsType != typeof(GridWorldOptions)) return null;
+        return options.Env.Options is { } json && json.ValueKind != JsonValueKind.Null
+            ? (GridWorldOptions)OptionsBinder.Bind(json, typeof(GridWorldOptions), "env.options")
+            : new GridWorldOptions();
+    }
+
+    /// <summary>Drops metric rows written after the checkpoint being resumed (they will be written again).</summary>
+    private static void TruncateMetrics(string path, ScheduleState state)
+    {
+        if (!File.Exists(path)) return;
+        var kept = File.ReadAllLines(path).Where(line =>
+        {
+            var row = JsonNode.Parse(line)!;
+            return row["step"]!.GetValue<long>() <= state.EnvSteps && row["phaseIndex"]!.GetValue<int>() <= state.Phase
+                && (row["phaseIndex"]!.GetValue<int>() < state.Phase || state.Algorithm is not null);
+        });
+        AtomicFile.WriteAllText(path, string.Concat(kept.Select(l => l + "\n")));
+    }
+
+    /// <summary>The mutable state of one run.</summary>
+    private sealed class RunContext(PhasedExperimentOptions options, string runDirectory, PhasedAgent agent, ExperimentOptions envOptions,
+        GridWorldOptions? gridOptions, ulong seed, ScheduleState state, Action<string>? progress)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly double _secondsBefore = state.Seconds;
+        private readonly List<PhaseResult> _completed = [.. state.Completed];
+        private readonly Queue<bool> _recent = new();
+        private DemonstrationSet? _earlier;
+
+        public StreamWriter Metrics { get; set; } = null!;
+        public int Phase { get; private set; } = state.Phase;
+        public long EnvSteps { get; private set; } = state.EnvSteps;
+        public long EnvEpisodes { get; private set; } = state.EnvEpisodes;
+        public long Demonstrations { get; private set; } = state.Demonstrations;
+        public bool Stopped { get; private set; } = state.Stopped;
+        public double SuccessRate { get; private set; } = state.Completed.LastOrDefault()?.SuccessRate ?? 0;
+        public double Seconds => _secondsBefore + _clock.Elapsed.TotalSeconds;
+        public IReadOnlyList<PhaseResult> Completed => _completed;
+
+        private string Label(PhaseOptions phase) => phase.Name ?? $"{phase.Kind.ToString().ToLowerInvariant()}-{Phase}";
+
+        public void RunSft(PhaseOptions phase)
+        {
+            double start = Seconds;
+            long steps0 = EnvSteps, episodes0 = EnvEpisodes, demos0 = Demonstrations;
+            agent.SetTrainable(phase.Trainable);
+            var sft = phase.Sft;
+            var space = agent.Policy.ObservationSpace;
+            var data = new DemonstrationSet(space);
+            if (sft.BotEpisodes > 0)
+            {
+                var (bot, _) = DemonstrationSet.FromBot(options.Env.Id, gridOptions, space, sft.BotEpisodes, Rng.DeriveSeed(seed, "bot-demos", Phase), sft.Gamma);
+                data.AddAll(bot);
+                Demonstrations += bot.Episodes;
+            }
+            if (sft.DemonstrationsFile is { } file)
+            {
+                var fromFile = DemonstrationSet.FromFile(file, space, sft.FileEpisodes, sft.Gamma);
+                data.AddAll(fromFile);
+                Demonstrations += fromFile.Episodes;
+            }
+            if (sft.OwnEpisodes > 0)
+            {
+                using var env = AgentFactory.MakeEnv(envOptions, options.Env.NumEnvs);
+                var (own, ownSteps) = DemonstrationSet.FromOwnEpisodes(agent.Policy, env, sft.OwnEpisodes, sft.MinReturn, Rng.DeriveSeed(seed, "own-episodes", Phase), sft.Gamma);
+                data.AddAll(own);
+                EnvSteps += ownSteps;
+                EnvEpisodes += sft.OwnEpisodes;
+            }
+            // Later phases may train on everything earlier SFT phases saw (e.g. demonstrations plus own successes).
+            var training = data;
+            if (sft.KeepEarlierData && _earlier is not null)
+            {
+                training = new DemonstrationSet(space);
+                training.AddAll(_earlier);
+                training.AddAll(data);
+            }
+            if (options.Schedule.Any(p => p.Kind == PhaseKind.Sft && p.Sft.KeepEarlierData))
+            {
+                _earlier ??= new DemonstrationSet(space);
+                _earlier.AddAll(data);
+            }
+            var rng = new Rng(Rng.DeriveSeed(seed, "sft", Phase));
+            BehaviourCloning.Train(agent.Policy, training, sft, rng, logEvery: Math.Max(1, sft.Updates / 10), (update, m) =>
+                WriteRow(phase, update, m, null, ("dataSteps", training.Count), ("dataEpisodes", training.Episodes)));
+            agent.SnapshotReference();
+            FinishPhase(phase, start, steps0, episodes0, demos0);
+        }
+
+        public void RunRl(PhaseOptions phase, Dictionary<string, Tensor>? resumeTensors, AlgorithmState? resumeState)
+        {
+            double start = Seconds;
+            var before = resumeState is null ? (EnvSteps, EnvEpisodes, Demonstrations) : PhaseStart();
+            agent.SetTrainable(phase.Trainable);
+            var env = AgentFactory.MakeEnv(envOptions, options.Env.NumEnvs);
+            using var algorithm = CreateAlgorithm(phase, env);
+            if (resumeState is not null)
+            {
+                algorithm.LoadState(resumeTensors!, resumeState, "schedule checkpoint");
+                algorithm.Collector.Reset(unchecked((long)Rng.DeriveSeed(seed, "env-resume", EnvSteps)));
+            }
+            var t = options.Training;
+            long phaseStart = EnvSteps - algorithm.Steps;
+            long nextLog = t.LogInterval <= 0 ? 0 : Next(algorithm.Steps, t.LogInterval), nextEval = Next(algorithm.Steps, t.EvalInterval), nextCheckpoint = Next(algorithm.Steps, t.CheckpointInterval);
+            var sums = new Dictionary<string, double>();
+            int count = 0;
+            while (algorithm.Steps < phase.Steps)
+            {
+                var m = algorithm.Iterate(phase.Steps);
+                EnvSteps = phaseStart + algorithm.Steps;
+                foreach (var episode in algorithm.Collector.DrainEpisodes())
+                {
+                    EnvEpisodes++;
+                    _recent.Enqueue(episode.Return > 0);
+                    if (_recent.Count > 100) _recent.Dequeue();
+                }
+                foreach (var (k, v) in m) sums[k] = sums.GetValueOrDefault(k) + v;
+                count++;
+                bool last = algorithm.Steps >= phase.Steps;
+                double? eval = null;
+                if (!last && algorithm.Steps >= nextEval)
+                {
+                    eval = Evaluate();
+                    nextEval = Next(algorithm.Steps, t.EvalInterval);
+                }
+                if (algorithm.Steps >= nextLog || eval is not null || last)
+                {
+                    WriteRow(phase, algorithm.Steps, sums.ToDictionary(p => p.Key, p => p.Value / count), eval);
+                    sums.Clear();
+                    count = 0;
+                    nextLog = t.LogInterval <= 0 ? 0 : Next(algorithm.Steps, t.LogInterval);
+                }
+                if (eval >= t.StopAtSuccessRate) { Stopped = true; break; }
+                if (!last && algorithm.Steps >= nextCheckpoint)
+                {
+                    WriteCheckpoint(algorithm);
+                    nextCheckpoint = Next(algorithm.Steps, t.CheckpointInterval);
+                }
+            }
+            FinishPhase(phase, start, before.Item1, before.Item2, before.Item3);
+        }
+
+        private (long, long, long) PhaseStart()
+        {
+            // Resumed mid-phase: the phase began where the previous phase's record ended.
+            var previous = _completed.Count == 0 ? (0L, 0L, 0L)
+                : (_completed.Sum(p => p.EnvSteps), _completed.Sum(p => p.EnvEpisodes), _completed.Sum(p => p.Demonstrations));
+            return previous;
+        }
+
+        private IAlgorithm CreateAlgorithm(PhaseOptions phase, IVectorEnv env)
+        {
+            var collectorRng = new Rng(Rng.DeriveSeed(seed, "collector", Phase));
+            var learnerRng = new Rng(Rng.DeriveSeed(seed, "learner", Phase));
+            long envSeed = unchecked((long)Rng.DeriveSeed(seed, "env", Phase));
+            if (phase.Kind == PhaseKind.Dqn)
+                return new Dqn((QNetworkPolicy)agent.Policy, env, phase.Dqn, collectorRng, learnerRng, envSeed);
+            var extra = new List<(ILossTerm, double)>();
+            if (phase.KlAnchor > 0 && agent.Reference is { } reference) extra.Add((new KlAnchorLoss(reference), phase.KlAnchor));
+            var (settings, loss) = phase.Kind switch
+            {
+                PhaseKind.Ppo => Ppo.Configure(phase.Ppo, extra),
+                PhaseKind.A2c => A2c.Configure(phase.A2c, extra),
+                _ => Reinforce.Configure(phase.Reinforce, extra),
+            };
+            return new OnPolicyAlgorithm((ActorCriticPolicy)agent.Policy, env, settings, loss, collectorRng, learnerRng, envSeed);
+        }
+
+        private double Evaluate()
+        {
+            var t = options.Training;
+            using var env = AgentFactory.MakeEnv(envOptions, Math.Min(t.EvalEpisodes, Math.Max(options.Env.NumEnvs, 16)));
+            long evalSeed = unchecked((long)Rng.DeriveSeed(seed, "eval", EnvSteps + 1_000_003L * Phase));
+            var (returns, _) = Evaluator.RunEpisodes(agent.Policy, env, t.EvalEpisodes, evalSeed, ActionSelection.Greedy);
+            SuccessRate = returns.Count(r => r > 0) / (double)returns.Length;
+            return SuccessRate;
+        }
+
+        private void FinishPhase(PhaseOptions phase, double start, long steps0, long episodes0, long demos0)
+        {
+            if (!Stopped)
+            {
+                double eval = Evaluate();
+                WriteRow(phase, -1, new Dictionary<string, double>(), eval);
+                if (eval >= options.Training.StopAtSuccessRate) Stopped = true;
+            }
+            _completed.Add(new PhaseResult(Phase, Label(phase), phase.Kind, EnvSteps - steps0, EnvEpisodes - episodes0, Demonstrations - demos0, Seconds - start, SuccessRate));
+            progress?.Invoke($"phase {Phase} ({Label(phase)}): success {SuccessRate:F3}, env steps {EnvSteps}, episodes {EnvEpisodes}, demos {Demonstrations}, {Seconds:F0}s");
+            Phase++;
+            WriteCheckpoint(null);
+        }
+
+        private void WriteRow(PhaseOptions phase, long phaseStep, Dictionary<string, double> metrics, double? eval, params (string Key, double Value)[] extra)
+        {
+            var row = new JsonObject
+            {
+                ["phase"] = Label(phase),
+                ["phaseIndex"] = Phase,
+                ["kind"] = phase.Kind.ToString().ToLowerInvariant(),
+                ["step"] = EnvSteps,
+                ["episodes"] = EnvEpisodes,
+                ["demonstrations"] = Demonstrations,
+                ["time"] = Math.Round(Seconds, 3),
+            };
+            if (phaseStep >= 0) row[phase.Kind == PhaseKind.Sft ? "update" : "phaseStep"] = phaseStep;
+            if (_recent.Count > 0 && phase.Kind != PhaseKind.Sft) row["train_success"] = _recent.Count(s => s) / (double)_recent.Count;
+            foreach (var (k, v) in extra) row[k] = v;
+            foreach (var (k, v) in metrics.OrderBy(p => p.Key, StringComparer.Ordinal))
+                if (double.IsFinite(v)) row[k] = v;
+            if (eval is double e) row["eval_success"] = e;
+            Metrics.WriteLine(row.ToJsonString());
+            Metrics.Flush();
+        }
+
+        private void WriteCheckpoint(IAlgorithm? midPhase)
+        {
+            string dir = Path.Combine(runDirectory, "checkpoints");
+            string stem = midPhase is null ? $"phase-{Phase:D3}-start" : $"phase-{Phase:D3}-step-{midPhase.Steps:D10}";
+            var tensors = (midPhase?.CheckpointTensors() ?? ModuleWeights.Named(agent.Policy, "policy."))
+                .Concat(agent.Reference is null ? [] : ModuleWeights.Named(agent.Reference, "reference."));
+            Safetensors.WriteFile(Path.Combine(dir, stem + ".safetensors"), tensors, new Dictionary<string, string> { ["format"] = "rlagents-schedule-1" });
+            var snapshot = new ScheduleState(Format, Phase, EnvSteps, EnvEpisodes, Demonstrations, Seconds, midPhase?.SaveState(),
+                agent.Reference is not null, [.. _completed], Stopped);
+            AtomicFile.WriteAllText(Path.Combine(dir, stem + ".json"), JsonSerializer.Serialize(snapshot, Json));
+            AtomicFile.WriteAllText(Path.Combine(dir, "latest.json"), new JsonObject { ["stem"] = stem, ["phase"] = Phase, ["step"] = EnvSteps }.ToJsonString());
+        }
+
+        private static long Next(long step, long interval) => interval <= 0 ? long.MaxValue : (step / interval + 1) * interval;
+    }
+}

@@ -1,0 +1,67 @@
+using RLAgents.Agents.Losses;
+using RLAgents.Agents.Phases;
+using RLAgents.Environments;
+using RLAgents.Environments.GridWorld;
+using RLAgents.Policies;
+using RLAgents.Policies.Multimodal;
+using static TorchSharp.torch;
+
+namespace RLAgents.Agents.Tests.Phases;
+
+public sealed class BehaviourCloningTests
+{
+    private static readonly ObservationSpace Space = GridWorldEnv.CreateObservationSpace(includeDescription: false);
+
+    private static ActorCriticPolicy Policy(ulong seed) => new(Space, new DiscreteSpace(7), new PolicyOptions { HiddenSizes = [64], ShareStateEstimator = true },
+        new TokenizedMlpStateEstimatorFactory(new PolicyOptions { HiddenSizes = [64] }, GridWorldVocabulary.CreateTokenizer()), new Rng(seed));
+
+    [Fact]
+    public void Bot_demonstrations_are_successful_episodes_with_discounted_returns()
+    {
+        var (set, attempts) = DemonstrationSet.FromBot(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }, Space, 5, 11, gamma: 0.9);
+        Assert.Equal(5, set.Episodes);
+        Assert.True(attempts >= 5);
+        // The last step of each episode carries the whole (positive) success reward; earlier steps are discounted copies.
+        Assert.All(set.Returns, g => Assert.True(g > 0));
+        int checkedSteps = 0;
+        for (int i = 0; i + 1 < set.Count; i++)
+        {
+            if (set.Returns[i + 1] < set.Returns[i]) continue; // a new episode starts at i + 1
+            Assert.Equal(0.9f * set.Returns[i + 1], set.Returns[i], 4); // no reward before success: G_t = γ G_{t+1}
+            checkedSteps++;
+        }
+        Assert.True(checkedSteps >= set.Count - 2 * set.Episodes);
+        Assert.All(set.Actions, a => Assert.InRange(a, 0, 6));
+    }
+
+    [Fact]
+    public void Cloning_the_bot_lowers_the_loss_and_raises_accuracy()
+    {
+        var (set, _) = DemonstrationSet.FromBot(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }, Space, 40, 3, gamma: 0.99);
+        using var policy = Policy(1);
+        var first = BehaviourCloning.Train(policy, set, new SftOptions { Updates = 1, BatchSize = 128 }, new Rng(1));
+        var last = BehaviourCloning.Train(policy, set, new SftOptions { Updates = 150, BatchSize = 128, LearningRate = 3e-3 }, new Rng(2));
+        Assert.True(last["loss/bc"] < 0.6 * first["loss/bc"], $"bc loss {first["loss/bc"]} → {last["loss/bc"]}");
+        Assert.True(last["accuracy"] > 0.7, $"accuracy {last["accuracy"]}");
+    }
+
+    [Fact]
+    public void The_kl_anchor_is_zero_at_the_reference_and_positive_away_from_it()
+    {
+        var (set, _) = DemonstrationSet.FromBot(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }, Space, 3, 4, gamma: 0.99);
+        using var policy = Policy(1);
+        using var reference = Policy(2);
+        reference.CopyFrom(policy);
+        using var scope = NewDisposeScope();
+        var observations = policy.Tensorizer.ToInput(set.ToBatch());
+        var n = observations.Count;
+        var batch = new OnPolicyBatch(observations, zeros(n, dtype: int64), zeros(n), zeros(n), zeros(n), zeros(n));
+        var term = new KlAnchorLoss(reference);
+        Assert.Equal(0, term.Compute(new LossContext(policy, 0) { OnPolicy = batch }).item<float>(), 6);
+        using var other = Policy(3);
+        other.CopyFrom(policy);
+        using (no_grad()) other.named_parameters().Single(p => p.name == "policy_head.weight").parameter.mul_(100);
+        var kl = term.Compute(new LossContext(other, 0) { OnPolicy = batch }).item<float>();
+        Assert.True(kl > 1e-4, $"KL {kl}");
+    }
+}
