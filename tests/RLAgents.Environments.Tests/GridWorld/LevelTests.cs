@@ -23,6 +23,7 @@ public sealed class LevelTests
         env.Reset(3);
         Assert.Equal(maxSteps, env.MaxSteps);
         Assert.Equal((width, height), env.Size);
+        Assert.Equal(maxSteps, EnvRegistry.CreateDefault().Get(id).MaxEpisodeSteps);
     }
 
     [Fact]
@@ -39,6 +40,19 @@ public sealed class LevelTests
         }
         var e = Assert.Throws<KeyNotFoundException>(() => registry.Get("BabyAI-GoToLocal-v9"));
         Assert.Contains("BabyAI-GoToLocal-v0", e.Message);
+    }
+
+    [Fact]
+    public void RegistryMakeTruncatesTogetherWithTheEnvironment()
+    {
+        using var env = EnvRegistry.CreateDefault().Make("BabyAI-GoToRedBallGrey-v0", new GridWorldOptions { IncludeDescription = false });
+        env.Reset(1);
+        int steps = 0;
+        StepResult r;
+        do { r = env.Step((int)GridAction.Done); steps++; } while (!r.Done);
+        Assert.Equal(64, steps);
+        Assert.True(r.Truncated);
+        Assert.False(r.Terminated);
     }
 
     [Fact]
