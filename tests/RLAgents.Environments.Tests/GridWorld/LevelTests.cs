@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using RLAgents.Environments.Checking;
 using RLAgents.Environments.GridWorld;
 using RLAgents.Environments.GridWorld.Levels;
 
@@ -40,6 +41,15 @@ public sealed class LevelTests
         }
         var e = Assert.Throws<KeyNotFoundException>(() => registry.Get("BabyAI-GoToLocal-v9"));
         Assert.Contains("BabyAI-GoToLocal-v0", e.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(BotTests.SolvedLevels), MemberType = typeof(BotTests))]
+    public void EveryLevelPassesTheEnvironmentChecker(string id)
+    {
+        var registry = EnvRegistry.CreateDefault();
+        var report = EnvChecker.Check(() => registry.Make(id), steps: 300, seed: 3);
+        Assert.True(report.Passed, string.Join("\n", report.Failures));
     }
 
     [Fact]
