@@ -9,7 +9,7 @@ if (args.Length > 0 && args[0] == LearningBench.Command) return LearningBench.Ru
 if (args is ["gridworld-bot", .. var botArgs])
 {
     RLAgents.Benchmarks.GridWorld.BotBenchCommand.Run(botArgs);
-    return;
+    return 0;
 }
 
 // BenchmarkDotNet suites: dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- --filter '*'
