@@ -4,6 +4,9 @@ using RLAgents.Benchmarks.Agents;
 // Learning-speed bench: dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- --bench-learning <config.json> [--seeds N]
 if (args.Length > 0 && args[0] == LearningBench.Command) return LearningBench.Run(args[1..]);
 
+// BabyAI variants and fusion-mode latency: dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- babyai-comparison [--only a,b]
+if (args.Length > 0 && args[0] == RLAgents.Benchmarks.Multimodal.BabyAiComparison.Command) return RLAgents.Benchmarks.Multimodal.BabyAiComparison.Run(args[1..]);
+
 // Bench commands that are not BenchmarkDotNet suites:
 //   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- gridworld-bot [episodes] [level ...]
 if (args is ["gridworld-bot", .. var botArgs])

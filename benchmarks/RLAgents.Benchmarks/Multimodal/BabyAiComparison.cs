@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using RLAgents.Agents.Phases;
+using RLAgents.Environments;
+using RLAgents.Environments.GridWorld;
+using RLAgents.Environments.GridWorld.Levels;
+using RLAgents.Policies;
+using RLAgents.Policies.Multimodal;
+using RLAgents.Policies.Selection;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RLAgents.Benchmarks.Multimodal;
+
+/// <summary>
+/// The BabyAI comparison: trains each <c>experiments/configs/babyai-*.json</c> variant (or the ones
+/// named) with its phase schedule and prints success against env episodes, demonstrations and
+/// wall-clock; then measures the inference latency of one agent step for 16 batched envs per fusion mode.
+/// <code>
+/// dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- babyai-comparison [--only name,name] [--configs dir] [--out dir] [--latency-only] [--set key=value ...]
+/// </code>
+/// </summary>
+public static class BabyAiComparison
+{
+    /// <summary>The command word.</summary>
+    public const string Command = "babyai-comparison";
+
+    /// <summary>Runs the comparison; returns the process exit code.</summary>
+    public static int Run(string[] args)
+    {
+        string configs = "experiments/configs", output = Path.Combine(Path.GetTempPath(), "rlagents-babyai-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        string[]? only = null;
+        bool latencyOnly = false;
+        var overrides = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--only" when i + 1 < args.Length: only = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                case "--configs" when i + 1 < args.Length: configs = args[++i]; break;
+                case "--out" when i + 1 < args.Length: output = args[++i]; break;
+                case "--set" when i + 1 < args.Length: overrides.Add(args[++i]); break;
+                case "--latency-only": latencyOnly = true; break;
+                default:
+                    Console.Error.WriteLine($"{Command}: unknown argument '{args[i]}'. Usage: {Command} [--only a,b] [--configs dir] [--out dir] [--latency-only] [--set key=value]");
+                    return 2;
+            }
+        }
+        if (!latencyOnly)
+        {
+            var files = Directory.GetFiles(configs, "babyai-*.json").OrderBy(f => f, StringComparer.Ordinal)
+                .Where(f => only is null || only.Contains(Path.GetFileNameWithoutExtension(f))).ToList();
+            if (files.Count == 0) { Console.Error.WriteLine($"{Command}: no babyai-*.json configs match in '{configs}'."); return 2; }
+            var rows = new List<string[]>();
+            foreach (var file in files)
+            {
+                string name = Path.GetFileNameWithoutExtension(file);
+                var options = PhaseRunner.Load(file, overrides);
+                Console.WriteLine($"== {name}: {options.Schedule.Count} phases, run directory {Path.Combine(output, name)}");
+                var result = PhaseRunner.Run(options, Path.Combine(output, name), progress: line => Console.WriteLine("   " + line));
+                rows.Add([name, options.Env.Id.Replace("BabyAI-", "").Replace("-v0", ""), result.SuccessRate.ToString("F3", CultureInfo.InvariantCulture),
+                    result.EnvEpisodes.ToString(CultureInfo.InvariantCulture), result.Demonstrations.ToString(CultureInfo.InvariantCulture),
+                    (result.EnvEpisodes + result.Demonstrations).ToString(CultureInfo.InvariantCulture), result.EnvSteps.ToString(CultureInfo.InvariantCulture),
+                    result.Seconds.ToString("F0", CultureInfo.InvariantCulture), result.Solved ? "yes" : "no"]);
+                Console.WriteLine(Table(["variant", "level", "success", "env episodes", "demos", "episodes+demos", "env steps", "seconds", "target reached"], rows));
+            }
+        }
+        Console.WriteLine(Latency());
+        return 0;
+    }
+
+    /// <summary>Milliseconds per batched agent step (16 GoToLocal observations → actions) for the MLP and each fusion mode.</summary>
+    public static string Latency(int envs = 16, int iterations = 200)
+    {
+        torch.set_num_threads(1);
+        using var env = BabyAILevels.Make("BabyAI-GoToLocal-v0", new GridWorldOptions { IncludeDescription = false });
+        var batch = new ObservationBatch(env.ObservationSpace, envs);
+        for (int i = 0; i < envs; i++) batch.Set(i, env.Reset(i).Observation);
+        var actions = new DiscreteSpace(7);
+        var rows = new List<string[]>();
+        var variants = new List<(string Name, Func<Policy> Build)>
+        {
+            ("mlp [128,128]", () => new ActorCriticPolicy(env.ObservationSpace, actions, new PolicyOptions { HiddenSizes = [128, 128], ShareStateEstimator = true },
+                new TokenizedMlpStateEstimatorFactory(new PolicyOptions { HiddenSizes = [128, 128] }, GridWorldVocabulary.CreateTokenizer()), new Rng(1))),
+        };
+        foreach (var fusion in Enum.GetValues<FusionMode>())
+            variants.Add(($"transformer {fusion} (2×64, 4 heads)", () => new ActorCriticPolicy(env.ObservationSpace, actions, new PolicyOptions { ShareStateEstimator = true },
+                new MultimodalStateEstimatorFactory(new MultimodalOptions { Fusion = fusion }), new Rng(1))));
+        foreach (var (name, build) in variants)
+        {
+            using var policy = build();
+            var result = new ActResult(envs);
+            var rng = new Rng(2);
+            void Step()
+            {
+                using var scope = NewDisposeScope();
+                policy.Act(policy.Tensorizer.ToInput(batch), ActionSelection.Sample, rng, result);
+            }
+            for (int i = 0; i < 20; i++) Step();
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < iterations; i++) Step();
+            double ms = sw.Elapsed.TotalMilliseconds / iterations;
+            long parameters = policy.parameters().Sum(p => p.numel());
+            rows.Add([name, parameters.ToString(CultureInfo.InvariantCulture), ms.ToString("F3", CultureInfo.InvariantCulture),
+                (ms * 1000 / envs).ToString("F0", CultureInfo.InvariantCulture), (envs * 1000 / ms).ToString("F0", CultureInfo.InvariantCulture)]);
+        }
+        return $"Inference latency, one agent step for {envs} batched GoToLocal envs (act + value, 1 thread):\n"
+            + Table(["policy", "parameters", "ms / step", "µs / env", "env steps / s"], rows);
+    }
+
+    private static string Table(string[] header, List<string[]> rows)
+    {
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
+        var sb = new StringBuilder();
+        sb.AppendLine("| " + string.Join(" | ", header.Select((h, i) => h.PadRight(widths[i]))) + " |");
+        sb.AppendLine("|" + string.Join("|", widths.Select(w => new string('-', w + 2))) + "|");
+        foreach (var r in rows) sb.AppendLine("| " + string.Join(" | ", r.Select((c, i) => c.PadRight(widths[i]))) + " |");
+        return sb.ToString();
+    }
+}

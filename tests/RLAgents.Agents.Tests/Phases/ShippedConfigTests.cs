@@ -1,0 +1,87 @@
+using RLAgents.Agents.Phases;
+using RLAgents.LanguageModel.Model;
+using RLAgents.Policies.Multimodal;
+
+namespace RLAgents.Agents.Tests.Phases;
+
+/// <summary>Every shipped BabyAI experiment binds, validates and runs each of its phases for a few steps.</summary>
+public sealed class ShippedConfigTests
+{
+    public static TheoryData<string> Configs()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.GetFiles(ConfigDirectory(), "babyai-*.json").Order(StringComparer.Ordinal)) data.Add(Path.GetFileName(file));
+        return data;
+    }
+
+    private static string ConfigDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "experiments", "configs");
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        throw new DirectoryNotFoundException("experiments/configs not found above the test output folder.");
+    }
+
+    [Fact]
+    public void All_ten_babyai_variants_are_shipped() => Assert.Equal(10, Directory.GetFiles(ConfigDirectory(), "babyai-*.json").Length);
+
+    [Theory]
+    [MemberData(nameof(Configs))]
+    public void Config_binds_and_runs_a_few_steps_of_every_phase(string file)
+    {
+        string run = PhaseTestKit.TempDirectory(), checkpoint = PhaseTestKit.TempDirectory();
+        try
+        {
+            // Pretrained variants point at a checkpoint the bench or `rlagents pretrain` makes; a tiny stand-in in the same format here.
+            Directory.CreateDirectory(checkpoint);
+            var tokenizer = GridWorldVocabulary.CreateTokenizer();
+            var config = new GptConfig { VocabSize = tokenizer.VocabSize, BlockSize = 32, NLayer = 1, NHead = 2, NEmbd = 16 };
+            using (var model = new GptModel(config, 3)) LanguageModel.Checkpoints.ModelWeights.Save(model, Path.Combine(checkpoint, "model.safetensors"));
+            config.Save(Path.Combine(checkpoint, "config.json"));
+            tokenizer.Save(checkpoint);
+
+            string path = Path.Combine(ConfigDirectory(), file);
+            bool pretrained = File.ReadAllText(path).Contains("\"checkpoint\"", StringComparison.Ordinal);
+            var options = PhaseRunner.Load(path, pretrained ? [$"policy.multimodal.backbone.checkpoint={checkpoint}"] : null);
+            Assert.Equal(Path.GetFileNameWithoutExtension(file), options.Name);
+            Shrink(options);
+            var result = PhaseRunner.Run(options, run);
+            Assert.Equal(options.Schedule.Count, result.Phases.Count);
+            Assert.All(result.Phases.Where(p => p.Kind != PhaseKind.Sft), p => Assert.True(p.EnvSteps >= 16));
+            Assert.True(File.Exists(Path.Combine(run, PhaseRunner.MetricsFile)));
+        }
+        finally
+        {
+            Directory.Delete(run, true);
+            Directory.Delete(checkpoint, true);
+        }
+    }
+
+    /// <summary>Keeps the bound configuration but cuts every budget to a few steps.</summary>
+    private static void Shrink(PhasedExperimentOptions options)
+    {
+        options.Env.NumEnvs = 2;
+        options.Training.EvalEpisodes = 2;
+        options.Training.EvalInterval = 0;
+        options.Training.StopAtSuccessRate = null;
+        foreach (var phase in options.Phases)
+        {
+            phase.Steps = 16;
+            phase.Ppo.RolloutSteps = 8;
+            phase.Ppo.Minibatches = 2;
+            phase.Ppo.Epochs = 1;
+            phase.Dqn.LearningStarts = 8;
+            phase.Dqn.TrainFrequency = 8;
+            phase.Dqn.GradientSteps = 1;
+            phase.Dqn.BatchSize = 8;
+            phase.Dqn.BufferSize = 64;
+            phase.Sft.BotEpisodes = Math.Min(phase.Sft.BotEpisodes, 2);
+            phase.Sft.OwnEpisodes = Math.Min(phase.Sft.OwnEpisodes, 2);
+            phase.Sft.MinReturn = -1; // keep the random agent's episodes so the phase has data
+            phase.Sft.Updates = 2;
+            phase.Sft.BatchSize = 16;
+        }
+    }
+}
