@@ -18,8 +18,11 @@ namespace RLAgents.Benchmarks.Multimodal;
 /// named) with its phase schedule and prints success against env episodes, demonstrations and
 /// wall-clock; then measures the inference latency of one agent step for 16 batched envs per fusion mode.
 /// <code>
-/// dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- babyai-comparison [--only name,name] [--configs dir] [--out dir] [--latency-only] [--set key=value ...]
+/// dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- babyai-comparison [--only name,name] [--configs dir] [--out dir] [--latency-only] [--budget 0.25] [--set key=value ...]
 /// </code>
+/// <c>--budget f</c> scales every phase's env steps, bot/own episodes and SFT updates by f (for machines
+/// that cannot afford the full schedules); the table reports what actually ran. Configs whose
+/// <c>backbone.checkpoint</c> folder is missing get it made first by <see cref="GroundedPretraining"/>.
 /// </summary>
 public static class BabyAiComparison
 {
@@ -32,6 +35,7 @@ public static class BabyAiComparison
         string configs = "experiments/configs", output = Path.Combine(Path.GetTempPath(), "rlagents-babyai-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
         string[]? only = null;
         bool latencyOnly = false;
+        double budget = 1;
         var overrides = new List<string>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -42,8 +46,9 @@ public static class BabyAiComparison
                 case "--out" when i + 1 < args.Length: output = args[++i]; break;
                 case "--set" when i + 1 < args.Length: overrides.Add(args[++i]); break;
                 case "--latency-only": latencyOnly = true; break;
+                case "--budget" when i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out budget) && budget > 0: i++; break;
                 default:
-                    Console.Error.WriteLine($"{Command}: unknown argument '{args[i]}'. Usage: {Command} [--only a,b] [--configs dir] [--out dir] [--latency-only] [--set key=value]");
+                    Console.Error.WriteLine($"{Command}: unknown argument '{args[i]}'. Usage: {Command} [--only a,b] [--configs dir] [--out dir] [--latency-only] [--budget fraction] [--set key=value]");
                     return 2;
             }
         }
@@ -57,6 +62,9 @@ public static class BabyAiComparison
             {
                 string name = Path.GetFileNameWithoutExtension(file);
                 var options = PhaseRunner.Load(file, overrides);
+                if (budget != 1) Scale(options, budget);
+                if (options.Policy.Architecture == PolicyArchitecture.Transformer && options.Policy.Multimodal.Backbone.Checkpoint is { } checkpoint && !Directory.Exists(checkpoint))
+                    GroundedPretraining.Make(checkpoint, log: line => Console.WriteLine("   " + line));
                 Console.WriteLine($"== {name}: {options.Schedule.Count} phases, run directory {Path.Combine(output, name)}");
                 var result = PhaseRunner.Run(options, Path.Combine(output, name), progress: line => Console.WriteLine("   " + line));
                 rows.Add([name, options.Env.Id.Replace("BabyAI-", "").Replace("-v0", ""), result.SuccessRate.ToString("F3", CultureInfo.InvariantCulture),
@@ -68,6 +76,17 @@ public static class BabyAiComparison
         }
         Console.WriteLine(Latency());
         return 0;
+    }
+
+    private static void Scale(PhasedExperimentOptions options, double f)
+    {
+        foreach (var phase in options.Phases)
+        {
+            phase.Steps = Math.Max(1, (long)(phase.Steps * f));
+            phase.Sft.BotEpisodes = (int)Math.Ceiling(phase.Sft.BotEpisodes * f);
+            phase.Sft.OwnEpisodes = (int)Math.Ceiling(phase.Sft.OwnEpisodes * f);
+            phase.Sft.Updates = Math.Max(1, (int)(phase.Sft.Updates * f));
+        }
     }
 
     /// <summary>Milliseconds per batched agent step (16 GoToLocal observations → actions) for the MLP and each fusion mode.</summary>
