@@ -135,6 +135,9 @@ public static class PhaseRunner
         return options;
     }
 
+    /// <summary>True when the experiment file is a phased one (it has a top-level <c>phases</c> list), for hosts that run both kinds.</summary>
+    public static bool IsPhasedExperiment(string file) => OptionsBinder.LoadFile(file)["phases"] is JsonArray;
+
     private static GridWorldOptions? GridOptions(PhasedExperimentOptions options)
     {
         var (_, registration) = AgentFactory.Resolve(new ExperimentOptions { Env = options.Env });

@@ -30,9 +30,7 @@ public sealed class MultimodalStateEstimatorFactory : IStateEstimatorFactory
             _config = GptConfig.Load(Path.Combine(dir, "config.json"));
             _weights = Path.Combine(dir, "model.safetensors");
             if (!File.Exists(_weights)) throw new FileNotFoundException($"policy.multimodal.backbone.checkpoint: '{_weights}' does not exist.", _weights);
-            Tokenizer = tokenizer ?? (File.Exists(Path.Combine(dir, ByteLevelBpeTokenizer.VocabFile))
-                ? ByteLevelBpeTokenizer.Load(dir)
-                : WordLevelTokenizer.Load(dir));
+            Tokenizer = tokenizer ?? LanguageModel.Training.Pretrainer.LoadTokenizer(dir);
             if (Tokenizer.VocabSize > _config.VocabSize)
                 throw new ArgumentException($"policy.multimodal.backbone.checkpoint: the tokenizer has {Tokenizer.VocabSize} ids but the model only {_config.VocabSize}.");
         }

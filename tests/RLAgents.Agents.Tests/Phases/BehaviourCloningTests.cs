@@ -46,6 +46,17 @@ public sealed class BehaviourCloningTests
     }
 
     [Fact]
+    public void Training_leaves_no_live_tensors_behind()
+    {
+        var (set, _) = DemonstrationSet.FromBot(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }, Space, 3, 5, gamma: 0.99);
+        using var policy = Policy(1);
+        BehaviourCloning.Train(policy, set, new SftOptions { Updates = 3, BatchSize = 16 }, new Rng(1));
+        long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        BehaviourCloning.Train(policy, set, new SftOptions { Updates = 30, BatchSize = 16 }, new Rng(2));
+        Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
     public void The_kl_anchor_is_zero_at_the_reference_and_positive_away_from_it()
     {
         var (set, _) = DemonstrationSet.FromBot(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }, Space, 3, 4, gamma: 0.99);
