@@ -384,25 +384,26 @@ public sealed class CartPoleVectorEnv : IVectorEnv
     private static (Vector256<double> Sin, Vector256<double> Cos) SinCos(Vector256<double> x)
     {
         if (Vector256.GreaterThanAny(Vector256.Abs(x), Vector256.Create(0.5))) return Vector256.SinCos(x);
-        var x2 = x * x;
-        // sin x = x + x³·(−1/3! + x²/5! − x⁴/7! + …)
-        var s = Vector256.Create(-1.0 / 1307674368000.0);
-        s = Fma.MultiplyAdd(s, x2, Vector256.Create(1.0 / 6227020800.0));
-        s = Fma.MultiplyAdd(s, x2, Vector256.Create(-1.0 / 39916800.0));
-        s = Fma.MultiplyAdd(s, x2, Vector256.Create(1.0 / 362880.0));
-        s = Fma.MultiplyAdd(s, x2, Vector256.Create(-1.0 / 5040.0));
-        s = Fma.MultiplyAdd(s, x2, Vector256.Create(1.0 / 120.0));
-        s = Fma.MultiplyAdd(s, x2, Vector256.Create(-1.0 / 6.0));
-        var sin = Fma.MultiplyAdd(s * x2, x, x);
-        // cos x = 1 + x²·(−1/2! + x²/4! − …)
-        var c = Vector256.Create(-1.0 / 87178291200.0);
-        c = Fma.MultiplyAdd(c, x2, Vector256.Create(1.0 / 479001600.0));
-        c = Fma.MultiplyAdd(c, x2, Vector256.Create(-1.0 / 3628800.0));
-        c = Fma.MultiplyAdd(c, x2, Vector256.Create(1.0 / 40320.0));
-        c = Fma.MultiplyAdd(c, x2, Vector256.Create(-1.0 / 720.0));
-        c = Fma.MultiplyAdd(c, x2, Vector256.Create(1.0 / 24.0));
-        c = Fma.MultiplyAdd(c, x2, Vector256.Create(-0.5));
-        var cos = Fma.MultiplyAdd(c, x2, Vector256<double>.One);
+        // Estrin's scheme in y = x²: a short dependency chain, so consecutive blocks overlap in the pipeline.
+        var y = x * x;
+        var y2 = y * y;
+        var y4 = y2 * y2;
+        // sin x = x + x³·S(y), S(y) = −1/3! + y/5! − y²/7! + … − y⁶/15!
+        var s01 = Fma.MultiplyAdd(Vector256.Create(1.0 / 120.0), y, Vector256.Create(-1.0 / 6.0));
+        var s23 = Fma.MultiplyAdd(Vector256.Create(1.0 / 362880.0), y, Vector256.Create(-1.0 / 5040.0));
+        var s45 = Fma.MultiplyAdd(Vector256.Create(1.0 / 6227020800.0), y, Vector256.Create(-1.0 / 39916800.0));
+        var s03 = Fma.MultiplyAdd(s23, y2, s01);
+        var s46 = Fma.MultiplyAdd(Vector256.Create(-1.0 / 1307674368000.0), y2, s45);
+        var sPoly = Fma.MultiplyAdd(s46, y4, s03);
+        var sin = Fma.MultiplyAdd(sPoly * y, x, x);
+        // cos x = 1 + y·C(y), C(y) = −1/2! + y/4! − y²/6! + … − y⁶/14!
+        var c01 = Fma.MultiplyAdd(Vector256.Create(1.0 / 24.0), y, Vector256.Create(-0.5));
+        var c23 = Fma.MultiplyAdd(Vector256.Create(1.0 / 40320.0), y, Vector256.Create(-1.0 / 720.0));
+        var c45 = Fma.MultiplyAdd(Vector256.Create(1.0 / 479001600.0), y, Vector256.Create(-1.0 / 3628800.0));
+        var c03 = Fma.MultiplyAdd(c23, y2, c01);
+        var c46 = Fma.MultiplyAdd(Vector256.Create(-1.0 / 87178291200.0), y2, c45);
+        var cPoly = Fma.MultiplyAdd(c46, y4, c03);
+        var cos = Fma.MultiplyAdd(cPoly, y, Vector256<double>.One);
         return (sin, cos);
     }
 
