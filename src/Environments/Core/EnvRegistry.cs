@@ -54,7 +54,7 @@ public sealed class EnvRegistration
 /// Versioned environment ids and how to build them. Built-in families are listed once in
 /// <see cref="BuiltInEnvironments"/>; plug-ins are loaded from an assembly path and a type name.
 /// </summary>
-public sealed class EnvRegistry
+public sealed partial class EnvRegistry
 {
     private readonly Dictionary<string, EnvRegistration> _byId = new(StringComparer.Ordinal);
 
@@ -96,6 +96,6 @@ internal static class BuiltInEnvironments
     /// <summary>Registers every built-in family. Each family adds one line here.</summary>
     public static void RegisterAll(EnvRegistry registry)
     {
-        _ = registry;
+        registry.Register(ClassicControl.CartPole.Registration);
     }
 }
