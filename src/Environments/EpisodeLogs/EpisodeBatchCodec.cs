@@ -203,14 +203,14 @@ internal static class EpisodeBatchCodec
     private static T[] Repeat<T>(T value, int n)
     {
         var a = new T[n];
-        Array.Fill(a, value);
+        System.Array.Fill(a, value);
         return a;
     }
 
     private static T[] Pad<T>(T[] values, int rows)
     {
         var a = new T[rows];
-        Array.Copy(values, a, Math.Min(values.Length, rows));
+        System.Array.Copy(values, a, Math.Min(values.Length, rows));
         return a;
     }
 

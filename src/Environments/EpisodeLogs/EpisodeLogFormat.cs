@@ -85,6 +85,9 @@ public static class EpisodeLogFormat
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
 
+    /// <summary>Environment options are written as the strict options binder reads them (camelCase keys and enums), on one line.</summary>
+    internal static readonly JsonSerializerOptions OptionsJson = new(Configuration.OptionsBinder.JsonOptions) { WriteIndented = false };
+
     /// <summary>Builds the Arrow schema of a log with <paramref name="header"/>.</summary>
     public static Schema BuildSchema(EpisodeLogHeader header)
     {

@@ -83,7 +83,7 @@ public sealed record EpisodeLogHeader
         return new EpisodeLogHeader
         {
             EnvId = env.Id.ToString(),
-            EnvOptionsJson = envOptions is null ? "{}" : JsonSerializer.Serialize(envOptions, envOptions.GetType(), EpisodeLogFormat.Json),
+            EnvOptionsJson = envOptions is null ? "{}" : JsonSerializer.Serialize(envOptions, envOptions.GetType(), EpisodeLogFormat.OptionsJson),
             Wrappers = wrappers ?? EnvStack.Describe(env),
             EnvType = inner.GetType().FullName,
             EnvAssembly = $"{asm.Name}, {asm.Version}",

@@ -85,12 +85,7 @@ internal static class IpcFraming
         if (vtable < 0 || vtable + 4 > fb.Length) return false;
         int vtSize = BinaryPrimitives.ReadUInt16LittleEndian(fb[(int)vtable..]);
         if (vtSize < 4 || vtable + vtSize > fb.Length) return false;
-        int Field(int id)
-        {
-            int o = 4 + 2 * id;
-            return o + 2 <= vtSize ? BinaryPrimitives.ReadUInt16LittleEndian(fb[(int)(vtable + o)..]) : 0;
-        }
-        int ht = Field(1), bl = Field(3);
+        int ht = Field(fb, vtable, vtSize, 1), bl = Field(fb, vtable, vtSize, 3);
         if (ht != 0)
         {
             if (table + ht >= fb.Length) return false;
@@ -102,6 +97,13 @@ internal static class IpcFraming
             bodyLength = BinaryPrimitives.ReadInt64LittleEndian(fb[(int)(table + bl)..]);
         }
         return kind is IpcMessageKind.Schema or IpcMessageKind.RecordBatch or IpcMessageKind.DictionaryBatch;
+    }
+
+    // Offset of field `id` within its table, from the vtable (0 = absent, default value).
+    private static int Field(ReadOnlySpan<byte> fb, long vtable, int vtSize, int id)
+    {
+        int o = 4 + 2 * id;
+        return o + 2 <= vtSize ? BinaryPrimitives.ReadUInt16LittleEndian(fb[(int)(vtable + o)..]) : 0;
     }
 }
 
