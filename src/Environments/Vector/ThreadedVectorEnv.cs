@@ -1,0 +1,173 @@
+using System.Runtime.ExceptionServices;
+
+namespace RLAgents.Environments.Vector;
+
+/// <summary>
+/// Steps N environments on persistent worker threads: the envs are split into contiguous
+/// partitions, one per worker, and the calling thread steps partition 0 itself. A step wakes the
+/// workers, waits for all partitions, and allocates nothing. Semantics (autoreset modes, seeds,
+/// infos) are exactly those of <see cref="SyncVectorEnv"/>, so the same seed gives the same
+/// batches; an exception in any env is rethrown on the calling thread.
+/// </summary>
+/// <remarks>Worth it when a step costs more than the hand-off (microseconds): rendering or grid envs, not scalar CartPole.</remarks>
+public sealed class ThreadedVectorEnv : IVectorEnv
+{
+    private const int CommandStep = 1, CommandReset = 2, CommandStop = 3;
+
+    private readonly SubEnvBatch _batch;
+    private readonly int[] _bounds; // partition w covers [_bounds[w], _bounds[w+1])
+    private readonly Thread[] _threads; // worker w+1 runs partition w+1
+    private readonly SemaphoreSlim[] _go;
+    private readonly CountdownEvent _done;
+    private readonly ExceptionDispatchInfo?[] _errors;
+    private int _command;
+    private long? _resetSeed;
+    private bool _disposed;
+
+    /// <summary>Takes ownership of <paramref name="envs"/>; <paramref name="workers"/> null means one per processor, at most one per env.</summary>
+    public ThreadedVectorEnv(IReadOnlyList<IEnv> envs, AutoresetMode autoresetMode, int? workers = null)
+    {
+        _batch = new SubEnvBatch(envs, autoresetMode);
+        int n = _batch.Count;
+        int w = Math.Clamp(workers ?? Environment.ProcessorCount, 1, n);
+        if (workers is < 1) throw new ArgumentOutOfRangeException(nameof(workers), workers, "Need at least one worker.");
+        _bounds = new int[w + 1];
+        for (int k = 0; k <= w; k++) _bounds[k] = (int)((long)n * k / w);
+        _errors = new ExceptionDispatchInfo?[w];
+        _go = new SemaphoreSlim[w];
+        _threads = new Thread[w - 1];
+        _done = new CountdownEvent(1);
+        for (int k = 1; k < w; k++)
+        {
+            _go[k] = new SemaphoreSlim(0);
+            int partition = k;
+            _threads[k - 1] = new Thread(() => WorkerLoop(partition)) { IsBackground = true, Name = $"{_batch.Id} vector worker {k}" };
+            _threads[k - 1].Start();
+        }
+    }
+
+    /// <summary>Creates <paramref name="numEnvs"/> envs with <paramref name="factory"/>(index).</summary>
+    public ThreadedVectorEnv(Func<int, IEnv> factory, int numEnvs, AutoresetMode autoresetMode, int? workers = null)
+        : this(Enumerable.Range(0, SyncVectorEnv.CheckCount(numEnvs)).Select(factory).ToArray(), autoresetMode, workers) { }
+
+    /// <summary>Number of partitions (worker threads plus the caller).</summary>
+    public int Workers => _bounds.Length - 1;
+
+    /// <inheritdoc />
+    public int NumEnvs => _batch.Count;
+
+    /// <inheritdoc />
+    public EnvId Id => _batch.Id;
+
+    /// <inheritdoc />
+    public ObservationSpace SingleObservationSpace => _batch.ObservationSpace;
+
+    /// <inheritdoc />
+    public DiscreteSpace SingleActionSpace => _batch.ActionSpace;
+
+    /// <inheritdoc />
+    public AutoresetMode AutoresetMode => _batch.Mode;
+
+    /// <inheritdoc />
+    public ObservationBatch Observations => _batch.Observations;
+
+    /// <inheritdoc />
+    public ObservationBatch FinalObservations => _batch.FinalObservations;
+
+    /// <inheritdoc />
+    public ReadOnlySpan<double> Rewards => _batch.Rewards;
+
+    /// <inheritdoc />
+    public ReadOnlySpan<bool> Terminated => _batch.Terminated;
+
+    /// <inheritdoc />
+    public ReadOnlySpan<bool> Truncated => _batch.Truncated;
+
+    /// <inheritdoc />
+    public ReadOnlySpan<StepInfo> Infos => _batch.Infos;
+
+    /// <inheritdoc />
+    public void Reset(long? seed = null)
+    {
+        _resetSeed = seed;
+        Run(CommandReset);
+        _batch.MarkReset();
+    }
+
+    /// <inheritdoc />
+    public void ResetAt(int index, long? seed = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_batch.Count, nameof(index));
+        if (!_batch.HasBeenReset) throw new InvalidOperationException($"{Id} vector env: call Reset before ResetAt.");
+        _batch.ResetOne(index, seed); // workers are idle between calls
+    }
+
+    /// <inheritdoc />
+    public void Step(ReadOnlySpan<int> actions)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _batch.BeginStep(actions);
+        Run(CommandStep);
+    }
+
+    private void Run(int command)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _command = command;
+        int workers = Workers;
+        if (workers > 1)
+        {
+            _done.Reset(workers - 1);
+            // Release and Wait are full fences: workers see _command, _resetSeed and the actions.
+            for (int k = 1; k < workers; k++) _go[k].Release();
+        }
+        RunPartition(0);
+        if (workers > 1) _done.Wait();
+        foreach (var error in _errors)
+        {
+            if (error is null) continue;
+            Array.Clear(_errors);
+            error.Throw();
+        }
+    }
+
+    private void WorkerLoop(int partition)
+    {
+        while (true)
+        {
+            _go[partition].Wait();
+            if (Volatile.Read(ref _command) == CommandStop) return;
+            RunPartition(partition);
+            _done.Signal();
+        }
+    }
+
+    private void RunPartition(int partition)
+    {
+        int start = _bounds[partition], end = _bounds[partition + 1];
+        try
+        {
+            if (_command == CommandStep) _batch.StepRange(start, end);
+            else _batch.ResetRange(start, end, _resetSeed);
+        }
+        catch (Exception e)
+        {
+            // Carried to the calling thread and rethrown there with its original stack.
+            _errors[partition] = ExceptionDispatchInfo.Capture(e);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _command = CommandStop;
+        for (int k = 1; k < Workers; k++) _go[k].Release();
+        foreach (var t in _threads) t.Join();
+        foreach (var s in _go) s?.Dispose();
+        _done.Dispose();
+        _batch.Dispose();
+    }
+}

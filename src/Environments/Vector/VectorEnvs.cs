@@ -1,0 +1,44 @@
+using RLAgents.Environments.ClassicControl;
+
+namespace RLAgents.Environments.Vector;
+
+/// <summary>How the sub-environments of a vector environment are stepped.</summary>
+public enum VectorizationMode
+{
+    /// <summary>One after another on the calling thread (<see cref="SyncVectorEnv"/>).</summary>
+    Sync,
+    /// <summary>Partitioned across persistent worker threads (<see cref="ThreadedVectorEnv"/>).</summary>
+    Threaded,
+    /// <summary>A native batched implementation where the family has one (CartPole-v1: <see cref="CartPoleVectorEnv"/>).</summary>
+    Batched,
+}
+
+/// <summary>Builds vector environments from registry ids.</summary>
+public static class VectorEnvs
+{
+    /// <summary>
+    /// <paramref name="numEnvs"/> copies of <paramref name="id"/>, each made by
+    /// <see cref="EnvRegistry.Make"/> (time limit and episode statistics included).
+    /// </summary>
+    public static IVectorEnv Make(EnvRegistry registry, string id, int numEnvs, AutoresetMode autoresetMode,
+        VectorizationMode vectorization = VectorizationMode.Sync, object? options = null, int? maxEpisodeSteps = null, int? workers = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(numEnvs, 1);
+        var registration = registry.Resolve(id);
+        switch (vectorization)
+        {
+            case VectorizationMode.Sync:
+                return new SyncVectorEnv(_ => registry.Make(id, options, maxEpisodeSteps), numEnvs, autoresetMode);
+            case VectorizationMode.Threaded:
+                return new ThreadedVectorEnv(_ => registry.Make(id, options, maxEpisodeSteps), numEnvs, autoresetMode, workers);
+            case VectorizationMode.Batched when registration.Id == CartPole.EnvId:
+                if (options is not (null or CartPoleOptions))
+                    throw new ArgumentException($"{registration.Id} takes options of type {nameof(CartPoleOptions)}, not {options.GetType().Name}.", nameof(options));
+                return new CartPoleVectorEnv(numEnvs, autoresetMode, (CartPoleOptions?)options, maxEpisodeSteps ?? CartPole.MaxEpisodeSteps);
+            case VectorizationMode.Batched:
+                throw new ArgumentException($"{registration.Id} has no batched implementation; use Sync or Threaded vectorization.", nameof(vectorization));
+            default:
+                throw new ArgumentOutOfRangeException(nameof(vectorization), vectorization, "Unknown vectorization mode.");
+        }
+    }
+}
