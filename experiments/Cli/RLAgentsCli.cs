@@ -56,6 +56,7 @@ public static class RLAgentsCli
         yield return EnvsCommand.Create(services);
         yield return PretrainCommand.Create(services);
         yield return DemosCommand.Create(services);
+        yield return ConfigCommand.Create(services);
     }
 
     private static bool IsUserError(Exception e) => e is UserError or ConfigurationException or InvalidActionException or EnvPluginException
