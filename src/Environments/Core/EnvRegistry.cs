@@ -97,5 +97,6 @@ internal static class BuiltInEnvironments
     public static void RegisterAll(EnvRegistry registry)
     {
         registry.Register(ClassicControl.CartPole.Registration);
+        GridWorld.Levels.BabyAILevels.Register(registry);
     }
 }

@@ -1,0 +1,198 @@
+using RLAgents.Environments.Wrappers;
+
+namespace RLAgents.Environments.Checking;
+
+/// <summary>
+/// Runs any environment — built-in or plug-in — through the contract's checks and reports each by
+/// name: spaces match what reset and step return, same seed ⇒ same trajectory, reset is required,
+/// invalid actions are rejected, terminated/truncated bookkeeping holds, float observations are
+/// finite. An exception thrown by the environment fails the check that provoked it; the checker
+/// itself never throws for a misbehaving environment.
+/// </summary>
+public static class EnvChecker
+{
+    /// <summary>Check names, in the order they are reported.</summary>
+    public const string Create = "create", ActionSpace = "action-space", StepBeforeReset = "step-before-reset",
+        InvalidAction = "invalid-action", ResetObservation = "reset-observation-in-space", StepObservation = "step-observation-in-space",
+        FiniteObservations = "finite-observations", Determinism = "determinism", StepAfterEnd = "step-after-end",
+        Bookkeeping = "terminated-truncated", ResetWithoutSeed = "reset-without-seed";
+
+    /// <summary>
+    /// Checks environments made by <paramref name="factory"/> (called up to twice: two instances must
+    /// agree on a seeded trajectory). <paramref name="steps"/> random actions drawn from
+    /// <paramref name="seed"/> drive each rollout; episodes that end are reset without a seed.
+    /// </summary>
+    public static EnvCheckReport Check(Func<IEnv> factory, int steps = 500, long seed = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        var checks = new List<EnvCheck>();
+        IEnv? first = null, second = null;
+        try
+        {
+            first = TryCreate(factory, checks, "first");
+            if (first is null) return new EnvCheckReport("environment factory", checks);
+            string subject = first.Id.ToString();
+            checks.Add(new EnvCheck(Create, CheckOutcome.Passed, $"{subject}: observation {first.ObservationSpace}, actions {first.ActionSpace}"));
+
+            checks.Add(Guard(ActionSpace, () => CheckActionSpace(first)));
+            checks.Add(Guard(StepBeforeReset, () => CheckStepBeforeReset(first)));
+            checks.Add(Guard(InvalidAction, () => CheckInvalidAction(first, seed)));
+
+            var rollout = new Rollout(first, seed, steps);
+            rollout.Run();
+            checks.Add(rollout.ResetObservationCheck());
+            checks.Add(rollout.StepObservationCheck());
+            checks.Add(rollout.FiniteCheck());
+
+            second = TryCreate(factory, checks, "second");
+            if (second is not null)
+            {
+                var replay = new Rollout(second, seed, steps);
+                replay.Run();
+                checks.Add(CompareTrajectories(rollout, replay));
+            }
+
+            checks.Add(rollout.StepAfterEndCheck());
+            checks.Add(rollout.BookkeepingCheck(first.Find<TimeLimit>()?.MaxEpisodeSteps));
+            checks.Add(Guard(ResetWithoutSeed, () => CheckResetWithoutSeed(first)));
+            return new EnvCheckReport(subject, checks);
+        }
+        finally
+        {
+            first?.Dispose();
+            second?.Dispose();
+        }
+    }
+
+    private static IEnv? TryCreate(Func<IEnv> factory, List<EnvCheck> checks, string which)
+    {
+        try
+        {
+            return factory() ?? throw new InvalidOperationException("the factory returned null");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            checks.Add(new EnvCheck(Create, CheckOutcome.Failed, $"creating the {which} instance threw {Describe(e)}"));
+            return null;
+        }
+    }
+
+    private static EnvCheck CheckActionSpace(IEnv env)
+    {
+        var space = env.ActionSpace;
+        if (space is null) return Fail(ActionSpace, "ActionSpace is null");
+        if (env.ObservationSpace is null) return Fail(ActionSpace, "ObservationSpace is null");
+        var rng = new Rng(0UL);
+        for (int i = 0; i < 100; i++)
+        {
+            int a = space.Sample(rng);
+            if (!space.Contains(a)) return Fail(ActionSpace, $"{space} sampled {a}, which it does not contain");
+        }
+        if (space.Contains(space.Start - 1) || space.Contains(space.Start + space.N))
+            return Fail(ActionSpace, $"{space} contains values outside [{space.Start}, {space.Start + space.N - 1}]");
+        return Pass(ActionSpace, $"{space}: samples lie in the space");
+    }
+
+    private static EnvCheck CheckStepBeforeReset(IEnv env)
+    {
+        try
+        {
+            env.Step(env.ActionSpace.Start);
+        }
+        catch (InvalidOperationException)
+        {
+            return Pass(StepBeforeReset, "Step before the first Reset throws InvalidOperationException");
+        }
+        return Fail(StepBeforeReset, "Step before the first Reset did not throw InvalidOperationException");
+    }
+
+    private static EnvCheck CheckInvalidAction(IEnv env, long seed)
+    {
+        env.Reset(seed);
+        var space = env.ActionSpace;
+        foreach (int bad in new[] { space.Start + space.N, space.Start - 1 })
+        {
+            try
+            {
+                env.Step(bad);
+                return Fail(InvalidAction, $"action {bad} outside {space} was accepted");
+            }
+            catch (InvalidActionException e) when (e.Action == bad)
+            {
+            }
+        }
+        return Pass(InvalidAction, $"actions {space.Start - 1} and {space.Start + space.N} outside {space} throw InvalidActionException");
+    }
+
+    private static EnvCheck CheckResetWithoutSeed(IEnv env)
+    {
+        var r = env.Reset();
+        if (env.ObservationSpace.Violation(r.Observation) is { } v) return Fail(ResetWithoutSeed, $"unseeded reset: {v}");
+        var s = env.Step(env.ActionSpace.Start);
+        if (env.ObservationSpace.Violation(s.Observation) is { } w) return Fail(ResetWithoutSeed, $"step after unseeded reset: {w}");
+        return Pass(ResetWithoutSeed, "Reset() without a seed starts an episode that can be stepped");
+    }
+
+    private static EnvCheck CompareTrajectories(Rollout a, Rollout b)
+    {
+        if (a.Error is not null || b.Error is not null) return Fail(Determinism, $"a rollout threw {Describe((a.Error ?? b.Error)!)}");
+        int n = Math.Min(a.Records.Count, b.Records.Count);
+        for (int t = 0; t < n; t++)
+        {
+            var (x, y) = (a.Records[t], b.Records[t]);
+            if (!x.Observation.ContentEquals(y.Observation))
+                return Fail(Determinism, $"same seed, same actions: observations differ at record {t} ({x.Label}): {FirstDifference(x.Observation, y.Observation)}");
+            if (!x.Reward.Equals(y.Reward) || x.Terminated != y.Terminated || x.Truncated != y.Truncated)
+                return Fail(Determinism, $"same seed, same actions: at record {t} ({x.Label}) reward/terminated/truncated are {x.Reward}/{x.Terminated}/{x.Truncated} then {y.Reward}/{y.Terminated}/{y.Truncated}");
+        }
+        if (a.Records.Count != b.Records.Count) return Fail(Determinism, $"rollouts have {a.Records.Count} and {b.Records.Count} records");
+        return Pass(Determinism, $"two instances reset with the same seed gave identical observations, rewards and flags over {n} records");
+    }
+
+    private static string FirstDifference(Observation a, Observation b)
+    {
+        var space = a.Space;
+        for (int m = 0; m < space.Count; m++)
+        {
+            var mod = space[m];
+            switch (mod.Storage)
+            {
+                case ModalityStorage.Float32:
+                    Span<float> fa = a.Floats(m), fb = b.Floats(m);
+                    for (int i = 0; i < fa.Length; i++)
+                        if (BitConverter.SingleToInt32Bits(fa[i]) != BitConverter.SingleToInt32Bits(fb[i])) return $"modality '{mod.Name}'[{i}] {fa[i]:R} vs {fb[i]:R}";
+                    break;
+                case ModalityStorage.UInt8:
+                    Span<byte> ba = a.Bytes(m), bb = b.Bytes(m);
+                    for (int i = 0; i < ba.Length; i++)
+                        if (ba[i] != bb[i]) return $"modality '{mod.Name}'[{i}] {ba[i]} vs {bb[i]}";
+                    break;
+                case ModalityStorage.Int32:
+                    if (a.GetInt(m) != b.GetInt(m)) return $"modality '{mod.Name}' {a.GetInt(m)} vs {b.GetInt(m)}";
+                    break;
+                default:
+                    if (a.GetText(m) != b.GetText(m)) return $"modality '{mod.Name}' \"{a.GetText(m)}\" vs \"{b.GetText(m)}\"";
+                    break;
+            }
+        }
+        return "no element differs";
+    }
+
+    private static EnvCheck Guard(string name, Func<EnvCheck> check)
+    {
+        try
+        {
+            return check();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Fail(name, $"threw {Describe(e)}");
+        }
+    }
+
+    internal static string Describe(Exception e) => $"{e.GetType().Name}: {e.Message}";
+
+    internal static EnvCheck Pass(string name, string message) => new(name, CheckOutcome.Passed, message);
+
+    internal static EnvCheck Fail(string name, string message) => new(name, CheckOutcome.Failed, message);
+}

@@ -1,0 +1,38 @@
+using RLAgents.Environments.GridWorld;
+using RLAgents.Environments.GridWorld.Bot;
+using RLAgents.Environments.GridWorld.Levels;
+
+namespace RLAgents.Environments.Tests.GridWorld;
+
+public sealed class BotTests
+{
+    [Theory]
+    [MemberData(nameof(FixtureReplayTests.EpisodeIndices), MemberType = typeof(FixtureReplayTests))]
+    public void BotChoosesMinigridsBotActionsOnFixtureLayouts(int index)
+    {
+        var ep = FixtureReplayTests.Episode(index);
+        using var env = GridWorldEnv.FromLayout(GridWorldLayout.FromJson(ep), new GridWorldOptions { IncludeDescription = false });
+        env.Reset(0);
+        var bot = new BabyAIBot(env);
+        var expected = ep.GetProperty("actions").EnumerateArray().Select(a => a.GetInt32()).ToArray();
+        var actual = new List<int>();
+        foreach (var _ in expected)
+        {
+            int a = bot.Act();
+            actual.Add(a);
+            if (env.Step(a).Done) break;
+        }
+        Assert.Equal(expected, actual);
+    }
+
+    public static TheoryData<string> SolvedLevels() => new(BabyAILevels.All.Keys.Order(StringComparer.Ordinal));
+
+    [Theory]
+    [MemberData(nameof(SolvedLevels))]
+    public void BotSolvesEveryLevel(string id)
+    {
+        int episodes = id.Contains("GoTo-") || id.Contains("Open-") || id.Contains("Pickup-") || id.Contains("UnlockLocal") ? 60 : 200;
+        var stats = BotEvaluation.Run(id, episodes, seed: 1234);
+        Assert.True(stats.SuccessRate >= 0.99, $"{id}: success {stats.SuccessRate:P1} over {episodes} episodes");
+    }
+}
