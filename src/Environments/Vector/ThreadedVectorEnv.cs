@@ -27,10 +27,10 @@ public sealed class ThreadedVectorEnv : IVectorEnv
     /// <summary>Takes ownership of <paramref name="envs"/>; <paramref name="workers"/> null means one per processor, at most one per env.</summary>
     public ThreadedVectorEnv(IReadOnlyList<IEnv> envs, AutoresetMode autoresetMode, int? workers = null)
     {
+        if (workers is < 1) throw new ArgumentOutOfRangeException(nameof(workers), workers, "Need at least one worker.");
         _batch = new SubEnvBatch(envs, autoresetMode);
         int n = _batch.Count;
-        int w = Math.Clamp(workers ?? Environment.ProcessorCount, 1, n);
-        if (workers is < 1) throw new ArgumentOutOfRangeException(nameof(workers), workers, "Need at least one worker.");
+        int w = Math.Min(workers ?? Environment.ProcessorCount, n);
         _bounds = new int[w + 1];
         for (int k = 0; k <= w; k++) _bounds[k] = (int)((long)n * k / w);
         _errors = new ExceptionDispatchInfo?[w];
