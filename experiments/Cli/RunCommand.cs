@@ -26,6 +26,7 @@ internal static class RunCommand
             string? resumeDir = parse.GetValue(resume);
             string? path = parse.GetValue(file);
             string[] overrides = parse.GetValue(set) ?? [];
+            if (PhasedRun.Handles(path, resumeDir)) return PhasedRun.Run(console.Out, path, overrides, parse.GetValue(output)!, resumeDir);
             ExperimentOptions options;
             string runDir;
             if (resumeDir is not null)

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
 using RLAgents.Agents.Algorithms;
 using RLAgents.Agents.Training;
 using RLAgents.Environments.Configuration;
@@ -180,9 +181,11 @@ public sealed class PhasedExperimentOptions
     public PhaseTrainingOptions Training { get; set; } = new();
 
     /// <summary>Phases in execution order (the list <see cref="Repeat"/> times).</summary>
+    [JsonIgnore]
     public IReadOnlyList<PhaseOptions> Schedule => Enumerable.Repeat(Phases, Repeat).SelectMany(p => p).ToArray();
 
     /// <summary>True when the agent is a Q-network (the schedule's RL phases are DQN).</summary>
+    [JsonIgnore]
     public bool UsesQNetwork => Phases.Any(p => p.Kind == PhaseKind.Dqn);
 
     /// <summary>Cross-field rules the attributes cannot express; throws <see cref="ConfigurationException"/> naming the key.</summary>

@@ -1,0 +1,40 @@
+using System.Text.Json;
+
+namespace RLAgents.Experiments.Tests;
+
+/// <summary><c>rlagents run</c> on a phased experiment (SFT then PPO), then <c>run --resume</c> of the finished run.</summary>
+public class PhasedRunVerbTests
+{
+    private const string Tiny = """
+        {
+          // SFT on 2 bot demonstrations, then 32 PPO steps, on the MLP baseline.
+          "name": "tiny-phased",
+          "seed": 3,
+          "env": { "id": "BabyAI-GoToRedBallGrey-v0", "numEnvs": 2, "options": { "includeDescription": false } },
+          "policy": { "architecture": "mlp", "network": { "hiddenSizes": [16] } },
+          "phases": [
+            { "kind": "sft", "sft": { "botEpisodes": 2, "updates": 3, "batchSize": 8 } },
+            { "kind": "ppo", "steps": 32, "ppo": { "rolloutSteps": 8, "minibatches": 2, "epochs": 1 } }
+          ],
+          "training": { "evalEpisodes": 2 }
+        }
+        """;
+
+    [Fact]
+    public void A_phased_experiment_runs_and_resumes_through_the_run_verb()
+    {
+        string dir = CliRunner.TempDir(), output = Path.Combine(dir, "runs"), file = Path.Combine(dir, "tiny.json");
+        File.WriteAllText(file, Tiny);
+        var run = CliRunner.Run("run", file, "--output", output);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("2 phases", run.Out);
+        Assert.Contains("phase 1 (ppo-1)", run.Out);
+        string runDir = Assert.Single(Directory.GetDirectories(output));
+        var kinds = File.ReadAllLines(Path.Combine(runDir, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("kind").GetString()).Distinct();
+        Assert.Equal(["sft", "ppo"], kinds);
+
+        var resumed = CliRunner.Run("run", "--resume", runDir);
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        Assert.Contains("done:", resumed.Out);
+    }
+}
