@@ -137,7 +137,7 @@ public sealed class PhaseTrainingOptions
     /// <summary>Env steps between metrics rows within RL phases (0: every iteration).</summary>
     [Range(0L, long.MaxValue)] public long LogInterval { get; set; } = 5_000;
 
-    /// <summary>Env steps between greedy evaluations within RL phases (0: only at phase ends). Every phase ends with one.</summary>
+    /// <summary>Env steps between evaluations within RL phases (0: only at phase ends). Every phase ends with one.</summary>
     [Range(0L, long.MaxValue)] public long EvalInterval { get; set; }
 
     /// <summary>Episodes per evaluation.</summary>
@@ -146,7 +146,13 @@ public sealed class PhaseTrainingOptions
     /// <summary>Env steps between checkpoints within RL phases (0: only at phase ends).</summary>
     [Range(0L, long.MaxValue)] public long CheckpointInterval { get; set; }
 
-    /// <summary>Stop the schedule once a greedy evaluation reaches this success rate (episodes with positive return); null runs every phase.</summary>
+    /// <summary>
+    /// Evaluate the argmax action (true) or sample from the policy (false, as BabyAI's evaluation does:
+    /// a deterministic memoryless policy can loop forever when the goal is out of view). Q-network agents are always evaluated greedily.
+    /// </summary>
+    public bool GreedyEvaluation { get; set; }
+
+    /// <summary>Stop the schedule once an evaluation reaches this success rate (episodes with positive return); null runs every phase.</summary>
     [Range(0.0, 1.0)] public double? StopAtSuccessRate { get; set; }
 
     /// <summary>TorchSharp intra-op threads.</summary>

@@ -25,7 +25,7 @@ namespace RLAgents.Agents.Phases;
 /// <param name="EnvEpisodes">Env episodes finished in the phase.</param>
 /// <param name="Demonstrations">Expert demonstrations (bot or file) used in the phase.</param>
 /// <param name="Seconds">Wall-clock time of the phase.</param>
-/// <param name="SuccessRate">Greedy success rate at the phase's end.</param>
+/// <param name="SuccessRate">Evaluation success rate at the phase's end.</param>
 public sealed record PhaseResult(int Index, string Name, PhaseKind Kind, long EnvSteps, long EnvEpisodes, long Demonstrations, double Seconds, double SuccessRate);
 
 /// <summary>Where a schedule stands; the JSON half of a schedule checkpoint.</summary>
@@ -48,7 +48,7 @@ public sealed record ScheduleState(int FormatVersion, int Phase, long EnvSteps, 
 /// <param name="EnvEpisodes">Env episodes over all phases.</param>
 /// <param name="Demonstrations">Expert demonstrations used.</param>
 /// <param name="Seconds">Wall-clock seconds (summed over resumes).</param>
-/// <param name="SuccessRate">The last greedy success rate.</param>
+/// <param name="SuccessRate">The last evaluation success rate.</param>
 /// <param name="Solved">Whether <see cref="PhaseTrainingOptions.StopAtSuccessRate"/> was reached.</param>
 /// <param name="Phases">Per-phase results.</param>
 public sealed record PhasedRunResult(string RunDirectory, long EnvSteps, long EnvEpisodes, long Demonstrations, double Seconds, double SuccessRate, bool Solved, IReadOnlyList<PhaseResult> Phases);
@@ -314,7 +314,8 @@ public static class PhaseRunner
             var t = options.Training;
             using var env = AgentFactory.MakeEnv(envOptions, Math.Min(t.EvalEpisodes, Math.Max(options.Env.NumEnvs, 16)));
             long evalSeed = unchecked((long)Rng.DeriveSeed(seed, "eval", EnvSteps + 1_000_003L * Phase));
-            var (returns, _) = Evaluator.RunEpisodes(agent.Policy, env, t.EvalEpisodes, evalSeed, ActionSelection.Greedy);
+            var selection = t.GreedyEvaluation || agent.Policy is QNetworkPolicy ? ActionSelection.Greedy : ActionSelection.Sample;
+            var (returns, _) = Evaluator.RunEpisodes(agent.Policy, env, t.EvalEpisodes, evalSeed, selection);
             SuccessRate = returns.Count(r => r > 0) / (double)returns.Length;
             return SuccessRate;
         }
