@@ -19,6 +19,7 @@ namespace RLAgents.Benchmarks.Multimodal;
 /// wall-clock; then measures the inference latency of one agent step for 16 batched envs per fusion mode.
 /// <code>
 /// dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- babyai-comparison [--only name,name] [--configs dir] [--out dir] [--latency-only] [--budget 0.25] [--set key=value ...]
+/// dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- babyai-comparison --evaluate runDir [runDir ...]
 /// </code>
 /// <c>--budget f</c> scales every phase's env steps, bot/own episodes and SFT updates by f (for machines
 /// that cannot afford the full schedules); the table reports what actually ran. Configs whose
@@ -46,6 +47,12 @@ public static class BabyAiComparison
                 case "--out" when i + 1 < args.Length: output = args[++i]; break;
                 case "--set" when i + 1 < args.Length: overrides.Add(args[++i]); break;
                 case "--latency-only": latencyOnly = true; break;
+                case "--evaluate" when i + 1 < args.Length:
+                    // Re-evaluates finished run directories (their latest checkpoints), greedy and sampled.
+                    foreach (var dir in args[(i + 1)..])
+                        Console.WriteLine(FormattableString.Invariant(
+                            $"{dir}: success greedy {PhaseRunner.EvaluateCheckpoint(dir, 200, greedy: true):F3}, sampled {PhaseRunner.EvaluateCheckpoint(dir, 200, greedy: false):F3} (200 episodes each)"));
+                    return 0;
                 case "--budget" when i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out budget) && budget > 0: i++; break;
                 default:
                     Console.Error.WriteLine($"{Command}: unknown argument '{args[i]}'. Usage: {Command} [--only a,b] [--configs dir] [--out dir] [--latency-only] [--budget fraction] [--set key=value]");

@@ -135,6 +135,27 @@ public static class PhaseRunner
         return options;
     }
 
+    /// <summary>
+    /// Success rate (episodes with positive return) of the policy in <paramref name="runDirectory"/>'s latest
+    /// checkpoint over <paramref name="episodes"/> episodes, acting greedily or by sampling.
+    /// </summary>
+    public static double EvaluateCheckpoint(string runDirectory, int episodes, bool greedy, long seed = 12345)
+    {
+        var options = Load(Path.Combine(runDirectory, "config.json"));
+        string latest = Path.Combine(runDirectory, "checkpoints", "latest.json");
+        if (!File.Exists(latest)) throw new InvalidOperationException($"'{runDirectory}' holds no schedule checkpoint.");
+        string stem = JsonNode.Parse(File.ReadAllText(latest))?["stem"]?.GetValue<string>() ?? throw new InvalidDataException($"{latest}: no 'stem'.");
+        string weights = Path.Combine(runDirectory, "checkpoints", stem + ".safetensors");
+        var envOptions = new ExperimentOptions { Seed = options.Seed, Env = options.Env };
+        using var env = AgentFactory.MakeEnv(envOptions, Math.Min(episodes, 16));
+        using var agent = new PhasedAgent(options, env.SingleObservationSpace, env.SingleActionSpace, new Rng(0UL));
+        var tensors = Safetensors.ReadFile(weights).Tensors;
+        ModuleWeights.Load(agent.Policy, tensors, "policy.", weights);
+        foreach (var t in tensors.Values) t.Dispose();
+        var (returns, _) = Evaluator.RunEpisodes(agent.Policy, env, episodes, seed, greedy ? ActionSelection.Greedy : ActionSelection.Sample);
+        return returns.Count(r => r > 0) / (double)returns.Length;
+    }
+
     /// <summary>True when the experiment file is a phased one (it has a top-level <c>phases</c> list), for hosts that run both kinds.</summary>
     public static bool IsPhasedExperiment(string file) => OptionsBinder.LoadFile(file)["phases"] is JsonArray;
 
