@@ -15,7 +15,7 @@ namespace RLAgents.Benchmarks.Multimodal;
 public static class GroundedPretraining
 {
     /// <summary>Pretrains into a temporary run folder and copies the final checkpoint to <paramref name="destination"/>.</summary>
-    public static void Make(string destination, int steps = 400, Action<string>? log = null)
+    public static void Make(string destination, int steps = 200, Action<string>? log = null)
     {
         string run = Path.Combine(Path.GetTempPath(), "rlagents-pretrain-" + Guid.NewGuid().ToString("N"));
         string tokenizerDir = Path.Combine(run, "word-tokenizer");
