@@ -145,6 +145,8 @@ public sealed class CartPoleVectorEnv : IVectorEnv
     {
         _now = Stopwatch.GetTimestamp();
         for (int i = 0; i < _n; i++) ResetEnv(i, SubEnvBatch.SeedFor(seed, i));
+        Array.Clear(_infos);
+        _infoCount = 0;
         _pendingCount = 0;
         _doneCount = 0;
         _hasBeenReset = true;
@@ -159,6 +161,7 @@ public sealed class CartPoleVectorEnv : IVectorEnv
         int p = Array.IndexOf(_pending, index, 0, _pendingCount);
         if (p >= 0) _pending[p] = _pending[--_pendingCount];
         ResetEnv(index, seed);
+        _infos[index] = default;
     }
 
     /// <inheritdoc />
