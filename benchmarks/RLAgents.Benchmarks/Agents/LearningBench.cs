@@ -42,10 +42,11 @@ public static class LearningBench
                 default: Console.Error.WriteLine($"unknown option '{args[i]}'"); return 2;
             }
         }
-        var results = new List<(long Seed, long? Steps, double? Seconds, long Trained, double Total)>();
+        var results = new List<(long Seed, long? Steps, double? Seconds, double? Cpu, long Trained, double Total)>();
         string root = Path.Combine(Path.GetTempPath(), "rlagents-bench-" + Environment.ProcessId);
         Console.WriteLine($"{Path.GetFileName(config)}: rolling mean-20 ≥ {threshold}, {seeds} seeds, {Environment.ProcessorCount} cores");
-        Console.WriteLine("seed  steps-to-threshold  seconds-to-threshold  steps-trained  seconds-total");
+        Console.WriteLine($"load average at start: {LoadAverage()}");
+        Console.WriteLine("seed  steps-to-threshold  seconds-to-threshold  cpu-seconds-to-threshold  steps-trained  seconds-total");
         for (int s = 0; s < seeds; s++)
         {
             long seed = firstSeed + s;
@@ -56,16 +57,20 @@ public static class LearningBench
             string dir = Path.Combine(root, $"seed-{seed}");
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
             var result = TrainingRunner.Run(options, dir);
-            results.Add((seed, result.SolvedAtStep, result.SolvedAtSeconds, result.Steps, result.Seconds));
-            Console.WriteLine($"{seed,4}  {Show(result.SolvedAtStep),18}  {Show(result.SolvedAtSeconds),20}  {result.Steps,13}  {result.Seconds,13:F1}");
+            results.Add((seed, result.SolvedAtStep, result.SolvedAtSeconds, result.SolvedAtCpuSeconds, result.Steps, result.Seconds));
+            Console.WriteLine($"{seed,4}  {Show(result.SolvedAtStep),18}  {Show(result.SolvedAtSeconds),20}  {Show(result.SolvedAtCpuSeconds),24}  {result.Steps,13}  {result.Seconds,13:F1}");
         }
         Directory.Delete(root, recursive: true);
         var solved = results.Where(r => r.Steps is not null).ToList();
         Console.WriteLine($"solved {solved.Count}/{seeds}" + (solved.Count > 0
             ? $"; steps median {Median(solved.Select(r => (double)r.Steps!.Value)):F0} (max {solved.Max(r => r.Steps)}), seconds median {Median(solved.Select(r => r.Seconds!.Value)):F1} (max {solved.Max(r => r.Seconds):F1})"
+            + $", cpu-seconds median {Median(solved.Select(r => r.Cpu!.Value)):F1}"
             : ""));
+        Console.WriteLine($"load average at end: {LoadAverage()}");
         return 0;
     }
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
 
     private static string Show(long? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "not reached";
 

@@ -78,6 +78,21 @@ public sealed class ReplayBuffer
     /// <summary>Transitions ever added.</summary>
     public long Added { get; private set; }
 
+    /// <summary>Stored s of every slot.</summary>
+    public ObservationBatch Observations => _obs;
+
+    /// <summary>Stored s' of every slot.</summary>
+    public ObservationBatch NextObservations => _next;
+
+    /// <summary>Stored actions.</summary>
+    public ReadOnlySpan<int> Actions => _actions;
+
+    /// <summary>Stored n-step returns.</summary>
+    public ReadOnlySpan<float> Returns => _returns;
+
+    /// <summary>Stored bootstrap discounts.</summary>
+    public ReadOnlySpan<float> Discounts => _discounts;
+
     /// <summary>Adds a transition, overwriting the oldest when full.</summary>
     public void Add(ObservationBatch observations, int index, int action, float nStepReturn, ObservationBatch nextObservations, int nextIndex, float discount)
     {

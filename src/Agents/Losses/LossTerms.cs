@@ -54,12 +54,20 @@ public sealed class LossContext
     public Dictionary<string, double> Metrics { get; } = [];
 
     /// <summary>log π, entropy and V of the on-policy batch, computed once.</summary>
-    public ActionEvaluation Evaluation => _evaluation ??= ((Policy as ActorCriticPolicy) ?? throw new InvalidOperationException("This loss term needs an actor-critic policy."))
-        .EvaluateActions(Batch.Observations, Batch.Actions);
+    public ActionEvaluation Evaluation
+    {
+        get => _evaluation ??= ((Policy as ActorCriticPolicy) ?? throw new InvalidOperationException("This loss term needs an actor-critic policy."))
+            .EvaluateActions(Batch.Observations, Batch.Actions);
+        init => _evaluation = value;
+    }
 
     /// <summary>Q(s, ·) [B, K] of the replay batch, computed once.</summary>
-    public Tensor QValues => _qValues ??= ((Policy as QNetworkPolicy) ?? throw new InvalidOperationException("This loss term needs a Q-network policy."))
-        .QValues((Replay ?? throw new InvalidOperationException("This loss term needs a replay batch.")).Observations);
+    public Tensor QValues
+    {
+        get => _qValues ??= ((Policy as QNetworkPolicy) ?? throw new InvalidOperationException("This loss term needs a Q-network policy."))
+            .QValues((Replay ?? throw new InvalidOperationException("This loss term needs a replay batch.")).Observations);
+        init => _qValues = value;
+    }
 
     /// <summary>The on-policy batch or a clear error.</summary>
     public OnPolicyBatch Batch => OnPolicy ?? throw new InvalidOperationException("This loss term needs an on-policy batch.");

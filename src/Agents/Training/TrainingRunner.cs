@@ -31,7 +31,10 @@ public sealed record TrainingProgress(long Step, long TotalSteps, long Episodes,
 /// <param name="SolvedAtSeconds">Training seconds at that step (this process only).</param>
 /// <param name="FinalEvaluation">The final greedy evaluation.</param>
 /// <param name="FinalCheckpoint">The last checkpoint's weights file.</param>
-public sealed record TrainingResult(string RunDirectory, long Steps, double Seconds, long? SolvedAtStep, double? SolvedAtSeconds, EvaluationReport? FinalEvaluation, string FinalCheckpoint);
+/// <param name="CpuSeconds">Processor time this process used while training (all threads): a load-independent cost on shared machines.</param>
+/// <param name="SolvedAtCpuSeconds">Processor time at <paramref name="SolvedAtStep"/>.</param>
+public sealed record TrainingResult(string RunDirectory, long Steps, double Seconds, long? SolvedAtStep, double? SolvedAtSeconds, EvaluationReport? FinalEvaluation, string FinalCheckpoint,
+    double CpuSeconds = 0, double? SolvedAtCpuSeconds = null);
 
 /// <summary>
 /// Trains an experiment into a run directory: <c>config.json</c> (resolved options),
@@ -62,6 +65,7 @@ public static class TrainingRunner
         Action<TrainingProgress>? progress = null, CancellationToken cancellation = default)
     {
         options.Validate();
+        Policies.ReproducibleMath.Ensure();
         torch.set_num_threads(options.Training.Threads);
         Directory.CreateDirectory(runDirectory);
         string metricsPath = Path.Combine(runDirectory, MetricsFile);
@@ -95,7 +99,10 @@ public static class TrainingRunner
         long episodes = state.Episodes, nextLog = state.NextLog, nextEval = state.NextEval, nextCheckpoint = state.NextCheckpoint;
         long evaluations = state.Evaluations, iterations = state.Iterations;
         long? solvedAt = state.SolvedAtStep;
-        double? solvedSeconds = null;
+        double? solvedSeconds = null, solvedCpu = null;
+        var process = Process.GetCurrentProcess();
+        var cpuStart = process.TotalProcessorTime;
+        double Cpu() { process.Refresh(); return (process.TotalProcessorTime - cpuStart).TotalSeconds; }
         var sums = new SortedDictionary<string, double>(StringComparer.Ordinal);
         var counts = new Dictionary<string, int>();
         var episodeReturns = new List<double>();
@@ -133,6 +140,7 @@ public static class TrainingRunner
             {
                 solvedAt = step;
                 solvedSeconds = clock.Elapsed.TotalSeconds;
+                solvedCpu = Cpu();
             }
             bool done = step >= t.TotalSteps || (solvedAt is not null && t.StopAtMeanReturn is not null);
 
@@ -178,7 +186,7 @@ public static class TrainingRunner
             metrics.Flush();
             lastCheckpoint = Checkpoint.Write(runDirectory, options, algorithm, Snapshot());
         }
-        return new TrainingResult(runDirectory, algorithm.Steps, clock.Elapsed.TotalSeconds, solvedAt, solvedSeconds, lastEval, lastCheckpoint);
+        return new TrainingResult(runDirectory, algorithm.Steps, clock.Elapsed.TotalSeconds, solvedAt, solvedSeconds, lastEval, lastCheckpoint, Cpu(), solvedCpu);
     }
 
     /// <summary>The first multiple of <paramref name="interval"/> above <paramref name="step"/> (every iteration when 0).</summary>

@@ -79,8 +79,8 @@ public static class Safetensors
             for (int i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
             foreach (var (_, tensor) in entries)
             {
-                using var cpu = tensor.detach().cpu().contiguous();
-                stream.Write(cpu.bytes);
+                using var scope = NewDisposeScope();
+                stream.Write(tensor.detach().cpu().contiguous().bytes);
             }
         });
     }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using RLAgents.Environments.Checking;
 using RLAgents.Environments.GridWorld;
 using RLAgents.Environments.GridWorld.Levels;
 
@@ -23,6 +24,7 @@ public sealed class LevelTests
         env.Reset(3);
         Assert.Equal(maxSteps, env.MaxSteps);
         Assert.Equal((width, height), env.Size);
+        Assert.Equal(maxSteps, EnvRegistry.CreateDefault().Get(id).MaxEpisodeSteps);
     }
 
     [Fact]
@@ -39,6 +41,28 @@ public sealed class LevelTests
         }
         var e = Assert.Throws<KeyNotFoundException>(() => registry.Get("BabyAI-GoToLocal-v9"));
         Assert.Contains("BabyAI-GoToLocal-v0", e.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(BotTests.SolvedLevels), MemberType = typeof(BotTests))]
+    public void EveryLevelPassesTheEnvironmentChecker(string id)
+    {
+        var registry = EnvRegistry.CreateDefault();
+        var report = EnvChecker.Check(() => registry.Make(id), steps: 300, seed: 3);
+        Assert.True(report.Passed, string.Join("\n", report.Failures));
+    }
+
+    [Fact]
+    public void RegistryMakeTruncatesTogetherWithTheEnvironment()
+    {
+        using var env = EnvRegistry.CreateDefault().Make("BabyAI-GoToRedBallGrey-v0", new GridWorldOptions { IncludeDescription = false });
+        env.Reset(1);
+        int steps = 0;
+        StepResult r;
+        do { r = env.Step((int)GridAction.Done); steps++; } while (!r.Done);
+        Assert.Equal(64, steps);
+        Assert.True(r.Truncated);
+        Assert.False(r.Terminated);
     }
 
     [Fact]

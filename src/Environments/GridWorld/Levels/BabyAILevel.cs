@@ -22,6 +22,12 @@ public abstract class BabyAILevel
     /// <summary>Columns of rooms (default 1).</summary>
     public virtual int NumCols => 1;
 
+    /// <summary>Navigations the level's instruction needs (BabyAI's <c>num_navs_needed</c>: 2 for put-next, else 1).</summary>
+    public virtual int NavigationsNeeded => 1;
+
+    /// <summary>The step budget: room_size² × rooms × navigations needed.</summary>
+    public int MaxSteps => RoomSize * RoomSize * NumRows * NumCols * NavigationsNeeded;
+
     /// <summary>Places the agent and objects and returns the instruction (BabyAI's <c>gen_mission</c>).</summary>
     protected internal abstract Instruction GenerateMission(LevelBuilder b);
 

@@ -3,8 +3,8 @@ namespace RLAgents.Environments.GridWorld.Levels;
 /// <summary>
 /// The registered BabyAI levels (ids <c>BabyAI-&lt;Name&gt;-v0</c> as Minigrid's). Each takes
 /// <see cref="GridWorldOptions"/>. The environments truncate themselves at the level's step
-/// budget (room_size² × rooms × navigations, as BabyAI), so the registrations declare no extra
-/// time limit.
+/// budget (room_size² × rooms × navigations, as BabyAI: the success reward decays over it), and
+/// the registrations declare the same budget, so a time-limit wrapper agrees with the env.
 /// </summary>
 public static class BabyAILevels
 {
@@ -56,7 +56,7 @@ public static class BabyAILevels
         {
             string where = level.NumRows * level.NumCols == 1 ? "one room" : $"{level.NumCols}x{level.NumRows} rooms";
             registry.Register(new EnvRegistration(EnvId.Parse(id), typeof(GridWorldOptions),
-                o => Make(id, (GridWorldOptions)o), maxEpisodeSteps: null,
+                o => Make(id, (GridWorldOptions)o), level.MaxSteps,
                 $"BabyAI {level.Name} ({where} of {level.RoomSize}x{level.RoomSize}); image, direction, mission, description"));
         }
     }

@@ -243,6 +243,9 @@ public sealed class PutNextLocalLevel(int roomSize = 8, int numObjects = 8) : Ba
     public override string Name => "PutNextLocal";
 
     /// <inheritdoc />
+    public override int NavigationsNeeded => 2;
+
+    /// <inheritdoc />
     public override int RoomSize => roomSize;
 
     /// <inheritdoc />

@@ -1,0 +1,157 @@
+namespace RLAgents.Environments.EpisodeLogs;
+
+/// <summary>
+/// Accumulates one episode step by step into a <see cref="RecordedEpisode"/>: the recorder's
+/// engine, and the sink a runner feeds directly when it steps environments itself (e.g. one
+/// builder per sub-environment of a vector env). Buffers are reused across episodes; in hash mode
+/// a step costs one hash per modality.
+/// </summary>
+public sealed class EpisodeBuilder
+{
+    private readonly EpisodeLogHeader _header;
+    private readonly Grow<float>[] _floats;
+    private readonly Grow<byte>[] _bytes;
+    private readonly Grow<int>[] _ints;
+    private readonly List<string>[] _texts;
+    private readonly Grow<ulong>[] _hashes;
+    private readonly Grow<int> _actions = new();
+    private readonly Grow<double> _rewards = new();
+    private readonly Grow<bool> _terminated = new();
+    private readonly Grow<bool> _truncated = new();
+    private readonly List<float[]?> _probs = [];
+    private readonly List<float?> _values = [];
+    private RecordedEpisode? _open;
+    private bool _anyAgentOutput;
+
+    /// <summary>Creates a builder for episodes of a log with <paramref name="header"/>.</summary>
+    public EpisodeBuilder(EpisodeLogHeader header)
+    {
+        _header = header;
+        int n = header.Modalities.Count;
+        _floats = new Grow<float>[n];
+        _bytes = new Grow<byte>[n];
+        _ints = new Grow<int>[n];
+        _texts = new List<string>[n];
+        _hashes = new Grow<ulong>[n];
+        for (int m = 0; m < n; m++)
+        {
+            _floats[m] = new();
+            _bytes[m] = new();
+            _ints[m] = new();
+            _texts[m] = [];
+            _hashes[m] = new();
+        }
+    }
+
+    /// <summary>True between <see cref="Begin"/> and <see cref="Finish"/>.</summary>
+    public bool IsOpen => _open is not null;
+
+    /// <summary>Steps added to the open episode.</summary>
+    public int Length => _actions.Count;
+
+    /// <summary>Starts an episode with its reset observation and what identifies it.</summary>
+    public void Begin(long index, long? seed, string? startState, Observation first, string? checkpointId = null, string? phase = null, bool evaluation = false)
+    {
+        if (seed is null && startState is null)
+            throw new ArgumentException($"Episode {index} needs a seed or a start state to be replayable.", nameof(seed));
+        _open = new RecordedEpisode { Index = index, Seed = seed, StartState = startState, CheckpointId = checkpointId, Phase = phase, Evaluation = evaluation };
+        _actions.Clear(); _rewards.Clear(); _terminated.Clear(); _truncated.Clear();
+        _probs.Clear(); _values.Clear();
+        _anyAgentOutput = false;
+        for (int m = 0; m < _header.Modalities.Count; m++)
+        {
+            _floats[m].Clear(); _bytes[m].Clear(); _ints[m].Clear(); _texts[m].Clear(); _hashes[m].Clear();
+        }
+        AddObservation(first);
+    }
+
+    /// <summary>Adds one transition: the action taken, the agent's outputs on the observation it acted on (empty span / null when none), and the step's result.</summary>
+    public void Add(int action, in StepResult step, ReadOnlySpan<float> actionProbabilities = default, float? value = null)
+    {
+        var e = _open ?? throw new InvalidOperationException("Begin an episode before adding steps.");
+        _actions.Add(action);
+        _rewards.Add(step.Reward);
+        _terminated.Add(step.Terminated);
+        _truncated.Add(step.Truncated);
+        if (!actionProbabilities.IsEmpty || value.HasValue) _anyAgentOutput = true;
+        _probs.Add(actionProbabilities.IsEmpty ? null : actionProbabilities.ToArray());
+        _values.Add(value);
+        e.Return += step.Reward;
+        if (step.Info.IsSuccess is bool s) e.Success = s;
+        AddObservation(step.Observation);
+    }
+
+    /// <summary>Closes the open episode and returns it (its arrays are its own).</summary>
+    public RecordedEpisode Finish()
+    {
+        var e = _open ?? throw new InvalidOperationException("No episode is open.");
+        _open = null;
+        e.Length = _actions.Count;
+        e.Actions = _actions.ToArray();
+        e.Rewards = _rewards.ToArray();
+        e.Terminated = _terminated.ToArray();
+        e.Truncated = _truncated.ToArray();
+        e.ActionProbabilities = _anyAgentOutput ? _probs.ToArray() : new float[]?[e.Length];
+        e.Values = _anyAgentOutput ? _values.ToArray() : new float?[e.Length];
+        e.Observations = new ModalityRecord[_header.Modalities.Count];
+        for (int m = 0; m < _header.Modalities.Count; m++)
+        {
+            var layout = _header.Modalities[m];
+            var rec = new ModalityRecord(layout);
+            if (layout.Encoding == ObservationEncoding.Hash64) rec.Hashes = _hashes[m].ToArray();
+            else switch (layout.Storage)
+            {
+                case ModalityStorage.Float32: rec.Floats = _floats[m].ToArray(); break;
+                case ModalityStorage.UInt8: rec.Bytes = _bytes[m].ToArray(); break;
+                case ModalityStorage.Int32: rec.Ints = _ints[m].ToArray(); break;
+                default: rec.Texts = _texts[m].ToArray(); break;
+            }
+            e.Observations[m] = rec;
+        }
+        return e;
+    }
+
+    /// <summary>Drops the open episode.</summary>
+    public void Abandon() => _open = null;
+
+    private void AddObservation(Observation o)
+    {
+        for (int m = 0; m < _header.Modalities.Count; m++)
+        {
+            var layout = _header.Modalities[m];
+            if (layout.Encoding == ObservationEncoding.Hash64) { _hashes[m].Add(ObservationHash.Hash(o, m)); continue; }
+            switch (layout.Storage)
+            {
+                case ModalityStorage.Float32: _floats[m].AddRange(o.Floats(m)); break;
+                case ModalityStorage.UInt8: _bytes[m].AddRange(o.Bytes(m)); break;
+                case ModalityStorage.Int32: _ints[m].Add(o.GetInt(m)); break;
+                default: _texts[m].Add(o.GetText(m)); break;
+            }
+        }
+    }
+
+    /// <summary>A reusable growable array (List&lt;T&gt; without per-add bounds bookkeeping for span appends).</summary>
+    private sealed class Grow<T>
+    {
+        private T[] _items = new T[64];
+
+        public int Count { get; private set; }
+
+        public void Clear() => Count = 0;
+
+        public void Add(T item)
+        {
+            if (Count == _items.Length) Array.Resize(ref _items, _items.Length * 2);
+            _items[Count++] = item;
+        }
+
+        public void AddRange(ReadOnlySpan<T> items)
+        {
+            if (Count + items.Length > _items.Length) Array.Resize(ref _items, Math.Max(_items.Length * 2, Count + items.Length));
+            items.CopyTo(_items.AsSpan(Count));
+            Count += items.Length;
+        }
+
+        public T[] ToArray() => _items.AsSpan(0, Count).ToArray();
+    }
+}

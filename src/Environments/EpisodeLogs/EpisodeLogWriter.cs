@@ -1,0 +1,124 @@
+using Apache.Arrow;
+using Apache.Arrow.Ipc;
+
+namespace RLAgents.Environments.EpisodeLogs;
+
+/// <summary>
+/// Appends episodes to an episode log, one Arrow record batch each. Every finished episode is
+/// encoded in memory and handed to the operating system in one write, then flushed, so a process
+/// killed at any moment leaves every earlier episode complete and readable (only the open
+/// episode, which was never written, and at worst a torn last message are lost; the reader
+/// reports a torn tail by byte offset). <see cref="Dispose"/> writes Arrow's end-of-stream marker.
+/// </summary>
+public sealed class EpisodeLogWriter : IDisposable
+{
+    private readonly FileStream _file;
+    private readonly CaptureStream _capture = new();
+    private readonly ArrowStreamWriter _arrow;
+    private readonly Schema _schema;
+    private readonly bool _durable;
+    private bool _disposed;
+
+    private EpisodeLogWriter(string path, FileStream file, EpisodeLogHeader header, bool appending, bool durable)
+    {
+        Path = path;
+        _file = file;
+        Header = header;
+        _durable = durable;
+        _schema = EpisodeLogFormat.BuildSchema(header);
+        _arrow = new ArrowStreamWriter(_capture, _schema, leaveOpen: true);
+        _arrow.WriteStart();
+        if (appending) _capture.Clear(); // the file already starts with this schema
+        else Drain();
+    }
+
+    /// <summary>The file being written.</summary>
+    public string Path { get; }
+
+    /// <summary>The log-level metadata.</summary>
+    public EpisodeLogHeader Header { get; }
+
+    /// <summary>Episodes written by this writer (not counting those already in an appended file).</summary>
+    public long EpisodesWritten { get; private set; }
+
+    /// <summary>Bytes in the file after the last write.</summary>
+    public long BytesWritten => _file.Length;
+
+    /// <summary>
+    /// Creates a new log (replacing any file at <paramref name="path"/>) and writes its schema.
+    /// </summary>
+    /// <param name="path">Log file path; the directory is created if needed.</param>
+    /// <param name="header">Log-level metadata.</param>
+    /// <param name="durable">Also ask the disk to persist each episode (fsync); survives power loss, costs a disk flush per episode.</param>
+    public static EpisodeLogWriter Create(string path, EpisodeLogHeader header, bool durable = false)
+    {
+        string? dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        var file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
+        return new EpisodeLogWriter(path, file, header, appending: false, durable);
+    }
+
+    /// <summary>
+    /// Opens an existing log to append more episodes (creates it when absent). The header must
+    /// describe the same environment and layout. A damaged tail (torn last message of a killed
+    /// writer) and the end-of-stream marker are cut off first; <paramref name="repairedTail"/>
+    /// says what was cut.
+    /// </summary>
+    public static EpisodeLogWriter Append(string path, EpisodeLogHeader header, out EpisodeLogDamage? repairedTail, bool durable = false)
+    {
+        repairedTail = null;
+        if (!File.Exists(path) || new FileInfo(path).Length == 0) return Create(path, header, durable);
+        long keep;
+        using (var reader = EpisodeLogReader.Open(path))
+        {
+            var existing = reader.Header;
+            if (!SameRecording(existing, header))
+                throw new InvalidOperationException($"Cannot append to {path}: it records {existing.EnvId} with another layout or options; write a new log.");
+            foreach (var _ in reader.ReadEpisodes()) { }
+            repairedTail = reader.Damage;
+            keep = reader.EndOfLastCompleteMessage;
+        }
+        var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
+        file.SetLength(keep);
+        file.Seek(0, SeekOrigin.End);
+        return new EpisodeLogWriter(path, file, header, appending: true, durable);
+    }
+
+    /// <summary>Encodes <paramref name="episode"/> as one record batch and writes it durably to the file.</summary>
+    public void Write(RecordedEpisode episode)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (episode.Observations.Length != Header.Modalities.Count)
+            throw new ArgumentException($"Episode {episode.Index} has {episode.Observations.Length} modalities; the log has {Header.Modalities.Count}.", nameof(episode));
+        using var batch = EpisodeBatchCodec.Encode(_schema, Header, episode);
+        _arrow.WriteRecordBatch(batch);
+        Drain();
+        EpisodesWritten++;
+    }
+
+    private void Drain()
+    {
+        var pending = _capture.Pending;
+        // One write call per episode: the kernel gets the whole message at once.
+        _file.Write(pending);
+        _file.Flush(_durable);
+        _capture.Clear();
+    }
+
+    /// <summary>Writes the end-of-stream marker and closes the file.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _arrow.WriteEnd();
+        Drain();
+        _arrow.Dispose();
+        _file.Dispose();
+    }
+
+    private static bool SameRecording(EpisodeLogHeader a, EpisodeLogHeader b) =>
+        a.EnvId == b.EnvId && a.EnvOptionsJson == b.EnvOptionsJson && a.Wrappers.SequenceEqual(b.Wrappers)
+        && a.ActionCount == b.ActionCount && a.Modalities.Count == b.Modalities.Count
+        && a.Modalities.Zip(b.Modalities).All(p => p.First.Name == p.Second.Name && p.First.Storage == p.Second.Storage
+            && p.First.Shape.SequenceEqual(p.Second.Shape) && p.First.Encoding == p.Second.Encoding);
+}

@@ -1,0 +1,147 @@
+using RLAgents.Environments.Wrappers;
+
+namespace RLAgents.Environments.EpisodeLogs;
+
+/// <summary>
+/// A wrapper that records the episodes of the environment it wraps into an
+/// <see cref="EpisodeLogWriter"/>: training, evaluation or bot runs put it around their env.
+/// Every episode the recorder selects (<see cref="RecordMode"/>) is written as one record batch
+/// when it ends, so a killed process loses only the open episode. An agent attaches what it
+/// thought before each step with <see cref="AttachAgentOutput"/>. The recorder writes what the
+/// wrapped stack returns, so put it under wrappers whose observations depend on history (e.g.
+/// observation normalisation) so that replay can reproduce what it wrote. It does not own the writer.
+/// </summary>
+public sealed class EpisodeRecorder : Wrapper
+{
+    private readonly EpisodeLogWriter _writer;
+    private readonly EpisodeRecorderOptions _options;
+    private readonly Func<RecordedEpisode, bool>? _filter;
+    private readonly EpisodeBuilder _builder;
+    private float[] _pendingProbs = [];
+    private int _pendingProbCount;
+    private float? _pendingValue;
+
+    /// <summary>Wraps <paramref name="inner"/> and writes selected episodes to <paramref name="writer"/>.</summary>
+    /// <param name="inner">The environment stack to record (the recorder owns and disposes it, as wrappers do).</param>
+    /// <param name="writer">Where episodes go; its header must describe <paramref name="inner"/>.</param>
+    /// <param name="options">Selection and storage options (null = record all, full observations).</param>
+    /// <param name="filter">For <see cref="RecordMode.Filter"/>: a predicate over finished episodes, applied after the options' filters.</param>
+    public EpisodeRecorder(IEnv inner, EpisodeLogWriter writer, EpisodeRecorderOptions? options = null, Func<RecordedEpisode, bool>? filter = null)
+        : base(inner)
+    {
+        _writer = writer;
+        _options = options ?? new EpisodeRecorderOptions();
+        _options.Validate();
+        _filter = filter;
+        if (writer.Header.Modalities.Count != inner.ObservationSpace.Count
+            || !writer.Header.Modalities.Zip(inner.ObservationSpace.Modalities).All(p => p.First.Matches(p.Second)))
+            throw new ArgumentException($"The log's modalities ({string.Join(", ", writer.Header.Modalities.Select(m => m.Name))}) do not match {inner.Id}'s observation space {inner.ObservationSpace}.", nameof(writer));
+        if (writer.Header.EnvId != inner.Id.ToString())
+            throw new ArgumentException($"The log is for {writer.Header.EnvId}, the environment is {inner.Id}.", nameof(writer));
+        if (_options.UnseededResets == UnseededResetPolicy.CaptureStartState && !StartStates.Supports(inner))
+            throw new ArgumentException($"{inner.Id} cannot capture start states; use UnseededResets = AssignSeed.", nameof(options));
+        _builder = new EpisodeBuilder(writer.Header);
+    }
+
+    /// <summary>Creates a log at <paramref name="path"/> for <paramref name="env"/> and a recorder around it; dispose the returned writer after the env.</summary>
+    public static EpisodeRecorder Create(IEnv env, string path, out EpisodeLogWriter writer, EpisodeRecorderOptions? options = null,
+        object? envOptions = null, string? plugin = null, Func<RecordedEpisode, bool>? filter = null)
+    {
+        options ??= new EpisodeRecorderOptions();
+        writer = EpisodeLogWriter.Create(path, EpisodeLogHeader.For(env, options, envOptions, plugin: plugin), options.DurableFlush);
+        return new EpisodeRecorder(env, writer, options, filter);
+    }
+
+    /// <summary>Checkpoint id of the acting policy, written with each episode started afterwards.</summary>
+    public string? CheckpointId { get; set; }
+
+    /// <summary>Training phase (e.g. <c>rl</c>, <c>eval</c>, <c>bot</c>), written with each episode started afterwards.</summary>
+    public string? Phase { get; set; }
+
+    /// <summary>True while the run evaluates (selects episodes in <see cref="RecordMode.EvaluationOnly"/>).</summary>
+    public bool Evaluation { get; set; }
+
+    /// <summary>Episodes started (recorded or not); the next episode's index.</summary>
+    public long EpisodesStarted { get; private set; }
+
+    /// <summary>Episodes written to the log.</summary>
+    public long EpisodesRecorded { get; private set; }
+
+    /// <summary>Episodes the filter rejected.</summary>
+    public long EpisodesFiltered { get; private set; }
+
+    /// <summary>Episodes reset before they ended (never written).</summary>
+    public long EpisodesAbandoned { get; private set; }
+
+    /// <summary>
+    /// Attaches the agent's action probabilities and value estimate on the current observation;
+    /// they are stored with the next <see cref="Wrapper.Step"/>.
+    /// </summary>
+    public void AttachAgentOutput(ReadOnlySpan<float> actionProbabilities, float? value = null)
+    {
+        if (_pendingProbs.Length < actionProbabilities.Length) _pendingProbs = new float[actionProbabilities.Length];
+        actionProbabilities.CopyTo(_pendingProbs);
+        _pendingProbCount = actionProbabilities.Length;
+        _pendingValue = value;
+    }
+
+    /// <inheritdoc />
+    protected override ResetResult ResetCore(long? seed)
+    {
+        if (_builder.IsOpen)
+        {
+            _builder.Abandon();
+            EpisodesAbandoned++;
+        }
+        long index = EpisodesStarted++;
+        bool capture = seed is null && (_options.UnseededResets == UnseededResetPolicy.CaptureStartState
+            || (_options.UnseededResets == UnseededResetPolicy.Auto && StartStates.Supports(Inner)));
+        if (seed is null && !capture) seed = unchecked((long)Rng.DeriveSeed(unchecked((ulong)_options.Seed), "episode-log-reset", index));
+        var result = Inner.Reset(seed);
+        ClearPending();
+        bool select = _options.Mode switch
+        {
+            RecordMode.EveryNth => index % _options.EveryN == 0,
+            RecordMode.EvaluationOnly => Evaluation,
+            _ => true,
+        };
+        if (select)
+            _builder.Begin(index, seed, capture ? StartStates.Capture(Inner) : null, result.Observation, CheckpointId, Phase, Evaluation);
+        return result;
+    }
+
+    /// <inheritdoc />
+    protected override StepResult StepCore(int action)
+    {
+        var result = Inner.Step(action);
+        if (_builder.IsOpen)
+        {
+            _builder.Add(action, result, _pendingProbs.AsSpan(0, _pendingProbCount), _pendingValue);
+            if (result.Done) Complete(_builder.Finish());
+        }
+        ClearPending();
+        return result;
+    }
+
+    private void Complete(RecordedEpisode episode)
+    {
+        if (_options.Mode == RecordMode.Filter && !Passes(episode))
+        {
+            EpisodesFiltered++;
+            return;
+        }
+        _writer.Write(episode);
+        EpisodesRecorded++;
+    }
+
+    private bool Passes(RecordedEpisode e) =>
+        (!_options.FilterSuccessOnly || e.Success == true)
+        && (_options.FilterMinReturn is not double min || e.Return >= min)
+        && (_filter is null || _filter(e));
+
+    private void ClearPending()
+    {
+        _pendingProbCount = 0;
+        _pendingValue = null;
+    }
+}
