@@ -4,7 +4,7 @@ using RLAgents.LanguageModel.Lora;
 namespace RLAgents.LanguageModel.FineTuning;
 
 /// <summary>Supervised fine-tuning on (prompt, target) pairs.</summary>
-public sealed class SftOptions
+public sealed class SftOptions : IValidatableObject
 {
     /// <summary>Peak learning rate.</summary>
     [Range(1e-8, 1.0)] public double LearningRate { get; set; } = 1e-3;
@@ -37,9 +37,16 @@ public sealed class SftOptions
     public void Validate()
     {
         Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
-        if (MinLearningRate > LearningRate) throw new ValidationException($"minLearningRate ({MinLearningRate}) must not exceed learningRate ({LearningRate}).");
-        if (WarmupSteps > Steps) throw new ValidationException($"warmupSteps ({WarmupSteps}) must not exceed steps ({Steps}).");
         Lora?.Validate();
+    }
+
+    /// <inheritdoc/>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MinLearningRate > LearningRate)
+            yield return new ValidationResult($"minLearningRate ({MinLearningRate}) must not exceed learningRate ({LearningRate}).", [nameof(MinLearningRate)]);
+        if (WarmupSteps > Steps)
+            yield return new ValidationResult($"warmupSteps ({WarmupSteps}) must not exceed steps ({Steps}).", [nameof(WarmupSteps)]);
     }
 }
 

@@ -6,7 +6,6 @@ using RLAgents.LanguageModel.Checkpoints;
 namespace RLAgents.LanguageModel.Model;
 
 /// <summary>Activation inside the Transformer MLP.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<GptActivation>))]
 public enum GptActivation
 {
     /// <summary>Exact GELU (erf), as in nanoGPT.</summary>
@@ -16,7 +15,7 @@ public enum GptActivation
 }
 
 /// <summary>Size and shape of a <see cref="GptModel"/>; saved as <c>config.json</c> next to the weights.</summary>
-public sealed class GptConfig
+public sealed class GptConfig : IValidatableObject
 {
     /// <summary>Number of token ids (rows of the embedding table and columns of the logits).</summary>
     [Range(1, int.MaxValue)] public int VocabSize { get; set; } = 512;
@@ -56,13 +55,16 @@ public sealed class GptConfig
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = true,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
     /// <summary>Checks ranges and cross-field rules; throws <see cref="ValidationException"/> naming the field.</summary>
-    public void Validate()
+    public void Validate() => Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
+
+    /// <inheritdoc/>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
-        if (NEmbd % NHead != 0) throw new ValidationException($"nEmbd ({NEmbd}) must be a multiple of nHead ({NHead}).");
+        if (NEmbd % NHead != 0) yield return new ValidationResult($"nEmbd ({NEmbd}) must be a multiple of nHead ({NHead}).", [nameof(NEmbd)]);
     }
 
     /// <summary>A copy of this configuration.</summary>

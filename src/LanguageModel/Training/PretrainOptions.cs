@@ -4,7 +4,7 @@ using RLAgents.LanguageModel.Model;
 namespace RLAgents.LanguageModel.Training;
 
 /// <summary>Options of <c>rlagents pretrain</c>: causal-LM training of a <see cref="GptModel"/> on a text corpus.</summary>
-public sealed class PretrainOptions
+public sealed class PretrainOptions : IValidatableObject
 {
     /// <summary>Model shape. <c>vocabSize</c> is the size a new BPE tokenizer is trained to; the model takes the tokenizer's actual size.</summary>
     [Required] public GptConfig Model { get; set; } = new();
@@ -78,9 +78,15 @@ public sealed class PretrainOptions
         Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
         try { Model.Validate(); }
         catch (ValidationException e) { throw new ValidationException($"model: {e.Message}"); }
+    }
+
+    /// <inheritdoc/>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
         if (MinLearningRate > LearningRate)
-            throw new ValidationException($"minLearningRate ({MinLearningRate}) must not exceed learningRate ({LearningRate}).");
-        if (WarmupSteps > Steps) throw new ValidationException($"warmupSteps ({WarmupSteps}) must not exceed steps ({Steps}).");
+            yield return new ValidationResult($"minLearningRate ({MinLearningRate}) must not exceed learningRate ({LearningRate}).", [nameof(MinLearningRate)]);
+        if (WarmupSteps > Steps)
+            yield return new ValidationResult($"warmupSteps ({WarmupSteps}) must not exceed steps ({Steps}).", [nameof(WarmupSteps)]);
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RLAgents.LanguageModel.Model;
+using RLAgents.LanguageModel.Tokenization;
 using RLAgents.LanguageModel.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -112,6 +113,35 @@ public class PretrainerTests
         long before = DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
         for (int i = 0; i < 60; i++) Step();
         Assert.Equal(before, DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
+    public void TrainsFromACorpusFileWithAGivenWordTokenizer()
+    {
+        using var dir = new TempDirectory();
+        var lines = CorpusGenerator.Sentences(400, 3);
+        string corpus = Path.Combine(dir.Path, "corpus.txt");
+        File.WriteAllLines(corpus, lines);
+        string tokenizerDir = Path.Combine(dir.Path, "words");
+        Directory.CreateDirectory(tokenizerDir);
+        WordLevelTokenizer.Build(lines).Save(tokenizerDir);
+
+        var options = Options(10);
+        options.CorpusPath = corpus;
+        options.TokenizerDirectory = tokenizerDir;
+        var result = Pretrainer.Run(options, Path.Combine(dir.Path, "run"), resume: false);
+        var (model, tokenizer) = Pretrainer.LoadCheckpoint(result.CheckpointDirectory);
+        using (model)
+        {
+            Assert.IsType<WordLevelTokenizer>(tokenizer);
+            Assert.Equal(tokenizer.VocabSize, model.Config.VocabSize);
+        }
+        // Resuming a finished run does no more steps and reports where it resumed.
+        var again = Pretrainer.Run(options, Path.Combine(dir.Path, "run"), resume: true);
+        Assert.Equal((10L, 10L), (again.Step, again.ResumedFromStep!.Value));
+
+        options.CorpusPath = Path.Combine(dir.Path, "missing.txt");
+        Assert.Contains("corpusPath", Assert.Throws<FileNotFoundException>(() => Pretrainer.Run(options, Path.Combine(dir.Path, "run2"), false)).Message);
     }
 
     [Fact]
