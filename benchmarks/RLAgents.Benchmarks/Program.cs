@@ -8,5 +8,12 @@ if (args is ["gridworld-bot", .. var botArgs])
     return;
 }
 
+//   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- episode-logs [cartpoleSteps] [gridSteps]
+if (args is ["episode-logs", .. var logArgs])
+{
+    RLAgents.Benchmarks.EpisodeLogs.EpisodeLogBenchCommand.Run(logArgs);
+    return;
+}
+
 // BenchmarkDotNet suites: dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- --filter '*'
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
