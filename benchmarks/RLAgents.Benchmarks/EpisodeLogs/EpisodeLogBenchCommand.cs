@@ -6,11 +6,13 @@ using RLAgents.Environments.EpisodeLogs;
 namespace RLAgents.Benchmarks.EpisodeLogs;
 
 /// <summary>
-/// Recording overhead and replay speed of episode logs, on CartPole-v1 and BabyAI-GoToLocal-v0
-/// under uniformly random policies (the worst case for relative overhead: the policy costs
-/// nothing). For each env: steps/s without recording, recording every episode with observation
-/// hashes, and with full observations (5 interleaved repetitions, median), then replay --verify
-/// speed of the hash log in episodes/s and steps/s.
+/// Recording overhead and replay speed of episode logs, on CartPole-v1 and BabyAI-GoToLocal-v0.
+/// Two policies: uniformly random (the worst case for relative overhead: acting costs nothing) and
+/// a small MLP evaluated in plain C# on each observation (two hidden layers of 64, about the
+/// per-step compute of a PPO actor-critic forward for one env; the agents' TorchSharp policies
+/// cost more per step, so their relative overhead is lower). For each: steps/s without recording,
+/// recording every episode with observation hashes, and with full observations (5 interleaved
+/// repetitions, median), then replay --verify speed in episodes/s and steps/s.
 /// Run: dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- episode-logs [cartpoleSteps] [gridSteps]
 /// </summary>
 public static class EpisodeLogBenchCommand
@@ -25,12 +27,13 @@ public static class EpisodeLogBenchCommand
         try
         {
             Console.WriteLine($"{"env",-22} {"mode",-12} {"steps/s",12} {"overhead",9} {"episodes",9} {"log bytes",12}");
-            foreach (var (id, steps) in new[] { ("CartPole-v1", cartSteps), ("BabyAI-GoToLocal-v0", gridSteps) })
+            foreach (var (id, steps, mlp) in new[] { ("CartPole-v1", cartSteps, false), ("CartPole-v1", cartSteps / 4, true), ("BabyAI-GoToLocal-v0", gridSteps, false), ("BabyAI-GoToLocal-v0", gridSteps / 2, true) })
             {
+                Console.WriteLine($"-- {id}, {(mlp ? "MLP policy" : "random policy")}");
                 var results = new Dictionary<string, List<(double Sps, long Episodes, long Bytes)>> { ["none"] = [], ["hashes"] = [], ["full"] = [] };
                 for (int rep = 0; rep < 5; rep++)
                     foreach (var mode in results.Keys)
-                        results[mode].Add(Measure(id, steps, mode, Path.Combine(dir, $"{id}-{mode}.arrow")));
+                        results[mode].Add(Measure(id, steps, mode, Path.Combine(dir, $"{id}-{mode}.arrow"), mlp));
                 double baseline = Median(results["none"].Select(r => r.Sps));
                 foreach (var (mode, runs) in results)
                 {
@@ -38,7 +41,7 @@ public static class EpisodeLogBenchCommand
                     string overhead = mode == "none" ? "-" : ((baseline / sps - 1) * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{id,-22} {mode,-12} {sps,12:N0} {overhead,9} {runs[^1].Episodes,9} {runs[^1].Bytes,12:N0}"));
                 }
-                foreach (var mode in new[] { "hashes", "full" })
+                foreach (var mode in mlp ? [] : new[] { "hashes", "full" })
                 {
                     string log = Path.Combine(dir, $"{id}-{mode}.arrow");
                     var sw = Stopwatch.StartNew();
@@ -57,8 +60,9 @@ public static class EpisodeLogBenchCommand
         }
     }
 
-    private static (double Sps, long Episodes, long Bytes) Measure(string id, long steps, string mode, string path)
+    private static (double Sps, long Episodes, long Bytes) Measure(string id, long steps, string mode, string path, bool mlp)
     {
+        var net = mlp ? new Mlp(inputs: id.StartsWith("CartPole", StringComparison.Ordinal) ? 4 : 147, hidden: 64, outputs: 0) : null;
         var registry = EnvRegistry.CreateDefault();
         IEnv env = registry.Make(id);
         EpisodeLogWriter? writer = null;
@@ -71,14 +75,16 @@ public static class EpisodeLogBenchCommand
         var policy = new Rng(42);
         int n = env.ActionSpace.N;
         long seed = 0, episodes = 0;
-        env.Reset(seed++);
+        var obs = env.Reset(seed++).Observation;
         var sw = Stopwatch.StartNew();
         for (long i = 0; i < steps; i++)
         {
-            var r = env.Step(policy.NextInt(n));
+            int action = net is null ? policy.NextInt(n) : net.Act(obs, n, policy);
+            var r = env.Step(action);
+            obs = r.Observation;
             if (r.Terminated || r.Truncated)
             {
-                env.Reset(seed++);
+                obs = env.Reset(seed++).Observation;
                 episodes++;
             }
         }
@@ -87,6 +93,47 @@ public static class EpisodeLogBenchCommand
         writer?.Dispose();
         long bytes = mode == "none" ? 0 : new FileInfo(path).Length;
         return (sps, episodes, bytes);
+    }
+
+    /// <summary>A tanh MLP with a softmax head, sampled: the per-step compute of a small actor for one env.</summary>
+    private sealed class Mlp(int inputs, int hidden, int outputs)
+    {
+        private readonly float[] _w1 = Weights(inputs * hidden, 1), _w2 = Weights(hidden * hidden, 2), _w3 = Weights(hidden * 8, 3);
+        private readonly float[] _x = new float[inputs], _h1 = new float[hidden], _h2 = new float[hidden], _logits = new float[8];
+
+        private static float[] Weights(int n, int seed)
+        {
+            var rng = new Rng(seed);
+            return Enumerable.Range(0, n).Select(_ => (float)(rng.NextNormal() * 0.1)).ToArray();
+        }
+
+        public int Act(Observation o, int actions, Rng rng)
+        {
+            _ = outputs;
+            if (o.Space[0].Storage == ModalityStorage.Float32) o.Floats(0).CopyTo(_x);
+            else { var b = o.Bytes(0); for (int i = 0; i < _x.Length; i++) _x[i] = b[i]; }
+            Layer(_x, _w1, _h1);
+            Layer(_h1, _w2, _h2);
+            Layer(_h2, _w3, _logits);
+            double max = _logits.Take(actions).Max(), sum = 0, u = rng.NextDouble();
+            for (int a = 0; a < actions; a++) sum += Math.Exp(_logits[a] - max);
+            for (int a = 0; a < actions; a++)
+            {
+                u -= Math.Exp(_logits[a] - max) / sum;
+                if (u <= 0) return a;
+            }
+            return actions - 1;
+        }
+
+        private static void Layer(float[] x, float[] w, float[] y)
+        {
+            for (int j = 0; j < y.Length; j++)
+            {
+                float s = 0;
+                for (int i = 0; i < x.Length; i++) s += x[i] * w[i * y.Length + j];
+                y[j] = MathF.Tanh(s);
+            }
+        }
     }
 
     private static double Median(IEnumerable<double> values)
