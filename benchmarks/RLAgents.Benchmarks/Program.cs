@@ -1,11 +1,15 @@
 using BenchmarkDotNet.Running;
+using RLAgents.Benchmarks.Agents;
+
+// Learning-speed bench: dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- --bench-learning <config.json> [--seeds N]
+if (args.Length > 0 && args[0] == LearningBench.Command) return LearningBench.Run(args[1..]);
 
 // Bench commands that are not BenchmarkDotNet suites:
 //   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- gridworld-bot [episodes] [level ...]
 if (args is ["gridworld-bot", .. var botArgs])
 {
     RLAgents.Benchmarks.GridWorld.BotBenchCommand.Run(botArgs);
-    return;
+    return 0;
 }
 
 //   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- episode-logs [cartpoleSteps] [gridSteps]
@@ -17,3 +21,4 @@ if (args is ["episode-logs", .. var logArgs])
 
 // BenchmarkDotNet suites: dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- --filter '*'
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
 
+
 namespace RLAgents.Experiments.Cli;
 
 /// <summary>
@@ -51,10 +52,14 @@ public static class RLAgentsCli
     private static IEnumerable<Command> Commands(IServiceProvider services)
     {
         yield return RunCommand.Create(services);
+        yield return EvalCommand.Create(services);
         yield return EnvsCommand.Create(services);
+        yield return PretrainCommand.Create(services);
+        yield return DemosCommand.Create(services);
+        yield return ConfigCommand.Create(services);
     }
 
-    private static bool IsUserError(Exception e) => e is UserError or ConfigurationException or InvalidActionException
+    private static bool IsUserError(Exception e) => e is UserError or ConfigurationException or InvalidActionException or EnvPluginException
         || e is FileNotFoundException or DirectoryNotFoundException;
 }
 

@@ -56,6 +56,7 @@ public sealed class CartPole : Env
     public static readonly DiscreteSpace Actions = new(2);
 
     private readonly Observation _observation = new(StateSpace);
+    private readonly float[] _obs; // _observation's backing array, written in place every step
     private readonly double _stepReward;
     private readonly double _terminalReward;
     private double _x, _xDot, _theta, _thetaDot;
@@ -68,6 +69,7 @@ public sealed class CartPole : Env
     {
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
+        _obs = _observation.FloatArray(0);
         _stepReward = options.SuttonBartoReward ? 0.0 : 1.0;
         _terminalReward = options.SuttonBartoReward ? -1.0 : 1.0;
     }
@@ -145,20 +147,25 @@ public sealed class CartPole : Env
         double xAcc = temp - PoleMassLength * thetaAcc * cosTheta / TotalMass;
 
         // Explicit Euler: positions advance with the old velocities.
-        _x = x + Tau * xDot;
-        _xDot = xDot + Tau * xAcc;
-        _theta = theta + Tau * thetaDot;
-        _thetaDot = thetaDot + Tau * thetaAcc;
+        x += Tau * xDot;
+        xDot += Tau * xAcc;
+        theta += Tau * thetaDot;
+        thetaDot += Tau * thetaAcc;
+        (_x, _xDot, _theta, _thetaDot) = (x, xDot, theta, thetaDot);
 
-        bool terminated = _x < -XThreshold || _x > XThreshold || _theta < -ThetaThresholdRadians || _theta > ThetaThresholdRadians;
-        WriteObservation();
+        bool terminated = x < -XThreshold || x > XThreshold || theta < -ThetaThresholdRadians || theta > ThetaThresholdRadians;
+        var obs = _obs;
+        obs[3] = (float)thetaDot;
+        obs[0] = (float)x;
+        obs[1] = (float)xDot;
+        obs[2] = (float)theta;
         return new StepResult(_observation, terminated ? _terminalReward : _stepReward, terminated, false, default);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void WriteObservation()
     {
-        var obs = _observation.Floats(0);
+        var obs = _obs;
         obs[3] = (float)_thetaDot;
         obs[0] = (float)_x;
         obs[1] = (float)_xDot;

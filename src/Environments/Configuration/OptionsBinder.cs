@@ -147,7 +147,7 @@ public static class OptionsBinder
             if (!props.TryGetValue(p.Name, out var prop))
             {
                 string known = props.Count == 0 ? "none" : string.Join(", ", props.Keys.Order(StringComparer.Ordinal));
-                string? close = props.Keys.FirstOrDefault(k => string.Equals(k, p.Name, StringComparison.OrdinalIgnoreCase));
+                string? close = Closest(p.Name, props.Keys);
                 throw new ConfigurationException(keyPath, close is not null
                     ? $"unknown key; did you mean '{close}'?"
                     : $"unknown key (known keys here: {known})");
@@ -265,6 +265,37 @@ public static class OptionsBinder
         JsonValueKind.Object => "an object",
         _ => "null",
     };
+
+    /// <summary>The known key a typo most likely meant: same letters ignoring case, or within two edits.</summary>
+    private static string? Closest(string key, IEnumerable<string> known)
+    {
+        string? best = null;
+        int bestDistance = int.MaxValue;
+        foreach (var k in known)
+        {
+            int d = string.Equals(k, key, StringComparison.OrdinalIgnoreCase) ? 0 : EditDistance(k.ToLowerInvariant(), key.ToLowerInvariant());
+            if (d < bestDistance) (best, bestDistance) = (k, d);
+        }
+        return bestDistance <= Math.Min(2, Math.Max(1, key.Length / 3)) ? best : null;
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var row = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) row[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
+    }
 
     private static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
 

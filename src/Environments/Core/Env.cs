@@ -97,6 +97,7 @@ public abstract class Env : IEnv
 {
     private bool _needsReset = true;
     private bool _everReset;
+    private DiscreteSpace? _actionSpace; // cached on first use: the hot path then makes no virtual call to validate
 
     /// <summary>Creates the environment with its generator seeded from entropy until the first seeded reset.</summary>
     protected Env() => Random = new Rng(unchecked((ulong)System.Diagnostics.Stopwatch.GetTimestamp() ^ (ulong)Environment.TickCount64 * 0x9E3779B97F4A7C15UL));
@@ -133,7 +134,8 @@ public abstract class Env : IEnv
             throw new InvalidOperationException(_everReset
                 ? $"{Id}: Step was called after the episode ended; call Reset first."
                 : $"{Id}: Step was called before Reset; call Reset first.");
-        if (!ActionSpace.Contains(action)) throw new InvalidActionException(Id.ToString(), action, ActionSpace);
+        var space = _actionSpace ??= ActionSpace;
+        if (!space.Contains(action)) throw new InvalidActionException(Id.ToString(), action, space);
         var result = StepCore(action);
         if (result.Terminated || result.Truncated) _needsReset = true;
         return result;

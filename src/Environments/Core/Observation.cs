@@ -40,6 +40,9 @@ public sealed class Observation
     /// <summary>The float32 elements of modality <paramref name="m"/> (row-major), writable.</summary>
     public Span<float> Floats(int m) => _floats[m] ?? throw WrongStorage(m, ModalityStorage.Float32);
 
+    /// <summary>The backing array of float32 modality <paramref name="m"/>, for in-assembly hot paths that write it every step.</summary>
+    internal float[] FloatArray(int m) => _floats[m] ?? throw WrongStorage(m, ModalityStorage.Float32);
+
     /// <summary>The float32 elements of the modality named <paramref name="name"/>.</summary>
     public Span<float> Floats(string name) => Floats(Space.IndexOf(name));
 

@@ -87,10 +87,14 @@ public static class GridConstants
     public const int ViewBytes = ViewSize * ViewSize * 3;
 
     /// <summary>X step of each direction: 0 east, 1 south, 2 west, 3 north (Minigrid's <c>DIR_TO_VEC</c>).</summary>
-    public static ReadOnlySpan<int> DirX => [1, 0, -1, 0];
+    public static ReadOnlySpan<int> DirX => s_dirX;
 
     /// <summary>Y step of each direction (y grows downwards).</summary>
-    public static ReadOnlySpan<int> DirY => [0, 1, 0, -1];
+    public static ReadOnlySpan<int> DirY => s_dirY;
+
+    // Arrays, not collection-expression spans: unoptimised builds would allocate those on every read.
+    private static readonly int[] s_dirX = [1, 0, -1, 0];
+    private static readonly int[] s_dirY = [0, 1, 0, -1];
 
     /// <summary>Colour names indexed by <see cref="GridColor"/>.</summary>
     public static readonly string[] ColorNames = ["red", "green", "blue", "purple", "yellow", "grey"];

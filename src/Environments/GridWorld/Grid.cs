@@ -73,6 +73,14 @@ public sealed class Grid
         _packed[PackedIndex(x, y)] = Pack(obj);
     }
 
+    /// <summary>Places <paramref name="obj"/> at (x, y) and records that as its current and initial position (Minigrid's <c>put_obj</c>).</summary>
+    public WorldObject Put(int x, int y, WorldObject obj)
+    {
+        Set(x, y, obj);
+        obj.Position = obj.InitialPosition = (x, y);
+        return obj;
+    }
+
     /// <summary>Re-encodes cell (x, y) after its object changed in place (a door opened, a colour changed).</summary>
     public void Refresh(int x, int y) => _packed[PackedIndex(x, y)] = Pack(_cells[y * Width + x]);
 

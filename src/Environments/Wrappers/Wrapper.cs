@@ -8,11 +8,16 @@ namespace RLAgents.Environments.Wrappers;
 /// </summary>
 public abstract class Wrapper : IEnv
 {
+    private readonly DiscreteSpace _actionSpace;
     private bool _needsReset = true;
     private bool _everReset;
 
     /// <summary>Wraps <paramref name="inner"/>; the wrapper owns it and disposes it.</summary>
-    protected Wrapper(IEnv inner) => Inner = inner ?? throw new ArgumentNullException(nameof(inner));
+    protected Wrapper(IEnv inner)
+    {
+        Inner = inner ?? throw new ArgumentNullException(nameof(inner));
+        _actionSpace = inner.ActionSpace;
+    }
 
     /// <summary>The wrapped environment.</summary>
     public IEnv Inner { get; }
@@ -24,7 +29,7 @@ public abstract class Wrapper : IEnv
     public virtual ObservationSpace ObservationSpace => Inner.ObservationSpace;
 
     /// <inheritdoc />
-    public DiscreteSpace ActionSpace => Inner.ActionSpace;
+    public DiscreteSpace ActionSpace => _actionSpace;
 
     /// <summary>True between a reset and the end of the episode (as this wrapper sees it).</summary>
     public bool InEpisode => !_needsReset;
@@ -45,8 +50,7 @@ public abstract class Wrapper : IEnv
             throw new InvalidOperationException(_everReset
                 ? $"{Id}: Step was called after the episode ended; call Reset first."
                 : $"{Id}: Step was called before Reset; call Reset first.");
-        var space = Inner.ActionSpace;
-        if (!space.Contains(action)) throw new InvalidActionException(Id.ToString(), action, space);
+        if (!_actionSpace.Contains(action)) throw new InvalidActionException(Id.ToString(), action, _actionSpace);
         var result = StepCore(action);
         if (result.Terminated || result.Truncated) _needsReset = true;
         return result;

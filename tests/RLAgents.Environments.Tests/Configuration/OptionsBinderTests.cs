@@ -48,8 +48,10 @@ public class OptionsBinderTests
     }
 
     [Theory]
-    [InlineData("""{"algo":{"gama":0.5}}""", "algo.gama: unknown key (known keys here: gamma, hidden)")]
+    [InlineData("""{"algo":{"gama":0.5}}""", "algo.gama: unknown key; did you mean 'gamma'?")]
+    [InlineData("""{"algo":{"beta":0.5}}""", "algo.beta: unknown key (known keys here: gamma, hidden)")]
     [InlineData("""{"Name":"x"}""", "Name: unknown key; did you mean 'name'?")]
+    [InlineData("""{"numEnv":8}""", "numEnv: unknown key; did you mean 'numEnvs'?")]
     [InlineData("""{"numEnvs":"8"}""", "numEnvs: expected a number, got the string \"8\"")]
     [InlineData("""{"numEnvs":2.5}""", "numEnvs: expected a whole number that fits Int32, got 2.5")]
     [InlineData("""{"numEnvs":0}""", "numEnvs: 0 is out of range [1, 1024]")]

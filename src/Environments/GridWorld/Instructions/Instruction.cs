@@ -73,7 +73,7 @@ public abstract class ActionInstruction : Instruction
     /// <inheritdoc />
     public override void UpdateObjectPositions()
     {
-        foreach (var d in Descriptions) d.UpdatePositions(World.Grid);
+        foreach (var d in Descriptions) d.UpdatePositions(World.Grid); // drops only: allocation is fine here
     }
 }
 
@@ -96,8 +96,9 @@ public sealed class GoToInstruction(ObjectDescription target) : ActionInstructio
     protected override VerifyStatus VerifyAction(GridAction action)
     {
         var front = World.FrontPos();
-        foreach (var p in Target.Positions)
-            if (p == front) return VerifyStatus.Success;
+        var positions = Target.Positions;
+        for (int i = 0; i < positions.Count; i++)
+            if (positions[i] == front) return VerifyStatus.Success;
         return VerifyStatus.Continue;
     }
 }
@@ -125,8 +126,9 @@ public sealed class OpenInstruction(ObjectDescription target, bool strict = fals
     {
         if (action != GridAction.Toggle) return VerifyStatus.Continue;
         var front = World.FrontCell();
-        foreach (var door in Target.Objects)
-            if (front is not null && ReferenceEquals(front, door) && door.IsOpen) return VerifyStatus.Success;
+        var doors = Target.Objects;
+        for (int i = 0; i < doors.Count; i++)
+            if (front is not null && ReferenceEquals(front, doors[i]) && doors[i].IsOpen) return VerifyStatus.Success;
         if (Strict && front is { Type: ObjectType.Door }) return VerifyStatus.Failure;
         return VerifyStatus.Continue;
     }
@@ -165,8 +167,9 @@ public sealed class PickupInstruction(ObjectDescription target, bool strict = fa
         var pre = _preCarrying;
         _preCarrying = World.Carrying;
         if (action != GridAction.Pickup) return VerifyStatus.Continue;
-        foreach (var obj in Target.Objects)
-            if (pre is null && ReferenceEquals(World.Carrying, obj)) return VerifyStatus.Success;
+        var targets = Target.Objects;
+        for (int i = 0; i < targets.Count; i++)
+            if (pre is null && ReferenceEquals(World.Carrying, targets[i])) return VerifyStatus.Success;
         if (Strict && World.Carrying is not null) return VerifyStatus.Failure;
         return VerifyStatus.Continue;
     }
@@ -221,11 +224,13 @@ public sealed class PutNextInstruction(ObjectDescription move, ObjectDescription
         _preCarrying = World.Carrying;
         if (Strict && action == GridAction.Pickup && World.Carrying is not null) return VerifyStatus.Failure;
         if (action != GridAction.Drop) return VerifyStatus.Continue;
-        foreach (var a in Move.Objects)
+        var moved = Move.Objects;
+        var fixedPositions = Fixed.Positions;
+        for (int i = 0; i < moved.Count; i++)
         {
-            if (!ReferenceEquals(pre, a)) continue;
-            foreach (var b in Fixed.Positions)
-                if (Adjacent(a.Position, b)) return VerifyStatus.Success;
+            if (!ReferenceEquals(pre, moved[i])) continue;
+            for (int j = 0; j < fixedPositions.Count; j++)
+                if (Adjacent(moved[i].Position, fixedPositions[j])) return VerifyStatus.Success;
         }
         return VerifyStatus.Continue;
     }

@@ -1,0 +1,36 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using RLAgents.Agents.Evaluation;
+
+namespace RLAgents.Experiments.Cli;
+
+/// <summary><c>rlagents eval &lt;checkpoint|run dir&gt; [--episodes N] [--seed S]</c>: greedy evaluation with robust statistics.</summary>
+internal static class EvalCommand
+{
+    public static Command Create(IServiceProvider services)
+    {
+        var checkpoint = new Argument<string>("checkpoint") { Description = "A checkpoint (.safetensors) written by a run, or a run directory (its latest checkpoint)." };
+        var episodes = new Option<int>("--episodes") { Description = "Number of evaluation episodes.", DefaultValueFactory = _ => 20 };
+        var seed = new Option<long>("--seed") { Description = "Evaluation seed (episode seeds derive from it).", DefaultValueFactory = _ => 0 };
+        var eval = new Command("eval", "Evaluate a checkpoint's greedy policy: mean, median, IQM with 95% bootstrap CIs.") { checkpoint, episodes, seed };
+        eval.SetAction(parse =>
+        {
+            var console = services.GetRequiredService<CliConsole>();
+            string path = parse.GetValue(checkpoint)!;
+            int n = parse.GetValue(episodes);
+            if (n <= 0) throw new UserError($"--episodes must be positive, got {n}");
+            if (!File.Exists(path) && !Directory.Exists(path)) throw new UserError($"checkpoint '{path}' does not exist");
+            var report = Evaluator.Evaluate(path, n, parse.GetValue(seed));
+            var s = report.Summary;
+            var inv = CultureInfo.InvariantCulture;
+            console.Out.WriteLine(string.Create(inv, $"checkpoint {report.Checkpoint} (step {report.Step}), {report.Returns.Length} episodes, seed {report.Seed}"));
+            console.Out.WriteLine(string.Create(inv, $"  mean   {s.Mean.Value,9:F2}  95% CI [{s.Mean.Lower:F2}, {s.Mean.Upper:F2}]"));
+            console.Out.WriteLine(string.Create(inv, $"  median {s.Median.Value,9:F2}  95% CI [{s.Median.Lower:F2}, {s.Median.Upper:F2}]"));
+            console.Out.WriteLine(string.Create(inv, $"  IQM    {s.InterquartileMean.Value,9:F2}  95% CI [{s.InterquartileMean.Lower:F2}, {s.InterquartileMean.Upper:F2}]"));
+            console.Out.WriteLine(string.Create(inv, $"  length mean {report.Lengths.Average():F1}"));
+            return RLAgentsCli.Ok;
+        });
+        return eval;
+    }
+}

@@ -1,0 +1,157 @@
+using System.ComponentModel.DataAnnotations;
+using RLAgents.Agents.Losses;
+using RLAgents.Policies.Selection;
+
+namespace RLAgents.Agents.Algorithms;
+
+/// <summary>The learning algorithms.</summary>
+public enum AlgorithmKind
+{
+    /// <summary>Proximal policy optimisation (clipped).</summary>
+    Ppo,
+    /// <summary>Deep Q-network (with Double DQN, n-step, target network).</summary>
+    Dqn,
+    /// <summary>Synchronous advantage actor-critic.</summary>
+    A2c,
+    /// <summary>REINFORCE with a learned baseline.</summary>
+    Reinforce,
+}
+
+/// <summary>Which algorithm runs, and each algorithm's own options (only the chosen one is used).</summary>
+public sealed class AlgorithmOptions
+{
+    /// <summary>The algorithm: <c>ppo</c>, <c>dqn</c>, <c>a2c</c> or <c>reinforce</c>.</summary>
+    public AlgorithmKind Kind { get; set; } = AlgorithmKind.Ppo;
+
+    /// <summary>PPO options.</summary>
+    public PpoOptions Ppo { get; set; } = new();
+
+    /// <summary>DQN options.</summary>
+    public DqnOptions Dqn { get; set; } = new();
+
+    /// <summary>A2C options.</summary>
+    public A2cOptions A2c { get; set; } = new();
+
+    /// <summary>REINFORCE options.</summary>
+    public ReinforceOptions Reinforce { get; set; } = new();
+}
+
+/// <summary>PPO (Schulman et al. 2017). Defaults are CleanRL's ppo.py.</summary>
+public sealed class PpoOptions
+{
+    /// <summary>Steps per env per rollout (T); the batch is T × numEnvs.</summary>
+    [Range(1, 1_000_000)] public int RolloutSteps { get; set; } = 128;
+    /// <summary>Discount γ.</summary>
+    [Range(0.0, 1.0)] public double Gamma { get; set; } = 0.99;
+    /// <summary>GAE λ.</summary>
+    [Range(0.0, 1.0)] public double GaeLambda { get; set; } = 0.95;
+    /// <summary>Passes over each rollout.</summary>
+    [Range(1, 1000)] public int Epochs { get; set; } = 4;
+    /// <summary>Minibatches per pass (the batch is split evenly).</summary>
+    [Range(1, 100_000)] public int Minibatches { get; set; } = 4;
+    /// <summary>Normalise advantages per minibatch to zero mean and unit variance.</summary>
+    public bool NormalizeAdvantages { get; set; } = true;
+    /// <summary>Clip range ε of the probability ratio.</summary>
+    [Range(0.0, 10.0)] public double ClipRange { get; set; } = 0.2;
+    /// <summary>Anneal the clip range linearly to 0 with training progress (rl-baselines3-zoo's <c>lin_0.2</c>).</summary>
+    public bool AnnealClipRange { get; set; }
+    /// <summary>Clip the value update around the old value with the same ε (PPO2's value clipping).</summary>
+    public bool ClipValueLoss { get; set; } = true;
+    /// <summary>Entropy bonus coefficient.</summary>
+    [Range(0.0, 10.0)] public double EntropyCoefficient { get; set; } = 0.01;
+    /// <summary>Value loss coefficient.</summary>
+    [Range(0.0, 100.0)] public double ValueCoefficient { get; set; } = 0.5;
+    /// <summary>Global gradient-norm clip; 0 disables.</summary>
+    [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 0.5;
+    /// <summary>Adam learning rate.</summary>
+    [Range(1e-8, 1.0)] public double LearningRate { get; set; } = 2.5e-4;
+    /// <summary>Anneal the learning rate linearly to 0 over training.</summary>
+    public bool AnnealLearningRate { get; set; } = true;
+    /// <summary>Adam ε.</summary>
+    [Range(1e-12, 1.0)] public double AdamEpsilon { get; set; } = 1e-5;
+    /// <summary>Stop the epochs of an update once a minibatch's approximate KL exceeds 1.5 × this (SB3's rule); null = never.</summary>
+    [Range(0.0, 10.0)] public double? TargetKl { get; set; }
+}
+
+/// <summary>A2C (Mnih et al. 2016, synchronous). Defaults follow SB3's A2C, with Adam instead of RMSprop.</summary>
+public sealed class A2cOptions
+{
+    /// <summary>Steps per env per update (T).</summary>
+    [Range(1, 1_000_000)] public int RolloutSteps { get; set; } = 5;
+    /// <summary>Discount γ.</summary>
+    [Range(0.0, 1.0)] public double Gamma { get; set; } = 0.99;
+    /// <summary>GAE λ (1 = plain n-step advantages).</summary>
+    [Range(0.0, 1.0)] public double GaeLambda { get; set; } = 1.0;
+    /// <summary>Normalise advantages over the batch.</summary>
+    public bool NormalizeAdvantages { get; set; }
+    /// <summary>Entropy bonus coefficient.</summary>
+    [Range(0.0, 10.0)] public double EntropyCoefficient { get; set; } = 0.0;
+    /// <summary>Value loss coefficient.</summary>
+    [Range(0.0, 100.0)] public double ValueCoefficient { get; set; } = 0.5;
+    /// <summary>Global gradient-norm clip; 0 disables.</summary>
+    [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 0.5;
+    /// <summary>Adam learning rate.</summary>
+    [Range(1e-8, 1.0)] public double LearningRate { get; set; } = 7e-4;
+    /// <summary>Anneal the learning rate linearly to 0 over training.</summary>
+    public bool AnnealLearningRate { get; set; }
+    /// <summary>Adam ε.</summary>
+    [Range(1e-12, 1.0)] public double AdamEpsilon { get; set; } = 1e-5;
+}
+
+/// <summary>REINFORCE with a learned value baseline (Williams 1992; Sutton and Barto §13.4).</summary>
+public sealed class ReinforceOptions
+{
+    /// <summary>Steps per env per update (T); returns are Monte Carlo inside the rollout, bootstrapped only where an episode was cut.</summary>
+    [Range(1, 1_000_000)] public int RolloutSteps { get; set; } = 500;
+    /// <summary>Discount γ.</summary>
+    [Range(0.0, 1.0)] public double Gamma { get; set; } = 0.99;
+    /// <summary>Normalise advantages (G − b) over the batch.</summary>
+    public bool NormalizeAdvantages { get; set; } = true;
+    /// <summary>Entropy bonus coefficient.</summary>
+    [Range(0.0, 10.0)] public double EntropyCoefficient { get; set; } = 0.0;
+    /// <summary>Baseline (value) loss coefficient.</summary>
+    [Range(0.0, 100.0)] public double ValueCoefficient { get; set; } = 0.5;
+    /// <summary>Global gradient-norm clip; 0 disables.</summary>
+    [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 0.5;
+    /// <summary>Adam learning rate.</summary>
+    [Range(1e-8, 1.0)] public double LearningRate { get; set; } = 1e-3;
+    /// <summary>Anneal the learning rate linearly to 0 over training.</summary>
+    public bool AnnealLearningRate { get; set; }
+    /// <summary>Adam ε.</summary>
+    [Range(1e-12, 1.0)] public double AdamEpsilon { get; set; } = 1e-5;
+}
+
+/// <summary>DQN (Mnih et al. 2015) with Double DQN and n-step returns. Defaults are rl-baselines3-zoo's CartPole-v1 settings.</summary>
+public sealed class DqnOptions
+{
+    /// <summary>Replay capacity (transitions).</summary>
+    [Range(1, 100_000_000)] public int BufferSize { get; set; } = 100_000;
+    /// <summary>Env steps before learning starts.</summary>
+    [Range(0, long.MaxValue)] public long LearningStarts { get; set; } = 1000;
+    /// <summary>Transitions per gradient step.</summary>
+    [Range(1, 1_000_000)] public int BatchSize { get; set; } = 64;
+    /// <summary>Discount γ.</summary>
+    [Range(0.0, 1.0)] public double Gamma { get; set; } = 0.99;
+    /// <summary>Env steps collected between training rounds (rounded up to whole vector steps).</summary>
+    [Range(1, 1_000_000)] public int TrainFrequency { get; set; } = 256;
+    /// <summary>Gradient steps per training round.</summary>
+    [Range(1, 1_000_000)] public int GradientSteps { get; set; } = 128;
+    /// <summary>Env steps between target-network updates.</summary>
+    [Range(1, long.MaxValue)] public long TargetUpdateInterval { get; set; } = 10;
+    /// <summary>Target update factor τ: 1 copies the online network (hard), &lt;1 is Polyak averaging.</summary>
+    [Range(0.0, 1.0)] public double Tau { get; set; } = 1.0;
+    /// <summary>Double DQN: the online network picks the next action, the target network values it (van Hasselt et al. 2016).</summary>
+    public bool DoubleDqn { get; set; } = true;
+    /// <summary>Steps n of the n-step return.</summary>
+    [Range(1, 1000)] public int NStep { get; set; } = 1;
+    /// <summary>TD loss.</summary>
+    public TdLossKind Loss { get; set; } = TdLossKind.Huber;
+    /// <summary>ε of ε-greedy exploration over training.</summary>
+    public LinearSchedule Exploration { get; set; } = new() { Start = 1.0, End = 0.04, Fraction = 0.16 };
+    /// <summary>Adam learning rate.</summary>
+    [Range(1e-8, 1.0)] public double LearningRate { get; set; } = 2.3e-3;
+    /// <summary>Adam ε.</summary>
+    [Range(1e-12, 1.0)] public double AdamEpsilon { get; set; } = 1e-8;
+    /// <summary>Global gradient-norm clip; 0 disables (SB3 uses 10).</summary>
+    [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 10;
+}

@@ -1,0 +1,45 @@
+using RLAgents.Agents.Collection;
+using RLAgents.Environments;
+using RLAgents.Policies;
+using static TorchSharp.torch;
+
+namespace RLAgents.Agents.Algorithms;
+
+/// <summary>The JSON-serialisable part of an algorithm's state (tensors go to safetensors).</summary>
+/// <param name="Steps">Env steps taken.</param>
+/// <param name="Iterations">Collect-and-update iterations done.</param>
+/// <param name="OptimizerSteps">Adam's step count (bias correction).</param>
+/// <param name="LearningRate">Adam's current learning rate.</param>
+/// <param name="CollectorRng">The action-draw generator.</param>
+/// <param name="LearnerRng">The minibatch / replay-sampling generator.</param>
+/// <param name="TargetUpdates">DQN: target-update boundaries crossed so far.</param>
+public sealed record AlgorithmState(long Steps, long Iterations, long OptimizerSteps, double LearningRate, RngState CollectorRng, RngState LearnerRng, long TargetUpdates = 0);
+
+/// <summary>
+/// A learning algorithm the training runner drives: one <see cref="Iterate"/> collects experience
+/// and updates the policy. Everything needed to resume is in <see cref="CheckpointTensors"/> and
+/// <see cref="SaveState"/>.
+/// </summary>
+public interface IAlgorithm : IDisposable
+{
+    /// <summary>The policy being trained (its greedy form is evaluated).</summary>
+    Policy Policy { get; }
+
+    /// <summary>The collector driving the training envs.</summary>
+    RolloutCollector Collector { get; }
+
+    /// <summary>Env steps taken so far.</summary>
+    long Steps => Collector.Steps;
+
+    /// <summary>One collect-and-update iteration; returns its metrics (losses, entropy, learning rate …).</summary>
+    IReadOnlyDictionary<string, double> Iterate(long totalSteps);
+
+    /// <summary>Named tensors to checkpoint: <c>policy.*</c>, optimiser moments, target network.</summary>
+    IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors();
+
+    /// <summary>Counters, learning rate and generator states.</summary>
+    AlgorithmState SaveState();
+
+    /// <summary>Restores from a checkpoint's tensors and state.</summary>
+    void LoadState(IReadOnlyDictionary<string, Tensor> tensors, AlgorithmState state, string source);
+}

@@ -1,0 +1,235 @@
+using RLAgents.Agents.Buffers;
+using RLAgents.Agents.Collection;
+using RLAgents.Agents.Losses;
+using RLAgents.Agents.Optimization;
+using RLAgents.Environments;
+using RLAgents.Policies;
+using RLAgents.Policies.Selection;
+using RLAgents.Policies.Serialization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RLAgents.Agents.Algorithms;
+
+/// <summary>How an on-policy algorithm turns a rollout into gradient steps.</summary>
+/// <param name="RolloutSteps">T, steps per env per rollout.</param>
+/// <param name="Gamma">Discount γ.</param>
+/// <param name="GaeLambda">λ of GAE; null uses Monte Carlo returns within the rollout (REINFORCE).</param>
+/// <param name="Epochs">Passes over the rollout.</param>
+/// <param name="Minibatches">Minibatches per pass.</param>
+/// <param name="NormalizeAdvantages">Normalise advantages per minibatch.</param>
+/// <param name="TargetKl">Early-stop threshold on approximate KL (stop past 1.5 × this), or null.</param>
+/// <param name="AnnealLearningRate">Linear decay of the learning rate to 0.</param>
+/// <param name="Adam">Optimiser settings.</param>
+public sealed record OnPolicySettings(int RolloutSteps, double Gamma, double? GaeLambda, int Epochs, int Minibatches,
+    bool NormalizeAdvantages, double? TargetKl, bool AnnealLearningRate, AdamOptions Adam);
+
+/// <summary>
+/// The on-policy loop shared by PPO, A2C and REINFORCE: collect T steps, estimate advantages,
+/// then epochs × minibatches of the loss pipeline. The algorithms differ only in their settings
+/// and loss terms (see <see cref="Ppo"/>, <see cref="A2c"/>, <see cref="Reinforce"/>).
+/// </summary>
+public sealed class OnPolicyAlgorithm : IAlgorithm
+{
+    private readonly ActorCriticPolicy _policy;
+    private readonly OnPolicySettings _settings;
+    private readonly LossPipeline _loss;
+    private readonly RolloutBuffer _buffer;
+    private readonly Adam _adam;
+    private readonly Rng _rng;
+    private readonly int[] _order;
+    private long _iterations;
+
+    /// <summary>Creates the algorithm over <paramref name="env"/>; the envs are reset with <paramref name="envSeed"/>.</summary>
+    public OnPolicyAlgorithm(ActorCriticPolicy policy, IVectorEnv env, OnPolicySettings settings, LossPipeline loss, Rng collectorRng, Rng learnerRng, long envSeed)
+    {
+        _policy = policy;
+        _settings = settings;
+        _loss = loss;
+        _rng = learnerRng;
+        Collector = new RolloutCollector(env, policy, collectorRng);
+        Collector.Reset(envSeed);
+        _buffer = new RolloutBuffer(env.SingleObservationSpace, settings.RolloutSteps, env.NumEnvs);
+        if (_buffer.Count < settings.Minibatches)
+            throw new ArgumentException($"A rollout of {_buffer.Count} steps cannot be split into {settings.Minibatches} minibatches.");
+        _adam = new Adam(policy.named_parameters().Select(p => (p.name, p.parameter)), settings.Adam);
+        _order = Enumerable.Range(0, _buffer.Count).ToArray();
+    }
+
+    /// <inheritdoc />
+    public Policy Policy => _policy;
+
+    /// <inheritdoc />
+    public RolloutCollector Collector { get; }
+
+    /// <summary>The rollout buffer (for inspection).</summary>
+    public RolloutBuffer Buffer => _buffer;
+
+    /// <summary>The loss pipeline.</summary>
+    public LossPipeline Loss => _loss;
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, double> Iterate(long totalSteps)
+    {
+        double progress = Math.Clamp((double)Collector.Steps / totalSteps, 0, 1);
+        if (_settings.AnnealLearningRate) _adam.LearningRate = _settings.Adam.LearningRate * (1 - progress);
+        Collector.CollectRollout(_buffer, ActionSelection.Sample);
+        if (_settings.GaeLambda is double lambda) _buffer.ComputeGae(_settings.Gamma, lambda);
+        else _buffer.ComputeDiscountedReturns(_settings.Gamma);
+        var metrics = Update(progress);
+        _iterations++;
+        return metrics;
+    }
+
+    private Dictionary<string, double> Update(double progress)
+    {
+        var sums = new Dictionary<string, double>();
+        int updates = 0, epochsDone = 0;
+        int n = _buffer.Count, size = n / _settings.Minibatches;
+        using var outer = NewDisposeScope();
+        // The whole rollout as tensors once; minibatches are index_select views of it.
+        var observations = _policy.Tensorizer.ToInput(_buffer.Observations);
+        var actions = tensor(_buffer.Actions.Select(a => (long)a).ToArray());
+        var oldLogProbs = tensor(_buffer.LogProbs);
+        var advantages = tensor(_buffer.Advantages);
+        var returns = tensor(_buffer.Returns);
+        var oldValues = tensor(_buffer.Values);
+        bool stop = false;
+        for (int epoch = 0; epoch < _settings.Epochs && !stop; epoch++)
+        {
+            _rng.Shuffle(_order.AsSpan());
+            for (int mb = 0; mb < _settings.Minibatches; mb++)
+            {
+                using var scope = NewDisposeScope();
+                var index = tensor(_order.AsSpan(mb * size, size).ToArray().Select(i => (long)i).ToArray());
+                var adv = advantages.index_select(0, index);
+                if (_settings.NormalizeAdvantages && size > 1) adv = adv.sub(adv.mean()).div(adv.std().add(1e-8));
+                var batch = new OnPolicyBatch(observations.Select(index), actions.index_select(0, index), oldLogProbs.index_select(0, index),
+                    adv, returns.index_select(0, index), oldValues.index_select(0, index));
+                var context = new LossContext(_policy, progress) { OnPolicy = batch };
+                var loss = _loss.Total(context);
+                if (_settings.TargetKl is double kl && context.Metrics.TryGetValue("approx_kl", out double approxKl) && approxKl > 1.5 * kl)
+                {
+                    Accumulate(sums, context.Metrics);
+                    stop = true;
+                    break;
+                }
+                _adam.ZeroGrad();
+                loss.backward();
+                context.Metrics["grad_norm"] = _adam.Step();
+                Accumulate(sums, context.Metrics);
+                updates++;
+            }
+            epochsDone++;
+        }
+        var metrics = sums.ToDictionary(p => p.Key, p => p.Value / Math.Max(1, updates + (stop ? 1 : 0)));
+        metrics["learning_rate"] = _adam.LearningRate;
+        metrics["epochs"] = epochsDone;
+        metrics["explained_variance"] = ExplainedVariance(_buffer.Values, _buffer.Returns);
+        return metrics;
+    }
+
+    private static void Accumulate(Dictionary<string, double> sums, Dictionary<string, double> metrics)
+    {
+        foreach (var (k, v) in metrics) sums[k] = sums.GetValueOrDefault(k) + v;
+    }
+
+    /// <summary>1 − Var[R − V] / Var[R]: how much of the return variance the value function explains.</summary>
+    public static double ExplainedVariance(ReadOnlySpan<float> values, ReadOnlySpan<float> returns)
+    {
+        double meanR = 0, meanD = 0;
+        for (int i = 0; i < returns.Length; i++) { meanR += returns[i]; meanD += returns[i] - values[i]; }
+        meanR /= returns.Length;
+        meanD /= returns.Length;
+        double varR = 0, varD = 0;
+        for (int i = 0; i < returns.Length; i++)
+        {
+            varR += (returns[i] - meanR) * (returns[i] - meanR);
+            double d = returns[i] - values[i] - meanD;
+            varD += d * d;
+        }
+        return varR == 0 ? double.NaN : 1 - varD / varR;
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors() =>
+        ModuleWeights.Named(_policy, "policy.").Concat(_adam.StateTensors("adam"));
+
+    /// <inheritdoc />
+    public AlgorithmState SaveState() =>
+        new(Collector.Steps, _iterations, _adam.StepCount, _adam.LearningRate, Collector.Rng.GetState(), _rng.GetState());
+
+    /// <inheritdoc />
+    public void LoadState(IReadOnlyDictionary<string, Tensor> tensors, AlgorithmState state, string source)
+    {
+        ModuleWeights.Load(_policy, tensors, "policy.", source);
+        _adam.LoadState(tensors, "adam", state.OptimizerSteps, source);
+        _adam.LearningRate = state.LearningRate;
+        Collector.Steps = state.Steps;
+        _iterations = state.Iterations;
+        Collector.Rng.SetState(state.CollectorRng);
+        _rng.SetState(state.LearnerRng);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _adam.Dispose();
+        Collector.Env.Dispose();
+    }
+}
+
+/// <summary>PPO: GAE, clipped surrogate, (clipped) value loss, entropy bonus, minibatch epochs, target-KL stop.</summary>
+public static class Ppo
+{
+    /// <summary>The settings and loss terms of PPO under <paramref name="o"/>; <paramref name="extraTerms"/> are appended.</summary>
+    public static (OnPolicySettings Settings, LossPipeline Loss) Configure(PpoOptions o, IEnumerable<(ILossTerm, double)>? extraTerms = null)
+    {
+        var settings = new OnPolicySettings(o.RolloutSteps, o.Gamma, o.GaeLambda, o.Epochs, o.Minibatches, o.NormalizeAdvantages, o.TargetKl,
+            o.AnnealLearningRate, new AdamOptions { LearningRate = o.LearningRate, Epsilon = o.AdamEpsilon, MaxGradNorm = o.MaxGradNorm });
+        Func<double, double> clip = o.AnnealClipRange ? p => o.ClipRange * (1 - p) : _ => o.ClipRange;
+        var terms = new List<(ILossTerm, double)>
+        {
+            (new ClippedSurrogateLoss(clip), 1.0),
+            (new ValueLoss(o.ClipValueLoss ? o.ClipRange : null), o.ValueCoefficient),
+            (new EntropyBonus(), o.EntropyCoefficient),
+        };
+        return (settings, new LossPipeline(terms.Concat(extraTerms ?? [])));
+    }
+}
+
+/// <summary>A2C: n-step (or GAE) advantages, one gradient step per rollout on the whole batch.</summary>
+public static class A2c
+{
+    /// <summary>The settings and loss terms of A2C under <paramref name="o"/>.</summary>
+    public static (OnPolicySettings Settings, LossPipeline Loss) Configure(A2cOptions o, IEnumerable<(ILossTerm, double)>? extraTerms = null)
+    {
+        var settings = new OnPolicySettings(o.RolloutSteps, o.Gamma, o.GaeLambda, 1, 1, o.NormalizeAdvantages, null,
+            o.AnnealLearningRate, new AdamOptions { LearningRate = o.LearningRate, Epsilon = o.AdamEpsilon, MaxGradNorm = o.MaxGradNorm });
+        var terms = new List<(ILossTerm, double)>
+        {
+            (new PolicyGradientLoss(), 1.0),
+            (new ValueLoss(), o.ValueCoefficient),
+            (new EntropyBonus(), o.EntropyCoefficient),
+        };
+        return (settings, new LossPipeline(terms.Concat(extraTerms ?? [])));
+    }
+}
+
+/// <summary>REINFORCE with baseline: Monte Carlo returns, advantage G − V(s), one step per rollout.</summary>
+public static class Reinforce
+{
+    /// <summary>The settings and loss terms of REINFORCE under <paramref name="o"/>.</summary>
+    public static (OnPolicySettings Settings, LossPipeline Loss) Configure(ReinforceOptions o, IEnumerable<(ILossTerm, double)>? extraTerms = null)
+    {
+        var settings = new OnPolicySettings(o.RolloutSteps, o.Gamma, null, 1, 1, o.NormalizeAdvantages, null,
+            o.AnnealLearningRate, new AdamOptions { LearningRate = o.LearningRate, Epsilon = o.AdamEpsilon, MaxGradNorm = o.MaxGradNorm });
+        var terms = new List<(ILossTerm, double)>
+        {
+            (new PolicyGradientLoss(), 1.0),
+            (new ValueLoss(), o.ValueCoefficient),
+            (new EntropyBonus(), o.EntropyCoefficient),
+        };
+        return (settings, new LossPipeline(terms.Concat(extraTerms ?? [])));
+    }
+}

@@ -1,0 +1,175 @@
+using RLAgents.Agents.Buffers;
+using RLAgents.Environments;
+using RLAgents.Policies;
+using RLAgents.Policies.Selection;
+using static TorchSharp.torch;
+
+namespace RLAgents.Agents.Collection;
+
+/// <summary>A finished episode's undiscounted return and length, as seen by the collector.</summary>
+public readonly record struct EpisodeRecord(double Return, int Length);
+
+/// <summary>
+/// Drives an <see cref="IVectorEnv"/> (same-step autoreset) with a policy and fills buffers. It
+/// knows nothing of update rules: on-policy learners read a <see cref="RolloutBuffer"/>,
+/// off-policy learners a <see cref="ReplayBuffer"/>. Random action draws use its own
+/// <see cref="Rng"/>, whose state is part of checkpoints.
+/// </summary>
+public sealed class RolloutCollector
+{
+    private readonly IVectorEnv _env;
+    private readonly ActResult _act;
+    private readonly ObservationBatch _truncated;
+    private readonly int[] _actions;
+    private readonly int[] _truncatedIndex;
+    private readonly double[] _episodeReturn;
+    private readonly int[] _episodeLength;
+    private readonly List<EpisodeRecord> _finished = [];
+
+    /// <summary>Creates the collector; call <see cref="Reset"/> before collecting.</summary>
+    public RolloutCollector(IVectorEnv env, Policy policy, Rng rng)
+    {
+        if (env.AutoresetMode != AutoresetMode.SameStep)
+            throw new ArgumentException($"The collector needs a vector env in SameStep autoreset mode (final observations for bootstrapping); got {env.AutoresetMode}.");
+        _env = env;
+        Policy = policy;
+        Rng = rng;
+        int n = env.NumEnvs;
+        _act = new ActResult(n);
+        _truncated = new ObservationBatch(env.SingleObservationSpace, n);
+        _actions = new int[n];
+        _truncatedIndex = new int[n];
+        _episodeReturn = new double[n];
+        _episodeLength = new int[n];
+    }
+
+    /// <summary>The acting policy.</summary>
+    public Policy Policy { get; }
+
+    /// <summary>The generator of action draws.</summary>
+    public Rng Rng { get; }
+
+    /// <summary>The environments.</summary>
+    public IVectorEnv Env => _env;
+
+    /// <summary>Env steps taken (summed over envs).</summary>
+    public long Steps { get; set; }
+
+    /// <summary>Resets every env with <paramref name="seed"/> and forgets partial episodes.</summary>
+    public void Reset(long seed)
+    {
+        _env.Reset(seed);
+        Array.Clear(_episodeReturn);
+        Array.Clear(_episodeLength);
+    }
+
+    /// <summary>Returns and clears the episodes finished since the last call.</summary>
+    public IReadOnlyList<EpisodeRecord> DrainEpisodes()
+    {
+        var result = _finished.ToArray();
+        _finished.Clear();
+        return result;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="buffer"/> with T steps of every env, acting with <paramref name="selection"/>.
+    /// V(s_{t+1}) is recorded per step: the next step's value, V(final observation) on truncation,
+    /// and V(s_T) after the last step, so advantages need no further network calls.
+    /// </summary>
+    public void CollectRollout(RolloutBuffer buffer, ActionSelection selection)
+    {
+        var policy = Policy as ActorCriticPolicy ?? throw new InvalidOperationException("On-policy collection needs an actor-critic policy.");
+        int n = _env.NumEnvs;
+        if (buffer.Envs != n) throw new ArgumentException($"The buffer is for {buffer.Envs} envs; the vector env has {n}.");
+        for (int t = 0; t < buffer.Steps; t++)
+        {
+            var obs = _env.Observations;
+            int row = t * n;
+            for (int i = 0; i < n; i++) obs.CopySlot(i, buffer.Observations, row + i);
+            using (var scope = NewDisposeScope())
+                policy.Act(policy.Tensorizer.ToInput(obs), selection, Rng, _act);
+            for (int i = 0; i < n; i++)
+            {
+                _actions[i] = _act.Actions[i];
+                buffer.Actions[row + i] = _act.Actions[i] - _env.SingleActionSpace.Start;
+                buffer.LogProbs[row + i] = _act.LogProbs[i];
+                buffer.Values[row + i] = _act.Values[i];
+                if (t > 0 && !buffer.Ended[row - n + i]) buffer.NextValues[row - n + i] = _act.Values[i];
+            }
+            StepEnvs();
+            int truncatedCount = 0;
+            for (int i = 0; i < n; i++)
+            {
+                int k = row + i;
+                buffer.Rewards[k] = (float)_env.Rewards[i];
+                buffer.Terminated[k] = _env.Terminated[i];
+                buffer.Ended[k] = _env.Terminated[i] || _env.Truncated[i];
+                buffer.NextValues[k] = 0;
+                if (_env.Truncated[i] && !_env.Terminated[i])
+                {
+                    _env.FinalObservations.CopySlot(i, _truncated, truncatedCount);
+                    _truncatedIndex[truncatedCount++] = k;
+                }
+            }
+            // Truncation bootstraps from V(final observation); a batched call over the truncated envs only.
+            if (truncatedCount > 0) WriteValues(policy, _truncated, truncatedCount, buffer.NextValues, _truncatedIndex);
+        }
+        // V(s_T) for the envs whose last step did not end an episode.
+        int last = (buffer.Steps - 1) * n;
+        int open = 0;
+        for (int i = 0; i < n; i++)
+            if (!buffer.Ended[last + i]) { _env.Observations.CopySlot(i, _truncated, open); _truncatedIndex[open++] = last + i; }
+        if (open > 0) WriteValues(policy, _truncated, open, buffer.NextValues, _truncatedIndex);
+    }
+
+    /// <summary>
+    /// Takes <paramref name="steps"/> vector steps acting with <paramref name="selection"/> (called per
+    /// step with the global step count, e.g. an ε schedule) and feeds every transition through
+    /// <paramref name="nStep"/> into <paramref name="replay"/>.
+    /// </summary>
+    public void CollectTransitions(int steps, Func<long, ActionSelection> selection, NStepAccumulator nStep, ReplayBuffer replay)
+    {
+        int n = _env.NumEnvs;
+        for (int s = 0; s < steps; s++)
+        {
+            var obs = _env.Observations;
+            // s_t must survive the step (the env rewrites its batch in place).
+            for (int i = 0; i < n; i++) obs.CopySlot(i, _truncated, i);
+            using (var scope = NewDisposeScope())
+                Policy.Act(Policy.Tensorizer.ToInput(obs), selection(Steps), Rng, _act, withValues: false);
+            for (int i = 0; i < n; i++) _actions[i] = _act.Actions[i];
+            StepEnvs();
+            for (int i = 0; i < n; i++)
+            {
+                bool term = _env.Terminated[i], trunc = _env.Truncated[i];
+                var next = term || trunc ? _env.FinalObservations : _env.Observations;
+                nStep.Add(replay, i, _truncated, i, _actions[i] - _env.SingleActionSpace.Start, (float)_env.Rewards[i], next, i, term, trunc);
+            }
+        }
+    }
+
+    private void StepEnvs()
+    {
+        _env.Step(_actions);
+        Steps += _env.NumEnvs;
+        for (int i = 0; i < _env.NumEnvs; i++)
+        {
+            _episodeReturn[i] += _env.Rewards[i];
+            _episodeLength[i]++;
+            if (_env.Terminated[i] || _env.Truncated[i])
+            {
+                _finished.Add(new EpisodeRecord(_episodeReturn[i], _episodeLength[i]));
+                _episodeReturn[i] = 0;
+                _episodeLength[i] = 0;
+            }
+        }
+    }
+
+    private static void WriteValues(ActorCriticPolicy policy, ObservationBatch batch, int count, float[] destination, int[] indices)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var values = policy.Value(policy.Tensorizer.ToInput(batch, 0, count)).data<float>().ToArray();
+        for (int j = 0; j < count; j++) destination[indices[j]] = values[j];
+    }
+}

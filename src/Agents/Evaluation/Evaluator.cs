@@ -1,0 +1,81 @@
+using RLAgents.Agents.Training;
+using RLAgents.Environments;
+using RLAgents.Environments.Vector;
+using RLAgents.Policies;
+using RLAgents.Policies.Selection;
+using static TorchSharp.torch;
+
+namespace RLAgents.Agents.Evaluation;
+
+/// <summary>What an evaluation measured.</summary>
+/// <param name="Checkpoint">The checkpoint evaluated (null for an in-training evaluation).</param>
+/// <param name="Step">Training step of the weights.</param>
+/// <param name="Seed">Evaluation seed (episode seeds derive from it).</param>
+/// <param name="Returns">Undiscounted return of each episode.</param>
+/// <param name="Lengths">Length of each episode.</param>
+/// <param name="Summary">Mean, median, IQM with 95% bootstrap CIs over episodes.</param>
+public sealed record EvaluationReport(string? Checkpoint, long Step, long Seed, double[] Returns, int[] Lengths, ScoreSummary Summary);
+
+/// <summary>Greedy evaluation of a policy or a checkpoint.</summary>
+public static class Evaluator
+{
+    /// <summary>
+    /// Runs exactly <paramref name="episodes"/> episodes with <paramref name="selection"/>. Each env
+    /// plays a fixed quota of episodes (no bias toward short episodes); the envs are reset with
+    /// <paramref name="seed"/>. Draws for stochastic selection come from a generator derived from it.
+    /// </summary>
+    public static (double[] Returns, int[] Lengths) RunEpisodes(Policy policy, IVectorEnv env, int episodes, long seed, ActionSelection selection)
+    {
+        if (episodes < 1) throw new ArgumentOutOfRangeException(nameof(episodes), episodes, "Evaluate at least one episode.");
+        if (env.AutoresetMode != AutoresetMode.SameStep) throw new ArgumentException("Evaluation needs a SameStep vector env.");
+        int n = env.NumEnvs;
+        var quota = Enumerable.Range(0, n).Select(i => episodes / n + (i < episodes % n ? 1 : 0)).ToArray();
+        var returns = new List<double>(episodes);
+        var lengths = new List<int>(episodes);
+        var ret = new double[n];
+        var len = new int[n];
+        var act = new ActResult(n);
+        var rng = new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "eval-actions"));
+        env.Reset(seed);
+        while (returns.Count < episodes)
+        {
+            using (var scope = NewDisposeScope())
+                policy.Act(policy.Tensorizer.ToInput(env.Observations), selection, rng, act, withValues: false);
+            env.Step(act.Actions.AsSpan(0, n));
+            for (int i = 0; i < n; i++)
+            {
+                ret[i] += env.Rewards[i];
+                len[i]++;
+                if (!env.Terminated[i] && !env.Truncated[i]) continue;
+                if (quota[i] > 0)
+                {
+                    returns.Add(ret[i]);
+                    lengths.Add(len[i]);
+                    quota[i]--;
+                }
+                ret[i] = 0;
+                len[i] = 0;
+            }
+        }
+        return (returns.ToArray(), lengths.ToArray());
+    }
+
+    /// <summary>
+    /// Loads a checkpoint (a <c>.safetensors</c> file written by the runner, or a run directory for
+    /// its latest checkpoint), rebuilds the policy and environment from the configuration stored
+    /// with it, and evaluates the greedy policy for <paramref name="episodes"/> episodes.
+    /// </summary>
+    public static EvaluationReport Evaluate(string checkpointPath, int episodes = 10, long seed = 0, int? numEnvs = null)
+    {
+        var checkpoint = Checkpoint.Load(checkpointPath);
+        using var scope = NewDisposeScope();
+        var options = checkpoint.Experiment;
+        using var env = AgentFactory.MakeEnv(options, numEnvs ?? Math.Min(episodes, 16));
+        using var policy = AgentFactory.CreatePolicy(options, env.SingleObservationSpace, env.SingleActionSpace, new Rng(0UL));
+        Policies.Serialization.ModuleWeights.Load(policy, checkpoint.Tensors, "policy.", checkpoint.WeightsPath);
+        checkpoint.DisposeTensors();
+        var (returns, lengths) = RunEpisodes(policy, env, episodes, seed, ActionSelection.Greedy);
+        var summary = EvaluationStatistics.Summarize(returns, new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "bootstrap")));
+        return new EvaluationReport(checkpoint.WeightsPath, checkpoint.State.Algorithm.Steps, seed, returns, lengths, summary);
+    }
+}

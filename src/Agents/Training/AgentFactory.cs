@@ -1,0 +1,63 @@
+using RLAgents.Agents.Algorithms;
+using RLAgents.Environments;
+using RLAgents.Environments.Configuration;
+using RLAgents.Environments.Vector;
+using RLAgents.Policies;
+
+namespace RLAgents.Agents.Training;
+
+/// <summary>Builds environments, policies and algorithms from an <see cref="ExperimentOptions"/>.</summary>
+public static class AgentFactory
+{
+    /// <summary>The registry: built-ins plus the experiment's plug-in, if any.</summary>
+    public static (EnvRegistry Registry, EnvRegistration Registration) Resolve(ExperimentOptions options)
+    {
+        var registry = EnvRegistry.CreateDefault();
+        var registration = options.Env.Plugin is { } plugin ? registry.LoadPlugin(plugin) : registry.Resolve(options.Env.Id);
+        return (registry, registration);
+    }
+
+    /// <summary><paramref name="numEnvs"/> environments of the experiment in same-step autoreset mode.</summary>
+    public static IVectorEnv MakeEnv(ExperimentOptions options, int numEnvs)
+    {
+        var (registry, registration) = Resolve(options);
+        object? envOptions = options.Env.Options is { } json && json.ValueKind != System.Text.Json.JsonValueKind.Null
+            ? OptionsBinder.Bind(json, registration.OptionsType, "env.options")
+            : null;
+        return VectorEnvs.Make(registry, registration.Id.ToString(), numEnvs, AutoresetMode.SameStep,
+            options.Env.Vectorization, envOptions, options.Env.MaxEpisodeSteps);
+    }
+
+    /// <summary>The policy the algorithm trains: a Q-network for DQN, an actor-critic otherwise.</summary>
+    public static Policy CreatePolicy(ExperimentOptions options, ObservationSpace observations, DiscreteSpace actions, Rng rng) =>
+        options.Algorithm.Kind == AlgorithmKind.Dqn
+            ? new QNetworkPolicy(observations, actions, options.Policy, rng)
+            : new ActorCriticPolicy(observations, actions, options.Policy, rng);
+
+    /// <summary>
+    /// The algorithm with a fresh policy, every seed derived from <see cref="ExperimentOptions.Seed"/>:
+    /// <c>policy</c> (weights), <c>collector</c> (action draws), <c>learner</c> (minibatches, replay), <c>env</c>.
+    /// </summary>
+    public static IAlgorithm CreateAlgorithm(ExperimentOptions options, IVectorEnv env)
+    {
+        ulong seed = unchecked((ulong)options.Seed);
+        var policy = CreatePolicy(options, env.SingleObservationSpace, env.SingleActionSpace, new Rng(Rng.DeriveSeed(seed, "policy")));
+        var collectorRng = new Rng(Rng.DeriveSeed(seed, "collector"));
+        var learnerRng = new Rng(Rng.DeriveSeed(seed, "learner"));
+        long envSeed = unchecked((long)Rng.DeriveSeed(seed, "env"));
+        var a = options.Algorithm;
+        switch (a.Kind)
+        {
+            case AlgorithmKind.Dqn:
+                return new Dqn((QNetworkPolicy)policy, env, a.Dqn, collectorRng, learnerRng, envSeed);
+            default:
+                var (settings, loss) = a.Kind switch
+                {
+                    AlgorithmKind.Ppo => Ppo.Configure(a.Ppo),
+                    AlgorithmKind.A2c => A2c.Configure(a.A2c),
+                    _ => Reinforce.Configure(a.Reinforce),
+                };
+                return new OnPolicyAlgorithm((ActorCriticPolicy)policy, env, settings, loss, collectorRng, learnerRng, envSeed);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RLAgents.LanguageModel.Checkpoints;
+
+/// <summary>
+/// Saves a module's tensors to safetensors and loads them back all-or-nothing: every name, shape and
+/// dtype is checked against the module before the first value is copied, so a bad file leaves the
+/// module exactly as it was.
+/// </summary>
+public static class ModelWeights
+{
+    /// <summary>True for LoRA adapter tensors, which are saved apart from the base weights.</summary>
+    public static bool IsAdapterTensor(string name) => name.Contains(".lora_", StringComparison.Ordinal);
+
+    /// <summary>The module's parameters and buffers by qualified name, filtered by <paramref name="include"/>.</summary>
+    public static Dictionary<string, Tensor> Collect(nn.Module module, Func<string, bool>? include = null) =>
+        module.state_dict().Where(kv => include?.Invoke(kv.Key) ?? true).ToDictionary(kv => kv.Key, kv => kv.Value);
+
+    /// <summary>Writes the module's tensors (by default all except LoRA adapters) to <paramref name="path"/> atomically.</summary>
+    public static void Save(nn.Module module, string path, Func<string, bool>? include = null, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Safetensors.Write(path, Collect(module, include ?? (n => !IsAdapterTensor(n))), metadata);
+
+    /// <summary>Reads <paramref name="path"/> and loads it with <see cref="Load(nn.Module, IReadOnlyDictionary{string, Tensor}, string, Func{string, bool}?)"/>.</summary>
+    public static void Load(nn.Module module, string path, Func<string, bool>? include = null)
+    {
+        using var contents = Safetensors.Read(path);
+        Load(module, contents.Tensors, path, include);
+    }
+
+    /// <summary>
+    /// Copies <paramref name="tensors"/> into the module's tensors selected by <paramref name="include"/>
+    /// (by default all except LoRA adapters). The file must hold exactly those names, with the same
+    /// shapes and compatible dtypes; otherwise a <see cref="CheckpointException"/> names the first
+    /// offending tensor and nothing is copied.
+    /// </summary>
+    public static void Load(nn.Module module, IReadOnlyDictionary<string, Tensor> tensors, string source, Func<string, bool>? include = null)
+    {
+        var targets = Collect(module, include ?? (n => !IsAdapterTensor(n)));
+        var unknown = tensors.Keys.Where(k => !targets.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        if (unknown.Count > 0)
+            throw new CheckpointException($"{source}: tensor '{unknown[0]}' does not exist in the model{More(unknown)}.");
+        var missing = targets.Keys.Where(k => !tensors.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
+            throw new CheckpointException($"{source}: tensor '{missing[0]}' is missing from the file{More(missing)}.");
+        foreach (var (name, target) in targets)
+        {
+            var value = tensors[name];
+            if (!value.shape.SequenceEqual(target.shape))
+                throw new CheckpointException($"{source}: tensor '{name}' has shape [{string.Join(", ", value.shape)}], the model expects [{string.Join(", ", target.shape)}].");
+            if (value.is_floating_point() != target.is_floating_point())
+                throw new CheckpointException($"{source}: tensor '{name}' has dtype {value.dtype}, the model expects {target.dtype}.");
+        }
+        using (no_grad())
+            foreach (var (name, target) in targets)
+                target.copy_(tensors[name]);
+    }
+
+    private static string More(List<string> names) => names.Count > 1 ? $" (and {names.Count - 1} more: {string.Join(", ", names.Skip(1).Take(4))}{(names.Count > 5 ? ", …" : "")})" : "";
+}

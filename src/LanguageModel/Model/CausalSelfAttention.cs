@@ -1,0 +1,51 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace RLAgents.LanguageModel.Model;
+
+/// <summary>
+/// Multi-head self-attention with one fused q/k/v projection, computed by
+/// scaled_dot_product_attention (fused kernels on CPU when no explicit mask is given).
+/// </summary>
+internal sealed class CausalSelfAttention : nn.Module<Tensor, Tensor?, bool, Tensor>
+{
+    private readonly AdaptableLinear c_attn;
+    private readonly AdaptableLinear c_proj;
+    private readonly TorchSharp.Modules.Dropout resid_dropout;
+    private readonly int _nHead;
+    private readonly double _attnDropout;
+
+    public CausalSelfAttention(GptConfig config, Generator? generator) : base(nameof(CausalSelfAttention))
+    {
+        c_attn = new AdaptableLinear(config.NEmbd, 3L * config.NEmbd, config.Bias, 0.02, generator);
+        // GPT-2 scales residual projections by 1/√(2·nLayer) so the residual stream's variance stays O(1) with depth.
+        c_proj = new AdaptableLinear(config.NEmbd, config.NEmbd, config.Bias, 0.02 / Math.Sqrt(2.0 * config.NLayer), generator);
+        resid_dropout = nn.Dropout(config.Dropout);
+        _nHead = config.NHead;
+        _attnDropout = config.Dropout;
+        RegisterComponents();
+    }
+
+    /// <summary>
+    /// x (B, T, C); mask null or bool (B, 1, T, T) with true = may attend (then it already encodes
+    /// causality); causal is used only when mask is null.
+    /// </summary>
+    public override Tensor forward(Tensor x, Tensor? mask, bool causal)
+    {
+        long b = x.shape[0], t = x.shape[1], c = x.shape[2];
+        // (B, T, 3C) → three (B, T, C) → (B, nh, T, hs)
+        var qkv = c_attn.forward(x).split(c, dim: 2);
+        var q = qkv[0].view(b, t, _nHead, c / _nHead).transpose(1, 2);
+        var k = qkv[1].view(b, t, _nHead, c / _nHead).transpose(1, 2);
+        var v = qkv[2].view(b, t, _nHead, c / _nHead).transpose(1, 2);
+        double p = training ? _attnDropout : 0.0;
+        // (B, nh, T, hs); libtorch rejects an explicit mask together with is_causal, hence the split.
+        var y = mask is null
+            ? F.scaled_dot_product_attention(q, k, v, null, p, causal)
+            : F.scaled_dot_product_attention(q, k, v, mask, p, false);
+        // (B, nh, T, hs) → (B, T, C)
+        y = y.transpose(1, 2).contiguous().view(b, t, c);
+        return resid_dropout.forward(c_proj.forward(y));
+    }
+}

@@ -1,0 +1,93 @@
+using RLAgents.Environments;
+using RLAgents.Policies.Distributions;
+using Categorical = RLAgents.Policies.Distributions.Categorical;
+using RLAgents.Policies.Encoding;
+using RLAgents.Policies.Networks;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace RLAgents.Policies;
+
+/// <summary>Differentiable outputs of <see cref="ActorCriticPolicy.EvaluateActions"/>, each [B].</summary>
+/// <param name="LogProbs">log π(a|s) of the given actions.</param>
+/// <param name="Entropy">Entropy of π(·|s).</param>
+/// <param name="Values">V(s).</param>
+public sealed record ActionEvaluation(Tensor LogProbs, Tensor Entropy, Tensor Values);
+
+/// <summary>
+/// An actor-critic policy: action selector = state estimator + policy head (logits [B, K]);
+/// value evaluator = (its own or the shared) state estimator + value head (V [B]).
+/// </summary>
+public sealed class ActorCriticPolicy : Policy
+{
+    private readonly StateEstimator actor;
+    private readonly StateEstimator? critic;
+    private readonly Linear policyHead;
+    private readonly Linear valueHead;
+
+    /// <summary>Builds the networks; weights are drawn from <paramref name="rng"/>.</summary>
+    public ActorCriticPolicy(ObservationSpace observationSpace, DiscreteSpace actionSpace, PolicyOptions options, IStateEstimatorFactory estimators, Rng rng)
+        : base(nameof(ActorCriticPolicy), observationSpace, actionSpace)
+    {
+        actor = estimators.Create(observationSpace, rng);
+        critic = options.ShareStateEstimator ? null : estimators.Create(observationSpace, rng);
+        policyHead = nn.Linear(actor.StateSize, actionSpace.N);
+        valueHead = nn.Linear((critic ?? actor).StateSize, 1);
+        // CleanRL: small policy-head gain keeps the initial policy near uniform; value head gain 1.
+        Init.Linear(policyHead, rng, options.OrthogonalInit ? 0.01 : null);
+        Init.Linear(valueHead, rng, options.OrthogonalInit ? 1.0 : null);
+        // Registered by hand: a shared estimator must appear once, or optimisers would step it twice.
+        register_module("actor", actor);
+        if (critic is not null) register_module("critic", critic);
+        register_module("policy_head", policyHead);
+        register_module("value_head", valueHead);
+    }
+
+    /// <summary>Convenience: MLP state estimators from <paramref name="options"/>.</summary>
+    public ActorCriticPolicy(ObservationSpace observationSpace, DiscreteSpace actionSpace, PolicyOptions options, Rng rng)
+        : this(observationSpace, actionSpace, options, new MlpStateEstimatorFactory(options), rng) { }
+
+    /// <summary>True when actor and critic share one state estimator.</summary>
+    public bool SharesStateEstimator => critic is null;
+
+    /// <summary>Policy logits [B, K].</summary>
+    public Tensor Logits(ObservationInput observations)
+    {
+        using var state = actor.forward(observations);
+        return policyHead.forward(state);
+    }
+
+    /// <summary>V(s) [B].</summary>
+    public Tensor Value(ObservationInput observations)
+    {
+        using var state = (critic ?? actor).forward(observations);
+        using var v = valueHead.forward(state);
+        return v.squeeze(-1);
+    }
+
+    /// <summary>log π(a|s), entropy and V(s) for a batch of observations and actions (int64 [B], zero-based).</summary>
+    public ActionEvaluation EvaluateActions(ObservationInput observations, Tensor actions)
+    {
+        using var state = actor.forward(observations);
+        using var logits = policyHead.forward(state);
+        Tensor values;
+        if (critic is null)
+        {
+            using var v = valueHead.forward(state);
+            values = v.squeeze(-1);
+        }
+        else values = Value(observations);
+        return new ActionEvaluation(Categorical.LogProb(logits, actions), Categorical.Entropy(logits), values);
+    }
+
+    /// <inheritdoc />
+    protected override (Tensor Preferences, Tensor? Values) ActingOutputs(ObservationInput observations, bool withValues)
+    {
+        var state = actor.forward(observations);
+        var logits = policyHead.forward(state);
+        if (!withValues) return (logits, null);
+        if (critic is null) return (logits, valueHead.forward(state).squeeze(-1));
+        return (logits, Value(observations));
+    }
+}

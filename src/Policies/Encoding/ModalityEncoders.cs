@@ -1,0 +1,158 @@
+using RLAgents.Environments;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RLAgents.Policies.Encoding;
+
+/// <summary>
+/// Encodes one modality's tensor (see <see cref="ObservationInput"/>) into flat features [B, OutputSize].
+/// The size is computed from the modality's space, never from a dummy pass.
+/// </summary>
+public abstract class ModalityEncoder : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Creates the encoder module.</summary>
+    protected ModalityEncoder(string name) : base(name) { }
+
+    /// <summary>Feature width produced per observation.</summary>
+    public abstract int OutputSize { get; }
+
+    /// <summary>The encoder for <paramref name="modality"/> under <paramref name="options"/>.</summary>
+    public static ModalityEncoder Create(Modality modality, PolicyOptions options, ObservationTensorizer tensorizer, int index, Rng rng) => modality.Space switch
+    {
+        BoxSpace { DType: DType.Float32 } box => new VectorEncoder(box.Size),
+        BoxSpace { DType: DType.UInt8 } box => UseEmbedding(box, options.ImageEncoding)
+            ? new SymbolicImageEncoder(box, options.EmbeddingSize, rng)
+            : new ScaledImageEncoder(box),
+        DiscreteSpace discrete => new DiscreteEncoder(discrete, options.EmbeddingSize, rng),
+        TextSpace => new VectorEncoder(tensorizer.VocabularySize(index)),
+        _ => throw new NotSupportedException($"Modality '{modality.Name}': no encoder for {modality.Space}."),
+    };
+
+    private static bool UseEmbedding(BoxSpace box, ImageEncoding encoding)
+    {
+        float maxHigh = 0;
+        foreach (float h in box.High) maxHigh = MathF.Max(maxHigh, h);
+        return encoding switch
+        {
+            ImageEncoding.Embedding => true,
+            ImageEncoding.Scaled => false,
+            // Symbolic grids hold small codes (Minigrid: objects ≤ 10, colours ≤ 5, states ≤ 2); pixels go to 255.
+            _ => maxHigh <= 32,
+        };
+    }
+}
+
+/// <summary>A float32 vector passed through unchanged: [B, S] → [B, S].</summary>
+public sealed class VectorEncoder : ModalityEncoder
+{
+    private readonly int _size;
+
+    /// <summary>Creates the identity encoder of width <paramref name="size"/>.</summary>
+    public VectorEncoder(int size) : base(nameof(VectorEncoder))
+    {
+        _size = size;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override int OutputSize => _size;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input) => input.to_type(ScalarType.Float32);
+}
+
+/// <summary>A uint8 image scaled by its upper bound to [0, 1] and flattened: [B, H·W·C] → [B, H·W·C].</summary>
+public sealed class ScaledImageEncoder : ModalityEncoder
+{
+    private readonly int _size;
+    private readonly double _scale;
+
+    /// <summary>Creates the encoder for <paramref name="box"/>.</summary>
+    public ScaledImageEncoder(BoxSpace box) : base(nameof(ScaledImageEncoder))
+    {
+        _size = box.Size;
+        float maxHigh = 1;
+        foreach (float h in box.High) maxHigh = MathF.Max(maxHigh, h);
+        _scale = 1.0 / maxHigh;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override int OutputSize => _size;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input) => input.to_type(ScalarType.Float32).mul(_scale);
+}
+
+/// <summary>
+/// A symbolic grid [H, W, C] of small codes: every (channel, value) pair has a learned embedding;
+/// a cell's vector is the sum over its channels. [B, H·W·C] uint8 → [B, H·W·E].
+/// </summary>
+public sealed class SymbolicImageEncoder : ModalityEncoder
+{
+    private readonly nn.Module<Tensor, Tensor> embedding;
+    private readonly Tensor offsets;
+    private readonly int _cells, _channels, _embedding;
+
+    /// <summary>Creates the encoder; the last dimension of the shape is the channel.</summary>
+    public SymbolicImageEncoder(BoxSpace box, int embeddingSize, Rng rng) : base(nameof(SymbolicImageEncoder))
+    {
+        var shape = box.ShapeArray();
+        _channels = shape[^1];
+        _cells = box.Size / _channels;
+        _embedding = embeddingSize;
+        // Channel c owns rows [offset_c, offset_c + high_c] of one shared table.
+        var highs = new int[_channels];
+        for (int i = 0; i < box.Size; i++)
+            highs[i % _channels] = Math.Max(highs[i % _channels], (int)box.High[i]);
+        var off = new long[_channels];
+        long total = 0;
+        for (int c = 0; c < _channels; c++) { off[c] = total; total += highs[c] + 1; }
+        var table = nn.Embedding(total, embeddingSize);
+        Networks.Init.Embedding(table, rng);
+        embedding = table;
+        offsets = tensor(off);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override int OutputSize => _cells * _embedding;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        long b = input.shape[0];
+        // [B, cells, C] codes shifted into each channel's rows of the table.
+        using var codes = input.to_type(ScalarType.Int64).view(b, _cells, _channels).add(offsets);
+        using var vectors = embedding.forward(codes); // [B, cells, C, E]
+        return vectors.sum(2).view(b, _cells * _embedding);
+    }
+}
+
+/// <summary>A discrete value as a learned embedding: int64 [B] → [B, E].</summary>
+public sealed class DiscreteEncoder : ModalityEncoder
+{
+    private readonly nn.Module<Tensor, Tensor> embedding;
+    private readonly int _start, _size;
+
+    /// <summary>Creates the encoder for <paramref name="space"/>.</summary>
+    public DiscreteEncoder(DiscreteSpace space, int embeddingSize, Rng rng) : base(nameof(DiscreteEncoder))
+    {
+        _start = space.Start;
+        _size = embeddingSize;
+        var table = nn.Embedding(space.N, embeddingSize);
+        Networks.Init.Embedding(table, rng);
+        embedding = table;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override int OutputSize => _size;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        using var index = _start == 0 ? input.alias() : input.sub(_start);
+        return embedding.forward(index);
+    }
+}

@@ -1,0 +1,144 @@
+using RLAgents.Environments;
+using RLAgents.Policies.Encoding;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace RLAgents.Policies.Networks;
+
+/// <summary>
+/// The state estimator: observations of one space → a state representation [B, StateSize].
+/// This is the seam every backbone fits: the MLP estimator below concatenates per-modality
+/// features; a Transformer estimator tokenises the modalities and pools its output to the same
+/// [B, D] state, and the heads never know which one they read.
+/// </summary>
+public abstract class StateEstimator : nn.Module<ObservationInput, Tensor>
+{
+    /// <summary>Creates the module.</summary>
+    protected StateEstimator(string name) : base(name) { }
+
+    /// <summary>Width D of the state representation.</summary>
+    public abstract int StateSize { get; }
+}
+
+/// <summary>Builds state estimators for an observation space (one per actor, critic or Q-network).</summary>
+public interface IStateEstimatorFactory
+{
+    /// <summary>A freshly initialised estimator for <paramref name="space"/>, its weights drawn from <paramref name="rng"/>.</summary>
+    StateEstimator Create(ObservationSpace space, Rng rng);
+}
+
+/// <summary>
+/// A backbone over fused features: [B, InputSize] → [B, OutputSize]. MLP today; any module with
+/// this shape (a Transformer reading one feature token, an RNN cell) can replace it.
+/// </summary>
+public abstract class Backbone : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Creates the module.</summary>
+    protected Backbone(string name) : base(name) { }
+
+    /// <summary>Feature width read.</summary>
+    public abstract int InputSize { get; }
+
+    /// <summary>State width produced.</summary>
+    public abstract int OutputSize { get; }
+}
+
+/// <summary>A multilayer perceptron: Linear → activation, for each hidden width.</summary>
+public sealed class MlpBackbone : Backbone
+{
+    private readonly ModuleList<Linear> layers;
+    private readonly Activation _activation;
+    private readonly int _in, _out;
+
+    /// <summary>Creates the MLP; with <paramref name="orthogonalInit"/> weights are orthogonal with gain √2 and biases zero (CleanRL).</summary>
+    public MlpBackbone(int inputSize, IReadOnlyList<int> hiddenSizes, Activation activation, bool orthogonalInit, Rng rng) : base(nameof(MlpBackbone))
+    {
+        _in = inputSize;
+        _activation = activation;
+        layers = new ModuleList<Linear>();
+        int width = inputSize;
+        foreach (int h in hiddenSizes)
+        {
+            var layer = nn.Linear(width, h);
+            Init.Linear(layer, rng, orthogonalInit ? Math.Sqrt(2) : null);
+            layers.Add(layer);
+            width = h;
+        }
+        _out = width;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override int InputSize => _in;
+
+    /// <inheritdoc />
+    public override int OutputSize => _out;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        var x = input;
+        foreach (var layer in layers)
+        {
+            using var z = layer.forward(x);
+            var next = _activation == Activation.Tanh ? z.tanh() : z.relu();
+            if (!ReferenceEquals(x, input)) x.Dispose();
+            x = next;
+        }
+        return ReferenceEquals(x, input) ? input.alias() : x;
+    }
+}
+
+/// <summary>One encoder per modality in the space's fixed order, concatenated, then a backbone.</summary>
+public sealed class EncoderStateEstimator : StateEstimator
+{
+    private readonly ModuleList<ModalityEncoder> encoders;
+    private readonly Backbone backbone;
+
+    /// <summary>Combines <paramref name="encoderList"/> (one per modality, in order) with <paramref name="backboneModule"/>.</summary>
+    public EncoderStateEstimator(IEnumerable<ModalityEncoder> encoderList, Backbone backboneModule) : base(nameof(EncoderStateEstimator))
+    {
+        encoders = new ModuleList<ModalityEncoder>(encoderList.ToArray());
+        int features = encoders.Sum(e => e.OutputSize);
+        if (features != backboneModule.InputSize)
+            throw new ArgumentException($"Encoders produce {features} features but the backbone reads {backboneModule.InputSize}.");
+        backbone = backboneModule;
+        RegisterComponents();
+    }
+
+    /// <summary>Total width of the concatenated modality features.</summary>
+    public int FeatureSize => encoders.Sum(e => e.OutputSize);
+
+    /// <inheritdoc />
+    public override int StateSize => backbone.OutputSize;
+
+    /// <inheritdoc />
+    public override Tensor forward(ObservationInput input)
+    {
+        if (encoders.Count == 1)
+        {
+            using var only = encoders[0].forward(input[0]);
+            return backbone.forward(only);
+        }
+        var parts = new Tensor[encoders.Count];
+        for (int m = 0; m < parts.Length; m++) parts[m] = encoders[m].forward(input[m]);
+        using var features = cat(parts, 1); // [B, Σ feature widths]
+        foreach (var p in parts) p.Dispose();
+        return backbone.forward(features);
+    }
+}
+
+/// <summary>Builds <see cref="EncoderStateEstimator"/>s with an <see cref="MlpBackbone"/> from <see cref="PolicyOptions"/>.</summary>
+public sealed class MlpStateEstimatorFactory(PolicyOptions options) : IStateEstimatorFactory
+{
+    /// <inheritdoc />
+    public StateEstimator Create(ObservationSpace space, Rng rng)
+    {
+        var tensorizer = new ObservationTensorizer(space);
+        var encoders = space.Modalities.Select((m, i) => ModalityEncoder.Create(m, options, tensorizer, i, rng)).ToList();
+        var backbone = new MlpBackbone(encoders.Sum(e => e.OutputSize), options.HiddenSizes, options.Activation, options.OrthogonalInit, rng);
+        return new EncoderStateEstimator(encoders, backbone);
+    }
+}
+

@@ -1,0 +1,61 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace RLAgents.Policies;
+
+/// <summary>Nonlinearity between the layers of an MLP backbone.</summary>
+public enum Activation
+{
+    /// <summary>tanh, CleanRL's and SB3's default for policy-gradient MLPs.</summary>
+    Tanh,
+    /// <summary>ReLU, the usual choice for Q-networks.</summary>
+    Relu,
+}
+
+/// <summary>How uint8 image modalities are encoded.</summary>
+public enum ImageEncoding
+{
+    /// <summary>Symbolic grids (few distinct values, e.g. Minigrid's 7×7×3 object/colour/state codes) get a learned embedding per channel value; pixel images are scaled to [0, 1].</summary>
+    Auto,
+    /// <summary>A learned embedding per (channel, value) pair, summed over channels, one vector per cell.</summary>
+    Embedding,
+    /// <summary>Values divided by the modality's upper bound and flattened.</summary>
+    Scaled,
+}
+
+/// <summary>
+/// Network options of a policy: the state estimator (modality encoders and MLP backbone) and the
+/// heads. Bound from an experiment file's <c>policy</c> section.
+/// </summary>
+public sealed class PolicyOptions : IValidatableObject
+{
+    /// <summary>Widths of the backbone's hidden layers; the last one is the state size D. CleanRL's PPO uses [64, 64].</summary>
+    [MinLength(1)]
+    public int[] HiddenSizes { get; set; } = [64, 64];
+
+    /// <summary>Nonlinearity after each hidden layer.</summary>
+    public Activation Activation { get; set; } = Activation.Tanh;
+
+    /// <summary>
+    /// Actor-critic policies only: true shares one state estimator between the action selector and
+    /// the value evaluator; false (CleanRL's PPO) gives the critic its own encoders and backbone.
+    /// </summary>
+    public bool ShareStateEstimator { get; set; }
+
+    /// <summary>Orthogonal weight initialisation with zero biases (gain √2 hidden, 0.01 policy head, 1 value head), as in CleanRL; false keeps TorchSharp's default init.</summary>
+    public bool OrthogonalInit { get; set; } = true;
+
+    /// <summary>Embedding width for discrete modalities and symbolic image cells.</summary>
+    [Range(1, 4096)]
+    public int EmbeddingSize { get; set; } = 8;
+
+    /// <summary>How uint8 image modalities are encoded.</summary>
+    public ImageEncoding ImageEncoding { get; set; } = ImageEncoding.Auto;
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        for (int i = 0; i < HiddenSizes.Length; i++)
+            if (HiddenSizes[i] < 1 || HiddenSizes[i] > 65536)
+                yield return new ValidationResult($"hiddenSizes[{i}] = {HiddenSizes[i]} must be in [1, 65536]", [nameof(HiddenSizes)]);
+    }
+}

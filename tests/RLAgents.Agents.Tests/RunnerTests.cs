@@ -1,0 +1,153 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RLAgents.Agents.Algorithms;
+using RLAgents.Agents.Evaluation;
+using RLAgents.Agents.Training;
+using RLAgents.Environments.Configuration;
+
+namespace RLAgents.Agents.Tests;
+
+/// <summary>The training runner end to end on tiny budgets: files, determinism, resume, evaluation.</summary>
+public class RunnerTests
+{
+    private static readonly string[] TinyPpo =
+    [
+        "env.numEnvs=4", "algorithm.ppo.rolloutSteps=16", "algorithm.ppo.epochs=2", "algorithm.ppo.minibatches=2",
+        "training.totalSteps=1024", "training.logInterval=128", "training.evalInterval=512", "training.evalEpisodes=2",
+        "training.checkpointInterval=512",
+    ];
+
+    private static readonly string[] TinyDqn =
+    [
+        "algorithm.dqn.learningStarts=64", "algorithm.dqn.trainFrequency=32", "algorithm.dqn.gradientSteps=4",
+        "algorithm.dqn.bufferSize=500", "algorithm.dqn.nStep=3", "training.totalSteps=480", "training.logInterval=64",
+        "training.evalInterval=240", "training.evalEpisodes=2", "training.checkpointInterval=0",
+    ];
+
+    /// <summary>metrics.jsonl rows without their wall-clock fields.</summary>
+    private static List<string> Rows(string runDir) => File.ReadLines(Path.Combine(runDir, TrainingRunner.MetricsFile))
+        .Select(line => { var o = JsonNode.Parse(line)!.AsObject(); o.Remove("wall"); return o.ToJsonString(); }).ToList();
+
+    [Theory]
+    [InlineData("cartpole-ppo.json", false)]
+    [InlineData("cartpole-dqn.json", true)]
+    public void SameConfigAndSeedGiveIdenticalMetrics(string config, bool dqn)
+    {
+        using var dir = TestPaths.NewDir();
+        var tiny = dqn ? TinyDqn : TinyPpo;
+        var a = TrainingRunner.Run(TestPaths.Load(config, tiny), dir.Sub("a"));
+        var b = TrainingRunner.Run(TestPaths.Load(config, tiny), dir.Sub("b"));
+        var c = TrainingRunner.Run(TestPaths.Load(config, [.. tiny, "seed=2"]), dir.Sub("c"));
+        var rowsA = Rows(a.RunDirectory);
+        Assert.True(rowsA.Count >= 4);
+        var rowsB = Rows(b.RunDirectory);
+        Assert.Equal(rowsA.Count, rowsB.Count);
+        for (int i = 0; i < rowsA.Count; i++) Assert.True(rowsA[i] == rowsB[i], $"metrics row {i} differs:\n{rowsA[i]}\n{rowsB[i]}");
+        Assert.NotEqual(rowsA, Rows(c.RunDirectory));
+        Assert.Contains("\"loss/", rowsA[^1]);
+        Assert.Contains("\"eval\"", rowsA[^1]);
+        Assert.True(File.ReadLines(Path.Combine(a.RunDirectory, TrainingRunner.MetricsFile)).All(l => l.Contains("\"sps\"")));
+    }
+
+    [Fact]
+    public void RunDirectoryHoldsResolvedConfigRunInfoAndCheckpoints()
+    {
+        using var dir = TestPaths.NewDir();
+        var result = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", TinyPpo), dir.Sub("run"));
+        Assert.Equal(1024, result.Steps);
+        var config = TrainingRunner.LoadRunConfig(result.RunDirectory);
+        Assert.Equal(16, config.Algorithm.Ppo.RolloutSteps);
+        using var run = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, "run.json")));
+        Assert.Equal(1, run.RootElement.GetProperty("seed").GetInt64());
+        Assert.True(run.RootElement.GetProperty("versions").TryGetProperty("torchsharp", out _));
+        Assert.True(File.Exists(Path.Combine(result.RunDirectory, "checkpoints", "step-0000000512.safetensors")));
+        Assert.EndsWith("step-0000001024.safetensors", result.FinalCheckpoint);
+        Assert.Empty(Directory.GetFiles(Path.Combine(result.RunDirectory, "checkpoints"), "*.tmp-*"));
+        var again = Assert.Throws<InvalidOperationException>(() => TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", TinyPpo), dir.Sub("run")));
+        Assert.Contains("already holds a run", again.Message);
+    }
+
+    [Fact]
+    public void ResumeContinuesStepCountOptimiserAndGeneratorStates()
+    {
+        using var dir = TestPaths.NewDir();
+        string[] cfg = [.. TinyPpo, "training.checkpointInterval=0", "training.evalInterval=0"];
+        var full = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("full"));
+
+        // Interrupted at 512 steps (a cancellation writes a checkpoint), then resumed to the end.
+        using var cancel = new CancellationTokenSource();
+        var part = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("part"), progress: p => { if (p.Step >= 512) cancel.Cancel(); }, cancellation: cancel.Token);
+        Assert.Equal(512, part.Steps);
+        var rowsBefore = Rows(part.RunDirectory);
+        var resumed = TrainingRunner.Run(TrainingRunner.LoadRunConfig(part.RunDirectory), part.RunDirectory, resume: true);
+        Assert.Equal(1024, resumed.Steps);
+
+        var a = Checkpoint.Load(full.FinalCheckpoint);
+        var b = Checkpoint.Load(resumed.FinalCheckpoint);
+        // Same number of optimiser steps and the same generator streams as the uninterrupted run.
+        Assert.Equal(a.State.Algorithm.OptimizerSteps, b.State.Algorithm.OptimizerSteps);
+        Assert.Equal(a.State.Algorithm.Iterations, b.State.Algorithm.Iterations);
+        Assert.Equal(a.State.Algorithm.LearnerRng, b.State.Algorithm.LearnerRng);
+        Assert.Equal(a.State.Algorithm.CollectorRng, b.State.Algorithm.CollectorRng);
+        Assert.Equal(a.State.Algorithm.LearningRate, b.State.Algorithm.LearningRate, 12);
+        a.DisposeTensors();
+        b.DisposeTensors();
+        // The rows written before the interruption are kept; the rest continue the step count.
+        var rowsAfter = Rows(resumed.RunDirectory);
+        Assert.Equal(rowsBefore, rowsAfter.Take(rowsBefore.Count));
+        var steps = rowsAfter.Select(r => JsonNode.Parse(r)!["step"]!.GetValue<long>()).ToList();
+        Assert.Equal(steps.Order(), steps);
+        Assert.Equal(1024, steps[^1]);
+        // Before the interruption both runs are identical.
+        Assert.Equal(Rows(full.RunDirectory).Take(rowsBefore.Count - 1), rowsBefore.Take(rowsBefore.Count - 1));
+    }
+
+    [Fact]
+    public void EvaluatorLoadsACheckpointAndReportsStatistics()
+    {
+        using var dir = TestPaths.NewDir();
+        var result = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", TinyPpo), dir.Sub("run"));
+        var report = Evaluator.Evaluate(result.RunDirectory, episodes: 6, seed: 3);
+        Assert.Equal(6, report.Returns.Length);
+        Assert.Equal(1024, report.Step);
+        Assert.Equal(report.Returns.Average(), report.Summary.Mean.Value, 9);
+        Assert.True(report.Summary.Mean.Lower <= report.Summary.Mean.Value && report.Summary.Mean.Value <= report.Summary.Mean.Upper);
+        Assert.All(report.Lengths, l => Assert.InRange(l, 1, 500));
+        var again = Evaluator.Evaluate(result.FinalCheckpoint, episodes: 6, seed: 3);
+        Assert.Equal(report.Returns, again.Returns);
+    }
+
+    [Theory]
+    [InlineData("cartpole-a2c.json", AlgorithmKind.A2c)]
+    [InlineData("cartpole-reinforce.json", AlgorithmKind.Reinforce)]
+    public void EveryConfigTrainsABriefRun(string config, AlgorithmKind kind)
+    {
+        using var dir = TestPaths.NewDir();
+        var options = TestPaths.Load(config, "training.totalSteps=4000", "training.evalInterval=0", "training.evalEpisodes=2", "training.checkpointInterval=0");
+        Assert.Equal(kind, options.Algorithm.Kind);
+        var result = TrainingRunner.Run(options, dir.Sub("run"));
+        Assert.True(result.Steps >= 4000);
+        var last = JsonNode.Parse(File.ReadLines(Path.Combine(result.RunDirectory, TrainingRunner.MetricsFile)).Last())!;
+        Assert.True(double.IsFinite(last["loss/policy"]!.GetValue<double>()));
+        Assert.True(double.IsFinite(last["loss/value"]!.GetValue<double>()));
+    }
+
+    [Fact]
+    public void ConfigsBindStrictlyAndErrorsNameTheKey()
+    {
+        Assert.Equal(AlgorithmKind.Ppo, TestPaths.Load("cartpole-ppo.json").Algorithm.Kind);
+        Assert.Equal(AlgorithmKind.Dqn, TestPaths.Load("cartpole-dqn.json").Algorithm.Kind);
+        var unknown = Assert.Throws<ConfigurationException>(() => TestPaths.Load("cartpole-ppo.json", "algorithm.ppo.learningRat=0.1"));
+        Assert.Contains("algorithm.ppo.learningRat", unknown.Message);
+        var range = Assert.Throws<ConfigurationException>(() => TestPaths.Load("cartpole-ppo.json", "algorithm.ppo.gamma=1.5"));
+        Assert.Contains("algorithm.ppo.gamma", range.Message);
+        var code = new ExperimentOptions();
+        code.Training.Threads = 0;
+        var invalid = Assert.Throws<ConfigurationException>(() => code.Validate());
+        Assert.Contains("training.threads", invalid.Message);
+        var envOptions = TestPaths.Load("cartpole-ppo.json", "env.options={\"gravity\": 1}");
+        using var dir = TestPaths.NewDir();
+        var bad = Assert.Throws<ConfigurationException>(() => TrainingRunner.Run(envOptions, dir.Sub("run")));
+        Assert.Contains("env.options.gravity", bad.Message);
+    }
+}

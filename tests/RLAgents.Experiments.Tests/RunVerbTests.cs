@@ -1,0 +1,72 @@
+using System.Text.Json;
+
+namespace RLAgents.Experiments.Tests;
+
+/// <summary>End-to-end runs of <c>rlagents run</c> / <c>eval</c> on tiny budgets.</summary>
+public class RunVerbTests
+{
+    private static string Config(string name) => Path.Combine(CliRunner.RepoRoot, "experiments", "configs", name);
+
+    private static readonly string[] Tiny =
+    [
+        "--set", "training.totalSteps=1024", "--set", "training.evalInterval=512", "--set", "training.evalEpisodes=2",
+        "--set", "training.checkpointInterval=512", "--set", "training.logInterval=256",
+    ];
+
+    [Fact]
+    public void RunTrainsIntoARunDirectoryThatEvalReads()
+    {
+        string output = CliRunner.TempDir();
+        var run = CliRunner.Run(["run", Config("cartpole-ppo.json"), "--output", output, .. Tiny]);
+        Assert.True(run.ExitCode == 0, run.Error);
+        string runDir = Assert.Single(Directory.GetDirectories(output));
+        Assert.True(File.Exists(Path.Combine(runDir, "config.json")));
+        var rows = File.ReadAllLines(Path.Combine(runDir, "metrics.jsonl"));
+        Assert.NotEmpty(rows);
+        long lastStep = JsonDocument.Parse(rows[^1]).RootElement.GetProperty("step").GetInt64();
+        Assert.True(lastStep >= 1024, $"last logged step {lastStep}");
+        Assert.Contains("checkpoint:", run.Out);
+
+        var eval = CliRunner.Run("eval", runDir, "--episodes", "3");
+        Assert.True(eval.ExitCode == 0, eval.Error);
+        Assert.Contains("3 episodes", eval.Out);
+        Assert.Contains("IQM", eval.Out);
+    }
+
+    [Theory]
+    [InlineData("training.totalStep=5", "error: training.totalStep: unknown key; did you mean 'totalSteps'?")]
+    [InlineData("env.numEnvs=0", "error: env.numEnvs: 0 is out of range")]
+    [InlineData("seed=\"abc\"", "error: seed: expected a number, got the string")]
+    [InlineData("algorithm.kind=sarsa", "error: algorithm.kind: 'sarsa' is not one of")]
+    public void ABadConfigPrintsOneLineAndExitsWith2(string assignment, string expectedStart)
+    {
+        string output = CliRunner.TempDir();
+        var r = CliRunner.Run("run", Config("cartpole-ppo.json"), "--set", assignment, "--output", output);
+        Assert.Equal(2, r.ExitCode);
+        var lines = r.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith(expectedStart, lines[0]);
+        Assert.Empty(Directory.GetDirectories(output));
+    }
+
+    [Fact]
+    public void MissingFilesAreUsageErrors()
+    {
+        Assert.Equal(2, CliRunner.Run("run", "/nonexistent/experiment.json").ExitCode);
+        Assert.Equal(2, CliRunner.Run("run", "--resume", "/nonexistent/run").ExitCode);
+        Assert.Equal(2, CliRunner.Run("eval", "/nonexistent/ckpt.safetensors").ExitCode);
+    }
+
+    [Theory]
+    [InlineData("cartpole-ppo.json")]
+    [InlineData("cartpole-dqn.json")]
+    [InlineData("cartpole-a2c.json")]
+    [InlineData("cartpole-reinforce.json")]
+    public void ShippedConfigsBindAndTrainBriefly(string config)
+    {
+        string output = CliRunner.TempDir();
+        var r = CliRunner.Run(["run", Config(config), "--output", output, .. Tiny]);
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Contains("done:", r.Out);
+    }
+}
