@@ -158,3 +158,22 @@ internal sealed class NoBookkeepingEnv : IEnv
 
     public void Dispose() { }
 }
+
+public sealed class RegisteredEnvironmentCheckTests
+{
+    public static TheoryData<string> RegisteredIds()
+    {
+        var data = new TheoryData<string>();
+        foreach (var r in EnvRegistry.CreateDefault().All) data.Add(r.Id.ToString());
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(RegisteredIds))]
+    public void Every_registered_environment_passes_the_checker(string id)
+    {
+        var registry = EnvRegistry.CreateDefault();
+        var report = EnvChecker.Check(() => registry.Make(id), steps: 300);
+        Assert.True(report.Passed, report.ToString());
+    }
+}

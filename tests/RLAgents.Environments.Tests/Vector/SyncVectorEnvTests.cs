@@ -171,6 +171,18 @@ public sealed class SyncVectorEnvTests
     }
 
     [Fact]
+    public void Threaded_worker_count_is_clamped_to_the_envs_and_validated()
+    {
+        using (var vec = new ThreadedVectorEnv(_ => new CartPole(), 2, AutoresetMode.SameStep, workers: 8))
+            Assert.Equal(2, vec.Workers);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ThreadedVectorEnv(_ => new CartPole(), 2, AutoresetMode.SameStep, workers: 0));
+        var disposed = new ThreadedVectorEnv(_ => new CartPole(), 3, AutoresetMode.SameStep, workers: 3);
+        disposed.Reset(seed: 0);
+        disposed.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => disposed.Step([0, 0, 0]));
+    }
+
+    [Fact]
     public void Threaded_rethrows_an_env_exception_on_the_caller()
     {
         using var vec = new ThreadedVectorEnv(i => new FailingEnv(failAtStep: i == 3 ? 2 : int.MaxValue), 4, AutoresetMode.SameStep, workers: 2);
