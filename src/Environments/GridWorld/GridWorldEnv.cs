@@ -91,6 +91,9 @@ public sealed class GridWorldEnv : Env, IGridWorldState
     /// <inheritdoc />
     public WorldObject? Carrying { get; private set; }
 
+    /// <summary>Number of resets so far (identifies the current episode).</summary>
+    public long EpisodeCount { get; private set; }
+
     /// <summary>Steps taken in the current episode.</summary>
     public int StepCount { get; private set; }
 
@@ -137,6 +140,7 @@ public sealed class GridWorldEnv : Env, IGridWorldState
         Mission = episode.Mission;
         _instruction = episode.Instruction;
         StepCount = 0;
+        EpisodeCount++;
         if (_grid.PaddedWidth != _offsetsWidth)
         {
             _offsets = EgocentricView.PackedOffsets(_grid.PaddedWidth);

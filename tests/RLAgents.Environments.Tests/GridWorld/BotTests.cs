@@ -36,3 +36,49 @@ public sealed class BotTests
         Assert.True(stats.SuccessRate >= 0.99, $"{id}: success {stats.SuccessRate:P1} over {episodes} episodes");
     }
 }
+
+public sealed class ExpertPolicyTests
+{
+    [Fact]
+    public void ExpertPolicyReplansAcrossEpisodesAndSolvesThem()
+    {
+        using var env = BabyAILevels.Make("BabyAI-PickupLoc-v0", new GridWorldOptions { IncludeDescription = false });
+        var policy = new ExpertPolicy();
+        int successes = 0;
+        env.Reset(100);
+        for (int episode = 0; episode < 20;)
+        {
+            var r = env.Step(policy.Act(env));
+            if (!r.Done) continue;
+            if (r.Info.IsSuccess == true) successes++;
+            episode++;
+            env.Reset();
+        }
+        Assert.Equal(20, successes);
+    }
+
+    [Fact]
+    public void BotRecoversWhenTheAgentTakesOtherActions()
+    {
+        // DAgger-style use: every third step the agent turns instead of following the bot.
+        using var env = BabyAILevels.Make("BabyAI-GoToLocal-v0", new GridWorldOptions { IncludeDescription = false });
+        var policy = new ExpertPolicy();
+        int successes = 0;
+        for (int seed = 0; seed < 20; seed++)
+        {
+            env.Reset(seed);
+            int? taken = null;
+            for (int t = 0; ; t++)
+            {
+                int suggested = policy.Act(env, taken);
+                int action = t % 3 == 2 ? (int)GridAction.Left : suggested;
+                taken = action;
+                var r = env.Step(action);
+                if (!r.Done) continue;
+                if (r.Info.IsSuccess == true) successes++;
+                break;
+            }
+        }
+        Assert.True(successes >= 19, $"{successes}/20");
+    }
+}

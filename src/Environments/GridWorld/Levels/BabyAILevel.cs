@@ -31,9 +31,6 @@ public abstract class BabyAILevel
     /// <summary>Places the agent and objects and returns the instruction (BabyAI's <c>gen_mission</c>).</summary>
     protected internal abstract Instruction GenerateMission(LevelBuilder b);
 
-    /// <summary>Whether levels whose instruction names a key of a locked door's colour are rejected (BabyAI's <c>unblocking</c> check).</summary>
-    protected virtual bool Unblocking => false;
-
     /// <summary>Generates a valid episode start.</summary>
     public GridWorldEpisode Generate(Rng rng, bool useDoneActions = false)
     {
@@ -45,25 +42,21 @@ public abstract class BabyAILevel
             {
                 instr = GenerateMission(b);
                 foreach (var d in instr.Descriptions) b.Match(d);
-                Validate(instr, b);
+                Validate(instr);
             }
             catch (LevelRejectedException)
             {
                 continue;
             }
-            foreach (var a in ActionInstructions(instr)) a.UseDoneActions = useDoneActions;
+            if (instr is ActionInstruction action) action.UseDoneActions = useDoneActions;
             int maxSteps = RoomSize * RoomSize * NumRows * NumCols * instr.NavigationsNeeded;
             return new GridWorldEpisode(b.Grid, b.AgentX, b.AgentY, b.AgentDir, instr, instr.Surface(), maxSteps, b.Carrying);
         }
         throw new InvalidOperationException($"BabyAI level {Name}: no valid level after {MaxAttempts} attempts.");
     }
 
-    private static IEnumerable<ActionInstruction> ActionInstructions(Instruction instr)
-    {
-        if (instr is ActionInstruction a) yield return a;
-    }
-
-    private void Validate(Instruction instr, LevelBuilder b)
+    // RoomGridLevel.validate_instrs for the instructions these levels use.
+    private static void Validate(Instruction instr)
     {
         if (instr is PutNextInstruction put)
         {
@@ -72,10 +65,5 @@ public abstract class BabyAILevel
                     throw new LevelRejectedException("there are objects that match both lhs and rhs of PutNext");
             if (put.ObjectsNext()) throw new LevelRejectedException("objs already next to each other");
         }
-        if (!Unblocking) return;
-        var lockedColors = b.Rooms.SelectMany(r => r.Doors).Where(d => d is { IsLocked: true }).Select(d => d!.Color).ToHashSet();
-        foreach (var d in instr.Descriptions)
-            if (d.Type == ObjectType.Key && d.Color is GridColor c && lockedColors.Contains(c))
-                throw new LevelRejectedException("cannot do anything with/to a key that can be used to open a door");
     }
 }
