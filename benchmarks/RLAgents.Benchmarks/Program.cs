@@ -16,7 +16,7 @@ if (args is ["gridworld-bot", .. var botArgs])
 if (args is ["episode-logs", .. var logArgs])
 {
     RLAgents.Benchmarks.EpisodeLogs.EpisodeLogBenchCommand.Run(logArgs);
-    return;
+    return 0;
 }
 
 // BenchmarkDotNet suites: dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- --filter '*'
