@@ -7,7 +7,7 @@ namespace RLAgents.Environments.Tests.EpisodeLogs;
 /// <summary>The HTML viewer, PNG frames and GIF in a real browser (Debian's chromium, headless).</summary>
 public sealed class ViewerBrowserTests
 {
-    private static (string Html, RenderedEpisode R) Viewer()
+    private static (string Html, RenderedEpisode R) Viewer(int frameDelayMs = 100)
     {
         // Episode 1 is played by a random policy: long enough to step through.
         string path = GridWorldLogTests.RecordLevel("BabyAI-GoToLocal-v0", 2, seed: 6);
@@ -15,7 +15,7 @@ public sealed class ViewerBrowserTests
         var r = new EpisodeRenderer().Render(log.Header, log.Episodes[1]);
         Assert.True(r.Episode.Length >= 6, $"episode 1 has only {r.Episode.Length} steps");
         string html = Path.ChangeExtension(path, ".html");
-        HtmlViewer.Write(html, r, frameDelayMs: 100);
+        HtmlViewer.Write(html, r, frameDelayMs);
         return (html, r);
     }
 
@@ -46,7 +46,8 @@ public sealed class ViewerBrowserTests
     [Fact]
     public async Task Clicks_step_play_and_pause_and_images_decode()
     {
-        var (html, r) = Viewer();
+        // Slow playback: the pause click must land long before playback reaches the end and stops by itself.
+        var (html, r) = Viewer(frameDelayMs: 500);
         await using var page = await Chromium.Session.OpenAsync(new Uri(html).AbsoluteUri);
         Assert.Equal("0", await page.EvaluateAsync("document.body.dataset.step"));
         Assert.Equal(r.Episode.Observations[2].Texts![0], await page.EvaluateAsync("document.querySelector('#text-mission div:last-child').textContent"));
@@ -68,10 +69,11 @@ public sealed class ViewerBrowserTests
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (int.Parse(await page.EvaluateAsync("document.body.dataset.step"), System.Globalization.CultureInfo.InvariantCulture) < 3)
             Assert.True(DateTime.UtcNow < deadline, "playing did not advance the step");
+        Assert.True(int.Parse(await page.EvaluateAsync("document.body.dataset.step"), System.Globalization.CultureInfo.InvariantCulture) < r.Episode.Length, "playback reached the end before the pause click");
         await page.ClickAsync("#play");
         Assert.Equal("false", await page.EvaluateAsync("document.body.dataset.playing"));
         string paused = await page.EvaluateAsync("document.body.dataset.step");
-        await page.EvaluateAsync("new Promise(r => setTimeout(r, 400))");
+        await page.EvaluateAsync("new Promise(r => setTimeout(r, 1200))");
         Assert.Equal(paused, await page.EvaluateAsync("document.body.dataset.step"));
 
         // The browser's GIF decoder reads our animation.
