@@ -168,6 +168,10 @@ public sealed class RenderingTests
         Assert.All(r.Frames, f => Assert.Equal((300, 200), (f.Width, f.Height)));
         Assert.NotEqual(r.Frames[0].Pixels, r.Frames[^1].Pixels);
         Assert.Contains("x=", r.Ascii[0]);
+        var files = PngEncoder.WriteAll(Path.Combine(Path.GetDirectoryName(path)!, "frames"), r.Frames);
+        Assert.Equal(r.Frames.Count, files.Count);
+        Assert.EndsWith("step_0000.png", files[0]);
+        Assert.Equal(PngEncoder.Encode(r.Frames[^1]), File.ReadAllBytes(files[^1]));
     }
 
     [Fact]
