@@ -93,7 +93,14 @@ internal static class Chromium
                 if (DateTime.UtcNow > deadline) Assert.Fail("Chromium opened no page target.");
             }
             await s._ws.ConnectAsync(new Uri(wsUrl), CancellationToken.None);
-            while (await s.EvaluateAsync("document.readyState") != "complete") await Task.Delay(50);
+            // The page target starts on about:blank, whose readyState is already "complete": wait for
+            // our document itself to have loaded.
+            string loaded = $"location.href === {System.Text.Json.JsonSerializer.Serialize(url)} && document.readyState === 'complete'";
+            while (await s.EvaluateAsync(loaded) != "true")
+            {
+                if (DateTime.UtcNow > deadline) Assert.Fail($"Chromium did not load {url}.");
+                await Task.Delay(50);
+            }
             return s;
         }
 
@@ -122,7 +129,8 @@ internal static class Chromium
         public async Task<string> EvaluateAsync(string expression)
         {
             var r = await SendAsync("Runtime.evaluate", new JsonObject { ["expression"] = $"(async () => String(await ({expression})))()", ["returnByValue"] = true, ["awaitPromise"] = true });
-            return r["result"]?["value"]?.GetValue<string>() ?? "";
+            if (r["exceptionDetails"] is { } ex) return "exception: " + ex.ToJsonString();
+            return r["result"]?["value"] is JsonValue v ? v.GetValue<string>() : "";
         }
 
         /// <summary>A real mouse click (press and release) at the centre of the element.</summary>
