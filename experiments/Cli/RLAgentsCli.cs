@@ -54,6 +54,9 @@ public static class RLAgentsCli
         yield return RunCommand.Create(services);
         yield return EvalCommand.Create(services);
         yield return EnvsCommand.Create(services);
+        yield return PretrainCommand.Create(services);
+        yield return DemosCommand.Create(services);
+        yield return ConfigCommand.Create(services);
     }
 
     private static bool IsUserError(Exception e) => e is UserError or ConfigurationException or InvalidActionException or EnvPluginException
