@@ -1,0 +1,20 @@
+using RLAgents.Agents.Training;
+
+namespace RLAgents.Agents.Tests;
+
+/// <summary>The one learning test: PPO with the shipped config solves CartPole-v1 within a generous budget.</summary>
+public class LearningTests
+{
+    [Fact]
+    public void PpoSolvesCartPole()
+    {
+        using var dir = TestPaths.NewDir();
+        var options = TestPaths.Load("cartpole-ppo.json",
+            "training.totalSteps=150000", "training.stopAtMeanReturn=450", "training.evalInterval=0",
+            "training.evalEpisodes=10", "training.checkpointInterval=0", "training.logInterval=10000");
+        var result = TrainingRunner.Run(options, dir.Sub("run"));
+        Assert.NotNull(result.SolvedAtStep);
+        Assert.NotNull(result.FinalEvaluation);
+        Assert.True(result.FinalEvaluation!.Summary.Mean.Value >= 400, $"greedy mean return {result.FinalEvaluation.Summary.Mean.Value} after {result.Steps} steps");
+    }
+}

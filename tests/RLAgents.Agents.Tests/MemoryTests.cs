@@ -1,0 +1,23 @@
+using RLAgents.Agents.Training;
+using TorchSharp;
+
+namespace RLAgents.Agents.Tests;
+
+/// <summary>Dispose scopes at every step and minibatch keep the number of live tensors flat.</summary>
+public class MemoryTests
+{
+    [Theory]
+    [InlineData("cartpole-ppo.json", "algorithm.ppo.epochs=2")]
+    [InlineData("cartpole-dqn.json", "algorithm.dqn.learningStarts=0")]
+    [InlineData("cartpole-a2c.json", "algorithm.a2c.rolloutSteps=5")]
+    public void LiveTensorCountStaysFlatOverManyIterations(string config, string setting)
+    {
+        var options = TestPaths.Load(config, setting, "algorithm.ppo.rolloutSteps=16", "algorithm.ppo.minibatches=2", "algorithm.dqn.trainFrequency=16", "algorithm.dqn.gradientSteps=2", "training.totalSteps=100000");
+        using var algorithm = AgentFactory.CreateAlgorithm(options, AgentFactory.MakeEnv(options, options.Env.NumEnvs));
+        for (int i = 0; i < 5; i++) algorithm.Iterate(options.Training.TotalSteps);
+        long warm = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 60; i++) algorithm.Iterate(options.Training.TotalSteps);
+        long after = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        Assert.True(after <= warm, $"live tensors grew from {warm} to {after} over 60 iterations");
+    }
+}
