@@ -57,6 +57,7 @@ public static class RLAgentsCli
         yield return EnvsCommand.Create(services);
         yield return PretrainCommand.Create(services);
         yield return DemosCommand.Create(services);
+        yield return RecordCommand.Create(services);
         yield return EpisodeLogCommands.Replay(services);
         yield return EpisodeLogCommands.Render(services);
         yield return EpisodeLogCommands.Episodes(services);

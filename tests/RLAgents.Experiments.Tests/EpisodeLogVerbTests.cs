@@ -85,3 +85,32 @@ public class EpisodeLogVerbTests
         Assert.Contains("bogus", filter.Error);
     }
 }
+
+public class RecordVerbTests
+{
+    [Theory]
+    [InlineData("BabyAI-GoToLocal-v0", "bot")]
+    [InlineData("CartPole-v1", "random")]
+    public void RecordedEpisodesReplayExactly(string env, string policy)
+    {
+        string log = Path.Combine(CliRunner.TempDir(), "rec.arrow");
+        var r = CliRunner.Run("record", "--env", env, "--policy", policy, "--episodes", "4", "--out", log, "--seed", "3");
+        Assert.True(r.ExitCode == 0, r.Out + r.Error);
+        var replay = CliRunner.Run("replay", log, "--verify");
+        Assert.True(replay.ExitCode == 0, replay.Out + replay.Error);
+        Assert.Contains("replayed 4 episode(s), 4 matched exactly", replay.Out);
+        if (policy == "bot")
+        {
+            var stats = CliRunner.Run("episodes", "stats", "--json", log);
+            Assert.Contains("\"successRate\": 1", stats.Out.Replace("\"successRate\":1", "\"successRate\": 1"));
+        }
+    }
+
+    [Fact]
+    public void TheBotNeedsAGridWorldLevel()
+    {
+        var r = CliRunner.Run("record", "--env", "CartPole-v1", "--policy", "bot", "--out", Path.Combine(CliRunner.TempDir(), "x.arrow"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("needs a GridWorld level", r.Error);
+    }
+}
