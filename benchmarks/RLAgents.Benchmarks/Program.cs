@@ -15,8 +15,14 @@ if (args is ["gridworld-bot", .. var botArgs])
     return 0;
 }
 
-//   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- lm [--threads 1,2] [--steps 20]   (language-model tokens/s and MFU)
+//   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- lm [--threads 1,2] [--steps 20]   (language-model tokens/s and MFU; OMP_WAIT_POLICY=PASSIVE on a busy machine)
 if (args is ["lm", .. var lmArgs]) return RLAgents.Benchmarks.LanguageModel.LanguageModelBench.Run(lmArgs);
+//   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- episode-logs [cartpoleSteps] [gridSteps]
+if (args is ["episode-logs", .. var logArgs])
+{
+    RLAgents.Benchmarks.EpisodeLogs.EpisodeLogBenchCommand.Run(logArgs);
+    return 0;
+}
 
 // BenchmarkDotNet suites: dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- --filter '*'
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

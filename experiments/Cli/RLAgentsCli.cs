@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
+using RLAgents.Environments.EpisodeLogs;
 
 
 namespace RLAgents.Experiments.Cli;
@@ -56,10 +57,15 @@ public static class RLAgentsCli
         yield return EnvsCommand.Create(services);
         yield return PretrainCommand.Create(services);
         yield return DemosCommand.Create(services);
+        yield return RecordCommand.Create(services);
+        yield return EpisodeLogCommands.Replay(services);
+        yield return EpisodeLogCommands.Render(services);
+        yield return EpisodeLogCommands.Episodes(services);
         yield return ConfigCommand.Create(services);
     }
 
     private static bool IsUserError(Exception e) => e is UserError or ConfigurationException or InvalidActionException or EnvPluginException
+        || e is EpisodeLogFormatException or EpisodeLogEnvironmentException
         || e is FileNotFoundException or DirectoryNotFoundException;
 }
 

@@ -7,12 +7,12 @@ namespace RLAgents.Agents.Tests;
 public class MemoryTests
 {
     [Theory]
-    [InlineData("cartpole-ppo.json", "algorithm.ppo.rolloutSteps=16")]
+    [InlineData("cartpole-ppo.json", "algorithm.ppo.epochs=2")]
     [InlineData("cartpole-dqn.json", "algorithm.dqn.learningStarts=0")]
     [InlineData("cartpole-a2c.json", "algorithm.a2c.rolloutSteps=5")]
     public void LiveTensorCountStaysFlatOverManyIterations(string config, string setting)
     {
-        var options = TestPaths.Load(config, setting, "algorithm.dqn.trainFrequency=16", "algorithm.dqn.gradientSteps=2", "training.totalSteps=100000");
+        var options = TestPaths.Load(config, setting, "algorithm.ppo.rolloutSteps=16", "algorithm.ppo.minibatches=2", "algorithm.dqn.trainFrequency=16", "algorithm.dqn.gradientSteps=2", "training.totalSteps=100000");
         using var algorithm = AgentFactory.CreateAlgorithm(options, AgentFactory.MakeEnv(options, options.Env.NumEnvs));
         for (int i = 0; i < 5; i++) algorithm.Iterate(options.Training.TotalSteps);
         long warm = DisposeScopeManager.Statistics.ThreadTotalLiveCount;

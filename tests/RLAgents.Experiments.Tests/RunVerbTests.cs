@@ -70,3 +70,35 @@ public class RunVerbTests
         Assert.Contains("done:", r.Out);
     }
 }
+
+/// <summary>A training run records its episodes and the log replays exactly.</summary>
+public class RecordedRunTests
+{
+    [Fact]
+    public void TrainingEpisodesAreRecordedAndReplayBitExactly()
+    {
+        string output = CliRunner.TempDir();
+        var run = CliRunner.Run("run", Path.Combine(CliRunner.RepoRoot, "experiments", "configs", "cartpole-ppo.json"), "--output", output,
+            "--set", "training.totalSteps=512", "--set", "training.evalInterval=100000", "--set", "training.checkpointInterval=100000",
+            "--set", "env.vectorization=sync", "--set", "recording={\"mode\":\"all\",\"observationHashes\":true}");
+        Assert.True(run.ExitCode == 0, run.Out + run.Error);
+        string log = Path.Combine(Assert.Single(Directory.GetDirectories(output)), "episodes.arrow");
+        Assert.True(File.Exists(log));
+
+        var replay = CliRunner.Run("replay", log, "--verify");
+        Assert.True(replay.ExitCode == 0, replay.Out + replay.Error);
+        Assert.Matches(@"replayed (\d+) episode\(s\), \1 matched exactly", replay.Out);
+        Assert.DoesNotContain("replayed 0 episode", replay.Out);
+    }
+
+    [Fact]
+    public void RecordingWithABatchedEnvIsAConfigurationError()
+    {
+        string output = CliRunner.TempDir();
+        var r = CliRunner.Run("run", Path.Combine(CliRunner.RepoRoot, "experiments", "configs", "cartpole-ppo.json"), "--output", output,
+            "--set", "env.vectorization=batched", "--set", "recording={}");
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("error: env.vectorization: recording needs sync or threaded", r.Error);
+        Assert.Empty(Directory.GetDirectories(output));
+    }
+}

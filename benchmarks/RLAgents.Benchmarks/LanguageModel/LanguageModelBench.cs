@@ -16,6 +16,9 @@ namespace RLAgents.Benchmarks.LanguageModel;
 /// without the position table, the attention term covers QKᵀ and AV forward and backward), inference a
 /// third of that. A training step is the real one: batch sampling, forward, loss, backward, global-norm
 /// clipping and AdamW (<see cref="TrainingStep.Run"/>).
+/// On a shared, oversubscribed machine run it with <c>OMP_WAIT_POLICY=PASSIVE</c>: libtorch's OpenMP
+/// threads otherwise spin while waiting for a descheduled peer, and two threads become 5–10× slower
+/// than one. The CPU-time columns (MFU against the matmul's FLOP per CPU-second) are the steadier figure there.
 /// </summary>
 public static class LanguageModelBench
 {

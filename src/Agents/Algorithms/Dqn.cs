@@ -87,16 +87,22 @@ public sealed class Dqn : IAlgorithm
         {
             double progress = Math.Clamp((double)Collector.Steps / totalSteps, 0, 1);
             var sums = new Dictionary<string, double>();
+            var counts = new Dictionary<string, int>();
             for (int g = 0; g < _options.GradientSteps; g++)
-                foreach (var (k, v) in TrainStep(progress)) sums[k] = sums.GetValueOrDefault(k) + v;
-            foreach (var (k, v) in sums) metrics[k] = v / _options.GradientSteps;
+                // Loss diagnostics on the round's last step only: each one is extra calls and a synchronisation.
+                foreach (var (k, v) in TrainStep(progress, diagnostics: g == _options.GradientSteps - 1))
+                {
+                    sums[k] = sums.GetValueOrDefault(k) + v;
+                    counts[k] = counts.GetValueOrDefault(k) + 1;
+                }
+            foreach (var (k, v) in sums) metrics[k] = v / counts[k];
         }
         metrics["learning_rate"] = _adam.LearningRate;
         _iterations++;
         return metrics;
     }
 
-    private Dictionary<string, double> TrainStep(double progress)
+    private Dictionary<string, double> TrainStep(double progress, bool diagnostics)
     {
         using var scope = NewDisposeScope();
         _replay.Sample(_rng, _sample);
@@ -116,7 +122,7 @@ public sealed class Dqn : IAlgorithm
             else qNext = qNextTarget.max(1).values;
             targets = TdTargets(tensor(_sample.Returns), tensor(_sample.Discounts), qNext);
         }
-        var context = new LossContext(_online, progress) { Replay = new ReplayBatch(observations, actions, targets) };
+        var context = new LossContext(_online, progress) { Replay = new ReplayBatch(observations, actions, targets), Diagnostics = diagnostics };
         var loss = _loss.Total(context);
         _adam.ZeroGrad();
         loss.backward();

@@ -84,10 +84,12 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
     private Dictionary<string, double> Update(double progress)
     {
         var sums = new Dictionary<string, double>();
-        int updates = 0, epochsDone = 0;
+        var counts = new Dictionary<string, int>();
+        int epochsDone = 0;
         int n = _buffer.Count, size = n / _settings.Minibatches;
+        bool fullBatch = _settings.Minibatches == 1;
         using var outer = NewDisposeScope();
-        // The whole rollout as tensors once; minibatches are index_select views of it.
+        // The whole rollout as tensors once; minibatches are index_select copies of it.
         var observations = _policy.Tensorizer.ToInput(_buffer.Observations);
         var actions = tensor(_buffer.Actions.Select(a => (long)a).ToArray());
         var oldLogProbs = tensor(_buffer.LogProbs);
@@ -97,41 +99,59 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         bool stop = false;
         for (int epoch = 0; epoch < _settings.Epochs && !stop; epoch++)
         {
-            _rng.Shuffle(_order.AsSpan());
+            // Diagnostics cost calls: only on the last epoch, or everywhere when target-KL stopping reads them.
+            bool diagnostics = epoch == _settings.Epochs - 1 || _settings.TargetKl is not null;
+            if (!fullBatch) _rng.Shuffle(_order.AsSpan());
             for (int mb = 0; mb < _settings.Minibatches; mb++)
             {
                 using var scope = NewDisposeScope();
-                var index = tensor(_order.AsSpan(mb * size, size).ToArray().Select(i => (long)i).ToArray());
-                var adv = advantages.index_select(0, index);
-                if (_settings.NormalizeAdvantages && size > 1) adv = adv.sub(adv.mean()).div(adv.std().add(1e-8));
-                var batch = new OnPolicyBatch(observations.Select(index), actions.index_select(0, index), oldLogProbs.index_select(0, index),
-                    adv, returns.index_select(0, index), oldValues.index_select(0, index));
-                var context = new LossContext(_policy, progress) { OnPolicy = batch };
+                OnPolicyBatch batch;
+                Tensor adv;
+                if (fullBatch)
+                {
+                    // One minibatch of everything: order is irrelevant to the mean loss, so no shuffle or gather.
+                    adv = advantages;
+                    batch = new OnPolicyBatch(observations, actions, oldLogProbs, adv, returns, oldValues);
+                }
+                else
+                {
+                    var index = tensor(_order.AsSpan(mb * size, size).ToArray().Select(i => (long)i).ToArray());
+                    adv = advantages.index_select(0, index);
+                    batch = new OnPolicyBatch(observations.Select(index), actions.index_select(0, index), oldLogProbs.index_select(0, index),
+                        adv, returns.index_select(0, index), oldValues.index_select(0, index));
+                }
+                if (_settings.NormalizeAdvantages && size > 1) batch = batch with { Advantages = adv.sub(adv.mean()).div(adv.std().add(1e-8)) };
+                var context = new LossContext(_policy, progress) { OnPolicy = batch, Diagnostics = diagnostics };
                 var loss = _loss.Total(context);
+                if (diagnostics && !context.Metrics.ContainsKey("entropy"))
+                    using (no_grad()) context.Metrics["entropy"] = context.Evaluation.Entropy.mean().item<float>();
                 if (_settings.TargetKl is double kl && context.Metrics.TryGetValue("approx_kl", out double approxKl) && approxKl > 1.5 * kl)
                 {
-                    Accumulate(sums, context.Metrics);
+                    Accumulate(sums, counts, context.Metrics);
                     stop = true;
                     break;
                 }
                 _adam.ZeroGrad();
                 loss.backward();
                 context.Metrics["grad_norm"] = _adam.Step();
-                Accumulate(sums, context.Metrics);
-                updates++;
+                Accumulate(sums, counts, context.Metrics);
             }
             epochsDone++;
         }
-        var metrics = sums.ToDictionary(p => p.Key, p => p.Value / Math.Max(1, updates + (stop ? 1 : 0)));
+        var metrics = sums.ToDictionary(p => p.Key, p => p.Value / counts[p.Key]);
         metrics["learning_rate"] = _adam.LearningRate;
         metrics["epochs"] = epochsDone;
         metrics["explained_variance"] = ExplainedVariance(_buffer.Values, _buffer.Returns);
         return metrics;
     }
 
-    private static void Accumulate(Dictionary<string, double> sums, Dictionary<string, double> metrics)
+    private static void Accumulate(Dictionary<string, double> sums, Dictionary<string, int> counts, Dictionary<string, double> metrics)
     {
-        foreach (var (k, v) in metrics) sums[k] = sums.GetValueOrDefault(k) + v;
+        foreach (var (k, v) in metrics)
+        {
+            sums[k] = sums.GetValueOrDefault(k) + v;
+            counts[k] = counts.GetValueOrDefault(k) + 1;
+        }
     }
 
     /// <summary>1 − Var[R − V] / Var[R]: how much of the return variance the value function explains.</summary>

@@ -50,6 +50,12 @@ public sealed class LossContext
     /// <summary>The replay batch, when training on replayed transitions.</summary>
     public ReplayBatch? Replay { get; init; }
 
+    /// <summary>
+    /// Whether terms should compute diagnostics (term values, KL, clip fraction). Each one costs
+    /// tensor calls and a synchronisation, so algorithms ask for them on the minibatches they log.
+    /// </summary>
+    public bool Diagnostics { get; init; } = true;
+
     /// <summary>Diagnostics terms report (averaged over minibatches by the algorithm).</summary>
     public Dictionary<string, double> Metrics { get; } = [];
 
@@ -115,7 +121,7 @@ public sealed class LossPipeline
         {
             if (weight == 0) continue;
             var value = term.Compute(context);
-            context.Metrics[$"loss/{term.Name}"] = value.item<float>();
+            if (context.Diagnostics) context.Metrics[$"loss/{term.Name}"] = value.item<float>();
             var weighted = weight == 1 ? value : value.mul(weight);
             total = total is null ? weighted : total.add(weighted);
         }
@@ -143,8 +149,9 @@ public sealed class ClippedSurrogateLoss(Func<double, double> clip) : ILossTerm
         double eps = clip(context.Progress);
         var logRatio = context.Evaluation.LogProbs.sub(batch.OldLogProbs);
         var ratio = logRatio.exp();
-        using (no_grad())
+        if (context.Diagnostics)
         {
+            using var _ = no_grad();
             context.Metrics["approx_kl"] = ratio.sub(1).sub(logRatio).mean().item<float>();
             context.Metrics["clip_fraction"] = ratio.sub(1).abs().gt(eps).to_type(ScalarType.Float32).mean().item<float>();
         }
@@ -197,7 +204,7 @@ public sealed class EntropyBonus : ILossTerm
     public Tensor Compute(LossContext context)
     {
         var h = context.Evaluation.Entropy.mean();
-        context.Metrics["entropy"] = h.item<float>();
+        if (context.Diagnostics) context.Metrics["entropy"] = h.item<float>();
         return h.neg();
     }
 }
@@ -222,7 +229,11 @@ public sealed class TdLoss(TdLossKind kind) : ILossTerm
     {
         var batch = context.Replay ?? throw new InvalidOperationException("The TD loss needs a replay batch.");
         var q = context.QValues.gather(1, batch.Actions.unsqueeze(1)).squeeze(1);
-        using (no_grad()) context.Metrics["q_mean"] = q.mean().item<float>();
+        if (context.Diagnostics)
+        {
+            using var _ = no_grad();
+            context.Metrics["q_mean"] = q.mean().item<float>();
+        }
         return kind == TdLossKind.Huber
             ? nn.functional.smooth_l1_loss(q, batch.TdTargets)
             : nn.functional.mse_loss(q, batch.TdTargets);

@@ -30,22 +30,48 @@ public sealed class AdamOptions
 }
 
 /// <summary>
-/// Adam (Kingma and Ba) with PyTorch's update rule, over named parameters, whose moments and step
-/// count are exposed as named tensors so checkpoints hold them in safetensors and resume exactly.
+/// Adam (Kingma and Ba) with PyTorch's update rule and global-norm gradient clipping, fused over
+/// all parameters. The parameters and their gradients are re-seated as views of two flat buffers
+/// [P], so zeroing, clipping and the update are a dozen tensor calls per step whatever the number
+/// of layers — for the small networks of RL agents per-call overhead, not arithmetic, is the
+/// cost. (Autograd accumulates into an existing gradient in place, so the views stay valid.)
+/// Moments and the step count are exposed as named tensors for checkpoints.
 /// </summary>
 public sealed class Adam : IDisposable
 {
-    private readonly (string Name, Parameter Param, Tensor M, Tensor V)[] _slots;
     private readonly AdamOptions _options;
     private readonly Parameter[] _parameters;
+    private readonly (string Name, Tensor M, Tensor V)[] _views;
+    private readonly Tensor _flat, _grad, _m, _v;
 
-    /// <summary>Creates the optimiser for <paramref name="parameters"/>.</summary>
+    /// <summary>Creates the optimiser for <paramref name="parameters"/> (float32, one device).</summary>
     public Adam(IEnumerable<(string Name, Parameter Param)> parameters, AdamOptions options)
     {
         _options = options;
         LearningRate = options.LearningRate;
-        _slots = parameters.Select(p => (p.Name, p.Param, zeros_like(p.Param).DetachFromDisposeScope(), zeros_like(p.Param).DetachFromDisposeScope())).ToArray();
-        _parameters = _slots.Select(s => s.Param).ToArray();
+        var list = parameters.ToArray();
+        _parameters = list.Select(p => p.Param).ToArray();
+        long total = _parameters.Sum(p => p.numel());
+        var device = _parameters.Length > 0 ? _parameters[0].device : CPU;
+        _flat = zeros(total, device: device).DetachFromDisposeScope();
+        _grad = zeros(total, device: device).DetachFromDisposeScope();
+        _m = zeros(total, device: device).DetachFromDisposeScope();
+        _v = zeros(total, device: device).DetachFromDisposeScope();
+        _views = new (string, Tensor, Tensor)[list.Length];
+        using var _ = no_grad();
+        long offset = 0;
+        for (int i = 0; i < list.Length; i++)
+        {
+            var p = list[i].Param;
+            long n = p.numel();
+            var shape = p.shape;
+            var data = _flat.narrow(0, offset, n).view(shape).DetachFromDisposeScope();
+            data.copy_(p);
+            p.set_(data);
+            p.grad = _grad.narrow(0, offset, n).view(shape).DetachFromDisposeScope();
+            _views[i] = (list[i].Name, _m.narrow(0, offset, n).view(shape).DetachFromDisposeScope(), _v.narrow(0, offset, n).view(shape).DetachFromDisposeScope());
+            offset += n;
+        }
     }
 
     /// <summary>Current learning rate.</summary>
@@ -55,13 +81,10 @@ public sealed class Adam : IDisposable
     public long StepCount { get; private set; }
 
     /// <summary>The parameters optimised.</summary>
-    public IEnumerable<Parameter> Parameters => _slots.Select(s => s.Param);
+    public IEnumerable<Parameter> Parameters => _parameters;
 
-    /// <summary>Clears every gradient.</summary>
-    public void ZeroGrad()
-    {
-        foreach (var s in _slots) s.Param.grad?.zero_();
-    }
+    /// <summary>Clears every gradient (one call on the flat gradient buffer).</summary>
+    public void ZeroGrad() => _grad.zero_();
 
     /// <summary>
     /// Clips the global gradient norm (when configured) and applies one Adam update. Returns the
@@ -69,35 +92,30 @@ public sealed class Adam : IDisposable
     /// </summary>
     public double Step()
     {
-        double norm = 0;
-        if (_options.MaxGradNorm > 0) norm = nn.utils.clip_grad_norm_(_parameters, _options.MaxGradNorm);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        double norm = _grad.norm().item<float>();
+        if (_options.MaxGradNorm > 0 && norm > _options.MaxGradNorm)
+            _grad.mul_(_options.MaxGradNorm / (norm + 1e-6)); // torch.nn.utils.clip_grad_norm_'s rule
         StepCount++;
         double b1 = _options.Beta1, b2 = _options.Beta2;
         double bc1 = 1 - Math.Pow(b1, StepCount), bc2 = 1 - Math.Pow(b2, StepCount);
-        double stepSize = LearningRate / bc1, sqrtBc2 = Math.Sqrt(bc2);
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        foreach (var (_, p, m, v) in _slots)
-        {
-            var g = p.grad;
-            if (g is null) continue;
-            m.mul_(b1).add_(g, alpha: 1 - b1);
-            v.mul_(b2).addcmul_(g, g, value: 1 - b2);
-            var denom = v.sqrt().div_(sqrtBc2).add_(_options.Epsilon);
-            p.addcdiv_(m, denom, value: -stepSize);
-        }
+        _m.mul_(b1).add_(_grad, alpha: 1 - b1);
+        _v.mul_(b2).addcmul_(_grad, _grad, value: 1 - b2);
+        var denom = _v.sqrt().div_(Math.Sqrt(bc2)).add_(_options.Epsilon);
+        _flat.addcdiv_(_m, denom, value: -LearningRate / bc1);
         return norm;
     }
 
     /// <summary>The moments as named tensors (<c>prefix.m.name</c>, <c>prefix.v.name</c>).</summary>
     public IEnumerable<(string Name, Tensor Tensor)> StateTensors(string prefix) =>
-        _slots.SelectMany(s => new[] { ($"{prefix}.m.{s.Name}", s.M), ($"{prefix}.v.{s.Name}", s.V) });
+        _views.SelectMany(s => new[] { ($"{prefix}.m.{s.Name}", s.M), ($"{prefix}.v.{s.Name}", s.V) });
 
     /// <summary>Restores moments and the step count saved by <see cref="StateTensors"/>.</summary>
     public void LoadState(IReadOnlyDictionary<string, Tensor> tensors, string prefix, long stepCount, string source)
     {
         using var _ = no_grad();
-        foreach (var (name, _, m, v) in _slots)
+        foreach (var (name, m, v) in _views)
         {
             m.copy_(tensors.TryGetValue($"{prefix}.m.{name}", out var tm) ? tm : throw new InvalidDataException($"{source}: optimiser tensor '{prefix}.m.{name}' is missing."));
             v.copy_(tensors.TryGetValue($"{prefix}.v.{name}", out var tv) ? tv : throw new InvalidDataException($"{source}: optimiser tensor '{prefix}.v.{name}' is missing."));
@@ -108,6 +126,8 @@ public sealed class Adam : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var s in _slots) { s.M.Dispose(); s.V.Dispose(); }
+        foreach (var (_, m, v) in _views) { m.Dispose(); v.Dispose(); }
+        _m.Dispose();
+        _v.Dispose();
     }
 }

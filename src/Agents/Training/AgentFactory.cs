@@ -1,6 +1,7 @@
 using RLAgents.Agents.Algorithms;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
+using RLAgents.Environments.EpisodeLogs;
 using RLAgents.Environments.Vector;
 using RLAgents.Policies;
 
@@ -17,16 +18,47 @@ public static class AgentFactory
         return (registry, registration);
     }
 
-    /// <summary><paramref name="numEnvs"/> environments of the experiment in same-step autoreset mode.</summary>
-    public static IVectorEnv MakeEnv(ExperimentOptions options, int numEnvs)
+    /// <summary>
+    /// <paramref name="numEnvs"/> environments of the experiment in same-step autoreset mode; with
+    /// <paramref name="recorders"/>, each sub-environment (time limit and statistics included, as
+    /// replay rebuilds them) is wrapped by that group's episode recorder.
+    /// </summary>
+    public static IVectorEnv MakeEnv(ExperimentOptions options, int numEnvs, EpisodeRecorderGroup? recorders = null)
     {
         var (registry, registration) = Resolve(options);
-        object? envOptions = options.Env.Options is { } json && json.ValueKind != System.Text.Json.JsonValueKind.Null
+        object? envOptions = EnvOptions(options, registration);
+        string id = registration.Id.ToString();
+        if (recorders is null)
+            return VectorEnvs.Make(registry, id, numEnvs, AutoresetMode.SameStep, options.Env.Vectorization, envOptions, options.Env.MaxEpisodeSteps);
+        IEnv Recorded(int slot) => recorders.Wrap(registry.Make(id, envOptions, options.Env.MaxEpisodeSteps), slot);
+        return options.Env.Vectorization switch
+        {
+            VectorizationMode.Sync => new SyncVectorEnv(Recorded, numEnvs, AutoresetMode.SameStep),
+            VectorizationMode.Threaded => new ThreadedVectorEnv(Recorded, numEnvs, AutoresetMode.SameStep),
+            _ => throw new ConfigurationException("env.vectorization", "recording needs sync or threaded vectorization (a batched env has no per-episode hook)"),
+        };
+    }
+
+    /// <summary>
+    /// Opens the run's episode log for <see cref="ExperimentOptions.Recording"/>: a new log, or on
+    /// resume the existing one with any torn tail (from a killed process) cut off.
+    /// </summary>
+    public static EpisodeLogWriter OpenEpisodeLog(ExperimentOptions options, string path, bool append)
+    {
+        var recording = options.Recording ?? throw new InvalidOperationException("The experiment records nothing.");
+        recording.Validate();
+        var (registry, registration) = Resolve(options);
+        using var sample = registry.Make(registration.Id.ToString(), EnvOptions(options, registration), options.Env.MaxEpisodeSteps);
+        var header = EpisodeLogHeader.For(sample, recording, EnvOptions(options, registration), plugin: options.Env.Plugin);
+        return append
+            ? EpisodeLogWriter.Append(path, header, out _, recording.DurableFlush)
+            : EpisodeLogWriter.Create(path, header, recording.DurableFlush);
+    }
+
+    private static object? EnvOptions(ExperimentOptions options, EnvRegistration registration) =>
+        options.Env.Options is { } json && json.ValueKind != System.Text.Json.JsonValueKind.Null
             ? OptionsBinder.Bind(json, registration.OptionsType, "env.options")
             : null;
-        return VectorEnvs.Make(registry, registration.Id.ToString(), numEnvs, AutoresetMode.SameStep,
-            options.Env.Vectorization, envOptions, options.Env.MaxEpisodeSteps);
-    }
 
     /// <summary>The policy the algorithm trains: a Q-network for DQN, an actor-critic otherwise.</summary>
     public static Policy CreatePolicy(ExperimentOptions options, ObservationSpace observations, DiscreteSpace actions, Rng rng) =>

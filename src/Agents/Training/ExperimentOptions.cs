@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using RLAgents.Agents.Algorithms;
 using RLAgents.Environments.Configuration;
+using RLAgents.Environments.EpisodeLogs;
 using RLAgents.Environments.Vector;
 using RLAgents.Policies;
 
@@ -34,8 +35,20 @@ public sealed class ExperimentOptions
     /// <summary>Budget, logging, evaluation and checkpoint cadence.</summary>
     public TrainingOptions Training { get; set; } = new();
 
+    /// <summary>
+    /// Record training episodes to <c>episodes.arrow</c> in the run directory (an Arrow IPC episode
+    /// log that <c>rlagents replay --verify</c> re-simulates exactly); null records nothing.
+    /// Needs <c>sync</c> or <c>threaded</c> vectorization.
+    /// </summary>
+    public EpisodeRecorderOptions? Recording { get; set; }
+
     /// <summary>Validates this object and every nested options object, naming the failing key path.</summary>
-    public void Validate() => ValidateTree(this, "");
+    public void Validate()
+    {
+        ValidateTree(this, "");
+        if (Recording is not null && Env.Vectorization == VectorizationMode.Batched)
+            throw new ConfigurationException("env.vectorization", "recording needs sync or threaded vectorization (a batched env has no per-episode hook)");
+    }
 
     private static void ValidateTree(object target, string path)
     {

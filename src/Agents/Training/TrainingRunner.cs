@@ -7,6 +7,7 @@ using RLAgents.Agents.Algorithms;
 using RLAgents.Agents.Evaluation;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
+using RLAgents.Environments.EpisodeLogs;
 using RLAgents.Policies.Selection;
 using RLAgents.Policies.Serialization;
 using TorchSharp;
@@ -48,6 +49,9 @@ public static class TrainingRunner
     /// <summary>Name of the resolved-options file in a run directory.</summary>
     public const string ConfigFile = "config.json";
 
+    /// <summary>Name of the episode log in a run directory (when the experiment records episodes).</summary>
+    public const string EpisodeLogFile = "episodes.arrow";
+
     /// <summary>Name of the metrics file in a run directory.</summary>
     public const string MetricsFile = "metrics.jsonl";
 
@@ -72,7 +76,10 @@ public static class TrainingRunner
         var t = options.Training;
         ulong seed = unchecked((ulong)options.Seed);
 
-        var env = AgentFactory.MakeEnv(options, options.Env.NumEnvs);
+        // Episode log of the run (optional): one recorder per sub-env, all writing to episodes.arrow.
+        using var episodeLog = options.Recording is null ? null : AgentFactory.OpenEpisodeLog(options, Path.Combine(runDirectory, EpisodeLogFile), append: resume);
+        var recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording) { Phase = "rl" };
+        var env = AgentFactory.MakeEnv(options, options.Env.NumEnvs, recorders);
         using var algorithm = AgentFactory.CreateAlgorithm(options, env);
         RunnerState state;
         if (resume)

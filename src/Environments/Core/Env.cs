@@ -97,7 +97,7 @@ public abstract class Env : IEnv
 {
     private bool _needsReset = true;
     private bool _everReset;
-    private DiscreteSpace? _actionSpace; // cached on first use: the hot path then makes no virtual call to validate
+    private DiscreteSpace? _actionSpace; // cached on first Step (spaces are fixed for an env's lifetime): validation makes no virtual call
 
     /// <summary>Creates the environment with its generator seeded from entropy until the first seeded reset.</summary>
     protected Env() => Random = new Rng(unchecked((ulong)System.Diagnostics.Stopwatch.GetTimestamp() ^ (ulong)Environment.TickCount64 * 0x9E3779B97F4A7C15UL));

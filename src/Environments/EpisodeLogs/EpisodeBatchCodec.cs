@@ -16,28 +16,29 @@ internal static class EpisodeBatchCodec
 
     public static RecordBatch Encode(Schema schema, EpisodeLogHeader header, RecordedEpisode e)
     {
+        // Buffers are written once, straight as bytes: a short episode's fixed cost is what
+        // recording adds per episode, so no intermediate typed arrays or per-row string encoding.
         int l = e.Length, rows = l + 1;
+        var stepValid = PrefixBitmap(rows, l);
         var cols = new List<IArrowArray>(16 + header.Modalities.Count)
         {
-            Int64(Repeat(e.Index, rows), null, 0),
-            Int32(Enumerable.Range(0, rows).ToArray(), null, 0),
+            new Int64Array(Fill(rows, e.Index), ArrowBuffer.Empty, rows, 0, 0),
+            new Int32Array(Steps(rows), ArrowBuffer.Empty, rows, 0, 0),
+            new Int32Array(Padded<int>(e.Actions, rows), stepValid, rows, 1, 0),
+            new DoubleArray(Padded<double>(e.Rewards, rows), stepValid, rows, 1, 0),
+            new BooleanArray(BitsOf(e.Terminated, rows), stepValid, rows, 1, 0),
+            new BooleanArray(BitsOf(e.Truncated, rows), stepValid, rows, 1, 0),
+            FloatLists(rows, e.ActionProbabilities),
+            Values(rows, e.Values),
+            e.Seed is long s ? new Int64Array(Fill(rows, s), ArrowBuffer.Empty, rows, 0, 0) : new Int64Array(new ArrowBuffer(new byte[rows * 8]), AllNull(rows), rows, rows, 0),
+            FirstRowString(rows, e.StartState),
+            RepeatedString(rows, e.CheckpointId),
+            RepeatedString(rows, e.Phase),
+            new BooleanArray(RepeatedBits(rows, e.Evaluation), ArrowBuffer.Empty, rows, 0, 0),
+            new DoubleArray(Fill(rows, e.Return), ArrowBuffer.Empty, rows, 0, 0),
+            new Int32Array(Fill(rows, e.Length), ArrowBuffer.Empty, rows, 0, 0),
+            e.Success is bool ok ? new BooleanArray(RepeatedBits(rows, ok), ArrowBuffer.Empty, rows, 0, 0) : new BooleanArray(new ArrowBuffer(new byte[(rows + 7) / 8]), AllNull(rows), rows, rows, 0),
         };
-        var stepValid = Bitmap(rows, t => t < l, out int stepNulls);
-        cols.Add(Int32(Pad(e.Actions, rows), stepValid, stepNulls));
-        cols.Add(Double(Pad(e.Rewards, rows), stepValid, stepNulls));
-        cols.Add(Bool(Pad(e.Terminated, rows), stepValid, stepNulls));
-        cols.Add(Bool(Pad(e.Truncated, rows), stepValid, stepNulls));
-        cols.Add(FloatLists(rows, t => t < l ? e.ActionProbabilities[t] : null));
-        var valueValid = Bitmap(rows, t => t < l && e.Values[t].HasValue, out int valueNulls);
-        cols.Add(Float(Enumerable.Range(0, rows).Select(t => t < l ? e.Values[t] ?? 0f : 0f).ToArray(), valueValid, valueNulls));
-        cols.Add(e.Seed is long s ? Int64(Repeat(s, rows), null, 0) : Int64(new long[rows], Bitmap(rows, _ => false, out _), rows));
-        cols.Add(Strings(rows, t => t == 0 ? e.StartState : null));
-        cols.Add(Strings(rows, _ => e.CheckpointId));
-        cols.Add(Strings(rows, _ => e.Phase));
-        cols.Add(Bool(Repeat(e.Evaluation, rows), null, 0));
-        cols.Add(Double(Repeat(e.Return, rows), null, 0));
-        cols.Add(Int32(Repeat(e.Length, rows), null, 0));
-        cols.Add(e.Success is bool ok ? Bool(Repeat(ok, rows), null, 0) : Bool(new bool[rows], Bitmap(rows, _ => false, out _), rows));
         for (int m = 0; m < header.Modalities.Count; m++)
             cols.Add(EncodeObservations(header.Modalities[m], e.Observations[m], rows));
         return new RecordBatch(schema, cols, rows);
@@ -68,7 +69,7 @@ internal static class EpisodeBatchCodec
                 for (int t = 0; t <= rows; t++) boff[t] = t * size;
                 return new BinaryArray(BinaryType.Default, rows, Buffer<int>(boff), new ArrowBuffer(rec.Bytes.AsSpan(0, rows * size).ToArray()), ArrowBuffer.Empty, 0, 0);
             case ModalityStorage.Int32:
-                return Int32(rec.Ints!.AsSpan(0, rows).ToArray(), null, 0);
+                return new Int32Array(Buffer<int>(rec.Ints.AsSpan(0, rows)), ArrowBuffer.Empty, rows, 0, 0);
             default:
                 return Strings(rows, t => rec.Texts![t]);
         }
@@ -200,61 +201,114 @@ internal static class EpisodeBatchCodec
     private static ArrowBuffer Buffer<T>(ReadOnlySpan<T> values) where T : struct =>
         new(MemoryMarshal.AsBytes(values).ToArray());
 
-    private static T[] Repeat<T>(T value, int n)
+    private static ArrowBuffer Fill<T>(int n, T value) where T : unmanaged
     {
-        var a = new T[n];
-        System.Array.Fill(a, value);
-        return a;
+        var bytes = new byte[n * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()];
+        MemoryMarshal.Cast<byte, T>(bytes.AsSpan()).Fill(value);
+        return new ArrowBuffer(bytes);
     }
 
-    private static T[] Pad<T>(T[] values, int rows)
+    private static ArrowBuffer Steps(int rows)
     {
-        var a = new T[rows];
-        System.Array.Copy(values, a, Math.Min(values.Length, rows));
-        return a;
+        var bytes = new byte[rows * 4];
+        var ints = MemoryMarshal.Cast<byte, int>(bytes.AsSpan());
+        for (int t = 0; t < rows; t++) ints[t] = t;
+        return new ArrowBuffer(bytes);
     }
 
-    private static ArrowBuffer Bitmap(int n, Func<int, bool> valid, out int nulls)
+    /// <summary>The values' bytes followed by zeros up to <paramref name="rows"/> elements (the null last row).</summary>
+    private static ArrowBuffer Padded<T>(T[] values, int rows) where T : unmanaged
     {
-        var bits = new byte[(n + 7) / 8];
-        nulls = 0;
-        for (int i = 0; i < n; i++)
-        {
-            if (valid(i)) bits[i >> 3] |= (byte)(1 << (i & 7));
-            else nulls++;
-        }
+        var bytes = new byte[rows * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()];
+        MemoryMarshal.AsBytes(values.AsSpan(0, Math.Min(values.Length, rows))).CopyTo(bytes);
+        return new ArrowBuffer(bytes);
+    }
+
+    /// <summary>Validity bitmap with the first <paramref name="valid"/> of <paramref name="rows"/> set.</summary>
+    private static ArrowBuffer PrefixBitmap(int rows, int valid)
+    {
+        var bits = new byte[(rows + 7) / 8];
+        bits.AsSpan(0, valid / 8).Fill(0xFF);
+        for (int i = valid / 8 * 8; i < valid; i++) bits[i >> 3] |= (byte)(1 << (i & 7));
         return new ArrowBuffer(bits);
     }
 
-    private static ArrowBuffer BitsOf(bool[] values)
+    private static ArrowBuffer AllNull(int rows) => new(new byte[(rows + 7) / 8]);
+
+    private static ArrowBuffer RepeatedBits(int rows, bool value)
     {
-        var bits = new byte[(values.Length + 7) / 8];
-        for (int i = 0; i < values.Length; i++)
+        var bits = new byte[(rows + 7) / 8];
+        if (value) bits.AsSpan().Fill(0xFF);
+        return new ArrowBuffer(bits);
+    }
+
+    private static ArrowBuffer BitsOf(bool[] values, int rows)
+    {
+        var bits = new byte[(rows + 7) / 8];
+        for (int i = 0; i < values.Length && i < rows; i++)
             if (values[i]) bits[i >> 3] |= (byte)(1 << (i & 7));
         return new ArrowBuffer(bits);
     }
 
-    private static Int64Array Int64(long[] v, ArrowBuffer? valid, int nulls) => new(Buffer<long>(v), nulls == 0 ? ArrowBuffer.Empty : valid!.Value, v.Length, nulls, 0);
+    private static FloatArray Values(int rows, float?[] values)
+    {
+        var bytes = new byte[rows * 4];
+        var floats = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
+        var bits = new byte[(rows + 7) / 8];
+        int nulls = rows;
+        for (int t = 0; t < values.Length && t < rows; t++)
+            if (values[t] is float v)
+            {
+                floats[t] = v;
+                bits[t >> 3] |= (byte)(1 << (t & 7));
+                nulls--;
+            }
+        return new FloatArray(new ArrowBuffer(bytes), new ArrowBuffer(bits), rows, nulls, 0);
+    }
 
-    private static Int32Array Int32(int[] v, ArrowBuffer? valid, int nulls) => new(Buffer<int>(v), nulls == 0 ? ArrowBuffer.Empty : valid!.Value, v.Length, nulls, 0);
+    private static StringArray RepeatedString(int rows, string? value)
+    {
+        var offsets = new byte[(rows + 1) * 4];
+        if (value is null) return new StringArray(rows, new ArrowBuffer(offsets), ArrowBuffer.Empty, AllNull(rows), rows, 0);
+        byte[] one = Encoding.UTF8.GetBytes(value);
+        var offs = MemoryMarshal.Cast<byte, int>(offsets.AsSpan());
+        var data = new byte[checked(one.Length * rows)];
+        for (int t = 0; t < rows; t++)
+        {
+            one.CopyTo(data, t * one.Length);
+            offs[t + 1] = (t + 1) * one.Length;
+        }
+        return new StringArray(rows, new ArrowBuffer(offsets), new ArrowBuffer(data), ArrowBuffer.Empty, 0, 0);
+    }
 
-    private static DoubleArray Double(double[] v, ArrowBuffer? valid, int nulls) => new(Buffer<double>(v), nulls == 0 ? ArrowBuffer.Empty : valid!.Value, v.Length, nulls, 0);
-
-    private static FloatArray Float(float[] v, ArrowBuffer? valid, int nulls) => new(Buffer<float>(v), nulls == 0 ? ArrowBuffer.Empty : valid!.Value, v.Length, nulls, 0);
-
-    private static BooleanArray Bool(bool[] v, ArrowBuffer? valid, int nulls) => new(BitsOf(v), nulls == 0 ? ArrowBuffer.Empty : valid!.Value, v.Length, nulls, 0);
+    private static StringArray FirstRowString(int rows, string? value)
+    {
+        if (value is null) return RepeatedString(rows, null);
+        byte[] data = Encoding.UTF8.GetBytes(value);
+        var offsets = new byte[(rows + 1) * 4];
+        MemoryMarshal.Cast<byte, int>(offsets.AsSpan())[1..].Fill(data.Length);
+        var bits = new byte[(rows + 7) / 8];
+        bits[0] = 1;
+        return new StringArray(rows, new ArrowBuffer(offsets), new ArrowBuffer(data), new ArrowBuffer(bits), rows - 1, 0);
+    }
 
     private static StringArray Strings(int rows, Func<int, string?> value)
     {
         var offsets = new int[rows + 1];
         var data = new MemoryStream();
-        var valid = Bitmap(rows, t => value(t) is not null, out int nulls);
+        var bits = new byte[(rows + 7) / 8];
+        int nulls = 0;
         for (int t = 0; t < rows; t++)
         {
-            if (value(t) is string s) data.Write(Encoding.UTF8.GetBytes(s));
+            if (value(t) is string s)
+            {
+                data.Write(Encoding.UTF8.GetBytes(s));
+                bits[t >> 3] |= (byte)(1 << (t & 7));
+            }
+            else nulls++;
             offsets[t + 1] = checked((int)data.Length);
         }
-        return new StringArray(rows, Buffer<int>(offsets), new ArrowBuffer(data.ToArray()), nulls == 0 ? ArrowBuffer.Empty : valid, nulls, 0);
+        return new StringArray(rows, Buffer<int>(offsets), new ArrowBuffer(data.ToArray()), nulls == 0 ? ArrowBuffer.Empty : new ArrowBuffer(bits), nulls, 0);
     }
 
     private static BinaryArray Binary(byte[][] cells)
@@ -266,18 +320,27 @@ internal static class EpisodeBatchCodec
         return new BinaryArray(BinaryType.Default, cells.Length, Buffer<int>(offsets), new ArrowBuffer(data), ArrowBuffer.Empty, 0, 0);
     }
 
-    private static ListArray FloatLists(int rows, Func<int, float[]?> value)
+    private static ListArray FloatLists(int rows, float[]?[] lists)
     {
         var offsets = new int[rows + 1];
-        var flat = new List<float>();
-        var valid = Bitmap(rows, t => value(t) is not null, out int nulls);
+        var bits = new byte[(rows + 7) / 8];
+        int nulls = rows, total = 0;
         for (int t = 0; t < rows; t++)
         {
-            if (value(t) is float[] p) flat.AddRange(p);
-            offsets[t + 1] = flat.Count;
+            if (t < lists.Length && lists[t] is { } p)
+            {
+                total += p.Length;
+                bits[t >> 3] |= (byte)(1 << (t & 7));
+                nulls--;
+            }
+            offsets[t + 1] = total;
         }
-        var values = new FloatArray(Buffer<float>(CollectionsMarshal.AsSpan(flat)), ArrowBuffer.Empty, flat.Count, 0, 0);
-        return new ListArray(FloatList, rows, Buffer<int>(offsets), values, nulls == 0 ? ArrowBuffer.Empty : valid, nulls, 0);
+        var flat = new byte[total * 4];
+        var floats = MemoryMarshal.Cast<byte, float>(flat.AsSpan());
+        for (int t = 0; t < rows && t < lists.Length; t++)
+            if (lists[t] is { } p) p.CopyTo(floats[offsets[t]..]);
+        var values = new FloatArray(new ArrowBuffer(flat), ArrowBuffer.Empty, total, 0, 0);
+        return new ListArray(FloatList, rows, Buffer<int>(offsets), values, nulls == 0 ? ArrowBuffer.Empty : new ArrowBuffer(bits), nulls, 0);
     }
 
     internal static byte[] Deflate(ReadOnlySpan<byte> raw)

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using Parquet;
 using Parquet.Schema;
@@ -272,6 +270,4 @@ public static class EpisodeExporter
                 foreach (var col in cols) ((System.Collections.IList)col).Clear();
         }
     }
-
-
 }

@@ -18,6 +18,7 @@ public sealed class EpisodeLogWriter : IDisposable
     private readonly Schema _schema;
     private readonly bool _durable;
     private bool _disposed;
+    private readonly Lock _gate = new();
 
     private EpisodeLogWriter(string path, FileStream file, EpisodeLogHeader header, bool appending, bool durable)
     {
@@ -84,8 +85,13 @@ public sealed class EpisodeLogWriter : IDisposable
         return new EpisodeLogWriter(path, file, header, appending: true, durable);
     }
 
-    /// <summary>Encodes <paramref name="episode"/> as one record batch and writes it durably to the file.</summary>
+    /// <summary>Encodes <paramref name="episode"/> as one record batch and writes it durably to the file (thread-safe).</summary>
     public void Write(RecordedEpisode episode)
+    {
+        lock (_gate) WriteLocked(episode);
+    }
+
+    private void WriteLocked(RecordedEpisode episode)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (episode.Observations.Length != Header.Modalities.Count)
@@ -107,6 +113,11 @@ public sealed class EpisodeLogWriter : IDisposable
 
     /// <summary>Writes the end-of-stream marker and closes the file.</summary>
     public void Dispose()
+    {
+        lock (_gate) DisposeLocked();
+    }
+
+    private void DisposeLocked()
     {
         if (_disposed) return;
         _disposed = true;

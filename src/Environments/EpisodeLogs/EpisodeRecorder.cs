@@ -20,6 +20,9 @@ public sealed class EpisodeRecorder : Wrapper
     private float[] _pendingProbs = [];
     private int _pendingProbCount;
     private float? _pendingValue;
+    private readonly int _slot;
+    private readonly Func<long>? _nextIndex;
+    private long _localEpisodes;
 
     /// <summary>Wraps <paramref name="inner"/> and writes selected episodes to <paramref name="writer"/>.</summary>
     /// <param name="inner">The environment stack to record (the recorder owns and disposes it, as wrappers do).</param>
@@ -27,8 +30,16 @@ public sealed class EpisodeRecorder : Wrapper
     /// <param name="options">Selection and storage options (null = record all, full observations).</param>
     /// <param name="filter">For <see cref="RecordMode.Filter"/>: a predicate over finished episodes, applied after the options' filters.</param>
     public EpisodeRecorder(IEnv inner, EpisodeLogWriter writer, EpisodeRecorderOptions? options = null, Func<RecordedEpisode, bool>? filter = null)
+        : this(inner, writer, options, filter, slot: 0, nextIndex: null)
+    {
+    }
+
+    /// <summary>A recorder for sub-environment <paramref name="slot"/> of a group sharing one log and one episode counter.</summary>
+    internal EpisodeRecorder(IEnv inner, EpisodeLogWriter writer, EpisodeRecorderOptions? options, Func<RecordedEpisode, bool>? filter, int slot, Func<long>? nextIndex)
         : base(inner)
     {
+        _slot = slot;
+        _nextIndex = nextIndex;
         _writer = writer;
         _options = options ?? new EpisodeRecorderOptions();
         _options.Validate();
@@ -61,7 +72,7 @@ public sealed class EpisodeRecorder : Wrapper
     /// <summary>True while the run evaluates (selects episodes in <see cref="RecordMode.EvaluationOnly"/>).</summary>
     public bool Evaluation { get; set; }
 
-    /// <summary>Episodes started (recorded or not); the next episode's index.</summary>
+    /// <summary>Episodes started on this recorder (recorded or not); without a group, also the next episode's index.</summary>
     public long EpisodesStarted { get; private set; }
 
     /// <summary>Episodes written to the log.</summary>
@@ -93,10 +104,14 @@ public sealed class EpisodeRecorder : Wrapper
             _builder.Abandon();
             EpisodesAbandoned++;
         }
-        long index = EpisodesStarted++;
+        long index = _nextIndex?.Invoke() ?? _localEpisodes;
+        long local = _localEpisodes++;
+        EpisodesStarted++;
         bool capture = seed is null && (_options.UnseededResets == UnseededResetPolicy.CaptureStartState
             || (_options.UnseededResets == UnseededResetPolicy.Auto && StartStates.Supports(Inner)));
-        if (seed is null && !capture) seed = unchecked((long)Rng.DeriveSeed(unchecked((ulong)_options.Seed), "episode-log-reset", index));
+        // Assigned seeds depend on the slot and the slot's own episode count, so a group's
+        // sub-environments get distinct, reproducible seeds whatever order episodes end in.
+        if (seed is null && !capture) seed = unchecked((long)Rng.DeriveSeed(Rng.DeriveSeed(unchecked((ulong)_options.Seed), "episode-log-slot", _slot), "episode-log-reset", local));
         var result = Inner.Reset(seed);
         ClearPending();
         bool select = _options.Mode switch

@@ -55,7 +55,7 @@ public sealed class EpisodeRecorderOptions
     /// <summary>What to do on a reset without a seed.</summary>
     public UnseededResetPolicy UnseededResets { get; set; } = UnseededResetPolicy.Auto;
 
-    /// <summary>Parent seed of the seeds assigned to unseeded resets (<see cref="UnseededResetPolicy.AssignSeed"/>).</summary>
+    /// <summary>Parent seed of the seeds assigned to unseeded resets: episode k of slot s gets DeriveSeed(DeriveSeed(Seed, "episode-log-slot", s), "episode-log-reset", k).</summary>
     public long Seed { get; set; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid property.</summary>

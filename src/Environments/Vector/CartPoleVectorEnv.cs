@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using RLAgents.Environments.ClassicControl;
@@ -16,10 +15,12 @@ namespace RLAgents.Environments.Vector;
 /// <para>Same semantics as a <see cref="SyncVectorEnv"/> of <see cref="CartPole"/> envs made by the
 /// registry (time limit, truncation, autoreset modes documented on <see cref="SyncVectorEnv"/>, env i
 /// seeded with <c>Rng.DeriveSeed(seed, "env", i)</c>, resets drawn in the same order), so both give
-/// the same start states. The SIMD path uses vectorised sin/cos, which may differ from the C
-/// library's by an ulp; observations then agree with the scalar step to float32 precision.
-/// With <c>exactTrigonometry</c> every env is stepped with <see cref="Math.SinCos"/> and the
-/// trajectories equal the scalar env's (and Gymnasium's) bit for bit.</para>
+/// the same start states. The SIMD path (AVX2 + FMA; other CPUs take the scalar path) uses its
+/// own series sin/cos, a reciprocal of the total mass and fused multiply-adds, each within about
+/// an ulp of the C library's float64 result: one step from the same state agrees with the scalar
+/// step to float32 precision, while long chaotic trajectories may drift apart. With
+/// <c>exactTrigonometry</c> every env is stepped with Gymnasium's expressions and
+/// <see cref="Math.SinCos"/>, and trajectories equal the scalar env's (and Gymnasium's) bit for bit.</para>
 /// <para>A step allocates nothing; infos are cleared only where the previous step set them.</para>
 /// </remarks>
 public sealed class CartPoleVectorEnv : IVectorEnv
@@ -145,6 +146,8 @@ public sealed class CartPoleVectorEnv : IVectorEnv
     {
         _now = Stopwatch.GetTimestamp();
         for (int i = 0; i < _n; i++) ResetEnv(i, SubEnvBatch.SeedFor(seed, i));
+        Array.Clear(_infos);
+        _infoCount = 0;
         _pendingCount = 0;
         _doneCount = 0;
         _hasBeenReset = true;
@@ -159,6 +162,7 @@ public sealed class CartPoleVectorEnv : IVectorEnv
         int p = Array.IndexOf(_pending, index, 0, _pendingCount);
         if (p >= 0) _pending[p] = _pending[--_pendingCount];
         ResetEnv(index, seed);
+        _infos[index] = default;
     }
 
     /// <inheritdoc />

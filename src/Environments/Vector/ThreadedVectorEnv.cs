@@ -18,7 +18,9 @@ public sealed class ThreadedVectorEnv : IVectorEnv
     private readonly int[] _bounds; // partition w covers [_bounds[w], _bounds[w+1])
     private readonly Thread[] _threads; // worker w+1 runs partition w+1
     private readonly SemaphoreSlim[] _go;
-    private readonly CountdownEvent _done;
+    // Released once per finished worker partition. SemaphoreSlim creates its lock in the constructor,
+    // so even the first blocking wait allocates nothing (ManualResetEventSlim creates it lazily).
+    private readonly SemaphoreSlim _finished;
     private readonly ExceptionDispatchInfo?[] _errors;
     private int _command;
     private long? _resetSeed;
@@ -36,7 +38,7 @@ public sealed class ThreadedVectorEnv : IVectorEnv
         _errors = new ExceptionDispatchInfo?[w];
         _go = new SemaphoreSlim[w];
         _threads = new Thread[w - 1];
-        _done = new CountdownEvent(1);
+        _finished = new SemaphoreSlim(0);
         for (int k = 1; k < w; k++)
         {
             _go[k] = new SemaphoreSlim(0);
@@ -116,14 +118,11 @@ public sealed class ThreadedVectorEnv : IVectorEnv
         ObjectDisposedException.ThrowIf(_disposed, this);
         _command = command;
         int workers = Workers;
-        if (workers > 1)
-        {
-            _done.Reset(workers - 1);
-            // Release and Wait are full fences: workers see _command, _resetSeed and the actions.
-            for (int k = 1; k < workers; k++) _go[k].Release();
-        }
+        // Release and Wait are full fences: workers see _command, _resetSeed and the actions, and
+        // the caller sees everything the workers wrote.
+        for (int k = 1; k < workers; k++) _go[k].Release();
         RunPartition(0);
-        if (workers > 1) _done.Wait();
+        for (int k = 1; k < workers; k++) _finished.Wait();
         foreach (var error in _errors)
         {
             if (error is null) continue;
@@ -139,7 +138,7 @@ public sealed class ThreadedVectorEnv : IVectorEnv
             _go[partition].Wait();
             if (Volatile.Read(ref _command) == CommandStop) return;
             RunPartition(partition);
-            _done.Signal();
+            _finished.Release();
         }
     }
 
@@ -167,7 +166,7 @@ public sealed class ThreadedVectorEnv : IVectorEnv
         for (int k = 1; k < Workers; k++) _go[k].Release();
         foreach (var t in _threads) t.Join();
         foreach (var s in _go) s?.Dispose();
-        _done.Dispose();
+        _finished.Dispose();
         _batch.Dispose();
     }
 }

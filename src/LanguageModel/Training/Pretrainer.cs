@@ -38,7 +38,6 @@ public static class Pretrainer
         var latest = CheckpointStore.Latest(checkpointRoot);
         if (!resume && latest is not null)
             throw new InvalidOperationException($"{runDirectory} already holds checkpoints (latest step {latest.Value.Step}); resume, or choose a new run directory.");
-        if (!resume) latest = null;
 
         var lines = corpus as IReadOnlyList<string> ?? corpus.ToList();
         ITokenizer tokenizer = latest is { } ck ? LoadTokenizer(ck.Path)
@@ -79,16 +78,19 @@ public static class Pretrainer
         double lossSum = 0, lastLr = 0, lastNorm = double.NaN, evalLoss = double.NaN;
         int lossCount = 0;
         long tokensPerStep = (long)options.BatchSize * config.BlockSize;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        // Times training steps only, so evaluation and checkpoint writing do not dilute tokens/s.
+        var clock = new System.Diagnostics.Stopwatch();
         string lastCheckpoint = latest?.Path ?? "";
         while (step < options.Steps && !cancellationToken.IsCancellationRequested)
         {
             lastLr = LearningRateSchedule.WarmupCosine(step, options.LearningRate, options.MinLearningRate, options.WarmupSteps, options.Steps);
+            clock.Start();
             var result = TrainingStep.Run(optimizer, () =>
             {
                 var (x, y) = TokenStream.Batch(stream.Train, options.BatchSize, config.BlockSize, batchRng);
                 return CausalLanguageModeling.Loss(model, x, y);
             }, lastLr, options.GradClip);
+            clock.Stop();
             step++;
             lossSum += result.Loss;
             lossCount++;
@@ -102,7 +104,7 @@ public static class Pretrainer
                 metrics.Write(record);
                 progress?.Report(record);
                 (lossSum, lossCount) = (0, 0);
-                clock.Restart();
+                clock.Reset();
             }
             if (step % options.EvalInterval == 0 || last)
             {

@@ -26,13 +26,16 @@ public sealed class EnvCheckerTests
         Assert.Contains("(12 truncated)", report[EnvChecker.Bookkeeping].Message);
     }
 
-    [Fact]
-    public void Plugin_env_passes()
+    [Theory]
+    [InlineData("RLAgents.TestPlugin.Corridor", "Corridor-v0")]
+    [InlineData("RLAgents.TestPlugin.CoinFlip", "CoinFlip-v0")]
+    public void Plugin_envs_pass(string type, string id)
     {
         var registry = EnvRegistry.CreateDefault();
-        var report = EnvChecker.Check(() => registry.Make(EnvRegistryTests.CorridorSpec));
+        var report = EnvChecker.Check(() => registry.Make(EnvRegistryTests.PluginPath + ":" + type));
         Assert.True(report.Passed, report.ToString());
-        Assert.Equal("Corridor-v0", report.Subject);
+        Assert.Equal(id, report.Subject);
+        Assert.DoesNotContain(report.Checks, c => c.Outcome == CheckOutcome.NotExercised);
     }
 
     [Fact]

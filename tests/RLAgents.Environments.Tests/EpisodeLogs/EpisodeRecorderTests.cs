@@ -116,6 +116,6 @@ public sealed class EpisodeRecorderTests
         rec.Dispose();
         writer.Dispose();
         var log = EpisodeLogReader.ReadAll(path);
-        Assert.Equal(Enumerable.Range(0, 3).Select(i => (long?)unchecked((long)Rng.DeriveSeed(77, "episode-log-reset", i))), log.Episodes.Select(e => e.Seed));
+        Assert.Equal(Enumerable.Range(0, 3).Select(i => (long?)unchecked((long)Rng.DeriveSeed(Rng.DeriveSeed(77, "episode-log-slot", 0), "episode-log-reset", i))), log.Episodes.Select(e => e.Seed));
     }
 }

@@ -64,6 +64,6 @@ public sealed class GridWorldLogTests
         });
         var d = new Replayer().Verify(tampered).FirstDivergence!;
         Assert.Equal((1L, 5, DivergenceKind.Observation, "description"), (d.Episode, d.Step, d.Kind, d.Modality));
-        Assert.EndsWith(" and a purple key\")", d.Recorded + ")");
+        Assert.EndsWith(" and a purple key\"", d.Recorded);
     }
 }

@@ -98,6 +98,31 @@ public sealed class EnvRegistryTests
     }
 
     [Fact]
+    public void Parameterless_plugin_without_attribute_registers_as_type_name_v0()
+    {
+        var registry = EnvRegistry.CreateDefault();
+        var r = registry.LoadPlugin(PluginPath + ":RLAgents.TestPlugin.CoinFlip");
+        Assert.Equal("CoinFlip-v0", r.Id.ToString());
+        Assert.Null(r.MaxEpisodeSteps);
+        Assert.Equal(typeof(NoOptions), r.OptionsType);
+        using var env = registry.Make("CoinFlip-v0");
+        Assert.Null(env.Find<TimeLimit>());
+        env.Reset(seed: 1);
+        StepResult step = default;
+        for (int t = 0; t < 10; t++) step = env.Step(t % 2);
+        Assert.True(step.Terminated);
+        Assert.Equal(10, step.Info.Episode!.Value.Length);
+    }
+
+    [Fact]
+    public void Plugin_with_a_malformed_declared_id_is_rejected()
+    {
+        var ex = Assert.Throws<EnvPluginException>(() => EnvRegistry.CreateDefault().LoadPlugin(PluginPath + ":RLAgents.TestPlugin.BadIdEnv"));
+        Assert.Contains("no version here", ex.Message);
+        Assert.Contains("BadIdEnv", ex.Message);
+    }
+
+    [Fact]
     public void Plugin_errors_name_the_path_or_type()
     {
         var registry = EnvRegistry.CreateDefault();

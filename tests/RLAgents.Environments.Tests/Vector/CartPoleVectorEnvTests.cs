@@ -132,10 +132,14 @@ public sealed class CartPoleVectorEnvTests
                 {
                     batched.ResetAt(i);
                     sync.ResetAt(i);
+                    VectorAssert.SameStep(sync, batched, t); // the reset slot: first observation, reward 0, flags and info cleared
                 }
             }
         }
         Assert.True(truncations > 0 && terminations > 0, "the run should cover both ways of ending");
+        batched.Reset(seed: 5);
+        sync.Reset(seed: 5);
+        VectorAssert.SameStep(sync, batched, actions.Length);
     }
 
     [Fact]

@@ -80,7 +80,7 @@ public sealed class EpisodeRenderer
                     var frame = new RgbFrame(image.m.Shape[1], image.m.Shape[0], px);
                     frames.Add(frame.Scale(Math.Max(1, 160 / Math.Max(frame.Width, frame.Height))));
                 }
-                ascii.Add(Describe(header, e, t));
+                ascii.Add(Describe(e, t));
             }
         }
         return new RenderedEpisode(header, e, frames, ascii, ActionNames(header));
@@ -94,7 +94,7 @@ public sealed class EpisodeRenderer
         return Enumerable.Range(0, header.ActionCount).Select(a => $"action {a}").ToArray();
     }
 
-    private static string Describe(EpisodeLogHeader header, RecordedEpisode e, int t)
+    private static string Describe(RecordedEpisode e, int t)
     {
         var sb = new StringBuilder();
         foreach (var rec in e.Observations)
@@ -115,7 +115,6 @@ public sealed class EpisodeRenderer
             }
             sb.Append('\n');
         }
-        _ = header;
         return sb.ToString();
     }
 

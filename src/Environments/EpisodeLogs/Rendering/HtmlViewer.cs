@@ -74,7 +74,7 @@ public static class HtmlViewer
   h1 { font-size: 18px; margin: 0 0 8px; }
   #meta { font-size: 13px; color: #555; margin-bottom: 8px; }
   #main { display: flex; gap: 16px; align-items: flex-start; }
-  #frame { image-rendering: pixelated; border: 1px solid #ccc; background: #fff; max-width: 560px; }
+  #frame { image-rendering: pixelated; border: 1px solid #ccc; background: #fff; min-width: 320px; max-width: 560px; }
   #side { min-width: 320px; font-size: 14px; }
   #controls { margin: 10px 0; display: flex; gap: 8px; align-items: center; }
   #slider { width: 360px; }

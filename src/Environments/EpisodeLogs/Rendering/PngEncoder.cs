@@ -35,6 +35,20 @@ public static class PngEncoder
     /// <summary>Writes <paramref name="frame"/> to <paramref name="path"/>.</summary>
     public static void Write(string path, RgbFrame frame) => File.WriteAllBytes(path, Encode(frame));
 
+    /// <summary>Writes one PNG per frame into <paramref name="directory"/> as <c>{prefix}0000.png</c>, … and returns the paths.</summary>
+    public static IReadOnlyList<string> WriteAll(string directory, IReadOnlyList<RgbFrame> frames, string prefix = "step_")
+    {
+        Directory.CreateDirectory(directory);
+        var paths = new List<string>(frames.Count);
+        for (int t = 0; t < frames.Count; t++)
+        {
+            string path = Path.Combine(directory, $"{prefix}{t.ToString("D4", System.Globalization.CultureInfo.InvariantCulture)}.png");
+            Write(path, frames[t]);
+            paths.Add(path);
+        }
+        return paths;
+    }
+
     private static byte[] Compress(RgbFrame f)
     {
         int stride = f.Width * 3;

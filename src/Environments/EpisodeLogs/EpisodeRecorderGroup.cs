@@ -1,0 +1,71 @@
+namespace RLAgents.Environments.EpisodeLogs;
+
+/// <summary>
+/// Records the sub-environments of a vector environment into one log: build each sub-env through
+/// <see cref="Wrap"/> (e.g. <c>new SyncVectorEnv(i =&gt; group.Wrap(registry.Make(id), i), n, mode)</c>).
+/// Episode indices come from one shared counter (unique across sub-envs, in start order); episodes
+/// are written as they end, from any thread. Checkpoint, phase and evaluation apply to every slot.
+/// </summary>
+public sealed class EpisodeRecorderGroup
+{
+    private readonly EpisodeLogWriter _writer;
+    private readonly EpisodeRecorderOptions _options;
+    private readonly Func<RecordedEpisode, bool>? _filter;
+    private readonly List<EpisodeRecorder> _recorders = [];
+    private readonly Lock _gate = new();
+    private long _next = -1;
+    private string? _checkpointId, _phase;
+    private bool _evaluation;
+
+    /// <summary>Creates a group writing to <paramref name="writer"/> with shared options and filter.</summary>
+    public EpisodeRecorderGroup(EpisodeLogWriter writer, EpisodeRecorderOptions? options = null, Func<RecordedEpisode, bool>? filter = null)
+    {
+        _writer = writer;
+        _options = options ?? new EpisodeRecorderOptions();
+        _options.Validate();
+        _filter = filter;
+    }
+
+    /// <summary>Wraps sub-environment <paramref name="slot"/>.</summary>
+    public EpisodeRecorder Wrap(IEnv env, int slot)
+    {
+        var r = new EpisodeRecorder(env, _writer, _options, _filter, slot, () => Interlocked.Increment(ref _next))
+        {
+            CheckpointId = _checkpointId,
+            Phase = _phase,
+            Evaluation = _evaluation,
+        };
+        lock (_gate) _recorders.Add(r);
+        return r;
+    }
+
+    /// <summary>The recorders made so far, by creation order.</summary>
+    public IReadOnlyList<EpisodeRecorder> Recorders
+    {
+        get { lock (_gate) return [.. _recorders]; }
+    }
+
+    /// <summary>Checkpoint id for episodes started afterwards, on every slot.</summary>
+    public string? CheckpointId
+    {
+        get => _checkpointId;
+        set { _checkpointId = value; foreach (var r in Recorders) r.CheckpointId = value; }
+    }
+
+    /// <summary>Phase for episodes started afterwards, on every slot.</summary>
+    public string? Phase
+    {
+        get => _phase;
+        set { _phase = value; foreach (var r in Recorders) r.Phase = value; }
+    }
+
+    /// <summary>Evaluation flag for episodes started afterwards, on every slot.</summary>
+    public bool Evaluation
+    {
+        get => _evaluation;
+        set { _evaluation = value; foreach (var r in Recorders) r.Evaluation = value; }
+    }
+
+    /// <summary>Episodes written by all slots.</summary>
+    public long EpisodesRecorded => Recorders.Sum(r => r.EpisodesRecorded);
+}
