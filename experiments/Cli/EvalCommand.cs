@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using RLAgents.Agents.Evaluation;
+using RLAgents.Agents.Phases;
 
 namespace RLAgents.Experiments.Cli;
 
@@ -21,6 +22,14 @@ internal static class EvalCommand
             int n = parse.GetValue(episodes);
             if (n <= 0) throw new UserError($"--episodes must be positive, got {n}");
             if (!File.Exists(path) && !Directory.Exists(path)) throw new UserError($"checkpoint '{path}' does not exist");
+            if (Directory.Exists(path) && PhasedRun.Handles(null, path))
+            {
+                // A phased run reports BabyAI's success rate, sampled as in training evaluations and greedy.
+                double sampled = PhaseRunner.EvaluateCheckpoint(path, n, greedy: false, parse.GetValue(seed));
+                double greedy = PhaseRunner.EvaluateCheckpoint(path, n, greedy: true, parse.GetValue(seed));
+                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{path}: success over {n} episodes: sampled {sampled:F3}, greedy {greedy:F3}"));
+                return RLAgentsCli.Ok;
+            }
             var report = Evaluator.Evaluate(path, n, parse.GetValue(seed));
             var s = report.Summary;
             var inv = CultureInfo.InvariantCulture;

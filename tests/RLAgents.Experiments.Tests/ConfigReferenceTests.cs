@@ -5,6 +5,7 @@ public class ConfigReferenceTests
 {
     [Theory]
     [InlineData("experiment")]
+    [InlineData("phased")]
     [InlineData("pretrain")]
     public void ReadmeHoldsTheCurrentReference(string kind)
     {

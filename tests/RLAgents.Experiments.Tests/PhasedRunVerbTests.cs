@@ -36,5 +36,9 @@ public class PhasedRunVerbTests
         var resumed = CliRunner.Run("run", "--resume", runDir);
         Assert.True(resumed.ExitCode == 0, resumed.Error);
         Assert.Contains("done:", resumed.Out);
+
+        var eval = CliRunner.Run("eval", runDir, "--episodes", "3");
+        Assert.True(eval.ExitCode == 0, eval.Error);
+        Assert.Matches(@"success over 3 episodes: sampled [01]\.\d{3}, greedy [01]\.\d{3}", eval.Out);
     }
 }
