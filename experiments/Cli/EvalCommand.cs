@@ -14,7 +14,8 @@ internal static class EvalCommand
         var checkpoint = new Argument<string>("checkpoint") { Description = "A checkpoint (.safetensors) written by a run, or a run directory (its latest checkpoint)." };
         var episodes = new Option<int>("--episodes") { Description = "Number of evaluation episodes.", DefaultValueFactory = _ => 20 };
         var seed = new Option<long>("--seed") { Description = "Evaluation seed (episode seeds derive from it).", DefaultValueFactory = _ => 0 };
-        var eval = new Command("eval", "Evaluate a checkpoint's greedy policy: mean, median, IQM with 95% bootstrap CIs.") { checkpoint, episodes, seed };
+        var record = new Option<string?>("--record") { Description = "Also write the evaluation episodes to this episode log." };
+        var eval = new Command("eval", "Evaluate a checkpoint's greedy policy: mean, median, IQM with 95% bootstrap CIs.") { checkpoint, episodes, seed, record };
         eval.SetAction(parse =>
         {
             var console = services.GetRequiredService<CliConsole>();
@@ -30,7 +31,9 @@ internal static class EvalCommand
                 console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{path}: success over {n} episodes: sampled {sampled:F3}, greedy {greedy:F3}"));
                 return RLAgentsCli.Ok;
             }
-            var report = Evaluator.Evaluate(path, n, parse.GetValue(seed));
+            string? recordTo = parse.GetValue(record);
+            var report = Evaluator.Evaluate(path, n, parse.GetValue(seed), recordTo: recordTo);
+            if (recordTo is not null) console.Out.WriteLine($"recorded {n} evaluation episodes to {recordTo}");
             var s = report.Summary;
             var inv = CultureInfo.InvariantCulture;
             console.Out.WriteLine(string.Create(inv, $"checkpoint {report.Checkpoint} (step {report.Step}), {report.Returns.Length} episodes, seed {report.Seed}"));

@@ -27,10 +27,18 @@ public class RunVerbTests
         Assert.True(lastStep >= 1024, $"last logged step {lastStep}");
         Assert.Contains("checkpoint:", run.Out);
 
-        var eval = CliRunner.Run("eval", runDir, "--episodes", "3");
+        string log = Path.Combine(output, "eval.arrow");
+        var eval = CliRunner.Run("eval", runDir, "--episodes", "3", "--record", log);
         Assert.True(eval.ExitCode == 0, eval.Error);
         Assert.Contains("3 episodes", eval.Out);
         Assert.Contains("IQM", eval.Out);
+
+        // The recorded evaluation episodes replay exactly and are tagged as evaluation.
+        var replay = CliRunner.Run("replay", log, "--verify");
+        Assert.True(replay.ExitCode == 0, replay.Out + replay.Error);
+        Assert.Contains("3 matched exactly", replay.Out);
+        var stats = CliRunner.Run("episodes", "stats", log);
+        Assert.Contains("eval", stats.Out);
     }
 
     [Theory]

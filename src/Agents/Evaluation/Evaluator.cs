@@ -1,5 +1,6 @@
 using RLAgents.Agents.Training;
 using RLAgents.Environments;
+using RLAgents.Environments.EpisodeLogs;
 using RLAgents.Environments.Vector;
 using RLAgents.Policies;
 using RLAgents.Policies.Selection;
@@ -63,14 +64,29 @@ public static class Evaluator
     /// <summary>
     /// Loads a checkpoint (a <c>.safetensors</c> file written by the runner, or a run directory for
     /// its latest checkpoint), rebuilds the policy and environment from the configuration stored
-    /// with it, and evaluates the greedy policy for <paramref name="episodes"/> episodes.
+    /// with it, and evaluates the greedy policy for <paramref name="episodes"/> episodes. With
+    /// <paramref name="recordTo"/>, every evaluation episode is written to that episode log
+    /// (phase <c>eval</c>, checkpoint id set), which <c>rlagents replay --verify</c> re-simulates.
     /// </summary>
-    public static EvaluationReport Evaluate(string checkpointPath, int episodes = 10, long seed = 0, int? numEnvs = null)
+    public static EvaluationReport Evaluate(string checkpointPath, int episodes = 10, long seed = 0, int? numEnvs = null, string? recordTo = null)
     {
         var checkpoint = Checkpoint.Load(checkpointPath);
         using var scope = NewDisposeScope();
         var options = checkpoint.Experiment;
-        using var env = AgentFactory.MakeEnv(options, numEnvs ?? Math.Min(episodes, 16));
+        if (recordTo is not null)
+        {
+            // Recording wraps each sub-env, which a natively batched env does not have: step them one by one.
+            options.Recording ??= new EpisodeRecorderOptions();
+            if (options.Env.Vectorization == VectorizationMode.Batched) options.Env.Vectorization = VectorizationMode.Sync;
+        }
+        using var episodeLog = recordTo is null ? null : AgentFactory.OpenEpisodeLog(options, recordTo, append: false);
+        var recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording)
+        {
+            Phase = "eval",
+            Evaluation = true,
+            CheckpointId = Path.GetFileNameWithoutExtension(checkpoint.WeightsPath),
+        };
+        using var env = AgentFactory.MakeEnv(options, numEnvs ?? Math.Min(episodes, 16), recorders);
         using var policy = AgentFactory.CreatePolicy(options, env.SingleObservationSpace, env.SingleActionSpace, new Rng(0UL));
         Policies.Serialization.ModuleWeights.Load(policy, checkpoint.Tensors, "policy.", checkpoint.WeightsPath);
         checkpoint.DisposeTensors();
