@@ -10,11 +10,10 @@ namespace RLAgents.Environments.Vector;
 /// batches; an exception in any env is rethrown on the calling thread.
 /// </summary>
 /// <remarks>Worth it when a step costs more than the hand-off (microseconds): rendering or grid envs, not scalar CartPole.</remarks>
-public sealed class ThreadedVectorEnv : IVectorEnv
+public sealed class ThreadedVectorEnv : SubEnvVectorEnv
 {
     private const int CommandStep = 1, CommandReset = 2, CommandStop = 3;
 
-    private readonly SubEnvBatch _batch;
     private readonly int[] _bounds; // partition w covers [_bounds[w], _bounds[w+1])
     private readonly Thread[] _threads; // worker w+1 runs partition w+1
     private readonly SemaphoreSlim[] _go;
@@ -28,10 +27,14 @@ public sealed class ThreadedVectorEnv : IVectorEnv
 
     /// <summary>Takes ownership of <paramref name="envs"/>; <paramref name="workers"/> null means one per processor, at most one per env.</summary>
     public ThreadedVectorEnv(IReadOnlyList<IEnv> envs, AutoresetMode autoresetMode, int? workers = null)
+        : base(new SubEnvBatch(envs, autoresetMode))
     {
-        if (workers is < 1) throw new ArgumentOutOfRangeException(nameof(workers), workers, "Need at least one worker.");
-        _batch = new SubEnvBatch(envs, autoresetMode);
-        int n = _batch.Count;
+        if (workers is < 1)
+        {
+            Batch.Dispose();
+            throw new ArgumentOutOfRangeException(nameof(workers), workers, "Need at least one worker.");
+        }
+        int n = Batch.Count;
         int w = Math.Min(workers ?? Environment.ProcessorCount, n);
         _bounds = new int[w + 1];
         for (int k = 0; k <= w; k++) _bounds[k] = (int)((long)n * k / w);
@@ -43,73 +46,38 @@ public sealed class ThreadedVectorEnv : IVectorEnv
         {
             _go[k] = new SemaphoreSlim(0);
             int partition = k;
-            _threads[k - 1] = new Thread(() => WorkerLoop(partition)) { IsBackground = true, Name = $"{_batch.Id} vector worker {k}" };
+            _threads[k - 1] = new Thread(() => WorkerLoop(partition)) { IsBackground = true, Name = $"{Batch.Id} vector worker {k}" };
             _threads[k - 1].Start();
         }
     }
 
     /// <summary>Creates <paramref name="numEnvs"/> envs with <paramref name="factory"/>(index).</summary>
     public ThreadedVectorEnv(Func<int, IEnv> factory, int numEnvs, AutoresetMode autoresetMode, int? workers = null)
-        : this(Enumerable.Range(0, SyncVectorEnv.CheckCount(numEnvs)).Select(factory).ToArray(), autoresetMode, workers) { }
+        : this(Enumerable.Range(0, CheckCount(numEnvs)).Select(factory).ToArray(), autoresetMode, workers) { }
 
     /// <summary>Number of partitions (worker threads plus the caller).</summary>
     public int Workers => _bounds.Length - 1;
 
     /// <inheritdoc />
-    public int NumEnvs => _batch.Count;
-
-    /// <inheritdoc />
-    public EnvId Id => _batch.Id;
-
-    /// <inheritdoc />
-    public ObservationSpace SingleObservationSpace => _batch.ObservationSpace;
-
-    /// <inheritdoc />
-    public DiscreteSpace SingleActionSpace => _batch.ActionSpace;
-
-    /// <inheritdoc />
-    public AutoresetMode AutoresetMode => _batch.Mode;
-
-    /// <inheritdoc />
-    public ObservationBatch Observations => _batch.Observations;
-
-    /// <inheritdoc />
-    public ObservationBatch FinalObservations => _batch.FinalObservations;
-
-    /// <inheritdoc />
-    public ReadOnlySpan<double> Rewards => _batch.Rewards;
-
-    /// <inheritdoc />
-    public ReadOnlySpan<bool> Terminated => _batch.Terminated;
-
-    /// <inheritdoc />
-    public ReadOnlySpan<bool> Truncated => _batch.Truncated;
-
-    /// <inheritdoc />
-    public ReadOnlySpan<StepInfo> Infos => _batch.Infos;
-
-    /// <inheritdoc />
-    public void Reset(long? seed = null)
+    public override void Reset(long? seed = null)
     {
         _resetSeed = seed;
         Run(CommandReset);
-        _batch.MarkReset();
+        Batch.MarkReset();
     }
 
     /// <inheritdoc />
-    public void ResetAt(int index, long? seed = null)
+    public override void ResetAt(int index, long? seed = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_batch.Count, nameof(index));
-        if (!_batch.HasBeenReset) throw new InvalidOperationException($"{Id} vector env: call Reset before ResetAt.");
-        _batch.ResetOne(index, seed); // workers are idle between calls
+        base.ResetAt(index, seed); // workers are idle between calls
     }
 
     /// <inheritdoc />
-    public void Step(ReadOnlySpan<int> actions)
+    public override void Step(ReadOnlySpan<int> actions)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _batch.BeginStep(actions);
+        Batch.BeginStep(actions);
         Run(CommandStep);
     }
 
@@ -147,8 +115,8 @@ public sealed class ThreadedVectorEnv : IVectorEnv
         int start = _bounds[partition], end = _bounds[partition + 1];
         try
         {
-            if (_command == CommandStep) _batch.StepRange(start, end);
-            else _batch.ResetRange(start, end, _resetSeed);
+            if (_command == CommandStep) Batch.StepRange(start, end);
+            else Batch.ResetRange(start, end, _resetSeed);
         }
         catch (Exception e)
         {
@@ -158,7 +126,7 @@ public sealed class ThreadedVectorEnv : IVectorEnv
     }
 
     /// <inheritdoc />
-    public void Dispose()
+    public override void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
@@ -167,6 +135,6 @@ public sealed class ThreadedVectorEnv : IVectorEnv
         foreach (var t in _threads) t.Join();
         foreach (var s in _go) s?.Dispose();
         _finished.Dispose();
-        _batch.Dispose();
+        Batch.Dispose();
     }
 }

@@ -1,0 +1,70 @@
+namespace RLAgents.Environments.Vector;
+
+/// <summary>
+/// What <see cref="SyncVectorEnv"/> and <see cref="ThreadedVectorEnv"/> share: N separate
+/// <see cref="IEnv"/> instances whose batched buffers, autoreset bookkeeping and per-env seeding
+/// live in one <see cref="SubEnvBatch"/>. The subclasses differ only in who steps which envs.
+/// </summary>
+public abstract class SubEnvVectorEnv : IVectorEnv
+{
+    private protected SubEnvVectorEnv(SubEnvBatch batch) => Batch = batch;
+
+    /// <summary>The sub-environments and their batched state.</summary>
+    private protected SubEnvBatch Batch { get; }
+
+    /// <inheritdoc />
+    public int NumEnvs => Batch.Count;
+
+    /// <inheritdoc />
+    public EnvId Id => Batch.Id;
+
+    /// <inheritdoc />
+    public ObservationSpace SingleObservationSpace => Batch.ObservationSpace;
+
+    /// <inheritdoc />
+    public DiscreteSpace SingleActionSpace => Batch.ActionSpace;
+
+    /// <inheritdoc />
+    public AutoresetMode AutoresetMode => Batch.Mode;
+
+    /// <inheritdoc />
+    public ObservationBatch Observations => Batch.Observations;
+
+    /// <inheritdoc />
+    public ObservationBatch FinalObservations => Batch.FinalObservations;
+
+    /// <inheritdoc />
+    public ReadOnlySpan<double> Rewards => Batch.Rewards;
+
+    /// <inheritdoc />
+    public ReadOnlySpan<bool> Terminated => Batch.Terminated;
+
+    /// <inheritdoc />
+    public ReadOnlySpan<bool> Truncated => Batch.Truncated;
+
+    /// <inheritdoc />
+    public ReadOnlySpan<StepInfo> Infos => Batch.Infos;
+
+    /// <inheritdoc />
+    public abstract void Reset(long? seed = null);
+
+    /// <inheritdoc />
+    public virtual void ResetAt(int index, long? seed = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Batch.Count, nameof(index));
+        if (!Batch.HasBeenReset) throw new InvalidOperationException($"{Id} vector env: call Reset before ResetAt.");
+        Batch.ResetOne(index, seed);
+    }
+
+    /// <inheritdoc />
+    public abstract void Step(ReadOnlySpan<int> actions);
+
+    /// <inheritdoc />
+    public abstract void Dispose();
+
+    private protected static int CheckCount(int numEnvs)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(numEnvs, 1);
+        return numEnvs;
+    }
+}
