@@ -46,8 +46,6 @@ public abstract class Policy : nn.Module
     private float[] _values = [];
     private double[] _logp = [];
 
-    static Policy() => ReproducibleMath.Ensure();
-
     /// <summary>Creates the module.</summary>
     protected Policy(string name, ObservationSpace observationSpace, DiscreteSpace actionSpace, ObservationTensorizer? tensorizer = null) : base(name)
     {

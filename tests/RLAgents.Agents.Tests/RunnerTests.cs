@@ -60,6 +60,7 @@ public class RunnerTests
         using var run = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, "run.json")));
         Assert.Equal(1, run.RootElement.GetProperty("seed").GetInt64());
         Assert.True(run.RootElement.GetProperty("versions").TryGetProperty("torchsharp", out _));
+        Assert.True(run.RootElement.GetProperty("reproducibleMath").GetBoolean(), "MKL is not in its reproducible mode");
         Assert.True(File.Exists(Path.Combine(result.RunDirectory, "checkpoints", "step-0000000512.safetensors")));
         Assert.EndsWith("step-0000001024.safetensors", result.FinalCheckpoint);
         Assert.Empty(Directory.GetFiles(Path.Combine(result.RunDirectory, "checkpoints"), "*.tmp-*"));

@@ -5,9 +5,15 @@ namespace RLAgents.LanguageModel.Tests;
 internal static class TestSetup
 {
     /// <summary>
-    /// One libtorch thread for the whole test run: the test models are tiny (threading costs more
-    /// than it gains) and xunit runs test classes in parallel, which would oversubscribe the cores.
+    /// MKL's reproducible mode before any test computes (MKL fixes its mode at its first call and
+    /// xunit runs classes in parallel, so a plain torch test could otherwise run first), and one
+    /// libtorch thread for the whole run: the test models are tiny (threading costs more than it
+    /// gains) and parallel test classes would oversubscribe the cores.
     /// </summary>
     [ModuleInitializer]
-    internal static void SingleThreadedTorch() => TorchSharp.torch.set_num_threads(1);
+    internal static void Initialize()
+    {
+        ReproducibleMath.RequestThroughEnvironment();
+        TorchSharp.torch.set_num_threads(1);
+    }
 }

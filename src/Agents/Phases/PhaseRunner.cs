@@ -72,6 +72,7 @@ public static class PhaseRunner
     public static PhasedRunResult Run(PhasedExperimentOptions options, string runDirectory, bool resume = false, Action<string>? progress = null)
     {
         options.Validate();
+        LanguageModel.ReproducibleMath.Ensure();
         torch.set_num_threads(options.Training.Threads);
         Directory.CreateDirectory(runDirectory);
         string metricsPath = Path.Combine(runDirectory, MetricsFile);

@@ -69,7 +69,7 @@ public static class TrainingRunner
         Action<TrainingProgress>? progress = null, CancellationToken cancellation = default)
     {
         options.Validate();
-        Policies.ReproducibleMath.Ensure();
+        var math = LanguageModel.ReproducibleMath.Ensure();
         torch.set_num_threads(options.Training.Threads);
         Directory.CreateDirectory(runDirectory);
         string metricsPath = Path.Combine(runDirectory, MetricsFile);
@@ -98,7 +98,7 @@ public static class TrainingRunner
             if (File.Exists(metricsPath) || Checkpoint.Exists(runDirectory))
                 throw new InvalidOperationException($"'{runDirectory}' already holds a run; resume it or choose another directory.");
             AtomicFile.WriteAllText(Path.Combine(runDirectory, ConfigFile), OptionsBinder.Serialize(options));
-            WriteRunInfo(runDirectory, options);
+            WriteRunInfo(runDirectory, options, math);
             state = new RunnerState(0, [], Next(0, t.LogInterval), Next(0, t.EvalInterval), Next(0, t.CheckpointInterval), 0, null, 0);
         }
 
@@ -259,7 +259,7 @@ public static class TrainingRunner
         AtomicFile.WriteAllText(path, string.Concat(kept.Select(l => l + "\n")));
     }
 
-    private static void WriteRunInfo(string runDirectory, ExperimentOptions options)
+    private static void WriteRunInfo(string runDirectory, ExperimentOptions options, LanguageModel.ReproducibleMathStatus math)
     {
         string Version(Assembly a) => a.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? a.GetName().Version?.ToString() ?? "unknown";
         var info = new Dictionary<string, object?>
@@ -269,6 +269,7 @@ public static class TrainingRunner
             ["algorithm"] = JsonNamingPolicy.CamelCase.ConvertName(options.Algorithm.Kind.ToString()),
             ["env"] = options.Env.Plugin ?? options.Env.Id,
             ["started"] = DateTime.UtcNow.ToString("O"),
+            ["reproducibleMath"] = math.Active,
             ["versions"] = new Dictionary<string, string>
             {
                 ["rlagents"] = Version(typeof(TrainingRunner).Assembly),

@@ -32,6 +32,7 @@ public static class Pretrainer
     public static PretrainResult Run(PretrainOptions options, IEnumerable<string> corpus, string runDirectory, bool resume, IProgress<PretrainMetrics>? progress = null, CancellationToken cancellationToken = default)
     {
         options.Validate();
+        ReproducibleMath.Ensure();
         Directory.CreateDirectory(runDirectory);
         if (options.Threads > 0) set_num_threads(options.Threads);
         string checkpointRoot = Path.Combine(runDirectory, "checkpoints");
