@@ -95,7 +95,7 @@ public class ReplayCheckpointTests
         using var dir = TestPaths.NewDir();
         string[] cfg =
         [
-            "algorithm.dqn.learningStarts=64", "algorithm.dqn.trainFrequency=32", "algorithm.dqn.gradientSteps=2",
+            "algorithm.dqn.learningStarts=64", "algorithm.dqn.trainFrequency=32", "algorithm.dqn.gradientSteps=2", "algorithm.dqn.nStep=1",
             "algorithm.dqn.bufferSize=2000", "training.totalSteps=640", "training.logInterval=64",
             "training.evalInterval=0", "training.checkpointInterval=128",
         ];

@@ -6,7 +6,7 @@ namespace RLAgents.LanguageModel.Tests;
 public class ReproducibleMathTests
 {
     [Fact]
-    public void MklRunsInCompatibleMode()
+    public void MklRunsInAReproducibleMode()
     {
         var status = ReproducibleMath.Ensure();
         Assert.True(status.Active, status.Description);
@@ -14,9 +14,11 @@ public class ReproducibleMathTests
     }
 
     [Theory]
-    [InlineData(4, 7, 1)] // a 4-env batch through a 7-wide layer into one output: MKL's small-matrix kernels
+    [InlineData(1, 7, 4)] // one observation through a 7-wide layer: MKL's small-matrix kernels
+    [InlineData(4, 7, 1)]
     [InlineData(16, 33, 64)]
     [InlineData(37, 129, 65)]
+    [InlineData(64, 256, 256)] // a DQN minibatch through a 256-wide hidden layer
     public void MatrixProductsDoNotDependOnMemoryAlignment(int batch, int inFeatures, int outFeatures)
     {
         Assert.True(ReproducibleMath.Ensure().Active);
