@@ -12,9 +12,10 @@ namespace RLAgents.Policies.Multimodal;
 /// Memory across steps as tokens: one token per previous step k (of the K an
 /// <see cref="ObservationHistoryLayout"/> keeps), the sum of one frame encoding per kept modality
 /// plus a learned step-age embedding (age k = step t−1−k). One token per step rather than a token
-/// per image cell keeps the cost flat: K·49 extra cells would multiply early fusion's sequence
-/// (≈60 tokens for BabyAI) several times over, K tokens add a few percent. Rows before the episode
-/// start are zero in the data and masked by the estimator through <see cref="Mask"/>.
+/// per image cell, for cost: with BabyAI's 7×7 view, K·49 extra cell tokens would make early
+/// fusion's ≈60-token sequence 4× longer at K = 4, where K tokens make it 7% longer (and
+/// cross-attention fusion only gains K keys). Rows before the episode start are zero in the data
+/// and masked by the estimator through <see cref="Mask"/>.
 /// Output: [B, K, C].
 /// </summary>
 public sealed class HistoryTokenEncoder : nn.Module<ObservationInput, Tensor>
