@@ -48,6 +48,32 @@ public sealed class MemoryRunTests
     }
 
     [Fact]
+    public void Mlp_and_q_network_agents_train_with_memory_too()
+    {
+        string mlp = TempDirectory(), dqn = TempDirectory();
+        try
+        {
+            var mlpOptions = WithMemory(Sft(botEpisodes: 2, updates: 5), Ppo(steps: 64));
+            mlpOptions.Policy.Architecture = PolicyArchitecture.Mlp;
+            Assert.Equal(64, PhaseRunner.Run(mlpOptions, mlp).EnvSteps);
+            var dqnPhase = new PhaseOptions
+            {
+                Kind = PhaseKind.Dqn,
+                Steps = 128,
+                Dqn = new Algorithms.DqnOptions { LearningStarts = 32, TrainFrequency = 32, GradientSteps = 2, BatchSize = 16, BufferSize = 256 },
+            };
+            var result = PhaseRunner.Run(WithMemory(dqnPhase), dqn);
+            Assert.Equal(128, result.EnvSteps);
+            Assert.Contains(LatestPolicy(dqn).Keys, k => k.Contains(".memory.", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(mlp, true);
+            Directory.Delete(dqn, true);
+        }
+    }
+
+    [Fact]
     public void Bot_demonstrations_carry_the_history_the_wrapped_env_gives_when_their_actions_are_replayed()
     {
         var gridOptions = new GridWorldOptions { IncludeDescription = false };

@@ -298,6 +298,15 @@ public sealed class ObservationHistoryTests
         Assert.Contains("frame_history", e.Message);
     }
 
+    [Fact]
+    public void A_babyai_level_with_memory_passes_the_env_checker()
+    {
+        var registry = EnvRegistry.CreateDefault();
+        var report = RLAgents.Environments.Checking.EnvChecker.Check(() => new ObservationHistory(registry.Make("BabyAI-GoToRedBallGrey-v0"),
+            new ObservationHistoryOptions { Steps = 4, Modalities = ["image", "direction"] }), steps: 300);
+        Assert.True(report.Passed, report.ToString());
+    }
+
     private static Observation Raw(Observation withMemory)
     {
         var raw = new Observation(TickEnv.Space);
