@@ -154,10 +154,11 @@ public sealed class MultimodalStateEstimator : StateEstimator
         var clsToken = cls.expand(b, 1, cls.shape[2]);
         if (_fusion == FusionMode.Late) return Late(tokens, masks, memoryTokens, memoryMask);
         var (text, textMask) = PackText(input, b);
-        var nonText = Enumerable.Range(0, Space.Count).Where(m => _encoderOf[m] >= 0).Select(m => tokens[m]).ToArray();
-        // Non-text tokens, memory last: [B, N (+ K), C] and, with memory, their mask [B, N + K].
-        var context = memoryTokens is null ? cat(nonText, 1) : cat([.. nonText, memoryTokens], 1);
-        Tensor? contextMask = memoryMask is null ? null : cat([ones(b, context.shape[1] - memoryMask.shape[1], dtype: @bool), memoryMask], 1);
+        var nonText = Enumerable.Range(0, Space.Count).Where(m => _encoderOf[m] >= 0).Select(m => tokens[m]).ToList();
+        if (memoryTokens is not null) nonText.Add(memoryTokens);
+        // Non-text tokens, memory last: [B, N (+ K), C] (null for a text-only space) and, with memory, their mask [B, N + K].
+        var context = nonText.Count == 0 ? null : cat(nonText.ToArray(), 1);
+        Tensor? contextMask = memoryMask is null ? null : cat([ones(b, context!.shape[1] - memoryMask.shape[1], dtype: @bool), memoryMask], 1);
         return _fusion == FusionMode.Early ? Early(clsToken, context, contextMask, text, textMask, b) : Cross(clsToken, context, contextMask, text!, textMask!, b);
     }
 
@@ -178,17 +179,24 @@ public sealed class MultimodalStateEstimator : StateEstimator
         return (embeddings, packed.ne(_padId));
     }
 
-    private Tensor Early(Tensor clsToken, Tensor context, Tensor? contextMask, Tensor? text, Tensor? textMask, long b)
+    private Tensor Early(Tensor clsToken, Tensor? context, Tensor? contextMask, Tensor? text, Tensor? textMask, long b)
     {
         // [CLS, image cells, vectors, memory, packed text]: text last, so its padding sits at the very end.
-        var sequence = text is null ? cat([clsToken, context], 1) : cat([clsToken, context, text], 1); // [B, 1 + Σ n_m, C]
-        Tensor? mask = null;
-        if (textMask is not null || contextMask is not null)
+        var parts = new List<Tensor> { clsToken };
+        var maskParts = new List<Tensor> { ones(b, 1, dtype: @bool) };
+        if (context is not null)
         {
-            var cls1 = ones(b, 1, dtype: @bool);
-            var middle = contextMask ?? ones(b, context.shape[1], dtype: @bool);
-            mask = textMask is null ? cat([cls1, middle], 1) : cat([cls1, middle, textMask], 1);
+            parts.Add(context);
+            maskParts.Add(contextMask ?? ones(b, context.shape[1], dtype: @bool));
         }
+        if (text is not null)
+        {
+            parts.Add(text);
+            maskParts.Add(textMask!);
+        }
+        var sequence = cat(parts.ToArray(), 1); // [B, 1 + Σ n_m, C]
+        // No mask at all when nothing is padded (the backbone's fused attention path).
+        var mask = textMask is null && contextMask is null ? null : cat(maskParts.ToArray(), 1);
         return Run(sequence, mask).select(1, 0);
     }
 
@@ -212,13 +220,13 @@ public sealed class MultimodalStateEstimator : StateEstimator
         return hidden.mul(weights).sum(1).div(weights.sum(1).clamp_min(1));
     }
 
-    private Tensor Cross(Tensor clsToken, Tensor context, Tensor? contextMask, Tensor text, Tensor textMask, long b)
+    private Tensor Cross(Tensor clsToken, Tensor? context, Tensor? contextMask, Tensor text, Tensor textMask, long b)
     {
         var sequence = cat([clsToken, text], 1);                                   // [B, 1 + T·L, C]
         var mask = cat([ones(b, 1, dtype: @bool), textMask], 1);
         var hidden = Run(sequence, mask);
         // context [B, image cells + vectors (+ memory), C]; masked memory rows are not attended.
-        var fused = cross!.forward(hidden, context, contextMask);
+        var fused = cross!.forward(hidden, context!, contextMask);
         return ln_cross!.forward(fused.select(1, 0));
     }
 
