@@ -88,6 +88,11 @@ public static class TrainingRunner
             var checkpoint = Checkpoint.Load(runDirectory);
             algorithm.LoadState(checkpoint.Tensors, checkpoint.State.Algorithm, checkpoint.WeightsPath);
             checkpoint.DisposeTensors();
+            if (algorithm.CheckpointsReplay && checkpoint.ReplayPath is { } replay)
+            {
+                using var stream = File.OpenRead(replay);
+                algorithm.LoadReplay(stream, replay);
+            }
             state = checkpoint.State.Runner;
             // Envs restart: their seed derives from the step so a resumed run is itself reproducible.
             algorithm.Collector.Reset(unchecked((long)Rng.DeriveSeed(seed, "env-resume", algorithm.Steps)));
