@@ -82,16 +82,17 @@ public abstract class HistoryFrameEncoder : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>
-/// A symbolic grid per step: each (channel, value) pair embeds to a small vector (width ≤ 16),
-/// summed over channels per cell; the cells' vectors, concatenated in row-major order (so the
-/// linear map sees where things were), project to one token. uint8 [B, K·H·W·Ch] → [B, K, C].
+/// A symbolic grid per step as one linear map of its multi-hot code: each cell sets one entry per
+/// channel (its (channel, value) pair) in a vector of H·W·Σ(high_c + 1) entries, projected to one
+/// token. This equals embedding every (cell, channel, value) triple and summing, but trains as a
+/// single matrix product (an embedding's scatter-add backward over K·H·W·Ch indices per
+/// observation costs more on CPU). uint8 [B, K·H·W·Ch] → [B, K, C].
 /// </summary>
 public sealed class SymbolicFrameEncoder : HistoryFrameEncoder
 {
-    private readonly Embedding values;
     private readonly Linear projection;
     private readonly Tensor offsets;
-    private readonly int _steps, _cells, _channels, _cellWidth;
+    private readonly int _steps, _cells, _channels, _codes;
 
     /// <summary>Creates the encoder for frames of <paramref name="box"/> (last dimension = channels).</summary>
     public SymbolicFrameEncoder(BoxSpace box, int steps, int width, Rng rng) : base(nameof(SymbolicFrameEncoder))
@@ -99,16 +100,19 @@ public sealed class SymbolicFrameEncoder : HistoryFrameEncoder
         _steps = steps;
         _channels = box.Shape[^1];
         _cells = box.Size / _channels;
-        _cellWidth = Math.Min(width, 16);
         var highs = new int[_channels];
         for (int i = 0; i < box.Size; i++) highs[i % _channels] = Math.Max(highs[i % _channels], (int)box.High[i]);
-        var off = new long[_channels];
-        long total = 0;
-        for (int c = 0; c < _channels; c++) { off[c] = total; total += highs[c] + 1; }
+        // Entry of (cell k, channel c, value v): k·codes + offset_c + v.
+        var off = new long[_cells * _channels];
+        int total = highs.Sum(h => h + 1);
+        for (int k = 0; k < _cells; k++)
+        {
+            int o = 0;
+            for (int c = 0; c < _channels; c++) { off[k * _channels + c] = (long)k * total + o; o += highs[c] + 1; }
+        }
+        _codes = total;
         offsets = tensor(off);
-        values = nn.Embedding(total, _cellWidth);
-        Init.Embedding(values, rng);
-        projection = nn.Linear(_cells * _cellWidth, width);
+        projection = nn.Linear(_cells * total, width);
         Init.Linear(projection, rng, null);
         RegisterComponents();
     }
@@ -117,10 +121,11 @@ public sealed class SymbolicFrameEncoder : HistoryFrameEncoder
     public override Tensor forward(Tensor input)
     {
         long b = input.shape[0];
-        using var codes = input.to_type(ScalarType.Int64).view(b, _steps, _cells, _channels).add(offsets);
-        using var vectors = values.forward(codes);                  // [B, K, cells, Ch, d]
-        using var cells = vectors.sum(3).view(b, _steps, _cells * _cellWidth);
-        return projection.forward(cells);                           // [B, K, C]
+        using var index = input.to_type(ScalarType.Int64).view(b * _steps, _cells * _channels).add(offsets);
+        using var one = ones(index.shape);
+        using var hot = zeros(b * _steps, (long)_cells * _codes).scatter_(1, index, one); // [B·K, H·W·codes]
+        using var token = projection.forward(hot);
+        return token.view(b, _steps, -1);                                                // [B, K, C]
     }
 }
 
