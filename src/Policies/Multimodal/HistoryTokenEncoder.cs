@@ -84,9 +84,9 @@ public abstract class HistoryFrameEncoder : nn.Module<Tensor, Tensor>
 /// <summary>
 /// A symbolic grid per step as one linear map of its multi-hot code: each cell sets one entry per
 /// channel (its (channel, value) pair) in a vector of H·W·Σ(high_c + 1) entries, projected to one
-/// token. This equals embedding every (cell, channel, value) triple and summing, but trains as a
-/// single matrix product (an embedding's scatter-add backward over K·H·W·Ch indices per
-/// observation costs more on CPU). uint8 [B, K·H·W·Ch] → [B, K, C].
+/// token. This is the same function class as embedding every (cell, channel, value) triple,
+/// summing and projecting, but forward and backward are single matrix products.
+/// uint8 [B, K·H·W·Ch] → [B, K, C].
 /// </summary>
 public sealed class SymbolicFrameEncoder : HistoryFrameEncoder
 {
