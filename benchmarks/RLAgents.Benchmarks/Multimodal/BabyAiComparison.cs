@@ -5,6 +5,7 @@ using RLAgents.Agents.Phases;
 using RLAgents.Environments;
 using RLAgents.Environments.GridWorld;
 using RLAgents.Environments.GridWorld.Levels;
+using RLAgents.Environments.Wrappers;
 using RLAgents.Policies;
 using RLAgents.Policies.Multimodal;
 using RLAgents.Policies.Selection;
@@ -113,15 +114,29 @@ public static class BabyAiComparison
         foreach (var fusion in Enum.GetValues<FusionMode>())
             variants.Add(($"transformer {fusion} (2×64, 4 heads)", () => new ActorCriticPolicy(env.ObservationSpace, actions, new PolicyOptions { ShareStateEstimator = true },
                 new MultimodalStateEstimatorFactory(new MultimodalOptions { Fusion = fusion }), new Rng(1))));
+        // Memory (env.memory: 4 previous views and headings) on the same observations.
+        var memory = new ObservationHistoryOptions { Steps = 4, Modalities = ["image", "direction"] };
+        using var remembering = new ObservationHistory(BabyAILevels.Make("BabyAI-GoToLocal-v0", new GridWorldOptions { IncludeDescription = false }), memory);
+        var memoryBatch = new ObservationBatch(remembering.ObservationSpace, envs);
+        for (int i = 0; i < envs; i++)
+        {
+            var obs = remembering.Reset(i).Observation;
+            for (int t = 0; t < i % 6; t++) obs = remembering.Step(t % 2).Observation; // turns: partly filled histories
+            memoryBatch.Set(i, obs);
+        }
+        foreach (var fusion in new[] { FusionMode.Early, FusionMode.CrossAttention })
+            variants.Add(($"transformer {fusion} + memory K=4", () => new ActorCriticPolicy(remembering.ObservationSpace, actions, new PolicyOptions { ShareStateEstimator = true },
+                new MultimodalStateEstimatorFactory(new MultimodalOptions { Fusion = fusion }), new Rng(1))));
         foreach (var (name, build) in variants)
         {
             using var policy = build();
+            var input = policy.ObservationSpace.SameLayout(batch.Space) ? batch : memoryBatch;
             var result = new ActResult(envs);
             var rng = new Rng(2);
             void Step()
             {
                 using var scope = NewDisposeScope();
-                policy.Act(policy.Tensorizer.ToInput(batch), ActionSelection.Sample, rng, result);
+                policy.Act(policy.Tensorizer.ToInput(input), ActionSelection.Sample, rng, result);
             }
             for (int i = 0; i < 20; i++) Step();
             var sw = Stopwatch.StartNew();

@@ -2,6 +2,7 @@ using RLAgents.Environments;
 using RLAgents.Environments.GridWorld;
 using RLAgents.Environments.GridWorld.Demonstrations;
 using RLAgents.Environments.GridWorld.Levels;
+using RLAgents.Environments.Wrappers;
 using RLAgents.Policies;
 using RLAgents.Policies.Selection;
 using static TorchSharp.torch;
@@ -18,8 +19,14 @@ public sealed class DemonstrationSet
     private readonly List<int> _actions = [];
     private readonly List<float> _returns = [];
 
+    private readonly ObservationHistoryLayout? _memory;
+
     /// <summary>Creates an empty set for observations of <paramref name="space"/>.</summary>
-    public DemonstrationSet(ObservationSpace space) => Space = space;
+    public DemonstrationSet(ObservationSpace space)
+    {
+        Space = space;
+        _memory = ObservationHistoryLayout.Find(space);
+    }
 
     /// <summary>The observation layout.</summary>
     public ObservationSpace Space { get; }
@@ -119,6 +126,8 @@ public sealed class DemonstrationSet
             if (description >= 0) obs.SetText(description, demo.Descriptions?[t] ?? ViewDescriber.DescribeOnce(demo.Images[t]));
             steps[t] = obs;
         }
+        // With memory, each step also carries the previous steps of its episode, as the wrapped env would give them.
+        _memory?.FillEpisode(steps);
         AddEpisode(steps, demo.Actions, demo.Rewards, gamma);
     }
 

@@ -3,6 +3,7 @@ using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
 using RLAgents.Environments.EpisodeLogs;
 using RLAgents.Environments.Vector;
+using RLAgents.Environments.Wrappers;
 using RLAgents.Policies;
 
 namespace RLAgents.Agents.Training;
@@ -24,6 +25,26 @@ public static class AgentFactory
     /// replay rebuilds them) is wrapped by that group's episode recorder.
     /// </summary>
     public static IVectorEnv MakeEnv(ExperimentOptions options, int numEnvs, EpisodeRecorderGroup? recorders = null)
+    {
+        var env = MakeEnvWithoutMemory(options, numEnvs, recorders);
+        // Memory wraps outside the recorders: episode logs keep the plain observations that replay re-simulates.
+        return options.Env.Memory.Steps > 0 ? WithMemory(env, options.Env.Memory) : env;
+    }
+
+    private static IVectorEnv WithMemory(IVectorEnv env, ObservationHistoryOptions memory)
+    {
+        try
+        {
+            return new ObservationHistoryVectorEnv(env, memory);
+        }
+        catch
+        {
+            env.Dispose();
+            throw;
+        }
+    }
+
+    private static IVectorEnv MakeEnvWithoutMemory(ExperimentOptions options, int numEnvs, EpisodeRecorderGroup? recorders)
     {
         var (registry, registration) = Resolve(options);
         object? envOptions = EnvOptions(options, registration);

@@ -5,6 +5,7 @@ using RLAgents.Agents.Algorithms;
 using RLAgents.Environments.Configuration;
 using RLAgents.Environments.EpisodeLogs;
 using RLAgents.Environments.Vector;
+using RLAgents.Environments.Wrappers;
 using RLAgents.Policies;
 
 namespace RLAgents.Agents.Training;
@@ -86,6 +87,13 @@ public sealed class EnvironmentOptions
     /// <summary>Overrides the registration's time limit (truncation); null keeps it.</summary>
     [Range(1, int.MaxValue)]
     public int? MaxEpisodeSteps { get; set; }
+
+    /// <summary>
+    /// Memory across steps: <c>steps</c> previous values of the listed <c>modalities</c> ride along in every
+    /// observation (<c>x_history</c> and <c>history_mask</c>), so buffers and update rules see the history the
+    /// agent acted on. <c>steps: 0</c> (the default) turns it off.
+    /// </summary>
+    public ObservationHistoryOptions Memory { get; set; } = new();
 }
 
 /// <summary>Budget and cadence of a training run.</summary>

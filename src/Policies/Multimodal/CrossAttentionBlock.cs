@@ -8,7 +8,7 @@ namespace RLAgents.Policies.Multimodal;
 /// <summary>
 /// A pre-LayerNorm cross-attention block: queries from one sequence (text tokens) attend to
 /// another (image and vector tokens), then an MLP; both with residual connections.
-/// x [B, Lq, C], context [B, Lk, C] → [B, Lq, C].
+/// x [B, Lq, C], context [B, Lk, C] (optionally with a key mask, bool [B, Lk], true = attend) → [B, Lq, C].
 /// </summary>
 public sealed class CrossAttentionBlock : nn.Module<Tensor, Tensor, Tensor>
 {
@@ -40,7 +40,10 @@ public sealed class CrossAttentionBlock : nn.Module<Tensor, Tensor, Tensor>
     }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor x, Tensor context)
+    public override Tensor forward(Tensor x, Tensor context) => forward(x, context, null);
+
+    /// <summary>As <see cref="forward(Tensor, Tensor)"/>, with context positions where <paramref name="contextMask"/> is false left out (each row needs one true entry).</summary>
+    public Tensor forward(Tensor x, Tensor context, Tensor? contextMask)
     {
         long b = x.shape[0], lq = x.shape[1], lk = context.shape[1];
         int hs = _width / _heads;
@@ -49,7 +52,8 @@ public sealed class CrossAttentionBlock : nn.Module<Tensor, Tensor, Tensor>
         var kv = kv_proj.forward(ln_kv.forward(context)).split(_width, dim: 2);
         var k = kv[0].view(b, lk, _heads, hs).transpose(1, 2);
         var v = kv[1].view(b, lk, _heads, hs).transpose(1, 2);
-        var y = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).contiguous().view(b, lq, _width);
+        var attend = contextMask?.view(b, 1, 1, lk);                                 // broadcast over heads and queries
+        var y = F.scaled_dot_product_attention(q, k, v, attend).transpose(1, 2).contiguous().view(b, lq, _width);
         x = x.add(out_proj.forward(y));
         return x.add(proj.forward(F.gelu(fc.forward(ln_mlp.forward(x)))));
     }

@@ -1,4 +1,5 @@
 using RLAgents.Environments;
+using RLAgents.Environments.Wrappers;
 using RLAgents.LanguageModel.Model;
 using RLAgents.Policies.Encoding;
 using RLAgents.Policies.Networks;
@@ -14,6 +15,10 @@ namespace RLAgents.Policies.Multimodal;
 /// single tokens, text through the backbone's own token embedding) plus a modality-type embedding
 /// per token and a learned [CLS] token; the GPT backbone runs with bidirectional attention and a
 /// padding mask; <see cref="FusionMode"/> decides how the modalities meet. Output: state [B, D].
+/// With memory in the observation (<see cref="ObservationHistoryLayout"/>: <c>x_history</c> and
+/// <c>history_mask</c>), the previous K steps become K more tokens (<see cref="HistoryTokenEncoder"/>)
+/// that take part like any non-text modality, and rows before the episode start are masked out of
+/// attention (early and cross-attention fusion) and out of pooling (late fusion).
 /// </summary>
 public sealed class MultimodalStateEstimator : StateEstimator
 {
@@ -24,8 +29,9 @@ public sealed class MultimodalStateEstimator : StateEstimator
     private readonly CrossAttentionBlock? cross;
     private readonly LayerNorm? ln_cross;
     private readonly ModuleList<Linear>? fusion;
+    private readonly HistoryTokenEncoder? memory;
     private readonly Tensor modalityIds;
-    private readonly int[] _encoderOf;   // modality → encoder index, −1 for text
+    private readonly int[] _encoderOf;   // modality → encoder index, −1 for text, −2 for memory (history or mask)
     private readonly FusionMode _fusion;
     private readonly int _padId, _textTokens, _stateSize;
 
@@ -45,8 +51,11 @@ public sealed class MultimodalStateEstimator : StateEstimator
         encoders = new ModuleList<TokenEncoder>();
         _encoderOf = new int[space.Count];
         int spatialTokens = 0, otherTokens = 0, texts = 0;
+        var layout = ObservationHistoryLayout.Find(space);
+        int memoryTokens = layout?.Steps ?? 0;
         for (int m = 0; m < space.Count; m++)
         {
+            if (layout is not null && layout.IsMemory(m)) { _encoderOf[m] = -2; continue; }
             if (space[m].Space is TextSpace) { _encoderOf[m] = -1; texts++; continue; }
             var encoder = TokenEncoder.Create(space[m], width, rng);
             _encoderOf[m] = encoders.Count;
@@ -57,11 +66,12 @@ public sealed class MultimodalStateEstimator : StateEstimator
         Init.Embedding(modality_type, rng);
         cls = new Parameter(tensor(Enumerable.Range(0, width).Select(_ => (float)(0.02 * rng.NextNormal())).ToArray(), [1, 1, width]));
         modalityIds = arange(space.Count, dtype: int64);
+        if (layout is not null) memory = new HistoryTokenEncoder(layout, width, rng);
 
         int longest = _fusion switch
         {
-            FusionMode.Early => 1 + spatialTokens + otherTokens + texts * _textTokens,
-            FusionMode.Late => Math.Max(spatialTokens, Math.Max(_textTokens, 1)),
+            FusionMode.Early => 1 + spatialTokens + otherTokens + memoryTokens + texts * _textTokens,
+            FusionMode.Late => Math.Max(Math.Max(spatialTokens, memoryTokens), Math.Max(_textTokens, 1)),
             _ => 1 + texts * _textTokens,
         };
         if (longest > backboneModel.Config.BlockSize)
@@ -82,7 +92,9 @@ public sealed class MultimodalStateEstimator : StateEstimator
                 break;
             default:
                 fusion = new ModuleList<Linear>();
-                int inWidth = width * space.Count;
+                // One pool per modality; the memory modalities pool together into one.
+                int pools = _encoderOf.Count(e => e != -2) + (memory is null ? 0 : 1);
+                int inWidth = width * pools;
                 foreach (int h in options.FusionHiddenSizes)
                 {
                     var layer = nn.Linear(inWidth, h);
@@ -105,6 +117,9 @@ public sealed class MultimodalStateEstimator : StateEstimator
     /// <summary>The fusion mode.</summary>
     public FusionMode Fusion => _fusion;
 
+    /// <summary>Previous steps read as memory tokens (0 without memory).</summary>
+    public int MemorySteps => memory?.Steps ?? 0;
+
     /// <summary>Longest sequence the backbone sees per observation.</summary>
     public int SequenceLength { get; }
 
@@ -120,6 +135,7 @@ public sealed class MultimodalStateEstimator : StateEstimator
         var masks = new Tensor?[Space.Count];                   // text: bool [B, L], true = real token
         for (int m = 0; m < Space.Count; m++)
         {
+            if (_encoderOf[m] == -2) continue;
             if (_encoderOf[m] < 0)
             {
                 var ids = input[m];
@@ -128,11 +144,22 @@ public sealed class MultimodalStateEstimator : StateEstimator
             }
             else tokens[m] = encoders[_encoderOf[m]].forward(input[m]).add(types[m]);
         }
+        // Memory: [B, K, C] tokens of the mask modality's type, bool [B, K] true = row of this episode.
+        Tensor? memoryTokens = null, memoryMask = null;
+        if (memory is not null)
+        {
+            memoryTokens = memory.forward(input).add(types[memory.MaskIndex]);
+            memoryMask = memory.Mask(input);
+        }
         var clsToken = cls.expand(b, 1, cls.shape[2]);
-        if (_fusion == FusionMode.Late) return Late(tokens, masks);
+        if (_fusion == FusionMode.Late) return Late(tokens, masks, memoryTokens, memoryMask);
         var (text, textMask) = PackText(input, b);
-        var nonText = Enumerable.Range(0, Space.Count).Where(m => _encoderOf[m] >= 0).Select(m => tokens[m]).ToArray();
-        return _fusion == FusionMode.Early ? Early(clsToken, nonText, text, textMask, b) : Cross(clsToken, nonText, text!, textMask!, b);
+        var nonText = Enumerable.Range(0, Space.Count).Where(m => _encoderOf[m] >= 0).Select(m => tokens[m]).ToList();
+        if (memoryTokens is not null) nonText.Add(memoryTokens);
+        // Non-text tokens, memory last: [B, N (+ K), C] (null for a text-only space) and, with memory, their mask [B, N + K].
+        var context = nonText.Count == 0 ? null : cat(nonText.ToArray(), 1);
+        Tensor? contextMask = memoryMask is null ? null : cat([ones(b, context!.shape[1] - memoryMask.shape[1], dtype: @bool), memoryMask], 1);
+        return _fusion == FusionMode.Early ? Early(clsToken, context, contextMask, text, textMask, b) : Cross(clsToken, context, contextMask, text!, textMask!, b);
     }
 
     /// <summary>
@@ -142,7 +169,7 @@ public sealed class MultimodalStateEstimator : StateEstimator
     /// </summary>
     private (Tensor? Tokens, Tensor? Mask) PackText(ObservationInput input, long b)
     {
-        var texts = Enumerable.Range(0, Space.Count).Where(m => _encoderOf[m] < 0).ToArray();
+        var texts = Enumerable.Range(0, Space.Count).Where(m => _encoderOf[m] == -1).ToArray();
         if (texts.Length == 0) return (null, null);
         var ids = cat(texts.Select(m => input[m]).ToArray(), 1);                                     // [B, T·L]
         var kinds = cat(texts.Select(m => full(b, input[m].shape[1], (long)m, dtype: int64)).ToArray(), 1);
@@ -152,42 +179,54 @@ public sealed class MultimodalStateEstimator : StateEstimator
         return (embeddings, packed.ne(_padId));
     }
 
-    private Tensor Early(Tensor clsToken, Tensor[] nonText, Tensor? text, Tensor? textMask, long b)
+    private Tensor Early(Tensor clsToken, Tensor? context, Tensor? contextMask, Tensor? text, Tensor? textMask, long b)
     {
-        // [CLS, image cells, vectors, packed text]: text last, so its padding sits at the very end.
-        Tensor[] parts = text is null ? [clsToken, .. nonText] : [clsToken, .. nonText, text];
-        var sequence = cat(parts, 1); // [B, 1 + Σ n_m, C]
-        Tensor? mask = null;
-        if (textMask is not null) mask = cat([ones(b, sequence.shape[1] - textMask.shape[1], dtype: @bool), textMask], 1);
+        // [CLS, image cells, vectors, memory, packed text]: text last, so its padding sits at the very end.
+        var parts = new List<Tensor> { clsToken };
+        var maskParts = new List<Tensor> { ones(b, 1, dtype: @bool) };
+        if (context is not null)
+        {
+            parts.Add(context);
+            maskParts.Add(contextMask ?? ones(b, context.shape[1], dtype: @bool));
+        }
+        if (text is not null)
+        {
+            parts.Add(text);
+            maskParts.Add(textMask!);
+        }
+        var sequence = cat(parts.ToArray(), 1); // [B, 1 + Σ n_m, C]
+        // No mask at all when nothing is padded (the backbone's fused attention path).
+        var mask = textMask is null && contextMask is null ? null : cat(maskParts.ToArray(), 1);
         return Run(sequence, mask).select(1, 0);
     }
 
-    private Tensor Late(Tensor[] tokens, Tensor?[] masks)
+    private Tensor Late(Tensor[] tokens, Tensor?[] masks, Tensor? memoryTokens, Tensor? memoryMask)
     {
-        var pooled = new Tensor[tokens.Length];
+        var pooled = new List<Tensor>();
         for (int m = 0; m < tokens.Length; m++)
-        {
-            var hidden = Run(tokens[m], masks[m]); // [B, n_m, C]
-            if (masks[m] is { } mask)
-            {
-                // Masked mean: padded positions contribute nothing; an empty text pools to zeros.
-                var weights = mask.to_type(ScalarType.Float32).unsqueeze(-1);
-                pooled[m] = hidden.mul(weights).sum(1).div(weights.sum(1).clamp_min(1));
-            }
-            else pooled[m] = hidden.mean([1]);
-        }
-        var x = cat(pooled, 1); // [B, M·C]
+            if (_encoderOf[m] != -2) pooled.Add(Pool(tokens[m], masks[m]));
+        if (memoryTokens is not null) pooled.Add(Pool(memoryTokens, memoryMask));
+        var x = cat(pooled, 1); // [B, pools·C]
         foreach (var layer in fusion!) x = layer.forward(x).tanh();
         return x;
     }
 
-    private Tensor Cross(Tensor clsToken, Tensor[] nonText, Tensor text, Tensor textMask, long b)
+    private Tensor Pool(Tensor tokens, Tensor? mask)
+    {
+        var hidden = Run(tokens, mask); // [B, n, C]
+        if (mask is null) return hidden.mean([1]);
+        // Masked mean: padded positions (and history rows before the episode) contribute nothing; an empty row pools to zeros.
+        var weights = mask.to_type(ScalarType.Float32).unsqueeze(-1);
+        return hidden.mul(weights).sum(1).div(weights.sum(1).clamp_min(1));
+    }
+
+    private Tensor Cross(Tensor clsToken, Tensor? context, Tensor? contextMask, Tensor text, Tensor textMask, long b)
     {
         var sequence = cat([clsToken, text], 1);                                   // [B, 1 + T·L, C]
         var mask = cat([ones(b, 1, dtype: @bool), textMask], 1);
         var hidden = Run(sequence, mask);
-        var context = cat(nonText, 1);                                             // [B, image cells + vectors, C]
-        var fused = cross!.forward(hidden, context);
+        // context [B, image cells + vectors (+ memory), C]; masked memory rows are not attended.
+        var fused = cross!.forward(hidden, context!, contextMask);
         return ln_cross!.forward(fused.select(1, 0));
     }
 

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using RLAgents.Agents.Phases;
+using RLAgents.Agents.Training;
+using RLAgents.Environments;
+using RLAgents.Environments.Configuration;
+using RLAgents.Environments.GridWorld;
+using RLAgents.Environments.GridWorld.Levels;
+using RLAgents.Environments.Wrappers;
+using RLAgents.Policies.Multimodal;
+using TorchSharp;
+using static RLAgents.Agents.Tests.Phases.PhaseTestKit;
+
+namespace RLAgents.Agents.Tests.Phases;
+
+/// <summary>Agents with memory across steps (<c>env.memory</c>) trained end to end.</summary>
+public sealed class MemoryRunTests
+{
+    private static PhasedExperimentOptions WithMemory(params PhaseOptions[] phases)
+    {
+        var options = Options(PolicyArchitecture.Transformer, phases);
+        options.Env.Memory = new ObservationHistoryOptions { Steps = 2, Modalities = ["image", "direction"] };
+        return options;
+    }
+
+    [Fact]
+    public void A_ppo_run_with_memory_trains_end_to_end_and_repeats_exactly()
+    {
+        string a = TempDirectory(), b = TempDirectory();
+        try
+        {
+            var first = PhaseRunner.Run(WithMemory(Ppo(steps: 128)), a);
+            PhaseRunner.Run(WithMemory(Ppo(steps: 128)), b);
+            Assert.Equal(128, first.EnvSteps);
+            var weights = LatestPolicy(a);
+            Assert.Contains(weights.Keys, k => k.Contains(".memory.", StringComparison.Ordinal));
+            var again = LatestPolicy(b);
+            Assert.Equal(weights.Keys.Order(), again.Keys.Order());
+            foreach (var (name, values) in weights) Assert.True(values.SequenceEqual(again[name]), $"{name} differs between identical runs");
+            static IEnumerable<string> WithoutTime(string dir) => Rows(dir).Select(r => { r.Remove("time"); return r.ToJsonString(); });
+            Assert.Equal(WithoutTime(a), WithoutTime(b));
+            Assert.Contains(Rows(a), r => r["approx_kl"] is not null);
+        }
+        finally
+        {
+            Directory.Delete(a, true);
+            Directory.Delete(b, true);
+        }
+    }
+
+    [Fact]
+    public void Mlp_and_q_network_agents_train_with_memory_too()
+    {
+        string mlp = TempDirectory(), dqn = TempDirectory();
+        try
+        {
+            var mlpOptions = WithMemory(Sft(botEpisodes: 2, updates: 5), Ppo(steps: 64));
+            mlpOptions.Policy.Architecture = PolicyArchitecture.Mlp;
+            Assert.Equal(64, PhaseRunner.Run(mlpOptions, mlp).EnvSteps);
+            var dqnPhase = new PhaseOptions
+            {
+                Kind = PhaseKind.Dqn,
+                Steps = 128,
+                Dqn = new Algorithms.DqnOptions { LearningStarts = 32, TrainFrequency = 32, GradientSteps = 2, BatchSize = 16, BufferSize = 256 },
+            };
+            var result = PhaseRunner.Run(WithMemory(dqnPhase), dqn);
+            Assert.Equal(128, result.EnvSteps);
+            Assert.Contains(LatestPolicy(dqn).Keys, k => k.Contains(".memory.", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(mlp, true);
+            Directory.Delete(dqn, true);
+        }
+    }
+
+    [Fact]
+    public void Bot_demonstrations_carry_the_history_the_wrapped_env_gives_when_their_actions_are_replayed()
+    {
+        var gridOptions = new GridWorldOptions { IncludeDescription = false };
+        var memory = new ObservationHistoryOptions { Steps = 3, Modalities = ["image", "direction"] };
+        using var wrapped = new ObservationHistory(BabyAILevels.Make(Level, gridOptions), memory);
+        var space = wrapped.ObservationSpace;
+        var (set, _) = DemonstrationSet.FromBot(Level, gridOptions, space, 2, 77UL, 0.99);
+        var batch = set.ToBatch();
+        int row = 0;
+        // The bot's episodes again, as FromBot draws them (attempt i seeded from "bot", i; failures skipped).
+        using var botEnv = BabyAILevels.Make(Level, gridOptions);
+        var demos = new List<Environments.GridWorld.Demonstrations.Demonstration>();
+        for (int attempt = 0; demos.Count < 2; attempt++)
+            if (Environments.GridWorld.Demonstrations.DemoGenerator.Play(botEnv, Level, unchecked((long)Rng.DeriveSeed(77UL, "bot", attempt)), false) is { } d) demos.Add(d);
+        foreach (var demo in demos)
+        {
+            var obs = wrapped.Reset(demo.Seed).Observation;
+            for (int t = 0; t < demo.Length; t++)
+            {
+                var stored = new Observation(space);
+                batch.Get(row++, stored);
+                Assert.True(stored.ContentEquals(obs), $"demo step {t}: the stored observation differs from the wrapped env's");
+                if (t + 1 < demo.Length) obs = wrapped.Step(demo.Actions[t] + wrapped.ActionSpace.Start).Observation;
+            }
+        }
+        Assert.Equal(set.Count, row);
+        Assert.True(set.Count > 3 * 2, "demonstrations too short to fill the history");
+    }
+
+    [Fact]
+    public void Memory_options_are_bound_strictly_and_checked_against_the_observation()
+    {
+        var unknown = Assert.Throws<ConfigurationException>(() => OptionsBinder.Bind<ExperimentOptions>(
+            JsonDocument.Parse("""{ "env": { "id": "BabyAI-GoToRedBallGrey-v0", "memory": { "steps": 2, "frames": 3 } } }""").RootElement, ""));
+        Assert.Contains("env.memory.frames", unknown.Message);
+
+        var bound = OptionsBinder.Bind<ExperimentOptions>(
+            JsonDocument.Parse("""{ "env": { "id": "BabyAI-GoToRedBallGrey-v0", "numEnvs": 2, "memory": { "steps": 2, "modalities": ["image", "mission"] } } }""").RootElement, "");
+        Assert.Equal(2, bound.Env.Memory.Steps);
+        var text = Assert.Throws<ConfigurationException>(() => AgentFactory.MakeEnv(bound, 2));
+        Assert.Equal("env.memory.modalities[1]", text.Path);
+
+        var off = OptionsBinder.Bind<ExperimentOptions>(JsonDocument.Parse("""{ "env": { "id": "BabyAI-GoToRedBallGrey-v0" } }""").RootElement, "");
+        using var plain = AgentFactory.MakeEnv(off, 1);
+        Assert.Null(ObservationHistoryLayout.Find(plain.SingleObservationSpace));
+    }
+
+    [Fact]
+    public void Training_with_memory_keeps_the_live_tensor_count_flat()
+    {
+        var phased = WithMemory(Ppo(steps: 1_000_000));
+        var options = new ExperimentOptions { Seed = 3, Env = phased.Env };
+        using var env = AgentFactory.MakeEnv(options, 4);
+        using var agent = new PhasedAgent(phased, env.SingleObservationSpace, env.SingleActionSpace, new Rng(1UL));
+        var ppo = phased.Phases[0].Ppo;
+        var (settings, loss) = Algorithms.Ppo.Configure(ppo);
+        using var algorithm = new Algorithms.OnPolicyAlgorithm((Policies.ActorCriticPolicy)agent.Policy, env, settings, loss, new Rng(2UL), new Rng(3UL), 4);
+        for (int i = 0; i < 2; i++) algorithm.Iterate(1_000_000);
+        long warm = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 6; i++) algorithm.Iterate(1_000_000);
+        long after = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        Assert.True(after <= warm, $"live tensors grew from {warm} to {after} over 6 iterations");
+    }
+}
