@@ -24,8 +24,11 @@ public static class Evaluator
     /// Runs exactly <paramref name="episodes"/> episodes with <paramref name="selection"/>. Each env
     /// plays a fixed quota of episodes (no bias toward short episodes); the envs are reset with
     /// <paramref name="seed"/>. Draws for stochastic selection come from a generator derived from it.
+    /// With <paramref name="recorders"/> (the group wrapping <paramref name="env"/>'s sub-envs), each
+    /// step's action distribution and value estimate go to the episode log with the step.
     /// </summary>
-    public static (double[] Returns, int[] Lengths) RunEpisodes(Policy policy, IVectorEnv env, int episodes, long seed, ActionSelection selection)
+    public static (double[] Returns, int[] Lengths) RunEpisodes(Policy policy, IVectorEnv env, int episodes, long seed, ActionSelection selection,
+        EpisodeRecorderGroup? recorders = null)
     {
         if (episodes < 1) throw new ArgumentOutOfRangeException(nameof(episodes), episodes, "Evaluate at least one episode.");
         if (env.AutoresetMode != AutoresetMode.SameStep) throw new ArgumentException("Evaluation needs a SameStep vector env.");
@@ -35,13 +38,15 @@ public static class Evaluator
         var lengths = new List<int>(episodes);
         var ret = new double[n];
         var len = new int[n];
-        var act = new ActResult(n);
+        var act = new ActResult(n, recorders is null ? 0 : env.SingleActionSpace.N);
         var rng = new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "eval-actions"));
         env.Reset(seed);
         while (returns.Count < episodes)
         {
             using (var scope = NewDisposeScope())
-                policy.Act(policy.Tensorizer.ToInput(env.Observations), selection, rng, act, withValues: false);
+                policy.Act(policy.Tensorizer.ToInput(env.Observations), selection, rng, act, withValues: recorders is not null);
+            if (recorders is not null)
+                for (int i = 0; i < n; i++) recorders.AttachAgentOutput(i, act.ProbabilitiesOf(i), act.Values[i]);
             env.Step(act.Actions.AsSpan(0, n));
             for (int i = 0; i < n; i++)
             {
@@ -90,7 +95,7 @@ public static class Evaluator
         using var policy = AgentFactory.CreatePolicy(options, env.SingleObservationSpace, env.SingleActionSpace, new Rng(0UL));
         Policies.Serialization.ModuleWeights.Load(policy, checkpoint.Tensors, "policy.", checkpoint.WeightsPath);
         checkpoint.DisposeTensors();
-        var (returns, lengths) = RunEpisodes(policy, env, episodes, seed, ActionSelection.Greedy);
+        var (returns, lengths) = RunEpisodes(policy, env, episodes, seed, ActionSelection.Greedy, recorders);
         var summary = EvaluationStatistics.Summarize(returns, new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "bootstrap")));
         return new EvaluationReport(checkpoint.WeightsPath, checkpoint.State.Algorithm.Steps, seed, returns, lengths, summary);
     }

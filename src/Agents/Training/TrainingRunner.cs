@@ -81,6 +81,8 @@ public static class TrainingRunner
         var recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording) { Phase = "rl" };
         var env = AgentFactory.MakeEnv(options, options.Env.NumEnvs, recorders);
         using var algorithm = AgentFactory.CreateAlgorithm(options, env);
+        // The collector attaches what the policy computed for acting (distribution, value) to each recorded step.
+        algorithm.Collector.Recorders = recorders;
         RunnerState state;
         if (resume)
         {

@@ -12,6 +12,8 @@ public sealed class EpisodeRecorderGroup
     private readonly EpisodeRecorderOptions _options;
     private readonly Func<RecordedEpisode, bool>? _filter;
     private readonly List<EpisodeRecorder> _recorders = [];
+    // Recorder of each slot, for per-step lookups without locking or copying (replaced, never mutated, under the gate).
+    private EpisodeRecorder?[] _bySlot = [];
     private readonly Lock _gate = new();
     private long _next = -1;
     private string? _checkpointId, _phase;
@@ -35,8 +37,28 @@ public sealed class EpisodeRecorderGroup
             Phase = _phase,
             Evaluation = _evaluation,
         };
-        lock (_gate) _recorders.Add(r);
+        lock (_gate)
+        {
+            _recorders.Add(r);
+            var bySlot = new EpisodeRecorder?[Math.Max(_bySlot.Length, slot + 1)];
+            _bySlot.CopyTo(bySlot, 0);
+            bySlot[slot] = r;
+            Volatile.Write(ref _bySlot, bySlot);
+        }
         return r;
+    }
+
+    /// <summary>
+    /// Attaches the agent's action distribution and value estimate on slot <paramref name="slot"/>'s
+    /// current observation, stored with that slot's next step (see <see cref="EpisodeRecorder.AttachAgentOutput"/>).
+    /// Call it on the thread that steps the vector env, before the step.
+    /// </summary>
+    public void AttachAgentOutput(int slot, ReadOnlySpan<float> actionProbabilities, float? value = null)
+    {
+        var bySlot = Volatile.Read(ref _bySlot);
+        if ((uint)slot >= (uint)bySlot.Length || bySlot[slot] is not { } recorder)
+            throw new ArgumentOutOfRangeException(nameof(slot), slot, "No recorder wraps this slot.");
+        recorder.AttachAgentOutput(actionProbabilities, value);
     }
 
     /// <summary>The recorders made so far, by creation order.</summary>

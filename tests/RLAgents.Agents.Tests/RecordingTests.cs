@@ -1,0 +1,117 @@
+using RLAgents.Agents.Training;
+using RLAgents.Environments;
+using RLAgents.Environments.EpisodeLogs;
+using RLAgents.Policies;
+using RLAgents.Policies.Encoding;
+using RLAgents.Policies.Serialization;
+using static TorchSharp.torch;
+
+namespace RLAgents.Agents.Tests;
+
+/// <summary>
+/// Training runs record what the agent thought: each recorded step carries the distribution that
+/// chose the action and the value estimate, equal to what the acting weights compute on the
+/// recorded observation.
+/// </summary>
+public class RecordingTests
+{
+    // 2 envs × 32 steps per PPO iteration; a checkpoint after every iteration, so the weights that
+    // acted in iteration j are the initial ones (j = 0) or those of checkpoint step-64·j.
+    private static readonly string[] TinyPpo =
+    [
+        "env.numEnvs=2", "env.vectorization=sync", "algorithm.ppo.rolloutSteps=32", "algorithm.ppo.epochs=4", "algorithm.ppo.minibatches=1",
+        "algorithm.ppo.learningRate=0.01", "training.totalSteps=192", "training.checkpointInterval=64", "training.evalInterval=0",
+        "training.evalEpisodes=1", "training.logInterval=64", "recording={}",
+    ];
+
+    /// <summary>The initial policy of a run (as the factory seeds it) followed by the policy of each checkpoint, by step.</summary>
+    private static List<Policy> ActingPolicies(ExperimentOptions options, string runDir, ObservationSpace space, DiscreteSpace actions)
+    {
+        var policies = new List<Policy> { AgentFactory.CreatePolicy(options, space, actions, new Rng(Rng.DeriveSeed(unchecked((ulong)options.Seed), "policy"))) };
+        foreach (var weights in Directory.GetFiles(Path.Combine(runDir, "checkpoints"), "step-*.safetensors").Order(StringComparer.Ordinal))
+        {
+            var checkpoint = Checkpoint.Load(weights);
+            var policy = AgentFactory.CreatePolicy(options, space, actions, new Rng(0UL));
+            ModuleWeights.Load(policy, checkpoint.Tensors, "policy.", checkpoint.WeightsPath);
+            checkpoint.DisposeTensors();
+            policies.Add(policy);
+        }
+        return policies;
+    }
+
+    private static ObservationInput Input(ObservationSpace space, RecordedEpisode e) =>
+        new(space, [tensor(e.Observations[0].Floats!, [e.Length + 1, space[0].Size])]);
+
+    [Fact]
+    public void PpoRunRecordsTheActingDistributionAndValueOfEveryStep()
+    {
+        using var dir = TestPaths.NewDir();
+        var options = TestPaths.Load("cartpole-ppo.json", TinyPpo);
+        var result = TrainingRunner.Run(options, dir.Sub("run"));
+        var log = EpisodeLogReader.ReadAll(Path.Combine(result.RunDirectory, TrainingRunner.EpisodeLogFile)).ThrowIfDamaged();
+        var episodes = log.Episodes.Where(e => e.Phase == "rl").ToList();
+        Assert.True(episodes.Count >= 4, $"{episodes.Count} training episodes recorded");
+
+        var registry = EnvRegistry.CreateDefault();
+        using var sample = registry.Make("CartPole-v1");
+        var policies = ActingPolicies(options, result.RunDirectory, sample.ObservationSpace, sample.ActionSpace);
+        Assert.Equal(4, policies.Count); // initial, step 64, 128, 192
+        var laterIterations = 0;
+        foreach (var e in episodes)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var input = Input(sample.ObservationSpace, e);
+            // Candidates [P, L+1, K] and [P, L+1]: what each set of weights computes on the recorded observations.
+            var probs = policies.Select(p => ((ActorCriticPolicy)p).Logits(input).softmax(-1).data<float>().ToArray()).ToArray();
+            var values = policies.Select(p => ((ActorCriticPolicy)p).Value(input).data<float>().ToArray()).ToArray();
+            int acting = 0;
+            for (int t = 0; t < e.Length; t++)
+            {
+                var p = e.ActionProbabilities[t] ?? throw new Xunit.Sdk.XunitException($"episode {e.Index} step {t} has no probabilities");
+                Assert.Equal(2, p.Length);
+                Assert.Equal(1.0, p.Sum(), 5);
+                float v = e.Values[t] ?? throw new Xunit.Sdk.XunitException($"episode {e.Index} step {t} has no value");
+                // Weights only move forward in time: the acting policy of step t is the same as, or later than, step t-1's.
+                bool Matches(int j) => Math.Abs(values[j][t] - v) < 1e-4 && Math.Abs(probs[j][2 * t] - p[0]) < 1e-5 && Math.Abs(probs[j][2 * t + 1] - p[1]) < 1e-5;
+                while (acting < policies.Count - 1 && !Matches(acting)) acting++;
+                Assert.True(Matches(acting), $"episode {e.Index} step {t}: recorded p={p[0]:R},{p[1]:R} v={v:R} match no acting policy at or after #{acting}");
+            }
+            if (acting > 0) laterIterations++;
+        }
+        // The run updated its weights between iterations and later episodes were acted by them.
+        Assert.True(laterIterations > 0, "every episode matched the initial policy");
+        foreach (var p in policies) p.Dispose();
+    }
+
+    [Fact]
+    public void DqnRunRecordsTheEpsilonGreedyDistributionAndQOfTheChosenAction()
+    {
+        using var dir = TestPaths.NewDir();
+        // No learning within the budget (learningStarts above it): the initial Q-network acts throughout.
+        var options = TestPaths.Load("cartpole-dqn.json", "env.numEnvs=2", "env.vectorization=sync", "algorithm.dqn.learningStarts=10000",
+            "training.totalSteps=160", "training.evalInterval=0", "training.evalEpisodes=1", "training.checkpointInterval=0",
+            "training.logInterval=80", "recording={}");
+        var result = TrainingRunner.Run(options, dir.Sub("run"));
+        var episodes = EpisodeLogReader.ReadAll(Path.Combine(result.RunDirectory, TrainingRunner.EpisodeLogFile)).ThrowIfDamaged().Episodes.Where(e => e.Phase == "rl").ToList();
+        Assert.NotEmpty(episodes);
+        using var sample = EnvRegistry.CreateDefault().Make("CartPole-v1");
+        var policy = (QNetworkPolicy)ActingPolicies(options, result.RunDirectory, sample.ObservationSpace, sample.ActionSpace)[0];
+        foreach (var e in episodes)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var q = policy.QValues(Input(sample.ObservationSpace, e)).data<float>().ToArray();
+            for (int t = 0; t < e.Length; t++)
+            {
+                var p = e.ActionProbabilities[t]!;
+                Assert.Equal(1.0, p.Sum(), 5);
+                int greedy = q[2 * t] >= q[2 * t + 1] ? 0 : 1;
+                // ε-greedy: the greedy action holds ε/K + 1 − ε ≥ the other's ε/K.
+                Assert.True(p[greedy] >= p[1 - greedy], $"episode {e.Index} step {t}: greedy action {greedy} has p={p[greedy]}, the other {p[1 - greedy]}");
+                Assert.Equal(q[2 * t + e.Actions[t]], e.Values[t]!.Value, 4);
+            }
+        }
+        policy.Dispose();
+    }
+}
