@@ -1,4 +1,6 @@
+using System.Text.Json;
 using RLAgents.Agents.Training;
+using RLAgents.Environments.Configuration;
 using RLAgents.Environments;
 using RLAgents.Environments.EpisodeLogs;
 using RLAgents.Policies;
@@ -91,7 +93,7 @@ public class RecordingTests
         // No learning within the budget (learningStarts above it): the initial Q-network acts throughout.
         var options = TestPaths.Load("cartpole-dqn.json", "env.numEnvs=2", "env.vectorization=sync", "algorithm.dqn.learningStarts=10000",
             "training.totalSteps=160", "training.evalInterval=0", "training.evalEpisodes=1", "training.checkpointInterval=0",
-            "training.logInterval=80", "recording={}");
+            "training.logInterval=80", "recording={\"includeEvaluations\":false}");
         var result = TrainingRunner.Run(options, dir.Sub("run"));
         var episodes = EpisodeLogReader.ReadAll(Path.Combine(result.RunDirectory, TrainingRunner.EpisodeLogFile)).ThrowIfDamaged().Episodes.Where(e => e.Phase == "rl").ToList();
         Assert.NotEmpty(episodes);
@@ -113,5 +115,97 @@ public class RecordingTests
             }
         }
         policy.Dispose();
+    }
+
+    // 2 envs × 32 steps per iteration, evaluations of 3 episodes at steps 64, 128 and 192 (the end).
+    private static readonly string[] EvaluatingPpo =
+    [
+        "env.numEnvs=2", "env.vectorization=sync", "algorithm.ppo.rolloutSteps=32", "algorithm.ppo.epochs=2", "algorithm.ppo.minibatches=1",
+        "training.totalSteps=192", "training.checkpointInterval=64", "training.evalInterval=64", "training.evalEpisodes=3", "training.logInterval=64",
+    ];
+
+    private static EpisodeLog ReadLog(string runDir) => EpisodeLogReader.ReadAll(Path.Combine(runDir, TrainingRunner.EpisodeLogFile)).ThrowIfDamaged();
+
+    /// <summary>Step → mean evaluation return, from metrics.jsonl.</summary>
+    private static Dictionary<long, double> EvaluationMeans(string runDir) => File.ReadLines(Path.Combine(runDir, TrainingRunner.MetricsFile))
+        .Select(l => JsonDocument.Parse(l).RootElement)
+        .Where(r => r.TryGetProperty("eval", out _))
+        .ToDictionary(r => r.GetProperty("step").GetInt64(), r => r.GetProperty("eval").GetProperty("mean").GetDouble());
+
+    private static void AssertReplaysExactly(string runDir, int expectedEpisodes)
+    {
+        var report = new Replayer().Verify(Path.Combine(runDir, TrainingRunner.EpisodeLogFile));
+        Assert.True(report.Success, report.Summary());
+        Assert.Equal(expectedEpisodes, report.Episodes.Count);
+    }
+
+    [Fact]
+    public void EvaluationOnlyRecordsExactlyTheEvaluatedEpisodesWithTheirCheckpointAndReplaysThem()
+    {
+        using var dir = TestPaths.NewDir();
+        var options = TestPaths.Load("cartpole-ppo.json", [.. EvaluatingPpo, "recording={\"mode\":\"evaluationOnly\",\"observationHashes\":true}"]);
+        var result = TrainingRunner.Run(options, dir.Sub("run"));
+        var episodes = ReadLog(result.RunDirectory).Episodes;
+
+        Assert.All(episodes, e => { Assert.Equal("eval", e.Phase); Assert.True(e.Evaluation); });
+        var byCheckpoint = episodes.GroupBy(e => e.CheckpointId!).ToDictionary(g => g.Key, g => g.ToList());
+        Assert.Equal(["step-0000000064", "step-0000000128", "step-0000000192"], byCheckpoint.Keys.Order(StringComparer.Ordinal));
+        // The recorded episodes are the evaluated ones: their mean return is what metrics.jsonl reports for that evaluation.
+        foreach (var (step, mean) in EvaluationMeans(result.RunDirectory))
+        {
+            var evaluated = byCheckpoint[Checkpoint.IdAt(step)];
+            Assert.Equal(3, evaluated.Count);
+            Assert.Equal(mean, evaluated.Average(e => e.Return), 9);
+        }
+        Assert.Equal(episodes.Count, episodes.Select(e => e.Index).Distinct().Count());
+        // Greedy evaluation records the policy's distribution and V(s) too.
+        Assert.All(episodes, e => Assert.All(Enumerable.Range(0, e.Length), t =>
+        {
+            Assert.Equal(1.0, e.ActionProbabilities[t]!.Sum(), 5);
+            Assert.NotNull(e.Values[t]);
+        }));
+        AssertReplaysExactly(result.RunDirectory, 9);
+    }
+
+    [Fact]
+    public void AllModeRecordsTrainingAndEvaluationEpisodesWithUniqueIndicesAcrossAResume()
+    {
+        using var dir = TestPaths.NewDir();
+        string[] cfg = [.. EvaluatingPpo, "recording={}"];
+        using var cancel = new CancellationTokenSource();
+        TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("run"), progress: p => { if (p.Step >= 64) cancel.Cancel(); }, cancellation: cancel.Token);
+        int beforeResume = ReadLog(dir.Sub("run")).Episodes.Count;
+        var result = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("run"), resume: true);
+        var episodes = ReadLog(result.RunDirectory).Episodes;
+
+        Assert.True(episodes.Count > beforeResume, "the resumed run appended nothing");
+        var training = episodes.Where(e => e.Phase == "rl").ToList();
+        var evaluation = episodes.Where(e => e.Phase == "eval").ToList();
+        Assert.NotEmpty(training);
+        Assert.All(training, e => { Assert.False(e.Evaluation); Assert.StartsWith("step-", e.CheckpointId); });
+        Assert.Equal(9, evaluation.Count);
+        Assert.All(evaluation, e => Assert.True(e.Evaluation));
+        Assert.Equal(episodes.Count, episodes.Select(e => e.Index).Distinct().Count());
+        AssertReplaysExactly(result.RunDirectory, episodes.Count);
+    }
+
+    [Fact]
+    public void EveryNthAppliesToTrainingAndEvaluationEpisodesAlike()
+    {
+        using var dir = TestPaths.NewDir();
+        var options = TestPaths.Load("cartpole-ppo.json", [.. EvaluatingPpo, "recording={\"mode\":\"everyNth\",\"everyN\":3,\"observationHashes\":true}"]);
+        var result = TrainingRunner.Run(options, dir.Sub("run"));
+        var episodes = ReadLog(result.RunDirectory).Episodes;
+        Assert.Contains(episodes, e => e.Phase == "rl");
+        Assert.All(episodes, e => Assert.Equal(0, e.Index % 3));
+        AssertReplaysExactly(result.RunDirectory, episodes.Count);
+    }
+
+    [Fact]
+    public void EvaluationOnlyWithoutEvaluationsIsAConfigurationError()
+    {
+        var options = TestPaths.Load("cartpole-ppo.json", [.. EvaluatingPpo, "recording={\"mode\":\"evaluationOnly\",\"includeEvaluations\":false}"]);
+        var error = Assert.Throws<ConfigurationException>(options.Validate);
+        Assert.Equal("recording.includeEvaluations", error.Path);
     }
 }

@@ -25,7 +25,8 @@ public static class Evaluator
     /// plays a fixed quota of episodes (no bias toward short episodes); the envs are reset with
     /// <paramref name="seed"/>. Draws for stochastic selection come from a generator derived from it.
     /// With <paramref name="recorders"/> (the group wrapping <paramref name="env"/>'s sub-envs), each
-    /// step's action distribution and value estimate go to the episode log with the step.
+    /// step's action distribution and value estimate go to the episode log with the step, and
+    /// exactly the evaluated episodes are recorded (a slot stops recording once it has played its quota).
     /// </summary>
     public static (double[] Returns, int[] Lengths) RunEpisodes(Policy policy, IVectorEnv env, int episodes, long seed, ActionSelection selection,
         EpisodeRecorderGroup? recorders = null)
@@ -41,6 +42,8 @@ public static class Evaluator
         var act = new ActResult(n, recorders is null ? 0 : env.SingleActionSpace.N);
         var rng = new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "eval-actions"));
         env.Reset(seed);
+        for (int i = 0; i < n; i++)
+            if (quota[i] == 0) recorders?.Stop(i);
         while (returns.Count < episodes)
         {
             using (var scope = NewDisposeScope())
@@ -57,7 +60,8 @@ public static class Evaluator
                 {
                     returns.Add(ret[i]);
                     lengths.Add(len[i]);
-                    quota[i]--;
+                    // A slot past its quota keeps stepping until the others finish; the log holds only the evaluated episodes.
+                    if (--quota[i] == 0) recorders?.Stop(i);
                 }
                 ret[i] = 0;
                 len[i] = 0;

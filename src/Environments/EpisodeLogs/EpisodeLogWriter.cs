@@ -20,9 +20,10 @@ public sealed class EpisodeLogWriter : IDisposable
     private bool _disposed;
     private readonly Lock _gate = new();
 
-    private EpisodeLogWriter(string path, FileStream file, EpisodeLogHeader header, bool appending, bool durable)
+    private EpisodeLogWriter(string path, FileStream file, EpisodeLogHeader header, bool appending, bool durable, long nextEpisodeIndex = 0)
     {
         Path = path;
+        NextEpisodeIndex = nextEpisodeIndex;
         _file = file;
         Header = header;
         _durable = durable;
@@ -38,6 +39,9 @@ public sealed class EpisodeLogWriter : IDisposable
 
     /// <summary>The log-level metadata.</summary>
     public EpisodeLogHeader Header { get; }
+
+    /// <summary>One more than the largest episode index already in the file when it was opened (0 for a new log): where recorders continue numbering.</summary>
+    public long NextEpisodeIndex { get; }
 
     /// <summary>Episodes written by this writer (not counting those already in an appended file).</summary>
     public long EpisodesWritten { get; private set; }
@@ -69,20 +73,20 @@ public sealed class EpisodeLogWriter : IDisposable
     {
         repairedTail = null;
         if (!File.Exists(path) || new FileInfo(path).Length == 0) return Create(path, header, durable);
-        long keep;
+        long keep, next = 0;
         using (var reader = EpisodeLogReader.Open(path))
         {
             var existing = reader.Header;
             if (!SameRecording(existing, header))
                 throw new InvalidOperationException($"Cannot append to {path}: it records {existing.EnvId} with another layout or options; write a new log.");
-            foreach (var _ in reader.ReadEpisodes()) { }
+            foreach (var e in reader.ReadEpisodes()) next = Math.Max(next, e.Index + 1);
             repairedTail = reader.Damage;
             keep = reader.EndOfLastCompleteMessage;
         }
         var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
         file.SetLength(keep);
         file.Seek(0, SeekOrigin.End);
-        return new EpisodeLogWriter(path, file, header, appending: true, durable);
+        return new EpisodeLogWriter(path, file, header, appending: true, durable, next);
     }
 
     /// <summary>Encodes <paramref name="episode"/> as one record batch and writes it durably to the file (thread-safe).</summary>
