@@ -145,20 +145,30 @@ public sealed class EpisodeRecorder : Wrapper
         if (_builder.IsOpen)
         {
             _builder.Add(action, result, _pendingProbs.AsSpan(0, _pendingProbCount), _pendingValue);
-            if (result.Done) Complete(_builder.Finish());
+            if (result.Done) Complete();
         }
         ClearPending();
         return result;
     }
 
-    private void Complete(RecordedEpisode episode)
+    private void Complete()
     {
-        if (_options.Mode == RecordMode.Filter && !Passes(episode))
+        if (_options.Mode == RecordMode.Filter)
         {
-            EpisodesFiltered++;
-            return;
+            // The filter reads a finished episode; other modes write straight from the builder's buffers.
+            var episode = _builder.Finish();
+            if (!Passes(episode))
+            {
+                EpisodesFiltered++;
+                return;
+            }
+            _writer.Write(episode);
         }
-        _writer.Write(episode);
+        else
+        {
+            _builder.Close();
+            _writer.Write(_builder);
+        }
         EpisodesRecorded++;
     }
 
