@@ -154,4 +154,9 @@ public sealed class DqnOptions
     [Range(1e-12, 1.0)] public double AdamEpsilon { get; set; } = 1e-8;
     /// <summary>Global gradient-norm clip; 0 disables (SB3 uses 10).</summary>
     [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 10;
+    /// <summary>
+    /// Checkpoints carry the replay buffer (a <c>.replay</c> file beside the newest checkpoint only),
+    /// so <c>--resume</c> continues sampling from the same data; off saves disk for huge buffers.
+    /// </summary>
+    public bool CheckpointReplay { get; set; } = true;
 }

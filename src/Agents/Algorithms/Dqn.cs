@@ -157,6 +157,15 @@ public sealed class Dqn : IAlgorithm
     }
 
     /// <inheritdoc />
+    public bool CheckpointsReplay => _options.CheckpointReplay;
+
+    /// <inheritdoc />
+    public void SaveReplay(Stream stream) => _replay.Save(stream);
+
+    /// <inheritdoc />
+    public void LoadReplay(Stream stream, string source) => _replay.Load(stream, source);
+
+    /// <inheritdoc />
     public void Dispose()
     {
         _adam.Dispose();

@@ -42,4 +42,13 @@ public interface IAlgorithm : IDisposable
 
     /// <summary>Restores from a checkpoint's tensors and state.</summary>
     void LoadState(IReadOnlyDictionary<string, Tensor> tensors, AlgorithmState state, string source);
+
+    /// <summary>Whether checkpoints carry a replay buffer (<see cref="SaveReplay"/>, <see cref="LoadReplay"/>).</summary>
+    bool CheckpointsReplay => false;
+
+    /// <summary>Writes the replay buffer (only when <see cref="CheckpointsReplay"/>).</summary>
+    void SaveReplay(Stream stream) => throw new NotSupportedException($"{GetType().Name} keeps no replay buffer.");
+
+    /// <summary>Restores the replay buffer written by <see cref="SaveReplay"/>; <paramref name="source"/> names the file in errors.</summary>
+    void LoadReplay(Stream stream, string source) => throw new NotSupportedException($"{GetType().Name} keeps no replay buffer.");
 }

@@ -106,6 +106,104 @@ public sealed class ReplayBuffer
         Added++;
     }
 
+    private const string Magic = "RLAgents-replay";
+    private const int FormatVersion = 1;
+
+    /// <summary>
+    /// Writes the held transitions and the ring position to <paramref name="stream"/> (a binary
+    /// layout of its own: a header naming the format, the observation space and the counters,
+    /// then each array's first <see cref="Count"/> slots as little-endian raw values), so a resumed
+    /// DQN run samples from the same data an uninterrupted one would.
+    /// </summary>
+    public void Save(Stream stream)
+    {
+        using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        w.Write(Magic);
+        w.Write(FormatVersion);
+        w.Write(Space.ToString());
+        w.Write(Capacity);
+        w.Write(Count);
+        w.Write(_position);
+        w.Write(Added);
+        WriteBatch(w, _obs, Count);
+        WriteBatch(w, _next, Count);
+        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_actions.AsSpan(0, Count)));
+        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_returns.AsSpan(0, Count)));
+        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_discounts.AsSpan(0, Count)));
+    }
+
+    /// <summary>
+    /// Replaces this buffer's content with what <see cref="Save"/> wrote. The observation space
+    /// and capacity must match; <paramref name="source"/> names the file in errors.
+    /// </summary>
+    public void Load(Stream stream, string source)
+    {
+        using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            if (r.ReadString() != Magic) throw new InvalidDataException($"{source}: not an RLAgents replay buffer.");
+            int version = r.ReadInt32();
+            if (version != FormatVersion) throw new InvalidDataException($"{source}: replay format {version} is not supported (expected {FormatVersion}).");
+            string space = r.ReadString();
+            if (space != Space.ToString()) throw new InvalidDataException($"{source}: replay observations are {space}, this buffer holds {Space}.");
+            int capacity = r.ReadInt32();
+            if (capacity != Capacity) throw new InvalidDataException($"{source}: replay capacity {capacity} differs from the configured {Capacity}.");
+            int count = r.ReadInt32(), position = r.ReadInt32();
+            long added = r.ReadInt64();
+            if (count < 0 || count > capacity || position < 0 || position >= capacity || added < count)
+                throw new InvalidDataException($"{source}: inconsistent replay counters (count {count}, position {position}, added {added}).");
+            ReadBatch(r, _obs, count);
+            ReadBatch(r, _next, count);
+            ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(_actions.AsSpan(0, count)));
+            ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(_returns.AsSpan(0, count)));
+            ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(_discounts.AsSpan(0, count)));
+            Count = count;
+            _position = position;
+            Added = added;
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException($"{source}: the replay buffer file ends early (truncated at byte {stream.Position}).");
+        }
+    }
+
+    private static void WriteBatch(BinaryWriter w, ObservationBatch batch, int count)
+    {
+        var space = batch.Space;
+        for (int m = 0; m < space.Count; m++)
+        {
+            int size = space[m].Size;
+            switch (space[m].Storage)
+            {
+                case ModalityStorage.Float32: w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Floats(m).AsSpan(0, count * size))); break;
+                case ModalityStorage.UInt8: w.Write(batch.Bytes(m).AsSpan(0, count * size)); break;
+                case ModalityStorage.Int32: w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Ints(m).AsSpan(0, count))); break;
+                default: foreach (var text in batch.Texts(m).AsSpan(0, count)) w.Write(text ?? ""); break;
+            }
+        }
+    }
+
+    private static void ReadBatch(BinaryReader r, ObservationBatch batch, int count)
+    {
+        var space = batch.Space;
+        for (int m = 0; m < space.Count; m++)
+        {
+            int size = space[m].Size;
+            switch (space[m].Storage)
+            {
+                case ModalityStorage.Float32: ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Floats(m).AsSpan(0, count * size))); break;
+                case ModalityStorage.UInt8: ReadExactly(r, batch.Bytes(m).AsSpan(0, count * size)); break;
+                case ModalityStorage.Int32: ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Ints(m).AsSpan(0, count))); break;
+                default:
+                    var texts = batch.Texts(m);
+                    for (int i = 0; i < count; i++) texts[i] = r.ReadString();
+                    break;
+            }
+        }
+    }
+
+    private static void ReadExactly(BinaryReader r, Span<byte> destination) => r.BaseStream.ReadExactly(destination);
+
     /// <summary>Fills <paramref name="sample"/> with transitions drawn uniformly with replacement.</summary>
     public void Sample(Rng rng, ReplaySample sample)
     {

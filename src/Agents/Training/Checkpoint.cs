@@ -28,12 +28,16 @@ public sealed record CheckpointState(int FormatVersion, long Step, JsonElement E
 
 /// <summary>
 /// A checkpoint on disk: <c>checkpoints/step-N.safetensors</c> (policy, target network and optimiser
-/// tensors) and <c>checkpoints/step-N.json</c> (state), each written atomically, then
+/// tensors), <c>checkpoints/step-N.json</c> (state) and, for DQN, <c>checkpoints/step-N.replay</c>
+/// (the replay buffer, newest checkpoint only), each written atomically, then
 /// <c>checkpoints/latest.json</c> naming the newest pair.
 /// </summary>
 public sealed class Checkpoint
 {
     private const int Format = 1;
+
+    /// <summary>Extension of the replay-buffer file beside a checkpoint's weights.</summary>
+    public const string ReplayExtension = ".replay";
     private static readonly JsonSerializerOptions Json = new(OptionsBinder.JsonOptions) { WriteIndented = true };
 
     private Checkpoint(string weightsPath, CheckpointState state, ExperimentOptions experiment, Dictionary<string, Tensor> tensors)
@@ -52,6 +56,9 @@ public sealed class Checkpoint
 
     /// <summary>The experiment the checkpoint belongs to.</summary>
     public ExperimentOptions Experiment { get; }
+
+    /// <summary>The replay-buffer file saved with this checkpoint, or null when there is none.</summary>
+    public string? ReplayPath => File.Exists(Path.ChangeExtension(WeightsPath, ReplayExtension)) ? Path.ChangeExtension(WeightsPath, ReplayExtension) : null;
 
     /// <summary>The tensors (CPU; call <see cref="DisposeTensors"/> when done).</summary>
     public Dictionary<string, Tensor> Tensors { get; }
@@ -72,6 +79,15 @@ public sealed class Checkpoint
         var algorithmState = algorithm.SaveState();
         string stem = IdAt(algorithmState.Steps);
         string weights = Path.Combine(dir, stem + ".safetensors");
+        if (algorithm.CheckpointsReplay)
+        {
+            // The replay file comes first so latest.json never names a checkpoint without it; only
+            // the newest is kept (a resume reads the newest checkpoint; buffers can be large).
+            string replay = Path.Combine(dir, stem + ReplayExtension);
+            LanguageModel.Checkpoints.AtomicFile.Write(replay, algorithm.SaveReplay);
+            foreach (var old in Directory.EnumerateFiles(dir, "*" + ReplayExtension))
+                if (!string.Equals(Path.GetFullPath(old), Path.GetFullPath(replay), StringComparison.Ordinal)) File.Delete(old);
+        }
         Safetensors.WriteFile(weights, algorithm.CheckpointTensors(), new Dictionary<string, string> { ["format"] = "rlagents-checkpoint-1" });
         using var doc = JsonDocument.Parse(OptionsBinder.Serialize(experiment));
         var state = new CheckpointState(Format, algorithmState.Steps, doc.RootElement.Clone(), algorithmState, runner);

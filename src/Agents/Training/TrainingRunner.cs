@@ -90,6 +90,11 @@ public static class TrainingRunner
             var checkpoint = Checkpoint.Load(runDirectory);
             algorithm.LoadState(checkpoint.Tensors, checkpoint.State.Algorithm, checkpoint.WeightsPath);
             checkpoint.DisposeTensors();
+            if (algorithm.CheckpointsReplay && checkpoint.ReplayPath is { } replay)
+            {
+                using var stream = File.OpenRead(replay);
+                algorithm.LoadReplay(stream, replay);
+            }
             state = checkpoint.State.Runner;
             if (recorders is not null) recorders.CheckpointId = Checkpoint.IdAt(algorithm.Steps);
             // Envs restart: their seed derives from the step so a resumed run is itself reproducible.
