@@ -15,6 +15,8 @@ public sealed class EpisodeBuilder : IEpisodeColumns
     private readonly Grow<int>[] _ints;
     private readonly List<string>[] _texts;
     private readonly Grow<ulong>[] _hashes;
+    private readonly string?[] _lastText;
+    private readonly ulong[] _lastTextHash;
     private readonly Grow<int> _actions = new();
     private readonly Grow<double> _rewards = new();
     private readonly Grow<bool> _terminated = new();
@@ -38,6 +40,8 @@ public sealed class EpisodeBuilder : IEpisodeColumns
         _ints = new Grow<int>[n];
         _texts = new List<string>[n];
         _hashes = new Grow<ulong>[n];
+        _lastText = new string?[n];
+        _lastTextHash = new ulong[n];
         for (int m = 0; m < n; m++)
         {
             _floats[m] = new();
@@ -174,7 +178,7 @@ public sealed class EpisodeBuilder : IEpisodeColumns
         for (int m = 0; m < _header.Modalities.Count; m++)
         {
             var layout = _header.Modalities[m];
-            if (layout.Encoding == ObservationEncoding.Hash64) { _hashes[m].Add(ObservationHash.Hash(o, m)); continue; }
+            if (layout.Encoding == ObservationEncoding.Hash64) { _hashes[m].Add(HashOf(o, m)); continue; }
             switch (layout.Storage)
             {
                 case ModalityStorage.Float32: _floats[m].AddRange(o.Floats(m)); break;
@@ -183,6 +187,22 @@ public sealed class EpisodeBuilder : IEpisodeColumns
                 default: _texts[m].Add(o.GetText(m)); break;
             }
         }
+    }
+
+    /// <summary>
+    /// The modality's hash; a text that is the same string instance as the previous step's (a
+    /// mission, an unchanged description) reuses its hash: strings are immutable.
+    /// </summary>
+    private ulong HashOf(Observation o, int m)
+    {
+        if (_header.Modalities[m].Storage != ModalityStorage.Text) return ObservationHash.Hash(o, m);
+        string text = o.GetText(m);
+        if (!ReferenceEquals(text, _lastText[m]))
+        {
+            _lastText[m] = text;
+            _lastTextHash[m] = ObservationHash.Hash(text);
+        }
+        return _lastTextHash[m];
     }
 
     /// <summary>A reusable growable array (List&lt;T&gt; without per-add bounds bookkeeping for span appends).</summary>
