@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
 using RLAgents.Environments.EpisodeLogs;
+using RLAgents.LanguageModel.Checkpoints;
 
 
 namespace RLAgents.Experiments.Cli;
@@ -66,7 +67,9 @@ public static class RLAgentsCli
 
     private static bool IsUserError(Exception e) => e is UserError or ConfigurationException or InvalidActionException or EnvPluginException
         || e is EpisodeLogFormatException or EpisodeLogEnvironmentException
-        || e is FileNotFoundException or DirectoryNotFoundException;
+        || e is FileNotFoundException or DirectoryNotFoundException
+        // Unreadable checkpoints, replay buffers and tensor files name the file and the problem.
+        || e is InvalidDataException or CheckpointException;
 }
 
 /// <summary>A mistake the user can fix (bad argument, unreadable input); printed as one line, exit code 2.</summary>

@@ -39,6 +39,15 @@ public class RunVerbTests
         Assert.Contains("3 matched exactly", replay.Out);
         var stats = CliRunner.Run("episodes", "stats", log);
         Assert.Contains("eval", stats.Out);
+
+        // A damaged checkpoint is one line naming the file, exit code 2, no stack trace.
+        string weights = Directory.GetFiles(Path.Combine(runDir, "checkpoints"), "*.safetensors").Max()!;
+        var bytes = File.ReadAllBytes(weights);
+        File.WriteAllBytes(weights, bytes[..(bytes.Length / 2)]);
+        var damaged = CliRunner.Run("eval", weights);
+        Assert.Equal(2, damaged.ExitCode);
+        Assert.Contains(Path.GetFileName(weights), Assert.Single(damaged.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.DoesNotContain("   at ", damaged.Error);
     }
 
     [Theory]

@@ -9,6 +9,7 @@ using RLAgents.Agents.Training;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
 using RLAgents.Environments.GridWorld;
+using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.Policies;
 using RLAgents.Policies.Selection;
 using RLAgents.Policies.Serialization;
@@ -95,7 +96,7 @@ public static class PhaseRunner
             state = JsonSerializer.Deserialize<ScheduleState>(File.ReadAllText(statePath), Json) ?? throw new InvalidDataException($"{statePath}: empty.");
             if (state.FormatVersion != Format) throw new InvalidDataException($"{statePath}: schedule format {state.FormatVersion} is not supported.");
             string weights = Path.Combine(runDirectory, "checkpoints", stem + ".safetensors");
-            resumeTensors = Safetensors.ReadFile(weights).Tensors;
+            resumeTensors = Safetensors.Read(weights).Tensors;
             ModuleWeights.Load(agent.Policy, resumeTensors, "policy.", weights);
             if (state.HasReference)
             {
@@ -107,7 +108,7 @@ public static class PhaseRunner
         else
         {
             if (File.Exists(metricsPath)) throw new InvalidOperationException($"'{runDirectory}' already holds a run; resume it or choose another directory.");
-            AtomicFile.WriteAllText(Path.Combine(runDirectory, "config.json"), OptionsBinder.Serialize(options));
+            AtomicFile.WriteText(Path.Combine(runDirectory, "config.json"), OptionsBinder.Serialize(options));
             state = new ScheduleState(Format, 0, 0, 0, 0, 0, null, false, [], false);
         }
 
@@ -150,7 +151,7 @@ public static class PhaseRunner
         var envOptions = new ExperimentOptions { Seed = options.Seed, Env = options.Env };
         using var env = AgentFactory.MakeEnv(envOptions, Math.Min(episodes, 16));
         using var agent = new PhasedAgent(options, env.SingleObservationSpace, env.SingleActionSpace, new Rng(0UL));
-        var tensors = Safetensors.ReadFile(weights).Tensors;
+        var tensors = Safetensors.Read(weights).Tensors;
         ModuleWeights.Load(agent.Policy, tensors, "policy.", weights);
         foreach (var t in tensors.Values) t.Dispose();
         var (returns, _) = Evaluator.RunEpisodes(agent.Policy, env, episodes, seed, greedy ? ActionSelection.Greedy : ActionSelection.Sample);
@@ -179,7 +180,7 @@ public static class PhaseRunner
             return row["step"]!.GetValue<long>() <= state.EnvSteps && row["phaseIndex"]!.GetValue<int>() <= state.Phase
                 && (row["phaseIndex"]!.GetValue<int>() < state.Phase || state.Algorithm is not null);
         });
-        AtomicFile.WriteAllText(path, string.Concat(kept.Select(l => l + "\n")));
+        AtomicFile.WriteText(path, string.Concat(kept.Select(l => l + "\n")));
     }
 
     /// <summary>The mutable state of one run.</summary>
@@ -384,11 +385,11 @@ public static class PhaseRunner
             string stem = midPhase is null ? $"phase-{Phase:D3}-start" : $"phase-{Phase:D3}-step-{midPhase.Steps:D10}";
             var tensors = (midPhase?.CheckpointTensors() ?? ModuleWeights.Named(agent.Policy, "policy."))
                 .Concat(agent.Reference is null ? [] : ModuleWeights.Named(agent.Reference, "reference."));
-            Safetensors.WriteFile(Path.Combine(dir, stem + ".safetensors"), tensors, new Dictionary<string, string> { ["format"] = "rlagents-schedule-1" });
+            Safetensors.Write(Path.Combine(dir, stem + ".safetensors"), tensors, new Dictionary<string, string> { ["format"] = "rlagents-schedule-1" });
             var snapshot = new ScheduleState(Format, Phase, EnvSteps, EnvEpisodes, Demonstrations, Seconds, midPhase?.SaveState(),
                 agent.Reference is not null, [.. _completed], Stopped);
-            AtomicFile.WriteAllText(Path.Combine(dir, stem + ".json"), JsonSerializer.Serialize(snapshot, Json));
-            AtomicFile.WriteAllText(Path.Combine(dir, "latest.json"), new JsonObject { ["stem"] = stem, ["phase"] = Phase, ["step"] = EnvSteps }.ToJsonString());
+            AtomicFile.WriteText(Path.Combine(dir, stem + ".json"), JsonSerializer.Serialize(snapshot, Json));
+            AtomicFile.WriteText(Path.Combine(dir, "latest.json"), new JsonObject { ["stem"] = stem, ["phase"] = Phase, ["step"] = EnvSteps }.ToJsonString());
         }
 
         private static long Next(long step, long interval) => interval <= 0 ? long.MaxValue : (step / interval + 1) * interval;

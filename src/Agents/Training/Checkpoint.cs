@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using RLAgents.Agents.Algorithms;
 using RLAgents.Environments.Configuration;
+using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.Policies.Serialization;
 using static TorchSharp.torch;
 
@@ -84,15 +85,15 @@ public sealed class Checkpoint
             // The replay file comes first so latest.json never names a checkpoint without it; only
             // the newest is kept (a resume reads the newest checkpoint; buffers can be large).
             string replay = Path.Combine(dir, stem + ReplayExtension);
-            LanguageModel.Checkpoints.AtomicFile.Write(replay, algorithm.SaveReplay);
+            AtomicFile.Write(replay, algorithm.SaveReplay);
             foreach (var old in Directory.EnumerateFiles(dir, "*" + ReplayExtension))
                 if (!string.Equals(Path.GetFullPath(old), Path.GetFullPath(replay), StringComparison.Ordinal)) File.Delete(old);
         }
-        Safetensors.WriteFile(weights, algorithm.CheckpointTensors(), new Dictionary<string, string> { ["format"] = "rlagents-checkpoint-1" });
+        Safetensors.Write(weights, algorithm.CheckpointTensors(), new Dictionary<string, string> { ["format"] = "rlagents-checkpoint-1" });
         using var doc = JsonDocument.Parse(OptionsBinder.Serialize(experiment));
         var state = new CheckpointState(Format, algorithmState.Steps, doc.RootElement.Clone(), algorithmState, runner);
-        AtomicFile.WriteAllText(Path.Combine(dir, stem + ".json"), JsonSerializer.Serialize(state, Json));
-        AtomicFile.WriteAllText(Path.Combine(dir, "latest.json"), new JsonObject { ["weights"] = stem + ".safetensors", ["step"] = algorithmState.Steps }.ToJsonString());
+        AtomicFile.WriteText(Path.Combine(dir, stem + ".json"), JsonSerializer.Serialize(state, Json));
+        AtomicFile.WriteText(Path.Combine(dir, "latest.json"), new JsonObject { ["weights"] = stem + ".safetensors", ["step"] = algorithmState.Steps }.ToJsonString());
         return weights;
     }
 
@@ -110,7 +111,7 @@ public sealed class Checkpoint
         catch (JsonException e) { throw new InvalidDataException($"{statePath}: malformed checkpoint state at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: {e.Message}"); }
         if (state.FormatVersion != Format) throw new InvalidDataException($"{statePath}: checkpoint format {state.FormatVersion} is not supported (expected {Format}).");
         var experiment = OptionsBinder.Bind<ExperimentOptions>(state.Experiment, "experiment");
-        var (tensors, _) = Safetensors.ReadFile(weights);
+        var tensors = Safetensors.Read(weights).Tensors;
         return new Checkpoint(weights, state, experiment, tensors);
     }
 

@@ -8,6 +8,7 @@ using RLAgents.Agents.Evaluation;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
 using RLAgents.Environments.EpisodeLogs;
+using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.Policies.Selection;
 using RLAgents.Policies.Serialization;
 using TorchSharp;
@@ -105,7 +106,7 @@ public static class TrainingRunner
         {
             if (File.Exists(metricsPath) || Checkpoint.Exists(runDirectory))
                 throw new InvalidOperationException($"'{runDirectory}' already holds a run; resume it or choose another directory.");
-            AtomicFile.WriteAllText(Path.Combine(runDirectory, ConfigFile), OptionsBinder.Serialize(options));
+            AtomicFile.WriteText(Path.Combine(runDirectory, ConfigFile), OptionsBinder.Serialize(options));
             WriteRunInfo(runDirectory, options, math);
             state = new RunnerState(0, [], Next(0, t.LogInterval), Next(0, t.EvalInterval), Next(0, t.CheckpointInterval), 0, null, 0);
         }
@@ -278,7 +279,7 @@ public static class TrainingRunner
             using var doc = JsonDocument.Parse(line);
             return doc.RootElement.GetProperty("step").GetInt64() <= step;
         }).ToList();
-        AtomicFile.WriteAllText(path, string.Concat(kept.Select(l => l + "\n")));
+        AtomicFile.WriteText(path, string.Concat(kept.Select(l => l + "\n")));
     }
 
     private static void WriteRunInfo(string runDirectory, ExperimentOptions options, LanguageModel.ReproducibleMathStatus math)
@@ -301,6 +302,6 @@ public static class TrainingRunner
                 ["torchThreads"] = options.Training.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
         };
-        AtomicFile.WriteAllText(Path.Combine(runDirectory, "run.json"), JsonSerializer.Serialize(info, OptionsBinder.JsonOptions));
+        AtomicFile.WriteText(Path.Combine(runDirectory, "run.json"), JsonSerializer.Serialize(info, OptionsBinder.JsonOptions));
     }
 }

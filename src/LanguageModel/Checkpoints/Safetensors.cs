@@ -12,8 +12,9 @@ namespace RLAgents.LanguageModel.Checkpoints;
 /// Reader and writer for the safetensors format: an 8-byte little-endian header length N, N bytes
 /// of JSON header ({"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {…}}),
 /// then the raw little-endian tensor bytes, offsets relative to the end of the header.
-/// Reads F32, F64, F16, BF16 (floating types become float32 tensors), I64, I32 and U8/BOOL;
-/// writes F32, I64, I32 and U8.
+/// Reads F32, F64, I64, I32, U8 and BOOL as they are, and F16/BF16 as float32 tensors; writes
+/// F32, F64, I64, I32 and U8. The one implementation of the format in RLAgents: policy
+/// checkpoints, optimiser state and language-model weights all go through it.
 /// </summary>
 public static class Safetensors
 {
@@ -52,10 +53,11 @@ public static class Safetensors
             string dtype = tensor.dtype switch
             {
                 ScalarType.Float32 => "F32",
+                ScalarType.Float64 => "F64",
                 ScalarType.Int64 => "I64",
                 ScalarType.Int32 => "I32",
                 ScalarType.Byte => "U8",
-                _ => throw new ArgumentException($"Tensor '{name}': cannot write dtype {tensor.dtype} (F32, I64, I32, U8 only)."),
+                _ => throw new ArgumentException($"Tensor '{name}': cannot write dtype {tensor.dtype} (F32, F64, I64, I32, U8 only)."),
             };
             long bytes = tensor.numel() * tensor.element_size();
             header[name] = new JsonObject
@@ -84,6 +86,10 @@ public static class Safetensors
             }
         });
     }
+
+    /// <summary>Writes named tensors (a module's named parameters, optimiser moments) to <paramref name="path"/> atomically.</summary>
+    public static void Write(string path, IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors.Select(t => KeyValuePair.Create(t.Name, t.Tensor)), metadata);
 
     /// <summary>Reads the whole file; every error names the file and, where it applies, the tensor.</summary>
     public static Contents Read(string path)
@@ -194,12 +200,7 @@ public static class Safetensors
             case "F32":
                 return tensor(MemoryMarshal.Cast<byte, float>(raw).ToArray(), shape);
             case "F64":
-            {
-                var src = MemoryMarshal.Cast<byte, double>(raw);
-                var dst = new float[src.Length];
-                for (int i = 0; i < dst.Length; i++) dst[i] = (float)src[i];
-                return tensor(dst, shape);
-            }
+                return tensor(MemoryMarshal.Cast<byte, double>(raw).ToArray(), shape);
             case "F16":
             {
                 var src = MemoryMarshal.Cast<byte, Half>(raw);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using RLAgents.Agents.Phases;
 using RLAgents.Agents.Training;
+using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.Policies.Multimodal;
 using RLAgents.Policies.Serialization;
 using static TorchSharp.torch;
@@ -51,7 +52,7 @@ internal static class PhaseTestKit
     {
         string dir = Path.Combine(runDirectory, "checkpoints");
         string stem = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "latest.json")))!["stem"]!.GetValue<string>();
-        var (tensors, _) = Safetensors.ReadFile(Path.Combine(dir, stem + ".safetensors"));
+        var tensors = Safetensors.Read(Path.Combine(dir, stem + ".safetensors")).Tensors;
         var result = tensors.Where(p => p.Key.StartsWith("policy.", StringComparison.Ordinal))
             .ToDictionary(p => p.Key["policy.".Length..], p => p.Value.to_type(ScalarType.Float32).data<float>().ToArray());
         foreach (var t in tensors.Values) t.Dispose();

@@ -50,6 +50,22 @@ public class SafetensorsTests
     }
 
     [Fact]
+    public void DoublePrecisionTensorsRoundTripBitExactly()
+    {
+        using var dir = new TempDirectory();
+        using var scope = NewDisposeScope();
+        string path = Path.Combine(dir.Path, "d.safetensors");
+        // 1 + 2^-40 is not representable in float32: a conversion on the way would lose it.
+        double[] values = [1 + Math.Pow(2, -40), -1e-300, Math.PI];
+        Safetensors.Write(path, [("d", tensor(values))]);
+        using var header = JsonDocument.Parse(File.ReadAllBytes(path).AsMemory(8, (int)BinaryPrimitives.ReadUInt64LittleEndian(File.ReadAllBytes(path))));
+        Assert.Equal("F64", header.RootElement.GetProperty("d").GetProperty("dtype").GetString());
+        using var read = Safetensors.Read(path);
+        Assert.Equal(ScalarType.Float64, read.Tensors["d"].dtype);
+        Assert.Equal(values, read.Tensors["d"].data<double>().ToArray());
+    }
+
+    [Fact]
     public void ReadsHalfAndBFloat16AsFloat32()
     {
         using var dir = new TempDirectory();
