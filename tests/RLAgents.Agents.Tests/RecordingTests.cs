@@ -44,11 +44,13 @@ public class RecordingTests
     private static ObservationInput Input(ObservationSpace space, RecordedEpisode e) =>
         new(space, [tensor(e.Observations[0].Floats!, [e.Length + 1, space[0].Size])]);
 
-    [Fact]
-    public void PpoRunRecordsTheActingDistributionAndValueOfEveryStep()
+    [Theory]
+    [InlineData("sync")]
+    [InlineData("threaded")] // recorders step on worker threads; outputs are attached on the collector's thread before the step
+    public void PpoRunRecordsTheActingDistributionAndValueOfEveryStep(string vectorization)
     {
         using var dir = TestPaths.NewDir();
-        var options = TestPaths.Load("cartpole-ppo.json", TinyPpo);
+        var options = TestPaths.Load("cartpole-ppo.json", [.. TinyPpo, $"env.vectorization={vectorization}"]);
         var result = TrainingRunner.Run(options, dir.Sub("run"));
         var log = EpisodeLogReader.ReadAll(Path.Combine(result.RunDirectory, TrainingRunner.EpisodeLogFile)).ThrowIfDamaged();
         var episodes = log.Episodes.Where(e => e.Phase == "rl").ToList();
