@@ -15,7 +15,7 @@ namespace RLAgents.Benchmarks.EpisodeLogs;
 /// per-step compute of a PPO actor-critic forward for one env; the agents' TorchSharp policies
 /// cost more per step, so their relative overhead is lower). For each: steps/s without recording,
 /// recording every episode with observation hashes, and with full observations (5 interleaved
-/// repetitions, median), then replay --verify speed in episodes/s and steps/s. Speeds are per
+/// repetitions; overhead as the median of per-repetition ratios), then replay --verify speed in episodes/s and steps/s. Speeds are per
 /// CPU-second of this process (GC and writer included), so a machine shared with other jobs
 /// still gives comparable figures; wall-clock speeds are printed alongside. Then the case the
 /// recording target is set for: a real PPO training run on CartPole-v1 through <see cref="TrainingRunner"/>
@@ -38,7 +38,7 @@ public static class EpisodeLogBenchCommand
         Directory.CreateDirectory(dir);
         try
         {
-            Console.WriteLine($"{"env",-22} {"mode",-12} {"steps/cpu-s",12} {"overhead",9} {"steps/s wall",13} {"episodes",9} {"log bytes",12}");
+            Console.WriteLine($"{"env",-22} {"mode",-12} {"steps/cpu-s",12} {"overhead: paired (of medians)",30} {"steps/s wall",13} {"episodes",9} {"log bytes",12}");
             foreach (var (id, steps, policyKind) in new[] { ("CartPole-v1", cartSteps, Policy.Random), ("CartPole-v1", cartSteps / 8, Policy.Mlp), ("CartPole-v1", cartSteps / 8, Policy.MlpBalancing),
                          ("BabyAI-GoToLocal-v0", gridSteps, Policy.Random), ("BabyAI-GoToLocal-v0", gridSteps / 8, Policy.Mlp) })
             {
@@ -49,13 +49,12 @@ public static class EpisodeLogBenchCommand
                 for (int rep = 0; rep < 5; rep++)
                     foreach (var mode in results.Keys)
                         results[mode].Add(Measure(id, steps, mode, Path.Combine(dir, $"{id}-{mode}.arrow"), policyKind));
-                double baseline = Median(results["none"].Select(r => r.Sps));
                 foreach (var (mode, runs) in results)
                 {
                     double sps = Median(runs.Select(r => r.Sps));
-                    string overhead = mode == "none" ? "-" : ((baseline / sps - 1) * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+                    string overhead = mode == "none" ? "-" : Overhead(results["none"].Select(r => r.Sps), runs.Select(r => r.Sps));
                     double wall = Median(runs.Select(r => r.Wall));
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{id,-22} {mode,-12} {sps,12:N0} {overhead,9} {wall,13:N0} {runs[^1].Episodes,9} {runs[^1].Bytes,12:N0}"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{id,-22} {mode,-12} {sps,12:N0} {overhead,30} {wall,13:N0} {runs[^1].Episodes,9} {runs[^1].Bytes,12:N0}"));
                 }
                 foreach (var mode in mlp ? [] : new[] { "hashes", "full" })
                 {
@@ -112,13 +111,12 @@ public static class EpisodeLogBenchCommand
                     results[mode].Add((r.Steps / r.CpuSeconds, r.Steps / r.Seconds, episodes, bytes));
                     Directory.Delete(runDir, recursive: true);
                 }
-            double baseline = Median(results["none"].Select(r => r.Sps));
             foreach (var (mode, runs) in results)
             {
                 double sps = Median(runs.Select(r => r.Sps));
-                string overhead = mode == "none" ? "-" : ((baseline / sps - 1) * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+                string overhead = mode == "none" ? "-" : Overhead(results["none"].Select(r => r.Sps), runs.Select(r => r.Sps));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{name,-22} {mode,-12} {sps,12:N0} {overhead,9} {Median(runs.Select(r => r.Wall)),13:N0} {runs[^1].Episodes,9} {runs[^1].Bytes,12:N0}"));
+                    $"{name,-22} {mode,-12} {sps,12:N0} {overhead,30} {Median(runs.Select(r => r.Wall)),13:N0} {runs[^1].Episodes,9} {runs[^1].Bytes,12:N0}"));
             }
             Console.WriteLine("   per-run steps/cpu-s, none:   " + string.Join(" ", results["none"].Select(r => r.Sps.ToString("N0", CultureInfo.InvariantCulture))));
             Console.WriteLine("   per-run steps/cpu-s, hashes: " + string.Join(" ", results["hashes"].Select(r => r.Sps.ToString("N0", CultureInfo.InvariantCulture))));
@@ -209,6 +207,20 @@ public static class EpisodeLogBenchCommand
                 y[j] = MathF.Tanh(s);
             }
         }
+    }
+
+    /// <summary>
+    /// Median over repetitions of the pairwise slowdown none/mode − 1 (each repetition runs the
+    /// modes back to back, so pairing cancels the slow load swings of a shared machine), with the
+    /// ratio of medians after it.
+    /// </summary>
+    private static string Overhead(IEnumerable<double> none, IEnumerable<double> mode)
+    {
+        var n = none.ToArray();
+        var m = mode.ToArray();
+        double paired = Median(n.Zip(m, (a, b) => a / b - 1));
+        double ofMedians = Median(n) / Median(m) - 1;
+        return string.Create(CultureInfo.InvariantCulture, $"{paired * 100:0.0}% ({ofMedians * 100:0.0}%)");
     }
 
     private static double Median(IEnumerable<double> values)
