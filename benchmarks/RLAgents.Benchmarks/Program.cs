@@ -17,7 +17,7 @@ if (args is ["gridworld-bot", .. var botArgs])
 
 //   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- lm [--threads 1,2] [--steps 20]   (language-model tokens/s and MFU; OMP_WAIT_POLICY=PASSIVE on a busy machine)
 if (args is ["lm", .. var lmArgs]) return RLAgents.Benchmarks.LanguageModel.LanguageModelBench.Run(lmArgs);
-//   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- episode-logs [cartpoleSteps] [gridSteps]
+//   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- episode-logs [cartpoleSteps] [gridSteps] [ppoCartpoleSteps]
 if (args is ["episode-logs", .. var logArgs])
 {
     RLAgents.Benchmarks.EpisodeLogs.EpisodeLogBenchCommand.Run(logArgs);

@@ -9,17 +9,23 @@ namespace RLAgents.Policies;
 
 /// <summary>
 /// What <see cref="Policy.Act"/> writes: per observation the chosen action, the log-probability of
-/// that action under the distribution that chose it, and the value estimate. Allocated once and
-/// reused, so acting allocates no arrays.
+/// that action under the distribution that chose it, the value estimate and, when room was
+/// allocated for it, that whole distribution. Allocated once and reused, so acting allocates no arrays.
 /// </summary>
 public sealed class ActResult
 {
-    /// <summary>Allocates room for <paramref name="capacity"/> observations.</summary>
-    public ActResult(int capacity)
+    /// <summary>
+    /// Allocates room for <paramref name="capacity"/> observations; with <paramref name="actions"/>
+    /// &gt; 0 also for their action distributions (for episode logs), which <see cref="Policy.Act"/> then fills.
+    /// </summary>
+    public ActResult(int capacity, int actions = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(actions);
         Actions = new int[capacity];
         LogProbs = new float[capacity];
         Values = new float[capacity];
+        ActionCount = actions;
+        Probabilities = new float[capacity * actions];
     }
 
     /// <summary>Chosen actions (action-space values, i.e. including the space's start).</summary>
@@ -30,6 +36,19 @@ public sealed class ActResult
 
     /// <summary>V(s) for actor-critic policies; Q(s, a) of the chosen action for Q-networks; 0 when values were not requested.</summary>
     public float[] Values { get; }
+
+    /// <summary>Actions per distribution in <see cref="Probabilities"/> (0 when not requested).</summary>
+    public int ActionCount { get; }
+
+    /// <summary>
+    /// The selecting distribution of entry i at <c>[i*ActionCount, (i+1)*ActionCount)</c>, the one
+    /// <see cref="LogProbs"/> reads: softmax of the preferences for sampling and greedy selection
+    /// (at the Boltzmann temperature for Boltzmann), ε/K + (1 − ε)·[a = argmax] for ε-greedy. Empty when not requested.
+    /// </summary>
+    public float[] Probabilities { get; }
+
+    /// <summary>The distribution of entry <paramref name="i"/> (empty when not requested).</summary>
+    public ReadOnlySpan<float> ProbabilitiesOf(int i) => Probabilities.AsSpan(i * ActionCount, ActionCount);
 
     /// <summary>Number of valid entries after the last call.</summary>
     public int Count { get; internal set; }
@@ -82,6 +101,8 @@ public abstract class Policy : nn.Module
         if (batch > result.Actions.Length) throw new ArgumentException($"ActResult holds {result.Actions.Length} entries; the batch has {batch}.");
         if (_prefs.Length < batch * k) { _prefs = new float[batch * k]; _values = new float[batch * (ValuesArePerAction ? k : 1)]; }
         if (_logp.Length < k) _logp = new double[k];
+        bool distributions = result.ActionCount > 0;
+        if (distributions && result.ActionCount != k) throw new ArgumentException($"ActResult holds distributions over {result.ActionCount} actions; the policy has {k}.");
         using (var scope = NewDisposeScope())
         using (no_grad())
         {
@@ -100,11 +121,18 @@ public abstract class Policy : nn.Module
                     a = CategoricalSampler.ArgMax(row);
                     CategoricalSampler.LogSoftmax(row, 1, logp);
                     result.LogProbs[i] = (float)logp[a];
+                    if (distributions) Exp(logp, result.Probabilities.AsSpan(i * k, k));
                     break;
                 case SelectionStrategy.EpsilonGreedy:
                     int greedy = CategoricalSampler.ArgMax(row);
                     a = rng.NextDouble() < selection.Epsilon ? rng.NextInt(k) : greedy;
                     result.LogProbs[i] = (float)Math.Log(selection.Epsilon / k + (a == greedy ? 1 - selection.Epsilon : 0));
+                    if (distributions)
+                    {
+                        var p = result.Probabilities.AsSpan(i * k, k);
+                        p.Fill((float)(selection.Epsilon / k));
+                        p[greedy] = (float)(selection.Epsilon / k + 1 - selection.Epsilon);
+                    }
                     break;
                 default:
                     double temperature = selection.Strategy == SelectionStrategy.Boltzmann ? selection.Temperature : 1;
@@ -112,12 +140,18 @@ public abstract class Policy : nn.Module
                     CategoricalSampler.LogSoftmax(row, temperature, logp);
                     a = CategoricalSampler.Sample(logp, rng);
                     result.LogProbs[i] = (float)logp[a];
+                    if (distributions) Exp(logp, result.Probabilities.AsSpan(i * k, k));
                     break;
             }
             result.Actions[i] = a + ActionSpace.Start;
             result.Values[i] = !withValues ? 0 : ValuesArePerAction ? _values[i * k + a] : _values[i];
         }
         result.Count = batch;
+    }
+
+    private static void Exp(ReadOnlySpan<double> logp, Span<float> destination)
+    {
+        for (int j = 0; j < destination.Length; j++) destination[j] = (float)Math.Exp(logp[j]);
     }
 
     /// <summary>Copies every parameter and buffer from <paramref name="source"/> (same architecture).</summary>

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
+using RLAgents.Agents.Training;
 using RLAgents.Environments;
+using RLAgents.Environments.Configuration;
 using RLAgents.Environments.EpisodeLogs;
 
 namespace RLAgents.Benchmarks.EpisodeLogs;
@@ -12,10 +15,16 @@ namespace RLAgents.Benchmarks.EpisodeLogs;
 /// per-step compute of a PPO actor-critic forward for one env; the agents' TorchSharp policies
 /// cost more per step, so their relative overhead is lower). For each: steps/s without recording,
 /// recording every episode with observation hashes, and with full observations (5 interleaved
-/// repetitions, median), then replay --verify speed in episodes/s and steps/s. Speeds are per
+/// repetitions; overhead as the median of per-repetition ratios), then replay --verify speed in episodes/s and steps/s. Speeds are per
 /// CPU-second of this process (GC and writer included), so a machine shared with other jobs
-/// still gives comparable figures; wall-clock speeds are printed alongside.
-/// Run: dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- episode-logs [cartpoleSteps] [gridSteps]
+/// still gives comparable figures; wall-clock speeds are printed alongside. Then the case the
+/// recording target is set for: a real PPO training run on CartPole-v1 through <see cref="TrainingRunner"/>
+/// (sync vectorization both ways; GridWorld's character-level mission needs the phased runner's
+/// tokenizer policies, so GridWorld is measured by the MLP rows above), without recording and
+/// recording every episode (training and evaluation) with observation hashes, 5 interleaved
+/// repetitions, median of training steps per CPU-second.
+/// Run: dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- episode-logs [cartpoleSteps] [gridSteps] [ppoCartpoleSteps]
+/// (0 skips a part).
 /// </summary>
 public static class EpisodeLogBenchCommand
 {
@@ -24,27 +33,28 @@ public static class EpisodeLogBenchCommand
     {
         long cartSteps = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 2_000_000;
         long gridSteps = args.Length > 1 ? long.Parse(args[1], CultureInfo.InvariantCulture) : 300_000;
+        long ppoCartSteps = args.Length > 2 ? long.Parse(args[2], CultureInfo.InvariantCulture) : 32_768;
         string dir = Path.Combine(Path.GetTempPath(), "rlagents-logbench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(dir);
         try
         {
-            Console.WriteLine($"{"env",-22} {"mode",-12} {"steps/cpu-s",12} {"overhead",9} {"steps/s wall",13} {"episodes",9} {"log bytes",12}");
+            Console.WriteLine($"{"env",-22} {"mode",-12} {"steps/cpu-s",12} {"overhead: paired (of medians)",30} {"steps/s wall",13} {"episodes",9} {"log bytes",12}");
             foreach (var (id, steps, policyKind) in new[] { ("CartPole-v1", cartSteps, Policy.Random), ("CartPole-v1", cartSteps / 8, Policy.Mlp), ("CartPole-v1", cartSteps / 8, Policy.MlpBalancing),
                          ("BabyAI-GoToLocal-v0", gridSteps, Policy.Random), ("BabyAI-GoToLocal-v0", gridSteps / 8, Policy.Mlp) })
             {
+                if (steps <= 0) continue;
                 bool mlp = policyKind != Policy.Random;
                 Console.WriteLine($"-- {id}, {policyKind switch { Policy.Random => "random policy", Policy.Mlp => "MLP policy", _ => "MLP cost, balancing controller (500-step episodes, like a trained agent)" }}");
                 var results = new Dictionary<string, List<(double Sps, double Wall, long Episodes, long Bytes)>> { ["none"] = [], ["hashes"] = [], ["full"] = [] };
                 for (int rep = 0; rep < 5; rep++)
                     foreach (var mode in results.Keys)
                         results[mode].Add(Measure(id, steps, mode, Path.Combine(dir, $"{id}-{mode}.arrow"), policyKind));
-                double baseline = Median(results["none"].Select(r => r.Sps));
                 foreach (var (mode, runs) in results)
                 {
                     double sps = Median(runs.Select(r => r.Sps));
-                    string overhead = mode == "none" ? "-" : ((baseline / sps - 1) * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+                    string overhead = mode == "none" ? "-" : Overhead(results["none"].Select(r => r.Sps), runs.Select(r => r.Sps));
                     double wall = Median(runs.Select(r => r.Wall));
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{id,-22} {mode,-12} {sps,12:N0} {overhead,9} {wall,13:N0} {runs[^1].Episodes,9} {runs[^1].Bytes,12:N0}"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{id,-22} {mode,-12} {sps,12:N0} {overhead,30} {wall,13:N0} {runs[^1].Episodes,9} {runs[^1].Bytes,12:N0}"));
                 }
                 foreach (var mode in mlp ? [] : new[] { "hashes", "full" })
                 {
@@ -58,10 +68,58 @@ public static class EpisodeLogBenchCommand
                         $"{id,-22} replay {mode,-5} {report.Episodes.Count / s,12:N0} episodes/cpu-s ({replayed / s:N0} steps/cpu-s, read + verify)"));
                 }
             }
+            TrainingRuns(ppoCartSteps, dir);
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private const string CartPolePpo = """
+        { "name": "bench-cartpole-ppo", "seed": 1,
+          "env": { "id": "CartPole-v1", "numEnvs": 8, "vectorization": "sync" },
+          "policy": { "hiddenSizes": [64, 64], "activation": "tanh", "shareStateEstimator": false, "orthogonalInit": true },
+          "algorithm": { "kind": "ppo", "ppo": { "rolloutSteps": 32, "gamma": 0.98, "gaeLambda": 0.8, "epochs": 20, "minibatches": 1, "learningRate": 0.001 } },
+          "training": { "evalInterval": 0, "evalEpisodes": 8, "checkpointInterval": 0, "logInterval": 100000, "threads": 1 } }
+        """;
+
+    /// <summary>PPO training runs with and without recording every episode (hashes).</summary>
+    private static void TrainingRuns(long cartSteps, string dir)
+    {
+        foreach (var (name, json, steps) in new[] { ("CartPole-v1 PPO", CartPolePpo, cartSteps) })
+        {
+            if (steps <= 0) continue;
+            Console.WriteLine($"-- {name} training run, {steps} steps (sync vectorization; recording: all episodes, observation hashes)");
+            var results = new Dictionary<string, List<(double Sps, double Wall, long Episodes, long Bytes)>> { ["none"] = [], ["hashes"] = [] };
+            for (int rep = 0; rep < 5; rep++)
+                foreach (var mode in results.Keys)
+                {
+                    using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+                    var options = OptionsBinder.Bind<ExperimentOptions>(doc.RootElement);
+                    options.Training.TotalSteps = steps;
+                    if (mode == "hashes") options.Recording = new EpisodeRecorderOptions { ObservationHashes = true };
+                    string runDir = Path.Combine(dir, $"{name.Split(' ')[0]}-{mode}-{rep}");
+                    var r = TrainingRunner.Run(options, runDir);
+                    string log = Path.Combine(runDir, TrainingRunner.EpisodeLogFile);
+                    long episodes = 0, bytes = 0;
+                    if (File.Exists(log))
+                    {
+                        bytes = new FileInfo(log).Length;
+                        episodes = EpisodeLogReader.ReadAll(log).Episodes.Count;
+                    }
+                    results[mode].Add((r.Steps / r.CpuSeconds, r.Steps / r.Seconds, episodes, bytes));
+                    Directory.Delete(runDir, recursive: true);
+                }
+            foreach (var (mode, runs) in results)
+            {
+                double sps = Median(runs.Select(r => r.Sps));
+                string overhead = mode == "none" ? "-" : Overhead(results["none"].Select(r => r.Sps), runs.Select(r => r.Sps));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{name,-22} {mode,-12} {sps,12:N0} {overhead,30} {Median(runs.Select(r => r.Wall)),13:N0} {runs[^1].Episodes,9} {runs[^1].Bytes,12:N0}"));
+            }
+            Console.WriteLine("   per-run steps/cpu-s, none:   " + string.Join(" ", results["none"].Select(r => r.Sps.ToString("N0", CultureInfo.InvariantCulture))));
+            Console.WriteLine("   per-run steps/cpu-s, hashes: " + string.Join(" ", results["hashes"].Select(r => r.Sps.ToString("N0", CultureInfo.InvariantCulture))));
         }
     }
 
@@ -149,6 +207,20 @@ public static class EpisodeLogBenchCommand
                 y[j] = MathF.Tanh(s);
             }
         }
+    }
+
+    /// <summary>
+    /// Median over repetitions of the pairwise slowdown none/mode − 1 (each repetition runs the
+    /// modes back to back, so pairing cancels the slow load swings of a shared machine), with the
+    /// ratio of medians after it.
+    /// </summary>
+    private static string Overhead(IEnumerable<double> none, IEnumerable<double> mode)
+    {
+        var n = none.ToArray();
+        var m = mode.ToArray();
+        double paired = Median(n.Zip(m, (a, b) => a / b - 1));
+        double ofMedians = Median(n) / Median(m) - 1;
+        return string.Create(CultureInfo.InvariantCulture, $"{paired * 100:0.0}% ({ofMedians * 100:0.0}%)");
     }
 
     private static double Median(IEnumerable<double> values)

@@ -1,5 +1,6 @@
 using RLAgents.Agents.Buffers;
 using RLAgents.Environments;
+using RLAgents.Environments.EpisodeLogs;
 using RLAgents.Policies;
 using RLAgents.Policies.Selection;
 using static TorchSharp.torch;
@@ -18,7 +19,8 @@ public readonly record struct EpisodeRecord(double Return, int Length);
 public sealed class RolloutCollector
 {
     private readonly IVectorEnv _env;
-    private readonly ActResult _act;
+    private ActResult _act;
+    private EpisodeRecorderGroup? _recorders;
     private readonly ObservationBatch _truncated;
     private readonly int[] _actions;
     private readonly int[] _truncatedIndex;
@@ -51,6 +53,22 @@ public sealed class RolloutCollector
 
     /// <summary>The environments.</summary>
     public IVectorEnv Env => _env;
+
+    /// <summary>
+    /// The recorders wrapping the env's sub-environments (slot i = sub-env i), or null. When set,
+    /// each step's action distribution and value estimate (V(s) for actor-critics, Q(s, a) of the
+    /// chosen action for Q-networks) go to the episode log with the step, taken from the forward
+    /// pass that chose the action.
+    /// </summary>
+    public EpisodeRecorderGroup? Recorders
+    {
+        get => _recorders;
+        set
+        {
+            _recorders = value;
+            _act = new ActResult(_env.NumEnvs, value is null ? 0 : _env.SingleActionSpace.N);
+        }
+    }
 
     /// <summary>Env steps taken (summed over envs).</summary>
     public long Steps { get; set; }
@@ -96,6 +114,7 @@ public sealed class RolloutCollector
                 buffer.Values[row + i] = _act.Values[i];
                 if (t > 0 && !buffer.Ended[row - n + i]) buffer.NextValues[row - n + i] = _act.Values[i];
             }
+            AttachAgentOutputs();
             StepEnvs();
             int truncatedCount = 0;
             for (int i = 0; i < n; i++)
@@ -136,8 +155,9 @@ public sealed class RolloutCollector
             // s_t must survive the step (the env rewrites its batch in place).
             for (int i = 0; i < n; i++) obs.CopySlot(i, _truncated, i);
             using (var scope = NewDisposeScope())
-                Policy.Act(Policy.Tensorizer.ToInput(obs), selection(Steps), Rng, _act, withValues: false);
+                Policy.Act(Policy.Tensorizer.ToInput(obs), selection(Steps), Rng, _act, withValues: _recorders is not null);
             for (int i = 0; i < n; i++) _actions[i] = _act.Actions[i];
+            AttachAgentOutputs();
             StepEnvs();
             for (int i = 0; i < n; i++)
             {
@@ -146,6 +166,13 @@ public sealed class RolloutCollector
                 nStep.Add(replay, i, _truncated, i, _actions[i] - _env.SingleActionSpace.Start, (float)_env.Rewards[i], next, i, term, trunc);
             }
         }
+    }
+
+    /// <summary>Hands each slot's distribution and value to its recorder, before the step that records them.</summary>
+    private void AttachAgentOutputs()
+    {
+        if (_recorders is null) return;
+        for (int i = 0; i < _env.NumEnvs; i++) _recorders.AttachAgentOutput(i, _act.ProbabilitiesOf(i), _act.Values[i]);
     }
 
     private void StepEnvs()

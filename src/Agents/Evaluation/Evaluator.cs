@@ -24,8 +24,12 @@ public static class Evaluator
     /// Runs exactly <paramref name="episodes"/> episodes with <paramref name="selection"/>. Each env
     /// plays a fixed quota of episodes (no bias toward short episodes); the envs are reset with
     /// <paramref name="seed"/>. Draws for stochastic selection come from a generator derived from it.
+    /// With <paramref name="recorders"/> (the group wrapping <paramref name="env"/>'s sub-envs), each
+    /// step's action distribution and value estimate go to the episode log with the step, and
+    /// exactly the evaluated episodes are recorded (a slot stops recording once it has played its quota).
     /// </summary>
-    public static (double[] Returns, int[] Lengths) RunEpisodes(Policy policy, IVectorEnv env, int episodes, long seed, ActionSelection selection)
+    public static (double[] Returns, int[] Lengths) RunEpisodes(Policy policy, IVectorEnv env, int episodes, long seed, ActionSelection selection,
+        EpisodeRecorderGroup? recorders = null)
     {
         if (episodes < 1) throw new ArgumentOutOfRangeException(nameof(episodes), episodes, "Evaluate at least one episode.");
         if (env.AutoresetMode != AutoresetMode.SameStep) throw new ArgumentException("Evaluation needs a SameStep vector env.");
@@ -35,13 +39,17 @@ public static class Evaluator
         var lengths = new List<int>(episodes);
         var ret = new double[n];
         var len = new int[n];
-        var act = new ActResult(n);
+        var act = new ActResult(n, recorders is null ? 0 : env.SingleActionSpace.N);
         var rng = new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "eval-actions"));
         env.Reset(seed);
+        for (int i = 0; i < n; i++)
+            if (quota[i] == 0) recorders?.Stop(i);
         while (returns.Count < episodes)
         {
             using (var scope = NewDisposeScope())
-                policy.Act(policy.Tensorizer.ToInput(env.Observations), selection, rng, act, withValues: false);
+                policy.Act(policy.Tensorizer.ToInput(env.Observations), selection, rng, act, withValues: recorders is not null);
+            if (recorders is not null)
+                for (int i = 0; i < n; i++) recorders.AttachAgentOutput(i, act.ProbabilitiesOf(i), act.Values[i]);
             env.Step(act.Actions.AsSpan(0, n));
             for (int i = 0; i < n; i++)
             {
@@ -52,7 +60,8 @@ public static class Evaluator
                 {
                     returns.Add(ret[i]);
                     lengths.Add(len[i]);
-                    quota[i]--;
+                    // A slot past its quota keeps stepping until the others finish; the log holds only the evaluated episodes.
+                    if (--quota[i] == 0) recorders?.Stop(i);
                 }
                 ret[i] = 0;
                 len[i] = 0;
@@ -90,7 +99,7 @@ public static class Evaluator
         using var policy = AgentFactory.CreatePolicy(options, env.SingleObservationSpace, env.SingleActionSpace, new Rng(0UL));
         Policies.Serialization.ModuleWeights.Load(policy, checkpoint.Tensors, "policy.", checkpoint.WeightsPath);
         checkpoint.DisposeTensors();
-        var (returns, lengths) = RunEpisodes(policy, env, episodes, seed, ActionSelection.Greedy);
+        var (returns, lengths) = RunEpisodes(policy, env, episodes, seed, ActionSelection.Greedy, recorders);
         var summary = EvaluationStatistics.Summarize(returns, new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "bootstrap")));
         return new EvaluationReport(checkpoint.WeightsPath, checkpoint.State.Algorithm.Steps, seed, returns, lengths, summary);
     }

@@ -70,12 +70,15 @@ public sealed class Checkpoint
         foreach (var t in Tensors.Values) t.Dispose();
     }
 
+    /// <summary>The id (file stem) of the checkpoint of step <paramref name="step"/>: <c>step-0000000512</c>.</summary>
+    public static string IdAt(long step) => $"step-{step:D10}";
+
     /// <summary>Writes a checkpoint of <paramref name="algorithm"/> into <paramref name="runDirectory"/>; returns the weights path.</summary>
     public static string Write(string runDirectory, ExperimentOptions experiment, IAlgorithm algorithm, RunnerState runner)
     {
         string dir = Path.Combine(runDirectory, "checkpoints");
         var algorithmState = algorithm.SaveState();
-        string stem = $"step-{algorithmState.Steps:D10}";
+        string stem = IdAt(algorithmState.Steps);
         string weights = Path.Combine(dir, stem + ".safetensors");
         if (algorithm.CheckpointsReplay)
         {

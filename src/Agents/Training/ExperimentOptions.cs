@@ -37,9 +37,11 @@ public sealed class ExperimentOptions
     public TrainingOptions Training { get; set; } = new();
 
     /// <summary>
-    /// Record training episodes to <c>episodes.arrow</c> in the run directory (an Arrow IPC episode
-    /// log that <c>rlagents replay --verify</c> re-simulates exactly); null records nothing.
-    /// Needs <c>sync</c> or <c>threaded</c> vectorization.
+    /// Record episodes to <c>episodes.arrow</c> in the run directory (an Arrow IPC episode log that
+    /// <c>rlagents replay --verify</c> re-simulates exactly); null records nothing. Training
+    /// episodes have phase <c>rl</c>, periodic evaluations (with <c>includeEvaluations</c>) phase
+    /// <c>eval</c>; <c>mode</c> picks all, every Nth, evaluations only, or by filter. Each step carries
+    /// the acting distribution and value estimate. Needs <c>sync</c> or <c>threaded</c> vectorization.
     /// </summary>
     public EpisodeRecorderOptions? Recording { get; set; }
 
@@ -49,6 +51,8 @@ public sealed class ExperimentOptions
         ValidateTree(this, "");
         if (Recording is not null && Env.Vectorization == VectorizationMode.Batched)
             throw new ConfigurationException("env.vectorization", "recording needs sync or threaded vectorization (a batched env has no per-episode hook)");
+        if (Recording is { Mode: RecordMode.EvaluationOnly, IncludeEvaluations: false })
+            throw new ConfigurationException("recording.includeEvaluations", "mode evaluationOnly records a training run's evaluations; with includeEvaluations false it would record nothing");
     }
 
     private static void ValidateTree(object target, string path)

@@ -79,9 +79,11 @@ public static class TrainingRunner
 
         // Episode log of the run (optional): one recorder per sub-env, all writing to episodes.arrow.
         using var episodeLog = options.Recording is null ? null : AgentFactory.OpenEpisodeLog(options, Path.Combine(runDirectory, EpisodeLogFile), append: resume);
-        var recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording) { Phase = "rl" };
+        var recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording) { Phase = "rl", CheckpointId = Checkpoint.IdAt(0) };
         var env = AgentFactory.MakeEnv(options, options.Env.NumEnvs, recorders);
         using var algorithm = AgentFactory.CreateAlgorithm(options, env);
+        // The collector attaches what the policy computed for acting (distribution, value) to each recorded step.
+        algorithm.Collector.Recorders = recorders;
         RunnerState state;
         if (resume)
         {
@@ -95,6 +97,7 @@ public static class TrainingRunner
                 algorithm.LoadReplay(stream, replay);
             }
             state = checkpoint.State.Runner;
+            if (recorders is not null) recorders.CheckpointId = Checkpoint.IdAt(algorithm.Steps);
             // Envs restart: their seed derives from the step so a resumed run is itself reproducible.
             algorithm.Collector.Reset(unchecked((long)Rng.DeriveSeed(seed, "env-resume", algorithm.Steps)));
             TruncateMetrics(metricsPath, algorithm.Steps);
@@ -131,6 +134,8 @@ public static class TrainingRunner
 
         while (algorithm.Steps < t.TotalSteps && !cancellation.IsCancellationRequested)
         {
+            // Episodes started in this iteration are acted by the weights of this step (the checkpoint of that id, when one was written).
+            if (recorders is not null) recorders.CheckpointId = Checkpoint.IdAt(algorithm.Steps);
             var iterationMetrics = algorithm.Iterate(t.TotalSteps);
             iterations++;
             foreach (var (k, v) in iterationMetrics)
@@ -160,7 +165,7 @@ public static class TrainingRunner
             Dictionary<string, double>? evalRow = null;
             if ((t.EvalInterval > 0 && step >= nextEval) || done)
             {
-                lastEval = EvaluateNow(algorithm, options, evaluations++, step);
+                lastEval = EvaluateNow(algorithm, options, evaluations++, step, options.Recording?.IncludeEvaluations == true ? recorders : null);
                 evalRow = new Dictionary<string, double>
                 {
                     ["mean"] = lastEval.Summary.Mean.Value,
@@ -205,14 +210,26 @@ public static class TrainingRunner
     /// <summary>The first multiple of <paramref name="interval"/> above <paramref name="step"/> (every iteration when 0).</summary>
     private static long Next(long step, long interval) => interval <= 0 ? (interval == 0 ? step + 1 : long.MaxValue) : (step / interval + 1) * interval;
 
-    private static EvaluationReport EvaluateNow(IAlgorithm algorithm, ExperimentOptions options, long index, long step)
+    /// <summary>
+    /// Greedy evaluation number <paramref name="index"/> at <paramref name="step"/>. With
+    /// <paramref name="training"/> (the run's recorder group), its episodes go to the same log with
+    /// phase <c>eval</c> and the checkpoint id of <paramref name="step"/>, numbered after the training episodes.
+    /// </summary>
+    private static EvaluationReport EvaluateNow(IAlgorithm algorithm, ExperimentOptions options, long index, long step, EpisodeRecorderGroup? training)
     {
         int episodes = options.Training.EvalEpisodes;
-        using var env = AgentFactory.MakeEnv(options, Math.Min(episodes, 16));
+        var recorders = training?.CreateSibling();
+        if (recorders is not null)
+        {
+            recorders.Phase = "eval";
+            recorders.Evaluation = true;
+            recorders.CheckpointId = Checkpoint.IdAt(step);
+        }
+        using var env = AgentFactory.MakeEnv(options, Math.Min(episodes, 16), recorders);
         ulong seed = unchecked((ulong)options.Seed);
         long evalSeed = unchecked((long)Rng.DeriveSeed(seed, "eval", index));
         algorithm.Policy.eval();
-        var (returns, lengths) = Evaluator.RunEpisodes(algorithm.Policy, env, episodes, evalSeed, ActionSelection.Greedy);
+        var (returns, lengths) = Evaluator.RunEpisodes(algorithm.Policy, env, episodes, evalSeed, ActionSelection.Greedy, recorders);
         algorithm.Policy.train();
         var summary = EvaluationStatistics.Summarize(returns, new Rng(Rng.DeriveSeed(seed, "bootstrap", index)));
         return new EvaluationReport(null, step, evalSeed, returns, lengths, summary);

@@ -1,11 +1,11 @@
-using Apache.Arrow;
+using System.Buffers.Binary;
 using Apache.Arrow.Ipc;
 
 namespace RLAgents.Environments.EpisodeLogs;
 
 /// <summary>
 /// Appends episodes to an episode log, one Arrow record batch each. Every finished episode is
-/// encoded in memory and handed to the operating system in one write, then flushed, so a process
+/// encoded into a reused buffer (<see cref="EpisodeBatchEncoder"/>) and handed to the operating system in one write, so a process
 /// killed at any moment leaves every earlier episode complete and readable (only the open
 /// episode, which was never written, and at worst a torn last message are lost; the reader
 /// reports a torn tail by byte offset). <see cref="Dispose"/> writes Arrow's end-of-stream marker.
@@ -13,24 +13,24 @@ namespace RLAgents.Environments.EpisodeLogs;
 public sealed class EpisodeLogWriter : IDisposable
 {
     private readonly FileStream _file;
-    private readonly CaptureStream _capture = new();
-    private readonly ArrowStreamWriter _arrow;
-    private readonly Schema _schema;
+    private readonly EpisodeBatchEncoder _encoder;
     private readonly bool _durable;
     private bool _disposed;
     private readonly Lock _gate = new();
 
-    private EpisodeLogWriter(string path, FileStream file, EpisodeLogHeader header, bool appending, bool durable)
+    private EpisodeLogWriter(string path, FileStream file, EpisodeLogHeader header, bool appending, bool durable, long nextEpisodeIndex = 0)
     {
         Path = path;
+        NextEpisodeIndex = nextEpisodeIndex;
         _file = file;
         Header = header;
         _durable = durable;
-        _schema = EpisodeLogFormat.BuildSchema(header);
-        _arrow = new ArrowStreamWriter(_capture, _schema, leaveOpen: true);
-        _arrow.WriteStart();
-        if (appending) _capture.Clear(); // the file already starts with this schema
-        else Drain();
+        _encoder = new EpisodeBatchEncoder(header);
+        if (appending) return; // the file already starts with this schema
+        // The schema message, once, by Arrow's own writer; record batches come from the encoder.
+        var capture = new CaptureStream();
+        using (var arrow = new ArrowStreamWriter(capture, EpisodeLogFormat.BuildSchema(header), leaveOpen: true)) arrow.WriteStart();
+        WriteToFile(capture.Pending);
     }
 
     /// <summary>The file being written.</summary>
@@ -38,6 +38,9 @@ public sealed class EpisodeLogWriter : IDisposable
 
     /// <summary>The log-level metadata.</summary>
     public EpisodeLogHeader Header { get; }
+
+    /// <summary>One more than the largest episode index already in the file when it was opened (0 for a new log): where recorders continue numbering.</summary>
+    public long NextEpisodeIndex { get; }
 
     /// <summary>Episodes written by this writer (not counting those already in an appended file).</summary>
     public long EpisodesWritten { get; private set; }
@@ -69,46 +72,50 @@ public sealed class EpisodeLogWriter : IDisposable
     {
         repairedTail = null;
         if (!File.Exists(path) || new FileInfo(path).Length == 0) return Create(path, header, durable);
-        long keep;
+        long keep, next = 0;
         using (var reader = EpisodeLogReader.Open(path))
         {
             var existing = reader.Header;
             if (!SameRecording(existing, header))
                 throw new InvalidOperationException($"Cannot append to {path}: it records {existing.EnvId} with another layout or options; write a new log.");
-            foreach (var _ in reader.ReadEpisodes()) { }
+            foreach (var e in reader.ReadEpisodes()) next = Math.Max(next, e.Index + 1);
             repairedTail = reader.Damage;
             keep = reader.EndOfLastCompleteMessage;
         }
         var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
         file.SetLength(keep);
         file.Seek(0, SeekOrigin.End);
-        return new EpisodeLogWriter(path, file, header, appending: true, durable);
+        return new EpisodeLogWriter(path, file, header, appending: true, durable, next);
     }
 
     /// <summary>Encodes <paramref name="episode"/> as one record batch and writes it durably to the file (thread-safe).</summary>
     public void Write(RecordedEpisode episode)
     {
-        lock (_gate) WriteLocked(episode);
-    }
-
-    private void WriteLocked(RecordedEpisode episode)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         if (episode.Observations.Length != Header.Modalities.Count)
             throw new ArgumentException($"Episode {episode.Index} has {episode.Observations.Length} modalities; the log has {Header.Modalities.Count}.", nameof(episode));
-        using var batch = EpisodeBatchCodec.Encode(_schema, Header, episode);
-        _arrow.WriteRecordBatch(batch);
-        Drain();
+        var columns = new RecordedEpisodeColumns(episode);
+        lock (_gate) WriteLocked(columns);
+    }
+
+    /// <summary>Writes the episode a builder has just closed, straight from its buffers (the recorder's path).</summary>
+    internal void Write(EpisodeBuilder closed)
+    {
+        lock (_gate) WriteLocked(closed);
+    }
+
+    private void WriteLocked(IEpisodeColumns episode)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        WriteToFile(_encoder.Encode(episode));
         EpisodesWritten++;
     }
 
-    private void Drain()
+    private void WriteToFile(ReadOnlySpan<byte> message)
     {
-        var pending = _capture.Pending;
-        // One write call per episode: the kernel gets the whole message at once.
-        _file.Write(pending);
-        _file.Flush(_durable);
-        _capture.Clear();
+        // One write call per episode: the kernel gets the whole message at once, so a killed
+        // process leaves it complete (the page cache outlives the process); nothing is held back.
+        _file.Write(message);
+        if (_durable) _file.Flush(flushToDisk: true);
     }
 
     /// <summary>Writes the end-of-stream marker and closes the file.</summary>
@@ -121,9 +128,10 @@ public sealed class EpisodeLogWriter : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        _arrow.WriteEnd();
-        Drain();
-        _arrow.Dispose();
+        // Arrow's end-of-stream marker: continuation, then a zero metadata length.
+        Span<byte> end = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt32LittleEndian(end, IpcFraming.Continuation);
+        WriteToFile(end);
         _file.Dispose();
     }
 

@@ -23,6 +23,7 @@ public sealed class EpisodeRecorder : Wrapper
     private readonly int _slot;
     private readonly Func<long>? _nextIndex;
     private long _localEpisodes;
+    private bool _stopped;
 
     /// <summary>Wraps <paramref name="inner"/> and writes selected episodes to <paramref name="writer"/>.</summary>
     /// <param name="inner">The environment stack to record (the recorder owns and disposes it, as wrappers do).</param>
@@ -85,6 +86,18 @@ public sealed class EpisodeRecorder : Wrapper
     public long EpisodesAbandoned { get; private set; }
 
     /// <summary>
+    /// Drops the open episode and records none started afterwards (e.g. an evaluation slot that has
+    /// played its quota keeps stepping until the others finish; its extra episodes are not part of the evaluation).
+    /// </summary>
+    public void Stop()
+    {
+        _stopped = true;
+        if (!_builder.IsOpen) return;
+        _builder.Abandon();
+        EpisodesAbandoned++;
+    }
+
+    /// <summary>
     /// Attaches the agent's action probabilities and value estimate on the current observation;
     /// they are stored with the next <see cref="Wrapper.Step"/>.
     /// </summary>
@@ -114,7 +127,7 @@ public sealed class EpisodeRecorder : Wrapper
         if (seed is null && !capture) seed = unchecked((long)Rng.DeriveSeed(Rng.DeriveSeed(unchecked((ulong)_options.Seed), "episode-log-slot", _slot), "episode-log-reset", local));
         var result = Inner.Reset(seed);
         ClearPending();
-        bool select = _options.Mode switch
+        bool select = !_stopped && _options.Mode switch
         {
             RecordMode.EveryNth => index % _options.EveryN == 0,
             RecordMode.EvaluationOnly => Evaluation,
@@ -132,20 +145,30 @@ public sealed class EpisodeRecorder : Wrapper
         if (_builder.IsOpen)
         {
             _builder.Add(action, result, _pendingProbs.AsSpan(0, _pendingProbCount), _pendingValue);
-            if (result.Done) Complete(_builder.Finish());
+            if (result.Done) Complete();
         }
         ClearPending();
         return result;
     }
 
-    private void Complete(RecordedEpisode episode)
+    private void Complete()
     {
-        if (_options.Mode == RecordMode.Filter && !Passes(episode))
+        if (_options.Mode == RecordMode.Filter)
         {
-            EpisodesFiltered++;
-            return;
+            // The filter reads a finished episode; other modes write straight from the builder's buffers.
+            var episode = _builder.Finish();
+            if (!Passes(episode))
+            {
+                EpisodesFiltered++;
+                return;
+            }
+            _writer.Write(episode);
         }
-        _writer.Write(episode);
+        else
+        {
+            _builder.Close();
+            _writer.Write(_builder);
+        }
         EpisodesRecorded++;
     }
 

@@ -9,7 +9,7 @@ public enum RecordMode
     All,
     /// <summary>Episodes whose index is a multiple of <see cref="EpisodeRecorderOptions.EveryN"/> (0, N, 2N, ...).</summary>
     EveryNth,
-    /// <summary>Only episodes started while <see cref="EpisodeRecorder.Evaluation"/> is true.</summary>
+    /// <summary>Only episodes started while <see cref="EpisodeRecorder.Evaluation"/> is true (in a training run: its periodic evaluations).</summary>
     EvaluationOnly,
     /// <summary>Finished episodes that pass the filter (success, minimum return, or a predicate given in code).</summary>
     Filter,
@@ -31,6 +31,14 @@ public sealed class EpisodeRecorderOptions
 {
     /// <summary>Which episodes to write.</summary>
     public RecordMode Mode { get; set; } = RecordMode.All;
+
+    /// <summary>
+    /// In a training run, also record its periodic greedy evaluations into the same log (phase
+    /// <c>eval</c>, evaluation flag set, checkpoint id <c>step-N</c> of the evaluated weights), selected by
+    /// the same <c>mode</c> and filters and numbered from the same episode counter. Mode
+    /// <c>evaluationOnly</c> in a training run needs it.
+    /// </summary>
+    public bool IncludeEvaluations { get; set; } = true;
 
     /// <summary>For <see cref="RecordMode.EveryNth"/>: record one episode in this many.</summary>
     [Range(1, int.MaxValue)]

@@ -28,14 +28,17 @@ public sealed record SampleSummary(int Count, double Mean, double Median, double
 /// <param name="SuccessRate">Fraction of successful episodes among those whose success is known, or null when none is.</param>
 /// <param name="Terminated">Episodes that ended by termination.</param>
 /// <param name="Truncated">Episodes that ended by truncation.</param>
-public sealed record EpisodeGroupStats(string Level, string Phase, SampleSummary Returns, SampleSummary Lengths, double? SuccessRate, int Terminated, int Truncated)
+/// <param name="ValueMean">Mean of the agent's value estimates over the steps that carry one (V(s), or Q(s, a) for Q-learners), or null when none does.</param>
+/// <param name="PolicyEntropy">Mean entropy (nats) of the recorded action distributions over the steps that carry one, or null when none does.</param>
+public sealed record EpisodeGroupStats(string Level, string Phase, SampleSummary Returns, SampleSummary Lengths, double? SuccessRate, int Terminated, int Truncated,
+    double? ValueMean = null, double? PolicyEntropy = null)
 {
     /// <summary>Number of episodes.</summary>
     public int Episodes => Returns.Count;
 }
 
 /// <summary>
-/// Returns, lengths and success rates of logged episodes, by level (env id) and phase and over
+/// Returns, lengths, success rates and the agent's mean value estimate and policy entropy of logged episodes, by level (env id) and phase and over
 /// all episodes (<c>rlagents episodes stats</c>). Damaged logs contribute their complete episodes
 /// and are listed in <see cref="Damaged"/>.
 /// </summary>
@@ -80,20 +83,38 @@ public sealed class EpisodeStats
     private static EpisodeGroupStats Summarise(string level, string phase, List<RecordedEpisode> episodes)
     {
         var known = episodes.Where(e => e.Success.HasValue).ToList();
+        // What the agent thought, averaged over steps: value estimates and the entropy of its action distributions.
+        double valueSum = 0, entropySum = 0;
+        long valueSteps = 0, distributionSteps = 0;
+        foreach (var e in episodes)
+            for (int t = 0; t < e.Length; t++)
+            {
+                if (t < e.Values.Length && e.Values[t] is float v) { valueSum += v; valueSteps++; }
+                if (t < e.ActionProbabilities.Length && e.ActionProbabilities[t] is { } p)
+                {
+                    double h = 0;
+                    foreach (float q in p) if (q > 0) h -= q * Math.Log(q);
+                    entropySum += h;
+                    distributionSteps++;
+                }
+            }
         return new EpisodeGroupStats(level, phase,
             SampleSummary.Of(episodes.Select(e => e.Return).ToList()),
             SampleSummary.Of(episodes.Select(e => (double)e.Length).ToList()),
             known.Count == 0 ? null : known.Count(e => e.Success == true) / (double)known.Count,
-            episodes.Count(e => e.EndedTerminated), episodes.Count(e => e.EndedTruncated && !e.EndedTerminated));
+            episodes.Count(e => e.EndedTerminated), episodes.Count(e => e.EndedTruncated && !e.EndedTerminated),
+            valueSteps == 0 ? null : valueSum / valueSteps,
+            distributionSteps == 0 ? null : entropySum / distributionSteps);
     }
 
     /// <summary>A fixed-width text table for the terminal.</summary>
     public string ToTable()
     {
-        var rows = new List<string[]> { new[] { "level", "phase", "episodes", "return mean", "return median", "return std", "length mean", "length median", "success" } };
+        var rows = new List<string[]> { new[] { "level", "phase", "episodes", "return mean", "return median", "return std", "length mean", "length median", "success", "value mean", "entropy" } };
         foreach (var g in Groups.Append(Overall))
             rows.Add([g.Level, g.Phase, I(g.Episodes), F(g.Returns.Mean), F(g.Returns.Median), F(g.Returns.Std), F(g.Lengths.Mean), F(g.Lengths.Median),
-                g.SuccessRate is double s ? (100 * s).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "-"]);
+                g.SuccessRate is double s ? (100 * s).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "-",
+                F(g.ValueMean ?? double.NaN), F(g.PolicyEntropy ?? double.NaN)]);
         int[] widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
         var sb = new StringBuilder();
         foreach (var r in rows)

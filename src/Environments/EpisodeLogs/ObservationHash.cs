@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.InteropServices;
@@ -55,12 +56,16 @@ public static class ObservationHash
     public static ulong Hash(string text)
     {
         int max = Encoding.UTF8.GetMaxByteCount(text.Length);
-        if (max <= 512)
+        if (max <= 1024)
         {
             Span<byte> b = stackalloc byte[max];
             return Hash(b[..Encoding.UTF8.GetBytes(text, b)]);
         }
-        return Hash(Encoding.UTF8.GetBytes(text));
+        // Long texts (e.g. GridWorld descriptions) every step: a pooled buffer, not an allocation.
+        byte[] rented = ArrayPool<byte>.Shared.Rent(max);
+        ulong h = Hash(rented.AsSpan(0, Encoding.UTF8.GetBytes(text, rented)));
+        ArrayPool<byte>.Shared.Return(rented);
+        return h;
     }
 
     /// <summary>Hash of modality <paramref name="m"/> of an observation, by its storage.</summary>

@@ -44,6 +44,23 @@ public sealed class DatasetTests
     }
 
     [Fact]
+    public void Stats_average_the_recorded_values_and_policy_entropy()
+    {
+        // The kit attaches uniform distributions (entropy ln K) and random values.
+        string path = LogTestKit.Record("Beacon-v2", 4, seed: 5);
+        var episodes = EpisodeLogReader.ReadAll(path).Episodes;
+        int actions = episodes[0].ActionProbabilities[0]!.Length;
+        var values = episodes.SelectMany(e => e.Values.Select(v => (double)v!.Value)).ToList();
+        // One step loses its value (it drops out of the value mean) and gets a one-hot distribution (entropy 0).
+        string log = ReplayerTests.Rewrite(path, h => h, e => { if (e.Index == 0) { e.Values[0] = null; e.ActionProbabilities[0] = [1f, .. new float[actions - 1]]; } });
+        var g = Assert.Single(EpisodeStats.FromFiles([log]).Groups);
+        Assert.Equal(values.Skip(1).Average(), g.ValueMean!.Value, 5);
+        int steps = episodes.Sum(e => e.Length);
+        Assert.Equal(Math.Log(actions) * (steps - 1) / steps, g.PolicyEntropy!.Value, 5);
+        Assert.Contains("entropy", EpisodeStats.FromFiles([log]).ToTable());
+    }
+
+    [Fact]
     public void Filter_parses_terms_and_names_bad_ones()
     {
         var f = EpisodeFilter.Parse("success, minReturn=0.5,level=BabyAI-GoToLocal-v0,phase=bot");
