@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using RLAgents.Agents.Algorithms;
 using RLAgents.Agents.Training;
 using RLAgents.Environments.Configuration;
+using RLAgents.Environments.EpisodeLogs;
 using RLAgents.Policies;
 using RLAgents.Policies.Multimodal;
 
@@ -186,6 +187,14 @@ public sealed class PhasedExperimentOptions
     /// <summary>Logging, evaluation and checkpoints.</summary>
     public PhaseTrainingOptions Training { get; set; } = new();
 
+    /// <summary>
+    /// Record the RL phases' episodes to <c>episodes.arrow</c> in the run directory (appended on
+    /// resume), each tagged with its phase's name and the schedule checkpoint its weights start
+    /// from; with <c>includeEvaluations</c>, the evaluations after each phase too (phase
+    /// <c>eval</c>). Null records nothing. Needs <c>sync</c> or <c>threaded</c> vectorization.
+    /// </summary>
+    public EpisodeRecorderOptions? Recording { get; set; }
+
     /// <summary>Phases in execution order (the list <see cref="Repeat"/> times).</summary>
     [JsonIgnore]
     public IReadOnlyList<PhaseOptions> Schedule => Enumerable.Repeat(Phases, Repeat).SelectMany(p => p).ToArray();
@@ -198,6 +207,8 @@ public sealed class PhasedExperimentOptions
     public void Validate()
     {
         OptionsBinder.Validate(this);
+        // The environment-and-recording rules are the single-run experiment's.
+        new ExperimentOptions { Env = Env, Recording = Recording }.Validate();
         for (int i = 0; i < Phases.Length; i++)
         {
             var p = Phases[i];

@@ -8,6 +8,7 @@ using RLAgents.Agents.Losses;
 using RLAgents.Agents.Training;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
+using RLAgents.Environments.EpisodeLogs;
 using RLAgents.Environments.GridWorld;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.Policies;
@@ -79,7 +80,7 @@ public static class PhaseRunner
         string metricsPath = Path.Combine(runDirectory, MetricsFile);
         ulong seed = unchecked((ulong)options.Seed);
         var schedule = options.Schedule;
-        var envOptions = new ExperimentOptions { Seed = options.Seed, Env = options.Env };
+        var envOptions = new ExperimentOptions { Seed = options.Seed, Env = options.Env, Recording = options.Recording };
 
         using var probe = AgentFactory.MakeEnv(envOptions, 1);
         using var agent = new PhasedAgent(options, probe.SingleObservationSpace, probe.SingleActionSpace, new Rng(Rng.DeriveSeed(seed, "policy")));
@@ -112,7 +113,13 @@ public static class PhaseRunner
             state = new ScheduleState(Format, 0, 0, 0, 0, 0, null, false, [], false);
         }
 
-        var run = new RunContext(options, runDirectory, agent, envOptions, gridOptions, seed, state, progress);
+        // Episode log of the run (optional): the RL phases' episodes and, with includeEvaluations, their evaluations.
+        using var episodeLog = options.Recording is null ? null
+            : AgentFactory.OpenEpisodeLog(envOptions, Path.Combine(runDirectory, TrainingRunner.EpisodeLogFile), append: resume && File.Exists(Path.Combine(runDirectory, TrainingRunner.EpisodeLogFile)));
+        var run = new RunContext(options, runDirectory, agent, envOptions, gridOptions, seed, state, progress)
+        {
+            Recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording),
+        };
         using (var metrics = new StreamWriter(metricsPath, append: true, new UTF8Encoding(false)))
         {
             run.Metrics = metrics;
@@ -148,7 +155,7 @@ public static class PhaseRunner
         if (!File.Exists(latest)) throw new InvalidOperationException($"'{runDirectory}' holds no schedule checkpoint.");
         string stem = JsonNode.Parse(File.ReadAllText(latest))?["stem"]?.GetValue<string>() ?? throw new InvalidDataException($"{latest}: no 'stem'.");
         string weights = Path.Combine(runDirectory, "checkpoints", stem + ".safetensors");
-        var envOptions = new ExperimentOptions { Seed = options.Seed, Env = options.Env };
+        var envOptions = new ExperimentOptions { Seed = options.Seed, Env = options.Env, Recording = options.Recording };
         using var env = AgentFactory.MakeEnv(envOptions, Math.Min(episodes, 16));
         using var agent = new PhasedAgent(options, env.SingleObservationSpace, env.SingleActionSpace, new Rng(0UL));
         var tensors = Safetensors.Read(weights).Tensors;
@@ -194,6 +201,12 @@ public static class PhaseRunner
         private DemonstrationSet? _earlier;
 
         public StreamWriter Metrics { get; set; } = null!;
+
+        /// <summary>The run's recorder group (null when nothing is recorded); every RL phase and evaluation records through it or a sibling.</summary>
+        public EpisodeRecorderGroup? Recorders { get; init; }
+
+        /// <summary>The schedule checkpoint the current weights come from (what recorded episodes name).</summary>
+        private string CheckpointId => $"phase-{Phase:D3}-step-{EnvSteps:D10}";
         public int Phase { get; private set; } = state.Phase;
         public long EnvSteps { get; private set; } = state.EnvSteps;
         public long EnvEpisodes { get; private set; } = state.EnvEpisodes;
@@ -258,8 +271,15 @@ public static class PhaseRunner
             double start = Seconds;
             var before = resumeState is null ? (EnvSteps, EnvEpisodes, Demonstrations) : PhaseStart();
             agent.SetTrainable(phase.Trainable);
-            var env = AgentFactory.MakeEnv(envOptions, options.Env.NumEnvs);
+            var recorders = Recorders?.CreateSibling();
+            if (recorders is not null)
+            {
+                recorders.Phase = Label(phase);
+                recorders.CheckpointId = CheckpointId;
+            }
+            var env = AgentFactory.MakeEnv(envOptions, options.Env.NumEnvs, recorders);
             using var algorithm = CreateAlgorithm(phase, env);
+            algorithm.Collector.Recorders = recorders;
             if (resumeState is not null)
             {
                 algorithm.LoadState(resumeTensors!, resumeState, "schedule checkpoint");
@@ -274,6 +294,7 @@ public static class PhaseRunner
             {
                 var m = algorithm.Iterate(phase.Steps);
                 EnvSteps = phaseStart + algorithm.Steps;
+                if (recorders is not null) recorders.CheckpointId = CheckpointId;
                 foreach (var episode in algorithm.Collector.DrainEpisodes())
                 {
                     EnvEpisodes++;
@@ -335,10 +356,17 @@ public static class PhaseRunner
         private double Evaluate()
         {
             var t = options.Training;
-            using var env = AgentFactory.MakeEnv(envOptions, Math.Min(t.EvalEpisodes, Math.Max(options.Env.NumEnvs, 16)));
+            var recorders = options.Recording?.IncludeEvaluations == true ? Recorders?.CreateSibling() : null;
+            if (recorders is not null)
+            {
+                recorders.Phase = "eval";
+                recorders.Evaluation = true;
+                recorders.CheckpointId = CheckpointId;
+            }
+            using var env = AgentFactory.MakeEnv(envOptions, Math.Min(t.EvalEpisodes, Math.Max(options.Env.NumEnvs, 16)), recorders);
             long evalSeed = unchecked((long)Rng.DeriveSeed(seed, "eval", EnvSteps + 1_000_003L * Phase));
             var selection = t.GreedyEvaluation || agent.Policy is QNetworkPolicy ? ActionSelection.Greedy : ActionSelection.Sample;
-            var (returns, _) = Evaluator.RunEpisodes(agent.Policy, env, t.EvalEpisodes, evalSeed, selection);
+            var (returns, _) = Evaluator.RunEpisodes(agent.Policy, env, t.EvalEpisodes, evalSeed, selection, recorders);
             SuccessRate = returns.Count(r => r > 0) / (double)returns.Length;
             return SuccessRate;
         }
