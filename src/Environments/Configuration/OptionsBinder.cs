@@ -65,9 +65,11 @@ public static class OptionsBinder
 
     /// <summary>
     /// Applies one <c>path=value</c> override (e.g. <c>algorithm.ppo.learningRate=1e-3</c>,
-    /// <c>env.id=CartPole-v1</c>) to a configuration tree. The value is parsed as JSON when it is
-    /// valid JSON (numbers, true/false, arrays, objects, quoted strings) and taken as a string
-    /// otherwise. Missing intermediate objects are created; the binder then rejects unknown keys.
+    /// <c>env.id=CartPole-v1</c>, <c>phases[1].steps=50000</c>) to a configuration tree. The value
+    /// is parsed as JSON when it is valid JSON (numbers, true/false, arrays, objects, quoted
+    /// strings) and taken as a string otherwise. Missing intermediate objects are created; an
+    /// index addresses an existing array element (the same <c>key[i]</c> form errors report);
+    /// the binder then rejects unknown keys.
     /// </summary>
     public static void ApplyOverride(JsonObject root, string assignment)
     {
@@ -80,17 +82,51 @@ public static class OptionsBinder
         catch (JsonException) { value = JsonValue.Create(raw); }
         var parts = path.Split('.');
         if (parts.Any(string.IsNullOrWhiteSpace)) throw new ConfigurationException(path, "empty segment in --set path");
-        JsonObject current = root;
-        for (int i = 0; i < parts.Length - 1; i++)
+        JsonNode current = root;
+        string walked = "";
+        for (int i = 0; i < parts.Length; i++)
         {
-            if (current[parts[i]] is JsonObject child) { current = child; continue; }
-            if (current[parts[i]] is not null)
-                throw new ConfigurationException(string.Join('.', parts[..(i + 1)]), "is not an object, so it has no keys to set");
-            child = new JsonObject();
-            current[parts[i]] = child;
-            current = child;
+            var (key, indices) = ParseSegment(parts[i], path);
+            bool last = i == parts.Length - 1;
+            var obj = current as JsonObject ?? throw new ConfigurationException(walked, "is not an object, so it has no keys to set");
+            walked = walked.Length == 0 ? key : $"{walked}.{key}";
+            if (last && indices.Count == 0) { obj[key] = value; return; }
+            if (obj[key] is null)
+            {
+                if (indices.Count > 0) throw new ConfigurationException(walked, "is not set, so it has no elements to index");
+                obj[key] = new JsonObject();
+            }
+            current = obj[key]!;
+            for (int k = 0; k < indices.Count; k++)
+            {
+                var array = current as JsonArray ?? throw new ConfigurationException(walked, "is not an array, so it cannot be indexed");
+                int index = indices[k];
+                if (index >= array.Count) throw new ConfigurationException($"{walked}[{index}]", $"is out of range: the array has {array.Count} element(s)");
+                walked += $"[{index}]";
+                if (last && k == indices.Count - 1) { array[index] = value; return; }
+                current = array[index] ?? throw new ConfigurationException(walked, "is null, so it has no keys to set");
+            }
         }
-        current[parts[^1]] = value;
+    }
+
+    /// <summary>Splits <c>key[i][j]</c> into the key and its indices.</summary>
+    private static (string Key, List<int> Indices) ParseSegment(string segment, string path)
+    {
+        int bracket = segment.IndexOf('[');
+        if (bracket < 0) return (segment, []);
+        string key = segment[..bracket];
+        var indices = new List<int>();
+        string rest = segment[bracket..];
+        while (rest.Length > 0)
+        {
+            int close = rest.IndexOf(']');
+            if (rest[0] != '[' || close < 0 || !int.TryParse(rest[1..close], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int index))
+                throw new ConfigurationException(path, $"'{segment}' is not key or key[index]");
+            indices.Add(index);
+            rest = rest[(close + 1)..];
+        }
+        if (key.Length == 0) throw new ConfigurationException(path, $"'{segment}' has no key before its index");
+        return (key, indices);
     }
 
     /// <summary>Serializes options to JSON with the binder's conventions (for resolved configs in run directories).</summary>

@@ -80,6 +80,28 @@ public class OptionsBinderTests
     }
 
     [Fact]
+    public void OverridesAddressArrayElementsByIndex()
+    {
+        var root = (JsonObject)JsonNode.Parse("""{"phases":[{"kind":"sft","sft":{"updates":5}},{"kind":"ppo","steps":10}],"grid":[[1,2],[3,4]]}""")!;
+        OptionsBinder.ApplyOverride(root, "phases[0].sft.updates=800");
+        OptionsBinder.ApplyOverride(root, "phases[1].steps=5000");
+        OptionsBinder.ApplyOverride(root, "phases[1].ppo.epochs=4");   // a missing object inside an element is created
+        OptionsBinder.ApplyOverride(root, "grid[1][0]=7");
+        OptionsBinder.ApplyOverride(root, "phases[0]={\"kind\":\"bc\"}");
+        Assert.Equal("""{"phases":[{"kind":"bc"},{"kind":"ppo","steps":5000,"ppo":{"epochs":4}}],"grid":[[1,2],[7,4]]}""", root.ToJsonString());
+
+        Assert.Equal("phases[2]: is out of range: the array has 2 element(s)",
+            Assert.Throws<ConfigurationException>(() => OptionsBinder.ApplyOverride(root, "phases[2].steps=1")).Message);
+        Assert.Equal("phases[1].steps: is not an object, so it has no keys to set",
+            Assert.Throws<ConfigurationException>(() => OptionsBinder.ApplyOverride(root, "phases[1].steps.x=1")).Message);
+        Assert.Equal("phases[1].ppo: is not an array, so it cannot be indexed",
+            Assert.Throws<ConfigurationException>(() => OptionsBinder.ApplyOverride(root, "phases[1].ppo[0]=1")).Message);
+        Assert.Contains("is not key or key[index]", Assert.Throws<ConfigurationException>(() => OptionsBinder.ApplyOverride(root, "phases[x].steps=1")).Message);
+        Assert.Equal("missing: is not set, so it has no elements to index",
+            Assert.Throws<ConfigurationException>(() => OptionsBinder.ApplyOverride(root, "missing[0]=1")).Message);
+    }
+
+    [Fact]
     public void OverrideOfAnUnknownKeyFailsAtBinding()
     {
         var root = new JsonObject();
