@@ -148,17 +148,6 @@ public sealed class MemoryTokensTests
         var batch = Observations();
         var factory = new MultimodalStateEstimatorFactory(With(FusionMode.Early));
         using var policy = new ActorCriticPolicy(batch.Space, new DiscreteSpace(7), new PolicyOptions { ShareStateEstimator = true }, factory, new Rng(5));
-        var result = new ActResult(4);
-        var rng = new Rng(1);
-        void Act()
-        {
-            using var scope = NewDisposeScope();
-            policy.Act(policy.Tensorizer.ToInput(batch), Selection.ActionSelection.Sample, rng, result);
-        }
-        for (int i = 0; i < 3; i++) Act();
-        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        for (int i = 0; i < 20; i++) Act();
-        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
-        Assert.All(result.Actions.Take(4), a => Assert.InRange(a, 0, 6));
+        LiveTensorChecks.ActingKeepsLiveTensorsFlat(policy, batch);
     }
 }
