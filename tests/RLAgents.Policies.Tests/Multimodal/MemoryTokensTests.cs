@@ -42,19 +42,6 @@ public sealed class MemoryTokensTests
         return batch!;
     }
 
-    private static (MultimodalStateEstimator Estimator, ObservationTensorizer Tensorizer) Build(MultimodalOptions options, ObservationSpace space)
-    {
-        var factory = new MultimodalStateEstimatorFactory(options);
-        return ((MultimodalStateEstimator)factory.Create(space, new Rng(7)), factory.CreateTensorizer(space));
-    }
-
-    private static float[] State(MultimodalStateEstimator estimator, ObservationTensorizer tensorizer, ObservationBatch batch)
-    {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        return estimator.forward(tensorizer.ToInput(batch)).data<float>().ToArray();
-    }
-
     [Theory]
     [InlineData(FusionMode.Early, 16)]
     [InlineData(FusionMode.Late, 24)]
@@ -63,11 +50,11 @@ public sealed class MemoryTokensTests
     {
         var batch = Observations();
         var space = batch.Space;
-        var (estimator, _) = Build(With(fusion), space);
+        var (estimator, _) = EstimatorTestKit.Build(With(fusion), space);
         Assert.Equal(K, estimator.MemorySteps);
         Assert.Equal(stateSize, estimator.StateSize);
         var plain = GridWorldEnv.CreateObservationSpace(includeDescription: false);
-        var (without, _) = Build(With(fusion), plain);
+        var (without, _) = EstimatorTestKit.Build(With(fusion), plain);
         Assert.Equal(0, without.MemorySteps);
         if (fusion == FusionMode.Early) Assert.Equal(without.SequenceLength + K, estimator.SequenceLength);
         Assert.Contains(estimator.named_parameters(), p => p.name.StartsWith("memory.", StringComparison.Ordinal));
@@ -93,8 +80,8 @@ public sealed class MemoryTokensTests
     {
         var batch = Observations();
         var space = batch.Space;
-        var (estimator, tensorizer) = Build(With(fusion), space);
-        var before = State(estimator, tensorizer, batch);
+        var (estimator, tensorizer) = EstimatorTestKit.Build(With(fusion), space);
+        var before = EstimatorTestKit.State(estimator, tensorizer, batch);
         int d = estimator.StateSize;
         var mask = batch.Bytes(space.IndexOf("history_mask"));
         Assert.Equal(new byte[] { 0, 0, 0, 1, 0, 0, 1, 1, 0, 1, 1, 1 }, mask);
@@ -110,13 +97,13 @@ public sealed class MemoryTokensTests
             current.AsSpan((row % 4) * frame, frame).CopyTo(images.AsSpan(row * frame, frame));
             directions[row] = 1 + row % 3;
         }
-        var scribbled = State(estimator, tensorizer, batch);
+        var scribbled = EstimatorTestKit.State(estimator, tensorizer, batch);
         for (int i = 0; i < before.Length; i++) Assert.True(Math.Abs(before[i] - scribbled[i]) < 1e-5, $"element {i}: {before[i]} vs {scribbled[i]}");
 
         // A valid row is read: changing env 3's oldest step moves env 3's state and no other.
         Assert.False(current.AsSpan(0, frame).SequenceEqual(images.AsSpan((3 * K + 2) * frame, frame)));
         current.AsSpan(0, frame).CopyTo(images.AsSpan((3 * K + 2) * frame, frame));
-        var changed = State(estimator, tensorizer, batch);
+        var changed = EstimatorTestKit.State(estimator, tensorizer, batch);
         Assert.Contains(Enumerable.Range(3 * d, d), i => Math.Abs(changed[i] - scribbled[i]) > 1e-4);
         Assert.All(Enumerable.Range(0, 3 * d), i => Assert.Equal(scribbled[i], changed[i], 5));
     }
@@ -126,8 +113,8 @@ public sealed class MemoryTokensTests
     {
         var batch = Observations();
         var space = batch.Space;
-        var (estimator, tensorizer) = Build(With(FusionMode.Early), space);
-        var before = State(estimator, tensorizer, batch);
+        var (estimator, tensorizer) = EstimatorTestKit.Build(With(FusionMode.Early), space);
+        var before = EstimatorTestKit.State(estimator, tensorizer, batch);
         // Swap env 3's two most recent history rows (images and directions) — same content, other ages.
         var images = batch.Bytes(space.IndexOf("image_history"));
         var directions = batch.Floats(space.IndexOf("direction_history"));
@@ -137,7 +124,7 @@ public sealed class MemoryTokensTests
         first.CopyTo(images.AsSpan(r1 * frame, frame));
         (directions[r0], directions[r1]) = (directions[r1], directions[r0]);
         Assert.False(images.AsSpan(r0 * frame, frame).SequenceEqual(first)); // the two frames differ
-        var after = State(estimator, tensorizer, batch);
+        var after = EstimatorTestKit.State(estimator, tensorizer, batch);
         int d = estimator.StateSize;
         Assert.Contains(Enumerable.Range(3 * d, d), i => Math.Abs(after[i] - before[i]) > 1e-4);
     }
@@ -148,6 +135,6 @@ public sealed class MemoryTokensTests
         var batch = Observations();
         var factory = new MultimodalStateEstimatorFactory(With(FusionMode.Early));
         using var policy = new ActorCriticPolicy(batch.Space, new DiscreteSpace(7), new PolicyOptions { ShareStateEstimator = true }, factory, new Rng(5));
-        LiveTensorChecks.ActingKeepsLiveTensorsFlat(policy, batch);
+        EstimatorTestKit.ActingKeepsLiveTensorsFlat(policy, batch);
     }
 }

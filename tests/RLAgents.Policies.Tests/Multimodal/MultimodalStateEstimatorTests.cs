@@ -36,19 +36,6 @@ public sealed class MultimodalStateEstimatorTests
         return batch;
     }
 
-    private static (MultimodalStateEstimator Estimator, ObservationTensorizer Tensorizer) Build(MultimodalOptions options, ObservationSpace space, ulong seed = 7)
-    {
-        var factory = new MultimodalStateEstimatorFactory(options);
-        return ((MultimodalStateEstimator)factory.Create(space, new Rng(seed)), factory.CreateTensorizer(space));
-    }
-
-    private static float[] State(MultimodalStateEstimator estimator, ObservationTensorizer tensorizer, ObservationBatch batch)
-    {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        return estimator.forward(tensorizer.ToInput(batch)).data<float>().ToArray();
-    }
-
     [Theory]
     [InlineData(FusionMode.Early, 16)]
     [InlineData(FusionMode.Late, 24)]
@@ -58,7 +45,7 @@ public sealed class MultimodalStateEstimatorTests
         var batch = Observations(3);
         var space = batch.Space;
         var options = With(fusion);
-        var estimator = Build(options, space).Estimator;
+        var estimator = EstimatorTestKit.Build(options, space).Estimator;
         Assert.Equal(stateSize, estimator.StateSize);
         var factory = new MultimodalStateEstimatorFactory(options);
         var actions = new DiscreteSpace(7);
@@ -82,11 +69,11 @@ public sealed class MultimodalStateEstimatorTests
         var batch = Observations(4);
         string[] descriptions = ["You see a red ball 2 steps forward.", "You see nothing.", "You see a wall 1 step forward. You carry a blue key.", "You see a grey box 1 step left."];
         descriptions.CopyTo(batch.Texts(batch.Space.IndexOf("description")), 0);
-        var (shortPad, t1) = Build(With(fusion, maxTokens: 16), batch.Space);
-        var (longPad, t2) = Build(With(fusion, maxTokens: 30), batch.Space);
+        var (shortPad, t1) = EstimatorTestKit.Build(With(fusion, maxTokens: 16), batch.Space);
+        var (longPad, t2) = EstimatorTestKit.Build(With(fusion, maxTokens: 30), batch.Space);
         // Same seed, same weights: only the number of pad positions after each text differs (every text fits in 16).
-        var a = State(shortPad, t1, batch);
-        var b = State(longPad, t2, batch);
+        var a = EstimatorTestKit.State(shortPad, t1, batch);
+        var b = EstimatorTestKit.State(longPad, t2, batch);
         Assert.Equal(a.Length, b.Length);
         for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) < 1e-4, $"element {i}: {a[i]} vs {b[i]}");
     }
@@ -95,12 +82,12 @@ public sealed class MultimodalStateEstimatorTests
     public void Attention_is_bidirectional_so_the_leading_cls_token_reads_text_that_follows_it()
     {
         var batch = Observations(2, description: false);
-        var (estimator, tensorizer) = Build(With(FusionMode.Early), batch.Space);
-        var before = State(estimator, tensorizer, batch);
+        var (estimator, tensorizer) = EstimatorTestKit.Build(With(FusionMode.Early), batch.Space);
+        var before = EstimatorTestKit.State(estimator, tensorizer, batch);
         int mission = batch.Space.IndexOf("mission");
         batch.Texts(mission)[0] = "go to the purple key";
         batch.Texts(mission)[1] = batch.Texts(mission)[1];
-        var after = State(estimator, tensorizer, batch);
+        var after = EstimatorTestKit.State(estimator, tensorizer, batch);
         int d = estimator.StateSize;
         // Row 0's mission changed (it sits after the CLS token): its state must move; row 1's must not.
         Assert.Contains(Enumerable.Range(0, d), i => Math.Abs(before[i] - after[i]) > 1e-4);
@@ -142,10 +129,10 @@ public sealed class MultimodalStateEstimatorTests
     public void Lora_trains_only_adapters_in_the_backbone_and_starts_from_the_same_outputs()
     {
         var batch = Observations(3);
-        var (full, tFull) = Build(With(FusionMode.Early), batch.Space);
-        var (lora, tLora) = Build(With(FusionMode.Early, fineTune: FineTuneMode.Lora), batch.Space);
-        var a = State(full, tFull, batch);
-        var b = State(lora, tLora, batch);
+        var (full, tFull) = EstimatorTestKit.Build(With(FusionMode.Early), batch.Space);
+        var (lora, tLora) = EstimatorTestKit.Build(With(FusionMode.Early, fineTune: FineTuneMode.Lora), batch.Space);
+        var a = EstimatorTestKit.State(full, tFull, batch);
+        var b = EstimatorTestKit.State(lora, tLora, batch);
         for (int i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i], 4); // B = 0 at init
         var backboneTrainable = ParameterGroups.Trainable(lora.Backbone).ToList();
         Assert.NotEmpty(backboneTrainable);
@@ -208,7 +195,7 @@ public sealed class MultimodalStateEstimatorTests
         var batch = Observations(4);
         var factory = new MultimodalStateEstimatorFactory(With(FusionMode.CrossAttention));
         using var policy = new ActorCriticPolicy(batch.Space, new DiscreteSpace(7), new PolicyOptions { ShareStateEstimator = true }, factory, new Rng(5));
-        LiveTensorChecks.ActingKeepsLiveTensorsFlat(policy, batch);
+        EstimatorTestKit.ActingKeepsLiveTensorsFlat(policy, batch);
     }
 
     private static (float[] Backbone, float[] Head) Snapshot(ActorCriticPolicy policy)
