@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.InteropServices;
@@ -61,12 +60,15 @@ public static class ObservationHash
             Span<byte> b = stackalloc byte[max];
             return Hash(b[..Encoding.UTF8.GetBytes(text, b)]);
         }
-        // Long texts (e.g. GridWorld descriptions) every step: a pooled buffer, not an allocation.
-        byte[] rented = ArrayPool<byte>.Shared.Rent(max);
-        ulong h = Hash(rented.AsSpan(0, Encoding.UTF8.GetBytes(text, rented)));
-        ArrayPool<byte>.Shared.Return(rented);
-        return h;
+        // Long texts (e.g. GridWorld descriptions) every step: a per-thread buffer that only grows.
+        // (ArrayPool.Shared would do, but it drops its arrays under GC pressure and then allocates
+        // again in the middle of recording.)
+        if (_textBuffer is null || _textBuffer.Length < max) _textBuffer = new byte[Math.Max(max, 2 * (_textBuffer?.Length ?? 0))];
+        return Hash(_textBuffer.AsSpan(0, Encoding.UTF8.GetBytes(text, _textBuffer)));
     }
+
+    [ThreadStatic]
+    private static byte[]? _textBuffer;
 
     /// <summary>Hash of modality <paramref name="m"/> of an observation, by its storage.</summary>
     public static ulong Hash(Observation observation, int m) => observation.Space[m].Storage switch
