@@ -53,7 +53,9 @@ public sealed record ScheduleState(int FormatVersion, int Phase, long EnvSteps, 
 /// <param name="SuccessRate">The last evaluation success rate.</param>
 /// <param name="Solved">Whether <see cref="PhaseTrainingOptions.StopAtSuccessRate"/> was reached.</param>
 /// <param name="Phases">Per-phase results.</param>
-public sealed record PhasedRunResult(string RunDirectory, long EnvSteps, long EnvEpisodes, long Demonstrations, double Seconds, double SuccessRate, bool Solved, IReadOnlyList<PhaseResult> Phases);
+/// <param name="Interrupted">The run stopped on request (its cancellation token) before the schedule ended; its latest checkpoint resumes it.</param>
+public sealed record PhasedRunResult(string RunDirectory, long EnvSteps, long EnvEpisodes, long Demonstrations, double Seconds, double SuccessRate, bool Solved,
+    IReadOnlyList<PhaseResult> Phases, bool Interrupted = false);
 
 /// <summary>
 /// Runs a schedule of RL and SFT phases on one agent in one run directory: <c>config.json</c>,
@@ -71,7 +73,18 @@ public static class PhaseRunner
     public const string MetricsFile = "metrics.jsonl";
 
     /// <summary>Trains <paramref name="options"/> into <paramref name="runDirectory"/>; with <paramref name="resume"/>, continues from its latest checkpoint.</summary>
-    public static PhasedRunResult Run(PhasedExperimentOptions options, string runDirectory, bool resume = false, Action<string>? progress = null)
+    /// <param name="options">The validated experiment.</param>
+    /// <param name="runDirectory">Where config, metrics and checkpoints go.</param>
+    /// <param name="resume">Continue the run already in <paramref name="runDirectory"/>.</param>
+    /// <param name="progress">Receives one line per finished phase.</param>
+    /// <param name="cancellation">
+    /// A stop request (Ctrl+C, a wall-clock budget). It is honoured at the next RL iteration or phase boundary once
+    /// this call has done some work (one RL iteration or one whole SFT phase; an SFT phase is never cut short):
+    /// the run evaluates, writes a checkpoint that <paramref name="resume"/> continues from, and returns with
+    /// <see cref="PhasedRunResult.Interrupted"/> set.
+    /// </param>
+    public static PhasedRunResult Run(PhasedExperimentOptions options, string runDirectory, bool resume = false, Action<string>? progress = null,
+        CancellationToken cancellation = default)
     {
         options.Validate();
         LanguageModel.ReproducibleMath.Ensure();
@@ -116,15 +129,17 @@ public static class PhaseRunner
         // Episode log of the run (optional): the RL phases' episodes and, with includeEvaluations, their evaluations.
         using var episodeLog = options.Recording is null ? null
             : AgentFactory.OpenEpisodeLog(envOptions, Path.Combine(runDirectory, TrainingRunner.EpisodeLogFile), append: resume && File.Exists(Path.Combine(runDirectory, TrainingRunner.EpisodeLogFile)));
-        var run = new RunContext(options, runDirectory, agent, envOptions, gridOptions, seed, state, progress)
+        var run = new RunContext(options, runDirectory, agent, envOptions, gridOptions, seed, state, progress, cancellation)
         {
             Recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording),
         };
         using (var metrics = new StreamWriter(metricsPath, append: true, new UTF8Encoding(false)))
         {
             run.Metrics = metrics;
-            while (!run.Stopped && run.Phase < schedule.Count)
+            while (!run.Stopped && !run.Interrupted && run.Phase < schedule.Count)
             {
+                // Between phases the latest checkpoint is the phase-start one FinishPhase wrote: nothing to save.
+                if (run.WorkDone && cancellation.IsCancellationRequested) { run.Interrupted = true; break; }
                 var phase = schedule[run.Phase];
                 if (phase.Kind == PhaseKind.Sft) run.RunSft(phase);
                 else run.RunRl(phase, resumeTensors, state.Algorithm);
@@ -133,7 +148,7 @@ public static class PhaseRunner
             }
         }
         if (resumeTensors is not null) foreach (var t in resumeTensors.Values) t.Dispose();
-        return new PhasedRunResult(runDirectory, run.EnvSteps, run.EnvEpisodes, run.Demonstrations, run.Seconds, run.SuccessRate, run.Stopped, run.Completed);
+        return new PhasedRunResult(runDirectory, run.EnvSteps, run.EnvEpisodes, run.Demonstrations, run.Seconds, run.SuccessRate, run.Stopped, run.Completed, run.Interrupted);
     }
 
     /// <summary>Reads a phased experiment file (comments allowed); <paramref name="overrides"/> are <c>key.path=value</c> assignments.</summary>
@@ -192,7 +207,7 @@ public static class PhaseRunner
 
     /// <summary>The mutable state of one run.</summary>
     private sealed class RunContext(PhasedExperimentOptions options, string runDirectory, PhasedAgent agent, ExperimentOptions envOptions,
-        GridWorldOptions? gridOptions, ulong seed, ScheduleState state, Action<string>? progress)
+        GridWorldOptions? gridOptions, ulong seed, ScheduleState state, Action<string>? progress, CancellationToken cancellation)
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly double _secondsBefore = state.Seconds;
@@ -212,6 +227,12 @@ public static class PhaseRunner
         public long EnvEpisodes { get; private set; } = state.EnvEpisodes;
         public long Demonstrations { get; private set; } = state.Demonstrations;
         public bool Stopped { get; private set; } = state.Stopped;
+
+        /// <summary>A stop request ended this call early (see <see cref="PhaseRunner.Run"/>).</summary>
+        public bool Interrupted { get; set; }
+
+        /// <summary>This call finished an SFT phase or an RL iteration, so a stop request may now be honoured.</summary>
+        public bool WorkDone { get; private set; }
         public double SuccessRate { get; private set; } = state.Completed.LastOrDefault()?.SuccessRate ?? 0;
         public double Seconds => _secondsBefore + _clock.Elapsed.TotalSeconds;
         public IReadOnlyList<PhaseResult> Completed => _completed;
@@ -304,8 +325,11 @@ public static class PhaseRunner
                 foreach (var (k, v) in m) sums[k] = sums.GetValueOrDefault(k) + v;
                 count++;
                 bool last = algorithm.Steps >= phase.Steps;
+                WorkDone = true;
+                // A stop request mid-phase: evaluate now (the result is what the run reached) and checkpoint below.
+                bool interrupt = !last && cancellation.IsCancellationRequested;
                 double? eval = null;
-                if (!last && algorithm.Steps >= nextEval)
+                if (!last && (algorithm.Steps >= nextEval || interrupt))
                 {
                     eval = Evaluate();
                     nextEval = Next(algorithm.Steps, t.EvalInterval);
@@ -318,6 +342,13 @@ public static class PhaseRunner
                     nextLog = t.LogInterval <= 0 ? 0 : Next(algorithm.Steps, t.LogInterval);
                 }
                 if (eval >= t.StopAtSuccessRate) { Stopped = true; break; }
+                if (interrupt)
+                {
+                    WriteCheckpoint(algorithm);
+                    Interrupted = true;
+                    progress?.Invoke($"phase {Phase} ({Label(phase)}) interrupted at phase step {algorithm.Steps}: success {SuccessRate:F3}, env steps {EnvSteps}, episodes {EnvEpisodes}, {Seconds:F0}s");
+                    return;
+                }
                 if (!last && algorithm.Steps >= nextCheckpoint)
                 {
                     WriteCheckpoint(algorithm);
@@ -382,6 +413,7 @@ public static class PhaseRunner
             _completed.Add(new PhaseResult(Phase, Label(phase), phase.Kind, EnvSteps - steps0, EnvEpisodes - episodes0, Demonstrations - demos0, Seconds - start, SuccessRate));
             progress?.Invoke($"phase {Phase} ({Label(phase)}): success {SuccessRate:F3}, env steps {EnvSteps}, episodes {EnvEpisodes}, demos {Demonstrations}, {Seconds:F0}s");
             Phase++;
+            WorkDone = true;
             WriteCheckpoint(null);
         }
 

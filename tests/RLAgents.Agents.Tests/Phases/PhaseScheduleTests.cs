@@ -110,6 +110,43 @@ public sealed class PhaseScheduleTests
     }
 
     [Fact]
+    public void A_stop_request_checkpoints_at_the_next_iteration_and_resume_finishes_the_schedule()
+    {
+        string dir = TempDirectory(), boundary = TempDirectory();
+        try
+        {
+            var options = Options(PolicyArchitecture.Mlp, Ppo(steps: 192), Sft(botEpisodes: 2, updates: 4));
+            using var stop = new CancellationTokenSource();
+            stop.Cancel();
+            // Already requested: the call still does one iteration (64 steps), then evaluates and checkpoints mid-phase.
+            var first = PhaseRunner.Run(options, dir, cancellation: stop.Token);
+            Assert.True(first.Interrupted);
+            Assert.False(first.Solved);
+            Assert.Empty(first.Phases);
+            Assert.Equal(64, first.EnvSteps);
+            var last = Rows(dir)[^1];
+            Assert.Equal(64, last["phaseStep"]!.GetValue<long>());
+            Assert.NotNull(last["eval_success"]);
+            Assert.True(File.Exists(Path.Combine(dir, "checkpoints", "phase-000-step-0000000064.safetensors")));
+
+            var rest = PhaseRunner.Run(options, dir, resume: true);
+            Assert.False(rest.Interrupted);
+            Assert.Equal([PhaseKind.Ppo, PhaseKind.Sft], rest.Phases.Select(p => p.Kind));
+            Assert.Equal([192L, 0L], rest.Phases.Select(p => p.EnvSteps));
+            Assert.Equal([64L, 128L, 192L], Rows(dir).Where(r => r["phaseStep"] is not null).Select(r => r["phaseStep"]!.GetValue<long>()));
+
+            // An SFT phase is never cut short: the request is honoured at the boundary after it.
+            var sftFirst = Options(PolicyArchitecture.Mlp, Sft(botEpisodes: 2, updates: 4), Ppo(steps: 64));
+            var atBoundary = PhaseRunner.Run(sftFirst, boundary, cancellation: stop.Token);
+            Assert.True(atBoundary.Interrupted);
+            Assert.Equal([PhaseKind.Sft], atBoundary.Phases.Select(p => p.Kind));
+            Assert.Equal(0, atBoundary.EnvSteps);
+            Assert.Equal([PhaseKind.Sft, PhaseKind.Ppo], PhaseRunner.Run(sftFirst, boundary, resume: true).Phases.Select(p => p.Kind));
+        }
+        finally { Directory.Delete(dir, true); Directory.Delete(boundary, true); }
+    }
+
+    [Fact]
     public void A_schedule_mixing_dqn_with_actor_critic_phases_is_rejected_naming_the_phase()
     {
         var options = Options(PolicyArchitecture.Mlp, new PhaseOptions { Kind = PhaseKind.Dqn, Steps = 10 }, Ppo(10));
