@@ -23,6 +23,9 @@ public static class RLAgentsCli
     /// <summary>Exit code for a user mistake (bad config, bad arguments, bad input file).</summary>
     public const int UsageError = 2;
 
+    /// <summary>Exit code of a run stopped by Ctrl+C / SIGTERM after it checkpointed (128 + SIGINT, as shells report it).</summary>
+    public const int Interrupted = 130;
+
     /// <summary>Runs one invocation with <paramref name="args"/>, writing to the given writers.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellation = default)
     {
@@ -42,7 +45,12 @@ public static class RLAgentsCli
         }
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }, cancellation);
+            return await parse.InvokeAsync(new InvocationConfiguration
+            {
+                Output = output, Error = error, EnableDefaultExceptionHandler = false,
+                // Ctrl+C gives a run time to finish its iteration, evaluate and checkpoint before the process ends.
+                ProcessTerminationTimeout = TimeSpan.FromMinutes(5),
+            }, cancellation);
         }
         catch (Exception e) when (IsUserError(e))
         {

@@ -20,13 +20,18 @@ internal static class RunCommand
         var output = new Option<string>("--output") { Description = "Parent folder of the run directory.", DefaultValueFactory = _ => "runs" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this run directory from its latest checkpoint." };
         var run = new Command("run", "Train an experiment file, or resume a run directory.") { file, set, output, resume };
-        run.SetAction(parse =>
+        // Ctrl+C / SIGTERM cancel the token: training stops at its next iteration, writes a checkpoint
+        // (`run --resume` continues from it) and exits with Interrupted.
+        run.SetAction((parse, cancellation) => Task.FromResult(Execute(parse, cancellation)));
+        return run;
+
+        int Execute(ParseResult parse, CancellationToken cancellation)
         {
             var console = services.GetRequiredService<CliConsole>();
             string? resumeDir = parse.GetValue(resume);
             string? path = parse.GetValue(file);
             string[] overrides = parse.GetValue(set) ?? [];
-            if (PhasedRun.Handles(path, resumeDir)) return PhasedRun.Run(console.Out, path, overrides, parse.GetValue(output)!, resumeDir);
+            if (PhasedRun.Handles(path, resumeDir)) return PhasedRun.Run(console.Out, path, overrides, parse.GetValue(output)!, resumeDir, cancellation);
             ExperimentOptions options;
             string runDir;
             if (resumeDir is not null)
@@ -46,12 +51,13 @@ internal static class RunCommand
 
             console.Out.WriteLine($"{(resumeDir is null ? "run" : "resume")} {options.Name}: {options.Env.Id}, {options.Algorithm.Kind}, seed {options.Seed} → {runDir}");
             var bar = new ProgressLine(console.Out);
-            var result = TrainingRunner.Run(options, runDir, resume: resumeDir is not null, progress: bar.Report);
+            var result = TrainingRunner.Run(options, runDir, resume: resumeDir is not null, progress: bar.Report, cancellation: cancellation);
             bar.Finish();
             console.Out.WriteLine(Summary(result));
-            return RLAgentsCli.Ok;
-        });
-        return run;
+            if (!cancellation.IsCancellationRequested || result.Steps >= options.Training.TotalSteps) return RLAgentsCli.Ok;
+            console.Out.WriteLine($"interrupted at step {result.Steps}; continue with: rlagents run --resume {runDir}");
+            return RLAgentsCli.Interrupted;
+        }
     }
 
     /// <summary>Reads an experiment file, applies <c>--set</c> overrides and binds it strictly.</summary>
