@@ -19,11 +19,15 @@ namespace RLAgents.Benchmarks.Multimodal;
 /// named) with its phase schedule and prints success against env episodes, demonstrations and
 /// wall-clock; then measures the inference latency of one agent step for 16 batched envs per fusion mode.
 /// <code>
-/// dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- babyai-comparison [--only name,name] [--configs dir] [--out dir] [--latency-only] [--budget 0.25] [--set key=value ...]
+/// dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- babyai-comparison [--only name,name] [--configs dir] [--out dir] [--latency-only] [--budget 0.25] [--max-seconds 900] [--parallel 2] [--set key=value ...]
 /// dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- babyai-comparison --evaluate runDir [runDir ...]
 /// </code>
 /// <c>--budget f</c> scales every phase's env steps, bot/own episodes and SFT updates by f (for machines
-/// that cannot afford the full schedules); the table reports what actually ran. Configs whose
+/// that cannot afford the full schedules); <c>--max-seconds s</c> gives every variant the same wall-clock
+/// budget (a run past it stops at its next RL iteration or phase boundary and is evaluated there, so the
+/// table compares what each variant reaches in equal time); <c>--parallel n</c> trains n variants at once
+/// (each with its own <c>training.threads</c>, one in the shipped configs). The table reports what actually ran and what
+/// ended each run: the success target, the end of the schedule, or the time budget. Configs whose
 /// <c>backbone.checkpoint</c> folder is missing get it made first by <see cref="GroundedPretraining"/>.
 /// </summary>
 public static class BabyAiComparison
@@ -37,7 +41,8 @@ public static class BabyAiComparison
         string configs = "experiments/configs", output = Path.Combine(Path.GetTempPath(), "rlagents-babyai-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
         string[]? only = null;
         bool latencyOnly = false;
-        double budget = 1;
+        double budget = 1, maxSeconds = 0;
+        int parallel = 1;
         var overrides = new List<string>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -54,9 +59,11 @@ public static class BabyAiComparison
                         Console.WriteLine(FormattableString.Invariant(
                             $"{dir}: success greedy {PhaseRunner.EvaluateCheckpoint(dir, 200, greedy: true):F3}, sampled {PhaseRunner.EvaluateCheckpoint(dir, 200, greedy: false):F3} (200 episodes each)"));
                     return 0;
+                case "--max-seconds" when i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out maxSeconds) && maxSeconds > 0: i++; break;
+                case "--parallel" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out parallel) && parallel > 0: i++; break;
                 case "--budget" when i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out budget) && budget > 0: i++; break;
                 default:
-                    Console.Error.WriteLine($"{Command}: unknown argument '{args[i]}'. Usage: {Command} [--only a,b] [--configs dir] [--out dir] [--latency-only] [--budget fraction] [--set key=value]");
+                    Console.Error.WriteLine($"{Command}: unknown argument '{args[i]}'. Usage: {Command} [--only a,b] [--configs dir] [--out dir] [--latency-only] [--budget fraction] [--max-seconds s] [--parallel lanes] [--set key=value]");
                     return 2;
             }
         }
@@ -65,22 +72,40 @@ public static class BabyAiComparison
             var files = Directory.GetFiles(configs, "babyai-*.json").OrderBy(f => f, StringComparer.Ordinal)
                 .Where(f => only is null || only.Contains(Path.GetFileNameWithoutExtension(f))).ToList();
             if (files.Count == 0) { Console.Error.WriteLine($"{Command}: no babyai-*.json configs match in '{configs}'."); return 2; }
-            var rows = new List<string[]>();
+            // Load and validate every variant (and make any missing pretrained backbone) before the clocks start.
+            var variants = new List<(string Name, PhasedExperimentOptions Options)>();
             foreach (var file in files)
             {
-                string name = Path.GetFileNameWithoutExtension(file);
                 var options = PhaseRunner.Load(file, overrides);
                 if (budget != 1) Scale(options, budget);
                 if (options.Policy.Architecture == PolicyArchitecture.Transformer && options.Policy.Multimodal.Backbone.Checkpoint is { } checkpoint && !Directory.Exists(checkpoint))
                     GroundedPretraining.Make(checkpoint, log: line => Console.WriteLine("   " + line));
-                Console.WriteLine($"== {name}: {options.Schedule.Count} phases, run directory {Path.Combine(output, name)}");
-                var result = PhaseRunner.Run(options, Path.Combine(output, name), progress: line => Console.WriteLine("   " + line));
-                rows.Add([name, options.Env.Id.Replace("BabyAI-", "").Replace("-v0", ""), result.SuccessRate.ToString("F3", CultureInfo.InvariantCulture),
-                    result.EnvEpisodes.ToString(CultureInfo.InvariantCulture), result.Demonstrations.ToString(CultureInfo.InvariantCulture),
-                    (result.EnvEpisodes + result.Demonstrations).ToString(CultureInfo.InvariantCulture), result.EnvSteps.ToString(CultureInfo.InvariantCulture),
-                    result.Seconds.ToString("F0", CultureInfo.InvariantCulture), result.Solved ? "yes" : "no"]);
-                Console.WriteLine(Table(["variant", "level", "success", "env episodes", "demos", "episodes+demos", "env steps", "seconds", "target reached"], rows));
+                variants.Add((Path.GetFileNameWithoutExtension(file), options));
             }
+            var rows = new string[]?[variants.Count];
+            int next = -1;
+            var print = new Lock();
+            void Say(string line) { lock (print) Console.WriteLine(line); }
+            // Each lane takes the next variant until none is left; with --parallel 2 on 2 cores, two one-thread runs share the machine.
+            void Lane()
+            {
+                for (int i; (i = Interlocked.Increment(ref next)) < variants.Count;)
+                {
+                    var (name, options) = variants[i];
+                    Say($"== {name}: {options.Schedule.Count} phases, {options.Training.Threads} thread(s), run directory {Path.Combine(output, name)}");
+                    using var timeBudget = maxSeconds > 0 ? new CancellationTokenSource(TimeSpan.FromSeconds(maxSeconds)) : new CancellationTokenSource();
+                    var result = PhaseRunner.Run(options, Path.Combine(output, name), progress: line => Say($"   {name}: {line}"), cancellation: timeBudget.Token);
+                    string ended = result.Solved ? "target" : result.Interrupted ? "time budget" : "schedule end";
+                    rows[i] = [name, options.Env.Id.Replace("BabyAI-", "").Replace("-v0", ""), result.SuccessRate.ToString("F3", CultureInfo.InvariantCulture),
+                        result.EnvEpisodes.ToString(CultureInfo.InvariantCulture), result.Demonstrations.ToString(CultureInfo.InvariantCulture),
+                        (result.EnvEpisodes + result.Demonstrations).ToString(CultureInfo.InvariantCulture), result.EnvSteps.ToString(CultureInfo.InvariantCulture),
+                        result.Seconds.ToString("F0", CultureInfo.InvariantCulture), ended];
+                    Say(Table(["variant", "level", "success", "env episodes", "demos", "episodes+demos", "env steps", "seconds", "ended by"], [.. rows.OfType<string[]>()]));
+                }
+            }
+            var lanes = Enumerable.Range(0, Math.Min(parallel, variants.Count)).Select(_ => new Thread(Lane) { IsBackground = false }).ToList();
+            foreach (var lane in lanes) lane.Start();
+            foreach (var lane in lanes) lane.Join();
         }
         Console.WriteLine(Latency());
         return 0;
