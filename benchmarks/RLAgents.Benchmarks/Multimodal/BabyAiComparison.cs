@@ -43,6 +43,7 @@ public static class BabyAiComparison
         bool latencyOnly = false;
         double budget = 1, maxSeconds = 0;
         int parallel = 1;
+        string? rowFile = null;
         var overrides = new List<string>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -59,7 +60,8 @@ public static class BabyAiComparison
                         Console.WriteLine(FormattableString.Invariant(
                             $"{dir}: success greedy {PhaseRunner.EvaluateCheckpoint(dir, 200, greedy: true):F3}, sampled {PhaseRunner.EvaluateCheckpoint(dir, 200, greedy: false):F3} (200 episodes each)"));
                     return 0;
-                case "--max-seconds" when i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out maxSeconds) && maxSeconds > 0: i++; break;
+                case "--max-seconds" when i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out maxSeconds) && maxSeconds >= 0: i++; break;
+                case "--row-file" when i + 1 < args.Length: rowFile = args[++i]; break; // child mode of --parallel: one row as JSON, no latency
                 case "--parallel" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out parallel) && parallel > 0: i++; break;
                 case "--budget" when i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out budget) && budget > 0: i++; break;
                 default:
@@ -86,28 +88,50 @@ public static class BabyAiComparison
             int next = -1;
             var print = new Lock();
             void Say(string line) { lock (print) Console.WriteLine(line); }
-            // Each lane takes the next variant until none is left; with --parallel 2 on 2 cores, two one-thread runs share the machine.
+            // Each lane takes the next variant until none is left. With --parallel n, every variant trains in its
+            // own child process (this command with --row-file): two trainings on two threads of one process
+            // once failed inside libtorch after 750 s (an integer add given a float alpha), so lanes share nothing.
             void Lane()
             {
                 for (int i; (i = Interlocked.Increment(ref next)) < variants.Count;)
                 {
                     var (name, options) = variants[i];
-                    Say($"== {name}: {options.Schedule.Count} phases, {options.Training.Threads} thread(s), run directory {Path.Combine(output, name)}");
-                    using var timeBudget = maxSeconds > 0 ? new CancellationTokenSource(TimeSpan.FromSeconds(maxSeconds)) : new CancellationTokenSource();
-                    var result = PhaseRunner.Run(options, Path.Combine(output, name), progress: line => Say($"   {name}: {line}"), cancellation: timeBudget.Token);
-                    string ended = result.Solved ? "target" : result.Interrupted ? "time budget" : "schedule end";
-                    rows[i] = [name, options.Env.Id.Replace("BabyAI-", "").Replace("-v0", ""), result.SuccessRate.ToString("F3", CultureInfo.InvariantCulture),
-                        result.EnvEpisodes.ToString(CultureInfo.InvariantCulture), result.Demonstrations.ToString(CultureInfo.InvariantCulture),
-                        (result.EnvEpisodes + result.Demonstrations).ToString(CultureInfo.InvariantCulture), result.EnvSteps.ToString(CultureInfo.InvariantCulture),
-                        result.Seconds.ToString("F0", CultureInfo.InvariantCulture), ended];
-                    Say(Table(["variant", "level", "success", "env episodes", "demos", "episodes+demos", "env steps", "seconds", "ended by"], [.. rows.OfType<string[]>()]));
+                    if (rowFile is null) Say($"== {name}: {options.Schedule.Count} phases, {options.Training.Threads} thread(s), run directory {Path.Combine(output, name)}");
+                    rows[i] = parallel > 1 ? RunChild(name) : RunHere(name, options);
+                    if (rowFile is not null) File.WriteAllText(rowFile, System.Text.Json.JsonSerializer.Serialize(rows[i]));
+                    else Say(Table(Header, [.. rows.OfType<string[]>()]));
                 }
+            }
+            string[] RunHere(string name, PhasedExperimentOptions options)
+            {
+                using var timeBudget = maxSeconds > 0 ? new CancellationTokenSource(TimeSpan.FromSeconds(maxSeconds)) : new CancellationTokenSource();
+                var result = PhaseRunner.Run(options, Path.Combine(output, name), progress: line => Say($"   {name}: {line}"), cancellation: timeBudget.Token);
+                string ended = result.Solved ? "target" : result.Interrupted ? "time budget" : "schedule end";
+                return [name, options.Env.Id.Replace("BabyAI-", "").Replace("-v0", ""), result.SuccessRate.ToString("F3", CultureInfo.InvariantCulture),
+                    result.EnvEpisodes.ToString(CultureInfo.InvariantCulture), result.Demonstrations.ToString(CultureInfo.InvariantCulture),
+                    (result.EnvEpisodes + result.Demonstrations).ToString(CultureInfo.InvariantCulture), result.EnvSteps.ToString(CultureInfo.InvariantCulture),
+                    result.Seconds.ToString("F0", CultureInfo.InvariantCulture), ended];
+            }
+            string[] RunChild(string name)
+            {
+                string file = Path.Combine(output, name + ".row.json");
+                Directory.CreateDirectory(output);
+                var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+                foreach (var a in new[] { typeof(BabyAiComparison).Assembly.Location, Command, "--only", name, "--configs", configs, "--out", output, "--row-file", file,
+                    "--budget", budget.ToString(CultureInfo.InvariantCulture), "--max-seconds", maxSeconds.ToString(CultureInfo.InvariantCulture) })
+                    start.ArgumentList.Add(a);
+                foreach (var o in overrides) { start.ArgumentList.Add("--set"); start.ArgumentList.Add(o); }
+                using var child = Process.Start(start)!;
+                child.WaitForExit();
+                return child.ExitCode == 0 && File.Exists(file)
+                    ? System.Text.Json.JsonSerializer.Deserialize<string[]>(File.ReadAllText(file))!
+                    : [name, "", "", "", "", "", "", "", $"failed (exit {child.ExitCode})"];
             }
             var lanes = Enumerable.Range(0, Math.Min(parallel, variants.Count)).Select(_ => new Thread(Lane) { IsBackground = false }).ToList();
             foreach (var lane in lanes) lane.Start();
             foreach (var lane in lanes) lane.Join();
         }
-        Console.WriteLine(Latency());
+        if (rowFile is null) Console.WriteLine(Latency());
         return 0;
     }
 
@@ -174,6 +198,8 @@ public static class BabyAiComparison
         return $"Inference latency, one agent step for {envs} batched GoToLocal envs (act + value, 1 thread):\n"
             + Table(["policy", "parameters", "ms / step", "µs / env", "env steps / s"], rows);
     }
+
+    private static readonly string[] Header = ["variant", "level", "success", "env episodes", "demos", "episodes+demos", "env steps", "seconds", "ended by"];
 
     private static string Table(string[] header, List<string[]> rows)
     {
