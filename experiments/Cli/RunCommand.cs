@@ -22,7 +22,9 @@ internal static class RunCommand
         var run = new Command("run", "Train an experiment file, or resume a run directory.") { file, set, output, resume };
         // Ctrl+C / SIGTERM cancel the token: training stops at its next iteration, writes a checkpoint
         // (`run --resume` continues from it) and exits with Interrupted.
-        run.SetAction((parse, cancellation) => Task.FromResult(Execute(parse, cancellation)));
+        // The action must return a running task: System.CommandLine installs its signal handler only once the
+        // action has returned one, so a synchronous body would never see the signal.
+        run.SetAction((parse, cancellation) => Task.Run(() => Execute(parse, cancellation), CancellationToken.None));
         return run;
 
         int Execute(ParseResult parse, CancellationToken cancellation)

@@ -7,11 +7,14 @@ internal static class CliRunner
 {
     public sealed record Result(int ExitCode, string Out, string Error);
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => Run(CancellationToken.None, args);
+
+    /// <summary>Runs with <paramref name="cancellation"/> standing in for Ctrl+C.</summary>
+    public static Result Run(CancellationToken cancellation, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = RLAgentsCli.RunAsync(args, output, error).GetAwaiter().GetResult();
+        int code = RLAgentsCli.RunAsync(args, output, error, cancellation).GetAwaiter().GetResult();
         return new Result(code, output.ToString(), error.ToString());
     }
 

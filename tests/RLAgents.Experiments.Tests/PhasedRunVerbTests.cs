@@ -41,4 +41,26 @@ public class PhasedRunVerbTests
         Assert.True(eval.ExitCode == 0, eval.Error);
         Assert.Matches(@"success over 3 episodes: sampled [01]\.\d{3}, greedy [01]\.\d{3}", eval.Out);
     }
+
+    [Fact]
+    public void Ctrl_c_stops_at_a_boundary_with_a_checkpoint_exit_code_130_and_the_resume_command()
+    {
+        string dir = CliRunner.TempDir(), output = Path.Combine(dir, "runs"), file = Path.Combine(dir, "tiny.json");
+        File.WriteAllText(file, Tiny);
+        using var ctrlC = new CancellationTokenSource();
+        ctrlC.Cancel();
+        // Requested before anything ran: the SFT phase still completes (it is never cut short), then the run stops.
+        var run = CliRunner.Run(ctrlC.Token, "run", file, "--output", output);
+        Assert.True(run.ExitCode == 130, run.Out + run.Error);
+        string runDir = Assert.Single(Directory.GetDirectories(output));
+        Assert.Contains("interrupted: success", run.Out);
+        Assert.Contains($"continue with: rlagents run --resume {runDir}", run.Out);
+        Assert.DoesNotContain("phase 1 (ppo-1)", run.Out);
+        Assert.True(File.Exists(Path.Combine(runDir, "checkpoints", "phase-001-start.json")));
+
+        var resumed = CliRunner.Run("run", "--resume", runDir);
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        Assert.Contains("phase 1 (ppo-1)", resumed.Out);
+        Assert.Contains("done:", resumed.Out);
+    }
 }
