@@ -89,13 +89,14 @@ public static class PhaseRunner
         options.Validate();
         LanguageModel.ReproducibleMath.Ensure();
         torch.set_num_threads(options.Training.Threads);
-        Directory.CreateDirectory(runDirectory);
-        string metricsPath = Path.Combine(runDirectory, MetricsFile);
         ulong seed = unchecked((ulong)options.Seed);
         var schedule = options.Schedule;
         var envOptions = new ExperimentOptions { Seed = options.Seed, Env = options.Env, Recording = options.Recording };
 
+        // Built first: env options only the built env can check (e.g. env.memory.modalities) fail before the run directory exists.
         using var probe = AgentFactory.MakeEnv(envOptions, 1);
+        Directory.CreateDirectory(runDirectory);
+        string metricsPath = Path.Combine(runDirectory, MetricsFile);
         using var agent = new PhasedAgent(options, probe.SingleObservationSpace, probe.SingleActionSpace, new Rng(Rng.DeriveSeed(seed, "policy")));
         var gridOptions = GridOptions(options);
 

@@ -72,6 +72,8 @@ public static class TrainingRunner
         options.Validate();
         var math = LanguageModel.ReproducibleMath.Ensure();
         torch.set_num_threads(options.Training.Threads);
+        // Env options only the built env can check (e.g. env.memory.modalities) fail before the run directory exists.
+        using (AgentFactory.MakeEnv(options, 1)) { }
         Directory.CreateDirectory(runDirectory);
         string metricsPath = Path.Combine(runDirectory, MetricsFile);
         var t = options.Training;

@@ -115,6 +115,13 @@ public sealed class MemoryRunTests
         Assert.Equal(2, bound.Env.Memory.Steps);
         var text = Assert.Throws<ConfigurationException>(() => AgentFactory.MakeEnv(bound, 2));
         Assert.Equal("env.memory.modalities[1]", text.Path);
+        // Both runners reject it before they create the run directory (nothing is left behind).
+        string runDir = Path.Combine(Path.GetTempPath(), "rlagents-memory-" + Guid.NewGuid().ToString("N"));
+        Assert.Equal("env.memory.modalities[1]", Assert.Throws<ConfigurationException>(() => TrainingRunner.Run(bound, runDir)).Path);
+        var phased = Options(PolicyArchitecture.Mlp, Ppo(steps: 16));
+        phased.Env = bound.Env;
+        Assert.Equal("env.memory.modalities[1]", Assert.Throws<ConfigurationException>(() => PhaseRunner.Run(phased, runDir)).Path);
+        Assert.False(Directory.Exists(runDir));
 
         var off = OptionsBinder.Bind<ExperimentOptions>(JsonDocument.Parse("""{ "env": { "id": "BabyAI-GoToRedBallGrey-v0" } }""").RootElement, "");
         using var plain = AgentFactory.MakeEnv(off, 1);
