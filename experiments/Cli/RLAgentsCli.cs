@@ -48,8 +48,9 @@ public static class RLAgentsCli
             return await parse.InvokeAsync(new InvocationConfiguration
             {
                 Output = output, Error = error, EnableDefaultExceptionHandler = false,
-                // Ctrl+C gives a run time to finish its iteration, evaluate and checkpoint before the process ends.
-                ProcessTerminationTimeout = TimeSpan.FromMinutes(5),
+                // Ctrl+C gives `run` time to finish its iteration, evaluate and checkpoint before the process ends;
+                // other verbs keep System.CommandLine's 2 s (they do not checkpoint anything).
+                ProcessTerminationTimeout = parse.CommandResult.Command.Name == "run" ? TimeSpan.FromMinutes(5) : TimeSpan.FromSeconds(2),
             }, cancellation);
         }
         catch (Exception e) when (IsUserError(e))
