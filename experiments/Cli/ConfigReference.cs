@@ -102,7 +102,8 @@ internal static class ConfigReference
         var text = string.Concat(summary.Nodes().Select(n => n switch
         {
             XText t => t.Value,
-            XElement { Name.LocalName: "see" } e => ((string?)e.Attribute("cref"))?.Split('.').Last() ?? (string?)e.Attribute("langword") ?? e.Value,
+            // A method cref carries its parameter list ("M:N.T.Run(N.A,N.B)"): name the method, not its last parameter.
+            XElement { Name.LocalName: "see" } e => ((string?)e.Attribute("cref"))?.Split('(')[0].Split('.').Last() ?? (string?)e.Attribute("langword") ?? e.Value,
             XElement { Name.LocalName: "c" } e => "`" + e.Value + "`",
             XElement e => e.Value,
             _ => "",
