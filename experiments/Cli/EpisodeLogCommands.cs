@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using RLAgents.Environments;
-using RLAgents.Environments.EpisodeLogs;
-using RLAgents.Environments.EpisodeLogs.Rendering;
+using RLAgents.EpisodeLogs;
+using RLAgents.EpisodeLogs.Rendering;
 
 namespace RLAgents.Experiments.Cli;
 

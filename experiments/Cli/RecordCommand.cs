@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using RLAgents.Environments;
-using RLAgents.Environments.EpisodeLogs;
+using RLAgents.EpisodeLogs;
 using RLAgents.Environments.GridWorld;
 using RLAgents.Environments.GridWorld.Bot;
 using RLAgents.Environments.Wrappers;

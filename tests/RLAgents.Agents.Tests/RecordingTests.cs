@@ -2,7 +2,7 @@ using System.Text.Json;
 using RLAgents.Agents.Training;
 using RLAgents.Environments.Configuration;
 using RLAgents.Environments;
-using RLAgents.Environments.EpisodeLogs;
+using RLAgents.EpisodeLogs;
 using RLAgents.Policies;
 using RLAgents.Policies.Encoding;
 using RLAgents.Policies.Serialization;

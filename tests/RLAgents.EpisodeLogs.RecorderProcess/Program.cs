@@ -1,5 +1,5 @@
 using RLAgents.Environments;
-using RLAgents.Environments.EpisodeLogs;
+using RLAgents.EpisodeLogs;
 
 // Usage: RecorderProcess <log path> <pause episode> <pause step>
 // Records seeded CartPole episodes (episode i has seed i) with a seeded random policy, printing

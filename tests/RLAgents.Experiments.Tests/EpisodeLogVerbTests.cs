@@ -1,5 +1,5 @@
 using RLAgents.Environments;
-using RLAgents.Environments.EpisodeLogs;
+using RLAgents.EpisodeLogs;
 
 namespace RLAgents.Experiments.Tests;
 

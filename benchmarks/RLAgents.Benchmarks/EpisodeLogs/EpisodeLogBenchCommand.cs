@@ -4,7 +4,7 @@ using System.Text.Json;
 using RLAgents.Agents.Training;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
-using RLAgents.Environments.EpisodeLogs;
+using RLAgents.EpisodeLogs;
 
 namespace RLAgents.Benchmarks.EpisodeLogs;
 

@@ -1,6 +1,6 @@
 using RLAgents.Agents.Buffers;
 using RLAgents.Environments;
-using RLAgents.Environments.EpisodeLogs;
+using RLAgents.EpisodeLogs;
 using RLAgents.Policies;
 using RLAgents.Policies.Selection;
 using static TorchSharp.torch;

@@ -1,6 +1,6 @@
 using RLAgents.Agents.Training;
 using RLAgents.Environments;
-using RLAgents.Environments.EpisodeLogs;
+using RLAgents.EpisodeLogs;
 using RLAgents.Environments.Vector;
 using RLAgents.Policies;
 using RLAgents.Policies.Selection;

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using RLAgents.Agents.Algorithms;
 using RLAgents.Agents.Training;
 using RLAgents.Environments.Configuration;
-using RLAgents.Environments.EpisodeLogs;
+using RLAgents.EpisodeLogs;
 using RLAgents.Policies;
 using RLAgents.Policies.Multimodal;
 

@@ -1,3 +1,4 @@
+using RLAgents.Core;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -8,7 +9,7 @@ using RLAgents.Agents.Losses;
 using RLAgents.Agents.Training;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
-using RLAgents.Environments.EpisodeLogs;
+using RLAgents.EpisodeLogs;
 using RLAgents.Environments.GridWorld;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.Policies;

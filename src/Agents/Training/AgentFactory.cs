@@ -1,7 +1,7 @@
 using RLAgents.Agents.Algorithms;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
-using RLAgents.Environments.EpisodeLogs;
+using RLAgents.EpisodeLogs;
 using RLAgents.Environments.Vector;
 using RLAgents.Environments.Wrappers;
 using RLAgents.Policies;

@@ -3,7 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using RLAgents.Agents.Algorithms;
 using RLAgents.Environments.Configuration;
-using RLAgents.Environments.EpisodeLogs;
+using RLAgents.EpisodeLogs;
 using RLAgents.Environments.Vector;
 using RLAgents.Environments.Wrappers;
 using RLAgents.Policies;

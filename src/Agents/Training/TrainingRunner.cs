@@ -1,3 +1,4 @@
+using RLAgents.Core;
 using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
@@ -7,7 +8,7 @@ using RLAgents.Agents.Algorithms;
 using RLAgents.Agents.Evaluation;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
-using RLAgents.Environments.EpisodeLogs;
+using RLAgents.EpisodeLogs;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.Policies.Selection;
 using RLAgents.Policies.Serialization;

@@ -1,3 +1,4 @@
+using RLAgents.Core;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;

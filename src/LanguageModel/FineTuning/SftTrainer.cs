@@ -4,6 +4,8 @@ using RLAgents.LanguageModel.Tokenization;
 using RLAgents.LanguageModel.Training;
 using static TorchSharp.torch;
 
+using RLAgents.Environments;
+
 namespace RLAgents.LanguageModel.FineTuning;
 
 /// <summary>
@@ -17,7 +19,7 @@ public sealed class SftTrainer : IDisposable
     private readonly ITokenizer _tokenizer;
     private readonly SftOptions _options;
     private readonly AdamWOptimizer _optimizer;
-    private readonly SamplingRng _rng;
+    private readonly Rng _rng;
 
     /// <summary>Prepares fine-tuning; with <see cref="SftOptions.Lora"/> set, adapters are attached and the base frozen.</summary>
     public SftTrainer(GptModel model, ITokenizer tokenizer, SftOptions options)
@@ -30,7 +32,7 @@ public sealed class SftTrainer : IDisposable
         _options = options;
         if (options.Lora is not null && !model.Projections().Any(p => p.Layer.HasAdapter)) LoraAdapters.Attach(model, options.Lora);
         _optimizer = new AdamWOptimizer(LoraAdapters.TrainableParameters(model), options.WeightDecay);
-        _rng = new SamplingRng(SamplingRng.DeriveSeed(unchecked((ulong)options.Seed), "sft-batches"));
+        _rng = new Rng(Rng.DeriveSeed(unchecked((ulong)options.Seed), "sft-batches"));
     }
 
     /// <summary>Updates made so far.</summary>

@@ -1,3 +1,4 @@
+using RLAgents.Core;
 using System.Text.Json;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.LanguageModel.Model;

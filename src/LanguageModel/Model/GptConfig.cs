@@ -1,3 +1,4 @@
+using RLAgents.Core;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;

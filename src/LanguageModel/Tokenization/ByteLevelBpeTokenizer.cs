@@ -1,3 +1,4 @@
+using RLAgents.Core;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;

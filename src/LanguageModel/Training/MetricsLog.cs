@@ -1,3 +1,4 @@
+using RLAgents.Core;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using RLAgents.LanguageModel.Checkpoints;

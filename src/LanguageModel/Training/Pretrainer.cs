@@ -1,4 +1,6 @@
 using System.Text.Json;
+using RLAgents.Core;
+using RLAgents.Environments;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.LanguageModel.Model;
 using RLAgents.LanguageModel.Tokenization;
@@ -56,12 +58,12 @@ public static class Pretrainer
         }
 
         ulong seed = unchecked((ulong)options.Seed);
-        manual_seed(unchecked((long)SamplingRng.DeriveSeed(seed, "torch")));
-        using var model = new GptModel(config, unchecked((long)SamplingRng.DeriveSeed(seed, "init")));
+        manual_seed(unchecked((long)Rng.DeriveSeed(seed, "torch")));
+        using var model = new GptModel(config, unchecked((long)Rng.DeriveSeed(seed, "init")));
         var stream = TokenStream.Build(lines, tokenizer, options.LinesAreDocuments, options.ValidationFraction, config.BlockSize);
         using var optimizer = new AdamWOptimizer(model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)),
             options.WeightDecay, options.Beta1, options.Beta2);
-        var batchRng = new SamplingRng(SamplingRng.DeriveSeed(seed, "batches"));
+        var batchRng = new Rng(Rng.DeriveSeed(seed, "batches"));
 
         long step = 0;
         if (latest is { } from)
@@ -70,7 +72,7 @@ public static class Pretrainer
             optimizer.Load(Path.Combine(from.Path, "optimizer.safetensors"));
             var state = TrainerState.Load(Path.Combine(from.Path, TrainerStateFile));
             step = state.Step;
-            batchRng.SetState(state.BatchRng);
+            batchRng.SetState(new RngState(state.BatchRng[0], state.BatchRng[1], state.BatchRng[2], state.BatchRng[3], false, 0));
             set_rng_state(tensor(Convert.FromBase64String(state.TorchRngState)));
         }
 
@@ -148,7 +150,7 @@ public static class Pretrainer
     /// <summary>Mean held-out loss over the same <see cref="PretrainOptions.EvalBatches"/> batches every time.</summary>
     private static double Evaluate(GptModel model, int[] validation, PretrainOptions options, int blockSize, ulong seed)
     {
-        var rng = new SamplingRng(SamplingRng.DeriveSeed(seed, "eval"));
+        var rng = new Rng(Rng.DeriveSeed(seed, "eval"));
         model.eval();
         double sum = 0;
         using (no_grad())
@@ -164,7 +166,7 @@ public static class Pretrainer
         return sum / options.EvalBatches;
     }
 
-    private static string SaveCheckpoint(string root, long step, GptModel model, AdamWOptimizer optimizer, ITokenizer tokenizer, SamplingRng batchRng, int keep) =>
+    private static string SaveCheckpoint(string root, long step, GptModel model, AdamWOptimizer optimizer, ITokenizer tokenizer, Rng batchRng, int keep) =>
         CheckpointStore.Write(root, step, dir =>
         {
             ModelWeights.Save(model, Path.Combine(dir, "model.safetensors"));
@@ -172,9 +174,12 @@ public static class Pretrainer
             optimizer.Save(Path.Combine(dir, "optimizer.safetensors"));
             tokenizer.Save(dir);
             using var rngState = get_rng_state();
-            new TrainerState(step, batchRng.GetState(), Convert.ToBase64String(rngState.data<byte>().ToArray()))
+            new TrainerState(step, Words(batchRng.GetState()), Convert.ToBase64String(rngState.data<byte>().ToArray()))
                 .Save(Path.Combine(dir, TrainerStateFile));
         }, keep);
+
+    // The batch sampler's xoshiro words (its normal-draw spare is unused here), as trainer_state.json stores them.
+    private static ulong[] Words(RngState s) => [s.S0, s.S1, s.S2, s.S3];
 }
 
 /// <summary>The non-tensor training state of a checkpoint.</summary>

@@ -1,3 +1,4 @@
+using RLAgents.Environments;
 using RLAgents.LanguageModel.Tokenization;
 using static TorchSharp.torch;
 
@@ -36,7 +37,7 @@ internal sealed class TokenStream
     }
 
     /// <summary>Inputs and next-token targets, both int64 (B, T), from random windows of <paramref name="data"/>.</summary>
-    public static (Tensor Inputs, Tensor Targets) Batch(int[] data, int batchSize, int blockSize, SamplingRng rng)
+    public static (Tensor Inputs, Tensor Targets) Batch(int[] data, int batchSize, int blockSize, Rng rng)
     {
         var inputs = new long[batchSize * blockSize];
         var targets = new long[batchSize * blockSize];

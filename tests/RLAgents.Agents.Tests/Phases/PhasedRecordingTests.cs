@@ -1,7 +1,7 @@
 using RLAgents.Agents.Phases;
 using RLAgents.Agents.Training;
 using RLAgents.Environments.Configuration;
-using RLAgents.Environments.EpisodeLogs;
+using RLAgents.EpisodeLogs;
 using RLAgents.Policies.Multimodal;
 
 namespace RLAgents.Agents.Tests.Phases;

@@ -1,3 +1,4 @@
+using RLAgents.Core;
 using RLAgents.LanguageModel.Checkpoints;
 
 namespace RLAgents.LanguageModel.Tests.Checkpoints;

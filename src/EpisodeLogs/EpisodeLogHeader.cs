@@ -1,0 +1,101 @@
+using System.Text.Json;
+using RLAgents.Environments;
+
+namespace RLAgents.EpisodeLogs;
+
+/// <summary>How a modality's observations are stored in a log column.</summary>
+public enum ObservationEncoding
+{
+    /// <summary>The values themselves: list&lt;float&gt; (Float32), binary (UInt8), int32 (Int32), utf8 (Text).</summary>
+    Raw,
+    /// <summary>UInt8 modalities only: each cell is the zlib (RFC 1950) stream of the raw bytes.</summary>
+    Zlib,
+    /// <summary>uint64 <see cref="ObservationHash"/> of the values only (hash mode).</summary>
+    Hash64,
+}
+
+/// <summary>One observation modality of a log: its name, storage, shape and column encoding.</summary>
+/// <param name="Name">Modality name; the column is <c>obs_{Name}</c>.</param>
+/// <param name="Storage">Element storage of the modality.</param>
+/// <param name="Shape">Dimensions, outermost first (empty for Int32 and Text).</param>
+/// <param name="Encoding">How the column stores each observation.</param>
+public sealed record ModalityLayout(string Name, ModalityStorage Storage, int[] Shape, ObservationEncoding Encoding)
+{
+    /// <summary>Elements per observation (product of the shape; 1 for Int32 and Text).</summary>
+    public int Size => Shape.Length == 0 ? 1 : Shape.Aggregate(1, (a, b) => a * b);
+
+    /// <summary>The Arrow column name.</summary>
+    public string Column => EpisodeLogFormat.ObservationPrefix + Name;
+
+    /// <summary>True when the layout matches a modality of a live environment (name, storage, size).</summary>
+    public bool Matches(Modality modality) => modality.Name == Name && modality.Storage == Storage && modality.Size == Size;
+}
+
+/// <summary>
+/// Log-level metadata, stored once as the Arrow schema's key-value metadata: everything needed
+/// to rebuild the environment of every episode in the log.
+/// </summary>
+public sealed record EpisodeLogHeader
+{
+    /// <summary>Format version of the log (<see cref="EpisodeLogFormat.Version"/> when written by this build).</summary>
+    public int FormatVersion { get; init; } = EpisodeLogFormat.Version;
+
+    /// <summary>Versioned environment id, e.g. <c>CartPole-v1</c>.</summary>
+    public required string EnvId { get; init; }
+
+    /// <summary>The environment's options as a JSON object (camelCase keys), <c>{}</c> for defaults.</summary>
+    public string EnvOptionsJson { get; init; } = "{}";
+
+    /// <summary>The wrapper stack, outermost first (e.g. <c>TimeLimit(500)</c>); empty when unwrapped.</summary>
+    public IReadOnlyList<string> Wrappers { get; init; } = [];
+
+    /// <summary>Full name of the environment's .NET type (the innermost, unwrapped one when known).</summary>
+    public string? EnvType { get; init; }
+
+    /// <summary>Name and version of the assembly that implements the environment, e.g. <c>MyEnvs, 1.2.0.0</c>.</summary>
+    public string? EnvAssembly { get; init; }
+
+    /// <summary>Plug-in specification <c>path.dll:Namespace.Type</c> for environments outside the built-in registry.</summary>
+    public string? Plugin { get; init; }
+
+    /// <summary>Observation modalities in the environment's fixed order.</summary>
+    public required IReadOnlyList<ModalityLayout> Modalities { get; init; }
+
+    /// <summary>Number of discrete actions (size of the action space).</summary>
+    public int ActionCount { get; init; }
+
+    /// <summary>Version of the recorder that wrote the log.</summary>
+    public string RecorderVersion { get; init; } = EpisodeLogFormat.RecorderVersion;
+
+    /// <summary>True when observations are stored as hashes only.</summary>
+    public bool ObservationHashes => Modalities.Any(m => m.Encoding == ObservationEncoding.Hash64);
+
+    /// <summary>Builds the header for recording <paramref name="env"/>.</summary>
+    /// <param name="env">The environment as the agent sees it (wrappers included).</param>
+    /// <param name="options">Recording options (hash mode, compression threshold).</param>
+    /// <param name="envOptions">The environment's options object (serialised to camelCase JSON), or null for defaults.</param>
+    /// <param name="wrappers">Wrapper stack description, outermost first; null to derive it from the env.</param>
+    /// <param name="plugin">Plug-in specification when the env is not built in.</param>
+    public static EpisodeLogHeader For(IEnv env, EpisodeRecorderOptions options, object? envOptions = null,
+        IReadOnlyList<string>? wrappers = null, string? plugin = null)
+    {
+        var inner = EnvStack.Innermost(env);
+        var asm = inner.GetType().Assembly.GetName();
+        return new EpisodeLogHeader
+        {
+            EnvId = env.Id.ToString(),
+            EnvOptionsJson = envOptions is null ? "{}" : JsonSerializer.Serialize(envOptions, envOptions.GetType(), EpisodeLogFormat.OptionsJson),
+            Wrappers = wrappers ?? EnvStack.Describe(env),
+            EnvType = inner.GetType().FullName,
+            EnvAssembly = $"{asm.Name}, {asm.Version}",
+            Plugin = plugin,
+            ActionCount = env.ActionSpace.N,
+            Modalities = env.ObservationSpace.Modalities.Select(m => new ModalityLayout(
+                m.Name, m.Storage,
+                m.Space is BoxSpace b ? b.ShapeArray() : [],
+                options.ObservationHashes ? ObservationEncoding.Hash64
+                    : m.Storage == ModalityStorage.UInt8 && m.Size >= options.CompressImagesFromBytes ? ObservationEncoding.Zlib
+                    : ObservationEncoding.Raw)).ToArray(),
+        };
+    }
+}

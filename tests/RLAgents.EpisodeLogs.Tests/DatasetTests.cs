@@ -1,0 +1,170 @@
+using System.Text.Json;
+using Parquet;
+using RLAgents.Environments;
+using RLAgents.Environments.GridWorld.Demonstrations;
+using RLAgents.EpisodeLogs;
+
+namespace RLAgents.EpisodeLogs.Tests;
+
+public sealed class DatasetTests
+{
+    [Fact]
+    public void Stats_group_by_level_and_phase()
+    {
+        string path = LogTestKit.Record("Beacon-v2", 5, seed: 2);
+        double[] returns = [1, 2, 3, 10, 5];
+        bool?[] success = [true, false, true, null, true];
+        string log = ReplayerTests.Rewrite(path, h => h, e =>
+        {
+            e.Return = returns[e.Index];
+            e.Success = success[e.Index];
+            e.Phase = e.Index == 4 ? "eval" : "rl";
+        });
+        var lengths = EpisodeLogReader.ReadAll(log).Episodes.Select(e => (double)e.Length).ToArray();
+        string cartpole = LogTestKit.Record("CartPole-v1", 3, seed: 1);
+        var stats = EpisodeStats.FromFiles([log, cartpole]);
+
+        Assert.Equal([("Beacon-v2", "eval"), ("Beacon-v2", "rl"), ("CartPole-v1", "-")], stats.Groups.Select(g => (g.Level, g.Phase)));
+        var rl = stats.Groups[1];
+        Assert.Equal(4, rl.Episodes);
+        Assert.Equal(4.0, rl.Returns.Mean, 12);
+        Assert.Equal(2.5, rl.Returns.Median, 12);
+        Assert.Equal(Math.Sqrt(12.5), rl.Returns.Std, 12);
+        Assert.Equal((1.0, 10.0), (rl.Returns.Min, rl.Returns.Max));
+        Assert.Equal(2.0 / 3.0, rl.SuccessRate!.Value, 12); // the unknown one is not counted
+        Assert.Equal(lengths[..4].Average(), rl.Lengths.Mean, 12);
+        Assert.Equal(1.0, stats.Groups[0].SuccessRate);
+        Assert.Equal(3, stats.Groups[2].Episodes);
+        Assert.Null(stats.Groups[2].SuccessRate);
+        Assert.Equal(8, stats.Overall.Episodes);
+        string table = stats.ToTable();
+        Assert.Contains("Beacon-v2", table);
+        Assert.Contains("66.7%", table);
+        using var doc = JsonDocument.Parse(stats.ToJson());
+        Assert.Equal(8, doc.RootElement.GetProperty("overall").GetProperty("returns").GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public void Stats_average_the_recorded_values_and_policy_entropy()
+    {
+        // The kit attaches uniform distributions (entropy ln K) and random values.
+        string path = LogTestKit.Record("Beacon-v2", 4, seed: 5);
+        var episodes = EpisodeLogReader.ReadAll(path).Episodes;
+        int actions = episodes[0].ActionProbabilities[0]!.Length;
+        var values = episodes.SelectMany(e => e.Values.Select(v => (double)v!.Value)).ToList();
+        // One step loses its value (it drops out of the value mean) and gets a one-hot distribution (entropy 0).
+        string log = ReplayerTests.Rewrite(path, h => h, e => { if (e.Index == 0) { e.Values[0] = null; e.ActionProbabilities[0] = [1f, .. new float[actions - 1]]; } });
+        var g = Assert.Single(EpisodeStats.FromFiles([log]).Groups);
+        Assert.Equal(values.Skip(1).Average(), g.ValueMean!.Value, 5);
+        int steps = episodes.Sum(e => e.Length);
+        Assert.Equal(Math.Log(actions) * (steps - 1) / steps, g.PolicyEntropy!.Value, 5);
+        Assert.Contains("entropy", EpisodeStats.FromFiles([log]).ToTable());
+    }
+
+    [Fact]
+    public void Filter_parses_terms_and_names_bad_ones()
+    {
+        var f = EpisodeFilter.Parse("success, minReturn=0.5,level=BabyAI-GoToLocal-v0,phase=bot");
+        Assert.True(f.SuccessOnly);
+        Assert.Equal(0.5, f.MinReturn);
+        Assert.Equal(["BabyAI-GoToLocal-v0"], f.Levels);
+        Assert.Equal("bot", f.Phase);
+        Assert.Equal("--filter: unknown term 'sucess' (use success, minReturn=X, level=ID, phase=NAME).", Assert.Throws<FormatException>(() => EpisodeFilter.Parse("sucess")).Message);
+        Assert.Contains("'abc'", Assert.Throws<FormatException>(() => EpisodeFilter.Parse("minReturn=abc")).Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Sft_export_writes_the_demonstrations_the_bot_generator_writes(bool hashes)
+    {
+        const string id = "BabyAI-GoToLocal-v0";
+        string log = GridWorldLogTests.RecordLevel(id, 4, new EpisodeRecorderOptions { ObservationHashes = hashes }, seed: 30);
+        string other = GridWorldLogTests.RecordLevel("BabyAI-GoToRedBall-v0", 2, seed: 30);
+        string output = LogTestKit.TempFile("demos.jsonl");
+        var summary = new SftExporter().Export([log, other], output, EpisodeFilter.Parse($"success,level={id}"));
+        var demos = DemonstrationReader.ReadAll(output);
+        // Bot episodes (even) succeed; random ones (odd) on GoToLocal are expected to fail within budget.
+        var recorded = EpisodeLogReader.ReadAll(log).Episodes;
+        var expectedSeeds = recorded.Where(e => e.Success == true).Select(e => 30 + e.Index).ToList();
+        Assert.Contains(30L, expectedSeeds);
+        Assert.Equal(expectedSeeds, demos.Select(d => d.Seed));
+        Assert.Equal(demos.Count, summary.Episodes);
+        Assert.Equal(6 - demos.Count, summary.Skipped);
+
+        // The grid helper's own generator, run on the same seed, must produce the same demonstration.
+        var env = RLAgents.Environments.GridWorld.Levels.BabyAILevels.Make(id);
+        var reference = DemoGenerator.Play(env, id, 30, includeDescriptions: true)!;
+        var mine = demos[0];
+        Assert.Equal(reference.Mission, mine.Mission);
+        Assert.Equal(reference.Actions, mine.Actions);
+        Assert.Equal(reference.Directions, mine.Directions);
+        Assert.Equal(reference.Rewards, mine.Rewards);
+        Assert.Equal(reference.Descriptions, mine.Descriptions);
+        Assert.Equal(reference.Images.Length, mine.Images.Length);
+        for (int t = 0; t < mine.Images.Length; t++) Assert.Equal(reference.Images[t], mine.Images[t]);
+    }
+
+    [Fact]
+    public void Sft_export_of_a_log_without_grid_modalities_names_what_is_missing()
+    {
+        string log = LogTestKit.Record("CartPole-v1", 1);
+        var ex = Assert.Throws<InvalidOperationException>(() => new SftExporter().Export([log], LogTestKit.TempFile("x.jsonl")));
+        Assert.Contains("CartPole-v1 has no 'image' modality", ex.Message);
+    }
+
+    [Fact]
+    public void Jsonl_export_has_one_row_per_observation_with_the_arrow_columns()
+    {
+        string path = LogTestKit.Record("Beacon-v2", 3, seed: 5);
+        var log = EpisodeLogReader.ReadAll(path);
+        string output = LogTestKit.TempFile("table.jsonl");
+        var summary = EpisodeExporter.ToJsonl(log, output);
+        var lines = File.ReadAllLines(output);
+        Assert.Equal(log.Episodes.Sum(e => e.Length + 1), lines.Length);
+        Assert.Equal(3, summary.Episodes);
+        var e0 = log.Episodes[0];
+        using var first = JsonDocument.Parse(lines[1]);
+        var r = first.RootElement;
+        Assert.Equal(0, r.GetProperty("episode").GetInt64());
+        Assert.Equal(1, r.GetProperty("step").GetInt32());
+        Assert.Equal(e0.Actions[1], r.GetProperty("action").GetInt32());
+        Assert.Equal(e0.Rewards[1], r.GetProperty("reward").GetDouble());
+        Assert.Equal(e0.Observations[1].Floats![3], r.GetProperty("obs_state")[0].GetSingle());
+        Assert.Equal(e0.Observations[0].Bytes.AsSpan(3072, 3072).ToArray(), r.GetProperty("obs_image").GetBytesFromBase64());
+        Assert.Equal(e0.Observations[3].Texts![1], r.GetProperty("obs_mission").GetString());
+        using var last = JsonDocument.Parse(lines[e0.Length]);
+        Assert.Equal(JsonValueKind.Null, last.RootElement.GetProperty("action").ValueKind);
+    }
+
+    [Fact]
+    public async Task Parquet_export_reads_back_with_parquet_net()
+    {
+        string path = LogTestKit.Record("CartPole-v1", 4, new EpisodeRecorderOptions { Mode = RecordMode.All }, seed: 8);
+        var log = EpisodeLogReader.ReadAll(path);
+        string output = LogTestKit.TempFile("table.parquet");
+        var summary = await EpisodeExporter.ToParquetAsync(log, output, EpisodeFilter.Parse("minReturn=0"));
+        Assert.Equal(4, summary.Episodes);
+        int rows = log.Episodes.Sum(e => e.Length + 1);
+        await using var reader = await ParquetReader.CreateAsync(output);
+        Assert.Equal("CartPole-v1", reader.CustomMetadata["rlagents.env_id"]);
+        Assert.Equal(1, reader.RowGroupCount);
+        var fields = reader.Schema.GetDataFields();
+        using var rg = reader.OpenRowGroupReader(0);
+        Assert.Equal(rows, rg.RowCount);
+        var actions = new int?[rows];
+        await rg.ReadAsync<int>(fields.Single(f => f.Name == "action"), actions);
+        var x = new float[rows];
+        await rg.ReadAsync<float>(fields.Single(f => f.Name == "obs_state_0"), x);
+        var p1 = new float?[rows];
+        await rg.ReadAsync<float>(fields.Single(f => f.Name == "prob_1"), p1);
+        int row = 0;
+        foreach (var e in log.Episodes)
+            for (int t = 0; t <= e.Length; t++, row++)
+            {
+                Assert.Equal(t < e.Length ? e.Actions[t] : null, actions[row]);
+                Assert.Equal(e.Observations[0].Floats![t * 4], x[row]);
+                Assert.Equal(t < e.Length ? 0.5f : null, p1[row]);
+            }
+    }
+}
