@@ -109,14 +109,14 @@ internal static class EpisodeLogCommands
 
         var sftLogs = new Argument<string[]>("logs") { Description = "One or more episode logs.", Arity = ArgumentArity.OneOrMore };
         var filter = new Option<string?>("--filter") { Description = "Comma-separated: success, minReturn=X, level=ID (repeatable), phase=NAME." };
-        var output = new Option<string>("--out") { Description = "Demonstrations file to write (JSONL).", Required = true };
-        var toSft = new Command("to-sft", "Write the demonstrations the supervised phase reads, from the episodes that pass the filter.") { sftLogs, filter, output };
+        var output = new Option<string>("--out") { Description = "Episode log to write with the selected episodes (an SFT phase reads it as sft.demonstrationsFile).", Required = true };
+        var toSft = new Command("to-sft", "Select the episodes that pass the filter into a new episode log: demonstrations for a supervised phase.") { sftLogs, filter, output };
         toSft.SetAction(parse =>
         {
             var console = services.GetRequiredService<CliConsole>();
             var f = ParseFilter(parse.GetValue(filter));
-            var summary = new SftExporter(new Replayer(services.GetRequiredService<EnvRegistry>()))
-                .Export(parse.GetValue(sftLogs)!.Select(ExistingLog), parse.GetValue(output)!, f);
+            var summary = new EpisodeSelection(new Replayer(services.GetRequiredService<EnvRegistry>()))
+                .Write([.. parse.GetValue(sftLogs)!.Select(ExistingLog)], parse.GetValue(output)!, f);
             console.Out.WriteLine($"wrote {summary.Episodes} demonstrations ({summary.Steps} steps, {summary.Skipped} filtered out) to {summary.Output}");
             foreach (var d in summary.Damaged) console.Error.WriteLine("error: " + d);
             return summary.Damaged.Count == 0 ? RLAgentsCli.Ok : Divergent;

@@ -66,7 +66,7 @@ public static class RLAgentsCli
         yield return EvalCommand.Create(services);
         yield return EnvsCommand.Create(services);
         yield return PretrainCommand.Create(services);
-        yield return DemosCommand.Create(services);
+        yield return RecordCommand.CreateDemos(services);
         yield return RecordCommand.Create(services);
         yield return EpisodeLogCommands.Replay(services);
         yield return EpisodeLogCommands.Render(services);

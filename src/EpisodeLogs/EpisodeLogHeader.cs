@@ -29,6 +29,18 @@ public sealed record ModalityLayout(string Name, ModalityStorage Storage, int[] 
 
     /// <summary>True when the layout matches a modality of a live environment (name, storage, size).</summary>
     public bool Matches(Modality modality) => modality.Name == Name && modality.Storage == Storage && modality.Size == Size;
+
+    /// <summary>
+    /// A modality of this name, storage and shape to hold logged values. The log keeps no bounds, so
+    /// its space is the widest of its kind (Box ±∞ or 0..255, any integer, any text).
+    /// </summary>
+    public Modality ToModality() => new(Name, Storage switch
+    {
+        ModalityStorage.Float32 => new BoxSpace(float.NegativeInfinity, float.PositiveInfinity, Shape),
+        ModalityStorage.UInt8 => new BoxSpace(0, 255, Shape, DType.UInt8),
+        ModalityStorage.Int32 => new DiscreteSpace(int.MaxValue, int.MinValue / 2),
+        _ => new TextSpace(int.MaxValue, minLength: 0),
+    });
 }
 
 /// <summary>

@@ -1,24 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using RLAgents.Environments;
-using RLAgents.Environments.ClassicControl;
 using RLAgents.Environments.Wrappers;
 
 namespace RLAgents.EpisodeLogs;
-
-/// <summary>
-/// An environment that can describe the state right after a reset and start an episode from such
-/// a description: episodes begun without a seed can then still be re-simulated. Implement it on a
-/// plug-in environment, or register an <see cref="IStartStateCodec"/> for a type you do not own.
-/// </summary>
-public interface IStartStateEnv
-{
-    /// <summary>The current start state as JSON (call right after <see cref="IEnv.Reset"/>).</summary>
-    string CaptureStartState();
-
-    /// <summary>Puts the environment, already reset, into <paramref name="startState"/> and returns its observation.</summary>
-    Observation RestoreStartState(string startState);
-}
 
 /// <summary>Captures and restores the start state of one environment type from the outside.</summary>
 public interface IStartStateCodec
@@ -33,13 +18,16 @@ public interface IStartStateCodec
     Observation Restore(IEnv unwrapped, string startState);
 }
 
-/// <summary>Start-state codecs: built-in environments, plus any a plug-in registers.</summary>
+/// <summary>
+/// Start states of environments: their own <see cref="IStartStateEnv"/> (found through wrappers), or a
+/// codec registered for an environment type you do not own.
+/// </summary>
 public static class StartStates
 {
-    private static readonly List<IStartStateCodec> Codecs = [new CartPoleStartState()];
+    private static readonly List<IStartStateCodec> Codecs = [];
     private static readonly Lock Gate = new();
 
-    /// <summary>Adds a codec (checked before the built-in ones).</summary>
+    /// <summary>Adds a codec (checked before earlier ones).</summary>
     public static void Register(IStartStateCodec codec)
     {
         lock (Gate) Codecs.Insert(0, codec);
@@ -76,29 +64,6 @@ public static class StartStates
 
     private static NotSupportedException Unsupported(IEnv inner) =>
         new($"{inner.Id} ({inner.GetType().FullName}) cannot capture or restore a start state: implement {nameof(IStartStateEnv)} or register an {nameof(IStartStateCodec)}.");
-}
-
-/// <summary>CartPole's start state: the float64 physical state (x, ẋ, θ, θ̇), written with round-trip precision.</summary>
-internal sealed class CartPoleStartState : IStartStateCodec
-{
-    public bool CanHandle(IEnv unwrapped) => unwrapped is CartPole;
-
-    public string Capture(IEnv unwrapped) =>
-        JsonSerializer.Serialize(new Dictionary<string, double[]> { ["state"] = ((CartPole)unwrapped).State });
-
-    public Observation Restore(IEnv unwrapped, string startState)
-    {
-        double[] state;
-        try
-        {
-            state = JsonSerializer.Deserialize<Dictionary<string, double[]>>(startState)?["state"] ?? throw new FormatException();
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or FormatException)
-        {
-            throw new FormatException($"CartPole start state must be {{\"state\":[x,xDot,theta,thetaDot]}}, got: {startState}", e);
-        }
-        return ((CartPole)unwrapped).SetState(state);
-    }
 }
 
 /// <summary>Describes and navigates wrapper stacks for log headers.</summary>

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Parquet;
 using RLAgents.Environments;
-using RLAgents.Environments.GridWorld.Demonstrations;
 using RLAgents.EpisodeLogs;
 
 namespace RLAgents.EpisodeLogs.Tests;
@@ -76,41 +75,48 @@ public sealed class DatasetTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Sft_export_writes_the_demonstrations_the_bot_generator_writes(bool hashes)
+    public void SelectionKeepsTheEpisodesThatPassTheFilterWithTheirObservationsAndReplaysExactly(bool hashes)
     {
         const string id = "BabyAI-GoToLocal-v0";
         string log = GridWorldLogTests.RecordLevel(id, 4, new EpisodeRecorderOptions { ObservationHashes = hashes }, seed: 30);
-        string other = GridWorldLogTests.RecordLevel("BabyAI-GoToRedBall-v0", 2, seed: 30);
-        string output = LogTestKit.TempFile("demos.jsonl");
-        var summary = new SftExporter().Export([log, other], output, EpisodeFilter.Parse($"success,level={id}"));
-        var demos = DemonstrationReader.ReadAll(output);
-        // Bot episodes (even) succeed; random ones (odd) on GoToLocal are expected to fail within budget.
-        var recorded = EpisodeLogReader.ReadAll(log).Episodes;
-        var expectedSeeds = recorded.Where(e => e.Success == true).Select(e => 30 + e.Index).ToList();
-        Assert.Contains(30L, expectedSeeds);
-        Assert.Equal(expectedSeeds, demos.Select(d => d.Seed));
-        Assert.Equal(demos.Count, summary.Episodes);
-        Assert.Equal(6 - demos.Count, summary.Skipped);
+        string reference = GridWorldLogTests.RecordLevel(id, 4, seed: 30);
+        byte[] before = File.ReadAllBytes(log);
+        string output = LogTestKit.TempFile("demos.arrow");
+        var summary = new EpisodeSelection().Write([log], output, EpisodeFilter.Parse($"success,level={id}"));
 
-        // The grid helper's own generator, run on the same seed, must produce the same demonstration.
-        var env = RLAgents.Environments.GridWorld.Levels.BabyAILevels.Make(id);
-        var reference = DemoGenerator.Play(env, id, 30, includeDescriptions: true)!;
-        var mine = demos[0];
-        Assert.Equal(reference.Mission, mine.Mission);
-        Assert.Equal(reference.Actions, mine.Actions);
-        Assert.Equal(reference.Directions, mine.Directions);
-        Assert.Equal(reference.Rewards, mine.Rewards);
-        Assert.Equal(reference.Descriptions, mine.Descriptions);
-        Assert.Equal(reference.Images.Length, mine.Images.Length);
-        for (int t = 0; t < mine.Images.Length; t++) Assert.Equal(reference.Images[t], mine.Images[t]);
+        // Bot episodes (even) succeed; random ones (odd) on GoToLocal are expected to fail within budget.
+        var expected = EpisodeLogReader.ReadAll(reference).Episodes.Where(e => e.Success == true).ToList();
+        var selected = EpisodeLogReader.ReadAll(output);
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected.Count, summary.Episodes);
+        Assert.Equal(4 - expected.Count, summary.Skipped);
+        Assert.False(selected.Header.ObservationHashes);
+        Assert.Equal(expected.Select(e => e.Seed), selected.Episodes.Select(e => e.Seed));
+        Assert.Equal(Enumerable.Range(0, expected.Count).Select(i => (long)i), selected.Episodes.Select(e => e.Index));
+        for (int k = 0; k < expected.Count; k++)
+        {
+            Assert.Equal(expected[k].Actions, selected.Episodes[k].Actions);
+            for (int m = 0; m < expected[k].Observations.Length; m++)
+                for (int t = 0; t <= expected[k].Length; t++)
+                    Assert.Equal(expected[k].Observations[m].HashAt(t), selected.Episodes[k].Observations[m].HashAt(t));
+        }
+        Assert.True(new Replayer().Verify(output).Success);
+        Assert.Equal(before, File.ReadAllBytes(log));
     }
 
     [Fact]
-    public void Sft_export_of_a_log_without_grid_modalities_names_what_is_missing()
+    public void SelectionRefusesMixedEnvironmentsAndNeverWritesOverAnInput()
     {
-        string log = LogTestKit.Record("CartPole-v1", 1);
-        var ex = Assert.Throws<InvalidOperationException>(() => new SftExporter().Export([log], LogTestKit.TempFile("x.jsonl")));
-        Assert.Contains("CartPole-v1 has no 'image' modality", ex.Message);
+        string grid = GridWorldLogTests.RecordLevel("BabyAI-GoToLocal-v0", 2, seed: 30);
+        string other = GridWorldLogTests.RecordLevel("BabyAI-GoToRedBall-v0", 2, seed: 30);
+        var mixed = Assert.Throws<InvalidOperationException>(() => new EpisodeSelection().Write([grid, other], LogTestKit.TempFile("x.arrow")));
+        Assert.Contains("BabyAI-GoToRedBall-v0", mixed.Message);
+        Assert.Contains("one selection holds one environment", mixed.Message);
+
+        byte[] before = File.ReadAllBytes(grid);
+        var overwrite = Assert.Throws<InvalidOperationException>(() => new EpisodeSelection().Write([grid], grid));
+        Assert.Contains("is also an input", overwrite.Message);
+        Assert.Equal(before, File.ReadAllBytes(grid));
     }
 
     [Fact]

@@ -64,10 +64,10 @@ public class EpisodeLogVerbTests
         Assert.True(ascii.ExitCode == 0, ascii.Error);
         Assert.False(string.IsNullOrWhiteSpace(ascii.Out));
 
-        string demos = Path.Combine(CliRunner.TempDir(), "demos.jsonl");
+        string demos = Path.Combine(CliRunner.TempDir(), "demos.arrow");
         var sft = CliRunner.Run("episodes", "to-sft", log, "--out", demos);
         Assert.True(sft.ExitCode == 0, sft.Error);
-        Assert.Equal(2, File.ReadAllLines(demos).Length);
+        Assert.Equal(2, EpisodeLogReader.ReadAll(demos).Episodes.Count);
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public class EpisodeLogVerbTests
 public class RecordVerbTests
 {
     [Theory]
-    [InlineData("BabyAI-GoToLocal-v0", "bot")]
+    [InlineData("BabyAI-GoToLocal-v0", "expert")]
     [InlineData("CartPole-v1", "random")]
     public void RecordedEpisodesReplayExactly(string env, string policy)
     {
@@ -99,7 +99,7 @@ public class RecordVerbTests
         var replay = CliRunner.Run("replay", log, "--verify");
         Assert.True(replay.ExitCode == 0, replay.Out + replay.Error);
         Assert.Contains("replayed 4 episode(s), 4 matched exactly", replay.Out);
-        if (policy == "bot")
+        if (policy == "expert")
         {
             var stats = CliRunner.Run("episodes", "stats", "--json", log);
             Assert.Contains("\"successRate\": 1", stats.Out.Replace("\"successRate\":1", "\"successRate\": 1"));
@@ -107,10 +107,33 @@ public class RecordVerbTests
     }
 
     [Fact]
-    public void TheBotNeedsAGridWorldLevel()
+    public void TheExpertPolicyNeedsAnEnvironmentWithAnExpert()
     {
-        var r = CliRunner.Run("record", "--env", "CartPole-v1", "--policy", "bot", "--out", Path.Combine(CliRunner.TempDir(), "x.arrow"));
+        var r = CliRunner.Run("record", "--env", "CartPole-v1", "--policy", "expert", "--out", Path.Combine(CliRunner.TempDir(), "x.arrow"));
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("needs a GridWorld level", r.Error);
+        Assert.Equal("error: CartPole-v1 has no expert policy (it does not implement IExpertEnv); use --policy random", r.Error.Trim());
+    }
+
+    [Fact]
+    public void APlugInGetsDemonstrationsAndRenderingThroughTheCapabilityInterfaces()
+    {
+        string spec = Path.Combine(AppContext.BaseDirectory, "RLAgents.TestPlugin.dll") + ":RLAgents.TestPlugin.Corridor";
+        string demos = Path.Combine(CliRunner.TempDir(), "demos.arrow");
+        var generate = CliRunner.Run("demos", "generate", "--env", spec, "--episodes", "6", "--out", demos, "--seed", "4");
+        Assert.True(generate.ExitCode == 0, generate.Out + generate.Error);
+        var log = EpisodeLogReader.ReadAll(demos);
+        Assert.Equal(6, log.Episodes.Count);
+        Assert.All(log.Episodes, e => Assert.True(e.Success));
+        Assert.True(CliRunner.Run("replay", demos, "--verify").ExitCode == 0);
+
+        var ascii = CliRunner.Run("render", demos, "--episode", "2", "--format", "ascii");
+        Assert.True(ascii.ExitCode == 0, ascii.Error);
+        Assert.Matches(@"\[[.AG]+\]", ascii.Out);
+        int first = log.Episodes[2].Actions[0];
+        Assert.Contains($"action {(first == 1 ? "right" : "left")} ({first})", ascii.Out); // names from IActionNames
+        string gif = Path.Combine(CliRunner.TempDir(), "corridor.gif");
+        var render = CliRunner.Run("render", demos, "--episode", "2", "--format", "gif", "--out", gif);
+        Assert.True(render.ExitCode == 0, render.Error);
+        Assert.Equal("GIF89a", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(gif), 0, 6));
     }
 }

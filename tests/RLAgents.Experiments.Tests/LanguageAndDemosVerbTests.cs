@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RLAgents.EpisodeLogs;
 
 namespace RLAgents.Experiments.Tests;
 
@@ -45,18 +46,14 @@ public class LanguageAndDemosVerbTests
     }
 
     [Fact]
-    public void DemosGenerateWritesOneSolvedEpisodePerLine()
+    public void DemosGenerateWritesSolvedExpertEpisodesToAnEpisodeLog()
     {
-        string file = Path.Combine(CliRunner.TempDir(), "demos.jsonl");
+        string file = Path.Combine(CliRunner.TempDir(), "demos.arrow");
         var r = CliRunner.Run("demos", "generate", "--env", "BabyAI-GoToRedBallGrey-v0", "--episodes", "5", "--out", file, "--seed", "7");
         Assert.True(r.ExitCode == 0, r.Out + r.Error);
-        var lines = File.ReadAllLines(file);
-        Assert.Equal(5, lines.Length);
-        foreach (var line in lines)
-        {
-            var doc = JsonDocument.Parse(line).RootElement;
-            Assert.True(doc.GetProperty("actions").GetArrayLength() > 0);
-        }
+        var log = EpisodeLogReader.ReadAll(file);
+        Assert.Equal(5, log.Episodes.Count);
+        Assert.All(log.Episodes, e => Assert.True(e.Success == true && e.Length > 0 && e.Phase == "expert"));
         var bad = CliRunner.Run("demos", "generate", "--env", "BabyAI-Nope-v0", "--out", file);
         Assert.Equal(2, bad.ExitCode);
     }

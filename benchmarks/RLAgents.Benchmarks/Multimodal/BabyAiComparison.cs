@@ -6,6 +6,7 @@ using RLAgents.Environments;
 using RLAgents.Environments.GridWorld;
 using RLAgents.Environments.GridWorld.Levels;
 using RLAgents.Environments.Wrappers;
+using RLAgents.LanguageModel.Tokenization;
 using RLAgents.Policies;
 using RLAgents.Policies.Multimodal;
 using RLAgents.Policies.Selection;
@@ -158,11 +159,11 @@ public static class BabyAiComparison
         var variants = new List<(string Name, Func<Policy> Build)>
         {
             ("mlp [128,128]", () => new ActorCriticPolicy(env.ObservationSpace, actions, new PolicyOptions { HiddenSizes = [128, 128], ShareStateEstimator = true },
-                new TokenizedMlpStateEstimatorFactory(new PolicyOptions { HiddenSizes = [128, 128] }, GridWorldVocabulary.CreateTokenizer()), new Rng(1))),
+                new TokenizedMlpStateEstimatorFactory(new PolicyOptions { HiddenSizes = [128, 128] }, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words)), new Rng(1))),
         };
         foreach (var fusion in Enum.GetValues<FusionMode>())
             variants.Add(($"transformer {fusion} (2×64, 4 heads)", () => new ActorCriticPolicy(env.ObservationSpace, actions, new PolicyOptions { ShareStateEstimator = true },
-                new MultimodalStateEstimatorFactory(new MultimodalOptions { Fusion = fusion }), new Rng(1))));
+                new MultimodalStateEstimatorFactory(new MultimodalOptions { Fusion = fusion }, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words)), new Rng(1))));
         // Memory (env.memory: 4 previous views and headings) on the same observations.
         var memory = new ObservationHistoryOptions { Steps = 4, Modalities = ["image", "direction"] };
         using var remembering = new ObservationHistory(BabyAILevels.Make("BabyAI-GoToLocal-v0", new GridWorldOptions { IncludeDescription = false }), memory);
@@ -175,7 +176,7 @@ public static class BabyAiComparison
         }
         foreach (var fusion in new[] { FusionMode.Early, FusionMode.CrossAttention })
             variants.Add(($"transformer {fusion} + memory K=4", () => new ActorCriticPolicy(remembering.ObservationSpace, actions, new PolicyOptions { ShareStateEstimator = true },
-                new MultimodalStateEstimatorFactory(new MultimodalOptions { Fusion = fusion }), new Rng(1))));
+                new MultimodalStateEstimatorFactory(new MultimodalOptions { Fusion = fusion }, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words)), new Rng(1))));
         foreach (var (name, build) in variants)
         {
             using var policy = build();

@@ -2,6 +2,7 @@ using RLAgents.Environments;
 using RLAgents.Environments.GridWorld;
 using RLAgents.Environments.GridWorld.Levels;
 using RLAgents.LanguageModel.Model;
+using RLAgents.LanguageModel.Tokenization;
 using RLAgents.LanguageModel.Training;
 using RLAgents.Policies.Multimodal;
 
@@ -20,7 +21,7 @@ public static class GroundedPretraining
         string run = Path.Combine(Path.GetTempPath(), "rlagents-pretrain-" + Guid.NewGuid().ToString("N"));
         string tokenizerDir = Path.Combine(run, "word-tokenizer");
         Directory.CreateDirectory(tokenizerDir);
-        GridWorldVocabulary.CreateTokenizer().Save(tokenizerDir);
+        TextTokenizers.ForVocabulary(GridWorldVocabulary.Words).Save(tokenizerDir);
         var options = new PretrainOptions
         {
             Model = new GptConfig { BlockSize = 64, NLayer = 2, NHead = 4, NEmbd = 64, Causal = true },

@@ -1,7 +1,5 @@
 using RLAgents.Environments;
-using RLAgents.Environments.GridWorld;
-using RLAgents.Environments.GridWorld.Demonstrations;
-using RLAgents.Environments.GridWorld.Levels;
+using RLAgents.EpisodeLogs;
 using RLAgents.Environments.Wrappers;
 using RLAgents.Policies;
 using RLAgents.Policies.Selection;
@@ -79,56 +77,104 @@ public sealed class DemonstrationSet
     }
 
     /// <summary>
-    /// <paramref name="count"/> successful expert-bot episodes of BabyAI level <paramref name="envId"/>;
-    /// attempt i is seeded <c>Rng.DeriveSeed(seed, "bot", i)</c>. Returns the set and the attempts made.
+    /// <paramref name="count"/> expert episodes of the environment <paramref name="makeEnv"/> builds (its
+    /// <see cref="IExpertEnv"/>): attempt i is seeded <c>Rng.DeriveSeed(seed, "bot", i)</c>; episodes the
+    /// expert fails, or that end without success where the env reports it, are dropped. Returns the set
+    /// and the attempts made.
     /// </summary>
-    public static (DemonstrationSet Set, int Attempts) FromBot(string envId, GridWorldOptions? options, ObservationSpace space, int count, ulong seed, double gamma)
+    /// <exception cref="NotSupportedException">The environment has no expert.</exception>
+    public static (DemonstrationSet Set, int Attempts) FromExpert(Func<IEnv> makeEnv, ObservationSpace space, int count, ulong seed, double gamma)
     {
-        if (!BabyAILevels.All.ContainsKey(envId))
-            throw new ArgumentException($"There is no expert bot for '{envId}'; bot demonstrations need a BabyAI level.");
-        using var env = BabyAILevels.Make(envId, options);
+        using var env = makeEnv();
+        var expert = Experts.For(env);
         var set = new DemonstrationSet(space);
-        bool describe = space.TryGetIndex("description", out _);
         int attempts = 0;
         while (set.Episodes < count)
         {
-            if (attempts > 2 * count + 100) throw new InvalidOperationException($"{envId}: the bot succeeded on only {set.Episodes} of {attempts} episodes.");
-            var demo = DemoGenerator.Play(env, envId, unchecked((long)Rng.DeriveSeed(seed, "bot", attempts++)), describe);
-            if (demo is not null) set.Add(demo, gamma);
+            if (attempts > 2 * count + 100) throw new InvalidOperationException($"{env.Id}: the expert succeeded on only {set.Episodes} of {attempts} episodes.");
+            var episode = Experts.Play(env, expert, unchecked((long)Rng.DeriveSeed(seed, "bot", attempts++)));
+            if (episode is { Success: not false }) set.AddPlainEpisode(episode.Observations, episode.Actions, episode.Rewards, gamma);
         }
         return (set, attempts);
     }
 
-    /// <summary>The first <paramref name="count"/> (0 = all) episodes of a demonstrations file.</summary>
-    public static DemonstrationSet FromFile(string path, ObservationSpace space, int count, double gamma)
+    /// <summary>
+    /// The first <paramref name="count"/> (0 = all) complete episodes of episode logs (recorded training,
+    /// <c>rlagents demos generate</c>, or <c>rlagents episodes to-sft</c>). Logs that store only
+    /// observation hashes are re-simulated by <paramref name="replayer"/>.
+    /// </summary>
+    public static DemonstrationSet FromLogs(IEnumerable<string> paths, ObservationSpace space, int count, double gamma, Replayer replayer)
     {
         var set = new DemonstrationSet(space);
-        foreach (var demo in DemonstrationReader.ReadAll(path))
+        foreach (var path in paths)
         {
-            if (count > 0 && set.Episodes >= count) break;
-            set.Add(demo, gamma);
+            var log = EpisodeLogReader.ReadAll(path);
+            var header = log.Header;
+            IEnv? env = null;
+            try
+            {
+                foreach (var recorded in log.Episodes)
+                {
+                    if (count > 0 && set.Episodes >= count) return set;
+                    var e = recorded;
+                    if (header.ObservationHashes)
+                    {
+                        env ??= replayer.CreateEnvironment(header);
+                        e = replayer.Regenerate(env, header, recorded);
+                    }
+                    var plain = new ObservationSpace([.. header.Modalities.Select(m => m.ToModality())]);
+                    var steps = new Observation[e.Length];
+                    for (int t = 0; t < e.Length; t++)
+                    {
+                        steps[t] = new Observation(plain);
+                        for (int m = 0; m < e.Observations.Length; m++) e.Observations[m].CopyTo(t, steps[t], m);
+                    }
+                    set.AddPlainEpisode(steps, e.Actions, e.Rewards, gamma, path);
+                }
+            }
+            finally
+            {
+                env?.Dispose();
+            }
         }
         return set;
     }
 
-    /// <summary>Adds a GridWorld demonstration; descriptions missing from the file are rendered from the images.</summary>
-    public void Add(Demonstration demo, double gamma)
+    /// <summary>
+    /// Adds an episode of plain environment observations (as an env without the memory wrapper emits
+    /// them): modalities are matched by name to this set's space, and with memory each step also
+    /// carries the previous steps of its episode, as the wrapped env would give them.
+    /// </summary>
+    public void AddPlainEpisode(IReadOnlyList<Observation> observations, IReadOnlyList<int> actions, IReadOnlyList<double> rewards, double gamma, string? source = null)
     {
-        int image = Space.IndexOf("image"), direction = Space.IndexOf("direction"), mission = Space.IndexOf("mission");
-        int description = Space.TryGetIndex("description", out int d) ? d : -1;
-        var steps = new Observation[demo.Length];
-        for (int t = 0; t < demo.Length; t++)
+        var steps = new Observation[observations.Count];
+        for (int t = 0; t < steps.Length; t++)
         {
+            var from = observations[t];
             var obs = new Observation(Space);
-            demo.Images[t].CopyTo(obs.Bytes(image));
-            obs.SetInt(direction, demo.Directions[t]);
-            obs.SetText(mission, demo.Mission);
-            if (description >= 0) obs.SetText(description, demo.Descriptions?[t] ?? ViewDescriber.DescribeOnce(demo.Images[t]));
+            for (int m = 0; m < Space.Count; m++)
+            {
+                var mod = Space[m];
+                if (_memory is not null && _memory.IsMemory(m)) continue;
+                if (!from.Space.TryGetIndex(mod.Name, out int i) || from.Space[i].Storage != mod.Storage || from.Space[i].Size != mod.Size)
+                    throw new InvalidDataException($"{source ?? "demonstration"}: modality '{mod.Name}' ({mod.Space}) of the agent's observations is missing or differs; the episode has {from.Space}.");
+                CopyModality(from, i, obs, m);
+            }
             steps[t] = obs;
         }
-        // With memory, each step also carries the previous steps of its episode, as the wrapped env would give them.
         _memory?.FillEpisode(steps);
-        AddEpisode(steps, demo.Actions, demo.Rewards, gamma);
+        AddEpisode(steps, actions, rewards, gamma);
+    }
+
+    private static void CopyModality(Observation from, int i, Observation to, int m)
+    {
+        switch (to.Space[m].Storage)
+        {
+            case ModalityStorage.Float32: from.Floats(i).CopyTo(to.Floats(m)); break;
+            case ModalityStorage.UInt8: from.Bytes(i).CopyTo(to.Bytes(m)); break;
+            case ModalityStorage.Int32: to.SetInt(m, from.GetInt(i)); break;
+            default: to.SetText(m, from.GetText(i)); break;
+        }
     }
 
     /// <summary>

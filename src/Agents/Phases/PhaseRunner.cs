@@ -10,7 +10,6 @@ using RLAgents.Agents.Training;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
 using RLAgents.EpisodeLogs;
-using RLAgents.Environments.GridWorld;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.Policies;
 using RLAgents.Policies.Selection;
@@ -98,8 +97,7 @@ public static class PhaseRunner
         using var probe = AgentFactory.MakeEnv(envOptions, 1);
         Directory.CreateDirectory(runDirectory);
         string metricsPath = Path.Combine(runDirectory, MetricsFile);
-        using var agent = new PhasedAgent(options, probe.SingleObservationSpace, probe.SingleActionSpace, new Rng(Rng.DeriveSeed(seed, "policy")));
-        var gridOptions = GridOptions(options);
+        using var agent = new PhasedAgent(options, probe.SingleObservationSpace, probe.SingleActionSpace, AgentFactory.TextVocabulary(envOptions), new Rng(Rng.DeriveSeed(seed, "policy")));
 
         ScheduleState state;
         Dictionary<string, Tensor>? resumeTensors = null;
@@ -131,7 +129,7 @@ public static class PhaseRunner
         // Episode log of the run (optional): the RL phases' episodes and, with includeEvaluations, their evaluations.
         using var episodeLog = options.Recording is null ? null
             : AgentFactory.OpenEpisodeLog(envOptions, Path.Combine(runDirectory, TrainingRunner.EpisodeLogFile), append: resume && File.Exists(Path.Combine(runDirectory, TrainingRunner.EpisodeLogFile)));
-        var run = new RunContext(options, runDirectory, agent, envOptions, gridOptions, seed, state, progress, cancellation)
+        var run = new RunContext(options, runDirectory, agent, envOptions, seed, state, progress, cancellation)
         {
             Recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording),
         };
@@ -174,7 +172,7 @@ public static class PhaseRunner
         string weights = Path.Combine(runDirectory, "checkpoints", stem + ".safetensors");
         var envOptions = new ExperimentOptions { Seed = options.Seed, Env = options.Env, Recording = options.Recording };
         using var env = AgentFactory.MakeEnv(envOptions, Math.Min(episodes, 16));
-        using var agent = new PhasedAgent(options, env.SingleObservationSpace, env.SingleActionSpace, new Rng(0UL));
+        using var agent = new PhasedAgent(options, env.SingleObservationSpace, env.SingleActionSpace, AgentFactory.TextVocabulary(envOptions), new Rng(0UL));
         var tensors = Safetensors.Read(weights).Tensors;
         ModuleWeights.Load(agent.Policy, tensors, "policy.", weights);
         foreach (var t in tensors.Values) t.Dispose();
@@ -184,15 +182,6 @@ public static class PhaseRunner
 
     /// <summary>True when the experiment file is a phased one (it has a top-level <c>phases</c> list), for hosts that run both kinds.</summary>
     public static bool IsPhasedExperiment(string file) => OptionsBinder.LoadFile(file)["phases"] is JsonArray;
-
-    private static GridWorldOptions? GridOptions(PhasedExperimentOptions options)
-    {
-        var (_, registration) = AgentFactory.Resolve(new ExperimentOptions { Env = options.Env });
-        if (registration.OptionsType != typeof(GridWorldOptions)) return null;
-        return options.Env.Options is { } json && json.ValueKind != JsonValueKind.Null
-            ? (GridWorldOptions)OptionsBinder.Bind(json, typeof(GridWorldOptions), "env.options")
-            : new GridWorldOptions();
-    }
 
     /// <summary>Drops metric rows written after the checkpoint being resumed (they will be written again).</summary>
     private static void TruncateMetrics(string path, ScheduleState state)
@@ -209,7 +198,7 @@ public static class PhaseRunner
 
     /// <summary>The mutable state of one run.</summary>
     private sealed class RunContext(PhasedExperimentOptions options, string runDirectory, PhasedAgent agent, ExperimentOptions envOptions,
-        GridWorldOptions? gridOptions, ulong seed, ScheduleState state, Action<string>? progress, CancellationToken cancellation)
+        ulong seed, ScheduleState state, Action<string>? progress, CancellationToken cancellation)
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly double _secondsBefore = state.Seconds;
@@ -251,13 +240,13 @@ public static class PhaseRunner
             var data = new DemonstrationSet(space);
             if (sft.BotEpisodes > 0)
             {
-                var (bot, _) = DemonstrationSet.FromBot(options.Env.Id, gridOptions, space, sft.BotEpisodes, Rng.DeriveSeed(seed, "bot-demos", Phase), sft.Gamma);
+                var (bot, _) = DemonstrationSet.FromExpert(() => AgentFactory.MakeSingleEnv(envOptions), space, sft.BotEpisodes, Rng.DeriveSeed(seed, "bot-demos", Phase), sft.Gamma);
                 data.AddAll(bot);
                 Demonstrations += bot.Episodes;
             }
             if (sft.DemonstrationsFile is { } file)
             {
-                var fromFile = DemonstrationSet.FromFile(file, space, sft.FileEpisodes, sft.Gamma);
+                var fromFile = DemonstrationSet.FromLogs([file], space, sft.FileEpisodes, sft.Gamma, new Replayer(AgentFactory.Resolve(envOptions).Registry));
                 data.AddAll(fromFile);
                 Demonstrations += fromFile.Episodes;
             }

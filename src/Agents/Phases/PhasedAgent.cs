@@ -1,4 +1,5 @@
 using RLAgents.Environments;
+using RLAgents.LanguageModel.Tokenization;
 using RLAgents.Policies;
 using RLAgents.Policies.Multimodal;
 using RLAgents.Policies.Networks;
@@ -15,14 +16,19 @@ public sealed class PhasedAgent : IDisposable
     private readonly PhasedExperimentOptions _options;
     private readonly IStateEstimatorFactory _factory;
 
-    /// <summary>Builds the networks for <paramref name="observations"/> and <paramref name="actions"/>; weights from <paramref name="rng"/>.</summary>
-    public PhasedAgent(PhasedExperimentOptions options, ObservationSpace observations, DiscreteSpace actions, Rng rng)
+    /// <summary>
+    /// Builds the networks for <paramref name="observations"/> and <paramref name="actions"/>; text goes through a
+    /// tokenizer over <paramref name="textVocabulary"/> (the env's <see cref="ITextVocabulary"/>, or null for bytes)
+    /// unless a pretrained backbone brings its own; weights from <paramref name="rng"/>.
+    /// </summary>
+    public PhasedAgent(PhasedExperimentOptions options, ObservationSpace observations, DiscreteSpace actions, IReadOnlyList<string>? textVocabulary, Rng rng)
     {
         _options = options;
         var p = options.Policy;
+        var tokenizer = TextTokenizers.ForVocabulary(textVocabulary);
         _factory = p.Architecture == PolicyArchitecture.Transformer
-            ? new MultimodalStateEstimatorFactory(p.Multimodal)
-            : new TokenizedMlpStateEstimatorFactory(p.Network, GridWorldVocabulary.CreateTokenizer());
+            ? new MultimodalStateEstimatorFactory(p.Multimodal, p.Multimodal.Backbone.Checkpoint is null ? tokenizer : null)
+            : new TokenizedMlpStateEstimatorFactory(p.Network, tokenizer);
         Policy = options.UsesQNetwork
             ? new QNetworkPolicy(observations, actions, p.Network, _factory, rng)
             : new ActorCriticPolicy(observations, actions, p.Network, _factory, rng);

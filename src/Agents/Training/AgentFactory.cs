@@ -60,6 +60,20 @@ public static class AgentFactory
         };
     }
 
+    /// <summary>One environment of the experiment (time limit included, no memory wrapper, no recorder).</summary>
+    public static IEnv MakeSingleEnv(ExperimentOptions options)
+    {
+        var (registry, registration) = Resolve(options);
+        return registry.Make(registration.Id.ToString(), EnvOptions(options, registration), options.Env.MaxEpisodeSteps);
+    }
+
+    /// <summary>The closed vocabulary of the experiment env's text (its <see cref="ITextVocabulary"/>), or null when it declares none.</summary>
+    public static IReadOnlyList<string>? TextVocabulary(ExperimentOptions options)
+    {
+        using var env = MakeSingleEnv(options);
+        return env.Find<ITextVocabulary>()?.TextVocabulary;
+    }
+
     /// <summary>
     /// Opens the run's episode log for <see cref="ExperimentOptions.Recording"/>: a new log, or on
     /// resume the existing one with any torn tail (from a killed process) cut off.

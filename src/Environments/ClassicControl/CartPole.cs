@@ -16,7 +16,7 @@ namespace RLAgents.Environments.ClassicControl;
 /// bit for bit. Resets draw each state element from uniform(-0.05, 0.05) with this env's
 /// <see cref="Rng"/> (not numpy's generator), so seeds give different but equally distributed starts.
 /// </remarks>
-public sealed class CartPole : Env
+public sealed partial class CartPole : Env
 {
     /// <summary>Gravitational acceleration (m/s²).</summary>
     public const double Gravity = 9.8;
@@ -77,7 +77,10 @@ public sealed class CartPole : Env
     /// <summary>The registration of <c>CartPole-v1</c> (500-step limit).</summary>
     public static EnvRegistration Registration { get; } = new(EnvId, typeof(CartPoleOptions),
         o => new CartPole((CartPoleOptions)o), MaxEpisodeSteps,
-        "Balance a pole on a cart (Gymnasium CartPole-v1 dynamics); observation state[4], actions left/right.");
+        "Balance a pole on a cart (Gymnasium CartPole-v1 dynamics); observation state[4], actions left/right.")
+    {
+        CreateBatched = (numEnvs, autoreset, o, limit) => new Vector.CartPoleVectorEnv(numEnvs, autoreset, (CartPoleOptions)o, limit ?? MaxEpisodeSteps),
+    };
 
     /// <summary>The options this env was built with.</summary>
     public CartPoleOptions Options { get; }

@@ -37,6 +37,13 @@ public sealed class EnvRegistration
     /// <summary>One-line description.</summary>
     public string Description { get; }
 
+    /// <summary>
+    /// A native batched implementation of the family, or null: builds <c>numEnvs</c> envs stepped together
+    /// with the given autoreset mode, options instance (of <see cref="OptionsType"/>) and step limit.
+    /// <see cref="Vector.VectorizationMode.Batched"/> uses it.
+    /// </summary>
+    public Func<int, AutoresetMode, object, int?, IVectorEnv>? CreateBatched { get; init; }
+
     /// <summary>A new options instance holding the defaults.</summary>
     public object DefaultOptions() => Activator.CreateInstance(OptionsType)!;
 

@@ -9,7 +9,7 @@ namespace RLAgents.Environments.GridWorld;
 /// The env truncates by itself when <see cref="StepCount"/> reaches <see cref="MaxSteps"/>, as
 /// Minigrid does, because the success reward depends on the step budget.
 /// </summary>
-public sealed class GridWorldEnv : Env, IGridWorldState
+public sealed partial class GridWorldEnv : Env, IGridWorldState
 {
     private static readonly DiscreteSpace s_actions = new(GridConstants.ActionCount);
 

@@ -1,5 +1,3 @@
-using RLAgents.Environments.ClassicControl;
-
 namespace RLAgents.Environments.Vector;
 
 /// <summary>How the sub-environments of a vector environment are stepped.</summary>
@@ -9,7 +7,7 @@ public enum VectorizationMode
     Sync,
     /// <summary>Partitioned across persistent worker threads (<see cref="ThreadedVectorEnv"/>).</summary>
     Threaded,
-    /// <summary>A native batched implementation where the family has one (CartPole-v1: <see cref="CartPoleVectorEnv"/>).</summary>
+    /// <summary>A native batched implementation where the family registers one (<see cref="EnvRegistration.CreateBatched"/>; CartPole-v1's is <see cref="CartPoleVectorEnv"/>).</summary>
     Batched,
 }
 
@@ -31,12 +29,13 @@ public static class VectorEnvs
                 return new SyncVectorEnv(_ => registry.Make(id, options, maxEpisodeSteps), numEnvs, autoresetMode);
             case VectorizationMode.Threaded:
                 return new ThreadedVectorEnv(_ => registry.Make(id, options, maxEpisodeSteps), numEnvs, autoresetMode, workers);
-            case VectorizationMode.Batched when registration.Id == CartPole.EnvId:
-                if (options is not (null or CartPoleOptions))
-                    throw new ArgumentException($"{registration.Id} takes options of type {nameof(CartPoleOptions)}, not {options.GetType().Name}.", nameof(options));
-                return new CartPoleVectorEnv(numEnvs, autoresetMode, (CartPoleOptions?)options, maxEpisodeSteps ?? CartPole.MaxEpisodeSteps);
             case VectorizationMode.Batched:
-                throw new ArgumentException($"{registration.Id} has no batched implementation; use Sync or Threaded vectorization.", nameof(vectorization));
+                if (registration.CreateBatched is not { } batched)
+                    throw new ArgumentException($"{registration.Id} has no batched implementation; use Sync or Threaded vectorization.", nameof(vectorization));
+                options ??= registration.DefaultOptions();
+                if (!registration.OptionsType.IsInstanceOfType(options))
+                    throw new ArgumentException($"{registration.Id} takes options of type {registration.OptionsType.Name}, not {options.GetType().Name}.", nameof(options));
+                return batched(numEnvs, autoresetMode, options, maxEpisodeSteps ?? registration.MaxEpisodeSteps);
             default:
                 throw new ArgumentOutOfRangeException(nameof(vectorization), vectorization, "Unknown vectorization mode.");
         }

@@ -12,8 +12,11 @@ public static class EnvExtensions
         return env;
     }
 
-    /// <summary>The outermost wrapper or env of type <typeparamref name="T"/> in the chain, or null.</summary>
-    public static T? Find<T>(this IEnv env) where T : class, IEnv
+    /// <summary>
+    /// The outermost wrapper or env in the chain that is a <typeparamref name="T"/>, or null: a type,
+    /// or a capability interface such as <see cref="IRenderFrame"/> or <see cref="IExpertEnv"/>.
+    /// </summary>
+    public static T? Find<T>(this IEnv env) where T : class
     {
         for (IEnv? e = env; e is not null; e = (e as Wrapper)?.Inner)
             if (e is T t) return t;

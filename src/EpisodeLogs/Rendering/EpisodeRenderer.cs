@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Text;
 using RLAgents.Environments;
-using RLAgents.Environments.ClassicControl;
-using RLAgents.Environments.GridWorld;
-using RLAgents.Environments.GridWorld.Rendering;
 
 namespace RLAgents.EpisodeLogs.Rendering;
 
@@ -16,83 +13,77 @@ namespace RLAgents.EpisodeLogs.Rendering;
 public sealed record RenderedEpisode(EpisodeLogHeader Header, RecordedEpisode Episode, IReadOnlyList<RgbFrame> Frames, IReadOnlyList<string> Ascii, IReadOnlyList<string> ActionNames);
 
 /// <summary>
-/// Turns a logged episode into pictures and text. GridWorld episodes are re-simulated so that the
-/// whole grid (agent, objects, highlighted view) is drawn with the grid's tile renderer; CartPole
-/// is drawn from its state; any other env with a uint8 [H, W, 3] modality shows that image.
+/// Turns a logged episode into pictures and text. An environment that draws itself
+/// (<see cref="IRenderFrame"/>, <see cref="IRenderText"/>) is re-simulated from the episode's seed or
+/// start state and drawn before each action; otherwise pictures come from a uint8 [H, W, 3]
+/// observation modality and text from the logged observations. Action names come from
+/// <see cref="IActionNames"/>.
 /// </summary>
 public sealed class EpisodeRenderer
 {
     private readonly Replayer _replayer;
-    private readonly int _tileSize;
 
     /// <summary>Creates a renderer; <paramref name="replayer"/> rebuilds environments (null = default registry).</summary>
-    public EpisodeRenderer(Replayer? replayer = null, int tileSize = 16)
-    {
-        _replayer = replayer ?? new Replayer();
-        _tileSize = tileSize;
-    }
+    public EpisodeRenderer(Replayer? replayer = null) => _replayer = replayer ?? new Replayer();
 
     /// <summary>Renders <paramref name="episode"/> of a log with <paramref name="header"/>.</summary>
     public RenderedEpisode Render(EpisodeLogHeader header, RecordedEpisode episode)
     {
-        bool grid = header.EnvType == typeof(GridWorldEnv).FullName;
-        bool needEnv = grid || header.ObservationHashes;
-        if (!needEnv) return FromObservations(header, episode);
-        using var env = _replayer.CreateEnvironment(header, new ReplayOptions { Force = true });
+        IEnv env;
+        try
+        {
+            env = _replayer.CreateEnvironment(header, new ReplayOptions { Force = true });
+        }
+        catch (EpisodeLogEnvironmentException) when (!header.ObservationHashes)
+        {
+            // The environment is gone (e.g. a plug-in that is not installed here): the logged observations still show the episode.
+            return FromObservations(header, episode, [.. Enumerable.Range(0, header.ActionCount).Select(a => $"action {a}")]);
+        }
+        using var _ = env;
         var full = header.ObservationHashes ? _replayer.Regenerate(env, header, episode) : episode;
-        if (!grid) return FromObservations(header, full);
-        // Re-simulate once more, drawing the whole grid before each action.
-        var tiles = new TileRenderer(_tileSize);
+        var names = ActionNames(env, header.ActionCount);
+        var frameSource = env.Find<IRenderFrame>();
+        var textSource = env.Find<IRenderText>();
+        bool replayable = full.Seed is not null || full.StartState is not null;
+        if ((frameSource is null && textSource is null) || !replayable) return FromObservations(header, full, names);
+
+        // Re-simulate, drawing the environment before each action and after the last one.
         var frames = new List<RgbFrame>();
         var ascii = new List<string>();
-        env.Reset(full.Seed ?? throw new InvalidOperationException($"GridWorld episode {full.Index} has no seed to re-simulate."));
-        var world = (GridWorldEnv)env.Unwrapped();
+        if (full.Seed is long seed) env.Reset(seed);
+        else StartStates.ResetTo(env, full.StartState!);
         for (int t = 0; ; t++)
         {
-            var (w, h) = world.Size;
-            frames.Add(new RgbFrame(w * _tileSize, h * _tileSize, tiles.RenderEnv(world)));
-            ascii.Add(world.RenderAscii());
+            if (frameSource is not null) frames.Add(frameSource.RenderFrame());
+            ascii.Add(textSource?.RenderText() ?? Describe(full, t));
             if (t == full.Length) break;
             env.Step(full.Actions[t]);
         }
-        return new RenderedEpisode(header, full, frames, ascii, ActionNames(header));
+        if (frameSource is null) frames = FramesFromObservations(header, full);
+        return new RenderedEpisode(header, full, frames, ascii, names);
     }
 
-    private RenderedEpisode FromObservations(EpisodeLogHeader header, RecordedEpisode e)
+    /// <summary>Names of the actions of <paramref name="env"/> (from <see cref="IActionNames"/>), otherwise "action i".</summary>
+    public static IReadOnlyList<string> ActionNames(IEnv env, int actionCount) =>
+        env.Find<IActionNames>()?.ActionNames ?? [.. Enumerable.Range(0, actionCount).Select(a => $"action {a}")];
+
+    private static RenderedEpisode FromObservations(EpisodeLogHeader header, RecordedEpisode e, IReadOnlyList<string> names) =>
+        new(header, e, FramesFromObservations(header, e), [.. Enumerable.Range(0, e.Length + 1).Select(t => Describe(e, t))], names);
+
+    /// <summary>Pictures from the first uint8 [H, W, 3] modality, enlarged to about 160 pixels; none when there is no such modality.</summary>
+    private static List<RgbFrame> FramesFromObservations(EpisodeLogHeader header, RecordedEpisode e)
     {
         var frames = new List<RgbFrame>();
-        var ascii = new List<string>();
-        bool cartpole = header.EnvType == typeof(CartPole).FullName;
         var image = header.Modalities.Select((m, i) => (m, i)).FirstOrDefault(p => p.m.Storage == ModalityStorage.UInt8 && p.m.Shape is [_, _, 3]);
+        if (image.m is null || !e.Observations[image.i].HasValues) return frames;
+        int size = image.m.Size;
         for (int t = 0; t <= e.Length; t++)
         {
-            if (cartpole)
-            {
-                var s = e.Observations[0].Floats.AsSpan(t * 4, 4);
-                frames.Add(DrawCartPole(s[0], s[2]));
-                ascii.Add(CartPoleAscii(s));
-            }
-            else
-            {
-                if (image.m is not null)
-                {
-                    int size = image.m.Size;
-                    var px = e.Observations[image.i].Bytes.AsSpan(t * size, size).ToArray();
-                    var frame = new RgbFrame(image.m.Shape[1], image.m.Shape[0], px);
-                    frames.Add(frame.Scale(Math.Max(1, 160 / Math.Max(frame.Width, frame.Height))));
-                }
-                ascii.Add(Describe(e, t));
-            }
+            var px = e.Observations[image.i].Bytes.AsSpan(t * size, size).ToArray();
+            var frame = new RgbFrame(image.m.Shape[1], image.m.Shape[0], px);
+            frames.Add(frame.Scale(Math.Max(1, 160 / Math.Max(frame.Width, frame.Height))));
         }
-        return new RenderedEpisode(header, e, frames, ascii, ActionNames(header));
-    }
-
-    /// <summary>Names of the actions: GridWorld's seven, CartPole's two, otherwise "action i".</summary>
-    public static IReadOnlyList<string> ActionNames(EpisodeLogHeader header)
-    {
-        if (header.EnvType == typeof(GridWorldEnv).FullName) return ["left", "right", "forward", "pickup", "drop", "toggle", "done"];
-        if (header.EnvType == typeof(CartPole).FullName) return ["push left", "push right"];
-        return Enumerable.Range(0, header.ActionCount).Select(a => $"action {a}").ToArray();
+        return frames;
     }
 
     private static string Describe(RecordedEpisode e, int t)
@@ -117,51 +108,5 @@ public sealed class EpisodeRenderer
             sb.Append('\n');
         }
         return sb.ToString();
-    }
-
-    private static string CartPoleAscii(ReadOnlySpan<float> s)
-    {
-        const int width = 61;
-        int pos = Math.Clamp((int)Math.Round((s[0] + CartPole.XThreshold) / (2 * CartPole.XThreshold) * (width - 1)), 0, width - 1);
-        char pole = s[2] > 0.07 ? '/' : s[2] < -0.07 ? '\\' : '|';
-        var track = new char[width];
-        Array.Fill(track, '_');
-        var top = new char[width];
-        Array.Fill(top, ' ');
-        top[pos] = pole;
-        track[pos] = '#';
-        return $"{new string(top)}\n{new string(track)}\nx={s[0].ToString("0.000", CultureInfo.InvariantCulture)} v={s[1].ToString("0.000", CultureInfo.InvariantCulture)} theta={s[2].ToString("0.000", CultureInfo.InvariantCulture)} omega={s[3].ToString("0.000", CultureInfo.InvariantCulture)}\n";
-    }
-
-    /// <summary>CartPole as Gymnasium draws it (scaled to 300×200): track, cart, pole, axle.</summary>
-    private static RgbFrame DrawCartPole(float x, float theta)
-    {
-        const int w = 300, h = 200;
-        var px = new byte[w * h * 3];
-        Array.Fill(px, (byte)255);
-        double scale = w / (2 * CartPole.XThreshold);
-        int cartY = 130, cartW = 25, cartH = 15;
-        int cx = (int)(x * scale + w / 2.0);
-        Fill(px, w, h, 0, cartY + cartH / 2, w, 1, 0, 0, 0);
-        Fill(px, w, h, cx - cartW, cartY - cartH, 2 * cartW, 2 * cartH, 0, 0, 0);
-        // Pole: a thick segment from the axle, length 100 px at 300 px width.
-        double len = 2 * CartPole.Length * scale;
-        for (double r = 0; r <= len; r += 0.5)
-        {
-            int px0 = (int)(cx + r * Math.Sin(theta)), py0 = (int)(cartY - cartH - r * Math.Cos(theta));
-            Fill(px, w, h, px0 - 2, py0 - 2, 5, 5, 202, 152, 101);
-        }
-        Fill(px, w, h, cx - 3, cartY - cartH - 3, 7, 7, 129, 132, 203);
-        return new RgbFrame(w, h, px);
-    }
-
-    private static void Fill(byte[] px, int w, int h, int x0, int y0, int fw, int fh, byte r, byte g, byte b)
-    {
-        for (int y = Math.Max(0, y0); y < Math.Min(h, y0 + fh); y++)
-            for (int x = Math.Max(0, x0); x < Math.Min(w, x0 + fw); x++)
-            {
-                int i = (y * w + x) * 3;
-                px[i] = r; px[i + 1] = g; px[i + 2] = b;
-            }
     }
 }

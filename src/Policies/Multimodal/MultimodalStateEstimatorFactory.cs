@@ -19,7 +19,10 @@ public sealed class MultimodalStateEstimatorFactory : IStateEstimatorFactory
     private readonly GptConfig _config;
     private readonly string? _weights;
 
-    /// <summary>Reads the checkpoint's configuration and tokenizer (if one is given) or prepares a scratch backbone.</summary>
+    /// <summary>
+    /// Reads the checkpoint's configuration and tokenizer (if one is given) or prepares a scratch backbone
+    /// whose text goes through <paramref name="tokenizer"/> (required then: see <see cref="TextTokenizers.ForVocabulary"/>).
+    /// </summary>
     public MultimodalStateEstimatorFactory(MultimodalOptions options, ITokenizer? tokenizer = null)
     {
         _options = options;
@@ -37,7 +40,7 @@ public sealed class MultimodalStateEstimatorFactory : IStateEstimatorFactory
         else
         {
             if (b.NEmbd % b.NHead != 0) throw new ArgumentException($"policy.multimodal.backbone.nEmbd ({b.NEmbd}) must be a multiple of nHead ({b.NHead}).");
-            Tokenizer = tokenizer ?? GridWorldVocabulary.CreateTokenizer();
+            Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer), "A scratch backbone needs the tokenizer of the environment's text.");
             _config = new GptConfig
             {
                 VocabSize = Tokenizer.VocabSize, BlockSize = b.BlockSize, NLayer = b.NLayer, NHead = b.NHead, NEmbd = b.NEmbd,

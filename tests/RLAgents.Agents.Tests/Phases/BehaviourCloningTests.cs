@@ -2,6 +2,8 @@ using RLAgents.Agents.Losses;
 using RLAgents.Agents.Phases;
 using RLAgents.Environments;
 using RLAgents.Environments.GridWorld;
+using RLAgents.Environments.GridWorld.Levels;
+using RLAgents.LanguageModel.Tokenization;
 using RLAgents.Policies;
 using RLAgents.Policies.Multimodal;
 using static TorchSharp.torch;
@@ -13,12 +15,12 @@ public sealed class BehaviourCloningTests
     private static readonly ObservationSpace Space = GridWorldEnv.CreateObservationSpace(includeDescription: false);
 
     private static ActorCriticPolicy Policy(ulong seed) => new(Space, new DiscreteSpace(7), new PolicyOptions { HiddenSizes = [64], ShareStateEstimator = true },
-        new TokenizedMlpStateEstimatorFactory(new PolicyOptions { HiddenSizes = [64] }, GridWorldVocabulary.CreateTokenizer()), new Rng(seed));
+        new TokenizedMlpStateEstimatorFactory(new PolicyOptions { HiddenSizes = [64] }, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words)), new Rng(seed));
 
     [Fact]
     public void Bot_demonstrations_are_successful_episodes_with_discounted_returns()
     {
-        var (set, attempts) = DemonstrationSet.FromBot(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }, Space, 5, 11, gamma: 0.9);
+        var (set, attempts) = DemonstrationSet.FromExpert(() => BabyAILevels.Make(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }), Space, 5, 11, gamma: 0.9);
         Assert.Equal(5, set.Episodes);
         Assert.True(attempts >= 5);
         // The last step of each episode carries the whole (positive) success reward; earlier steps are discounted copies.
@@ -37,7 +39,7 @@ public sealed class BehaviourCloningTests
     [Fact]
     public void Cloning_the_bot_lowers_the_loss_and_raises_accuracy()
     {
-        var (set, _) = DemonstrationSet.FromBot(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }, Space, 40, 3, gamma: 0.99);
+        var (set, _) = DemonstrationSet.FromExpert(() => BabyAILevels.Make(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }), Space, 40, 3, gamma: 0.99);
         using var policy = Policy(1);
         var first = BehaviourCloning.Train(policy, set, new SftOptions { Updates = 1, BatchSize = 128 }, new Rng(1));
         var last = BehaviourCloning.Train(policy, set, new SftOptions { Updates = 150, BatchSize = 128, LearningRate = 3e-3 }, new Rng(2));
@@ -48,7 +50,7 @@ public sealed class BehaviourCloningTests
     [Fact]
     public void Live_tensors_do_not_grow_with_the_number_of_updates()
     {
-        var (set, _) = DemonstrationSet.FromBot(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }, Space, 3, 5, gamma: 0.99);
+        var (set, _) = DemonstrationSet.FromExpert(() => BabyAILevels.Make(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }), Space, 3, 5, gamma: 0.99);
         using var policy = Policy(1);
         static long Live() => TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         BehaviourCloning.Train(policy, set, new SftOptions { Updates = 3, BatchSize = 16 }, new Rng(1));
@@ -64,7 +66,7 @@ public sealed class BehaviourCloningTests
     [Fact]
     public void The_kl_anchor_is_zero_at_the_reference_and_positive_away_from_it()
     {
-        var (set, _) = DemonstrationSet.FromBot(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }, Space, 3, 4, gamma: 0.99);
+        var (set, _) = DemonstrationSet.FromExpert(() => BabyAILevels.Make(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }), Space, 3, 4, gamma: 0.99);
         using var policy = Policy(1);
         using var reference = Policy(2);
         reference.CopyFrom(policy);

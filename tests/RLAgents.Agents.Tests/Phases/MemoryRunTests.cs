@@ -80,14 +80,15 @@ public sealed class MemoryRunTests
         var memory = new ObservationHistoryOptions { Steps = 3, Modalities = ["image", "direction"] };
         using var wrapped = new ObservationHistory(BabyAILevels.Make(Level, gridOptions), memory);
         var space = wrapped.ObservationSpace;
-        var (set, _) = DemonstrationSet.FromBot(Level, gridOptions, space, 2, 77UL, 0.99);
+        var (set, _) = DemonstrationSet.FromExpert(() => BabyAILevels.Make(Level, gridOptions), space, 2, 77UL, 0.99);
         var batch = set.ToBatch();
         int row = 0;
-        // The bot's episodes again, as FromBot draws them (attempt i seeded from "bot", i; failures skipped).
+        // The bot's episodes again, as FromExpert draws them (attempt i seeded from "bot", i; failures skipped).
         using var botEnv = BabyAILevels.Make(Level, gridOptions);
-        var demos = new List<Environments.GridWorld.Demonstrations.Demonstration>();
+        var expert = Experts.For(botEnv);
+        var demos = new List<ExpertEpisode>();
         for (int attempt = 0; demos.Count < 2; attempt++)
-            if (Environments.GridWorld.Demonstrations.DemoGenerator.Play(botEnv, Level, unchecked((long)Rng.DeriveSeed(77UL, "bot", attempt)), false) is { } d) demos.Add(d);
+            if (Experts.Play(botEnv, expert, unchecked((long)Rng.DeriveSeed(77UL, "bot", attempt))) is { Success: true } d) demos.Add(d);
         foreach (var demo in demos)
         {
             var obs = wrapped.Reset(demo.Seed).Observation;
@@ -134,7 +135,7 @@ public sealed class MemoryRunTests
         var phased = WithMemory(Ppo(steps: 1_000_000));
         var options = new ExperimentOptions { Seed = 3, Env = phased.Env };
         using var env = AgentFactory.MakeEnv(options, 4);
-        using var agent = new PhasedAgent(phased, env.SingleObservationSpace, env.SingleActionSpace, new Rng(1UL));
+        using var agent = new PhasedAgent(phased, env.SingleObservationSpace, env.SingleActionSpace, GridWorldVocabulary.Words, new Rng(1UL));
         var ppo = phased.Phases[0].Ppo;
         var (settings, loss) = Algorithms.Ppo.Configure(ppo);
         using var algorithm = new Algorithms.OnPolicyAlgorithm((Policies.ActorCriticPolicy)agent.Policy, env, settings, loss, new Rng(2UL), new Rng(3UL), 4);

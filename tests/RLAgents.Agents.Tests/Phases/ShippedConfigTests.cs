@@ -1,5 +1,7 @@
 using RLAgents.Agents.Phases;
+using RLAgents.Environments.GridWorld;
 using RLAgents.LanguageModel.Model;
+using RLAgents.LanguageModel.Tokenization;
 using RLAgents.Policies.Multimodal;
 
 namespace RLAgents.Agents.Tests.Phases;
@@ -36,7 +38,7 @@ public sealed class ShippedConfigTests
         {
             // Pretrained variants point at a checkpoint the bench or `rlagents pretrain` makes; a tiny stand-in in the same format here.
             Directory.CreateDirectory(checkpoint);
-            var tokenizer = GridWorldVocabulary.CreateTokenizer();
+            var tokenizer = TextTokenizers.ForVocabulary(GridWorldVocabulary.Words);
             var config = new GptConfig { VocabSize = tokenizer.VocabSize, BlockSize = 32, NLayer = 1, NHead = 2, NEmbd = 16 };
             using (var model = new GptModel(config, 3)) LanguageModel.Checkpoints.ModelWeights.Save(model, Path.Combine(checkpoint, "model.safetensors"));
             config.Save(Path.Combine(checkpoint, "config.json"));

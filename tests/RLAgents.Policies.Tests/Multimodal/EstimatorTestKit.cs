@@ -1,4 +1,6 @@
 using RLAgents.Environments;
+using RLAgents.Environments.GridWorld;
+using RLAgents.LanguageModel.Tokenization;
 using RLAgents.Policies.Encoding;
 using RLAgents.Policies.Multimodal;
 using TorchSharp;
@@ -9,10 +11,13 @@ namespace RLAgents.Policies.Tests.Multimodal;
 /// <summary>Shared helpers of the multimodal estimator tests: building one, reading its state, the acting memory check.</summary>
 internal static class EstimatorTestKit
 {
+    /// <summary>The word-level tokenizer of GridWorld's text, as agents on BabyAI levels get it.</summary>
+    public static ITokenizer Tokenizer { get; } = TextTokenizers.ForVocabulary(GridWorldVocabulary.Words);
+
     /// <summary>A multimodal estimator for <paramref name="space"/> with weights from <paramref name="seed"/>, and its tensorizer.</summary>
     public static (MultimodalStateEstimator Estimator, ObservationTensorizer Tensorizer) Build(MultimodalOptions options, ObservationSpace space, ulong seed = 7)
     {
-        var factory = new MultimodalStateEstimatorFactory(options);
+        var factory = new MultimodalStateEstimatorFactory(options, Tokenizer);
         return ((MultimodalStateEstimator)factory.Create(space, new Rng(seed)), factory.CreateTensorizer(space));
     }
 

@@ -59,7 +59,7 @@ public sealed class MemoryTokensTests
         if (fusion == FusionMode.Early) Assert.Equal(without.SequenceLength + K, estimator.SequenceLength);
         Assert.Contains(estimator.named_parameters(), p => p.name.StartsWith("memory.", StringComparison.Ordinal));
 
-        var factory = new MultimodalStateEstimatorFactory(With(fusion));
+        var factory = new MultimodalStateEstimatorFactory(With(fusion), EstimatorTestKit.Tokenizer);
         var actions = new DiscreteSpace(7);
         using var ac = new ActorCriticPolicy(space, actions, new PolicyOptions { ShareStateEstimator = true }, factory, new Rng(1));
         using var q = new QNetworkPolicy(space, actions, new PolicyOptions(), factory, new Rng(1));
@@ -133,7 +133,7 @@ public sealed class MemoryTokensTests
     public void Acting_with_memory_keeps_the_live_tensor_count_flat()
     {
         var batch = Observations();
-        var factory = new MultimodalStateEstimatorFactory(With(FusionMode.Early));
+        var factory = new MultimodalStateEstimatorFactory(With(FusionMode.Early), EstimatorTestKit.Tokenizer);
         using var policy = new ActorCriticPolicy(batch.Space, new DiscreteSpace(7), new PolicyOptions { ShareStateEstimator = true }, factory, new Rng(5));
         EstimatorTestKit.ActingKeepsLiveTensorsFlat(policy, batch);
     }

@@ -3,6 +3,7 @@ using RLAgents.Environments.GridWorld;
 using RLAgents.Environments.GridWorld.Levels;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.LanguageModel.Model;
+using RLAgents.LanguageModel.Tokenization;
 using RLAgents.Policies.Encoding;
 using RLAgents.Policies.Multimodal;
 using TorchSharp;
@@ -47,7 +48,7 @@ public sealed class MultimodalStateEstimatorTests
         var options = With(fusion);
         var estimator = EstimatorTestKit.Build(options, space).Estimator;
         Assert.Equal(stateSize, estimator.StateSize);
-        var factory = new MultimodalStateEstimatorFactory(options);
+        var factory = new MultimodalStateEstimatorFactory(options, EstimatorTestKit.Tokenizer);
         var actions = new DiscreteSpace(7);
         using var ac = new ActorCriticPolicy(space, actions, new PolicyOptions { ShareStateEstimator = true }, factory, new Rng(1));
         using var q = new QNetworkPolicy(space, actions, new PolicyOptions(), factory, new Rng(1));
@@ -97,7 +98,7 @@ public sealed class MultimodalStateEstimatorTests
     [Fact]
     public void Text_becomes_padded_token_ids_of_the_backbone_tokenizer()
     {
-        var factory = new MultimodalStateEstimatorFactory(Tiny);
+        var factory = new MultimodalStateEstimatorFactory(Tiny, EstimatorTestKit.Tokenizer);
         var tensorizer = new TokenIdTensorizer(factory.Tokenizer, 6);
         using var ids = tensorizer.ToTensor(["go to the red ball", "open the door on your left now go"]);
         var data = ids.data<long>().ToArray();
@@ -112,7 +113,7 @@ public sealed class MultimodalStateEstimatorTests
     public void Frozen_backbone_keeps_its_weights_while_encoders_and_heads_learn()
     {
         var batch = Observations(4);
-        var factory = new MultimodalStateEstimatorFactory(With(FusionMode.Early, fineTune: FineTuneMode.Frozen));
+        var factory = new MultimodalStateEstimatorFactory(With(FusionMode.Early, fineTune: FineTuneMode.Frozen), EstimatorTestKit.Tokenizer);
         using var policy = new ActorCriticPolicy(batch.Space, new DiscreteSpace(7), new PolicyOptions { ShareStateEstimator = true }, factory, new Rng(3));
         var trainable = ParameterGroups.Trainable(policy).ToList();
         Assert.DoesNotContain(trainable, n => n.Contains(".backbone.", StringComparison.Ordinal));
@@ -144,7 +145,7 @@ public sealed class MultimodalStateEstimatorTests
     public void Parameter_groups_partition_the_policy_and_apply_sets_requires_grad()
     {
         var batch = Observations(2);
-        var factory = new MultimodalStateEstimatorFactory(With(FusionMode.CrossAttention, fineTune: FineTuneMode.Lora));
+        var factory = new MultimodalStateEstimatorFactory(With(FusionMode.CrossAttention, fineTune: FineTuneMode.Lora), EstimatorTestKit.Tokenizer);
         using var policy = new ActorCriticPolicy(batch.Space, new DiscreteSpace(7), new PolicyOptions { ShareStateEstimator = true }, factory, new Rng(3));
         var names = policy.named_parameters().Select(p => p.name).ToList();
         foreach (var name in names)
@@ -161,7 +162,7 @@ public sealed class MultimodalStateEstimatorTests
         Directory.CreateDirectory(dir);
         try
         {
-            var tokenizer = GridWorldVocabulary.CreateTokenizer();
+            var tokenizer = TextTokenizers.ForVocabulary(GridWorldVocabulary.Words);
             var config = new GptConfig { VocabSize = tokenizer.VocabSize, BlockSize = 96, NLayer = 1, NHead = 2, NEmbd = 16 };
             using (var pretrained = new GptModel(config, seed: 42))
             {
@@ -171,16 +172,16 @@ public sealed class MultimodalStateEstimatorTests
             }
             var space = GridWorldEnv.CreateObservationSpace(includeDescription: false);
             var options = new MultimodalOptions { Backbone = new BackboneOptions { Checkpoint = dir }, MaxTextTokens = 8 };
-            var estimator = (MultimodalStateEstimator)new MultimodalStateEstimatorFactory(options).Create(space, new Rng(9));
+            var estimator = (MultimodalStateEstimator)new MultimodalStateEstimatorFactory(options, EstimatorTestKit.Tokenizer).Create(space, new Rng(9));
             using var reference = new GptModel(config, seed: 42);
             using var scope = NewDisposeScope();
             Assert.True(reference.TokenEmbeddingWeight.allclose(estimator.Backbone.TokenEmbeddingWeight, rtol: 0, atol: 0));
 
             var tooLong = new MultimodalOptions { Backbone = new BackboneOptions { Checkpoint = dir }, MaxTextTokens = 64 };
-            var error = Assert.Throws<ArgumentException>(() => new MultimodalStateEstimatorFactory(tooLong).Create(space, new Rng(9)));
+            var error = Assert.Throws<ArgumentException>(() => new MultimodalStateEstimatorFactory(tooLong, EstimatorTestKit.Tokenizer).Create(space, new Rng(9)));
             Assert.Contains("blockSize is 96", error.Message);
             var missing = Assert.Throws<DirectoryNotFoundException>(() => new MultimodalStateEstimatorFactory(
-                new MultimodalOptions { Backbone = new BackboneOptions { Checkpoint = Path.Combine(dir, "nope") } }));
+                new MultimodalOptions { Backbone = new BackboneOptions { Checkpoint = Path.Combine(dir, "nope") } }, EstimatorTestKit.Tokenizer));
             Assert.Contains("backbone.checkpoint", missing.Message);
         }
         finally
@@ -193,7 +194,7 @@ public sealed class MultimodalStateEstimatorTests
     public void Acting_repeatedly_keeps_the_live_tensor_count_flat()
     {
         var batch = Observations(4);
-        var factory = new MultimodalStateEstimatorFactory(With(FusionMode.CrossAttention));
+        var factory = new MultimodalStateEstimatorFactory(With(FusionMode.CrossAttention), EstimatorTestKit.Tokenizer);
         using var policy = new ActorCriticPolicy(batch.Space, new DiscreteSpace(7), new PolicyOptions { ShareStateEstimator = true }, factory, new Rng(5));
         EstimatorTestKit.ActingKeepsLiveTensorsFlat(policy, batch);
     }

@@ -1,7 +1,7 @@
 namespace RLAgents.Environments.GridWorld.Bot;
 
 /// <summary>The bot found no way forward (nothing left to explore, or a box it relied on was opened).</summary>
-public sealed class BotFailedException(string message) : Exception(message);
+public sealed class BotFailedException(string message) : ExpertFailedException(message);
 
 /// <summary>
 /// An expert planner for BabyAI missions, following the design of BabyAI's bot: the instruction

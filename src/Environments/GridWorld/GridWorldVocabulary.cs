@@ -1,11 +1,8 @@
-using RLAgents.Environments.GridWorld;
-using RLAgents.LanguageModel.Tokenization;
-
-namespace RLAgents.Policies.Multimodal;
+namespace RLAgents.Environments.GridWorld;
 
 /// <summary>
-/// The closed vocabulary of GridWorld text (BabyAI missions and view descriptions), for a
-/// word-level tokenizer when no pretrained tokenizer is given.
+/// The closed vocabulary of GridWorld text (BabyAI missions and view descriptions), offered to
+/// policies through <see cref="ITextVocabulary"/> for word-level tokenizers.
 /// </summary>
 public static class GridWorldVocabulary
 {
@@ -19,9 +16,6 @@ public static class GridWorldVocabulary
         "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
     ];
 
-    /// <summary>Every word GridWorld text can contain.</summary>
-    public static IEnumerable<string> Words => s_words.Concat(GridConstants.ColorNames).Concat(GridConstants.TypeNames);
-
-    /// <summary>A word-level tokenizer over <see cref="Words"/>.</summary>
-    public static WordLevelTokenizer CreateTokenizer() => WordLevelTokenizer.Build([string.Join(' ', Words)]);
+    /// <summary>Every word GridWorld text can contain, in a fixed order.</summary>
+    public static IReadOnlyList<string> Words { get; } = [.. s_words.Concat(GridConstants.ColorNames).Concat(GridConstants.TypeNames)];
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using RLAgents.Environments;
-using RLAgents.Environments.GridWorld.Demonstrations;
 
 namespace RLAgents.EpisodeLogs;
 
@@ -64,37 +63,48 @@ public sealed class EpisodeFilter
 public sealed record ExportSummary(string Output, int Episodes, int Skipped, int Steps, IReadOnlyList<EpisodeLogDamage> Damaged);
 
 /// <summary>
-/// Turns logged episodes into the demonstrations the supervised phase reads: the JSON Lines
-/// format of <see cref="DemonstrationFormat"/> (<c>rlagents-demos-v1</c>), one episode per line,
-/// with the image, direction, mission and (when logged) description the agent saw before each
-/// action. Logs recorded with observation hashes are re-simulated to regenerate the observations.
+/// Selects logged episodes into a new episode log: the demonstrations a supervised phase reads
+/// (<c>sft.demonstrationsFiles</c>). Every input must record the same environment, options and
+/// observation layout. Logs recorded with observation hashes are re-simulated, so the output
+/// always holds the observations. Episodes are renumbered from 0 and keep their seeds or start
+/// states, so the output replays exactly. Inputs are never written to.
 /// </summary>
-public sealed class SftExporter
+public sealed class EpisodeSelection
 {
     private readonly Replayer _replayer;
 
-    /// <summary>Creates an exporter; <paramref name="replayer"/> rebuilds envs for hash-mode logs (null = default registry).</summary>
-    public SftExporter(Replayer? replayer = null) => _replayer = replayer ?? new Replayer();
+    /// <summary>Creates a selection; <paramref name="replayer"/> rebuilds envs for hash-mode logs (null = default registry).</summary>
+    public EpisodeSelection(Replayer? replayer = null) => _replayer = replayer ?? new Replayer();
 
-    /// <summary>Writes the episodes of <paramref name="logs"/> that pass <paramref name="filter"/> to <paramref name="output"/>.</summary>
-    /// <exception cref="InvalidOperationException">A log lacks the image, direction or mission modality, or has no seed for an episode.</exception>
-    public ExportSummary Export(IEnumerable<string> logs, string output, EpisodeFilter? filter = null)
+    /// <summary>Writes the episodes of <paramref name="logs"/> that pass <paramref name="filter"/> to <paramref name="output"/> (atomically).</summary>
+    /// <exception cref="InvalidOperationException">The output is one of the inputs, or the inputs record different environments or layouts.</exception>
+    public ExportSummary Write(IReadOnlyList<string> logs, string output, EpisodeFilter? filter = null)
     {
         filter ??= new EpisodeFilter();
+        string outputFull = System.IO.Path.GetFullPath(output);
+        foreach (var path in logs)
+            if (string.Equals(System.IO.Path.GetFullPath(path), outputFull, StringComparison.Ordinal))
+                throw new InvalidOperationException($"--out {output} is also an input; choose another file (inputs are never overwritten).");
         int written = 0, skipped = 0, steps = 0;
         var damaged = new List<EpisodeLogDamage>();
         string temp = output + ".tmp";
-        using (var writer = DemonstrationWriter.Create(temp))
+        EpisodeLogWriter? writer = null;
+        EpisodeLogHeader? first = null;
+        string? firstPath = null;
+        try
         {
             foreach (var path in logs)
             {
                 var log = EpisodeLogReader.ReadAll(path);
                 if (log.Damage is not null) damaged.Add(log.Damage);
                 var h = log.Header;
-                foreach (var name in new[] { "image", "direction", "mission" })
-                    if (h.Modalities.All(m => m.Name != name))
-                        throw new InvalidOperationException($"{path}: {h.EnvId} has no '{name}' modality; demonstrations need image, direction and mission (GridWorld levels).");
-                bool hasDescription = h.Modalities.Any(m => m.Name == "description");
+                if (first is null)
+                {
+                    (first, firstPath) = (h, path);
+                    writer = EpisodeLogWriter.Create(temp, WithValues(h));
+                }
+                else if (h.EnvId != first.EnvId || h.EnvOptionsJson != first.EnvOptionsJson || !SameLayout(h, first))
+                    throw new InvalidOperationException($"{path} records {h.EnvId} {h.EnvOptionsJson}, {firstPath} records {first.EnvId} {first.EnvOptionsJson}: one selection holds one environment and layout.");
                 IEnv? env = null;
                 try
                 {
@@ -107,7 +117,8 @@ public sealed class SftExporter
                             env ??= _replayer.CreateEnvironment(h);
                             e = _replayer.Regenerate(env, h, recorded);
                         }
-                        writer.Write(ToDemonstration(h.EnvId, e, hasDescription, path));
+                        e.Index = written;
+                        writer!.Write(e);
                         written++;
                         steps += e.Length;
                     }
@@ -118,27 +129,23 @@ public sealed class SftExporter
                 }
             }
         }
+        finally
+        {
+            writer?.Dispose();
+        }
+        if (writer is null) throw new InvalidOperationException("No episode logs given.");
         File.Move(temp, output, overwrite: true);
         return new ExportSummary(output, written, skipped, steps, damaged);
     }
 
-    private static Demonstration ToDemonstration(string envId, RecordedEpisode e, bool hasDescription, string path)
+    // Hash-mode columns become value columns (images zlib-compressed, as the recorder stores them by default).
+    private static EpisodeLogHeader WithValues(EpisodeLogHeader h) => h with
     {
-        var seed = e.Seed ?? throw new InvalidOperationException($"{path}: episode {e.Index} was started from a start state, not a seed; demonstrations replay from seeds.");
-        var image = e.Modality("image");
-        var dir = e.Modality("direction");
-        int size = image.Layout.Size;
-        return new Demonstration
-        {
-            EnvId = envId,
-            Seed = seed,
-            Mission = e.Modality("mission").Texts![0],
-            Actions = e.Actions,
-            Images = Enumerable.Range(0, e.Length).Select(t => image.Bytes.AsSpan(t * size, size).ToArray()).ToArray(),
-            Directions = dir.Ints![..e.Length],
-            Rewards = e.Rewards,
-            Descriptions = hasDescription ? e.Modality("description").Texts![..e.Length] : null,
-            Success = e.Success == true,
-        };
-    }
+        Modalities = [.. h.Modalities.Select(m => m.Encoding != ObservationEncoding.Hash64 ? m
+            : m with { Encoding = m.Storage == ModalityStorage.UInt8 && m.Size >= new EpisodeRecorderOptions().CompressImagesFromBytes ? ObservationEncoding.Zlib : ObservationEncoding.Raw })],
+    };
+
+    private static bool SameLayout(EpisodeLogHeader a, EpisodeLogHeader b) =>
+        a.Modalities.Count == b.Modalities.Count
+        && a.Modalities.Zip(b.Modalities).All(p => p.First.Name == p.Second.Name && p.First.Storage == p.Second.Storage && p.First.Shape.SequenceEqual(p.Second.Shape));
 }

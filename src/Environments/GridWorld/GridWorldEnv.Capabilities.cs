@@ -1,0 +1,45 @@
+using RLAgents.Environments.GridWorld.Bot;
+using RLAgents.Environments.GridWorld.Rendering;
+
+namespace RLAgents.Environments.GridWorld;
+
+/// <summary>GridWorld's optional abilities: pictures and text of the grid, action names, the BabyAI vocabulary and the expert bot.</summary>
+public sealed partial class GridWorldEnv : IRenderFrame, IRenderText, IActionNames, ITextVocabulary, IExpertEnv
+{
+    private static readonly string[] s_actionNames = ["left", "right", "forward", "pickup", "drop", "toggle", "done"];
+    private TileRenderer? _frameRenderer;
+
+    /// <summary>Pixels per tile of <see cref="RenderFrame"/> (16 by default).</summary>
+    public int RenderTileSize
+    {
+        get => _frameRenderer?.TileSize ?? 16;
+        set => _frameRenderer = value == _frameRenderer?.TileSize ? _frameRenderer : new TileRenderer(value);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ActionNames => s_actionNames;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> TextVocabulary => GridWorldVocabulary.Words;
+
+    /// <summary>The whole grid with the agent and its highlighted field of view, [height·tile, width·tile, 3].</summary>
+    public RgbFrame RenderFrame()
+    {
+        _frameRenderer ??= new TileRenderer(16);
+        var (w, h) = Size;
+        return new RgbFrame(w * _frameRenderer.TileSize, h * _frameRenderer.TileSize, _frameRenderer.RenderEnv(this));
+    }
+
+    /// <inheritdoc />
+    public string RenderText() => RenderAscii();
+
+    /// <summary>The BabyAI bot, planning on this environment's current state.</summary>
+    public IExpert CreateExpert() => new BotExpert(this);
+
+    private sealed class BotExpert(GridWorldEnv env) : IExpert
+    {
+        private readonly ExpertPolicy _policy = new();
+
+        public int Act(int? actionTaken = null) => _policy.Act(env, actionTaken);
+    }
+}
