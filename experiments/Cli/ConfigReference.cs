@@ -27,11 +27,14 @@ internal static class ConfigReference
         return sb.ToString();
     }
 
-    private static void Walk(Type type, object defaults, string prefix, StringBuilder sb, HashSet<Type> visiting)
+    private static void Walk(Type type, object defaults, string prefix, StringBuilder sb, HashSet<Type> visiting, bool declaredOnly = false)
     {
         if (!visiting.Add(type)) return;
-        foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-                     .Where(p => p.CanWrite && p.SetMethod!.IsPublic && p.GetIndexParameters().Length == 0 && p.GetCustomAttribute<JsonIgnoreAttribute>() is null))
+        var flags = BindingFlags.Public | BindingFlags.Instance | (declaredOnly ? BindingFlags.DeclaredOnly : 0);
+        // Base-class keys first (shared options read before the ones a derived class adds), declaration order within a class.
+        foreach (var p in type.GetProperties(flags)
+                     .Where(p => p.CanWrite && p.SetMethod!.IsPublic && p.GetIndexParameters().Length == 0 && p.GetCustomAttribute<JsonIgnoreAttribute>() is null)
+                     .OrderBy(p => Depth(p.DeclaringType!)).ThenBy(p => p.MetadataToken))
         {
             string key = prefix + (p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name ?? JsonNamingPolicy.CamelCase.ConvertName(p.Name));
             object? value = p.GetValue(defaults);
@@ -46,9 +49,24 @@ internal static class ConfigReference
                 Walk(t, value ?? Activator.CreateInstance(t)!, key + ".", sb, visiting);
                 continue;
             }
+            if (t.IsArray && t.GetElementType() is { IsClass: true } element && element != typeof(string))
+            {
+                // A list of options objects: the element's own keys, and the keys it inherits by reference to where they are listed.
+                string inherits = element.BaseType is { } b && b != typeof(object) ? $" Each entry also takes every key of the {JsonNamingPolicy.CamelCase.ConvertName(b.Name.Replace("Options", ""))} section above." : "";
+                sb.AppendLine($"| `{key}` | object[] | | {Escape(doc + inherits + range + required)} |");
+                Walk(element, Activator.CreateInstance(element)!, key + "[].", sb, visiting, declaredOnly: true);
+                continue;
+            }
             sb.AppendLine($"| `{key}` | {TypeName(p.PropertyType)} | {Default(value)} | {Escape(doc + range + required)} |");
         }
         visiting.Remove(type);
+    }
+
+    private static int Depth(Type t)
+    {
+        int depth = 0;
+        for (var b = t.BaseType; b is not null; b = b.BaseType) depth++;
+        return depth;
     }
 
     /// <summary>"Range [a, b]." or, when the upper bound is only the type's limit, "At least a.".</summary>

@@ -13,8 +13,6 @@ namespace RLAgents.Experiments.Cli;
 /// </summary>
 internal static class PretrainCommand
 {
-    private const string ResolvedConfig = "pretrain.json";
-
     public static Command Create(IServiceProvider services)
     {
         var file = new Argument<string?>("config") { Description = "Pretraining config (JSON), e.g. experiments/configs/pretrain-tiny.json.", Arity = ArgumentArity.ZeroOrOne };
@@ -33,8 +31,10 @@ internal static class PretrainCommand
             if (resumeDir is not null)
             {
                 if (path is not null || overrides.Length > 0) throw new UserError("--resume continues a run with its stored configuration; pass no config file or --set with it.");
-                string stored = Path.Combine(resumeDir, ResolvedConfig);
-                if (!File.Exists(stored)) throw new UserError($"'{resumeDir}' is not a pretraining run directory (no {ResolvedConfig})");
+                // Run directories of earlier builds kept the options in pretrain.json.
+                string stored = Path.Combine(resumeDir, Pretrainer.ConfigFile);
+                if (!File.Exists(stored)) stored = Path.Combine(resumeDir, "pretrain.json");
+                if (!File.Exists(stored)) throw new UserError($"'{resumeDir}' is not a pretraining run directory (no {Pretrainer.ConfigFile})");
                 options = OptionsBinder.BindFile<PretrainOptions>(stored);
                 runDir = resumeDir;
             }
@@ -52,8 +52,7 @@ internal static class PretrainCommand
                 if (options.CorpusPath is null || !File.Exists(options.CorpusPath))
                     throw new ConfigurationException("corpusPath", options.CorpusPath is null ? "is required" : $"file '{options.CorpusPath}' does not exist");
                 runDir = Path.Combine(parse.GetValue(output)!, "pretrain-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-                Directory.CreateDirectory(runDir);
-                File.WriteAllText(Path.Combine(runDir, ResolvedConfig), OptionsBinder.Serialize(options));
+
             }
 
             console.Out.WriteLine($"pretrain {options.Model.NLayer} layers × {options.Model.NEmbd} wide on {options.CorpusPath} → {runDir}");

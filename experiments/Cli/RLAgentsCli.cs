@@ -1,11 +1,11 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using RLAgents.Agents.Training;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
 using RLAgents.EpisodeLogs;
 using RLAgents.LanguageModel.Checkpoints;
-
 
 namespace RLAgents.Experiments.Cli;
 
@@ -78,7 +78,7 @@ public static class RLAgentsCli
         || e is EpisodeLogFormatException or EpisodeLogEnvironmentException
         || e is FileNotFoundException or DirectoryNotFoundException
         // Unreadable checkpoints, replay buffers and tensor files name the file and the problem.
-        || e is InvalidDataException or CheckpointException;
+        || e is InvalidDataException or CheckpointException or RunFormatException;
 }
 
 /// <summary>A mistake the user can fix (bad argument, unreadable input); printed as one line, exit code 2.</summary>

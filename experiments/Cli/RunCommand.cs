@@ -33,14 +33,12 @@ internal static class RunCommand
             string? resumeDir = parse.GetValue(resume);
             string? path = parse.GetValue(file);
             string[] overrides = parse.GetValue(set) ?? [];
-            if (PhasedRun.Handles(path, resumeDir)) return PhasedRun.Run(console.Out, path, overrides, parse.GetValue(output)!, resumeDir, cancellation);
             ExperimentOptions options;
             string runDir;
             if (resumeDir is not null)
             {
                 if (path is not null || overrides.Length > 0)
                     throw new UserError("--resume continues a run with its own stored configuration; pass no experiment file or --set with it.");
-                if (!Directory.Exists(resumeDir)) throw new UserError($"run directory '{resumeDir}' does not exist");
                 options = TrainingRunner.LoadRunConfig(resumeDir);
                 runDir = resumeDir;
             }
@@ -51,13 +49,15 @@ internal static class RunCommand
                 runDir = NewRunDirectory(parse.GetValue(output)!, options.Name);
             }
 
-            console.Out.WriteLine($"{(resumeDir is null ? "run" : "resume")} {options.Name}: {options.Env.Id}, {options.Algorithm.Kind}, seed {options.Seed} → {runDir}");
+            var schedule = options.Schedule;
+            string what = schedule.Count == 1 ? schedule[0].Kind.ToString().ToLowerInvariant() : $"{schedule.Count} phases";
+            console.Out.WriteLine($"{(resumeDir is null ? "run" : "resume")} {options.Name}: {options.Env.Plugin ?? options.Env.Id}, {what}, seed {options.Seed} → {runDir}");
             var bar = new ProgressLine(console.Out);
             var result = TrainingRunner.Run(options, runDir, resume: resumeDir is not null, progress: bar.Report, cancellation: cancellation);
             bar.Finish();
             console.Out.WriteLine(Summary(result));
-            if (!cancellation.IsCancellationRequested || result.Steps >= options.Training.TotalSteps) return RLAgentsCli.Ok;
-            console.Out.WriteLine($"interrupted at step {result.Steps}; continue with: rlagents run --resume {runDir}");
+            if (!result.Interrupted) return RLAgentsCli.Ok;
+            console.Out.WriteLine($"interrupted at step {result.EnvSteps}; continue with: rlagents run --resume {runDir}");
             return RLAgentsCli.Interrupted;
         }
     }
@@ -65,12 +65,7 @@ internal static class RunCommand
     /// <summary>Reads an experiment file, applies <c>--set</c> overrides and binds it strictly.</summary>
     internal static ExperimentOptions Load(string path, IEnumerable<string> overrides)
     {
-        var root = OptionsBinder.LoadFile(path);
-        foreach (var o in overrides) OptionsBinder.ApplyOverride(root, o);
-        using var doc = JsonDocument.Parse(root.ToJsonString());
-        var options = OptionsBinder.Bind<ExperimentOptions>(doc.RootElement);
-        options.Validate();
-        return options;
+        return TrainingRunner.Load(path, overrides);
     }
 
     private static string NewRunDirectory(string parent, string name)
@@ -81,13 +76,22 @@ internal static class RunCommand
         return dir;
     }
 
-    private static string Summary(TrainingResult r)
+    private static string Summary(RunResult r)
     {
-        var s = FormattableString.Invariant($"done: {r.Steps} steps in {r.Seconds:F1} s ({r.Steps / Math.Max(r.Seconds, 1e-9):F0} steps/s)");
-        if (r.SolvedAtStep is long at) s += FormattableString.Invariant($"; rolling return reached the target at step {at} ({r.SolvedAtSeconds:F1} s)");
-        if (r.FinalEvaluation is { } e)
-            s += FormattableString.Invariant($"\nfinal greedy evaluation over {e.Returns.Length} episodes: mean {e.Summary.Mean.Value:F1} [{e.Summary.Mean.Lower:F1}, {e.Summary.Mean.Upper:F1}], IQM {e.Summary.InterquartileMean.Value:F1}");
-        s += $"\ncheckpoint: {r.FinalCheckpoint}\nmetrics:    {Path.Combine(r.RunDirectory, TrainingRunner.MetricsFile)}";
+        var inv = CultureInfo.InvariantCulture;
+        if (r.AlreadyFinished)
+            return string.Create(inv, $"already finished: {r.EnvSteps} env steps, {r.EnvEpisodes} episodes, {r.Demonstrations} demonstrations in {r.Seconds:F1} s; nothing left to run")
+                + (r.FinalCheckpoint is { } c ? $"\ncheckpoint: {c}" : "");
+        var s = string.Create(inv, $"{(r.Interrupted ? "stopped" : "done")}: {r.ProcessEnvSteps} env steps in {r.ProcessSeconds:F1} s ({r.StepsPerSecond:F0} steps/s)");
+        if (r.SolvedAtStep is long at) s += string.Create(inv, $"; rolling return reached the target at step {at}{(r.SolvedAtSeconds is double t ? $" ({t:F1} s)" : "")}");
+        foreach (var p in r.Phases)
+            s += string.Create(inv, $"\n  phase {p.Index} {p.Name}: {p.EnvSteps} env steps, {p.EnvEpisodes} episodes, {p.Demonstrations} demonstrations, {p.Seconds:F0} s; evaluation {Describe(p.Evaluation)}");
+        if (r.FinalEvaluation is { } e) s += $"\nfinal evaluation over {e.Episodes} episodes: {Describe(e)}";
+        if (r.FinalCheckpoint is { } checkpoint) s += $"\ncheckpoint: {checkpoint}";
+        s += $"\nmetrics:    {Path.Combine(r.RunDirectory, TrainingRunner.MetricsFile)}";
         return s;
     }
+
+    private static string Describe(EvaluationSummary e) =>
+        string.Create(CultureInfo.InvariantCulture, $"mean return {e.MeanReturn:F2}, IQM {e.IqmReturn:F2}{(e.SuccessRate is double rate ? $", success {rate:F3}" : "")}");
 }

@@ -1,11 +1,11 @@
 using RLAgents.Environments;
 using RLAgents.Policies.Distributions;
-using Categorical = RLAgents.Policies.Distributions.Categorical;
 using RLAgents.Policies.Encoding;
 using RLAgents.Policies.Networks;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Categorical = RLAgents.Policies.Distributions.Categorical;
 
 namespace RLAgents.Policies;
 
@@ -31,7 +31,7 @@ public sealed class ActorCriticPolicy : Policy
         : base(nameof(ActorCriticPolicy), observationSpace, actionSpace, estimators.CreateTensorizer(observationSpace))
     {
         actor = estimators.Create(observationSpace, rng);
-        critic = options.ShareStateEstimator ? null : estimators.Create(observationSpace, rng);
+        critic = options.SharesStateEstimator ? null : estimators.Create(observationSpace, rng);
         policyHead = nn.Linear(actor.StateSize, actionSpace.N);
         valueHead = nn.Linear((critic ?? actor).StateSize, 1);
         // CleanRL: small policy-head gain keeps the initial policy near uniform; value head gain 1.

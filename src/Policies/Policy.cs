@@ -66,11 +66,11 @@ public abstract class Policy : nn.Module
     private double[] _logp = [];
 
     /// <summary>Creates the module.</summary>
-    protected Policy(string name, ObservationSpace observationSpace, DiscreteSpace actionSpace, ObservationTensorizer? tensorizer = null) : base(name)
+    protected Policy(string name, ObservationSpace observationSpace, DiscreteSpace actionSpace, ObservationTensorizer tensorizer) : base(name)
     {
         ObservationSpace = observationSpace;
         ActionSpace = actionSpace;
-        Tensorizer = tensorizer ?? new ObservationTensorizer(observationSpace);
+        Tensorizer = tensorizer;
     }
 
     /// <summary>Observation layout read.</summary>

@@ -1,6 +1,16 @@
 using System.ComponentModel.DataAnnotations;
+using RLAgents.Policies.Multimodal;
 
 namespace RLAgents.Policies;
+
+/// <summary>The state estimator's family.</summary>
+public enum PolicyArchitecture
+{
+    /// <summary>One encoder per modality (text as a bag of tokens), concatenated, then an MLP backbone: CleanRL's networks and the BabyAI baseline.</summary>
+    Mlp,
+    /// <summary>The multimodal Transformer state estimator on a GPT backbone (<see cref="PolicyOptions.Multimodal"/>).</summary>
+    Transformer,
+}
 
 /// <summary>Nonlinearity between the layers of an MLP backbone.</summary>
 public enum Activation
@@ -23,12 +33,18 @@ public enum ImageEncoding
 }
 
 /// <summary>
-/// Network options of a policy: the state estimator (modality encoders and MLP backbone) and the
-/// heads. Bound from an experiment file's <c>policy</c> section.
+/// Network options of a policy: the state estimator (modality encoders and an MLP backbone, or the
+/// multimodal Transformer) and the heads. Bound from an experiment file's <c>policy</c> section.
 /// </summary>
 public sealed class PolicyOptions : IValidatableObject
 {
-    /// <summary>Widths of the backbone's hidden layers; the last one is the state size D. CleanRL's PPO uses [64, 64].</summary>
+    /// <summary>MLP (per-modality encoders and an MLP backbone) or the multimodal Transformer.</summary>
+    public PolicyArchitecture Architecture { get; set; } = PolicyArchitecture.Mlp;
+
+    /// <summary>The Transformer state estimator (with <c>architecture: transformer</c>).</summary>
+    public MultimodalOptions Multimodal { get; set; } = new();
+
+    /// <summary>Widths of the MLP backbone's hidden layers; the last one is the state size D. CleanRL's PPO uses [64, 64].</summary>
     [MinLength(1)]
     public int[] HiddenSizes { get; set; } = [64, 64];
 
@@ -37,9 +53,14 @@ public sealed class PolicyOptions : IValidatableObject
 
     /// <summary>
     /// Actor-critic policies only: true shares one state estimator between the action selector and
-    /// the value evaluator; false (CleanRL's PPO) gives the critic its own encoders and backbone.
+    /// the value evaluator; false (CleanRL's PPO) gives the critic its own encoders and backbone;
+    /// null shares it for the Transformer and not for the MLP.
     /// </summary>
-    public bool ShareStateEstimator { get; set; }
+    public bool? ShareStateEstimator { get; set; }
+
+    /// <summary>Whether actor and critic share one state estimator (<see cref="ShareStateEstimator"/> resolved).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool SharesStateEstimator => ShareStateEstimator ?? Architecture == PolicyArchitecture.Transformer;
 
     /// <summary>Orthogonal weight initialisation with zero biases (gain √2 hidden, 0.01 policy head, 1 value head), as in CleanRL; false keeps TorchSharp's default init.</summary>
     public bool OrthogonalInit { get; set; } = true;

@@ -50,8 +50,8 @@ public class CollectorTests
         Assert.Equal(V(policy, 1), buffer.Values[2], 5);
 
         var episodes = collector.DrainEpisodes();
-        Assert.Contains(new EpisodeRecord(3, 3), episodes);
-        Assert.Equal(2, episodes.Count(e => e == new EpisodeRecord(2, 2)));
+        Assert.Contains(new EpisodeRecord(3, 3, null), episodes);
+        Assert.Equal(2, episodes.Count(e => e == new EpisodeRecord(2, 2, null)));
     }
 
     [Fact]

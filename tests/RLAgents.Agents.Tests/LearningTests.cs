@@ -15,6 +15,6 @@ public class LearningTests
         var result = TrainingRunner.Run(options, dir.Sub("run"));
         Assert.NotNull(result.SolvedAtStep);
         Assert.NotNull(result.FinalEvaluation);
-        Assert.True(result.FinalEvaluation!.Summary.Mean.Value >= 400, $"greedy mean return {result.FinalEvaluation.Summary.Mean.Value} after {result.Steps} steps");
+        Assert.True(result.FinalEvaluation!.MeanReturn >= 400, $"greedy mean return {result.FinalEvaluation.MeanReturn} after {result.EnvSteps} steps");
     }
 }

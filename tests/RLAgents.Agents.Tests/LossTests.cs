@@ -72,7 +72,7 @@ public class LossTests
         var context = Context([-1f, -2f], [0, 0], [3f, -1f]);
         var pipeline = new LossPipeline([(new PolicyGradientLoss(), 2.0)]).With(new ConstantTerm(), 0.5);
         Assert.Equal(2 * 0.5 + 0.5 * 4, pipeline.Total(context).item<float>(), 6);
-        Assert.Equal(4.0, context.Metrics["loss/constant"], 6);
+        Assert.Equal(4.0, context.Metrics["constant"], 6);
     }
 
     [Fact]

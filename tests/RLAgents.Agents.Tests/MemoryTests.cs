@@ -13,10 +13,13 @@ public class MemoryTests
     public void LiveTensorCountStaysFlatOverManyIterations(string config, string setting)
     {
         var options = TestPaths.Load(config, setting, "algorithm.ppo.rolloutSteps=16", "algorithm.ppo.minibatches=2", "algorithm.dqn.trainFrequency=16", "algorithm.dqn.gradientSteps=2", "training.totalSteps=100000");
-        using var algorithm = AgentFactory.CreateAlgorithm(options, AgentFactory.MakeEnv(options, options.Env.NumEnvs));
-        for (int i = 0; i < 5; i++) algorithm.Iterate(options.Training.TotalSteps);
+        var env = AgentFactory.MakeEnv(options, options.Env.NumEnvs);
+        using var agent = AgentFactory.CreateAgent(options, env);
+        var phase = options.Schedule[0];
+        using var algorithm = AgentFactory.CreateAlgorithm(options, phase, 0, agent, env);
+        for (int i = 0; i < 5; i++) algorithm.Iterate(phase.Steps);
         long warm = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        for (int i = 0; i < 60; i++) algorithm.Iterate(options.Training.TotalSteps);
+        for (int i = 0; i < 60; i++) algorithm.Iterate(phase.Steps);
         long after = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         Assert.True(after <= warm, $"live tensors grew from {warm} to {after} over 60 iterations");
     }

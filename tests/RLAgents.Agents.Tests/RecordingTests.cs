@@ -1,11 +1,11 @@
 using System.Text.Json;
 using RLAgents.Agents.Training;
-using RLAgents.Environments.Configuration;
 using RLAgents.Environments;
+using RLAgents.Environments.Configuration;
 using RLAgents.EpisodeLogs;
+using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.Policies;
 using RLAgents.Policies.Encoding;
-using RLAgents.Policies.Serialization;
 using static TorchSharp.torch;
 
 namespace RLAgents.Agents.Tests;
@@ -26,19 +26,19 @@ public class RecordingTests
         "training.evalEpisodes=1", "training.logInterval=64", "recording={}",
     ];
 
-    /// <summary>The initial policy of a run (as the factory seeds it) followed by the policy of each checkpoint, by step.</summary>
-    private static List<Policy> ActingPolicies(ExperimentOptions options, string runDir, ObservationSpace space, DiscreteSpace actions)
+    /// <summary>The initial agent of a run (as the factory seeds it) followed by the agent of each checkpoint, by step.</summary>
+    private static List<Agent> ActingAgents(ExperimentOptions options, string runDir, ObservationSpace space, DiscreteSpace actions)
     {
-        var policies = new List<Policy> { AgentFactory.CreatePolicy(options, space, actions, new Rng(Rng.DeriveSeed(unchecked((ulong)options.Seed), "policy"))) };
-        foreach (var weights in Directory.GetFiles(Path.Combine(runDir, "checkpoints"), "step-*.safetensors").Order(StringComparer.Ordinal))
+        var agents = new List<Agent> { AgentFactory.CreateAgent(options, space, actions) };
+        foreach (var weights in Directory.GetFiles(Path.Combine(runDir, "checkpoints"), "phase-*.safetensors").Order(StringComparer.Ordinal))
         {
             var checkpoint = Checkpoint.Load(weights);
-            var policy = AgentFactory.CreatePolicy(options, space, actions, new Rng(0UL));
-            ModuleWeights.Load(policy, checkpoint.Tensors, "policy.", checkpoint.WeightsPath);
+            var agent = AgentFactory.CreateAgent(options, space, actions);
+            ModelWeights.Load(agent.Policy, checkpoint.Tensors, checkpoint.WeightsPath, _ => true, "policy.");
             checkpoint.DisposeTensors();
-            policies.Add(policy);
+            agents.Add(agent);
         }
-        return policies;
+        return agents;
     }
 
     private static ObservationInput Input(ObservationSpace space, RecordedEpisode e) =>
@@ -53,12 +53,13 @@ public class RecordingTests
         var options = TestPaths.Load("cartpole-ppo.json", [.. TinyPpo, $"env.vectorization={vectorization}"]);
         var result = TrainingRunner.Run(options, dir.Sub("run"));
         var log = EpisodeLogReader.ReadAll(Path.Combine(result.RunDirectory, TrainingRunner.EpisodeLogFile)).ThrowIfDamaged();
-        var episodes = log.Episodes.Where(e => e.Phase == "rl").ToList();
+        var episodes = log.Episodes.Where(e => e.Phase == "ppo").ToList();
         Assert.True(episodes.Count >= 4, $"{episodes.Count} training episodes recorded");
 
         var registry = EnvRegistry.CreateDefault();
         using var sample = registry.Make("CartPole-v1");
-        var policies = ActingPolicies(options, result.RunDirectory, sample.ObservationSpace, sample.ActionSpace);
+        var agents = ActingAgents(options, result.RunDirectory, sample.ObservationSpace, (DiscreteSpace)sample.ActionSpace);
+        var policies = agents.Select(a => a.Policy).ToList();
         Assert.Equal(4, policies.Count); // initial, step 64, 128, 192
         var laterIterations = 0;
         foreach (var e in episodes)
@@ -85,7 +86,7 @@ public class RecordingTests
         }
         // The run updated its weights between iterations and later episodes were acted by them.
         Assert.True(laterIterations > 0, "every episode matched the initial policy");
-        foreach (var p in policies) p.Dispose();
+        foreach (var a in agents) a.Dispose();
     }
 
     [Fact]
@@ -97,10 +98,11 @@ public class RecordingTests
             "training.totalSteps=160", "training.evalInterval=0", "training.evalEpisodes=1", "training.checkpointInterval=0",
             "training.logInterval=80", "recording={\"includeEvaluations\":false}");
         var result = TrainingRunner.Run(options, dir.Sub("run"));
-        var episodes = EpisodeLogReader.ReadAll(Path.Combine(result.RunDirectory, TrainingRunner.EpisodeLogFile)).ThrowIfDamaged().Episodes.Where(e => e.Phase == "rl").ToList();
+        var episodes = EpisodeLogReader.ReadAll(Path.Combine(result.RunDirectory, TrainingRunner.EpisodeLogFile)).ThrowIfDamaged().Episodes.Where(e => e.Phase == "dqn").ToList();
         Assert.NotEmpty(episodes);
         using var sample = EnvRegistry.CreateDefault().Make("CartPole-v1");
-        var policy = (QNetworkPolicy)ActingPolicies(options, result.RunDirectory, sample.ObservationSpace, sample.ActionSpace)[0];
+        using var agent = ActingAgents(options, result.RunDirectory, sample.ObservationSpace, (DiscreteSpace)sample.ActionSpace)[0];
+        var policy = (QNetworkPolicy)agent.Policy;
         foreach (var e in episodes)
         {
             using var scope = NewDisposeScope();
@@ -116,7 +118,6 @@ public class RecordingTests
                 Assert.Equal(q[2 * t + e.Actions[t]], e.Values[t]!.Value, 4);
             }
         }
-        policy.Dispose();
     }
 
     // 2 envs × 32 steps per iteration, evaluations of 3 episodes at steps 64, 128 and 192 (the end).
@@ -131,8 +132,8 @@ public class RecordingTests
     /// <summary>Step → mean evaluation return, from metrics.jsonl.</summary>
     private static Dictionary<long, double> EvaluationMeans(string runDir) => File.ReadLines(Path.Combine(runDir, TrainingRunner.MetricsFile))
         .Select(l => JsonDocument.Parse(l).RootElement)
-        .Where(r => r.TryGetProperty("eval", out _))
-        .ToDictionary(r => r.GetProperty("step").GetInt64(), r => r.GetProperty("eval").GetProperty("mean").GetDouble());
+        .Where(r => r.TryGetProperty("eval_return_mean", out _))
+        .ToDictionary(r => r.GetProperty("step").GetInt64(), r => r.GetProperty("eval_return_mean").GetDouble());
 
     private static void AssertReplaysExactly(string runDir, int expectedEpisodes)
     {
@@ -151,11 +152,11 @@ public class RecordingTests
 
         Assert.All(episodes, e => { Assert.Equal("eval", e.Phase); Assert.True(e.Evaluation); });
         var byCheckpoint = episodes.GroupBy(e => e.CheckpointId!).ToDictionary(g => g.Key, g => g.ToList());
-        Assert.Equal(["step-0000000064", "step-0000000128", "step-0000000192"], byCheckpoint.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["phase-000-step-0000000064", "phase-000-step-0000000128", "phase-000-step-0000000192"], byCheckpoint.Keys.Order(StringComparer.Ordinal));
         // The recorded episodes are the evaluated ones: their mean return is what metrics.jsonl reports for that evaluation.
         foreach (var (step, mean) in EvaluationMeans(result.RunDirectory))
         {
-            var evaluated = byCheckpoint[Checkpoint.IdAt(step)];
+            var evaluated = byCheckpoint[Checkpoint.IdAt(0, step)];
             Assert.Equal(3, evaluated.Count);
             Assert.Equal(mean, evaluated.Average(e => e.Return), 9);
         }
@@ -175,16 +176,16 @@ public class RecordingTests
         using var dir = TestPaths.NewDir();
         string[] cfg = [.. EvaluatingPpo, "recording={}"];
         using var cancel = new CancellationTokenSource();
-        TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("run"), progress: p => { if (p.Step >= 64) cancel.Cancel(); }, cancellation: cancel.Token);
+        TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("run"), progress: p => { if (p.EnvSteps >= 64) cancel.Cancel(); }, cancellation: cancel.Token);
         int beforeResume = ReadLog(dir.Sub("run")).Episodes.Count;
         var result = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("run"), resume: true);
         var episodes = ReadLog(result.RunDirectory).Episodes;
 
         Assert.True(episodes.Count > beforeResume, "the resumed run appended nothing");
-        var training = episodes.Where(e => e.Phase == "rl").ToList();
+        var training = episodes.Where(e => e.Phase == "ppo").ToList();
         var evaluation = episodes.Where(e => e.Phase == "eval").ToList();
         Assert.NotEmpty(training);
-        Assert.All(training, e => { Assert.False(e.Evaluation); Assert.StartsWith("step-", e.CheckpointId); });
+        Assert.All(training, e => { Assert.False(e.Evaluation); Assert.StartsWith("phase-000-step-", e.CheckpointId); });
         Assert.Equal(9, evaluation.Count);
         Assert.All(evaluation, e => Assert.True(e.Evaluation));
         Assert.Equal(episodes.Count, episodes.Select(e => e.Index).Distinct().Count());
@@ -198,7 +199,7 @@ public class RecordingTests
         var options = TestPaths.Load("cartpole-ppo.json", [.. EvaluatingPpo, "recording={\"mode\":\"everyNth\",\"everyN\":3,\"observationHashes\":true}"]);
         var result = TrainingRunner.Run(options, dir.Sub("run"));
         var episodes = ReadLog(result.RunDirectory).Episodes;
-        Assert.Contains(episodes, e => e.Phase == "rl");
+        Assert.Contains(episodes, e => e.Phase == "ppo");
         Assert.All(episodes, e => Assert.Equal(0, e.Index % 3));
         AssertReplaysExactly(result.RunDirectory, episodes.Count);
     }

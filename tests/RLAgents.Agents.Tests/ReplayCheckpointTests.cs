@@ -100,13 +100,13 @@ public class ReplayCheckpointTests
             "training.evalInterval=0", "training.checkpointInterval=128",
         ];
         using var cancel = new CancellationTokenSource();
-        var part = TrainingRunner.Run(TestPaths.Load("cartpole-dqn.json", cfg), dir.Sub("run"), progress: p => { if (p.Step >= 320) cancel.Cancel(); }, cancellation: cancel.Token);
+        var part = TrainingRunner.Run(TestPaths.Load("cartpole-dqn.json", cfg), dir.Sub("run"), progress: p => { if (p.EnvSteps >= 320) cancel.Cancel(); }, cancellation: cancel.Token);
         // One replay file: beside the newest checkpoint only.
         var replays = Directory.GetFiles(Path.Combine(part.RunDirectory, "checkpoints"), "*" + Checkpoint.ReplayExtension);
-        Assert.Equal(Path.ChangeExtension(part.FinalCheckpoint, Checkpoint.ReplayExtension), Assert.Single(replays));
+        Assert.Equal(Path.ChangeExtension(part.FinalCheckpoint!, Checkpoint.ReplayExtension), Assert.Single(replays));
 
         var resumed = TrainingRunner.Run(TrainingRunner.LoadRunConfig(part.RunDirectory), part.RunDirectory, resume: true);
-        Assert.Equal(640, resumed.Steps);
+        Assert.Equal(640, resumed.EnvSteps);
         // Every row, after the resume too, counts every transition collected since the start (1-step
         // transitions with one env: the buffer holds every step taken). A row averages its interval's
         // two iterations, which end 32 steps apart: (step − 32 + step) / 2.

@@ -44,8 +44,8 @@ public class RunnerTests
         Assert.Equal(rowsA.Count, rowsB.Count);
         for (int i = 0; i < rowsA.Count; i++) Assert.True(rowsA[i] == rowsB[i], $"metrics row {i} differs:\n{rowsA[i]}\n{rowsB[i]}");
         Assert.NotEqual(rowsA, Rows(c.RunDirectory));
-        Assert.Contains("\"loss/", rowsA[^1]);
-        Assert.Contains("\"eval\"", rowsA[^1]);
+        Assert.Contains(dqn ? "\"td_loss\"" : "\"policy_loss\"", rowsA[^1]);
+        Assert.Contains("\"eval_return_mean\"", rowsA[^1]);
         Assert.True(File.ReadLines(Path.Combine(a.RunDirectory, TrainingRunner.MetricsFile)).All(l => l.Contains("\"sps\"")));
     }
 
@@ -54,15 +54,17 @@ public class RunnerTests
     {
         using var dir = TestPaths.NewDir();
         var result = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", TinyPpo), dir.Sub("run"));
-        Assert.Equal(1024, result.Steps);
+        Assert.Equal(1024, result.EnvSteps);
         var config = TrainingRunner.LoadRunConfig(result.RunDirectory);
-        Assert.Equal(16, config.Algorithm.Ppo.RolloutSteps);
+        Assert.Equal(16, config.Algorithm!.Ppo.RolloutSteps);
         using var run = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, "run.json")));
         Assert.Equal(1, run.RootElement.GetProperty("seed").GetInt64());
         Assert.True(run.RootElement.GetProperty("versions").TryGetProperty("torchsharp", out _));
         Assert.True(run.RootElement.GetProperty("reproducibleMath").GetBoolean(), "MKL is not in its reproducible mode");
-        Assert.True(File.Exists(Path.Combine(result.RunDirectory, "checkpoints", "step-0000000512.safetensors")));
-        Assert.EndsWith("step-0000001024.safetensors", result.FinalCheckpoint);
+        Assert.Equal(2, run.RootElement.GetProperty("format").GetInt32());
+        Assert.True(run.RootElement.GetProperty("machine").GetProperty("cores").GetInt32() >= 1);
+        Assert.True(File.Exists(Path.Combine(result.RunDirectory, "checkpoints", "phase-000-step-0000000512.safetensors")));
+        Assert.EndsWith("phase-000-step-0000001024.safetensors", result.FinalCheckpoint);
         Assert.Empty(Directory.GetFiles(Path.Combine(result.RunDirectory, "checkpoints"), "*.tmp-*"));
         var again = Assert.Throws<InvalidOperationException>(() => TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", TinyPpo), dir.Sub("run")));
         Assert.Contains("already holds a run", again.Message);
@@ -72,27 +74,43 @@ public class RunnerTests
     public void ResumeContinuesStepCountOptimiserAndGeneratorStates()
     {
         using var dir = TestPaths.NewDir();
-        string[] cfg = [.. TinyPpo, "training.checkpointInterval=0", "training.evalInterval=0"];
+        string[] cfg = [.. TinyPpo, "training.checkpointInterval=256", "training.evalInterval=0"];
         var full = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("full"));
 
         // Interrupted at 512 steps (a cancellation writes a checkpoint), then resumed to the end.
         using var cancel = new CancellationTokenSource();
-        var part = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("part"), progress: p => { if (p.Step >= 512) cancel.Cancel(); }, cancellation: cancel.Token);
-        Assert.Equal(512, part.Steps);
+        var part = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("part"), progress: p => { if (p.EnvSteps >= 512) cancel.Cancel(); }, cancellation: cancel.Token);
+        Assert.Equal(512, part.EnvSteps);
+        Assert.True(part.Interrupted);
+        var interrupted = Checkpoint.Load(part.FinalCheckpoint!);
+        var stopped = interrupted.State.Algorithm!;
+        interrupted.DisposeTensors();
         var rowsBefore = Rows(part.RunDirectory);
         var resumed = TrainingRunner.Run(TrainingRunner.LoadRunConfig(part.RunDirectory), part.RunDirectory, resume: true);
-        Assert.Equal(1024, resumed.Steps);
+        Assert.Equal(1024, resumed.EnvSteps);
+        Assert.Equal(512, resumed.ProcessEnvSteps);
 
-        var a = Checkpoint.Load(full.FinalCheckpoint);
-        var b = Checkpoint.Load(resumed.FinalCheckpoint);
-        // Same number of optimiser steps and the same generator streams as the uninterrupted run.
-        Assert.Equal(a.State.Algorithm.OptimizerSteps, b.State.Algorithm.OptimizerSteps);
-        Assert.Equal(a.State.Algorithm.Iterations, b.State.Algorithm.Iterations);
-        Assert.Equal(a.State.Algorithm.LearnerRng, b.State.Algorithm.LearnerRng);
-        Assert.Equal(a.State.Algorithm.CollectorRng, b.State.Algorithm.CollectorRng);
-        Assert.Equal(a.State.Algorithm.LearningRate, b.State.Algorithm.LearningRate, 12);
+        var a = Checkpoint.Load(full.FinalCheckpoint!);
+        var b = Checkpoint.Load(resumed.FinalCheckpoint!);
+        // The same run state as the uninterrupted run: steps, updates, and the final weights' layout.
+        Assert.Equal(a.State.Runner.Updates, b.State.Runner.Updates);
+        Assert.Equal(a.Tensors.Keys.Order(), b.Tensors.Keys.Order());
         a.DisposeTensors();
         b.DisposeTensors();
+        // The interruption's mid-phase checkpoint: 8 iterations of 2 epochs × 2 minibatches.
+        Assert.Equal(512, stopped.Steps);
+        Assert.Equal(8 * 2 * 2, stopped.OptimizerSteps);
+        // After the resume, the next mid-phase checkpoint matches the uninterrupted run's: same optimiser step count and the same generator streams.
+        string at768 = Path.Combine("checkpoints", "phase-000-step-0000000768.safetensors");
+        var c = Checkpoint.Load(Path.Combine(full.RunDirectory, at768));
+        var d = Checkpoint.Load(Path.Combine(resumed.RunDirectory, at768));
+        Assert.Equal(c.State.Algorithm!.OptimizerSteps, d.State.Algorithm!.OptimizerSteps);
+        Assert.Equal(c.State.Algorithm.Iterations, d.State.Algorithm.Iterations);
+        Assert.Equal(c.State.Algorithm.LearnerRng, d.State.Algorithm.LearnerRng);
+        Assert.Equal(c.State.Algorithm.CollectorRng, d.State.Algorithm.CollectorRng);
+        Assert.Equal(c.State.Algorithm.LearningRate, d.State.Algorithm.LearningRate, 12);
+        c.DisposeTensors();
+        d.DisposeTensors();
         // The rows written before the interruption are kept; the rest continue the step count.
         var rowsAfter = Rows(resumed.RunDirectory);
         Assert.Equal(rowsBefore, rowsAfter.Take(rowsBefore.Count));
@@ -109,13 +127,14 @@ public class RunnerTests
         using var dir = TestPaths.NewDir();
         var result = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", TinyPpo), dir.Sub("run"));
         var report = Evaluator.Evaluate(result.RunDirectory, episodes: 6, seed: 3);
-        Assert.Equal(6, report.Returns.Length);
+        Assert.Equal(6, report.Outcomes.Returns.Length);
         Assert.Equal(1024, report.Step);
-        Assert.Equal(report.Returns.Average(), report.Summary.Mean.Value, 9);
+        Assert.Equal(report.Outcomes.Returns.Average(), report.Summary.Mean.Value, 9);
         Assert.True(report.Summary.Mean.Lower <= report.Summary.Mean.Value && report.Summary.Mean.Value <= report.Summary.Mean.Upper);
-        Assert.All(report.Lengths, l => Assert.InRange(l, 1, 500));
-        var again = Evaluator.Evaluate(result.FinalCheckpoint, episodes: 6, seed: 3);
-        Assert.Equal(report.Returns, again.Returns);
+        Assert.All(report.Outcomes.Lengths, l => Assert.InRange(l, 1, 500));
+        Assert.Null(report.SuccessRate); // CartPole does not report success
+        var again = Evaluator.Evaluate(result.FinalCheckpoint!, episodes: 6, seed: 3);
+        Assert.Equal(report.Outcomes.Returns, again.Outcomes.Returns);
     }
 
     [Theory]
@@ -125,19 +144,19 @@ public class RunnerTests
     {
         using var dir = TestPaths.NewDir();
         var options = TestPaths.Load(config, "training.totalSteps=4000", "training.evalInterval=0", "training.evalEpisodes=2", "training.checkpointInterval=0");
-        Assert.Equal(kind, options.Algorithm.Kind);
+        Assert.Equal(kind, options.Algorithm!.Kind);
         var result = TrainingRunner.Run(options, dir.Sub("run"));
-        Assert.True(result.Steps >= 4000);
+        Assert.True(result.EnvSteps >= 4000);
         var last = JsonNode.Parse(File.ReadLines(Path.Combine(result.RunDirectory, TrainingRunner.MetricsFile)).Last())!;
-        Assert.True(double.IsFinite(last["loss/policy"]!.GetValue<double>()));
-        Assert.True(double.IsFinite(last["loss/value"]!.GetValue<double>()));
+        Assert.True(double.IsFinite(last["policy_loss"]!.GetValue<double>()));
+        Assert.True(double.IsFinite(last["value_loss"]!.GetValue<double>()));
     }
 
     [Fact]
     public void ConfigsBindStrictlyAndErrorsNameTheKey()
     {
-        Assert.Equal(AlgorithmKind.Ppo, TestPaths.Load("cartpole-ppo.json").Algorithm.Kind);
-        Assert.Equal(AlgorithmKind.Dqn, TestPaths.Load("cartpole-dqn.json").Algorithm.Kind);
+        Assert.Equal(AlgorithmKind.Ppo, TestPaths.Load("cartpole-ppo.json").Algorithm!.Kind);
+        Assert.Equal(AlgorithmKind.Dqn, TestPaths.Load("cartpole-dqn.json").Algorithm!.Kind);
         var unknown = Assert.Throws<ConfigurationException>(() => TestPaths.Load("cartpole-ppo.json", "algorithm.ppo.learningRat=0.1"));
         Assert.Contains("algorithm.ppo.learningRat", unknown.Message);
         var range = Assert.Throws<ConfigurationException>(() => TestPaths.Load("cartpole-ppo.json", "algorithm.ppo.gamma=1.5"));

@@ -5,7 +5,6 @@ public class ConfigReferenceTests
 {
     [Theory]
     [InlineData("experiment")]
-    [InlineData("phased")]
     [InlineData("pretrain")]
     public void ReadmeHoldsTheCurrentReference(string kind)
     {

@@ -86,6 +86,65 @@ public class RunVerbTests
         Assert.True(r.ExitCode == 0, r.Error);
         Assert.Contains("done:", r.Out);
     }
+
+    [Fact]
+    public void APlainBabyAiExperimentTrainsAndEvaluates()
+    {
+        // One RL phase on a GridWorld level with the MLP: text goes through the env's vocabulary (this crashed with exit 134 before).
+        string output = CliRunner.TempDir();
+        var run = CliRunner.Run(["run", Config("cartpole-ppo.json"), "--output", output, .. Tiny,
+            "--set", "env.id=BabyAI-GoToRedBallGrey-v0", "--set", "env.vectorization=sync", "--set", "env.numEnvs=4"]);
+        Assert.True(run.ExitCode == 0, run.Out + run.Error);
+        string runDir = Assert.Single(Directory.GetDirectories(output));
+        var last = JsonDocument.Parse(File.ReadAllLines(Path.Combine(runDir, "metrics.jsonl"))[^1]).RootElement;
+        double success = last.GetProperty("eval_success").GetDouble();
+        Assert.InRange(success, 0, 1);
+        Assert.Contains(", success ", run.Out);
+        var eval = CliRunner.Run("eval", runDir, "--episodes", "4");
+        Assert.True(eval.ExitCode == 0, eval.Error);
+        Assert.Matches(@"success [01]\.\d{3}", eval.Out);
+    }
+
+    [Fact]
+    public void EveryKindOfRunWritesOneKeyConventionAndNoStepTwice()
+    {
+        string dir = CliRunner.TempDir();
+        // A plain CartPole run, a schedule on BabyAI, and LM pretraining.
+        var cartpole = CliRunner.Run(["run", Config("cartpole-ppo.json"), "--output", Path.Combine(dir, "cartpole"), .. Tiny]);
+        Assert.True(cartpole.ExitCode == 0, cartpole.Error);
+        File.WriteAllText(Path.Combine(dir, "schedule.json"), ScheduleRunVerbTests.Tiny);
+        var schedule = CliRunner.Run("run", Path.Combine(dir, "schedule.json"), "--output", Path.Combine(dir, "schedule"));
+        Assert.True(schedule.ExitCode == 0, schedule.Error);
+        File.WriteAllLines(Path.Combine(dir, "corpus.txt"), Enumerable.Range(0, 200).Select(i => $"go to the {(i % 2 == 0 ? "red" : "blue")} ball {i % 7}"));
+        File.WriteAllText(Path.Combine(dir, "pretrain.json"), """
+            { "model": { "vocabSize": 300, "blockSize": 16, "nLayer": 1, "nHead": 2, "nEmbd": 16 }, "corpusPath": "corpus.txt",
+              "batchSize": 4, "steps": 12, "warmupSteps": 1, "evalInterval": 4, "evalBatches": 1, "logInterval": 2, "checkpointInterval": 6, "threads": 1 }
+            """);
+        var pretrain = CliRunner.Run("pretrain", Path.Combine(dir, "pretrain.json"), "--output", Path.Combine(dir, "lm"));
+        Assert.True(pretrain.ExitCode == 0, pretrain.Error);
+
+        foreach (var kind in new[] { "cartpole", "schedule", "lm" })
+        {
+            string runDir = Assert.Single(Directory.GetDirectories(Path.Combine(dir, kind)));
+            foreach (var file in new[] { "config.json", "run.json", "metrics.jsonl" }) Assert.True(File.Exists(Path.Combine(runDir, file)), $"{kind}: no {file}");
+            var rows = File.ReadAllLines(Path.Combine(runDir, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+            Assert.NotEmpty(rows);
+            foreach (var row in rows) AssertSnakeCase(row, kind);
+            // A row is identified by its step (and, in RL runs, the update count: SFT phases update without stepping envs).
+            var ids = rows.Select(r => (r.GetProperty("step").GetInt64(), r.TryGetProperty("update", out var u) ? u.GetInt64() : 0)).ToList();
+            Assert.True(ids.Distinct().Count() == ids.Count, $"{kind}: a step is written twice");
+            Assert.Equal(ids.Order(), ids);
+        }
+    }
+
+    private static void AssertSnakeCase(JsonElement element, string kind)
+    {
+        foreach (var p in element.EnumerateObject())
+        {
+            Assert.Matches("^[a-z][a-z0-9_]*$", p.Name);
+            if (p.Value.ValueKind == JsonValueKind.Object) AssertSnakeCase(p.Value, kind);
+        }
+    }
 }
 
 /// <summary>A training run records its episodes and the log replays exactly.</summary>

@@ -1,4 +1,5 @@
 using RLAgents.Environments;
+using RLAgents.LanguageModel.Tokenization;
 using RLAgents.Policies.Encoding;
 using RLAgents.Policies.Networks;
 using TorchSharp;
@@ -19,10 +20,13 @@ public class NetworkTests
     public void EncoderSizesComeFromTheSpaces()
     {
         var options = new PolicyOptions { EmbeddingSize = 6 };
-        var tensorizer = new ObservationTensorizer(Multimodal);
+        var tensorizer = new MlpStateEstimatorFactory(options).CreateTensorizer(Multimodal);
         var rng = new Rng(1UL);
         var sizes = Multimodal.Modalities.Select((m, i) => ModalityEncoder.Create(m, options, tensorizer, i, rng).OutputSize).ToArray();
-        Assert.Equal(new[] { 49 * 6, 6, 5, 5 }, sizes);
+        // Text: a bag over the word tokenizer of the space's vocabulary (its 5 words and the special tokens).
+        int vocabulary = TextTokenizers.ForVocabulary(((TextSpace)Multimodal[2].Space).Vocabulary).VocabSize;
+        Assert.Equal(5 + SpecialTokens.All.Count, vocabulary);
+        Assert.Equal(new[] { 49 * 6, 6, vocabulary, 5 }, sizes);
         var pixels = new Modality("pixels", new BoxSpace(0, 255, [8, 8, 3], DType.UInt8));
         Assert.IsType<ScaledImageEncoder>(ModalityEncoder.Create(pixels, options, new ObservationTensorizer(new ObservationSpace(pixels)), 0, rng));
     }
@@ -39,7 +43,9 @@ public class NetworkTests
         batch.Texts(2)[1] = "the the ball";
         var input = policy.Tensorizer.ToInput(batch);
         // Bag of words: "the" twice in the second mission.
-        Assert.Equal(2f, input[2][1, 2].item<float>());
+        int the = TextTokenizers.ForVocabulary(((TextSpace)Multimodal[2].Space).Vocabulary).Encode("the").Single();
+        Assert.Equal(2f, input[2][1, the].item<float>());
+        Assert.Equal(2f, input[2][1].sum().item<float>() - 1f); // and "ball" once
         Assert.Equal(new long[] { 2, 3 }, policy.Logits(input).shape);
         Assert.Equal(new long[] { 2 }, policy.Value(input).shape);
         var eval = policy.EvaluateActions(input, tensor(new long[] { 0, 2 }));
@@ -48,9 +54,14 @@ public class NetworkTests
     }
 
     [Fact]
-    public void CharacterLevelTextIsRejectedNamingTheModality()
+    public void TextWithoutAVocabularyIsReadByteByByteAndATensorizerWithoutTextEncodingNamesTheModality()
     {
         var space = new ObservationSpace(new Modality("note", new TextSpace(20)));
+        var tensorizer = new MlpStateEstimatorFactory(new PolicyOptions()).CreateTensorizer(space);
+        Assert.Equal(256 + SpecialTokens.All.Count, tensorizer.TextWidth(0));
+        var batch = new ObservationBatch(space, 1);
+        batch.Texts(0)[0] = "héllo";
+        using (NewDisposeScope()) Assert.Equal(6f, tensorizer.ToInput(batch)[0].sum().item<float>()); // é is two UTF-8 bytes
         var e = Assert.Throws<NotSupportedException>(() => new ObservationTensorizer(space));
         Assert.Contains("'note'", e.Message);
     }

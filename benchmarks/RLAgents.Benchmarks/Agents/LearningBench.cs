@@ -57,8 +57,8 @@ public static class LearningBench
             string dir = Path.Combine(root, $"seed-{seed}");
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
             var result = TrainingRunner.Run(options, dir);
-            results.Add((seed, result.SolvedAtStep, result.SolvedAtSeconds, result.SolvedAtCpuSeconds, result.Steps, result.Seconds));
-            Console.WriteLine($"{seed,4}  {Show(result.SolvedAtStep),18}  {Show(result.SolvedAtSeconds),20}  {Show(result.SolvedAtCpuSeconds),24}  {result.Steps,13}  {result.Seconds,13:F1}");
+            results.Add((seed, result.SolvedAtStep, result.SolvedAtSeconds, result.SolvedAtCpuSeconds, result.EnvSteps, result.ProcessSeconds));
+            Console.WriteLine($"{seed,4}  {Show(result.SolvedAtStep),18}  {Show(result.SolvedAtSeconds),20}  {Show(result.SolvedAtCpuSeconds),24}  {result.EnvSteps,13}  {result.ProcessSeconds,13:F1}");
         }
         Directory.Delete(root, recursive: true);
         var solved = results.Where(r => r.Steps is not null).ToList();

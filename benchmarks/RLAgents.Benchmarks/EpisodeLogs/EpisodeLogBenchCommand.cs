@@ -108,7 +108,7 @@ public static class EpisodeLogBenchCommand
                         bytes = new FileInfo(log).Length;
                         episodes = EpisodeLogReader.ReadAll(log).Episodes.Count;
                     }
-                    results[mode].Add((r.Steps / r.CpuSeconds, r.Steps / r.Seconds, episodes, bytes));
+                    results[mode].Add((r.ProcessEnvSteps / r.CpuSeconds, r.ProcessEnvSteps / r.ProcessSeconds, episodes, bytes));
                     Directory.Delete(runDir, recursive: true);
                 }
             foreach (var (mode, runs) in results)

@@ -114,14 +114,14 @@ public static class LanguageModelBench
     {
         using var model = new GptModel(size.Config, seed: 1);
         model.train();
-        using var optimizer = new AdamWOptimizer(model.named_parameters().Select(p => (p.name, p.parameter)), weightDecay: 0.1);
+        using var optimizer = new AdamOptimizer(model.named_parameters().Select(p => (p.name, p.parameter)), new AdamOptions { Beta2 = 0.95, WeightDecay = 0.1, MaxGradNorm = 1.0 });
         using var g = new Generator(2);
         int t = size.Config.BlockSize;
         TrainingStepResult Step() => TrainingStep.Run(optimizer, () =>
         {
             var ids = randint(size.Config.VocabSize, [size.Batch, t + 1], dtype: int64, generator: g);
             return CausalLanguageModeling.Loss(model, ids[.., ..t], ids[.., 1..]);
-        }, 1e-3, 1.0);
+        }, 1e-3);
 
         Report(size, model, Measure(() => Step(), warmup: 3, repeats: steps), training: true, peak);
     }

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using RLAgents.Agents.Phases;
+using RLAgents.Agents.Evaluation;
+using RLAgents.Agents.Training;
 using RLAgents.Environments;
 using RLAgents.Environments.GridWorld;
 using RLAgents.Environments.GridWorld.Levels;
@@ -9,6 +10,7 @@ using RLAgents.Environments.Wrappers;
 using RLAgents.LanguageModel.Tokenization;
 using RLAgents.Policies;
 using RLAgents.Policies.Multimodal;
+using RLAgents.Policies.Networks;
 using RLAgents.Policies.Selection;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -59,7 +61,7 @@ public static class BabyAiComparison
                     // Re-evaluates finished run directories (their latest checkpoints), greedy and sampled.
                     foreach (var dir in args[(i + 1)..])
                         Console.WriteLine(FormattableString.Invariant(
-                            $"{dir}: success greedy {PhaseRunner.EvaluateCheckpoint(dir, 200, greedy: true):F3}, sampled {PhaseRunner.EvaluateCheckpoint(dir, 200, greedy: false):F3} (200 episodes each)"));
+                            $"{dir}: success greedy {Evaluator.Evaluate(dir, 200, seed: 12345).SuccessRate:F3}, sampled {Evaluator.Evaluate(dir, 200, seed: 12345, greedy: false).SuccessRate:F3} (200 episodes each)"));
                     return 0;
                 case "--max-seconds" when i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out maxSeconds) && maxSeconds >= 0: i++; break;
                 case "--row-file" when i + 1 < args.Length: rowFile = args[++i]; break; // child mode of --parallel: one row as JSON, no latency
@@ -76,10 +78,10 @@ public static class BabyAiComparison
                 .Where(f => only is null || only.Contains(Path.GetFileNameWithoutExtension(f))).ToList();
             if (files.Count == 0) { Console.Error.WriteLine($"{Command}: no babyai-*.json configs match in '{configs}'."); return 2; }
             // Load and validate every variant (and make any missing pretrained backbone) before the clocks start.
-            var variants = new List<(string Name, PhasedExperimentOptions Options)>();
+            var variants = new List<(string Name, ExperimentOptions Options)>();
             foreach (var file in files)
             {
-                var options = PhaseRunner.Load(file, overrides);
+                var options = TrainingRunner.Load(file, overrides);
                 if (budget != 1) Scale(options, budget);
                 if (options.Policy.Architecture == PolicyArchitecture.Transformer && options.Policy.Multimodal.Backbone.Checkpoint is { } checkpoint && !Directory.Exists(checkpoint))
                     GroundedPretraining.Make(checkpoint, log: line => Console.WriteLine("   " + line));
@@ -103,12 +105,19 @@ public static class BabyAiComparison
                     else Say(Table(Header, [.. rows.OfType<string[]>()]));
                 }
             }
-            string[] RunHere(string name, PhasedExperimentOptions options)
+            string[] RunHere(string name, ExperimentOptions options)
             {
                 using var timeBudget = maxSeconds > 0 ? new CancellationTokenSource(TimeSpan.FromSeconds(maxSeconds)) : new CancellationTokenSource();
-                var result = PhaseRunner.Run(options, Path.Combine(output, name), progress: line => Say($"   {name}: {line}"), cancellation: timeBudget.Token);
-                string ended = result.Solved ? "target" : result.Interrupted ? "time budget" : "schedule end";
-                return [name, options.Env.Id.Replace("BabyAI-", "").Replace("-v0", ""), result.SuccessRate.ToString("F3", CultureInfo.InvariantCulture),
+                int reported = -1;
+                var result = TrainingRunner.Run(options, Path.Combine(output, name), cancellation: timeBudget.Token, progress: p =>
+                {
+                    // One line per finished phase, as the schedule goes.
+                    if (p.Phase == reported || p.Stage != "evaluation" || p.Done != 0 || p.LastEvaluation is null) return;
+                    reported = p.Phase;
+                    Say(FormattableString.Invariant($"   {name}: phase {p.Phase} {p.PhaseName}: success {p.LastEvaluation.SuccessRate:F3}, env steps {p.EnvSteps}, episodes {p.Episodes}, {p.Elapsed.TotalSeconds:F0}s"));
+                });
+                string ended = result.Stopped ? "target" : result.Interrupted ? "time budget" : "schedule end";
+                return [name, options.Env.Id.Replace("BabyAI-", "").Replace("-v0", ""), (result.FinalEvaluation?.SuccessRate ?? 0).ToString("F3", CultureInfo.InvariantCulture),
                     result.EnvEpisodes.ToString(CultureInfo.InvariantCulture), result.Demonstrations.ToString(CultureInfo.InvariantCulture),
                     (result.EnvEpisodes + result.Demonstrations).ToString(CultureInfo.InvariantCulture), result.EnvSteps.ToString(CultureInfo.InvariantCulture),
                     result.Seconds.ToString("F0", CultureInfo.InvariantCulture), ended];
@@ -136,12 +145,12 @@ public static class BabyAiComparison
         return 0;
     }
 
-    private static void Scale(PhasedExperimentOptions options, double f)
+    private static void Scale(ExperimentOptions options, double f)
     {
-        foreach (var phase in options.Phases)
+        foreach (var phase in options.Phases ?? [])
         {
             phase.Steps = Math.Max(1, (long)(phase.Steps * f));
-            phase.Sft.BotEpisodes = (int)Math.Ceiling(phase.Sft.BotEpisodes * f);
+            phase.Sft.ExpertEpisodes = (int)Math.Ceiling(phase.Sft.ExpertEpisodes * f);
             phase.Sft.OwnEpisodes = (int)Math.Ceiling(phase.Sft.OwnEpisodes * f);
             phase.Sft.Updates = Math.Max(1, (int)(phase.Sft.Updates * f));
         }
@@ -159,7 +168,7 @@ public static class BabyAiComparison
         var variants = new List<(string Name, Func<Policy> Build)>
         {
             ("mlp [128,128]", () => new ActorCriticPolicy(env.ObservationSpace, actions, new PolicyOptions { HiddenSizes = [128, 128], ShareStateEstimator = true },
-                new TokenizedMlpStateEstimatorFactory(new PolicyOptions { HiddenSizes = [128, 128] }, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words)), new Rng(1))),
+                new MlpStateEstimatorFactory(new PolicyOptions { HiddenSizes = [128, 128] }, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words)), new Rng(1))),
         };
         foreach (var fusion in Enum.GetValues<FusionMode>())
             variants.Add(($"transformer {fusion} (2×64, 4 heads)", () => new ActorCriticPolicy(env.ObservationSpace, actions, new PolicyOptions { ShareStateEstimator = true },

@@ -1,26 +1,29 @@
 using System.ComponentModel.DataAnnotations;
 using RLAgents.Agents.Losses;
+using RLAgents.LanguageModel.FineTuning;
 using RLAgents.Policies.Selection;
 
 namespace RLAgents.Agents.Algorithms;
 
-/// <summary>The learning algorithms.</summary>
+/// <summary>The learning algorithms: what a phase of a schedule (or a plain experiment's one phase) runs.</summary>
 public enum AlgorithmKind
 {
     /// <summary>Proximal policy optimisation (clipped).</summary>
     Ppo,
-    /// <summary>Deep Q-network (with Double DQN, n-step, target network).</summary>
+    /// <summary>Deep Q-network (with Double DQN, n-step, target network); the agent is a Q-network.</summary>
     Dqn,
     /// <summary>Synchronous advantage actor-critic.</summary>
     A2c,
     /// <summary>REINFORCE with a learned baseline.</summary>
     Reinforce,
+    /// <summary>Supervised fine-tuning: behaviour cloning on expert demonstrations and/or the agent's own successful episodes.</summary>
+    Sft,
 }
 
 /// <summary>Which algorithm runs, and each algorithm's own options (only the chosen one is used).</summary>
-public sealed class AlgorithmOptions
+public class AlgorithmOptions
 {
-    /// <summary>The algorithm: <c>ppo</c>, <c>dqn</c>, <c>a2c</c> or <c>reinforce</c>.</summary>
+    /// <summary>The algorithm: <c>ppo</c>, <c>dqn</c>, <c>a2c</c>, <c>reinforce</c> or <c>sft</c>.</summary>
     public AlgorithmKind Kind { get; set; } = AlgorithmKind.Ppo;
 
     /// <summary>PPO options.</summary>
@@ -34,91 +37,121 @@ public sealed class AlgorithmOptions
 
     /// <summary>REINFORCE options.</summary>
     public ReinforceOptions Reinforce { get; set; } = new();
+
+    /// <summary>Supervised fine-tuning: where the demonstrations come from, and the optimisation.</summary>
+    public SftOptions Sft { get; set; } = new();
 }
 
-/// <summary>PPO (Schulman et al. 2017). Defaults are CleanRL's ppo.py.</summary>
-public sealed class PpoOptions
+/// <summary>What PPO, A2C and REINFORCE share: rollouts, discounting, the loss weights and Adam.</summary>
+public abstract class OnPolicyOptions
 {
     /// <summary>Steps per env per rollout (T); the batch is T × numEnvs.</summary>
     [Range(1, 1_000_000)] public int RolloutSteps { get; set; } = 128;
     /// <summary>Discount γ.</summary>
     [Range(0.0, 1.0)] public double Gamma { get; set; } = 0.99;
+    /// <summary>Normalise advantages (per minibatch for PPO, over the batch otherwise) to zero mean and unit variance.</summary>
+    public bool NormalizeAdvantages { get; set; } = true;
+    /// <summary>Entropy bonus coefficient.</summary>
+    [Range(0.0, 10.0)] public double EntropyCoefficient { get; set; }
+    /// <summary>Value (baseline) loss coefficient.</summary>
+    [Range(0.0, 100.0)] public double ValueCoefficient { get; set; } = 0.5;
+    /// <summary>Global gradient-norm clip; 0 disables.</summary>
+    [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 0.5;
+    /// <summary>Adam learning rate.</summary>
+    [Range(1e-8, 1.0)] public double LearningRate { get; set; } = 2.5e-4;
+    /// <summary>Anneal the learning rate linearly to 0 over the phase.</summary>
+    public bool AnnealLearningRate { get; set; }
+    /// <summary>Adam ε.</summary>
+    [Range(1e-12, 1.0)] public double AdamEpsilon { get; set; } = 1e-5;
+}
+
+/// <summary>PPO (Schulman et al. 2017). Defaults are CleanRL's ppo.py.</summary>
+public sealed class PpoOptions : OnPolicyOptions
+{
+    /// <summary>Creates the options with CleanRL's defaults (entropy 0.01, annealed learning rate 2.5e-4).</summary>
+    public PpoOptions()
+    {
+        EntropyCoefficient = 0.01;
+        AnnealLearningRate = true;
+    }
+
     /// <summary>GAE λ.</summary>
     [Range(0.0, 1.0)] public double GaeLambda { get; set; } = 0.95;
     /// <summary>Passes over each rollout.</summary>
     [Range(1, 1000)] public int Epochs { get; set; } = 4;
     /// <summary>Minibatches per pass (the batch is split evenly).</summary>
     [Range(1, 100_000)] public int Minibatches { get; set; } = 4;
-    /// <summary>Normalise advantages per minibatch to zero mean and unit variance.</summary>
-    public bool NormalizeAdvantages { get; set; } = true;
     /// <summary>Clip range ε of the probability ratio.</summary>
     [Range(0.0, 10.0)] public double ClipRange { get; set; } = 0.2;
     /// <summary>Anneal the clip range linearly to 0 with training progress (rl-baselines3-zoo's <c>lin_0.2</c>).</summary>
     public bool AnnealClipRange { get; set; }
     /// <summary>Clip the value update around the old value with the same ε (PPO2's value clipping).</summary>
     public bool ClipValueLoss { get; set; } = true;
-    /// <summary>Entropy bonus coefficient.</summary>
-    [Range(0.0, 10.0)] public double EntropyCoefficient { get; set; } = 0.01;
-    /// <summary>Value loss coefficient.</summary>
-    [Range(0.0, 100.0)] public double ValueCoefficient { get; set; } = 0.5;
-    /// <summary>Global gradient-norm clip; 0 disables.</summary>
-    [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 0.5;
-    /// <summary>Adam learning rate.</summary>
-    [Range(1e-8, 1.0)] public double LearningRate { get; set; } = 2.5e-4;
-    /// <summary>Anneal the learning rate linearly to 0 over training.</summary>
-    public bool AnnealLearningRate { get; set; } = true;
-    /// <summary>Adam ε.</summary>
-    [Range(1e-12, 1.0)] public double AdamEpsilon { get; set; } = 1e-5;
     /// <summary>Stop the epochs of an update once a minibatch's approximate KL exceeds 1.5 × this (SB3's rule); null = never.</summary>
     [Range(0.0, 10.0)] public double? TargetKl { get; set; }
 }
 
 /// <summary>A2C (Mnih et al. 2016, synchronous). Defaults follow SB3's A2C, with Adam instead of RMSprop.</summary>
-public sealed class A2cOptions
+public sealed class A2cOptions : OnPolicyOptions
 {
-    /// <summary>Steps per env per update (T).</summary>
-    [Range(1, 1_000_000)] public int RolloutSteps { get; set; } = 5;
-    /// <summary>Discount γ.</summary>
-    [Range(0.0, 1.0)] public double Gamma { get; set; } = 0.99;
+    /// <summary>Creates the options with SB3's defaults (5-step rollouts, learning rate 7e-4, raw advantages).</summary>
+    public A2cOptions()
+    {
+        RolloutSteps = 5;
+        LearningRate = 7e-4;
+        NormalizeAdvantages = false;
+    }
+
     /// <summary>GAE λ (1 = plain n-step advantages).</summary>
     [Range(0.0, 1.0)] public double GaeLambda { get; set; } = 1.0;
-    /// <summary>Normalise advantages over the batch.</summary>
-    public bool NormalizeAdvantages { get; set; }
-    /// <summary>Entropy bonus coefficient.</summary>
-    [Range(0.0, 10.0)] public double EntropyCoefficient { get; set; } = 0.0;
-    /// <summary>Value loss coefficient.</summary>
-    [Range(0.0, 100.0)] public double ValueCoefficient { get; set; } = 0.5;
-    /// <summary>Global gradient-norm clip; 0 disables.</summary>
-    [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 0.5;
-    /// <summary>Adam learning rate.</summary>
-    [Range(1e-8, 1.0)] public double LearningRate { get; set; } = 7e-4;
-    /// <summary>Anneal the learning rate linearly to 0 over training.</summary>
-    public bool AnnealLearningRate { get; set; }
-    /// <summary>Adam ε.</summary>
-    [Range(1e-12, 1.0)] public double AdamEpsilon { get; set; } = 1e-5;
 }
 
 /// <summary>REINFORCE with a learned value baseline (Williams 1992; Sutton and Barto §13.4).</summary>
-public sealed class ReinforceOptions
+public sealed class ReinforceOptions : OnPolicyOptions
 {
-    /// <summary>Steps per env per update (T); returns are Monte Carlo inside the rollout, bootstrapped only where an episode was cut.</summary>
-    [Range(1, 1_000_000)] public int RolloutSteps { get; set; } = 500;
-    /// <summary>Discount γ.</summary>
-    [Range(0.0, 1.0)] public double Gamma { get; set; } = 0.99;
-    /// <summary>Normalise advantages (G − b) over the batch.</summary>
-    public bool NormalizeAdvantages { get; set; } = true;
-    /// <summary>Entropy bonus coefficient.</summary>
-    [Range(0.0, 10.0)] public double EntropyCoefficient { get; set; } = 0.0;
-    /// <summary>Baseline (value) loss coefficient.</summary>
+    /// <summary>
+    /// Creates the options: 500-step rollouts (returns are Monte Carlo inside the rollout, bootstrapped
+    /// only where an episode was cut), learning rate 1e-3, normalised advantages G − b.
+    /// </summary>
+    public ReinforceOptions()
+    {
+        RolloutSteps = 500;
+        LearningRate = 1e-3;
+    }
+}
+
+/// <summary>
+/// Supervised fine-tuning of the agent by behaviour cloning: where its episodes come from (any
+/// combination, at least one) and the optimisation.
+/// </summary>
+public sealed class SftOptions : SupervisedOptions
+{
+    /// <summary>Expert demonstrations generated on the fly by the environment's expert (<see cref="Environments.IExpertEnv"/>, e.g. the BabyAI bot); each phase draws fresh episodes.</summary>
+    [Range(0, 10_000_000)] public int ExpertEpisodes { get; set; }
+
+    /// <summary>An episode log of demonstrations (<c>rlagents demos generate</c>, <c>episodes to-sft</c>, or a training run's <c>episodes.arrow</c>); null for none.</summary>
+    public string? DemonstrationsFile { get; set; }
+
+    /// <summary>Episodes read from <see cref="DemonstrationsFile"/> (the first ones); 0 reads all.</summary>
+    [Range(0, 10_000_000)] public int FileEpisodes { get; set; }
+
+    /// <summary>Episodes the agent plays with its current policy (sampling); those with return ≥ <see cref="MinReturn"/> are kept.</summary>
+    [Range(0, 10_000_000)] public int OwnEpisodes { get; set; }
+
+    /// <summary>Return threshold for own episodes (BabyAI: any success has return &gt; 0).</summary>
+    public double MinReturn { get; set; } = 1e-9;
+
+    /// <summary>Also train on every episode earlier SFT phases of this run used (a growing dataset).</summary>
+    public bool KeepEarlierData { get; set; }
+
+    /// <summary>
+    /// Weight of the value regression onto each step's discounted return in the episode (actor-critic
+    /// agents), so a following RL phase starts with a critic that matches the cloned policy; 0 trains the policy only.
+    /// </summary>
     [Range(0.0, 100.0)] public double ValueCoefficient { get; set; } = 0.5;
-    /// <summary>Global gradient-norm clip; 0 disables.</summary>
-    [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 0.5;
-    /// <summary>Adam learning rate.</summary>
-    [Range(1e-8, 1.0)] public double LearningRate { get; set; } = 1e-3;
-    /// <summary>Anneal the learning rate linearly to 0 over training.</summary>
-    public bool AnnealLearningRate { get; set; }
-    /// <summary>Adam ε.</summary>
-    [Range(1e-12, 1.0)] public double AdamEpsilon { get; set; } = 1e-5;
+
+    /// <summary>Discount of those returns.</summary>
+    [Range(0.0, 1.0)] public double Gamma { get; set; } = 0.99;
 }
 
 /// <summary>DQN (Mnih et al. 2015) with Double DQN and n-step returns. Defaults are rl-baselines3-zoo's CartPole-v1 settings.</summary>

@@ -1,11 +1,11 @@
 using RLAgents.Agents.Buffers;
 using RLAgents.Agents.Collection;
 using RLAgents.Agents.Losses;
-using RLAgents.Agents.Optimization;
 using RLAgents.Environments;
+using RLAgents.LanguageModel.Checkpoints;
+using RLAgents.LanguageModel.Training;
 using RLAgents.Policies;
 using RLAgents.Policies.Selection;
-using RLAgents.Policies.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,7 +26,7 @@ public sealed class Dqn : IAlgorithm
     private readonly ReplayBuffer _replay;
     private readonly NStepAccumulator _nStep;
     private readonly ReplaySample _sample;
-    private readonly Adam _adam;
+    private readonly AdamOptimizer _adam;
     private readonly Rng _rng;
     private long _iterations, _targetUpdates;
 
@@ -45,7 +45,7 @@ public sealed class Dqn : IAlgorithm
         _replay = new ReplayBuffer(env.SingleObservationSpace, options.BufferSize);
         _nStep = new NStepAccumulator(env.SingleObservationSpace, env.NumEnvs, options.NStep, options.Gamma);
         _sample = new ReplaySample(env.SingleObservationSpace, options.BatchSize);
-        _adam = new Adam(policy.named_parameters().Select(p => (p.name, p.parameter)),
+        _adam = new AdamOptimizer(policy.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)),
             new AdamOptions { LearningRate = options.LearningRate, Epsilon = options.AdamEpsilon, MaxGradNorm = options.MaxGradNorm });
     }
 
@@ -60,6 +60,9 @@ public sealed class Dqn : IAlgorithm
 
     /// <inheritdoc />
     public RolloutCollector Collector { get; }
+
+    /// <inheritdoc />
+    public long OptimizerSteps => _adam.StepCount;
 
     /// <summary>ε at <paramref name="step"/> of <paramref name="totalSteps"/>.</summary>
     public double Epsilon(long step, long totalSteps) => _options.Exploration.ValueAt(step, totalSteps);
@@ -135,7 +138,7 @@ public sealed class Dqn : IAlgorithm
 
     /// <inheritdoc />
     public IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors() =>
-        ModuleWeights.Named(_online, "policy.").Concat(ModuleWeights.Named(_target, "target.")).Concat(_adam.StateTensors("adam"));
+        ModelWeights.Named(_online, "policy.").Concat(ModelWeights.Named(_target, "target.")).Concat(_adam.StateTensors("optimizer."));
 
     /// <inheritdoc />
     public AlgorithmState SaveState() =>
@@ -144,9 +147,9 @@ public sealed class Dqn : IAlgorithm
     /// <inheritdoc />
     public void LoadState(IReadOnlyDictionary<string, Tensor> tensors, AlgorithmState state, string source)
     {
-        ModuleWeights.Load(_online, tensors, "policy.", source);
-        ModuleWeights.Load(_target, tensors, "target.", source);
-        _adam.LoadState(tensors, "adam", state.OptimizerSteps, source);
+        ModelWeights.Load(_online, tensors, source, _ => true, "policy.");
+        ModelWeights.Load(_target, tensors, source, _ => true, "target.");
+        _adam.LoadState(tensors, "optimizer.", state.OptimizerSteps, source);
         _adam.LearningRate = state.LearningRate;
         Collector.Steps = state.Steps;
         _iterations = state.Iterations;

@@ -31,6 +31,9 @@ public interface IAlgorithm : IDisposable
     /// <summary>Env steps taken so far.</summary>
     long Steps => Collector.Steps;
 
+    /// <summary>Gradient updates (optimiser steps) taken so far.</summary>
+    long OptimizerSteps { get; }
+
     /// <summary>One collect-and-update iteration; returns its metrics (losses, entropy, learning rate …).</summary>
     IReadOnlyDictionary<string, double> Iterate(long totalSteps);
 

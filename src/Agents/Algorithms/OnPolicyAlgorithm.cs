@@ -1,11 +1,11 @@
 using RLAgents.Agents.Buffers;
 using RLAgents.Agents.Collection;
 using RLAgents.Agents.Losses;
-using RLAgents.Agents.Optimization;
 using RLAgents.Environments;
+using RLAgents.LanguageModel.Checkpoints;
+using RLAgents.LanguageModel.Training;
 using RLAgents.Policies;
 using RLAgents.Policies.Selection;
-using RLAgents.Policies.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,7 +22,11 @@ namespace RLAgents.Agents.Algorithms;
 /// <param name="AnnealLearningRate">Linear decay of the learning rate to 0.</param>
 /// <param name="Adam">Optimiser settings.</param>
 public sealed record OnPolicySettings(int RolloutSteps, double Gamma, double? GaeLambda, int Epochs, int Minibatches,
-    bool NormalizeAdvantages, double? TargetKl, bool AnnealLearningRate, AdamOptions Adam);
+    bool NormalizeAdvantages, double? TargetKl, bool AnnealLearningRate, AdamOptions Adam)
+{
+    /// <summary>Adam as the on-policy options set it (β defaults; clipping at <see cref="OnPolicyOptions.MaxGradNorm"/>).</summary>
+    public static AdamOptions AdamFor(OnPolicyOptions o) => new() { LearningRate = o.LearningRate, Epsilon = o.AdamEpsilon, MaxGradNorm = o.MaxGradNorm };
+}
 
 /// <summary>
 /// The on-policy loop shared by PPO, A2C and REINFORCE: collect T steps, estimate advantages,
@@ -35,7 +39,7 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
     private readonly OnPolicySettings _settings;
     private readonly LossPipeline _loss;
     private readonly RolloutBuffer _buffer;
-    private readonly Adam _adam;
+    private readonly AdamOptimizer _adam;
     private readonly Rng _rng;
     private readonly int[] _order;
     private long _iterations;
@@ -52,7 +56,7 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         _buffer = new RolloutBuffer(env.SingleObservationSpace, settings.RolloutSteps, env.NumEnvs);
         if (_buffer.Count < settings.Minibatches)
             throw new ArgumentException($"A rollout of {_buffer.Count} steps cannot be split into {settings.Minibatches} minibatches.");
-        _adam = new Adam(policy.named_parameters().Select(p => (p.name, p.parameter)), settings.Adam);
+        _adam = new AdamOptimizer(policy.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)), settings.Adam);
         _order = Enumerable.Range(0, _buffer.Count).ToArray();
     }
 
@@ -61,6 +65,9 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
 
     /// <inheritdoc />
     public RolloutCollector Collector { get; }
+
+    /// <inheritdoc />
+    public long OptimizerSteps => _adam.StepCount;
 
     /// <summary>The rollout buffer (for inspection).</summary>
     public RolloutBuffer Buffer => _buffer;
@@ -173,7 +180,7 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
 
     /// <inheritdoc />
     public IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors() =>
-        ModuleWeights.Named(_policy, "policy.").Concat(_adam.StateTensors("adam"));
+        ModelWeights.Named(_policy, "policy.").Concat(_adam.StateTensors("optimizer."));
 
     /// <inheritdoc />
     public AlgorithmState SaveState() =>
@@ -182,8 +189,8 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
     /// <inheritdoc />
     public void LoadState(IReadOnlyDictionary<string, Tensor> tensors, AlgorithmState state, string source)
     {
-        ModuleWeights.Load(_policy, tensors, "policy.", source);
-        _adam.LoadState(tensors, "adam", state.OptimizerSteps, source);
+        ModelWeights.Load(_policy, tensors, source, _ => true, "policy.");
+        _adam.LoadState(tensors, "optimizer.", state.OptimizerSteps, source);
         _adam.LearningRate = state.LearningRate;
         Collector.Steps = state.Steps;
         _iterations = state.Iterations;
@@ -206,7 +213,7 @@ public static class Ppo
     public static (OnPolicySettings Settings, LossPipeline Loss) Configure(PpoOptions o, IEnumerable<(ILossTerm, double)>? extraTerms = null)
     {
         var settings = new OnPolicySettings(o.RolloutSteps, o.Gamma, o.GaeLambda, o.Epochs, o.Minibatches, o.NormalizeAdvantages, o.TargetKl,
-            o.AnnealLearningRate, new AdamOptions { LearningRate = o.LearningRate, Epsilon = o.AdamEpsilon, MaxGradNorm = o.MaxGradNorm });
+            o.AnnealLearningRate, OnPolicySettings.AdamFor(o));
         Func<double, double> clip = o.AnnealClipRange ? p => o.ClipRange * (1 - p) : _ => o.ClipRange;
         var terms = new List<(ILossTerm, double)>
         {
@@ -222,34 +229,16 @@ public static class Ppo
 public static class A2c
 {
     /// <summary>The settings and loss terms of A2C under <paramref name="o"/>.</summary>
-    public static (OnPolicySettings Settings, LossPipeline Loss) Configure(A2cOptions o, IEnumerable<(ILossTerm, double)>? extraTerms = null)
-    {
-        var settings = new OnPolicySettings(o.RolloutSteps, o.Gamma, o.GaeLambda, 1, 1, o.NormalizeAdvantages, null,
-            o.AnnealLearningRate, new AdamOptions { LearningRate = o.LearningRate, Epsilon = o.AdamEpsilon, MaxGradNorm = o.MaxGradNorm });
-        var terms = new List<(ILossTerm, double)>
-        {
-            (new PolicyGradientLoss(), 1.0),
-            (new ValueLoss(), o.ValueCoefficient),
-            (new EntropyBonus(), o.EntropyCoefficient),
-        };
-        return (settings, new LossPipeline(terms.Concat(extraTerms ?? [])));
-    }
+    public static (OnPolicySettings Settings, LossPipeline Loss) Configure(A2cOptions o, IEnumerable<(ILossTerm, double)>? extraTerms = null) =>
+        (new OnPolicySettings(o.RolloutSteps, o.Gamma, o.GaeLambda, 1, 1, o.NormalizeAdvantages, null, o.AnnealLearningRate, OnPolicySettings.AdamFor(o)),
+         PolicyGradientLoss.Pipeline(o, extraTerms));
 }
 
 /// <summary>REINFORCE with baseline: Monte Carlo returns, advantage G − V(s), one step per rollout.</summary>
 public static class Reinforce
 {
     /// <summary>The settings and loss terms of REINFORCE under <paramref name="o"/>.</summary>
-    public static (OnPolicySettings Settings, LossPipeline Loss) Configure(ReinforceOptions o, IEnumerable<(ILossTerm, double)>? extraTerms = null)
-    {
-        var settings = new OnPolicySettings(o.RolloutSteps, o.Gamma, null, 1, 1, o.NormalizeAdvantages, null,
-            o.AnnealLearningRate, new AdamOptions { LearningRate = o.LearningRate, Epsilon = o.AdamEpsilon, MaxGradNorm = o.MaxGradNorm });
-        var terms = new List<(ILossTerm, double)>
-        {
-            (new PolicyGradientLoss(), 1.0),
-            (new ValueLoss(), o.ValueCoefficient),
-            (new EntropyBonus(), o.EntropyCoefficient),
-        };
-        return (settings, new LossPipeline(terms.Concat(extraTerms ?? [])));
-    }
+    public static (OnPolicySettings Settings, LossPipeline Loss) Configure(ReinforceOptions o, IEnumerable<(ILossTerm, double)>? extraTerms = null) =>
+        (new OnPolicySettings(o.RolloutSteps, o.Gamma, null, 1, 1, o.NormalizeAdvantages, null, o.AnnealLearningRate, OnPolicySettings.AdamFor(o)),
+         PolicyGradientLoss.Pipeline(o, extraTerms));
 }

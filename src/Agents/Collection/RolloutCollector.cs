@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 
 namespace RLAgents.Agents.Collection;
 
-/// <summary>A finished episode's undiscounted return and length, as seen by the collector.</summary>
-public readonly record struct EpisodeRecord(double Return, int Length);
+/// <summary>A finished episode's undiscounted return, length and success (the last step's <see cref="StepInfo.IsSuccess"/>), as seen by the collector.</summary>
+public readonly record struct EpisodeRecord(double Return, int Length, bool? Success);
 
 /// <summary>
 /// Drives an <see cref="IVectorEnv"/> (same-step autoreset) with a policy and fills buffers. It
@@ -185,7 +185,7 @@ public sealed class RolloutCollector
             _episodeLength[i]++;
             if (_env.Terminated[i] || _env.Truncated[i])
             {
-                _finished.Add(new EpisodeRecord(_episodeReturn[i], _episodeLength[i]));
+                _finished.Add(new EpisodeRecord(_episodeReturn[i], _episodeLength[i], _env.Infos[i].IsSuccess));
                 _episodeReturn[i] = 0;
                 _episodeLength[i] = 0;
             }

@@ -1,23 +1,44 @@
 using RLAgents.Agents.Training;
 using RLAgents.Environments;
-using RLAgents.EpisodeLogs;
 using RLAgents.Environments.Vector;
+using RLAgents.EpisodeLogs;
+using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.Policies;
 using RLAgents.Policies.Selection;
 using static TorchSharp.torch;
 
 namespace RLAgents.Agents.Evaluation;
 
-/// <summary>What an evaluation measured.</summary>
-/// <param name="Checkpoint">The checkpoint evaluated (null for an in-training evaluation).</param>
-/// <param name="Step">Training step of the weights.</param>
-/// <param name="Seed">Evaluation seed (episode seeds derive from it).</param>
+/// <summary>Outcomes of evaluation episodes, one entry per episode.</summary>
 /// <param name="Returns">Undiscounted return of each episode.</param>
 /// <param name="Lengths">Length of each episode.</param>
-/// <param name="Summary">Mean, median, IQM with 95% bootstrap CIs over episodes.</param>
-public sealed record EvaluationReport(string? Checkpoint, long Step, long Seed, double[] Returns, int[] Lengths, ScoreSummary Summary);
+/// <param name="Successes">Each episode's success (its last step's <see cref="StepInfo.IsSuccess"/>), null where the env does not report it.</param>
+public sealed record EpisodeOutcomes(double[] Returns, int[] Lengths, bool?[] Successes)
+{
+    /// <summary>Fraction of successful episodes, or null when the env reports success for none of them.</summary>
+    public double? SuccessRate => Successes.All(s => s is null) ? null : Successes.Count(s => s == true) / (double)Successes.Length;
+}
 
-/// <summary>Greedy evaluation of a policy or a checkpoint.</summary>
+/// <summary>What an evaluation measured.</summary>
+/// <param name="Checkpoint">The checkpoint evaluated (null for an in-training evaluation).</param>
+/// <param name="Step">Env steps of training behind the weights.</param>
+/// <param name="Seed">Evaluation seed (episode seeds derive from it).</param>
+/// <param name="Outcomes">Per-episode returns, lengths and successes.</param>
+/// <param name="Summary">Mean, median, IQM of the returns with 95% bootstrap CIs over episodes.</param>
+public sealed record EvaluationReport(string? Checkpoint, long Step, long Seed, EpisodeOutcomes Outcomes, ScoreSummary Summary)
+{
+    /// <summary>Fraction of successful episodes, or null when the env does not report success.</summary>
+    public double? SuccessRate => Outcomes.SuccessRate;
+
+    /// <summary>The figures a run keeps of this evaluation.</summary>
+    public EvaluationSummary ToSummary() => new(Outcomes.Returns.Length, Summary.Mean.Value, Summary.InterquartileMean.Value, SuccessRate);
+
+    /// <summary>Summarises <paramref name="outcomes"/> with bootstrap CIs drawn from <c>DeriveSeed(seed, "bootstrap")</c>.</summary>
+    public static EvaluationReport Of(string? checkpoint, long step, long seed, EpisodeOutcomes outcomes) =>
+        new(checkpoint, step, seed, outcomes, EvaluationStatistics.Summarize(outcomes.Returns, new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "bootstrap"))));
+}
+
+/// <summary>Evaluation of a policy or a checkpoint.</summary>
 public static class Evaluator
 {
     /// <summary>
@@ -28,7 +49,7 @@ public static class Evaluator
     /// step's action distribution and value estimate go to the episode log with the step, and
     /// exactly the evaluated episodes are recorded (a slot stops recording once it has played its quota).
     /// </summary>
-    public static (double[] Returns, int[] Lengths) RunEpisodes(Policy policy, IVectorEnv env, int episodes, long seed, ActionSelection selection,
+    public static EpisodeOutcomes RunEpisodes(Policy policy, IVectorEnv env, int episodes, long seed, ActionSelection selection,
         EpisodeRecorderGroup? recorders = null)
     {
         if (episodes < 1) throw new ArgumentOutOfRangeException(nameof(episodes), episodes, "Evaluate at least one episode.");
@@ -37,6 +58,7 @@ public static class Evaluator
         var quota = Enumerable.Range(0, n).Select(i => episodes / n + (i < episodes % n ? 1 : 0)).ToArray();
         var returns = new List<double>(episodes);
         var lengths = new List<int>(episodes);
+        var successes = new List<bool?>(episodes);
         var ret = new double[n];
         var len = new int[n];
         var act = new ActResult(n, recorders is null ? 0 : env.SingleActionSpace.N);
@@ -60,6 +82,7 @@ public static class Evaluator
                 {
                     returns.Add(ret[i]);
                     lengths.Add(len[i]);
+                    successes.Add(env.Infos[i].IsSuccess);
                     // A slot past its quota keeps stepping until the others finish; the log holds only the evaluated episodes.
                     if (--quota[i] == 0) recorders?.Stop(i);
                 }
@@ -67,20 +90,20 @@ public static class Evaluator
                 len[i] = 0;
             }
         }
-        return (returns.ToArray(), lengths.ToArray());
+        return new EpisodeOutcomes([.. returns], [.. lengths], [.. successes]);
     }
 
     /// <summary>
     /// Loads a checkpoint (a <c>.safetensors</c> file written by the runner, or a run directory for
-    /// its latest checkpoint), rebuilds the policy and environment from the configuration stored
-    /// with it, and evaluates the greedy policy for <paramref name="episodes"/> episodes. With
-    /// <paramref name="recordTo"/>, every evaluation episode is written to that episode log
-    /// (phase <c>eval</c>, checkpoint id set), which <c>rlagents replay --verify</c> re-simulates.
+    /// its latest checkpoint), rebuilds the agent and environment from the experiment stored with
+    /// it, and evaluates <paramref name="episodes"/> episodes acting greedily (or by sampling, with
+    /// <paramref name="greedy"/> false; Q-networks always act greedily). With <paramref name="recordTo"/>, every
+    /// evaluation episode is written to that episode log (phase <c>eval</c>, checkpoint id set), which
+    /// <c>rlagents replay --verify</c> re-simulates.
     /// </summary>
-    public static EvaluationReport Evaluate(string checkpointPath, int episodes = 10, long seed = 0, int? numEnvs = null, string? recordTo = null)
+    public static EvaluationReport Evaluate(string checkpointPath, int episodes = 10, long seed = 0, int? numEnvs = null, string? recordTo = null, bool greedy = true)
     {
         var checkpoint = Checkpoint.Load(checkpointPath);
-        using var scope = NewDisposeScope();
         var options = checkpoint.Experiment;
         if (recordTo is not null)
         {
@@ -93,14 +116,15 @@ public static class Evaluator
         {
             Phase = "eval",
             Evaluation = true,
-            CheckpointId = Path.GetFileNameWithoutExtension(checkpoint.WeightsPath),
+            CheckpointId = checkpoint.Id,
         };
         using var env = AgentFactory.MakeEnv(options, numEnvs ?? Math.Min(episodes, 16), recorders);
-        using var policy = AgentFactory.CreatePolicy(options, env.SingleObservationSpace, env.SingleActionSpace, new Rng(0UL));
-        Policies.Serialization.ModuleWeights.Load(policy, checkpoint.Tensors, "policy.", checkpoint.WeightsPath);
+        using var agent = AgentFactory.CreateAgent(options, env);
+        ModelWeights.Load(agent.Policy, checkpoint.Tensors, checkpoint.WeightsPath, _ => true, "policy.");
         checkpoint.DisposeTensors();
-        var (returns, lengths) = RunEpisodes(policy, env, episodes, seed, ActionSelection.Greedy, recorders);
-        var summary = EvaluationStatistics.Summarize(returns, new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "bootstrap")));
-        return new EvaluationReport(checkpoint.WeightsPath, checkpoint.State.Algorithm.Steps, seed, returns, lengths, summary);
+        agent.Policy.eval();
+        var selection = greedy || agent.Policy is QNetworkPolicy ? ActionSelection.Greedy : ActionSelection.Sample;
+        var outcomes = RunEpisodes(agent.Policy, env, episodes, seed, selection, recorders);
+        return EvaluationReport.Of(checkpoint.WeightsPath, checkpoint.State.EnvSteps, seed, outcomes);
     }
 }

@@ -92,7 +92,7 @@ public sealed class LossContext
 /// </summary>
 public interface ILossTerm
 {
-    /// <summary>Short name for metrics (<c>loss/{Name}</c>).</summary>
+    /// <summary>The metrics key of the term's value: snake_case, e.g. <c>policy_loss</c>.</summary>
     string Name { get; }
 
     /// <summary>The term's scalar value for the context's minibatch.</summary>
@@ -121,7 +121,7 @@ public sealed class LossPipeline
         {
             if (weight == 0) continue;
             var value = term.Compute(context);
-            if (context.Diagnostics) context.Metrics[$"loss/{term.Name}"] = value.item<float>();
+            if (context.Diagnostics) context.Metrics[term.Name] = value.item<float>();
             var weighted = weight == 1 ? value : value.mul(weight);
             total = total is null ? weighted : total.add(weighted);
         }
@@ -140,7 +140,7 @@ public sealed class ClippedSurrogateLoss(Func<double, double> clip) : ILossTerm
     public ClippedSurrogateLoss(double clip) : this(_ => clip) { }
 
     /// <inheritdoc />
-    public string Name => "policy";
+    public string Name => "policy_loss";
 
     /// <inheritdoc />
     public Tensor Compute(LossContext context)
@@ -164,8 +164,13 @@ public sealed class ClippedSurrogateLoss(Func<double, double> clip) : ILossTerm
 /// <summary>The vanilla policy gradient −E[Â · log π(a|s)] (REINFORCE, A2C).</summary>
 public sealed class PolicyGradientLoss : ILossTerm
 {
+    /// <summary>A2C's and REINFORCE's pipeline: policy gradient, value loss and entropy bonus weighted by <paramref name="o"/>, then <paramref name="extraTerms"/>.</summary>
+    public static LossPipeline Pipeline(Algorithms.OnPolicyOptions o, IEnumerable<(ILossTerm, double)>? extraTerms) =>
+        new(new (ILossTerm, double)[] { (new PolicyGradientLoss(), 1.0), (new ValueLoss(), o.ValueCoefficient), (new EntropyBonus(), o.EntropyCoefficient) }
+            .Concat(extraTerms ?? []));
+
     /// <inheritdoc />
-    public string Name => "policy";
+    public string Name => "policy_loss";
 
     /// <inheritdoc />
     public Tensor Compute(LossContext context) =>
@@ -179,7 +184,7 @@ public sealed class PolicyGradientLoss : ILossTerm
 public sealed class ValueLoss(double? clip = null) : ILossTerm
 {
     /// <inheritdoc />
-    public string Name => "value";
+    public string Name => "value_loss";
 
     /// <inheritdoc />
     public Tensor Compute(LossContext context)
@@ -198,7 +203,7 @@ public sealed class ValueLoss(double? clip = null) : ILossTerm
 public sealed class EntropyBonus : ILossTerm
 {
     /// <inheritdoc />
-    public string Name => "entropy";
+    public string Name => "entropy_loss";
 
     /// <inheritdoc />
     public Tensor Compute(LossContext context)
@@ -222,7 +227,7 @@ public enum TdLossKind
 public sealed class TdLoss(TdLossKind kind) : ILossTerm
 {
     /// <inheritdoc />
-    public string Name => "td";
+    public string Name => "td_loss";
 
     /// <inheritdoc />
     public Tensor Compute(LossContext context)

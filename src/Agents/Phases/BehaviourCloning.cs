@@ -1,5 +1,6 @@
-using RLAgents.Agents.Optimization;
+using RLAgents.Agents.Algorithms;
 using RLAgents.Environments;
+using RLAgents.LanguageModel.Training;
 using RLAgents.Policies;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -15,7 +16,7 @@ namespace RLAgents.Agents.Phases;
 public static class BehaviourCloning
 {
     /// <summary>
-    /// Runs <see cref="SftOptions.Updates"/> updates on <paramref name="data"/>; <paramref name="log"/> receives
+    /// Runs <see cref="LanguageModel.FineTuning.SupervisedOptions.Updates"/> updates on <paramref name="data"/>; <paramref name="log"/> receives
     /// (update, averaged metrics) every <paramref name="logEvery"/> updates. Returns the last metrics.
     /// </summary>
     public static Dictionary<string, double> Train(Policy policy, DemonstrationSet data, SftOptions options, Rng rng,
@@ -24,7 +25,7 @@ public static class BehaviourCloning
         if (data.Count == 0) throw new InvalidOperationException("Supervised fine-tuning got no demonstration steps (did every own episode fail the return filter?).");
         var trainable = policy.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
         if (trainable.Count == 0) throw new InvalidOperationException("Supervised fine-tuning: no parameter is trainable in this phase.");
-        using var adam = new Adam(trainable, new AdamOptions { LearningRate = options.LearningRate, MaxGradNorm = options.MaxGradNorm, Epsilon = 1e-8 });
+        using var adam = new AdamOptimizer(trainable, new AdamOptions { LearningRate = options.LearningRate, MaxGradNorm = options.MaxGradNorm, Epsilon = 1e-8 });
         var sums = new Dictionary<string, double>();
         var last = new Dictionary<string, double>();
         int batchSize = Math.Min(options.BatchSize, data.Count), counted = 0;
@@ -49,12 +50,12 @@ public static class BehaviourCloning
                 var eval = ac.EvaluateActions(batch, targets);
                 var bc = eval.LogProbs.mean().neg();
                 loss = bc;
-                metrics["loss/bc"] = bc.item<float>();
+                metrics["bc_loss"] = bc.item<float>();
                 if (options.ValueCoefficient > 0)
                 {
                     var value = F.mse_loss(eval.Values, returns.index_select(0, rows));
                     loss = loss.add(value.mul(options.ValueCoefficient));
-                    metrics["loss/value"] = value.item<float>();
+                    metrics["value_loss"] = value.item<float>();
                 }
                 // Accuracy needs the full logits: one more forward pass, on logged updates only.
                 if (logging) using (no_grad()) logits = ac.Logits(batch);
@@ -63,7 +64,7 @@ public static class BehaviourCloning
             {
                 logits = ((QNetworkPolicy)policy).QValues(batch);
                 loss = F.cross_entropy(logits, targets);
-                metrics["loss/bc"] = loss.item<float>();
+                metrics["bc_loss"] = loss.item<float>();
             }
             adam.ZeroGrad();
             loss.backward();

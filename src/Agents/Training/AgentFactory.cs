@@ -1,9 +1,11 @@
 using RLAgents.Agents.Algorithms;
+using RLAgents.Agents.Losses;
+using RLAgents.Agents.Phases;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
-using RLAgents.EpisodeLogs;
 using RLAgents.Environments.Vector;
 using RLAgents.Environments.Wrappers;
+using RLAgents.EpisodeLogs;
 using RLAgents.Policies;
 
 namespace RLAgents.Agents.Training;
@@ -95,36 +97,39 @@ public static class AgentFactory
             ? OptionsBinder.Bind(json, registration.OptionsType, "env.options")
             : null;
 
-    /// <summary>The policy the algorithm trains: a Q-network for DQN, an actor-critic otherwise.</summary>
-    public static Policy CreatePolicy(ExperimentOptions options, ObservationSpace observations, DiscreteSpace actions, Rng rng) =>
-        options.Algorithm.Kind == AlgorithmKind.Dqn
-            ? new QNetworkPolicy(observations, actions, options.Policy, rng)
-            : new ActorCriticPolicy(observations, actions, options.Policy, rng);
+    /// <summary>
+    /// The agent of <paramref name="options"/> for a vector env's spaces, its weights drawn from <c>DeriveSeed(seed, "policy")</c>
+    /// (the same weights whichever phase it starts with).
+    /// </summary>
+    public static Agent CreateAgent(ExperimentOptions options, IVectorEnv env) => CreateAgent(options, env.SingleObservationSpace, env.SingleActionSpace);
+
+    /// <summary>The agent of <paramref name="options"/> for the given spaces, its weights drawn from <c>DeriveSeed(seed, "policy")</c>.</summary>
+    public static Agent CreateAgent(ExperimentOptions options, ObservationSpace observations, DiscreteSpace actions) =>
+        new(options, observations, actions, TextVocabulary(options), new Rng(Rng.DeriveSeed(unchecked((ulong)options.Seed), "policy")));
 
     /// <summary>
-    /// The algorithm with a fresh policy, every seed derived from <see cref="ExperimentOptions.Seed"/>:
-    /// <c>policy</c> (weights), <c>collector</c> (action draws), <c>learner</c> (minibatches, replay), <c>env</c>.
+    /// The RL algorithm of <paramref name="phase"/> on <paramref name="agent"/>'s policy over <paramref name="env"/>.
+    /// Seeds derive from the run seed and the phase index: <c>collector</c> (action draws), <c>learner</c>
+    /// (minibatches, replay sampling), <c>env</c> (episode starts). With a reference policy and a KL anchor,
+    /// the anchor joins the loss.
     /// </summary>
-    public static IAlgorithm CreateAlgorithm(ExperimentOptions options, IVectorEnv env)
+    public static IAlgorithm CreateAlgorithm(ExperimentOptions options, PhaseOptions phase, int phaseIndex, Agent agent, IVectorEnv env)
     {
         ulong seed = unchecked((ulong)options.Seed);
-        var policy = CreatePolicy(options, env.SingleObservationSpace, env.SingleActionSpace, new Rng(Rng.DeriveSeed(seed, "policy")));
-        var collectorRng = new Rng(Rng.DeriveSeed(seed, "collector"));
-        var learnerRng = new Rng(Rng.DeriveSeed(seed, "learner"));
-        long envSeed = unchecked((long)Rng.DeriveSeed(seed, "env"));
-        var a = options.Algorithm;
-        switch (a.Kind)
+        var collectorRng = new Rng(Rng.DeriveSeed(seed, "collector", phaseIndex));
+        var learnerRng = new Rng(Rng.DeriveSeed(seed, "learner", phaseIndex));
+        long envSeed = unchecked((long)Rng.DeriveSeed(seed, "env", phaseIndex));
+        if (phase.Kind == AlgorithmKind.Dqn)
+            return new Dqn((QNetworkPolicy)agent.Policy, env, phase.Dqn, collectorRng, learnerRng, envSeed);
+        var extra = new List<(ILossTerm, double)>();
+        if (phase.KlAnchor > 0 && agent.Reference is { } reference) extra.Add((new KlAnchorLoss(reference), phase.KlAnchor));
+        var (settings, loss) = phase.Kind switch
         {
-            case AlgorithmKind.Dqn:
-                return new Dqn((QNetworkPolicy)policy, env, a.Dqn, collectorRng, learnerRng, envSeed);
-            default:
-                var (settings, loss) = a.Kind switch
-                {
-                    AlgorithmKind.Ppo => Ppo.Configure(a.Ppo),
-                    AlgorithmKind.A2c => A2c.Configure(a.A2c),
-                    _ => Reinforce.Configure(a.Reinforce),
-                };
-                return new OnPolicyAlgorithm((ActorCriticPolicy)policy, env, settings, loss, collectorRng, learnerRng, envSeed);
-        }
+            AlgorithmKind.Ppo => Ppo.Configure(phase.Ppo, extra),
+            AlgorithmKind.A2c => A2c.Configure(phase.A2c, extra),
+            AlgorithmKind.Reinforce => Reinforce.Configure(phase.Reinforce, extra),
+            _ => throw new ArgumentException($"{phase.Kind} is not an RL algorithm.", nameof(phase)),
+        };
+        return new OnPolicyAlgorithm((ActorCriticPolicy)agent.Policy, env, settings, loss, collectorRng, learnerRng, envSeed);
     }
 }

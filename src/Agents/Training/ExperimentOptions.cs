@@ -1,17 +1,22 @@
 using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using RLAgents.Agents.Algorithms;
+using RLAgents.Agents.Phases;
 using RLAgents.Environments.Configuration;
-using RLAgents.EpisodeLogs;
 using RLAgents.Environments.Vector;
 using RLAgents.Environments.Wrappers;
+using RLAgents.EpisodeLogs;
 using RLAgents.Policies;
 
 namespace RLAgents.Agents.Training;
 
 /// <summary>
-/// An experiment file: what to train on, with which agent and algorithm, for how long. Bound from
+/// An experiment file: what to train on, with which agent, and how. A plain experiment names one
+/// <see cref="Algorithm"/> and a <see cref="TrainingOptions.TotalSteps"/> budget; a schedule lists
+/// <see cref="Phases"/> (RL and SFT, repeated <see cref="Repeat"/> times). Both are the same thing to
+/// the runner: a plain experiment is a schedule of one phase (<see cref="Schedule"/>). Bound from
 /// JSON by <see cref="OptionsBinder"/> (camelCase keys, unknown keys rejected) and validated at start.
 /// </summary>
 public sealed class ExperimentOptions
@@ -27,25 +32,44 @@ public sealed class ExperimentOptions
     /// <summary>The training environments.</summary>
     public EnvironmentOptions Env { get; set; } = new();
 
-    /// <summary>The policy networks.</summary>
+    /// <summary>The agent's networks.</summary>
     public PolicyOptions Policy { get; set; } = new();
 
-    /// <summary>The learning algorithm and its options.</summary>
-    public AlgorithmOptions Algorithm { get; set; } = new();
+    /// <summary>A plain experiment's algorithm (one phase of <see cref="TrainingOptions.TotalSteps"/> env steps); leave it out when <see cref="Phases"/> are given.</summary>
+    public AlgorithmOptions? Algorithm { get; set; }
+
+    /// <summary>A schedule of RL and SFT phases, in order, on one agent; leave it out for a plain experiment.</summary>
+    [MinLength(1)]
+    public PhaseOptions[]? Phases { get; set; }
+
+    /// <summary>How many times the whole list of phases runs.</summary>
+    [Range(1, 100_000)]
+    public int Repeat { get; set; } = 1;
 
     /// <summary>Budget, logging, evaluation and checkpoint cadence.</summary>
     public TrainingOptions Training { get; set; } = new();
 
     /// <summary>
-    /// Record episodes to <c>episodes.arrow</c> in the run directory (an Arrow IPC episode log that
-    /// <c>rlagents replay --verify</c> re-simulates exactly); null records nothing. Training
-    /// episodes have phase <c>rl</c>, periodic evaluations (with <c>includeEvaluations</c>) phase
-    /// <c>eval</c>; <c>mode</c> picks all, every Nth, evaluations only, or by filter. Each step carries
-    /// the acting distribution and value estimate. Needs <c>sync</c> or <c>threaded</c> vectorization.
+    /// Record the RL phases' episodes to <c>episodes.arrow</c> in the run directory (an Arrow IPC episode
+    /// log that <c>rlagents replay --verify</c> re-simulates exactly; appended on resume), each tagged with
+    /// its phase's name and the checkpoint its weights come from; with <c>includeEvaluations</c>, the
+    /// periodic evaluations too (phase <c>eval</c>). <c>mode</c> picks all, every Nth, evaluations only,
+    /// or by filter. Each step carries the acting distribution and value estimate. Null records nothing.
+    /// Needs <c>sync</c> or <c>threaded</c> vectorization.
     /// </summary>
     public EpisodeRecorderOptions? Recording { get; set; }
 
-    /// <summary>Validates this object and every nested options object, naming the failing key path.</summary>
+    /// <summary>The phases in execution order: <see cref="Phases"/> <see cref="Repeat"/> times, or the one phase of a plain experiment.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<PhaseOptions> Schedule => Phases is { } phases
+        ? Enumerable.Repeat(phases, Repeat).SelectMany(p => p).ToArray()
+        : [PlainPhase()];
+
+    /// <summary>True when the agent is a Q-network (its RL phases are DQN).</summary>
+    [JsonIgnore]
+    public bool UsesQNetwork => Schedule.Any(p => p.Kind == AlgorithmKind.Dqn);
+
+    /// <summary>Validates this object and every nested options object, naming the failing key path; then the rules across keys.</summary>
     public void Validate()
     {
         ValidateTree(this, "");
@@ -53,6 +77,48 @@ public sealed class ExperimentOptions
             throw new ConfigurationException("env.vectorization", "recording needs sync or threaded vectorization (a batched env has no per-episode hook)");
         if (Recording is { Mode: RecordMode.EvaluationOnly, IncludeEvaluations: false })
             throw new ConfigurationException("recording.includeEvaluations", "mode evaluationOnly records a training run's evaluations; with includeEvaluations false it would record nothing");
+        if (Phases is not null)
+        {
+            if (Algorithm is not null)
+                throw new ConfigurationException("algorithm", "give either algorithm (one phase of training.totalSteps) or phases (a schedule), not both");
+            if (Training.TotalSteps is not null)
+                throw new ConfigurationException("training.totalSteps", "a schedule's budget is its phases' steps; leave totalSteps out with phases");
+        }
+        else if (Repeat != 1)
+        {
+            throw new ConfigurationException("repeat", "repeat applies to a schedule of phases");
+        }
+        var schedule = Phases ?? [PlainPhase()];
+        bool qNetwork = schedule.Any(p => p.Kind == AlgorithmKind.Dqn);
+        for (int i = 0; i < schedule.Length; i++)
+        {
+            var p = schedule[i];
+            string path = Phases is null ? "algorithm" : $"phases[{i}]";
+            if (qNetwork && p.Kind is AlgorithmKind.Ppo or AlgorithmKind.A2c or AlgorithmKind.Reinforce)
+                throw new ConfigurationException($"{path}.kind", $"{p.Kind} needs an actor-critic agent, but DQN phases make this agent a Q-network; one schedule trains one agent");
+            if (p.Kind == AlgorithmKind.Sft && p.Sft.ExpertEpisodes == 0 && p.Sft.DemonstrationsFile is null && p.Sft.OwnEpisodes == 0 && !p.Sft.KeepEarlierData)
+                throw new ConfigurationException($"{path}.sft", "an SFT phase needs data: expertEpisodes, demonstrationsFile or ownEpisodes");
+            if (p.Kind == AlgorithmKind.Sft && p.Sft.DemonstrationsFile is { } f && !File.Exists(f))
+                throw new ConfigurationException($"{path}.sft.demonstrationsFile", $"file '{f}' does not exist");
+            if (p.Kind != AlgorithmKind.Sft && p.Steps == 0)
+                throw new ConfigurationException(Phases is null ? "training.totalSteps" : $"{path}.steps", "an RL phase needs steps > 0");
+            if (p.KlAnchor > 0 && qNetwork)
+                throw new ConfigurationException($"{path}.klAnchor", "the KL anchor applies to actor-critic agents only");
+            foreach (var group in p.Trainable ?? [])
+                if (string.IsNullOrWhiteSpace(group)) throw new ConfigurationException($"{path}.trainable", "empty group name");
+        }
+    }
+
+    // A plain experiment's one phase: the algorithm's options for TotalSteps env steps, labelled by the algorithm.
+    private PhaseOptions PlainPhase()
+    {
+        var a = Algorithm ?? new AlgorithmOptions();
+        return new PhaseOptions
+        {
+            Name = a.Kind.ToString().ToLowerInvariant(),
+            Kind = a.Kind, Ppo = a.Ppo, Dqn = a.Dqn, A2c = a.A2c, Reinforce = a.Reinforce, Sft = a.Sft,
+            Steps = Training.TotalSteps ?? TrainingOptions.DefaultTotalSteps,
+        };
     }
 
     private static void ValidateTree(object target, string path)
@@ -61,9 +127,16 @@ public sealed class ExperimentOptions
         foreach (var prop in target.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             var type = prop.PropertyType;
-            if (!type.IsClass || type == typeof(string) || type.IsArray || prop.GetIndexParameters().Length > 0) continue;
-            if (prop.GetValue(target) is { } child)
-                ValidateTree(child, path.Length == 0 ? JsonNamingPolicy.CamelCase.ConvertName(prop.Name) : $"{path}.{JsonNamingPolicy.CamelCase.ConvertName(prop.Name)}");
+            if (prop.GetIndexParameters().Length > 0 || prop.GetCustomAttribute<JsonIgnoreAttribute>() is not null) continue;
+            string child = path.Length == 0 ? JsonNamingPolicy.CamelCase.ConvertName(prop.Name) : $"{path}.{JsonNamingPolicy.CamelCase.ConvertName(prop.Name)}";
+            if (type.IsArray && prop.GetValue(target) is object?[] items && type.GetElementType() is { IsClass: true } element && element != typeof(string))
+            {
+                for (int i = 0; i < items.Length; i++)
+                    if (items[i] is { } item) ValidateTree(item, $"{child}[{i}]");
+                continue;
+            }
+            if (!type.IsClass || type == typeof(string) || type.IsArray) continue;
+            if (prop.GetValue(target) is { } value) ValidateTree(value, child);
         }
     }
 }
@@ -100,40 +173,54 @@ public sealed class EnvironmentOptions
     public ObservationHistoryOptions Memory { get; set; } = new();
 }
 
-/// <summary>Budget and cadence of a training run.</summary>
+/// <summary>Budget, logging, evaluation and checkpoint cadence of a run (bound from <c>training</c>).</summary>
 public sealed class TrainingOptions
 {
-    /// <summary>Env steps (summed over envs) to train for.</summary>
-    [Range(1L, long.MaxValue)]
-    public long TotalSteps { get; set; } = 100_000;
+    /// <summary>The env-step budget of a plain experiment when <see cref="TotalSteps"/> is left out.</summary>
+    public const long DefaultTotalSteps = 100_000;
 
-    /// <summary>Env steps between greedy evaluations; 0 evaluates only at the end.</summary>
+    /// <summary>A plain experiment's budget: env steps (summed over envs) of its one phase (default 100000); leave it out with phases.</summary>
+    [Range(1L, long.MaxValue)]
+    public long? TotalSteps { get; set; }
+
+    /// <summary>Env steps between evaluations inside RL phases; 0 evaluates only at the end of each phase (every phase ends with one).</summary>
     [Range(0L, long.MaxValue)]
     public long EvalInterval { get; set; } = 25_000;
 
     /// <summary>Episodes per evaluation.</summary>
-    [Range(1, 100_000)]
+    [Range(1, 1_000_000)]
     public int EvalEpisodes { get; set; } = 10;
 
-    /// <summary>Env steps between checkpoints; 0 writes only the final one.</summary>
+    /// <summary>
+    /// Evaluate the argmax action (true) or sample from the policy (false, as BabyAI's evaluation does:
+    /// a deterministic memoryless policy can loop forever when the goal is out of view). Q-network
+    /// agents are always evaluated greedily.
+    /// </summary>
+    public bool GreedyEvaluation { get; set; } = true;
+
+    /// <summary>Env steps between checkpoints inside RL phases; 0 writes them only at phase ends (every phase ends with one).</summary>
     [Range(0L, long.MaxValue)]
     public long CheckpointInterval { get; set; } = 50_000;
 
-    /// <summary>Env steps between metrics.jsonl rows (metrics in between are averaged); 0 logs every iteration.</summary>
+    /// <summary>Env steps between metrics rows inside RL phases (metrics in between are averaged); 0 logs every iteration.</summary>
     [Range(0L, long.MaxValue)]
     public long LogInterval { get; set; } = 2_000;
 
-    /// <summary>Episodes in the rolling mean of training returns that metrics and stopping read.</summary>
+    /// <summary>Episodes in the rolling mean of training returns (and successes) that metrics and stopping read.</summary>
     [Range(1, 100_000)]
     public int ReturnWindow { get; set; } = 20;
 
-    /// <summary>Stop as soon as the rolling mean return reaches this (benchmarks: 475 on CartPole-v1); null trains the full budget.</summary>
+    /// <summary>Stop as soon as the rolling mean training return reaches this (benchmarks: 475 on CartPole-v1); null never stops early on return.</summary>
     public double? StopAtMeanReturn { get; set; }
+
+    /// <summary>Stop the schedule once an evaluation's success rate reaches this (envs that report success); null never stops early on success.</summary>
+    [Range(0.0, 1.0)]
+    public double? StopAtSuccessRate { get; set; }
 
     /// <summary>
     /// TorchSharp intra-op threads. Small MLPs are dominated by per-call overhead, and a second
     /// thread on a shared 2-core machine only adds synchronisation, so 1 is the measured best for
-    /// CartPole-sized networks (see the closing note of the agents issue); raise it for wide networks.
+    /// CartPole-sized networks; raise it for wide networks.
     /// </summary>
     [Range(1, 256)]
     public int Threads { get; set; } = 1;

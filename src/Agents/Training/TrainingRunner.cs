@@ -1,310 +1,517 @@
-using RLAgents.Core;
 using System.Diagnostics;
-using System.Reflection;
-using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using RLAgents.Agents.Algorithms;
 using RLAgents.Agents.Evaluation;
+using RLAgents.Agents.Phases;
+using RLAgents.Core;
+using RLAgents.Core.Metrics;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
 using RLAgents.EpisodeLogs;
 using RLAgents.LanguageModel.Checkpoints;
+using RLAgents.Policies;
 using RLAgents.Policies.Selection;
-using RLAgents.Policies.Serialization;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace RLAgents.Agents.Training;
 
-/// <summary>A progress report after each training iteration (for a progress bar or a logger).</summary>
-/// <param name="Step">Env steps so far.</param>
-/// <param name="TotalSteps">The budget.</param>
-/// <param name="Episodes">Training episodes finished.</param>
-/// <param name="Elapsed">Wall-clock time of this process's training.</param>
-/// <param name="RollingReturn">Mean of the last <see cref="TrainingOptions.ReturnWindow"/> training returns, or null before any episode ended.</param>
-/// <param name="StepsPerSecond">Throughput of this process.</param>
-/// <param name="LastEvaluation">The latest greedy evaluation, if any.</param>
-public sealed record TrainingProgress(long Step, long TotalSteps, long Episodes, TimeSpan Elapsed, double? RollingReturn, double StepsPerSecond, ScoreSummary? LastEvaluation);
+/// <summary>What the runner is doing, reported after each RL iteration, SFT log interval and evaluation (for a progress line or a logger).</summary>
+/// <param name="Phase">Index of the running phase in the schedule.</param>
+/// <param name="Phases">Length of the schedule.</param>
+/// <param name="PhaseName">The phase's label.</param>
+/// <param name="Kind">The phase's algorithm.</param>
+/// <param name="Stage">What the phase is doing: <c>training</c>, <c>demonstrations</c> or <c>evaluation</c>.</param>
+/// <param name="Done">Progress of the stage: env steps of the phase, updates, or episodes.</param>
+/// <param name="Total">The stage's total in the same unit.</param>
+/// <param name="EnvSteps">Env steps of the run so far.</param>
+/// <param name="Episodes">Env episodes of the run so far.</param>
+/// <param name="Elapsed">Wall-clock time of this process's work.</param>
+/// <param name="RollingReturn">Mean of the latest training returns, or null before any episode ended.</param>
+/// <param name="RollingSuccess">Success rate of the latest training episodes, where the env reports success.</param>
+/// <param name="LastEvaluation">The latest evaluation, if any.</param>
+public sealed record RunProgress(int Phase, int Phases, string PhaseName, AlgorithmKind Kind, string Stage, long Done, long Total,
+    long EnvSteps, long Episodes, TimeSpan Elapsed, double? RollingReturn, double? RollingSuccess, EvaluationSummary? LastEvaluation);
 
 /// <summary>The outcome of <see cref="TrainingRunner.Run"/>.</summary>
 /// <param name="RunDirectory">Where everything was written.</param>
-/// <param name="Steps">Env steps trained.</param>
-/// <param name="Seconds">Wall-clock seconds of this process's training (evaluations included).</param>
-/// <param name="SolvedAtStep">First step at which the rolling training return reached <see cref="TrainingOptions.StopAtMeanReturn"/>.</param>
-/// <param name="SolvedAtSeconds">Training seconds at that step (this process only).</param>
-/// <param name="FinalEvaluation">The final greedy evaluation.</param>
+/// <param name="EnvSteps">Env steps over all phases (and resumes).</param>
+/// <param name="EnvEpisodes">Env episodes over all phases.</param>
+/// <param name="Demonstrations">Demonstration episodes used.</param>
+/// <param name="Seconds">Wall-clock seconds over all resumes.</param>
+/// <param name="ProcessSeconds">Wall-clock seconds of this call.</param>
+/// <param name="ProcessEnvSteps">Env steps taken by this call.</param>
+/// <param name="CpuSeconds">Processor time this call used (all threads): a load-independent cost on shared machines.</param>
+/// <param name="SolvedAtStep">First env step at which the rolling training return reached <see cref="TrainingOptions.StopAtMeanReturn"/>.</param>
+/// <param name="SolvedAtSeconds">This call's seconds at that step.</param>
+/// <param name="SolvedAtCpuSeconds">This call's processor time at that step.</param>
+/// <param name="FinalEvaluation">The last evaluation.</param>
+/// <param name="Phases">The finished phases.</param>
 /// <param name="FinalCheckpoint">The last checkpoint's weights file.</param>
-/// <param name="CpuSeconds">Processor time this process used while training (all threads): a load-independent cost on shared machines.</param>
-/// <param name="SolvedAtCpuSeconds">Processor time at <paramref name="SolvedAtStep"/>.</param>
-public sealed record TrainingResult(string RunDirectory, long Steps, double Seconds, long? SolvedAtStep, double? SolvedAtSeconds, EvaluationReport? FinalEvaluation, string FinalCheckpoint,
-    double CpuSeconds = 0, double? SolvedAtCpuSeconds = null);
+/// <param name="Stopped">A stop criterion ended the schedule early.</param>
+/// <param name="Interrupted">A stop request ended this call before the schedule did; <c>--resume</c> continues it.</param>
+/// <param name="AlreadyFinished">Resumed a run that had nothing left to do; nothing ran.</param>
+public sealed record RunResult(string RunDirectory, long EnvSteps, long EnvEpisodes, long Demonstrations, double Seconds, double ProcessSeconds,
+    long ProcessEnvSteps, double CpuSeconds, long? SolvedAtStep, double? SolvedAtSeconds, double? SolvedAtCpuSeconds, EvaluationSummary? FinalEvaluation,
+    IReadOnlyList<PhaseResult> Phases, string? FinalCheckpoint, bool Stopped, bool Interrupted, bool AlreadyFinished)
+{
+    /// <summary>Env steps per second of this call.</summary>
+    public double StepsPerSecond => ProcessEnvSteps / Math.Max(ProcessSeconds, 1e-9);
+}
 
 /// <summary>
-/// Trains an experiment into a run directory: <c>config.json</c> (resolved options),
-/// <c>run.json</c> (seed, versions), <c>metrics.jsonl</c> (one row per log interval; wall-clock
-/// fields are kept under <c>"wall"</c> so rows of two runs with one seed compare equal without
-/// them), periodic greedy evaluations and atomic checkpoints; resumable from the latest
-/// checkpoint. A plain class: hosts and tests call it directly.
+/// The one runner: trains an experiment, a schedule of RL and SFT phases on one agent (a plain
+/// experiment is a schedule of one phase), into a run directory of one format:
+/// <c>config.json</c> (the resolved experiment), <c>run.json</c> (seed, versions, machine, MKL mode),
+/// <c>metrics.jsonl</c> (snake_case keys; every row carries <c>step</c> = env steps, <c>update</c> = gradient
+/// updates, the phase and <c>phase_step</c> = the phase's env steps or SFT updates; wall-clock figures under <c>wall</c>), <c>checkpoints/</c> (see <see cref="Checkpoint"/>)
+/// and, when recording, <c>episodes.arrow</c>. Resuming continues at the latest checkpoint's phase and step.
+/// Every phase derives its seeds from the run seed and its index. A plain class: hosts and tests call it directly.
 /// </summary>
 public static class TrainingRunner
 {
     /// <summary>Name of the resolved-options file in a run directory.</summary>
     public const string ConfigFile = "config.json";
 
+    /// <summary>Name of the run-information file in a run directory.</summary>
+    public const string RunInfoFile = RunInfo.FileName;
+
     /// <summary>Name of the episode log in a run directory (when the experiment records episodes).</summary>
     public const string EpisodeLogFile = "episodes.arrow";
 
     /// <summary>Name of the metrics file in a run directory.</summary>
-    public const string MetricsFile = "metrics.jsonl";
+    public const string MetricsFile = MetricsWriter.FileName;
 
-    /// <summary>Binds the resolved options a run directory was started with (for <c>--resume</c>).</summary>
-    public static ExperimentOptions LoadRunConfig(string runDirectory) =>
-        OptionsBinder.BindFile<ExperimentOptions>(Path.Combine(runDirectory, ConfigFile));
+    /// <summary>Reads an experiment file (comments allowed), applies <c>key.path=value</c> <paramref name="overrides"/>, binds it strictly and validates it.</summary>
+    public static ExperimentOptions Load(string file, IEnumerable<string>? overrides = null)
+    {
+        var options = OptionsBinder.BindFile<ExperimentOptions>(file, overrides);
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>The experiment a run directory was started with (for <c>--resume</c>); one line when the directory is not a run of this format.</summary>
+    /// <exception cref="RunFormatException">No run, or an earlier run format.</exception>
+    public static ExperimentOptions LoadRunConfig(string runDirectory)
+    {
+        if (!Directory.Exists(runDirectory)) throw new RunFormatException($"run directory '{runDirectory}' does not exist");
+        if (Checkpoint.ForeignFormat(runDirectory) is { } foreign) throw new RunFormatException(foreign);
+        string config = Path.Combine(runDirectory, ConfigFile);
+        if (!File.Exists(config)) throw new RunFormatException($"'{runDirectory}' is not a run directory (no {ConfigFile})");
+        return Load(config);
+    }
 
     /// <summary>
-    /// Trains <paramref name="options"/> into <paramref name="runDirectory"/>. With
-    /// <paramref name="resume"/>, continues from the directory's latest checkpoint (step count,
-    /// weights, optimiser moments, generator states, rolling statistics); metrics rows after that
-    /// checkpoint are dropped and rewritten. Environments restart their episodes on resume.
+    /// Trains <paramref name="options"/> into <paramref name="runDirectory"/>; with <paramref name="resume"/>, continues
+    /// from its latest checkpoint (metrics rows after it are dropped and written again; a run killed before its
+    /// first checkpoint starts over). A stop request on <paramref name="cancellation"/> (Ctrl+C, a time budget) is
+    /// honoured at the next RL iteration or phase boundary once this call has done some work (an SFT phase is never
+    /// cut short): the run evaluates, writes a checkpoint that <paramref name="resume"/> continues from, and returns
+    /// with <see cref="RunResult.Interrupted"/> set.
     /// </summary>
-    public static TrainingResult Run(ExperimentOptions options, string runDirectory, bool resume = false,
-        Action<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+    public static RunResult Run(ExperimentOptions options, string runDirectory, bool resume = false,
+        Action<RunProgress>? progress = null, CancellationToken cancellation = default)
     {
         options.Validate();
         var math = LanguageModel.ReproducibleMath.Ensure();
         torch.set_num_threads(options.Training.Threads);
-        // Env options only the built env can check (e.g. env.memory.modalities) fail before the run directory exists.
-        using (AgentFactory.MakeEnv(options, 1)) { }
-        Directory.CreateDirectory(runDirectory);
-        string metricsPath = Path.Combine(runDirectory, MetricsFile);
-        var t = options.Training;
-        ulong seed = unchecked((ulong)options.Seed);
+        var schedule = options.Schedule;
 
-        // Episode log of the run (optional): one recorder per sub-env, all writing to episodes.arrow.
-        using var episodeLog = options.Recording is null ? null : AgentFactory.OpenEpisodeLog(options, Path.Combine(runDirectory, EpisodeLogFile), append: resume);
-        var recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording) { Phase = "rl", CheckpointId = Checkpoint.IdAt(0) };
-        var env = AgentFactory.MakeEnv(options, options.Env.NumEnvs, recorders);
-        using var algorithm = AgentFactory.CreateAlgorithm(options, env);
-        // The collector attaches what the policy computed for acting (distribution, value) to each recorded step.
-        algorithm.Collector.Recorders = recorders;
-        RunnerState state;
+        Checkpoint? checkpoint = null;
         if (resume)
         {
-            if (!Checkpoint.Exists(runDirectory)) throw new InvalidOperationException($"Cannot resume: '{runDirectory}' holds no checkpoint.");
-            var checkpoint = Checkpoint.Load(runDirectory);
-            algorithm.LoadState(checkpoint.Tensors, checkpoint.State.Algorithm, checkpoint.WeightsPath);
+            if (!Directory.Exists(runDirectory)) throw new RunFormatException($"run directory '{runDirectory}' does not exist");
+            if (Checkpoint.ForeignFormat(runDirectory) is { } foreign) throw new RunFormatException(foreign);
+            if (Checkpoint.Exists(runDirectory)) checkpoint = Checkpoint.Load(runDirectory);
+        }
+        else if (File.Exists(Path.Combine(runDirectory, MetricsFile)) || Checkpoint.Exists(runDirectory))
+        {
+            throw new InvalidOperationException($"'{runDirectory}' already holds a run; resume it or choose another directory.");
+        }
+        if (checkpoint is not null && checkpoint.State.Finished(schedule.Count))
+        {
             checkpoint.DisposeTensors();
-            if (algorithm.CheckpointsReplay && checkpoint.ReplayPath is { } replay)
+            var s = checkpoint.State;
+            return new RunResult(runDirectory, s.EnvSteps, s.EnvEpisodes, s.Demonstrations, s.Seconds, 0, 0, 0, s.Runner.SolvedAtStep, null, null,
+                s.Completed.LastOrDefault()?.Evaluation, s.Completed, checkpoint.WeightsPath, s.Stopped, Interrupted: false, AlreadyFinished: true);
+        }
+
+        // Built first: env options only the built env can check (e.g. env.memory.modalities) fail before the run directory exists.
+        using var probe = AgentFactory.MakeEnv(options, 1);
+        using var agent = AgentFactory.CreateAgent(options, probe);
+        Directory.CreateDirectory(runDirectory);
+        string metricsPath = Path.Combine(runDirectory, MetricsFile);
+        MetricsWriter metrics;
+        if (checkpoint is null)
+        {
+            AtomicFile.WriteText(Path.Combine(runDirectory, ConfigFile), OptionsBinder.Serialize(options));
+            RunInfo.Write(runDirectory, Checkpoint.Format, "training", options.Name, options.Seed, new Dictionary<string, object?>
             {
-                using var stream = File.OpenRead(replay);
-                algorithm.LoadReplay(stream, replay);
-            }
-            state = checkpoint.State.Runner;
-            if (recorders is not null) recorders.CheckpointId = Checkpoint.IdAt(algorithm.Steps);
-            // Envs restart: their seed derives from the step so a resumed run is itself reproducible.
-            algorithm.Collector.Reset(unchecked((long)Rng.DeriveSeed(seed, "env-resume", algorithm.Steps)));
-            TruncateMetrics(metricsPath, algorithm.Steps);
+                ["env"] = options.Env.Plugin ?? options.Env.Id,
+                ["phases"] = schedule.Select((p, i) => p.Label(i)).ToArray(),
+                ["reproducibleMath"] = math.Active,
+                ["mathMode"] = math.Description,
+                ["torchThreads"] = options.Training.Threads,
+            }, [typeof(torch).Assembly]);
+            // A resumed run without a checkpoint (killed before its first) starts over: nothing of it is kept.
+            metrics = resume ? MetricsWriter.Resume(metricsPath, _ => false, out _) : MetricsWriter.Create(metricsPath);
         }
         else
         {
-            if (File.Exists(metricsPath) || Checkpoint.Exists(runDirectory))
-                throw new InvalidOperationException($"'{runDirectory}' already holds a run; resume it or choose another directory.");
-            AtomicFile.WriteText(Path.Combine(runDirectory, ConfigFile), OptionsBinder.Serialize(options));
-            WriteRunInfo(runDirectory, options, math);
-            state = new RunnerState(0, [], Next(0, t.LogInterval), Next(0, t.EvalInterval), Next(0, t.CheckpointInterval), 0, null, 0);
+            var at = checkpoint.State;
+            metrics = MetricsWriter.Resume(metricsPath,
+                row => row.GetProperty("step").GetInt64() <= at.EnvSteps && row.GetProperty("update").GetInt64() <= at.Runner.Updates, out _);
+            if (at.Algorithm is null) ModelWeights.Load(agent.Policy, checkpoint.Tensors, checkpoint.WeightsPath, _ => true, "policy.");
+            if (at.HasReference)
+            {
+                agent.SnapshotReference();
+                ModelWeights.Load(agent.Reference!, checkpoint.Tensors, checkpoint.WeightsPath, _ => true, "reference.");
+            }
         }
 
-        var window = new Queue<double>(state.RecentReturns);
-        long episodes = state.Episodes, nextLog = state.NextLog, nextEval = state.NextEval, nextCheckpoint = state.NextCheckpoint;
-        long evaluations = state.Evaluations, iterations = state.Iterations;
-        long? solvedAt = state.SolvedAtStep;
-        double? solvedSeconds = null, solvedCpu = null;
-        var process = Process.GetCurrentProcess();
-        var cpuStart = process.TotalProcessorTime;
-        double Cpu() { process.Refresh(); return (process.TotalProcessorTime - cpuStart).TotalSeconds; }
-        var sums = new SortedDictionary<string, double>(StringComparer.Ordinal);
-        var counts = new Dictionary<string, int>();
-        var episodeReturns = new List<double>();
-        var episodeLengths = new List<int>();
-        EvaluationReport? lastEval = null;
-        string lastCheckpoint = "";
-        var clock = Stopwatch.StartNew();
-        long startStep = algorithm.Steps, rowStartStep = algorithm.Steps;
-        double rowStartTime = 0;
-
-        using var metrics = new StreamWriter(metricsPath, append: true, new UTF8Encoding(false));
-        RunnerState Snapshot() => new(episodes, window.ToArray(), nextLog, nextEval, nextCheckpoint, evaluations, solvedAt, iterations);
-
-        while (algorithm.Steps < t.TotalSteps && !cancellation.IsCancellationRequested)
+        // The run's episode log (optional): the RL phases' episodes and, with includeEvaluations, their evaluations.
+        string logPath = Path.Combine(runDirectory, EpisodeLogFile);
+        using var episodeLog = options.Recording is null ? null : AgentFactory.OpenEpisodeLog(options, logPath, append: checkpoint is not null && File.Exists(logPath));
+        using (metrics)
         {
-            // Episodes started in this iteration are acted by the weights of this step (the checkpoint of that id, when one was written).
-            if (recorders is not null) recorders.CheckpointId = Checkpoint.IdAt(algorithm.Steps);
-            var iterationMetrics = algorithm.Iterate(t.TotalSteps);
-            iterations++;
-            foreach (var (k, v) in iterationMetrics)
+            var run = new RunContext(options, runDirectory, agent, checkpoint?.State, metrics, progress, cancellation)
             {
-                if (double.IsNaN(v)) continue;
-                sums[k] = sums.GetValueOrDefault(k) + v;
-                counts[k] = counts.GetValueOrDefault(k) + 1;
-            }
-            foreach (var e in algorithm.Collector.DrainEpisodes())
+                Recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording),
+            };
+            try
             {
-                episodes++;
-                episodeReturns.Add(e.Return);
-                episodeLengths.Add(e.Length);
-                window.Enqueue(e.Return);
-                if (window.Count > t.ReturnWindow) window.Dequeue();
-            }
-            double? rolling = window.Count > 0 ? window.Average() : null;
-            long step = algorithm.Steps;
-            if (solvedAt is null && t.StopAtMeanReturn is double goal && window.Count >= t.ReturnWindow && rolling >= goal)
-            {
-                solvedAt = step;
-                solvedSeconds = clock.Elapsed.TotalSeconds;
-                solvedCpu = Cpu();
-            }
-            bool done = step >= t.TotalSteps || (solvedAt is not null && t.StopAtMeanReturn is not null);
-
-            Dictionary<string, double>? evalRow = null;
-            if ((t.EvalInterval > 0 && step >= nextEval) || done)
-            {
-                lastEval = EvaluateNow(algorithm, options, evaluations++, step, options.Recording?.IncludeEvaluations == true ? recorders : null);
-                evalRow = new Dictionary<string, double>
+                while (!run.Stopped && !run.Interrupted && run.Phase < schedule.Count)
                 {
-                    ["mean"] = lastEval.Summary.Mean.Value,
-                    ["median"] = lastEval.Summary.Median.Value,
-                    ["iqm"] = lastEval.Summary.InterquartileMean.Value,
-                    ["iqm_lower"] = lastEval.Summary.InterquartileMean.Lower,
-                    ["iqm_upper"] = lastEval.Summary.InterquartileMean.Upper,
-                };
-                nextEval = Next(step, t.EvalInterval);
+                    // Between phases the latest checkpoint is the one the previous phase ended with: nothing to save.
+                    if (run.WorkDone && cancellation.IsCancellationRequested) { run.Interrupted = true; break; }
+                    var phase = schedule[run.Phase];
+                    if (phase.Kind == AlgorithmKind.Sft) run.RunSft(phase);
+                    else run.RunRl(phase, checkpoint);
+                    checkpoint?.DisposeTensors();
+                    checkpoint = null;
+                }
             }
-            if (step >= nextLog || done || evalRow is not null)
+            finally
             {
-                double now = clock.Elapsed.TotalSeconds;
-                WriteRow(metrics, step, iterations, episodes, episodeReturns, episodeLengths, rolling, sums, counts, evalRow,
-                    now, (step - rowStartStep) / Math.Max(1e-9, now - rowStartTime));
-                sums.Clear();
-                counts.Clear();
-                episodeReturns.Clear();
-                episodeLengths.Clear();
-                rowStartStep = step;
-                rowStartTime = now;
-                nextLog = Next(step, t.LogInterval);
+                checkpoint?.DisposeTensors();
             }
-            if ((t.CheckpointInterval > 0 && step >= nextCheckpoint) || done)
+            return run.Result();
+        }
+    }
+
+    /// <summary>The mutable state of one call to <see cref="Run"/>.</summary>
+    private sealed class RunContext(ExperimentOptions options, string runDirectory, Agent agent, RunState? state, MetricsWriter metrics,
+        Action<RunProgress>? progress, CancellationToken cancellation)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly Process _process = Process.GetCurrentProcess();
+        private readonly TimeSpan _cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+        private readonly ulong _seed = unchecked((ulong)options.Seed);
+        private readonly IReadOnlyList<PhaseOptions> _schedule = options.Schedule;
+        private readonly double _secondsBefore = state?.Seconds ?? 0;
+        private readonly long _envStepsBefore = state?.EnvSteps ?? 0;
+        private readonly List<PhaseResult> _completed = [.. state?.Completed ?? []];
+        private readonly Queue<double> _returns = new(state?.Runner.RecentReturns ?? []);
+        private readonly Queue<bool> _successes = new(state?.Runner.RecentSuccesses ?? []);
+        private RunnerState _runner = state?.Runner ?? new RunnerState([], [], 0, 0, 0, 0, 0, null);
+        private DemonstrationSet? _earlier;
+        private EvaluationReport? _lastEvaluation;
+        private string? _lastCheckpoint;
+        private double? _solvedSeconds, _solvedCpu;
+
+        // The phase that last changed the weights: the running one once it has updated, else the one before.
+        // Checkpoint ids name it, so the id an episode records is the id its weights were (or will be) saved under.
+        private int _weightsPhase = state is null ? 0 : state.Algorithm is not null ? state.Phase : Math.Max(0, state.Phase - 1);
+
+        /// <summary>The run's recorder group (null when nothing is recorded); every RL phase and evaluation records through it or a sibling.</summary>
+        public EpisodeRecorderGroup? Recorders { get; init; }
+
+        public int Phase { get; private set; } = state?.Phase ?? 0;
+        public long EnvSteps { get; private set; } = state?.EnvSteps ?? 0;
+        public long EnvEpisodes { get; private set; } = state?.EnvEpisodes ?? 0;
+        public long Demonstrations { get; private set; } = state?.Demonstrations ?? 0;
+        public bool Stopped { get; private set; } = state?.Stopped ?? false;
+        public bool Interrupted { get; set; }
+
+        /// <summary>This call finished an SFT phase or an RL iteration, so a stop request may now be honoured.</summary>
+        public bool WorkDone { get; private set; }
+
+        private double Seconds => _secondsBefore + _clock.Elapsed.TotalSeconds;
+        private string CheckpointId => Checkpoint.IdAt(_weightsPhase, EnvSteps);
+        private double? RollingReturn => _returns.Count > 0 ? _returns.Average() : null;
+        private double? RollingSuccess => _successes.Count > 0 ? _successes.Count(s => s) / (double)_successes.Count : null;
+
+        private double Cpu()
+        {
+            _process.Refresh();
+            return (_process.TotalProcessorTime - _cpuStart).TotalSeconds;
+        }
+
+        public RunResult Result() => new(runDirectory, EnvSteps, EnvEpisodes, Demonstrations, Seconds, _clock.Elapsed.TotalSeconds, EnvSteps - _envStepsBefore, Cpu(),
+            _runner.SolvedAtStep, _solvedSeconds, _solvedCpu, _lastEvaluation?.ToSummary() ?? _completed.LastOrDefault()?.Evaluation, _completed, _lastCheckpoint,
+            Stopped, Interrupted, AlreadyFinished: false);
+
+        public void RunRl(PhaseOptions phase, Checkpoint? resumeFrom)
+        {
+            double start = Seconds;
+            var midPhase = resumeFrom?.State.Algorithm;
+            var before = midPhase is null ? (EnvSteps, EnvEpisodes, Demonstrations) : PhaseStart();
+            agent.SetTrainable(phase.Trainable);
+            string label = phase.Label(Phase);
+            var recorders = Recorders?.CreateSibling();
+            if (recorders is not null)
             {
-                nextCheckpoint = Next(step, t.CheckpointInterval);
-                metrics.Flush();
-                lastCheckpoint = Checkpoint.Write(runDirectory, options, algorithm, Snapshot());
+                recorders.Phase = label;
+                recorders.CheckpointId = CheckpointId;
             }
-            progress?.Invoke(new TrainingProgress(step, t.TotalSteps, episodes, clock.Elapsed, rolling,
-                (step - startStep) / Math.Max(1e-9, clock.Elapsed.TotalSeconds), lastEval?.Summary));
-            if (done) break;
-        }
-        if (cancellation.IsCancellationRequested)
-        {
-            metrics.Flush();
-            lastCheckpoint = Checkpoint.Write(runDirectory, options, algorithm, Snapshot());
-        }
-        return new TrainingResult(runDirectory, algorithm.Steps, clock.Elapsed.TotalSeconds, solvedAt, solvedSeconds, lastEval, lastCheckpoint, Cpu(), solvedCpu);
-    }
-
-    /// <summary>The first multiple of <paramref name="interval"/> above <paramref name="step"/> (every iteration when 0).</summary>
-    private static long Next(long step, long interval) => interval <= 0 ? (interval == 0 ? step + 1 : long.MaxValue) : (step / interval + 1) * interval;
-
-    /// <summary>
-    /// Greedy evaluation number <paramref name="index"/> at <paramref name="step"/>. With
-    /// <paramref name="training"/> (the run's recorder group), its episodes go to the same log with
-    /// phase <c>eval</c> and the checkpoint id of <paramref name="step"/>, numbered after the training episodes.
-    /// </summary>
-    private static EvaluationReport EvaluateNow(IAlgorithm algorithm, ExperimentOptions options, long index, long step, EpisodeRecorderGroup? training)
-    {
-        int episodes = options.Training.EvalEpisodes;
-        var recorders = training?.CreateSibling();
-        if (recorders is not null)
-        {
-            recorders.Phase = "eval";
-            recorders.Evaluation = true;
-            recorders.CheckpointId = Checkpoint.IdAt(step);
-        }
-        using var env = AgentFactory.MakeEnv(options, Math.Min(episodes, 16), recorders);
-        ulong seed = unchecked((ulong)options.Seed);
-        long evalSeed = unchecked((long)Rng.DeriveSeed(seed, "eval", index));
-        algorithm.Policy.eval();
-        var (returns, lengths) = Evaluator.RunEpisodes(algorithm.Policy, env, episodes, evalSeed, ActionSelection.Greedy, recorders);
-        algorithm.Policy.train();
-        var summary = EvaluationStatistics.Summarize(returns, new Rng(Rng.DeriveSeed(seed, "bootstrap", index)));
-        return new EvaluationReport(null, step, evalSeed, returns, lengths, summary);
-    }
-
-    private static void WriteRow(StreamWriter output, long step, long iteration, long episodes, List<double> returns, List<int> lengths, double? rolling,
-        SortedDictionary<string, double> sums, Dictionary<string, int> counts, Dictionary<string, double>? eval, double seconds, double sps)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteNumber("step", step);
-            w.WriteNumber("iteration", iteration);
-            w.WriteNumber("episodes", episodes);
-            w.WriteNumber("episodes_in_row", returns.Count);
-            Number(w, "episode_return_mean", returns.Count > 0 ? returns.Average() : null);
-            Number(w, "episode_length_mean", lengths.Count > 0 ? lengths.Average() : null);
-            Number(w, "rolling_return", rolling);
-            foreach (var (k, v) in sums) Number(w, k, v / counts[k]);
-            if (eval is not null)
+            var env = AgentFactory.MakeEnv(options, options.Env.NumEnvs, recorders);
+            using var algorithm = AgentFactory.CreateAlgorithm(options, phase, Phase, agent, env);
+            algorithm.Collector.Recorders = recorders;
+            var t = options.Training;
+            if (midPhase is not null)
             {
-                w.WriteStartObject("eval");
-                foreach (var (k, v) in eval) Number(w, k, v);
-                w.WriteEndObject();
+                algorithm.LoadState(resumeFrom!.Tensors, midPhase, resumeFrom.WeightsPath);
+                if (algorithm.CheckpointsReplay && resumeFrom.ReplayPath is { } replay)
+                {
+                    using var stream = File.OpenRead(replay);
+                    algorithm.LoadReplay(stream, replay);
+                }
+                // Envs restart: their seed derives from the step so a resumed run is itself reproducible.
+                algorithm.Collector.Reset(unchecked((long)Rng.DeriveSeed(_seed, "env-resume", EnvSteps)));
             }
-            w.WriteStartObject("wall");
-            w.WriteNumber("time_s", Math.Round(seconds, 3));
-            w.WriteNumber("sps", Math.Round(sps, 1));
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-        output.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
-    }
-
-    private static void Number(Utf8JsonWriter w, string name, double? value)
-    {
-        if (value is double v && double.IsFinite(v)) w.WriteNumber(name, v);
-        else w.WriteNull(name);
-    }
-
-    private static void TruncateMetrics(string path, long step)
-    {
-        if (!File.Exists(path)) return;
-        var kept = File.ReadLines(path).Where(line =>
-        {
-            using var doc = JsonDocument.Parse(line);
-            return doc.RootElement.GetProperty("step").GetInt64() <= step;
-        }).ToList();
-        AtomicFile.WriteText(path, string.Concat(kept.Select(l => l + "\n")));
-    }
-
-    private static void WriteRunInfo(string runDirectory, ExperimentOptions options, LanguageModel.ReproducibleMathStatus math)
-    {
-        string Version(Assembly a) => a.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? a.GetName().Version?.ToString() ?? "unknown";
-        var info = new Dictionary<string, object?>
-        {
-            ["name"] = options.Name,
-            ["seed"] = options.Seed,
-            ["algorithm"] = JsonNamingPolicy.CamelCase.ConvertName(options.Algorithm.Kind.ToString()),
-            ["env"] = options.Env.Plugin ?? options.Env.Id,
-            ["started"] = DateTime.UtcNow.ToString("O"),
-            ["reproducibleMath"] = math.Active,
-            ["versions"] = new Dictionary<string, string>
+            else
             {
-                ["rlagents"] = Version(typeof(TrainingRunner).Assembly),
-                ["torchsharp"] = Version(typeof(torch).Assembly),
-                ["dotnet"] = Environment.Version.ToString(),
-                ["os"] = RuntimeInformation.OSDescription,
-                ["torchThreads"] = options.Training.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            },
-        };
-        AtomicFile.WriteText(Path.Combine(runDirectory, "run.json"), JsonSerializer.Serialize(info, OptionsBinder.JsonOptions));
+                _runner = _runner with { NextLog = Next(0, t.LogInterval), NextEval = Next(0, t.EvalInterval), NextCheckpoint = Next(0, t.CheckpointInterval) };
+            }
+            long phaseStart = EnvSteps - algorithm.Steps, updatesBefore = _runner.Updates - algorithm.OptimizerSteps;
+            var sums = new SortedDictionary<string, double>(StringComparer.Ordinal);
+            var counts = new Dictionary<string, int>();
+            var rowReturns = new List<double>();
+            var rowLengths = new List<int>();
+            long rowSteps = EnvSteps;
+            double rowTime = _clock.Elapsed.TotalSeconds;
+            EvaluationReport? phaseEvaluation = null;
+            bool solved = false;
+            while (algorithm.Steps < phase.Steps)
+            {
+                // Episodes started in this iteration are acted by the weights of this step (the checkpoint of that id, when one is written).
+                if (recorders is not null) recorders.CheckpointId = CheckpointId;
+                var m = algorithm.Iterate(phase.Steps);
+                _weightsPhase = Phase;
+                EnvSteps = phaseStart + algorithm.Steps;
+                _runner = _runner with { Updates = updatesBefore + algorithm.OptimizerSteps };
+                WorkDone = true;
+                foreach (var (k, v) in m)
+                {
+                    if (double.IsNaN(v)) continue;
+                    sums[k] = sums.GetValueOrDefault(k) + v;
+                    counts[k] = counts.GetValueOrDefault(k) + 1;
+                }
+                foreach (var e in algorithm.Collector.DrainEpisodes())
+                {
+                    EnvEpisodes++;
+                    rowReturns.Add(e.Return);
+                    rowLengths.Add(e.Length);
+                    Push(_returns, e.Return);
+                    if (e.Success is bool s) Push(_successes, s);
+                }
+                if (_runner.SolvedAtStep is null && t.StopAtMeanReturn is double goal && _returns.Count >= t.ReturnWindow && RollingReturn >= goal)
+                {
+                    _runner = _runner with { SolvedAtStep = EnvSteps };
+                    (_solvedSeconds, _solvedCpu) = (_clock.Elapsed.TotalSeconds, Cpu());
+                    solved = true;
+                }
+                bool last = algorithm.Steps >= phase.Steps;
+                // Reported before the stop check, so a progress handler's stop request takes effect at this very step.
+                Report(phase, "training", algorithm.Steps, phase.Steps);
+                // A stop request mid-phase: checkpoint below, and evaluate what the run reached for the caller only (no
+                // metrics row, its own seed stream), so a resumed run writes exactly what an uninterrupted one would.
+                bool interrupt = !last && !solved && cancellation.IsCancellationRequested;
+                EvaluationReport? evaluation = null;
+                if ((t.EvalInterval > 0 && algorithm.Steps >= _runner.NextEval) || last || solved)
+                {
+                    evaluation = phaseEvaluation = Evaluate(label);
+                    _runner = _runner with { NextEval = Next(algorithm.Steps, t.EvalInterval) };
+                    if (evaluation.SuccessRate >= t.StopAtSuccessRate) Stopped = true;
+                }
+                if (algorithm.Steps >= _runner.NextLog || evaluation is not null)
+                {
+                    double now = _clock.Elapsed.TotalSeconds;
+                    var row = Row(phase, algorithm.Steps).Metric("episode_return_mean", rowReturns.Count > 0 ? rowReturns.Average() : null)
+                        .Metric("episode_length_mean", rowLengths.Count > 0 ? rowLengths.Average() : null)
+                        .Metric("rolling_return", RollingReturn).Metric("rolling_success", RollingSuccess)
+                        .Metrics(sums.Select(p => KeyValuePair.Create(p.Key, p.Value / counts[p.Key])))
+                        .Wall("sps", Math.Round((EnvSteps - rowSteps) / Math.Max(1e-9, now - rowTime), 1));
+                    WriteRow(WithEvaluation(row, evaluation));
+                    sums.Clear();
+                    counts.Clear();
+                    rowReturns.Clear();
+                    rowLengths.Clear();
+                    (rowSteps, rowTime) = (EnvSteps, now);
+                    _runner = _runner with { NextLog = Next(algorithm.Steps, t.LogInterval) };
+                }
+                if (solved || Stopped) { Stopped = true; break; }
+                if (interrupt)
+                {
+                    WriteCheckpoint(algorithm);
+                    Evaluate(label, counted: false);
+                    Interrupted = true;
+                    return;
+                }
+                if (!last && t.CheckpointInterval > 0 && algorithm.Steps >= _runner.NextCheckpoint)
+                {
+                    _runner = _runner with { NextCheckpoint = Next(algorithm.Steps, t.CheckpointInterval) };
+                    WriteCheckpoint(algorithm);
+                }
+            }
+            FinishPhase(phase, phaseEvaluation, start, before);
+        }
+
+        public void RunSft(PhaseOptions phase)
+        {
+            double start = Seconds;
+            var before = (EnvSteps, EnvEpisodes, Demonstrations);
+            agent.SetTrainable(phase.Trainable);
+            var sft = phase.Sft;
+            var space = agent.Policy.ObservationSpace;
+            var data = new DemonstrationSet(space);
+            if (sft.ExpertEpisodes > 0)
+            {
+                Report(phase, "demonstrations", 0, sft.ExpertEpisodes);
+                var (expert, _) = DemonstrationSet.FromExpert(() => AgentFactory.MakeSingleEnv(options), space, sft.ExpertEpisodes, Rng.DeriveSeed(_seed, "bot-demos", Phase), sft.Gamma);
+                data.AddAll(expert);
+                Demonstrations += expert.Episodes;
+            }
+            if (sft.DemonstrationsFile is { } file)
+            {
+                var fromFile = DemonstrationSet.FromLogs([file], space, sft.FileEpisodes, sft.Gamma, new Replayer(AgentFactory.Resolve(options).Registry));
+                data.AddAll(fromFile);
+                Demonstrations += fromFile.Episodes;
+            }
+            if (sft.OwnEpisodes > 0)
+            {
+                Report(phase, "demonstrations", 0, sft.OwnEpisodes);
+                using var env = AgentFactory.MakeEnv(options, options.Env.NumEnvs);
+                var (own, ownSteps) = DemonstrationSet.FromOwnEpisodes(agent.Policy, env, sft.OwnEpisodes, sft.MinReturn, Rng.DeriveSeed(_seed, "own-episodes", Phase), sft.Gamma);
+                data.AddAll(own);
+                EnvSteps += ownSteps;
+                EnvEpisodes += sft.OwnEpisodes;
+            }
+            // Later phases may train on everything earlier SFT phases saw (e.g. demonstrations plus own successes).
+            var training = data;
+            if (sft.KeepEarlierData && _earlier is not null)
+            {
+                training = new DemonstrationSet(space);
+                training.AddAll(_earlier);
+                training.AddAll(data);
+            }
+            if (_schedule.Any(p => p.Kind == AlgorithmKind.Sft && p.Sft.KeepEarlierData))
+            {
+                _earlier ??= new DemonstrationSet(space);
+                _earlier.AddAll(data);
+            }
+            var rng = new Rng(Rng.DeriveSeed(_seed, "sft", Phase));
+            long updatesBefore = _runner.Updates;
+            Dictionary<string, double>? final = null;
+            _weightsPhase = Phase;
+            BehaviourCloning.Train(agent.Policy, training, sft, rng, logEvery: Math.Max(1, sft.Updates / 10), (update, m) =>
+            {
+                _runner = _runner with { Updates = updatesBefore + update };
+                var withData = new Dictionary<string, double>(m) { ["data_steps"] = training.Count, ["data_episodes"] = training.Episodes };
+                // The last update's row waits for the phase's evaluation: one row per step and update.
+                if (update == sft.Updates) final = withData;
+                else WriteRow(Row(phase, update).Metrics(withData));
+                Report(phase, "training", update, sft.Updates);
+            });
+            WorkDone = true;
+            agent.SnapshotReference();
+            var evaluation = Evaluate(phase.Label(Phase));
+            if (evaluation.SuccessRate >= options.Training.StopAtSuccessRate) Stopped = true;
+            WriteRow(WithEvaluation(Row(phase, sft.Updates).Metrics(final ?? []), evaluation));
+            FinishPhase(phase, evaluation, start, before);
+        }
+
+        // Resumed mid-phase: the phase began where the previous phase's record ended.
+        private (long, long, long) PhaseStart() => (_completed.Sum(p => p.EnvSteps), _completed.Sum(p => p.EnvEpisodes), _completed.Sum(p => p.Demonstrations));
+
+        /// <summary>
+        /// Evaluates the current policy. Counted evaluations (the schedule's) draw their seed from the evaluation count and
+        /// may be recorded; an uncounted one (at an interruption) draws from its step and leaves no trace in the run.
+        /// </summary>
+        private EvaluationReport Evaluate(string phaseLabel, bool counted = true)
+        {
+            var t = options.Training;
+            var recorders = counted && options.Recording?.IncludeEvaluations == true ? Recorders?.CreateSibling() : null;
+            if (recorders is not null)
+            {
+                recorders.Phase = "eval";
+                recorders.Evaluation = true;
+                recorders.CheckpointId = CheckpointId;
+            }
+            Report(_schedule[Phase], "evaluation", 0, t.EvalEpisodes);
+            using var env = AgentFactory.MakeEnv(options, Math.Min(t.EvalEpisodes, Math.Max(options.Env.NumEnvs, 16)), recorders);
+            long evalSeed = unchecked((long)(counted ? Rng.DeriveSeed(_seed, "eval", _runner.Evaluations) : Rng.DeriveSeed(_seed, "eval-interrupted", EnvSteps)));
+            if (counted) _runner = _runner with { Evaluations = _runner.Evaluations + 1 };
+            var selection = t.GreedyEvaluation || agent.Policy is QNetworkPolicy ? ActionSelection.Greedy : ActionSelection.Sample;
+            agent.Policy.eval();
+            var outcomes = Evaluator.RunEpisodes(agent.Policy, env, t.EvalEpisodes, evalSeed, selection, recorders);
+            agent.Policy.train();
+            _lastEvaluation = EvaluationReport.Of(null, EnvSteps, evalSeed, outcomes);
+            if (_lastEvaluation.SuccessRate is null && t.StopAtSuccessRate is not null)
+                throw new ConfigurationException("training.stopAtSuccessRate", $"{options.Env.Plugin ?? options.Env.Id} does not report success (StepInfo.IsSuccess); stop on training.stopAtMeanReturn instead");
+            return _lastEvaluation;
+        }
+
+        private void FinishPhase(PhaseOptions phase, EvaluationReport? evaluation, double start, (long Steps, long Episodes, long Demos) before)
+        {
+            evaluation ??= _lastEvaluation ?? Evaluate(phase.Label(Phase));
+            _completed.Add(new PhaseResult(Phase, phase.Label(Phase), phase.Kind, EnvSteps - before.Steps, EnvEpisodes - before.Episodes,
+                Demonstrations - before.Demos, Seconds - start, evaluation.ToSummary()));
+            Phase++;
+            WorkDone = true;
+            WriteCheckpoint(null);
+        }
+
+        // phase_step counts the phase's own progress: env steps in an RL phase, updates in an SFT phase.
+        private MetricsRow Row(PhaseOptions phase, long phaseStep) => new MetricsRow()
+            .Set("step", EnvSteps).Set("update", _runner.Updates)
+            .Set("phase", phase.Label(Phase)).Set("phase_index", Phase).Set("kind", phase.Kind.ToString().ToLowerInvariant()).Set("phase_step", phaseStep)
+            .Set("episodes", EnvEpisodes).Set("demonstrations", Demonstrations);
+
+        private static MetricsRow WithEvaluation(MetricsRow row, EvaluationReport? e)
+        {
+            if (e is null) return row;
+            var s = e.Summary;
+            return row.Metric("eval_return_mean", s.Mean.Value).Metric("eval_return_median", s.Median.Value)
+                .Metric("eval_return_iqm", s.InterquartileMean.Value).Metric("eval_return_iqm_low", s.InterquartileMean.Lower).Metric("eval_return_iqm_high", s.InterquartileMean.Upper)
+                .Metric("eval_length_mean", e.Outcomes.Lengths.Average()).Metric("eval_success", e.SuccessRate);
+        }
+
+        private void WriteRow(MetricsRow row) => metrics.Write(row.Wall("time_s", Math.Round(Seconds, 3)));
+
+        private void WriteCheckpoint(IAlgorithm? midPhase)
+        {
+            var tensors = (midPhase?.CheckpointTensors() ?? ModelWeights.Named(agent.Policy, "policy."))
+                .Concat(agent.Reference is null ? [] : ModelWeights.Named(agent.Reference, "reference."));
+            using var experiment = JsonDocument.Parse(OptionsBinder.Serialize(options));
+            var runState = new RunState(Checkpoint.Format, Phase, EnvSteps, EnvEpisodes, Demonstrations, Seconds, midPhase?.SaveState(),
+                agent.Reference is not null, [.. _completed], Stopped,
+                _runner with { RecentReturns = [.. _returns], RecentSuccesses = [.. _successes] }, experiment.RootElement.Clone());
+            _lastCheckpoint = Checkpoint.Write(runDirectory, CheckpointId, tensors, runState,
+                midPhase is { CheckpointsReplay: true } ? midPhase.SaveReplay : null);
+        }
+
+        private void Report(PhaseOptions phase, string stage, long done, long total) =>
+            progress?.Invoke(new RunProgress(Phase, _schedule.Count, phase.Label(Phase), phase.Kind, stage, done, total, EnvSteps, EnvEpisodes,
+                _clock.Elapsed, RollingReturn, RollingSuccess, _lastEvaluation?.ToSummary()));
+
+        private void Push<T>(Queue<T> window, T value)
+        {
+            window.Enqueue(value);
+            if (window.Count > options.Training.ReturnWindow) window.Dequeue();
+        }
+
+        /// <summary>The first multiple of <paramref name="interval"/> above <paramref name="step"/> (every iteration when 0).</summary>
+        private static long Next(long step, long interval) => interval <= 0 ? step + 1 : (step / interval + 1) * interval;
     }
 }

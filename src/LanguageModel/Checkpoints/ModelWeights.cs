@@ -17,11 +17,15 @@ public static class ModelWeights
     public static Dictionary<string, Tensor> Collect(nn.Module module, Func<string, bool>? include = null) =>
         module.state_dict().Where(kv => include?.Invoke(kv.Key) ?? true).ToDictionary(kv => kv.Key, kv => kv.Value);
 
+    /// <summary>Every parameter and buffer of the module (LoRA adapters included), named <c>prefix + qualified name</c>: what agent checkpoints store.</summary>
+    public static IEnumerable<(string Name, Tensor Tensor)> Named(nn.Module module, string prefix = "") =>
+        module.state_dict().Select(kv => (prefix + kv.Key, kv.Value));
+
     /// <summary>Writes the module's tensors (by default all except LoRA adapters) to <paramref name="path"/> atomically.</summary>
     public static void Save(nn.Module module, string path, Func<string, bool>? include = null, IReadOnlyDictionary<string, string>? metadata = null) =>
         Safetensors.Write(path, Collect(module, include ?? (n => !IsAdapterTensor(n))), metadata);
 
-    /// <summary>Reads <paramref name="path"/> and loads it with <see cref="Load(nn.Module, IReadOnlyDictionary{string, Tensor}, string, Func{string, bool}?)"/>.</summary>
+    /// <summary>Reads <paramref name="path"/> and loads it with <see cref="Load(nn.Module, IReadOnlyDictionary{string, Tensor}, string, Func{string, bool}?, string)"/>.</summary>
     public static void Load(nn.Module module, string path, Func<string, bool>? include = null)
     {
         using var contents = Safetensors.Read(path);
@@ -30,26 +34,30 @@ public static class ModelWeights
 
     /// <summary>
     /// Copies <paramref name="tensors"/> into the module's tensors selected by <paramref name="include"/>
-    /// (by default all except LoRA adapters). The file must hold exactly those names, with the same
-    /// shapes and compatible dtypes; otherwise a <see cref="CheckpointException"/> names the first
-    /// offending tensor and nothing is copied.
+    /// (by default all except LoRA adapters). With a <paramref name="prefix"/>, tensor <c>prefix + name</c>
+    /// goes to the module's <c>name</c> and names without the prefix belong to something else (a
+    /// checkpoint holding several modules). The tensors under the prefix must be exactly the selected
+    /// names, with the same shapes and compatible dtypes; otherwise a <see cref="CheckpointException"/>
+    /// names the first offending tensor and nothing is copied.
     /// </summary>
-    public static void Load(nn.Module module, IReadOnlyDictionary<string, Tensor> tensors, string source, Func<string, bool>? include = null)
+    public static void Load(nn.Module module, IReadOnlyDictionary<string, Tensor> tensors, string source, Func<string, bool>? include = null, string prefix = "")
     {
+        if (prefix.Length > 0)
+            tensors = tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
         var targets = Collect(module, include ?? (n => !IsAdapterTensor(n)));
         var unknown = tensors.Keys.Where(k => !targets.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
         if (unknown.Count > 0)
-            throw new CheckpointException($"{source}: tensor '{unknown[0]}' does not exist in the model{More(unknown)}.");
+            throw new CheckpointException($"{source}: tensor '{prefix}{unknown[0]}' does not exist in the model{More(unknown)}.");
         var missing = targets.Keys.Where(k => !tensors.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
         if (missing.Count > 0)
-            throw new CheckpointException($"{source}: tensor '{missing[0]}' is missing from the file{More(missing)}.");
+            throw new CheckpointException($"{source}: tensor '{prefix}{missing[0]}' is missing from the file{More(missing)}.");
         foreach (var (name, target) in targets)
         {
             var value = tensors[name];
             if (!value.shape.SequenceEqual(target.shape))
-                throw new CheckpointException($"{source}: tensor '{name}' has shape [{string.Join(", ", value.shape)}], the model expects [{string.Join(", ", target.shape)}].");
+                throw new CheckpointException($"{source}: tensor '{prefix}{name}' has shape [{string.Join(", ", value.shape)}], the model expects [{string.Join(", ", target.shape)}].");
             if (value.is_floating_point() != target.is_floating_point())
-                throw new CheckpointException($"{source}: tensor '{name}' has dtype {value.dtype}, the model expects {target.dtype}.");
+                throw new CheckpointException($"{source}: tensor '{prefix}{name}' has dtype {value.dtype}, the model expects {target.dtype}.");
         }
         using (no_grad())
             foreach (var (name, target) in targets)

@@ -1,10 +1,9 @@
+using RLAgents.Environments;
 using RLAgents.LanguageModel.Lora;
 using RLAgents.LanguageModel.Model;
 using RLAgents.LanguageModel.Tokenization;
 using RLAgents.LanguageModel.Training;
 using static TorchSharp.torch;
-
-using RLAgents.Environments;
 
 namespace RLAgents.LanguageModel.FineTuning;
 
@@ -17,12 +16,12 @@ public sealed class SftTrainer : IDisposable
 {
     private readonly GptModel _model;
     private readonly ITokenizer _tokenizer;
-    private readonly SftOptions _options;
-    private readonly AdamWOptimizer _optimizer;
+    private readonly TextSftOptions _options;
+    private readonly AdamOptimizer _optimizer;
     private readonly Rng _rng;
 
-    /// <summary>Prepares fine-tuning; with <see cref="SftOptions.Lora"/> set, adapters are attached and the base frozen.</summary>
-    public SftTrainer(GptModel model, ITokenizer tokenizer, SftOptions options)
+    /// <summary>Prepares fine-tuning; with <see cref="TextSftOptions.Lora"/> set, adapters are attached and the base frozen.</summary>
+    public SftTrainer(GptModel model, ITokenizer tokenizer, TextSftOptions options)
     {
         options.Validate();
         if (tokenizer.VocabSize > model.Config.VocabSize)
@@ -31,7 +30,10 @@ public sealed class SftTrainer : IDisposable
         _tokenizer = tokenizer;
         _options = options;
         if (options.Lora is not null && !model.Projections().Any(p => p.Layer.HasAdapter)) LoraAdapters.Attach(model, options.Lora);
-        _optimizer = new AdamWOptimizer(LoraAdapters.TrainableParameters(model), options.WeightDecay);
+        _optimizer = new AdamOptimizer(LoraAdapters.TrainableParameters(model), new AdamOptions
+        {
+            LearningRate = options.LearningRate, Beta2 = 0.95, WeightDecay = options.WeightDecay, MaxGradNorm = options.MaxGradNorm,
+        });
         _rng = new Rng(Rng.DeriveSeed(unchecked((ulong)options.Seed), "sft-batches"));
     }
 
@@ -51,22 +53,22 @@ public sealed class SftTrainer : IDisposable
     /// <summary>One update on <paramref name="examples"/>, at the scheduled learning rate.</summary>
     public TrainingStepResult Step(IReadOnlyList<SftExample> examples)
     {
-        double lr = LearningRateSchedule.WarmupCosine(_optimizer.StepCount, _options.LearningRate, _options.MinLearningRate, _options.WarmupSteps, _options.Steps);
+        double lr = LearningRateSchedule.WarmupCosine(_optimizer.StepCount, _options.LearningRate, _options.MinLearningRate, _options.WarmupSteps, _options.Updates);
         _model.train();
         return TrainingStep.Run(_optimizer, () =>
         {
             var batch = Collate(examples);
             return ComputeLoss(batch);
-        }, lr, _options.GradClip);
+        }, lr);
     }
 
-    /// <summary>Runs <see cref="SftOptions.Steps"/> updates on random minibatches of <paramref name="data"/>; returns each step's loss.</summary>
+    /// <summary>Runs <see cref="SupervisedOptions.Updates"/> updates on random minibatches of <paramref name="data"/>; returns each step's loss.</summary>
     public IReadOnlyList<double> Train(IReadOnlyList<SftExample> data, IProgress<(long Step, double Loss)>? progress = null, CancellationToken cancellationToken = default)
     {
         if (data.Count == 0) throw new ArgumentException("No fine-tuning examples.", nameof(data));
         var losses = new List<double>();
         var minibatch = new SftExample[Math.Min(_options.BatchSize, data.Count)];
-        while (_optimizer.StepCount < _options.Steps && !cancellationToken.IsCancellationRequested)
+        while (_optimizer.StepCount < _options.Updates && !cancellationToken.IsCancellationRequested)
         {
             for (int i = 0; i < minibatch.Length; i++) minibatch[i] = data[_rng.NextInt(data.Count)];
             double loss = Step(minibatch).Loss;

@@ -49,7 +49,7 @@ public sealed class PretrainOptions : IValidatableObject
     [Range(0.0, 0.99999)] public double Beta2 { get; set; } = 0.95;
 
     /// <summary>Global gradient-norm clip; 0 disables clipping.</summary>
-    [Range(0.0, 1e6)] public double GradClip { get; set; } = 1.0;
+    [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 1.0;
 
     /// <summary>Steps between evaluations of the held-out perplexity (and at the last step).</summary>
     [Range(1, int.MaxValue)] public int EvalInterval { get; set; } = 100;

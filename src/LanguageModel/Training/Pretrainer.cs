@@ -1,6 +1,8 @@
 using System.Text.Json;
 using RLAgents.Core;
+using RLAgents.Core.Metrics;
 using RLAgents.Environments;
+using RLAgents.Environments.Configuration;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.LanguageModel.Model;
 using RLAgents.LanguageModel.Tokenization;
@@ -22,6 +24,12 @@ public static class Pretrainer
     /// <summary>File name of the training state inside a checkpoint.</summary>
     public const string TrainerStateFile = "trainer_state.json";
 
+    /// <summary>File name of the resolved options in a pretraining run directory.</summary>
+    public const string ConfigFile = "config.json";
+
+    /// <summary>The run-directory format this build writes (run.json's <c>format</c>).</summary>
+    public const int RunFormat = 2;
+
     /// <summary>Trains on the text file <see cref="PretrainOptions.CorpusPath"/>.</summary>
     public static PretrainResult Run(PretrainOptions options, string runDirectory, bool resume, IProgress<PretrainMetrics>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -34,7 +42,7 @@ public static class Pretrainer
     public static PretrainResult Run(PretrainOptions options, IEnumerable<string> corpus, string runDirectory, bool resume, IProgress<PretrainMetrics>? progress = null, CancellationToken cancellationToken = default)
     {
         options.Validate();
-        ReproducibleMath.Ensure();
+        var math = ReproducibleMath.Ensure();
         Directory.CreateDirectory(runDirectory);
         if (options.Threads > 0) set_num_threads(options.Threads);
         string checkpointRoot = Path.Combine(runDirectory, "checkpoints");
@@ -42,6 +50,18 @@ public static class Pretrainer
         if (!resume && latest is not null)
             throw new InvalidOperationException($"{runDirectory} already holds checkpoints (latest step {latest.Value.Step}); resume, or choose a new run directory.");
 
+        if (!resume)
+        {
+            // The run directory's format: the resolved options and what ran where.
+            AtomicFile.WriteText(Path.Combine(runDirectory, ConfigFile), OptionsBinder.Serialize(options));
+            RunInfo.Write(runDirectory, RunFormat, "pretraining", "pretrain", options.Seed, new Dictionary<string, object?>
+            {
+                ["corpus"] = options.CorpusPath,
+                ["reproducibleMath"] = math.Active,
+                ["mathMode"] = math.Description,
+                ["torchThreads"] = options.Threads,
+            }, [typeof(torch).Assembly]);
+        }
         var lines = corpus as IReadOnlyList<string> ?? corpus.ToList();
         ITokenizer tokenizer = latest is { } ck ? LoadTokenizer(ck.Path)
             : options.TokenizerDirectory is { } dir ? LoadTokenizer(dir)
@@ -61,8 +81,11 @@ public static class Pretrainer
         manual_seed(unchecked((long)Rng.DeriveSeed(seed, "torch")));
         using var model = new GptModel(config, unchecked((long)Rng.DeriveSeed(seed, "init")));
         var stream = TokenStream.Build(lines, tokenizer, options.LinesAreDocuments, options.ValidationFraction, config.BlockSize);
-        using var optimizer = new AdamWOptimizer(model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)),
-            options.WeightDecay, options.Beta1, options.Beta2);
+        using var optimizer = new AdamOptimizer(model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)), new AdamOptions
+        {
+            LearningRate = options.LearningRate, Beta1 = options.Beta1, Beta2 = options.Beta2, Epsilon = 1e-8,
+            WeightDecay = options.WeightDecay, MaxGradNorm = options.MaxGradNorm,
+        });
         var batchRng = new Rng(Rng.DeriveSeed(seed, "batches"));
 
         long step = 0;
@@ -76,13 +99,18 @@ public static class Pretrainer
             set_rng_state(tensor(Convert.FromBase64String(state.TorchRngState)));
         }
 
-        using var metrics = new MetricsLog(Path.Combine(runDirectory, "metrics.jsonl"), latest?.Step);
+        // One row per step that logs or evaluates (both in one row); a resume drops rows after its checkpoint and any torn line.
+        string metricsPath = Path.Combine(runDirectory, MetricsWriter.FileName);
+        using var metrics = latest is { } resumed
+            ? MetricsWriter.Resume(metricsPath, row => row.GetProperty("step").GetInt64() <= resumed.Step, out _)
+            : MetricsWriter.Create(metricsPath);
         model.train();
-        double lossSum = 0, lastLr = 0, lastNorm = double.NaN, evalLoss = double.NaN;
+        double lossSum = 0, lastLr = 0, evalLoss = double.NaN;
         int lossCount = 0;
         long tokensPerStep = (long)options.BatchSize * config.BlockSize;
         // Times training steps only, so evaluation and checkpoint writing do not dilute tokens/s.
         var clock = new System.Diagnostics.Stopwatch();
+        var wall = System.Diagnostics.Stopwatch.StartNew();
         string lastCheckpoint = latest?.Path ?? "";
         while (step < options.Steps && !cancellationToken.IsCancellationRequested)
         {
@@ -92,29 +120,33 @@ public static class Pretrainer
             {
                 var (x, y) = TokenStream.Batch(stream.Train, options.BatchSize, config.BlockSize, batchRng);
                 return CausalLanguageModeling.Loss(model, x, y);
-            }, lastLr, options.GradClip);
+            }, lastLr);
             clock.Stop();
             step++;
             lossSum += result.Loss;
             lossCount++;
-            lastNorm = result.GradNorm;
 
             bool last = step == options.Steps;
-            if (step % options.LogInterval == 0 || last)
+            bool log = step % options.LogInterval == 0 || last, evaluate = step % options.EvalInterval == 0 || last;
+            if (log || evaluate)
             {
-                var record = new PretrainMetrics(step, lossSum / lossCount, lastLr, double.IsNaN(lastNorm) ? null : lastNorm,
-                    lossCount * tokensPerStep / clock.Elapsed.TotalSeconds, null, null);
-                metrics.Write(record);
-                progress?.Report(record);
-                (lossSum, lossCount) = (0, 0);
-                clock.Reset();
-            }
-            if (step % options.EvalInterval == 0 || last)
-            {
-                evalLoss = Evaluate(model, stream.Validation, options, config.BlockSize, seed);
-                var record = new PretrainMetrics(step, null, lastLr, null, null, evalLoss, Math.Exp(evalLoss));
-                metrics.Write(record);
-                progress?.Report(record);
+                var row = new MetricsRow().Set("step", step).Metric("learning_rate", lastLr);
+                double? trainLoss = null, tokensPerSecond = null, gradNorm = null, perplexity = null;
+                if (log)
+                {
+                    (trainLoss, gradNorm, tokensPerSecond) = (lossSum / lossCount, result.GradNorm, lossCount * tokensPerStep / clock.Elapsed.TotalSeconds);
+                    row.Metric("train_loss", trainLoss).Metric("grad_norm", gradNorm).Wall("tokens_per_s", Math.Round(tokensPerSecond.Value, 1));
+                    (lossSum, lossCount) = (0, 0);
+                    clock.Reset();
+                }
+                if (evaluate)
+                {
+                    evalLoss = Evaluate(model, stream.Validation, options, config.BlockSize, seed);
+                    perplexity = Math.Exp(evalLoss);
+                    row.Metric("eval_loss", evalLoss).Metric("eval_perplexity", perplexity);
+                }
+                metrics.Write(row.Wall("time_s", Math.Round(wall.Elapsed.TotalSeconds, 3)));
+                progress?.Report(new PretrainMetrics(step, trainLoss, lastLr, gradNorm, tokensPerSecond, evaluate ? evalLoss : null, perplexity));
             }
             if (step % options.CheckpointInterval == 0 || last)
                 lastCheckpoint = SaveCheckpoint(checkpointRoot, step, model, optimizer, tokenizer, batchRng, options.KeepCheckpoints);
@@ -166,7 +198,7 @@ public static class Pretrainer
         return sum / options.EvalBatches;
     }
 
-    private static string SaveCheckpoint(string root, long step, GptModel model, AdamWOptimizer optimizer, ITokenizer tokenizer, Rng batchRng, int keep) =>
+    private static string SaveCheckpoint(string root, long step, GptModel model, AdamOptimizer optimizer, ITokenizer tokenizer, Rng batchRng, int keep) =>
         CheckpointStore.Write(root, step, dir =>
         {
             ModelWeights.Save(model, Path.Combine(dir, "model.safetensors"));

@@ -24,7 +24,7 @@ public abstract class ModalityEncoder : nn.Module<Tensor, Tensor>
             ? new SymbolicImageEncoder(box, options.EmbeddingSize, rng)
             : new ScaledImageEncoder(box),
         DiscreteSpace discrete => new DiscreteEncoder(discrete, options.EmbeddingSize, rng),
-        TextSpace => new VectorEncoder(tensorizer.VocabularySize(index)),
+        TextSpace => new VectorEncoder(tensorizer.TextWidth(index)),
         _ => throw new NotSupportedException($"Modality '{modality.Name}': no encoder for {modality.Space}."),
     };
 

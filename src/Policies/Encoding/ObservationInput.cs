@@ -7,7 +7,7 @@ namespace RLAgents.Policies.Encoding;
 /// <summary>
 /// A batch of observations as tensors, one per modality in the space's fixed order:
 /// float32 box → float32 [B, S]; uint8 box → uint8 [B, S]; discrete → int64 [B];
-/// word-vocabulary text → float32 bag-of-words counts [B, V].
+/// text → whatever its <see cref="ITextTensorizer"/> makes (token ids [B, L], a bag of tokens [B, V]).
 /// Tensors belong to the caller's dispose scope.
 /// </summary>
 public sealed class ObservationInput
@@ -38,8 +38,8 @@ public sealed class ObservationInput
 }
 
 /// <summary>
-/// Turns the strings of one text modality into a tensor (e.g. padded token ids [B, L]); lets a
-/// tokenizer-based state estimator replace the default bag-of-words encoding.
+/// Turns the strings of one text modality into a tensor: padded token ids [B, L] for the
+/// Transformer, token counts [B, V] for the MLP.
 /// </summary>
 public interface ITextTensorizer
 {
@@ -52,37 +52,31 @@ public interface ITextTensorizer
 
 /// <summary>
 /// Turns observation batches (plain arrays from the environments) into <see cref="ObservationInput"/>.
-/// Built once per observation space: it caches the vocabulary lookups of text modalities.
+/// Built once per observation space by a state-estimator factory, which says how its text is encoded.
 /// </summary>
 public sealed class ObservationTensorizer
 {
     private readonly ObservationSpace _space;
-    private readonly Dictionary<string, int>?[] _vocab;
     private readonly ITextTensorizer?[] _text;
 
     /// <summary>
-    /// Prepares the conversions for <paramref name="space"/>. Text modality m is encoded by
-    /// <paramref name="textTensorizers"/>(m) when that returns one; otherwise it must have a word
-    /// vocabulary and becomes a bag of words.
+    /// Prepares the conversions for <paramref name="space"/>; text modality m is encoded by
+    /// <paramref name="textTensorizers"/>(m) (a space with text needs it).
     /// </summary>
-    public ObservationTensorizer(ObservationSpace space, Func<int, ITextTensorizer?>? textTensorizers = null)
+    public ObservationTensorizer(ObservationSpace space, Func<int, ITextTensorizer>? textTensorizers = null)
     {
         _space = space;
-        _vocab = new Dictionary<string, int>?[space.Count];
         _text = new ITextTensorizer?[space.Count];
         for (int m = 0; m < space.Count; m++)
         {
-            if (space[m].Space is not TextSpace text) continue;
-            if ((_text[m] = textTensorizers?.Invoke(m)) is not null) continue;
-            if (text.Vocabulary is null)
-                throw new NotSupportedException(
-                    $"Modality '{space[m].Name}' ({text}) is character-level text; the MLP state estimator encodes word-vocabulary text only (use a tokenizer-based state estimator).");
-            _vocab[m] = text.Vocabulary.Select((w, i) => (w, i)).ToDictionary(p => p.w, p => p.i, StringComparer.Ordinal);
+            if (space[m].Space is not TextSpace) continue;
+            _text[m] = textTensorizers?.Invoke(m)
+                ?? throw new NotSupportedException($"Modality '{space[m].Name}' is text; the tensorizer needs a text encoding for it (a state-estimator factory provides one).");
         }
     }
 
-    /// <summary>Width of the bag-of-words vector of text modality <paramref name="m"/>.</summary>
-    public int VocabularySize(int m) => _text[m]?.Width ?? _vocab[m]?.Count ?? throw new InvalidOperationException($"Modality {m} is not text.");
+    /// <summary>Width of the tensor of text modality <paramref name="m"/> per observation.</summary>
+    public int TextWidth(int m) => _text[m]?.Width ?? throw new InvalidOperationException($"Modality {m} is not text.");
 
     /// <summary>Slots [<paramref name="start"/>, start+count) of <paramref name="batch"/> as tensors.</summary>
     public ObservationInput ToInput(ObservationBatch batch, int start = 0, int count = -1)
@@ -97,20 +91,9 @@ public sealed class ObservationTensorizer
                 ModalityStorage.Float32 => tensor(batch.Floats(m).AsSpan(start * size, count * size).ToArray(), [count, size]),
                 ModalityStorage.UInt8 => tensor(batch.Bytes(m).AsSpan(start * size, count * size).ToArray(), [count, size]),
                 ModalityStorage.Int32 => tensor(batch.Ints(m).AsSpan(start, count).ToArray().Select(v => (long)v).ToArray(), [count]),
-                _ => _text[m] is { } text ? text.ToTensor(batch.Texts(m).AsSpan(start, count)) : BagOfWords(batch.Texts(m).AsSpan(start, count), m),
+                _ => _text[m]!.ToTensor(batch.Texts(m).AsSpan(start, count)),
             };
         }
         return new ObservationInput(_space, tensors);
-    }
-
-    /// <summary>Word counts per text: [count, V]. Unknown words are ignored (the space forbids them).</summary>
-    private Tensor BagOfWords(ReadOnlySpan<string> texts, int m)
-    {
-        var vocab = _vocab[m]!;
-        var counts = new float[texts.Length * vocab.Count];
-        for (int i = 0; i < texts.Length; i++)
-            foreach (var word in texts[i].Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                if (vocab.TryGetValue(word, out int w)) counts[i * vocab.Count + w] += 1;
-        return tensor(counts, [texts.Length, vocab.Count]);
     }
 }

@@ -1,10 +1,10 @@
 using RLAgents.Environments;
 using RLAgents.LanguageModel.Checkpoints;
+using RLAgents.LanguageModel.Lora;
 using RLAgents.LanguageModel.Model;
 using RLAgents.LanguageModel.Tokenization;
 using RLAgents.Policies.Encoding;
 using RLAgents.Policies.Networks;
-using TorchSharp;
 
 namespace RLAgents.Policies.Multimodal;
 
@@ -62,40 +62,17 @@ public sealed class MultimodalStateEstimatorFactory : IStateEstimatorFactory
         var model = new GptModel(_config, unchecked((long)seed));
         if (_weights is not null) ModelWeights.Load(model, _weights);
         var b = _options.Backbone;
+        // Adapters draw from a derived seed so the rest of the network is initialised as without LoRA (B = 0: same outputs).
         if (b.FineTune == FineTuneMode.Lora)
-        {
-            // Adapters draw from a derived seed so the rest of the network is initialised as without LoRA (B = 0: same outputs).
-            using var generator = new torch.Generator(Rng.DeriveSeed(seed, "lora"));
-            foreach (var (_, layer) in model.Projections()) layer.AddAdapter(b.LoraRank, b.LoraAlpha, 0, generator);
-        }
+            LoraAdapters.Attach(model, new LoraOptions { Rank = b.LoraRank, Alpha = b.LoraAlpha, Seed = unchecked((long)Rng.DeriveSeed(seed, "lora")) });
         var estimator = new MultimodalStateEstimator(space, _options, model, Tokenizer.Special.Pad, rng);
-        // Default trainable set of the backbone; phases may override it for the whole policy.
-        if (b.FineTune != FineTuneMode.Full)
-            foreach (var (name, p) in model.named_parameters())
-                p.requires_grad = b.FineTune == FineTuneMode.Lora && name.Contains("lora_", StringComparison.Ordinal);
+        // Default trainable set of the backbone (LoRA: the adapters only, as Attach left it); phases may override it for the whole policy.
+        if (b.FineTune == FineTuneMode.Frozen)
+            foreach (var p in model.parameters()) p.requires_grad = false;
         return estimator;
     }
 
     /// <inheritdoc />
     public ObservationTensorizer CreateTensorizer(ObservationSpace space) =>
         new(space, m => new TokenIdTensorizer(Tokenizer, _options.MaxTextTokens));
-}
-
-/// <summary>
-/// MLP state estimators (the agents' <see cref="EncoderStateEstimator"/>) for spaces with free
-/// text: text modalities become bags of tokens of <paramref name="tokenizer"/>. The MLP baseline on BabyAI.
-/// </summary>
-public sealed class TokenizedMlpStateEstimatorFactory(PolicyOptions options, ITokenizer tokenizer) : IStateEstimatorFactory
-{
-    /// <inheritdoc />
-    public StateEstimator Create(ObservationSpace space, Rng rng)
-    {
-        var tensorizer = CreateTensorizer(space);
-        var encoders = space.Modalities.Select((m, i) => ModalityEncoder.Create(m, options, tensorizer, i, rng)).ToList();
-        var backbone = new MlpBackbone(encoders.Sum(e => e.OutputSize), options.HiddenSizes, options.Activation, options.OrthogonalInit, rng);
-        return new EncoderStateEstimator(encoders, backbone);
-    }
-
-    /// <inheritdoc />
-    public ObservationTensorizer CreateTensorizer(ObservationSpace space) => new(space, _ => new BagOfTokensTensorizer(tokenizer));
 }

@@ -1,5 +1,7 @@
 using RLAgents.Environments;
+using RLAgents.LanguageModel.Tokenization;
 using RLAgents.Policies.Encoding;
+using RLAgents.Policies.Multimodal;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -27,8 +29,8 @@ public interface IStateEstimatorFactory
     /// <summary>A freshly initialised estimator for <paramref name="space"/>, its weights drawn from <paramref name="rng"/>.</summary>
     StateEstimator Create(ObservationSpace space, Rng rng);
 
-    /// <summary>How observations reach this factory's estimators (e.g. text as token ids); by default bag-of-words text.</summary>
-    ObservationTensorizer CreateTensorizer(ObservationSpace space) => new(space);
+    /// <summary>How observations reach this factory's estimators (e.g. text as token ids or as a bag of tokens).</summary>
+    ObservationTensorizer CreateTensorizer(ObservationSpace space);
 }
 
 /// <summary>
@@ -81,13 +83,12 @@ public sealed class MlpBackbone : Backbone
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
+        // [B, in] → [B, h₁] → … → [B, OutputSize]; intermediates belong to the caller's dispose scope.
         var x = input;
         foreach (var layer in layers)
         {
-            using var z = layer.forward(x);
-            var next = _activation == Activation.Tanh ? z.tanh() : z.relu();
-            if (!ReferenceEquals(x, input)) x.Dispose();
-            x = next;
+            var z = layer.forward(x);
+            x = _activation == Activation.Tanh ? z.tanh() : z.relu();
         }
         return ReferenceEquals(x, input) ? input.alias() : x;
     }
@@ -119,29 +120,33 @@ public sealed class EncoderStateEstimator : StateEstimator
     /// <inheritdoc />
     public override Tensor forward(ObservationInput input)
     {
-        if (encoders.Count == 1)
-        {
-            using var only = encoders[0].forward(input[0]);
-            return backbone.forward(only);
-        }
+        // Intermediates belong to the caller's dispose scope (one per step or minibatch).
+        if (encoders.Count == 1) return backbone.forward(encoders[0].forward(input[0]));
         var parts = new Tensor[encoders.Count];
         for (int m = 0; m < parts.Length; m++) parts[m] = encoders[m].forward(input[m]);
-        using var features = cat(parts, 1); // [B, Σ feature widths]
-        foreach (var p in parts) p.Dispose();
-        return backbone.forward(features);
+        return backbone.forward(cat(parts, 1)); // features [B, Σ feature widths]
     }
 }
 
-/// <summary>Builds <see cref="EncoderStateEstimator"/>s with an <see cref="MlpBackbone"/> from <see cref="PolicyOptions"/>.</summary>
-public sealed class MlpStateEstimatorFactory(PolicyOptions options) : IStateEstimatorFactory
+/// <summary>
+/// Builds <see cref="EncoderStateEstimator"/>s with an <see cref="MlpBackbone"/> from <see cref="PolicyOptions"/>.
+/// Text modalities become bags of tokens of <paramref name="textTokenizer"/> (the environment's
+/// vocabulary, see <see cref="TextTokenizers.ForVocabulary"/>); without one, a word-vocabulary
+/// <see cref="TextSpace"/> gives its own words and any other text is read byte by byte.
+/// </summary>
+public sealed class MlpStateEstimatorFactory(PolicyOptions options, ITokenizer? textTokenizer = null) : IStateEstimatorFactory
 {
     /// <inheritdoc />
     public StateEstimator Create(ObservationSpace space, Rng rng)
     {
-        var tensorizer = new ObservationTensorizer(space);
+        var tensorizer = CreateTensorizer(space);
         var encoders = space.Modalities.Select((m, i) => ModalityEncoder.Create(m, options, tensorizer, i, rng)).ToList();
         var backbone = new MlpBackbone(encoders.Sum(e => e.OutputSize), options.HiddenSizes, options.Activation, options.OrthogonalInit, rng);
         return new EncoderStateEstimator(encoders, backbone);
     }
+
+    /// <inheritdoc />
+    public ObservationTensorizer CreateTensorizer(ObservationSpace space) =>
+        new(space, m => new BagOfTokensTensorizer(textTokenizer ?? TextTokenizers.ForVocabulary(((TextSpace)space[m].Space).Vocabulary)));
 }
 

@@ -1,3 +1,4 @@
+using RLAgents.Agents.Algorithms;
 using RLAgents.Agents.Losses;
 using RLAgents.Agents.Phases;
 using RLAgents.Environments;
@@ -5,7 +6,7 @@ using RLAgents.Environments.GridWorld;
 using RLAgents.Environments.GridWorld.Levels;
 using RLAgents.LanguageModel.Tokenization;
 using RLAgents.Policies;
-using RLAgents.Policies.Multimodal;
+using RLAgents.Policies.Networks;
 using static TorchSharp.torch;
 
 namespace RLAgents.Agents.Tests.Phases;
@@ -15,7 +16,7 @@ public sealed class BehaviourCloningTests
     private static readonly ObservationSpace Space = GridWorldEnv.CreateObservationSpace(includeDescription: false);
 
     private static ActorCriticPolicy Policy(ulong seed) => new(Space, new DiscreteSpace(7), new PolicyOptions { HiddenSizes = [64], ShareStateEstimator = true },
-        new TokenizedMlpStateEstimatorFactory(new PolicyOptions { HiddenSizes = [64] }, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words)), new Rng(seed));
+        new MlpStateEstimatorFactory(new PolicyOptions { HiddenSizes = [64] }, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words)), new Rng(seed));
 
     [Fact]
     public void Bot_demonstrations_are_successful_episodes_with_discounted_returns()
@@ -43,7 +44,7 @@ public sealed class BehaviourCloningTests
         using var policy = Policy(1);
         var first = BehaviourCloning.Train(policy, set, new SftOptions { Updates = 1, BatchSize = 128 }, new Rng(1));
         var last = BehaviourCloning.Train(policy, set, new SftOptions { Updates = 150, BatchSize = 128, LearningRate = 3e-3 }, new Rng(2));
-        Assert.True(last["loss/bc"] < 0.6 * first["loss/bc"], $"bc loss {first["loss/bc"]} → {last["loss/bc"]}");
+        Assert.True(last["bc_loss"] < 0.6 * first["bc_loss"], $"bc loss {first["bc_loss"]} → {last["bc_loss"]}");
         Assert.True(last["accuracy"] > 0.7, $"accuracy {last["accuracy"]}");
     }
 

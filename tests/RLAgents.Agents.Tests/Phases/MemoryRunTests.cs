@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RLAgents.Agents.Algorithms;
 using RLAgents.Agents.Phases;
 using RLAgents.Agents.Training;
 using RLAgents.Environments;
@@ -6,6 +7,7 @@ using RLAgents.Environments.Configuration;
 using RLAgents.Environments.GridWorld;
 using RLAgents.Environments.GridWorld.Levels;
 using RLAgents.Environments.Wrappers;
+using RLAgents.Policies;
 using RLAgents.Policies.Multimodal;
 using TorchSharp;
 using static RLAgents.Agents.Tests.Phases.PhaseTestKit;
@@ -15,7 +17,7 @@ namespace RLAgents.Agents.Tests.Phases;
 /// <summary>Agents with memory across steps (<c>env.memory</c>) trained end to end.</summary>
 public sealed class MemoryRunTests
 {
-    private static PhasedExperimentOptions WithMemory(params PhaseOptions[] phases)
+    private static ExperimentOptions WithMemory(params PhaseOptions[] phases)
     {
         var options = Options(PolicyArchitecture.Transformer, phases);
         options.Env.Memory = new ObservationHistoryOptions { Steps = 2, Modalities = ["image", "direction"] };
@@ -28,15 +30,15 @@ public sealed class MemoryRunTests
         string a = TempDirectory(), b = TempDirectory();
         try
         {
-            var first = PhaseRunner.Run(WithMemory(Ppo(steps: 128)), a);
-            PhaseRunner.Run(WithMemory(Ppo(steps: 128)), b);
+            var first = TrainingRunner.Run(WithMemory(Ppo(steps: 128)), a);
+            TrainingRunner.Run(WithMemory(Ppo(steps: 128)), b);
             Assert.Equal(128, first.EnvSteps);
             var weights = LatestPolicy(a);
             Assert.Contains(weights.Keys, k => k.Contains(".memory.", StringComparison.Ordinal));
             var again = LatestPolicy(b);
             Assert.Equal(weights.Keys.Order(), again.Keys.Order());
             foreach (var (name, values) in weights) Assert.True(values.SequenceEqual(again[name]), $"{name} differs between identical runs");
-            static IEnumerable<string> WithoutTime(string dir) => Rows(dir).Select(r => { r.Remove("time"); return r.ToJsonString(); });
+            static IEnumerable<string> WithoutTime(string dir) => Rows(dir).Select(r => { r.Remove("wall"); return r.ToJsonString(); });
             Assert.Equal(WithoutTime(a), WithoutTime(b));
             Assert.Contains(Rows(a), r => r["approx_kl"] is not null);
         }
@@ -53,16 +55,16 @@ public sealed class MemoryRunTests
         string mlp = TempDirectory(), dqn = TempDirectory();
         try
         {
-            var mlpOptions = WithMemory(Sft(botEpisodes: 2, updates: 5), Ppo(steps: 64));
+            var mlpOptions = WithMemory(Sft(expertEpisodes: 2, updates: 5), Ppo(steps: 64));
             mlpOptions.Policy.Architecture = PolicyArchitecture.Mlp;
-            Assert.Equal(64, PhaseRunner.Run(mlpOptions, mlp).EnvSteps);
+            Assert.Equal(64, TrainingRunner.Run(mlpOptions, mlp).EnvSteps);
             var dqnPhase = new PhaseOptions
             {
-                Kind = PhaseKind.Dqn,
+                Kind = AlgorithmKind.Dqn,
                 Steps = 128,
                 Dqn = new Algorithms.DqnOptions { LearningStarts = 32, TrainFrequency = 32, GradientSteps = 2, BatchSize = 16, BufferSize = 256 },
             };
-            var result = PhaseRunner.Run(WithMemory(dqnPhase), dqn);
+            var result = TrainingRunner.Run(WithMemory(dqnPhase), dqn);
             Assert.Equal(128, result.EnvSteps);
             Assert.Contains(LatestPolicy(dqn).Keys, k => k.Contains(".memory.", StringComparison.Ordinal));
         }
@@ -121,7 +123,7 @@ public sealed class MemoryRunTests
         Assert.Equal("env.memory.modalities[1]", Assert.Throws<ConfigurationException>(() => TrainingRunner.Run(bound, runDir)).Path);
         var phased = Options(PolicyArchitecture.Mlp, Ppo(steps: 16));
         phased.Env = bound.Env;
-        Assert.Equal("env.memory.modalities[1]", Assert.Throws<ConfigurationException>(() => PhaseRunner.Run(phased, runDir)).Path);
+        Assert.Equal("env.memory.modalities[1]", Assert.Throws<ConfigurationException>(() => TrainingRunner.Run(phased, runDir)).Path);
         Assert.False(Directory.Exists(runDir));
 
         var off = OptionsBinder.Bind<ExperimentOptions>(JsonDocument.Parse("""{ "env": { "id": "BabyAI-GoToRedBallGrey-v0" } }""").RootElement, "");
@@ -135,8 +137,8 @@ public sealed class MemoryRunTests
         var phased = WithMemory(Ppo(steps: 1_000_000));
         var options = new ExperimentOptions { Seed = 3, Env = phased.Env };
         using var env = AgentFactory.MakeEnv(options, 4);
-        using var agent = new PhasedAgent(phased, env.SingleObservationSpace, env.SingleActionSpace, GridWorldVocabulary.Words, new Rng(1UL));
-        var ppo = phased.Phases[0].Ppo;
+        using var agent = AgentFactory.CreateAgent(phased, env);
+        var ppo = phased.Phases![0].Ppo;
         var (settings, loss) = Algorithms.Ppo.Configure(ppo);
         using var algorithm = new Algorithms.OnPolicyAlgorithm((Policies.ActorCriticPolicy)agent.Policy, env, settings, loss, new Rng(2UL), new Rng(3UL), 4);
         for (int i = 0; i < 2; i++) algorithm.Iterate(1_000_000);

@@ -2,6 +2,7 @@ using RLAgents.Agents.Phases;
 using RLAgents.Agents.Training;
 using RLAgents.Environments.Configuration;
 using RLAgents.EpisodeLogs;
+using RLAgents.Policies;
 using RLAgents.Policies.Multimodal;
 
 namespace RLAgents.Agents.Tests.Phases;
@@ -15,9 +16,9 @@ public class PhasedRecordingTests
         using var dir = TestPaths.NewDir();
         var first = PhaseTestKit.Ppo(320); // 80 steps per env: past the level's 64-step limit
         first.Name = "ppo-warmup";
-        var options = PhaseTestKit.Options(PolicyArchitecture.Mlp, PhaseTestKit.Sft(botEpisodes: 4, updates: 2), first, PhaseTestKit.Ppo(320));
+        var options = PhaseTestKit.Options(PolicyArchitecture.Mlp, PhaseTestKit.Sft(expertEpisodes: 4, updates: 2), first, PhaseTestKit.Ppo(320));
         options.Recording = new EpisodeRecorderOptions { ObservationHashes = true };
-        var result = PhaseRunner.Run(options, dir.Sub("run"));
+        var result = TrainingRunner.Run(options, dir.Sub("run"));
         string path = Path.Combine(result.RunDirectory, TrainingRunner.EpisodeLogFile);
 
         var episodes = EpisodeLogReader.ReadAll(path).ThrowIfDamaged().Episodes;

@@ -1,8 +1,8 @@
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.LanguageModel.Lora;
 using RLAgents.LanguageModel.Model;
-using RLAgents.LanguageModel.Training;
 using RLAgents.LanguageModel.Tests.Model;
+using RLAgents.LanguageModel.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,11 +21,11 @@ public class LoraTests
     /// <summary>A few AdamW steps on adapters only, so B is no longer zero.</summary>
     private static void TrainAdapters(GptModel model, int steps = 5)
     {
-        using var optimizer = new AdamWOptimizer(LoraAdapters.TrainableParameters(model), weightDecay: 0);
+        using var optimizer = new AdamOptimizer(LoraAdapters.TrainableParameters(model), new AdamOptions { Beta2 = 0.95, MaxGradNorm = 1.0 });
         for (int i = 0; i < steps; i++)
         {
             var ids = Ids(100 + i);
-            TrainingStep.Run(optimizer, () => CausalLanguageModeling.Loss(model, ids[.., ..8], ids[.., 1..]), 1e-2, 1.0);
+            TrainingStep.Run(optimizer, () => CausalLanguageModeling.Loss(model, ids[.., ..8], ids[.., 1..]), 1e-2);
         }
     }
 

@@ -22,7 +22,7 @@ public class OptionsBindingTests
             {
               "model": { "vocabSize": 512, "blockSize": 64, "nLayer": 4, "nHead": 4, "nEmbd": 128, "dropout": 0.1, "activation": "geluTanh" },
               "corpusPath": "corpus.txt", "batchSize": 32, "steps": 2000, "learningRate": 0.001, "warmupSteps": 100,
-              "weightDecay": 0.1, "gradClip": 1.0, "evalInterval": 200, "seed": 7, "threads": 1
+              "weightDecay": 0.1, "maxGradNorm": 1.0, "evalInterval": 200, "seed": 7, "threads": 1
             }
             """);
         Assert.Equal(128, options.Model.NEmbd);
@@ -47,10 +47,10 @@ public class OptionsBindingTests
     [Fact]
     public void SftConfigBindsWithLora()
     {
-        var options = Bind<SftOptions>("""{ "steps": 50, "lora": { "rank": 4, "alpha": 8, "targetModules": ["attn.c_attn"] } }""");
+        var options = Bind<TextSftOptions>("""{ "updates": 50, "lora": { "rank": 4, "alpha": 8, "targetModules": ["attn.c_attn"] } }""");
         Assert.Equal(4, options.Lora!.Rank);
         Assert.Equal(["attn.c_attn"], options.Lora.TargetModules);
-        Assert.Equal("lora.rank", Assert.Throws<ConfigurationException>(() => Bind<SftOptions>("""{ "lora": { "rank": 0 } }""")).Path);
+        Assert.Equal("lora.rank", Assert.Throws<ConfigurationException>(() => Bind<TextSftOptions>("""{ "lora": { "rank": 0 } }""")).Path);
     }
 
     [Fact]

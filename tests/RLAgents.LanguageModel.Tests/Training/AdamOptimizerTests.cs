@@ -1,20 +1,19 @@
-using RLAgents.Agents.Optimization;
+using RLAgents.LanguageModel.Training;
 using TorchSharp;
 using TorchSharp.Modules;
-using Adam = RLAgents.Agents.Optimization.Adam;
 using static TorchSharp.torch;
 
-namespace RLAgents.Agents.Tests;
+namespace RLAgents.LanguageModel.Tests.Training;
 
 /// <summary>The fused Adam against hand-computed steps.</summary>
-public class AdamTests
+public class AdamOptimizerTests
 {
     [Fact]
     public void FirstStepsMatchAdamsUpdateRuleAndClipTheGlobalNorm()
     {
         var a = new Parameter(tensor(new float[] { 1f, -2f }));
         var b = new Parameter(tensor(new float[] { 3f }));
-        using var adam = new Adam([("a", a), ("b", b)], new AdamOptions { LearningRate = 0.1, Epsilon = 1e-8, MaxGradNorm = 1 });
+        using var adam = new AdamOptimizer([("a", a), ("b", b)], new AdamOptions { LearningRate = 0.1, Epsilon = 1e-8, MaxGradNorm = 1 });
         // Step 1: g = (2a, 2b) = (2, −4, 6), ‖g‖ = √56; clipped to norm 1. Adam's first step is −lr·sign(g).
         using (var scope = NewDisposeScope())
         {
@@ -43,7 +42,7 @@ public class AdamTests
     public void GradientsAccumulateIntoTheFlatBufferAcrossModules()
     {
         var layer = nn.Linear(3, 2);
-        using var adam = new Adam(layer.named_parameters().Select(p => (p.name, p.parameter)), new AdamOptions { MaxGradNorm = 0 });
+        using var adam = new AdamOptimizer(layer.named_parameters().Select(p => (p.name, p.parameter)), new AdamOptions { MaxGradNorm = 0 });
         using var scope = NewDisposeScope();
         adam.ZeroGrad();
         layer.forward(ones(4, 3)).sum().backward();

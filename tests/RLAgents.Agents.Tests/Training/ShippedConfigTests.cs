@@ -1,18 +1,20 @@
+using RLAgents.Agents.Algorithms;
 using RLAgents.Agents.Phases;
+using RLAgents.Agents.Training;
 using RLAgents.Environments.GridWorld;
 using RLAgents.LanguageModel.Model;
 using RLAgents.LanguageModel.Tokenization;
 using RLAgents.Policies.Multimodal;
 
-namespace RLAgents.Agents.Tests.Phases;
+namespace RLAgents.Agents.Tests.Training;
 
-/// <summary>Every shipped BabyAI experiment binds, validates and runs each of its phases for a few steps.</summary>
+/// <summary>Every shipped experiment binds, validates and runs each of its phases for a few steps into the one run-directory format.</summary>
 public sealed class ShippedConfigTests
 {
     public static TheoryData<string> Configs()
     {
         var data = new TheoryData<string>();
-        foreach (var file in Directory.GetFiles(ConfigDirectory(), "babyai-*.json").Order(StringComparer.Ordinal)) data.Add(Path.GetFileName(file));
+        foreach (var file in Directory.GetFiles(ConfigDirectory(), "*.json").Order(StringComparer.Ordinal)) data.Add(Path.GetFileName(file));
         return data;
     }
 
@@ -33,7 +35,7 @@ public sealed class ShippedConfigTests
     [MemberData(nameof(Configs))]
     public void Config_binds_and_runs_a_few_steps_of_every_phase(string file)
     {
-        string run = PhaseTestKit.TempDirectory(), checkpoint = PhaseTestKit.TempDirectory();
+        string run = Phases.PhaseTestKit.TempDirectory(), checkpoint = Phases.PhaseTestKit.TempDirectory();
         try
         {
             // Pretrained variants point at a checkpoint the bench or `rlagents pretrain` makes; a tiny stand-in in the same format here.
@@ -46,13 +48,16 @@ public sealed class ShippedConfigTests
 
             string path = Path.Combine(ConfigDirectory(), file);
             bool pretrained = File.ReadAllText(path).Contains("\"checkpoint\"", StringComparison.Ordinal);
-            var options = PhaseRunner.Load(path, pretrained ? [$"policy.multimodal.backbone.checkpoint={checkpoint}"] : null);
+            var options = TrainingRunner.Load(path, pretrained ? [$"policy.multimodal.backbone.checkpoint={checkpoint}"] : null);
             Assert.Equal(Path.GetFileNameWithoutExtension(file), options.Name);
             Shrink(options);
-            var result = PhaseRunner.Run(options, run);
+            var result = TrainingRunner.Run(options, run);
             Assert.Equal(options.Schedule.Count, result.Phases.Count);
-            Assert.All(result.Phases.Where(p => p.Kind != PhaseKind.Sft), p => Assert.True(p.EnvSteps >= 16));
-            Assert.True(File.Exists(Path.Combine(run, PhaseRunner.MetricsFile)));
+            Assert.All(result.Phases.Where(p => p.Kind != AlgorithmKind.Sft), p => Assert.True(p.EnvSteps >= 16));
+            foreach (var name in new[] { TrainingRunner.ConfigFile, TrainingRunner.RunInfoFile, TrainingRunner.MetricsFile })
+                Assert.True(File.Exists(Path.Combine(run, name)), $"{file}: no {name}");
+            Assert.Null(Checkpoint.ForeignFormat(run));
+            Assert.Equal(result.FinalCheckpoint, Checkpoint.Load(run).WeightsPath);
         }
         finally
         {
@@ -62,15 +67,19 @@ public sealed class ShippedConfigTests
     }
 
     /// <summary>Keeps the bound configuration but cuts every budget to a few steps.</summary>
-    private static void Shrink(PhasedExperimentOptions options)
+    private static void Shrink(ExperimentOptions options)
     {
         options.Env.NumEnvs = 2;
         options.Training.EvalEpisodes = 2;
         options.Training.EvalInterval = 0;
         options.Training.StopAtSuccessRate = null;
-        foreach (var phase in options.Phases)
+        options.Training.StopAtMeanReturn = null;
+        if (options.Phases is null) options.Training.TotalSteps = 16;
+        foreach (var phase in (IEnumerable<AlgorithmOptions>?)options.Phases ?? [options.Algorithm!])
         {
-            phase.Steps = 16;
+            if (phase is PhaseOptions p) p.Steps = 16;
+            phase.A2c.RolloutSteps = 4;
+            phase.Reinforce.RolloutSteps = 8;
             phase.Ppo.RolloutSteps = 8;
             phase.Ppo.Minibatches = 2;
             phase.Ppo.Epochs = 1;
@@ -79,7 +88,7 @@ public sealed class ShippedConfigTests
             phase.Dqn.GradientSteps = 1;
             phase.Dqn.BatchSize = 8;
             phase.Dqn.BufferSize = 64;
-            phase.Sft.BotEpisodes = Math.Min(phase.Sft.BotEpisodes, 2);
+            phase.Sft.ExpertEpisodes = Math.Min(phase.Sft.ExpertEpisodes, 2);
             phase.Sft.OwnEpisodes = Math.Min(phase.Sft.OwnEpisodes, 2);
             phase.Sft.MinReturn = -1; // keep the random agent's episodes so the phase has data
             phase.Sft.Updates = 2;

@@ -1,17 +1,16 @@
 using RLAgents.Environments;
 using RLAgents.LanguageModel.Checkpoints;
-using RLAgents.Policies.Serialization;
 using static TorchSharp.torch;
 
 namespace RLAgents.Policies.Tests;
 
 /// <summary>Policy weights through the safetensors file format and back into a network.</summary>
-public class ModuleWeightsTests
+public class PolicyWeightsTests
 {
     private static readonly ObservationSpace Space = ObservationSpace.Single("state", new BoxSpace(-1, 1, [4]));
 
     [Fact]
-    public void ModuleWeightsRoundTripIntoAFreshNetworkThroughAFile()
+    public void PolicyWeightsRoundTripIntoAFreshNetworkThroughAFile()
     {
         using var scope = NewDisposeScope();
         string path = Path.Combine(Path.GetTempPath(), $"rlagents-weights-{Guid.NewGuid():N}.safetensors");
@@ -20,11 +19,11 @@ public class ModuleWeightsTests
             var source = new ActorCriticPolicy(Space, new DiscreteSpace(2), new PolicyOptions(), new Rng(1UL));
             var target = new ActorCriticPolicy(Space, new DiscreteSpace(2), new PolicyOptions(), new Rng(2UL));
             Assert.NotEqual(Flat(source), Flat(target));
-            Safetensors.Write(path, ModuleWeights.Named(source, "policy."), new Dictionary<string, string> { ["format"] = "test" });
+            Safetensors.Write(path, ModelWeights.Named(source, "policy."), new Dictionary<string, string> { ["format"] = "test" });
             using var contents = Safetensors.Read(path);
             Assert.Equal("test", contents.Metadata["format"]);
             Assert.All(contents.Tensors.Keys, k => Assert.StartsWith("policy.", k));
-            ModuleWeights.Load(target, contents.Tensors, "policy.", path);
+            ModelWeights.Load(target, contents.Tensors, path, _ => true, "policy.");
             Assert.Equal(Flat(source), Flat(target));
         }
         finally { File.Delete(path); }
@@ -35,12 +34,13 @@ public class ModuleWeightsTests
     {
         using var scope = NewDisposeScope();
         var policy = new ActorCriticPolicy(Space, new DiscreteSpace(2), new PolicyOptions(), new Rng(1UL));
-        var missing = Assert.Throws<InvalidDataException>(() => ModuleWeights.Load(policy, new Dictionary<string, Tensor>(), "policy.", "ckpt"));
+        var missing = Assert.Throws<CheckpointException>(() => ModelWeights.Load(policy, new Dictionary<string, Tensor>(), "ckpt", _ => true, "policy."));
         Assert.Contains("ckpt: tensor 'policy.", missing.Message);
-        var wrong = ModuleWeights.Named(policy, "policy.").ToDictionary(p => p.Name, p => p.Tensor);
+        Assert.Contains("is missing from the file", missing.Message);
+        var wrong = ModelWeights.Named(policy, "policy.").ToDictionary(p => p.Name, p => p.Tensor);
         string first = wrong.Keys.First();
         wrong[first] = zeros(3, 3);
-        var shape = Assert.Throws<InvalidDataException>(() => ModuleWeights.Load(policy, wrong, "policy.", "ckpt"));
+        var shape = Assert.Throws<CheckpointException>(() => ModelWeights.Load(policy, wrong, "ckpt", _ => true, "policy."));
         Assert.Contains($"'{first}' has shape [3, 3]", shape.Message);
     }
 

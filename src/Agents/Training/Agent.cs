@@ -4,39 +4,42 @@ using RLAgents.Policies;
 using RLAgents.Policies.Multimodal;
 using RLAgents.Policies.Networks;
 
-namespace RLAgents.Agents.Phases;
+namespace RLAgents.Agents.Training;
 
 /// <summary>
-/// The one agent a schedule trains: its policy (actor-critic, or a Q-network when the schedule's
-/// RL phases are DQN), the default trainable set, and the frozen SFT reference for KL anchors.
+/// The one agent a run trains: its policy (actor-critic, or a Q-network when the schedule's RL
+/// phases are DQN) on the state estimator <see cref="PolicyOptions.Architecture"/> names, the
+/// default trainable set, and the frozen SFT reference for KL anchors.
 /// </summary>
-public sealed class PhasedAgent : IDisposable
+public sealed class Agent : IDisposable
 {
     private readonly HashSet<string> _defaultTrainable;
-    private readonly PhasedExperimentOptions _options;
-    private readonly IStateEstimatorFactory _factory;
+    private readonly PolicyOptions _options;
 
     /// <summary>
-    /// Builds the networks for <paramref name="observations"/> and <paramref name="actions"/>; text goes through a
-    /// tokenizer over <paramref name="textVocabulary"/> (the env's <see cref="ITextVocabulary"/>, or null for bytes)
-    /// unless a pretrained backbone brings its own; weights from <paramref name="rng"/>.
+    /// Builds the networks of <paramref name="experiment"/> for <paramref name="observations"/> and
+    /// <paramref name="actions"/>; text goes through a tokenizer over <paramref name="textVocabulary"/>
+    /// (the env's <see cref="ITextVocabulary"/>, or null for bytes) unless a pretrained backbone brings its
+    /// own; weights from <paramref name="rng"/>.
     /// </summary>
-    public PhasedAgent(PhasedExperimentOptions options, ObservationSpace observations, DiscreteSpace actions, IReadOnlyList<string>? textVocabulary, Rng rng)
+    public Agent(ExperimentOptions experiment, ObservationSpace observations, DiscreteSpace actions, IReadOnlyList<string>? textVocabulary, Rng rng)
     {
-        _options = options;
-        var p = options.Policy;
+        _options = experiment.Policy;
         var tokenizer = TextTokenizers.ForVocabulary(textVocabulary);
-        _factory = p.Architecture == PolicyArchitecture.Transformer
-            ? new MultimodalStateEstimatorFactory(p.Multimodal, p.Multimodal.Backbone.Checkpoint is null ? tokenizer : null)
-            : new TokenizedMlpStateEstimatorFactory(p.Network, tokenizer);
-        Policy = options.UsesQNetwork
-            ? new QNetworkPolicy(observations, actions, p.Network, _factory, rng)
-            : new ActorCriticPolicy(observations, actions, p.Network, _factory, rng);
+        Estimators = _options.Architecture == PolicyArchitecture.Transformer
+            ? new MultimodalStateEstimatorFactory(_options.Multimodal, _options.Multimodal.Backbone.Checkpoint is null ? tokenizer : null)
+            : new MlpStateEstimatorFactory(_options, tokenizer);
+        Policy = experiment.UsesQNetwork
+            ? new QNetworkPolicy(observations, actions, _options, Estimators, rng)
+            : new ActorCriticPolicy(observations, actions, _options, Estimators, rng);
         _defaultTrainable = ParameterGroups.Trainable(Policy).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>The policy being trained.</summary>
     public Policy Policy { get; }
+
+    /// <summary>The state-estimator factory the policy's networks come from.</summary>
+    public IStateEstimatorFactory Estimators { get; }
 
     /// <summary>The frozen copy of the policy after the latest SFT phase (actor-critic agents), or null.</summary>
     public ActorCriticPolicy? Reference { get; private set; }
@@ -50,7 +53,6 @@ public sealed class PhasedAgent : IDisposable
         {
             bool on = _defaultTrainable.Contains(name);
             p.requires_grad = on;
-            if (!on) p.grad = null;
             if (on) count += p.numel();
         }
         return count;
@@ -60,7 +62,7 @@ public sealed class PhasedAgent : IDisposable
     public void SnapshotReference()
     {
         if (Policy is not ActorCriticPolicy ac) return;
-        Reference ??= new ActorCriticPolicy(ac.ObservationSpace, ac.ActionSpace, _options.Policy.Network, _factory, new Rng(0UL));
+        Reference ??= new ActorCriticPolicy(ac.ObservationSpace, ac.ActionSpace, _options, Estimators, new Rng(0UL));
         Reference.CopyFrom(ac);
         foreach (var p in Reference.parameters()) p.requires_grad = false;
     }

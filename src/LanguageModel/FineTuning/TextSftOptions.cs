@@ -3,11 +3,34 @@ using RLAgents.LanguageModel.Lora;
 
 namespace RLAgents.LanguageModel.FineTuning;
 
-/// <summary>Supervised fine-tuning on (prompt, target) pairs.</summary>
-public sealed class SftOptions : IValidatableObject
+/// <summary>
+/// The optimisation every supervised fine-tuning run shares: text SFT of the language model
+/// (<see cref="TextSftOptions"/>) and behaviour cloning of agents, which extend it with their data.
+/// </summary>
+public class SupervisedOptions
 {
-    /// <summary>Peak learning rate.</summary>
+    /// <summary>Gradient updates (minibatches drawn with replacement).</summary>
+    [Range(1, 100_000_000)] public int Updates { get; set; } = 500;
+
+    /// <summary>Examples (or transitions) per minibatch.</summary>
+    [Range(1, 1_000_000)] public int BatchSize { get; set; } = 256;
+
+    /// <summary>Adam learning rate (the peak one, under a schedule).</summary>
     [Range(1e-8, 1.0)] public double LearningRate { get; set; } = 1e-3;
+
+    /// <summary>Global gradient-norm clip; 0 disables clipping.</summary>
+    [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 1.0;
+}
+
+/// <summary>Supervised fine-tuning of the language model on (prompt, target) pairs.</summary>
+public sealed class TextSftOptions : SupervisedOptions, IValidatableObject
+{
+    /// <summary>Creates the options with text SFT's defaults (200 updates of 16 examples).</summary>
+    public TextSftOptions()
+    {
+        Updates = 200;
+        BatchSize = 16;
+    }
 
     /// <summary>Learning rate at the end of the cosine decay.</summary>
     [Range(0.0, 1.0)] public double MinLearningRate { get; set; } = 1e-4;
@@ -15,17 +38,8 @@ public sealed class SftOptions : IValidatableObject
     /// <summary>Linear warmup steps.</summary>
     [Range(0, int.MaxValue)] public int WarmupSteps { get; set; }
 
-    /// <summary>Updates made by <see cref="SftTrainer.Train"/>.</summary>
-    [Range(1, int.MaxValue)] public int Steps { get; set; } = 200;
-
-    /// <summary>Examples per update.</summary>
-    [Range(1, 1 << 16)] public int BatchSize { get; set; } = 16;
-
     /// <summary>AdamW weight decay (matrices only).</summary>
     [Range(0.0, 1.0)] public double WeightDecay { get; set; }
-
-    /// <summary>Global gradient-norm clip; 0 disables clipping.</summary>
-    [Range(0.0, 1e6)] public double GradClip { get; set; } = 1.0;
 
     /// <summary>LoRA adapters to train instead of the full model; null = full fine-tuning.</summary>
     public LoraOptions? Lora { get; set; }
@@ -45,8 +59,8 @@ public sealed class SftOptions : IValidatableObject
     {
         if (MinLearningRate > LearningRate)
             yield return new ValidationResult($"minLearningRate ({MinLearningRate}) must not exceed learningRate ({LearningRate}).", [nameof(MinLearningRate)]);
-        if (WarmupSteps > Steps)
-            yield return new ValidationResult($"warmupSteps ({WarmupSteps}) must not exceed steps ({Steps}).", [nameof(WarmupSteps)]);
+        if (WarmupSteps > Updates)
+            yield return new ValidationResult($"warmupSteps ({WarmupSteps}) must not exceed updates ({Updates}).", [nameof(WarmupSteps)]);
     }
 }
 

@@ -1,8 +1,7 @@
 using RLAgents.LanguageModel.Tokenization;
-using RLAgents.Policies.Encoding;
 using static TorchSharp.torch;
 
-namespace RLAgents.Policies.Multimodal;
+namespace RLAgents.Policies.Encoding;
 
 /// <summary>
 /// Text → padded token ids, int64 [B, L]: the first L tokens of each text, then the tokenizer's

@@ -1,0 +1,172 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace RLAgents.Core.Metrics;
+
+/// <summary>
+/// One row of a run's <c>metrics.jsonl</c>. Keys follow one convention in every kind of run:
+/// lower-case <c>snake_case</c> (letters, digits, underscores). Identity fields (integers, strings)
+/// come first in the order they were set; metric values follow in key order. Wall-clock figures,
+/// which differ between two runs with one seed, live under the nested <c>wall</c> object, so rows
+/// of such runs compare equal without it.
+/// </summary>
+public sealed partial class MetricsRow
+{
+    private readonly List<(string Key, object Value)> _fields = [];
+    private readonly SortedDictionary<string, double?> _metrics = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, double> _wall = new(StringComparer.Ordinal);
+
+    /// <summary>Adds an integer identity field (e.g. <c>step</c>, <c>episodes</c>).</summary>
+    public MetricsRow Set(string key, long value) => AddField(key, value);
+
+    /// <summary>Adds a string identity field (e.g. <c>phase</c>).</summary>
+    public MetricsRow Set(string key, string value) => AddField(key, value);
+
+    /// <summary>Adds a metric; a non-finite value is written as <c>null</c>, and a null one (not applicable here) is left out.</summary>
+    public MetricsRow Metric(string key, double? value)
+    {
+        CheckKey(key);
+        if (value is double v) _metrics[key] = double.IsFinite(v) ? v : null;
+        return this;
+    }
+
+    /// <summary>Adds every metric of <paramref name="metrics"/>.</summary>
+    public MetricsRow Metrics(IEnumerable<KeyValuePair<string, double>> metrics)
+    {
+        foreach (var (k, v) in metrics) Metric(k, v);
+        return this;
+    }
+
+    /// <summary>Adds a wall-clock figure (seconds, throughput) under <c>wall</c>.</summary>
+    public MetricsRow Wall(string key, double value)
+    {
+        CheckKey(key);
+        if (double.IsFinite(value)) _wall[key] = value;
+        return this;
+    }
+
+    /// <summary>The metrics set so far.</summary>
+    public IReadOnlyDictionary<string, double?> MetricValues => _metrics;
+
+    /// <summary>True when <paramref name="key"/> is a valid metrics key: <c>^[a-z][a-z0-9_]*$</c>.</summary>
+    public static bool IsValidKey(string key) => KeyPattern().IsMatch(key);
+
+    /// <summary>The row as one line of JSON (no newline).</summary>
+    public string ToJson()
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            foreach (var (key, value) in _fields)
+            {
+                if (value is long l) w.WriteNumber(key, l);
+                else w.WriteString(key, (string)value);
+            }
+            foreach (var (key, value) in _metrics)
+            {
+                w.WritePropertyName(key);
+                if (value is double v) w.WriteRawValue(FormatFloat(v));
+                else w.WriteNullValue();
+            }
+            if (_wall.Count > 0)
+            {
+                w.WriteStartObject("wall");
+                foreach (var (key, value) in _wall)
+                {
+                    w.WritePropertyName(key);
+                    w.WriteRawValue(FormatFloat(value));
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>A float as a JSON float: shortest round-trip digits, always with a fraction or exponent (<c>1.0</c>, not <c>1</c>).</summary>
+    public static string FormatFloat(double value)
+    {
+        string s = value.ToString("R", CultureInfo.InvariantCulture);
+        return s.Contains('.') || s.Contains('E') ? s : s + ".0";
+    }
+
+    private MetricsRow AddField(string key, object value)
+    {
+        CheckKey(key);
+        if (_fields.Any(f => f.Key == key)) throw new ArgumentException($"Metrics field '{key}' is set twice.", nameof(key));
+        _fields.Add((key, value));
+        return this;
+    }
+
+    private static void CheckKey(string key)
+    {
+        if (!IsValidKey(key)) throw new ArgumentException($"Metrics key '{key}' is not snake_case (^[a-z][a-z0-9_]*$).", nameof(key));
+    }
+
+    [GeneratedRegex("^[a-z][a-z0-9_]*$")]
+    private static partial Regex KeyPattern();
+}
+
+/// <summary>
+/// Appends <see cref="MetricsRow"/>s to a run's <c>metrics.jsonl</c>, one complete line per write
+/// (flushed, so a killed process leaves whole lines and at most one torn last line).
+/// </summary>
+public sealed class MetricsWriter : IDisposable
+{
+    /// <summary>The file name in a run directory.</summary>
+    public const string FileName = "metrics.jsonl";
+
+    private readonly FileStream _file;
+
+    private MetricsWriter(FileStream file) => _file = file;
+
+    /// <summary>Creates a new metrics file (an existing one is an error: runs never overwrite their metrics).</summary>
+    public static MetricsWriter Create(string path) => new(new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read));
+
+    /// <summary>
+    /// Opens <paramref name="path"/> to continue a run: keeps the leading rows that <paramref name="keep"/>
+    /// accepts (the rows written up to the checkpoint being resumed) and drops the rest, including a
+    /// torn last line left by a killed process. Returns the writer and how many lines were dropped.
+    /// </summary>
+    public static MetricsWriter Resume(string path, Func<JsonElement, bool> keep, out int dropped)
+    {
+        dropped = 0;
+        var kept = new StringBuilder();
+        if (File.Exists(path))
+        {
+            foreach (var line in File.ReadLines(path, Encoding.UTF8))
+            {
+                if (line.Length == 0) continue;
+                bool accept = false;
+                try
+                {
+                    using var doc = JsonDocument.Parse(line);
+                    accept = keep(doc.RootElement);
+                }
+                catch (JsonException)
+                {
+                    // A torn line: only the last line of a killed writer can be one.
+                }
+                if (accept && dropped == 0) kept.Append(line).Append('\n');
+                else dropped++;
+            }
+        }
+        AtomicFile.WriteText(path, kept.ToString());
+        return new MetricsWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read));
+    }
+
+    /// <summary>Appends <paramref name="row"/> as one line and flushes it to the OS.</summary>
+    public void Write(MetricsRow row)
+    {
+        var bytes = Encoding.UTF8.GetBytes(row.ToJson() + "\n");
+        _file.Write(bytes);
+        _file.Flush();
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _file.Dispose();
+}

@@ -1,0 +1,168 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using RLAgents.LanguageModel.Checkpoints;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace RLAgents.LanguageModel.Training;
+
+/// <summary>Hyperparameters of <see cref="AdamOptimizer"/>.</summary>
+public sealed class AdamOptions
+{
+    /// <summary>Initial learning rate (annealed or scheduled by the caller through <see cref="AdamOptimizer.LearningRate"/>).</summary>
+    [Range(1e-8, 1.0)]
+    public double LearningRate { get; set; } = 1e-3;
+
+    /// <summary>Denominator epsilon (CleanRL's PPO uses 1e-5; PyTorch's default is 1e-8).</summary>
+    [Range(1e-12, 1.0)]
+    public double Epsilon { get; set; } = 1e-8;
+
+    /// <summary>First-moment decay β₁.</summary>
+    [Range(0.0, 0.999999)]
+    public double Beta1 { get; set; } = 0.9;
+
+    /// <summary>Second-moment decay β₂ (GPT pretraining uses 0.95).</summary>
+    [Range(0.0, 0.999999999)]
+    public double Beta2 { get; set; } = 0.999;
+
+    /// <summary>Decoupled weight decay λ (AdamW: θ ← θ − lr·λ·θ), applied to matrices only (dim ≥ 2); 0 is plain Adam.</summary>
+    [Range(0.0, 1.0)]
+    public double WeightDecay { get; set; }
+
+    /// <summary>Clip the global gradient norm to this value before each update; 0 disables clipping.</summary>
+    [Range(0.0, 1e6)]
+    public double MaxGradNorm { get; set; }
+}
+
+/// <summary>
+/// Adam (Kingma and Ba 2015) with PyTorch's update rule, optional decoupled weight decay (AdamW,
+/// Loshchilov and Hutter 2019; matrices only, GPT-2 practice) and global-norm gradient clipping,
+/// fused over all parameters. The parameters and their gradients are re-seated as views of flat
+/// buffers [P] (under AdamW matrices first, so decay is one slice), so zeroing, clipping and the update are a
+/// dozen tensor calls per step whatever the number of layers: for the small networks of RL agents
+/// per-call overhead, not arithmetic, is the cost (see <c>benchmarks/…/OptimizerBenchmarks</c> for the
+/// comparison with <c>torch.optim.Adam</c>). Autograd accumulates into an existing gradient in place,
+/// so the views stay valid; a parameter that got no gradient in a step sees a zero gradient.
+/// Moments are named by parameter (<c>{name}.exp_avg</c>, <c>{name}.exp_avg_sq</c>) for checkpoints.
+/// </summary>
+public sealed class AdamOptimizer : IDisposable
+{
+    private readonly AdamOptions _options;
+    private readonly Parameter[] _parameters;
+    private readonly (string Name, Tensor M, Tensor V)[] _views;
+    private readonly Tensor _flat, _grad, _m, _v;
+    private readonly long _decayed;
+
+    /// <summary>Creates the optimiser for <paramref name="parameters"/> (float32, one device, at least one).</summary>
+    public AdamOptimizer(IEnumerable<(string Name, Parameter Param)> parameters, AdamOptions options)
+    {
+        _options = options;
+        LearningRate = options.LearningRate;
+        // Under AdamW, matrices (the decayed ones) first so decay is one slice; otherwise the given order.
+        var list = options.WeightDecay > 0 ? parameters.OrderBy(p => p.Param.dim() >= 2 ? 0 : 1).ToArray() : parameters.ToArray();
+        if (list.Length == 0) throw new ArgumentException("No parameters to optimise.", nameof(parameters));
+        _parameters = list.Select(p => p.Param).ToArray();
+        long total = _parameters.Sum(p => p.numel());
+        _decayed = options.WeightDecay > 0 ? list.Where(p => p.Param.dim() >= 2).Sum(p => p.Param.numel()) : 0;
+        var device = _parameters[0].device;
+        _flat = zeros(total, device: device).DetachFromDisposeScope();
+        _grad = zeros(total, device: device).DetachFromDisposeScope();
+        _m = zeros(total, device: device).DetachFromDisposeScope();
+        _v = zeros(total, device: device).DetachFromDisposeScope();
+        _views = new (string, Tensor, Tensor)[list.Length];
+        using var _ = no_grad();
+        long offset = 0;
+        for (int i = 0; i < list.Length; i++)
+        {
+            var p = list[i].Param;
+            long n = p.numel();
+            var shape = p.shape;
+            var data = _flat.narrow(0, offset, n).view(shape).DetachFromDisposeScope();
+            data.copy_(p);
+            p.set_(data);
+            p.grad = _grad.narrow(0, offset, n).view(shape).DetachFromDisposeScope();
+            _views[i] = (list[i].Name, _m.narrow(0, offset, n).view(shape).DetachFromDisposeScope(), _v.narrow(0, offset, n).view(shape).DetachFromDisposeScope());
+            offset += n;
+        }
+    }
+
+    /// <summary>Learning rate of the next <see cref="Step"/>.</summary>
+    public double LearningRate { get; set; }
+
+    /// <summary>Updates taken (drives bias correction).</summary>
+    public long StepCount { get; private set; }
+
+    /// <summary>The parameters optimised.</summary>
+    public IEnumerable<Parameter> Parameters => _parameters;
+
+    /// <summary>Clears every gradient (one call on the flat gradient buffer).</summary>
+    public void ZeroGrad() => _grad.zero_();
+
+    /// <summary>
+    /// Clips the global gradient norm (when configured) and applies one update. Returns the gradient
+    /// norm before clipping.
+    /// </summary>
+    public double Step()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        double norm = _grad.norm().item<float>();
+        if (_options.MaxGradNorm > 0 && norm > _options.MaxGradNorm)
+            _grad.mul_(_options.MaxGradNorm / (norm + 1e-6)); // torch.nn.utils.clip_grad_norm_'s rule
+        StepCount++;
+        double b1 = _options.Beta1, b2 = _options.Beta2;
+        double bc1 = 1 - Math.Pow(b1, StepCount), bc2 = 1 - Math.Pow(b2, StepCount);
+        if (_decayed > 0) _flat.narrow(0, 0, _decayed).mul_(1 - LearningRate * _options.WeightDecay);
+        _m.mul_(b1).add_(_grad, alpha: 1 - b1);                   // m ← β₁m + (1−β₁)g
+        _v.mul_(b2).addcmul_(_grad, _grad, value: 1 - b2);         // v ← β₂v + (1−β₂)g²
+        var denom = _v.sqrt().div_(Math.Sqrt(bc2)).add_(_options.Epsilon);
+        _flat.addcdiv_(_m, denom, value: -LearningRate / bc1);     // θ ← θ − lr·m̂/(√v̂ + ε)
+        return norm;
+    }
+
+    /// <summary>The moments as named tensors: <c>{prefix}{name}.exp_avg</c> and <c>{prefix}{name}.exp_avg_sq</c>.</summary>
+    public IEnumerable<(string Name, Tensor Tensor)> StateTensors(string prefix = "") =>
+        _views.SelectMany(s => new[] { ($"{prefix}{s.Name}.exp_avg", s.M), ($"{prefix}{s.Name}.exp_avg_sq", s.V) });
+
+    /// <summary>
+    /// Restores moments written by <see cref="StateTensors"/> with the same <paramref name="prefix"/> and
+    /// the step count; every moment must be present with the right shape (<paramref name="source"/> names the file in errors).
+    /// </summary>
+    public void LoadState(IReadOnlyDictionary<string, Tensor> tensors, string prefix, long stepCount, string source)
+    {
+        foreach (var (name, target) in StateTensors(prefix))
+        {
+            if (!tensors.TryGetValue(name, out var value)) throw new CheckpointException($"{source}: optimizer tensor '{name}' is missing.");
+            if (!value.shape.SequenceEqual(target.shape))
+                throw new CheckpointException($"{source}: optimizer tensor '{name}' has shape [{string.Join(", ", value.shape)}], expected [{string.Join(", ", target.shape)}].");
+        }
+        using (no_grad())
+            foreach (var (name, target) in StateTensors(prefix)) target.copy_(tensors[name]);
+        StepCount = stepCount;
+    }
+
+    /// <summary>Writes the moments and the step count (metadata <c>step</c>) to a safetensors file.</summary>
+    public void Save(string path) =>
+        Safetensors.Write(path, StateTensors(), new Dictionary<string, string> { ["step"] = StepCount.ToString(CultureInfo.InvariantCulture) });
+
+    /// <summary>Restores a state written by <see cref="Save"/> for the same parameters (all-or-nothing; extra tensors are errors).</summary>
+    public void Load(string path)
+    {
+        using var contents = Safetensors.Read(path);
+        if (!contents.Metadata.TryGetValue("step", out string? stepText) || !long.TryParse(stepText, NumberStyles.None, CultureInfo.InvariantCulture, out long step))
+            throw new CheckpointException($"{path}: metadata 'step' is missing or not a non-negative integer.");
+        var expected = StateTensors().Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var unknown = contents.Tensors.Keys.FirstOrDefault(k => !expected.Contains(k));
+        if (unknown is not null) throw new CheckpointException($"{path}: optimizer tensor '{unknown}' matches no optimised parameter.");
+        LoadState(contents.Tensors, "", step, path);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var (_, m, v) in _views) { m.Dispose(); v.Dispose(); }
+        _m.Dispose();
+        _v.Dispose();
+    }
+}
