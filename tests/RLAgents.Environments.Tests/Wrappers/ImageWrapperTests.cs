@@ -1,0 +1,361 @@
+using RLAgents.Environments.Checking;
+using RLAgents.Environments.Configuration;
+using RLAgents.Environments.GridWorld;
+using RLAgents.Environments.GridWorld.Levels;
+using RLAgents.Environments.GridWorld.Rendering;
+using RLAgents.Environments.Vector;
+using RLAgents.Environments.Wrappers;
+
+namespace RLAgents.Environments.Tests.Wrappers;
+
+/// <summary>
+/// An env with an RGB picture whose every byte identifies (episode, step, element):
+/// <c>pixels</c> uint8 [3, 2, 3] = (1 + 50·episode + 7·t + i) mod 256 for element i, a step
+/// counter <c>t</c> (Discrete(100)) and <c>gray</c> uint8 [2, 2] = 100 + t. Action 1 terminates.
+/// </summary>
+internal sealed class PixelTickEnv : Env
+{
+    public static readonly ObservationSpace Space = new(
+        new Modality("t", new DiscreteSpace(100)),
+        new Modality("pixels", new BoxSpace(0f, 255f, [3, 2, 3], DType.UInt8)),
+        new Modality("gray", new BoxSpace(0f, 255f, [2, 2], DType.UInt8)),
+        new Modality("state", new BoxSpace(-1f, 1f, [2])));
+
+    private readonly Observation _obs = new(Space);
+    private int _episode = -1, _t;
+
+    public override EnvId Id => new("PixelTick", 0);
+    public override ObservationSpace ObservationSpace => Space;
+    public override DiscreteSpace ActionSpace { get; } = new(2);
+
+    public static byte Value(int episode, int t, int i) => (byte)((1 + 50 * episode + 7 * t + i) % 256);
+
+    protected override ResetResult ResetCore()
+    {
+        _episode++;
+        _t = 0;
+        return new ResetResult(Write(), default);
+    }
+
+    protected override StepResult StepCore(int action)
+    {
+        _t++;
+        return new StepResult(Write(), 0, action == 1, false, default);
+    }
+
+    private Observation Write()
+    {
+        var px = _obs.Bytes(1);
+        for (int i = 0; i < px.Length; i++) px[i] = Value(_episode, _t, i);
+        _obs.Bytes(2).Fill((byte)(100 + _t));
+        _obs.SetInt(0, _t % 100);
+        _obs.Floats(3)[0] = 0.5f;
+        return _obs;
+    }
+}
+
+public sealed class FrameStackObservationTests
+{
+    private const int N = 3;
+
+    /// <summary>Element (pixel p, slot k, channel c) of a stack at step t of an episode: frame max(0, t − (N−1−k)).</summary>
+    private static void AssertStack(ReadOnlySpan<byte> stack, int episode, int t)
+    {
+        for (int p = 0; p < 6; p++)
+            for (int k = 0; k < N; k++)
+                for (int c = 0; c < 3; c++)
+                    Assert.Equal(PixelTickEnv.Value(episode, Math.Max(0, t - (N - 1 - k)), p * 3 + c), stack[(p * N + k) * 3 + c]);
+    }
+
+    [Fact]
+    public void TheStackHoldsTheLastFramesAlongTheChannelsOldestFirstAndResetRepeatsTheFirstFrame()
+    {
+        using var env = new FrameStackObservation(new PixelTickEnv(), new FrameStackOptions { Frames = N, Modalities = ["pixels"] });
+        AssertStack(env.Reset(1).Observation.Bytes("pixels"), 0, 0);
+        for (int t = 1; t <= 5; t++)
+        {
+            var r = env.Step(0);
+            AssertStack(r.Observation.Bytes("pixels"), 0, t);
+            Assert.Equal(t, r.Observation.GetInt("t"));
+            Assert.True(env.ObservationSpace.Contains(r.Observation));
+        }
+        var end = env.Step(1);
+        Assert.True(end.Terminated);
+        AssertStack(end.Observation.Bytes("pixels"), 0, 6);
+        AssertStack(env.Reset().Observation.Bytes("pixels"), 1, 0); // no frame of episode 0 survives
+        AssertStack(env.Step(0).Observation.Bytes("pixels"), 1, 1);
+    }
+
+    [Fact]
+    public void SpacesStackChannelsLastAndKeepTheOtherModalities()
+    {
+        using var env = new FrameStackObservation(new PixelTickEnv(), new FrameStackOptions { Frames = 4 });
+        var space = env.ObservationSpace;
+        Assert.Equal(["t", "pixels", "gray", "state"], space.Modalities.Select(m => m.Name));
+        Assert.Equal([3, 2, 12], ((BoxSpace)space["pixels"].Space).ShapeArray());
+        Assert.Equal([2, 2, 4], ((BoxSpace)space["gray"].Space).ShapeArray()); // [H, W] counts as one channel
+        Assert.Same(PixelTickEnv.Space["state"], space["state"]);
+        var gray = env.Reset(0).Observation;
+        Assert.All(gray.Bytes("gray").ToArray(), v => Assert.Equal(100, v));
+        var next = env.Step(0).Observation.Bytes("gray").ToArray();
+        Assert.Equal(Enumerable.Repeat(new byte[] { 100, 100, 100, 101 }, 4).SelectMany(x => x), next);
+    }
+
+    [Fact]
+    public void BoundsAreTheInnerOnesRepeatedPerFrame()
+    {
+        // The symbolic GridWorld view has per-channel bounds (type ≤ 10, colour ≤ 5, state ≤ 2).
+        using var env = new FrameStackObservation(BabyAILevels.Make("BabyAI-GoToLocal-v0"), new FrameStackOptions { Frames = 2, Modalities = ["image"] });
+        var box = (BoxSpace)env.ObservationSpace["image"].Space;
+        Assert.Equal([7, 7, 6], box.ShapeArray());
+        Assert.Equal(new float[] { 10, 5, 2, 10, 5, 2 }, box.High[..6].ToArray());
+        var report = EnvChecker.Check(() => new FrameStackObservation(BabyAILevels.Make("BabyAI-GoToLocal-v0"), new FrameStackOptions { Frames = 2 }), steps: 200);
+        Assert.True(report.Passed, report.ToString());
+    }
+
+    [Theory]
+    [InlineData(AutoresetMode.SameStep)]
+    [InlineData(AutoresetMode.NextStep)]
+    public void VectorAutoresetKeepsTheEndingEpisodesFramesAndStartsTheNextFromItsFirst(AutoresetMode mode)
+    {
+        using var vec = new SyncVectorEnv(_ => new FrameStackObservation(new PixelTickEnv(), new FrameStackOptions { Frames = N, Modalities = ["pixels"] }), 2, mode);
+        int px = vec.SingleObservationSpace.IndexOf("pixels");
+        const int size = 6 * 3 * N;
+        vec.Reset(4);
+        var episode = new[] { 0, 0 };
+        var t = new[] { 0, 0 };
+        var resetsNext = new bool[2];
+        int[][] plan = [[0, 0], [0, 1], [0, 0], [0, 0], [1, 0], [0, 0], [0, 0]];
+        foreach (var actions in plan)
+        {
+            vec.Step(actions);
+            for (int i = 0; i < 2; i++)
+            {
+                if (resetsNext[i]) (episode[i], t[i], resetsNext[i]) = (episode[i] + 1, 0, false); // NextStep: this step was the reset
+                else if (actions[i] == 1)
+                {
+                    Assert.True(vec.Terminated[i]);
+                    if (mode == AutoresetMode.SameStep)
+                    {
+                        AssertStack(vec.FinalObservations.Bytes(px).AsSpan(i * size, size), episode[i], t[i] + 1);
+                        (episode[i], t[i]) = (episode[i] + 1, 0);
+                        AssertStack(vec.Observations.Bytes(px).AsSpan(i * size, size), episode[i], 0);
+                        continue;
+                    }
+                    resetsNext[i] = true;
+                    t[i]++;
+                }
+                else t[i]++;
+                AssertStack(vec.Observations.Bytes(px).AsSpan(i * size, size), episode[i], t[i]);
+            }
+        }
+    }
+
+    [Fact]
+    public void MisconfiguredStacksNameTheOption()
+    {
+        var noFrames = Assert.Throws<ConfigurationException>(() => new FrameStackObservation(new PixelTickEnv(), new FrameStackOptions { Frames = 0 }));
+        Assert.Equal("env.frameStack.frames", noFrames.Path);
+        var vector = Assert.Throws<ConfigurationException>(() => new FrameStackObservation(new PixelTickEnv(), new FrameStackOptions { Modalities = ["pixels", "state"] }));
+        Assert.Equal("env.frameStack.modalities[1]", vector.Path);
+        Assert.Contains("not a uint8", vector.Message);
+        var missing = Assert.Throws<ConfigurationException>(() => new FrameStackObservation(new PixelTickEnv(), new FrameStackOptions { Modalities = ["rgb"] }));
+        Assert.Contains("t, pixels, gray, state", missing.Message);
+    }
+}
+
+public sealed class ResizeObservationTests
+{
+    private static byte[] Resize(byte[] source, int h, int w, int c, int oh, int ow, ResizeInterpolation mode)
+    {
+        var output = new byte[oh * ow * c];
+        new ImageResampler(h, w, oh, ow, c, mode).Resize(source, output);
+        return output;
+    }
+
+    [Fact]
+    public void AreaHalvingAveragesTwoByTwoBlocksRoundingHalfUp()
+    {
+        byte[] image =
+        [
+            0, 1, 10, 10,
+            2, 3, 11, 11,
+            200, 200, 7, 8,
+            201, 201, 7, 8,
+        ];
+        Assert.Equal([2, 11, 201, 8], Resize(image, 4, 4, 1, 2, 2, ResizeInterpolation.Area)); // 1.5 → 2, 10.5 → 11, 200.5 → 201, 7.5 → 8
+    }
+
+    [Fact]
+    public void AreaWeighsPartlyCoveredPixelsByTheirCoveredFraction()
+    {
+        // 3 → 2 columns: output 0 covers source [0, 1.5) = v0 + ½·v1 over 1.5; output 1 covers [1.5, 3).
+        Assert.Equal([30, 150], Resize([0, 90, 180], 1, 3, 1, 1, 2, ResizeInterpolation.Area));
+        // Upscaling repeats each pixel, per channel.
+        Assert.Equal([1, 2, 1, 2, 3, 4, 3, 4], Resize([1, 2, 3, 4], 1, 2, 2, 1, 4, ResizeInterpolation.Area));
+    }
+
+    [Fact]
+    public void BilinearSamplesPixelCentresAndClampsAtTheBorder()
+    {
+        // Source x = (i + ½)/2 − ½ = −¼ (clamped to 0), ¼, ¾, 1¼ (clamped to the last pixel).
+        Assert.Equal([0, 25, 75, 100], Resize([0, 100], 1, 2, 1, 1, 4, ResizeInterpolation.Bilinear));
+        // Halving samples between each pair: x = ½ and 2½.
+        Assert.Equal([1, 3], Resize([0, 1, 2, 3], 1, 4, 1, 1, 2, ResizeInterpolation.Bilinear));
+        // Two axes: the centre of a 2×2 image is the mean of its four pixels.
+        Assert.Equal([100], Resize([0, 100, 100, 200], 2, 2, 1, 1, 1, ResizeInterpolation.Bilinear));
+    }
+
+    [Theory]
+    [InlineData(ResizeInterpolation.Area)]
+    [InlineData(ResizeInterpolation.Bilinear)]
+    public void ConstantImagesStayConstantAtAnySize(ResizeInterpolation mode)
+    {
+        var rng = new Rng(9UL);
+        for (int trial = 0; trial < 50; trial++)
+        {
+            int h = 1 + rng.NextInt(40), w = 1 + rng.NextInt(40), oh = 1 + rng.NextInt(40), ow = 1 + rng.NextInt(40);
+            byte v = (byte)rng.NextInt(256);
+            var output = Resize(Enumerable.Repeat(v, h * w * 3).ToArray(), h, w, 3, oh, ow, mode);
+            Assert.All(output, x => Assert.Equal(v, x));
+        }
+    }
+
+    [Fact]
+    public void TheWrapperHalvesMinigridsAgentViewIntoBlockMeans()
+    {
+        using var env = new ResizeObservation(new GridWorldPixels(BabyAILevels.Make("BabyAI-GoToLocal-v0"), new GridWorldPixelOptions { Modality = "rgb" }),
+            new ResizeOptions { Height = 28, Width = 28 });
+        Assert.Equal([28, 28, 3], ((BoxSpace)env.ObservationSpace["rgb"].Space).ShapeArray());
+        Assert.Equal([7, 7, 3], ((BoxSpace)env.ObservationSpace["image"].Space).ShapeArray()); // symbolic codes are left alone
+        var obs = env.Reset(6).Observation;
+        var full = new TileRenderer(8).RenderView(obs.Bytes("image"));
+        var small = obs.Bytes("rgb");
+        for (int r = 0; r < 28; r++)
+            for (int c = 0; c < 28; c++)
+                for (int ch = 0; ch < 3; ch++)
+                {
+                    int sum = 0;
+                    for (int dy = 0; dy < 2; dy++)
+                        for (int dx = 0; dx < 2; dx++) sum += full[((2 * r + dy) * 56 + 2 * c + dx) * 3 + ch];
+                    Assert.Equal((sum + 2) / 4, small[(r * 28 + c) * 3 + ch]);
+                }
+    }
+
+    [Fact]
+    public void SymbolicImagesAreRefused()
+    {
+        var e = Assert.Throws<ConfigurationException>(() => new ResizeObservation(BabyAILevels.Make("BabyAI-GoToLocal-v0"), new ResizeOptions { Modalities = ["image"] }));
+        Assert.Equal("env.resize.modalities[0]", e.Path);
+        Assert.Contains("bounds 0..255", e.Message);
+        var none = Assert.Throws<ConfigurationException>(() => new ResizeObservation(BabyAILevels.Make("BabyAI-GoToLocal-v0"), new ResizeOptions()));
+        Assert.Equal("env.resize.modalities", none.Path);
+    }
+}
+
+public sealed class GrayscaleObservationTests
+{
+    private static byte Luma(byte r, byte g, byte b, LumaWeights weights)
+    {
+        var y = new byte[1];
+        GrayscaleObservation.Convert([r, g, b], y, weights);
+        return y[0];
+    }
+
+    [Fact]
+    public void Rec601MapsPrimariesByItsWeightsAndKeepsEveryGrey()
+    {
+        Assert.Equal(76, Luma(255, 0, 0, LumaWeights.Rec601)); // 76.245
+        Assert.Equal(150, Luma(0, 255, 0, LumaWeights.Rec601)); // 149.685
+        Assert.Equal(29, Luma(0, 0, 255, LumaWeights.Rec601)); // 29.07
+        Assert.Equal(89, Luma(100, 100, 0, LumaWeights.Rec601)); // 29.9 + 58.7 = 88.6 rounds up
+        for (int v = 0; v < 256; v++) Assert.Equal(v, Luma((byte)v, (byte)v, (byte)v, LumaWeights.Rec601));
+    }
+
+    [Fact]
+    public void GymnasiumWeightsTruncateAsGymnasiumDoes()
+    {
+        Assert.Equal(54, Luma(255, 0, 0, LumaWeights.Gymnasium)); // 54.1875
+        Assert.Equal(182, Luma(0, 255, 0, LumaWeights.Gymnasium)); // 182.427
+        Assert.Equal(18, Luma(0, 0, 255, LumaWeights.Gymnasium)); // 18.3855
+        Assert.Equal(42, Luma(43, 43, 43, LumaWeights.Gymnasium)); // (9.1375 + 30.7622) + 3.1003 = 42.99999999999999
+        Assert.Equal(44, Luma(44, 44, 44, LumaWeights.Gymnasium));
+    }
+
+    [Fact]
+    public void TheWrapperKeepsAChannelAxisOfOneAndPassesTheRestThrough()
+    {
+        using var env = new GrayscaleObservation(new PixelTickEnv(), new GrayscaleOptions());
+        Assert.Equal([3, 2, 1], ((BoxSpace)env.ObservationSpace["pixels"].Space).ShapeArray());
+        Assert.Equal([2, 2], ((BoxSpace)env.ObservationSpace["gray"].Space).ShapeArray()); // not RGB: untouched
+        var obs = env.Reset(0).Observation;
+        var luma = obs.Bytes("pixels");
+        for (int p = 0; p < 6; p++)
+        {
+            int r = PixelTickEnv.Value(0, 0, 3 * p), g = PixelTickEnv.Value(0, 0, 3 * p + 1), b = PixelTickEnv.Value(0, 0, 3 * p + 2);
+            Assert.Equal((299 * r + 587 * g + 114 * b + 500) / 1000, luma[p]);
+        }
+        using var flat = new GrayscaleObservation(new PixelTickEnv(), new GrayscaleOptions { KeepChannelAxis = false, Weights = LumaWeights.Gymnasium });
+        Assert.Equal([3, 2], ((BoxSpace)flat.ObservationSpace["pixels"].Space).ShapeArray());
+        var e = Assert.Throws<ConfigurationException>(() => new GrayscaleObservation(new PixelTickEnv(), new GrayscaleOptions { Modalities = ["gray"] }));
+        Assert.Contains("RGB", e.Message);
+    }
+}
+
+public sealed class ImagePipelineTests
+{
+    /// <summary>BabyAI pixels the way a DQN-style encoder takes them: RGB view → grey → 28×28 → 4 frames.</summary>
+    private static IEnv Pipeline(IEnv env) =>
+        new FrameStackObservation(
+            new ResizeObservation(
+                new GrayscaleObservation(new GridWorldPixels(env, new GridWorldPixelOptions()), new GrayscaleOptions()),
+                new ResizeOptions { Height = 28, Width = 28 }),
+            new FrameStackOptions { Frames = 4, Modalities = ["image"] });
+
+    [Fact]
+    public void ComposedWrappersGiveTheComposedPicturesInAVectorEnv()
+    {
+        using var vec = new SyncVectorEnv(_ => Pipeline(BabyAILevels.Make("BabyAI-GoToLocal-v0", new GridWorldOptions { IncludeDescription = false })), 2, AutoresetMode.SameStep);
+        Assert.Equal([28, 28, 4], ((BoxSpace)vec.SingleObservationSpace["image"].Space).ShapeArray());
+        using var single = BabyAILevels.Make("BabyAI-GoToLocal-v0", new GridWorldOptions { IncludeDescription = false });
+        var renderer = new TileRenderer(8);
+        var resampler = new ImageResampler(56, 56, 28, 28, 1, ResizeInterpolation.Area);
+        var rgb = new byte[56 * 56 * 3];
+        var gray = new byte[56 * 56];
+        var small = new byte[28 * 28];
+        var frames = new List<byte[]>();
+        vec.Reset(8);
+        var obs = single.Reset(SyncVectorEnvSeed(8, 0)).Observation;
+        var rng = new Rng(1UL);
+        for (int t = 0; t < 40; t++)
+        {
+            renderer.RenderView(obs.Bytes("image"), rgb);
+            GrayscaleObservation.Convert(rgb, gray, LumaWeights.Rec601);
+            resampler.Resize(gray, small);
+            frames.Add((byte[])small.Clone());
+            var stacked = vec.Observations.Bytes(0).AsSpan(0, 28 * 28 * 4);
+            for (int p = 0; p < 28 * 28; p++)
+                for (int k = 0; k < 4; k++)
+                    Assert.Equal(frames[Math.Max(0, frames.Count - 4 + k)][p], stacked[p * 4 + k]);
+            int a = rng.NextInt(3); // turn or move: keeps the episodes going long enough
+            vec.Step([a, a]);
+            if (vec.Terminated[0] || vec.Truncated[0]) break;
+            obs = single.Step(a).Observation;
+        }
+        Assert.True(frames.Count > 4);
+    }
+
+    [Fact]
+    public void PipelineStepsAllocateNothing()
+    {
+        using var env = new FrameStackObservation(new ResizeObservation(new GrayscaleObservation(new PixelTickEnv(), new GrayscaleOptions()),
+            new ResizeOptions { Height = 5, Width = 3, Interpolation = ResizeInterpolation.Bilinear }), new FrameStackOptions { Frames = 4 });
+        env.Reset(0);
+        for (int t = 0; t < 50; t++) env.Step(0); // warm-up
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 0; t < 2000; t++) env.Step(0);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static long SyncVectorEnvSeed(long seed, int i) => unchecked((long)Rng.DeriveSeed(unchecked((ulong)seed), "env", i));
+}
