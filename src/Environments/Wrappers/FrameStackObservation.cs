@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using RLAgents.Environments.Configuration;
 
 namespace RLAgents.Environments.Wrappers;
@@ -98,15 +100,19 @@ public sealed class FrameStackObservation : ObservationWrapper
     /// </summary>
     internal static void Push(ReadOnlySpan<byte> frame, Span<byte> stack, int channels, int frames)
     {
-        int group = channels * frames;
+        int group = channels * frames, pixels = frame.Length / channels;
+        if (stack.Length != pixels * group) throw new ArgumentException($"A stack of {frames} frames of {frame.Length} bytes has {pixels * group} bytes, not {stack.Length}.", nameof(stack));
         stack[channels..].CopyTo(stack); // memmove semantics
-        int last = group - channels;
+        // Lengths are checked, so the new frame is scattered through references without bounds checks.
+        ref byte src = ref MemoryMarshal.GetReference(frame);
+        ref byte dst = ref Unsafe.Add(ref MemoryMarshal.GetReference(stack), group - channels);
         if (channels == 1)
         {
-            for (int p = last, src = 0; src < frame.Length; p += group, src++) stack[p] = frame[src];
+            for (int p = 0; p < pixels; p++) Unsafe.Add(ref dst, p * group) = Unsafe.Add(ref src, p);
             return;
         }
-        for (int p = last, src = 0; src < frame.Length; p += group, src += channels) frame.Slice(src, channels).CopyTo(stack.Slice(p, channels));
+        for (int p = 0; p < pixels; p++)
+            Unsafe.CopyBlockUnaligned(ref Unsafe.Add(ref dst, p * group), ref Unsafe.Add(ref src, p * channels), (uint)channels);
     }
 
     private static BoxSpace Stack(BoxSpace box, int frames)

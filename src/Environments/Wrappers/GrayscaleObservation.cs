@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using RLAgents.Environments.Configuration;
 
 namespace RLAgents.Environments.Wrappers;
@@ -73,14 +75,25 @@ public sealed class GrayscaleObservation : ObservationWrapper
     public static void Convert(ReadOnlySpan<byte> rgb, Span<byte> luma, LumaWeights weights)
     {
         if (rgb.Length != 3 * luma.Length) throw new ArgumentException($"{rgb.Length} RGB bytes do not make {luma.Length} pixels.", nameof(rgb));
+        // Lengths are checked above, so the loops read and write through references without bounds checks.
+        ref byte src = ref MemoryMarshal.GetReference(rgb);
+        ref byte dst = ref MemoryMarshal.GetReference(luma);
+        int n = luma.Length;
         if (weights == LumaWeights.Rec601)
         {
-            for (int p = 0, o = 0; p < luma.Length; p++, o += 3)
-                luma[p] = (byte)((299 * rgb[o] + 587 * rgb[o + 1] + 114 * rgb[o + 2] + 500) / 1000);
+            for (int p = 0; p < n; p++)
+            {
+                ref byte px = ref Unsafe.Add(ref src, 3 * p);
+                uint sum = 299u * px + 587u * Unsafe.Add(ref px, 1) + 114u * Unsafe.Add(ref px, 2) + 500u;
+                Unsafe.Add(ref dst, p) = (byte)(sum / 1000u);
+            }
             return;
         }
-        for (int p = 0, o = 0; p < luma.Length; p++, o += 3)
-            luma[p] = (byte)(0.2125 * rgb[o] + 0.7154 * rgb[o + 1] + 0.0721 * rgb[o + 2]);
+        for (int p = 0; p < n; p++)
+        {
+            ref byte px = ref Unsafe.Add(ref src, 3 * p);
+            Unsafe.Add(ref dst, p) = (byte)(0.2125 * px + 0.7154 * Unsafe.Add(ref px, 1) + 0.0721 * Unsafe.Add(ref px, 2));
+        }
     }
 
     /// <inheritdoc />

@@ -221,6 +221,49 @@ public sealed class ResizeObservationTests
         }
     }
 
+    /// <summary>
+    /// Area resizing straight from its definition, in 2-D: the overlap of output pixel (i, j)'s
+    /// rectangle [i·H, (i+1)·H) × [j·W, (j+1)·W) with source pixel (r, s)'s [r·h, (r+1)·h) × [s·w, (s+1)·w),
+    /// in units of 1/(H·h) by 1/(W·w) of the image; the value is the overlap-weighted mean rounded half up.
+    /// </summary>
+    private static byte[] AreaByDefinition(byte[] source, int h, int w, int c, int oh, int ow)
+    {
+        var output = new byte[oh * ow * c];
+        for (int i = 0; i < oh; i++)
+            for (int j = 0; j < ow; j++)
+                for (int ch = 0; ch < c; ch++)
+                {
+                    long sum = 0, area = 0;
+                    for (int r = 0; r < h; r++)
+                        for (int s = 0; s < w; s++)
+                        {
+                            long dy = Math.Max(0, Math.Min((i + 1L) * h, (r + 1L) * oh) - Math.Max((long)i * h, (long)r * oh));
+                            long dx = Math.Max(0, Math.Min((j + 1L) * w, (s + 1L) * ow) - Math.Max((long)j * w, (long)s * ow));
+                            sum += dy * dx * source[(r * w + s) * c + ch];
+                            area += dy * dx;
+                        }
+                    output[(i * ow + j) * c + ch] = (byte)((2 * sum + area) / (2 * area));
+                }
+        return output;
+    }
+
+    [Fact]
+    public void AreaResizingMatchesItsDefinitionOnRandomImagesWholeFactorsIncluded()
+    {
+        var rng = new Rng(21UL);
+        for (int trial = 0; trial < 60; trial++)
+        {
+            int c = 1 + rng.NextInt(3);
+            int oh = 1 + rng.NextInt(9), ow = 1 + rng.NextInt(9);
+            // Every third trial shrinks by whole factors (the block-sum path); the rest are arbitrary sizes.
+            int h = trial % 3 == 0 ? oh * (1 + rng.NextInt(4)) : 1 + rng.NextInt(20);
+            int w = trial % 3 == 0 ? ow * (1 + rng.NextInt(4)) : 1 + rng.NextInt(20);
+            var image = new byte[h * w * c];
+            for (int i = 0; i < image.Length; i++) image[i] = (byte)rng.NextInt(256);
+            Assert.Equal(AreaByDefinition(image, h, w, c, oh, ow), Resize(image, h, w, c, oh, ow, ResizeInterpolation.Area));
+        }
+    }
+
     [Fact]
     public void TheWrapperHalvesMinigridsAgentViewIntoBlockMeans()
     {
