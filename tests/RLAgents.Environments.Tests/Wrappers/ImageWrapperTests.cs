@@ -8,55 +8,10 @@ using RLAgents.Environments.Wrappers;
 
 namespace RLAgents.Environments.Tests.Wrappers;
 
-/// <summary>
-/// An env with an RGB picture whose every byte identifies (episode, step, element):
-/// <c>pixels</c> uint8 [3, 2, 3] = (1 + 50·episode + 7·t + i) mod 256 for element i, a step
-/// counter <c>t</c> (Discrete(100)) and <c>gray</c> uint8 [2, 2] = 100 + t. Action 1 terminates.
-/// </summary>
-internal sealed class PixelTickEnv : Env
-{
-    public static readonly ObservationSpace Space = new(
-        new Modality("t", new DiscreteSpace(100)),
-        new Modality("pixels", new BoxSpace(0f, 255f, [3, 2, 3], DType.UInt8)),
-        new Modality("gray", new BoxSpace(0f, 255f, [2, 2], DType.UInt8)),
-        new Modality("state", new BoxSpace(-1f, 1f, [2])));
-
-    private readonly Observation _obs = new(Space);
-    private int _episode = -1, _t;
-
-    public override EnvId Id => new("PixelTick", 0);
-    public override ObservationSpace ObservationSpace => Space;
-    public override DiscreteSpace ActionSpace { get; } = new(2);
-
-    public static byte Value(int episode, int t, int i) => (byte)((1 + 50 * episode + 7 * t + i) % 256);
-
-    protected override ResetResult ResetCore()
-    {
-        _episode++;
-        _t = 0;
-        return new ResetResult(Write(), default);
-    }
-
-    protected override StepResult StepCore(int action)
-    {
-        _t++;
-        return new StepResult(Write(), 0, action == 1, false, default);
-    }
-
-    private Observation Write()
-    {
-        var px = _obs.Bytes(1);
-        for (int i = 0; i < px.Length; i++) px[i] = Value(_episode, _t, i);
-        _obs.Bytes(2).Fill((byte)(100 + _t));
-        _obs.SetInt(0, _t % 100);
-        _obs.Floats(3)[0] = 0.5f;
-        return _obs;
-    }
-}
-
 public sealed class FrameStackObservationTests
 {
     private const int N = 3;
+    private static readonly int[] Rgb = [3, 2, 3];
 
     /// <summary>Element (pixel p, slot k, channel c) of a stack at step t of an episode: frame max(0, t − (N−1−k)).</summary>
     private static void AssertStack(ReadOnlySpan<byte> stack, int episode, int t)
@@ -64,41 +19,41 @@ public sealed class FrameStackObservationTests
         for (int p = 0; p < 6; p++)
             for (int k = 0; k < N; k++)
                 for (int c = 0; c < 3; c++)
-                    Assert.Equal(PixelTickEnv.Value(episode, Math.Max(0, t - (N - 1 - k)), p * 3 + c), stack[(p * N + k) * 3 + c]);
+                    Assert.Equal(TickEnv.Value(episode, Math.Max(0, t - (N - 1 - k)), p * 3 + c), stack[(p * N + k) * 3 + c]);
     }
 
     [Fact]
     public void TheStackHoldsTheLastFramesAlongTheChannelsOldestFirstAndResetRepeatsTheFirstFrame()
     {
-        using var env = new FrameStackObservation(new PixelTickEnv(), new FrameStackOptions { Frames = N, Modalities = ["pixels"] });
-        AssertStack(env.Reset(1).Observation.Bytes("pixels"), 0, 0);
+        using var env = new FrameStackObservation(new TickEnv(Rgb), new FrameStackOptions { Frames = N, Modalities = ["frame"] });
+        AssertStack(env.Reset(1).Observation.Bytes("frame"), 0, 0);
         for (int t = 1; t <= 5; t++)
         {
             var r = env.Step(0);
-            AssertStack(r.Observation.Bytes("pixels"), 0, t);
-            Assert.Equal(t, r.Observation.GetInt("t"));
+            AssertStack(r.Observation.Bytes("frame"), 0, t);
+            Assert.Equal(1 + t % 4, r.Observation.GetInt("heading"));
+            Assert.Equal(t, r.Observation.Floats("pos")[0]);
             Assert.True(env.ObservationSpace.Contains(r.Observation));
         }
         var end = env.Step(1);
         Assert.True(end.Terminated);
-        AssertStack(end.Observation.Bytes("pixels"), 0, 6);
-        AssertStack(env.Reset().Observation.Bytes("pixels"), 1, 0); // no frame of episode 0 survives
-        AssertStack(env.Step(0).Observation.Bytes("pixels"), 1, 1);
+        AssertStack(end.Observation.Bytes("frame"), 0, 6);
+        AssertStack(env.Reset().Observation.Bytes("frame"), 1, 0); // no frame of episode 0 survives
+        AssertStack(env.Step(0).Observation.Bytes("frame"), 1, 1);
     }
 
     [Fact]
     public void SpacesStackChannelsLastAndKeepTheOtherModalities()
     {
-        using var env = new FrameStackObservation(new PixelTickEnv(), new FrameStackOptions { Frames = 4 });
+        using var env = new FrameStackObservation(new TickEnv(Rgb), new FrameStackOptions { Frames = 4 });
         var space = env.ObservationSpace;
-        Assert.Equal(["t", "pixels", "gray", "state"], space.Modalities.Select(m => m.Name));
-        Assert.Equal([3, 2, 12], ((BoxSpace)space["pixels"].Space).ShapeArray());
-        Assert.Equal([2, 2, 4], ((BoxSpace)space["gray"].Space).ShapeArray()); // [H, W] counts as one channel
-        Assert.Same(PixelTickEnv.Space["state"], space["state"]);
-        var gray = env.Reset(0).Observation;
-        Assert.All(gray.Bytes("gray").ToArray(), v => Assert.Equal(100, v));
-        var next = env.Step(0).Observation.Bytes("gray").ToArray();
-        Assert.Equal(Enumerable.Repeat(new byte[] { 100, 100, 100, 101 }, 4).SelectMany(x => x), next);
+        Assert.Equal(["frame", "heading", "note", "pos"], space.Modalities.Select(m => m.Name));
+        Assert.Equal([3, 2, 12], ((BoxSpace)space["frame"].Space).ShapeArray());
+        Assert.Same(env.Inner.ObservationSpace["pos"], space["pos"]);
+        using var flat = new FrameStackObservation(new TickEnv([2, 2]), new FrameStackOptions { Frames = 4 });
+        Assert.Equal([2, 2, 4], ((BoxSpace)flat.ObservationSpace["frame"].Space).ShapeArray()); // [H, W] counts as one channel
+        Assert.Equal([1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4], flat.Reset(0).Observation.Bytes("frame").ToArray());
+        Assert.Equal([1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5], flat.Step(0).Observation.Bytes("frame").ToArray());
     }
 
     [Fact]
@@ -118,8 +73,8 @@ public sealed class FrameStackObservationTests
     [InlineData(AutoresetMode.NextStep)]
     public void VectorAutoresetKeepsTheEndingEpisodesFramesAndStartsTheNextFromItsFirst(AutoresetMode mode)
     {
-        using var vec = new SyncVectorEnv(_ => new FrameStackObservation(new PixelTickEnv(), new FrameStackOptions { Frames = N, Modalities = ["pixels"] }), 2, mode);
-        int px = vec.SingleObservationSpace.IndexOf("pixels");
+        using var vec = new SyncVectorEnv(_ => new FrameStackObservation(new TickEnv(Rgb), new FrameStackOptions { Frames = N }), 2, mode);
+        int px = vec.SingleObservationSpace.IndexOf("frame");
         const int size = 6 * 3 * N;
         vec.Reset(4);
         var episode = new[] { 0, 0 };
@@ -154,13 +109,13 @@ public sealed class FrameStackObservationTests
     [Fact]
     public void MisconfiguredStacksNameTheOption()
     {
-        var noFrames = Assert.Throws<ConfigurationException>(() => new FrameStackObservation(new PixelTickEnv(), new FrameStackOptions { Frames = 0 }));
+        var noFrames = Assert.Throws<ConfigurationException>(() => new FrameStackObservation(new TickEnv(Rgb), new FrameStackOptions { Frames = 0 }));
         Assert.Equal("env.frameStack.frames", noFrames.Path);
-        var vector = Assert.Throws<ConfigurationException>(() => new FrameStackObservation(new PixelTickEnv(), new FrameStackOptions { Modalities = ["pixels", "state"] }));
+        var vector = Assert.Throws<ConfigurationException>(() => new FrameStackObservation(new TickEnv(Rgb), new FrameStackOptions { Modalities = ["frame", "pos"] }));
         Assert.Equal("env.frameStack.modalities[1]", vector.Path);
         Assert.Contains("not a uint8", vector.Message);
-        var missing = Assert.Throws<ConfigurationException>(() => new FrameStackObservation(new PixelTickEnv(), new FrameStackOptions { Modalities = ["rgb"] }));
-        Assert.Contains("t, pixels, gray, state", missing.Message);
+        var missing = Assert.Throws<ConfigurationException>(() => new FrameStackObservation(new TickEnv(Rgb), new FrameStackOptions { Modalities = ["rgb"] }));
+        Assert.Contains("frame, heading, note, pos", missing.Message);
     }
 }
 
@@ -328,20 +283,22 @@ public sealed class GrayscaleObservationTests
     [Fact]
     public void TheWrapperKeepsAChannelAxisOfOneAndPassesTheRestThrough()
     {
-        using var env = new GrayscaleObservation(new PixelTickEnv(), new GrayscaleOptions());
-        Assert.Equal([3, 2, 1], ((BoxSpace)env.ObservationSpace["pixels"].Space).ShapeArray());
-        Assert.Equal([2, 2], ((BoxSpace)env.ObservationSpace["gray"].Space).ShapeArray()); // not RGB: untouched
-        var obs = env.Reset(0).Observation;
-        var luma = obs.Bytes("pixels");
+        using var env = new GrayscaleObservation(new TickEnv([3, 2, 3]), new GrayscaleOptions());
+        Assert.Equal([3, 2, 1], ((BoxSpace)env.ObservationSpace["frame"].Space).ShapeArray());
+        env.Reset(0);
+        var obs = env.Step(0).Observation;
+        var luma = obs.Bytes("frame");
         for (int p = 0; p < 6; p++)
         {
-            int r = PixelTickEnv.Value(0, 0, 3 * p), g = PixelTickEnv.Value(0, 0, 3 * p + 1), b = PixelTickEnv.Value(0, 0, 3 * p + 2);
+            int r = TickEnv.Value(0, 1, 3 * p), g = TickEnv.Value(0, 1, 3 * p + 1), b = TickEnv.Value(0, 1, 3 * p + 2);
             Assert.Equal((299 * r + 587 * g + 114 * b + 500) / 1000, luma[p]);
         }
-        using var flat = new GrayscaleObservation(new PixelTickEnv(), new GrayscaleOptions { KeepChannelAxis = false, Weights = LumaWeights.Gymnasium });
-        Assert.Equal([3, 2], ((BoxSpace)flat.ObservationSpace["pixels"].Space).ShapeArray());
-        var e = Assert.Throws<ConfigurationException>(() => new GrayscaleObservation(new PixelTickEnv(), new GrayscaleOptions { Modalities = ["gray"] }));
-        Assert.Contains("RGB", e.Message);
+        Assert.Equal(2, obs.GetInt("heading"));
+        Assert.Equal("e0", obs.GetText("note"));
+        using var flat = new GrayscaleObservation(new TickEnv([3, 2, 3]), new GrayscaleOptions { KeepChannelAxis = false, Weights = LumaWeights.Gymnasium });
+        Assert.Equal([3, 2], ((BoxSpace)flat.ObservationSpace["frame"].Space).ShapeArray());
+        var e = Assert.Throws<ConfigurationException>(() => new GrayscaleObservation(new TickEnv(), new GrayscaleOptions()));
+        Assert.Contains("RGB", e.Message); // a [2, 2, 1] frame has no colour to convert
     }
 }
 
@@ -391,7 +348,7 @@ public sealed class ImagePipelineTests
     [Fact]
     public void PipelineStepsAllocateNothing()
     {
-        using var env = new FrameStackObservation(new ResizeObservation(new GrayscaleObservation(new PixelTickEnv(), new GrayscaleOptions()),
+        using var env = new FrameStackObservation(new ResizeObservation(new GrayscaleObservation(new TickEnv([3, 2, 3]), new GrayscaleOptions()),
             new ResizeOptions { Height = 5, Width = 3, Interpolation = ResizeInterpolation.Bilinear }), new FrameStackOptions { Frames = 4 });
         env.Reset(0);
         for (int t = 0; t < 50; t++) env.Step(0); // warm-up
