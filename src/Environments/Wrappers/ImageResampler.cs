@@ -9,7 +9,9 @@ public enum ResizeInterpolation
     /// <summary>
     /// Area averaging (OpenCV's <c>INTER_AREA</c>, what Gymnasium's <c>ResizeObservation</c> uses):
     /// each output pixel is the mean of the source area it covers, partly covered source pixels
-    /// weighted by the covered fraction. An integer factor k averages k×k blocks.
+    /// weighted by the covered fraction. An integer factor k averages k×k blocks. The weights are
+    /// OpenCV's; the rounding is this class's exact one, so a pixel can differ from OpenCV's
+    /// fixed-point result by one.
     /// </summary>
     Area,
 
