@@ -1,32 +1,52 @@
 using BenchmarkDotNet.Attributes;
+using RLAgents.Benchmarks.Environments;
 using RLAgents.Environments;
 using RLAgents.Environments.GridWorld;
 using RLAgents.Environments.GridWorld.Levels;
+using RLAgents.Environments.GridWorld.Rendering;
+using RLAgents.Environments.Wrappers;
 
 namespace RLAgents.Benchmarks.GridWorld;
 
 /// <summary>
 /// Single-core throughput of BabyAI-GoToLocal-v0 under uniformly random actions, observation
-/// included (7×7×3 view, direction, mission; plus the description when on), resets included.
-/// Minigrid 3.1 runs the same loop at about 8,000 steps/s on this kind of machine.
+/// and resets included, for each observation: the symbolic 7×7×3 view with direction and mission
+/// (<c>symbolic</c>), plus the description text (<c>symbolic+description</c>); Minigrid's RGB
+/// agent view 56×56×3 in place of the symbolic view (<c>rgb-agent</c>); the highlighted full
+/// frame 64×64×3 (<c>rgb-full-highlighted</c>); the agent view turned grey, halved to 28×28 and
+/// stacked 4 deep, a DQN-style input (<c>gray28-stack4</c>). Pixels are blitted from cached tiles.
+/// Minigrid 3.1 runs the symbolic loop at about 8,000 steps/s on this kind of machine.
 /// Run: dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- --filter '*GridWorldStep*'
+/// (on a busy machine add RLAGENTS_BENCH_CLOCK=thread-cpu for per-core CPU-time figures).
 /// </summary>
+[Config(typeof(EnvThroughputConfig))]
 [MemoryDiagnoser]
 public class GridWorldStepBenchmark
 {
     private const int Steps = 100_000;
-    private GridWorldEnv _env = null!;
+    private IEnv _env = null!;
     private int[] _actions = null!;
     private long _seed;
 
-    /// <summary>Whether the description text modality is produced.</summary>
-    [Params(false, true)]
-    public bool Description { get; set; }
+    /// <summary>The observation produced.</summary>
+    [Params("symbolic", "symbolic+description", "rgb-agent", "rgb-full-highlighted", "gray28-stack4")]
+    public string Observation { get; set; } = "symbolic";
 
     [GlobalSetup]
     public void Setup()
     {
-        _env = BabyAILevels.Make("BabyAI-GoToLocal-v0", new GridWorldOptions { IncludeDescription = Description });
+        IEnv env = BabyAILevels.Make("BabyAI-GoToLocal-v0", new GridWorldOptions { IncludeDescription = Observation == "symbolic+description" });
+        _env = Observation switch
+        {
+            "symbolic" or "symbolic+description" => env,
+            "rgb-agent" => new GridWorldPixels(env, new GridWorldPixelOptions()),
+            "rgb-full-highlighted" => new GridWorldPixels(env, new GridWorldPixelOptions { View = GridWorldPixelView.FullHighlighted }),
+            "gray28-stack4" => new FrameStackObservation(
+                new ResizeObservation(new GrayscaleObservation(new GridWorldPixels(env, new GridWorldPixelOptions()), new GrayscaleOptions()),
+                    new ResizeOptions { Height = 28, Width = 28 }),
+                new FrameStackOptions { Frames = 4 }),
+            _ => throw new ArgumentOutOfRangeException(nameof(Observation), Observation, "Unknown observation."),
+        };
         var rng = new Rng(7UL);
         _actions = new int[Steps];
         for (int i = 0; i < Steps; i++) _actions[i] = rng.NextInt(GridConstants.ActionCount);
@@ -44,7 +64,7 @@ public class GridWorldStepBenchmark
         for (int i = 0; i < Steps; i++)
         {
             var r = _env.Step(_actions[i]);
-            checksum += r.Observation.Bytes(0)[3 * 45];
+            checksum += r.Observation.Bytes(0)[100];
             if (r.Terminated || r.Truncated) _env.Reset(_seed++);
         }
         return checksum;

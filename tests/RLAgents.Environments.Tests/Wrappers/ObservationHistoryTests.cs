@@ -4,51 +4,6 @@ using RLAgents.Environments.Wrappers;
 
 namespace RLAgents.Environments.Tests.Wrappers;
 
-/// <summary>
-/// An env whose every value identifies (episode, step): frame uint8 [2,2,1] = 1 + 16·episode + t
-/// (+ cell index), heading Discrete(4, start 1) = 1 + t mod 4, pos float32 [2] = (t, −episode), a
-/// text note. Action 1 terminates the episode; action 0 continues.
-/// </summary>
-internal sealed class TickEnv : Env
-{
-    public static readonly ObservationSpace Space = new(
-        new Modality("frame", new BoxSpace(0f, 255f, [2, 2, 1], DType.UInt8)),
-        new Modality("heading", new DiscreteSpace(4, start: 1)),
-        new Modality("note", new TextSpace(16)),
-        new Modality("pos", new BoxSpace(-1000f, 1000f, [2])));
-
-    private readonly Observation _obs = new(Space);
-    private int _episode = -1, _t;
-
-    public override EnvId Id => new("Tick", 0);
-    public override ObservationSpace ObservationSpace => Space;
-    public override DiscreteSpace ActionSpace { get; } = new(2);
-
-    protected override ResetResult ResetCore()
-    {
-        _episode++;
-        _t = 0;
-        return new ResetResult(Write(), default);
-    }
-
-    protected override StepResult StepCore(int action)
-    {
-        _t++;
-        return new StepResult(Write(), 1, action == 1, false, default);
-    }
-
-    private Observation Write()
-    {
-        var frame = _obs.Bytes(0);
-        for (int i = 0; i < frame.Length; i++) frame[i] = (byte)(1 + 16 * _episode + _t + i);
-        _obs.SetInt(1, 1 + _t % 4);
-        _obs.SetText(2, $"e{_episode}");
-        _obs.Floats(3)[0] = _t;
-        _obs.Floats(3)[1] = -_episode;
-        return _obs;
-    }
-}
-
 public sealed class ObservationHistoryTests
 {
     private const int K = 3;

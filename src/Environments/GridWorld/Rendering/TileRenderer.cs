@@ -1,220 +1,208 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace RLAgents.Environments.GridWorld.Rendering;
 
 /// <summary>
-/// RGB rendering of views and grids with Minigrid's tile pictures (walls, floors, doors in their
-/// three states, keys, balls, boxes, goals, lava, the agent as a red triangle), 3×3 supersampled,
-/// visible cells highlighted. Output is raw pixels: uint8 [height, width, 3], row-major. Tiles are
-/// cached per renderer instance; rendering is otherwise a pure function of its inputs.
+/// RGB pictures of grid worlds, byte-identical to Minigrid 3.1's renders: the agent's view
+/// (<c>RGBImgPartialObsWrapper</c> / <c>get_frame(agent_pov=True)</c>) and the whole grid
+/// (<c>get_frame(highlight, tile_size)</c>). Output is raw pixels, uint8 [rows, columns, 3],
+/// row-major, row = y and column = x (the transpose of the symbolic [x][y] layout).
+/// <para>
+/// Rendering only copies tiles: each (cell encoding, agent direction, highlight) tile is painted
+/// once per tile size (<see cref="TilePainter"/>, Minigrid's supersampled drawing), kept for the
+/// life of the process in an atlas shared by every renderer, and blitted row by row afterwards.
+/// The atlas is thread-safe; a renderer instance keeps a scratch highlight mask, so use one
+/// instance per thread.
+/// </para>
 /// </summary>
 public sealed class TileRenderer
 {
-    private const int Subdivisions = 3;
-    private readonly Dictionary<(uint Cell, int AgentDir, bool Highlight), byte[]> _cache = [];
+    private static readonly ConcurrentDictionary<int, TileAtlas> s_atlases = new();
 
-    /// <summary>Creates a renderer with square tiles of <paramref name="tileSize"/> pixels.</summary>
+    private readonly TileAtlas _atlas;
+    private readonly int _tileBytes, _rowBytes;
+    private bool[] _highlight = [];
+
+    /// <summary>Creates a renderer with square tiles of <paramref name="tileSize"/> pixels (Minigrid's observation wrappers use 8).</summary>
     public TileRenderer(int tileSize = 32)
     {
-        if (tileSize < 4) throw new ArgumentOutOfRangeException(nameof(tileSize), tileSize, "Tiles need at least 4 pixels.");
+        if (tileSize < 1) throw new ArgumentOutOfRangeException(nameof(tileSize), tileSize, "Tiles need at least 1 pixel.");
         TileSize = tileSize;
+        _atlas = s_atlases.GetOrAdd(tileSize, t => new TileAtlas(t));
+        _rowBytes = tileSize * 3;
+        _tileBytes = tileSize * _rowBytes;
     }
 
     /// <summary>Pixels per tile side.</summary>
     public int TileSize { get; }
 
+    /// <summary>Bytes of a rendered agent view: [7·T, 7·T, 3].</summary>
+    public int ViewBytes => GridConstants.ViewSize * GridConstants.ViewSize * _tileBytes;
+
+    /// <summary>Bytes of a rendered <paramref name="width"/> × <paramref name="height"/> grid: [height·T, width·T, 3].</summary>
+    public int GridBytes(int width, int height) => width * height * _tileBytes;
+
     /// <summary>
-    /// Renders an encoded 7×7 view (147 bytes) as the agent sees it: the agent at the bottom
-    /// centre facing up, unseen cells dark, seen cells highlighted. Shape [7·tile, 7·tile, 3].
+    /// Renders an encoded 7×7 view (147 bytes, index (vx·7 + vy)·3 + channel) as Minigrid's
+    /// <c>RGBImgPartialObsWrapper</c> does: tile (column vx, row vy) shows the cell's object,
+    /// highlighted when seen; unseen cells (type 0) are bare tiles, not highlighted; the agent's
+    /// cell (3, 6) shows what it carries with the red triangle pointing up. Shape [7·T, 7·T, 3].
     /// </summary>
     public byte[] RenderView(ReadOnlySpan<byte> image)
     {
+        var pixels = new byte[ViewBytes];
+        RenderView(image, pixels);
+        return pixels;
+    }
+
+    /// <summary>Renders an encoded view into <paramref name="destination"/> (<see cref="ViewBytes"/> bytes); allocation-free once the tiles are painted.</summary>
+    public void RenderView(ReadOnlySpan<byte> image, Span<byte> destination)
+    {
         const int S = GridConstants.ViewSize;
         if (image.Length != GridConstants.ViewBytes) throw new ArgumentException($"A view has {GridConstants.ViewBytes} bytes, not {image.Length}.", nameof(image));
-        int side = S * TileSize;
-        var pixels = new byte[side * side * 3];
+        if (destination.Length != ViewBytes) throw new ArgumentException($"A {S}x{S} view at tile size {TileSize} needs {ViewBytes} bytes, not {destination.Length}.", nameof(destination));
+        int stride = S * _rowBytes;
         for (int vx = 0; vx < S; vx++)
             for (int vy = 0; vy < S; vy++)
             {
                 int o = (vx * S + vy) * 3;
-                bool seen = image[o] != (byte)ObjectType.Unseen;
-                uint cell = image[o] == (byte)ObjectType.Unseen ? (uint)ObjectType.Empty : image[o] | ((uint)image[o + 1] << 8) | ((uint)image[o + 2] << 16);
-                bool agent = vx == S / 2 && vy == S - 1;
-                Blit(Tile(cell, agent ? 3 : -1, seen), pixels, side, vx, vy);
+                byte type = image[o];
+                bool seen = type != (byte)ObjectType.Unseen;
+                int dir = vx == S / 2 && vy == S - 1 ? 3 : -1;
+                var tile = seen ? _atlas.Get(type, image[o + 1], image[o + 2], dir, true) : _atlas.Get((byte)ObjectType.Empty, 0, 0, dir, false);
+                Blit(tile, destination, stride, vx, vy);
             }
-        return pixels;
     }
 
     /// <summary>
-    /// Renders a whole grid with the agent, highlighting the cells in <paramref name="visible"/>
-    /// (index y·width + x) when given. Shape [height·tile, width·tile, 3].
+    /// Renders a whole grid with the agent's triangle drawn over its cell (the carried object is
+    /// not drawn), highlighting the cells in <paramref name="visible"/> (index y·width + x) when
+    /// given. Shape [height·T, width·T, 3].
     /// </summary>
     public byte[] RenderGrid(Grid grid, int agentX, int agentY, int agentDir, ReadOnlySpan<bool> visible = default)
     {
-        int w = grid.Width * TileSize, h = grid.Height * TileSize;
-        var pixels = new byte[w * h * 3];
-        for (int y = 0; y < grid.Height; y++)
-            for (int x = 0; x < grid.Width; x++)
-            {
-                bool highlight = !visible.IsEmpty && visible[y * grid.Width + x];
-                Blit(Tile(Grid.Pack(grid.Get(x, y)) & 0xFFFFFF, x == agentX && y == agentY ? agentDir : -1, highlight), pixels, w, x, y);
-            }
+        var pixels = new byte[GridBytes(grid.Width, grid.Height)];
+        RenderGrid(grid, agentX, agentY, agentDir, visible, pixels);
         return pixels;
     }
 
-    /// <summary>Renders the environment's full grid, highlighting what the agent currently sees.</summary>
-    public byte[] RenderEnv(GridWorldEnv env)
+    /// <summary>Renders a whole grid into <paramref name="destination"/> (<see cref="GridBytes"/> bytes); see <see cref="RenderGrid(Grid, int, int, int, ReadOnlySpan{bool})"/>.</summary>
+    public void RenderGrid(Grid grid, int agentX, int agentY, int agentDir, ReadOnlySpan<bool> visible, Span<byte> destination)
+    {
+        int w = grid.Width, h = grid.Height;
+        if (!visible.IsEmpty && visible.Length != w * h)
+            throw new ArgumentException($"The highlight mask of a {w}x{h} grid has {w * h} entries, not {visible.Length}.", nameof(visible));
+        if (destination.Length != GridBytes(w, h))
+            throw new ArgumentException($"A {w}x{h} grid at tile size {TileSize} needs {GridBytes(w, h)} bytes, not {destination.Length}.", nameof(destination));
+        uint[] packed = grid.Packed;
+        int stride = w * _rowBytes;
+        for (int y = 0; y < h; y++)
+        {
+            int rowStart = grid.PackedIndex(0, y);
+            for (int x = 0; x < w; x++)
+            {
+                uint p = packed[rowStart + x];
+                int dir = x == agentX && y == agentY ? agentDir : -1;
+                bool highlight = !visible.IsEmpty && visible[y * w + x];
+                Blit(_atlas.Get((byte)p, (byte)(p >> 8), (byte)(p >> 16), dir, highlight), destination, stride, x, y);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Renders the environment's full grid as Minigrid's <c>get_frame(highlight, tile_size)</c>:
+    /// with <paramref name="highlight"/>, the world cells the agent currently sees (its own cell
+    /// included) are highlighted. Shape [height·T, width·T, 3].
+    /// </summary>
+    public byte[] RenderEnv(GridWorldEnv env, bool highlight = true)
+    {
+        var pixels = new byte[GridBytes(env.Grid.Width, env.Grid.Height)];
+        RenderEnv(env, highlight, pixels);
+        return pixels;
+    }
+
+    /// <summary>Renders the environment's full grid into <paramref name="destination"/>; allocation-free while the grid size is unchanged.</summary>
+    public void RenderEnv(GridWorldEnv env, bool highlight, Span<byte> destination)
     {
         var grid = env.Grid;
-        var visible = new bool[grid.Width * grid.Height];
+        if (!highlight)
+        {
+            RenderGrid(grid, env.AgentX, env.AgentY, env.AgentDir, default, destination);
+            return;
+        }
+        int cells = grid.Width * grid.Height;
+        if (_highlight.Length != cells) _highlight = new bool[cells];
+        else Array.Clear(_highlight);
+        ulong mask = env.VisibleMask;
         for (int k = 0; k < GridConstants.ViewSize * GridConstants.ViewSize; k++)
         {
-            if ((env.VisibleMask >> k & 1) == 0) continue;
+            if ((mask >> k & 1) == 0) continue;
             var (x, y) = env.ViewCellToWorld(k);
-            if (grid.InBounds(x, y)) visible[y * grid.Width + x] = true;
+            if (grid.InBounds(x, y)) _highlight[y * grid.Width + x] = true;
         }
-        return RenderGrid(grid, env.AgentX, env.AgentY, env.AgentDir, visible);
+        RenderGrid(grid, env.AgentX, env.AgentY, env.AgentDir, _highlight, destination);
     }
 
-    private void Blit(byte[] tile, byte[] pixels, int rowPixels, int tx, int ty)
-    {
-        int t = TileSize;
-        for (int py = 0; py < t; py++)
-            Array.Copy(tile, py * t * 3, pixels, ((ty * t + py) * rowPixels + tx * t) * 3, t * 3);
-    }
+    /// <summary>The cached tile of one cell encoding: uint8 [T, T, 3]; <paramref name="agentDir"/> −1 for no agent.</summary>
+    public ReadOnlySpan<byte> Tile(ObjectType type, GridColor color, DoorState state, int agentDir, bool highlight) =>
+        _atlas.Get((byte)type, (byte)color, (byte)state, agentDir, highlight);
 
-    private byte[] Tile(uint cell, int agentDir, bool highlight)
+    /// <summary>
+    /// Copies a tile's T rows into tile (tx, ty) of a picture <paramref name="stride"/> bytes wide.
+    /// Callers have checked the destination's length, so the rows are copied without bounds checks;
+    /// Minigrid's tile size 8 (24-byte rows) takes one 16-byte and one 8-byte move per row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Blit(byte[] tile, Span<byte> destination, int stride, int tx, int ty)
     {
-        var key = (cell & 0xFFFFFF, agentDir, highlight);
-        if (_cache.TryGetValue(key, out var cached)) return cached;
-        int big = TileSize * Subdivisions;
-        var img = new float[big * big * 3];
-        Fill(img, big, (x, y) => x <= 0.031 || y <= 0.031, 100, 100, 100);
-        DrawObject(img, big, cell);
-        if (agentDir >= 0)
+        int row = _rowBytes;
+        ref byte src = ref MemoryMarshal.GetArrayDataReference(tile);
+        ref byte dst = ref Unsafe.Add(ref MemoryMarshal.GetReference(destination), ty * TileSize * stride + tx * row);
+        if (row == 24)
         {
-            double theta = 0.5 * Math.PI * agentDir;
-            Fill(img, big, (x, y) =>
+            for (int py = 0; py < 8; py++)
             {
-                // Rotate the query point back by theta around the centre, then test the east-facing triangle.
-                double dx = x - 0.5, dy = y - 0.5;
-                double rx = 0.5 + dx * Math.Cos(-theta) - dy * Math.Sin(-theta);
-                double ry = 0.5 + dy * Math.Cos(-theta) + dx * Math.Sin(-theta);
-                return InTriangle(rx, ry, (0.12, 0.19), (0.87, 0.50), (0.12, 0.81));
-            }, 255, 0, 0);
-        }
-        if (highlight)
-            for (int i = 0; i < img.Length; i++) img[i] += (255 - img[i]) * 0.3f;
-        var tile = new byte[TileSize * TileSize * 3];
-        for (int y = 0; y < TileSize; y++)
-            for (int x = 0; x < TileSize; x++)
-                for (int c = 0; c < 3; c++)
-                {
-                    float sum = 0;
-                    for (int sy = 0; sy < Subdivisions; sy++)
-                        for (int sx = 0; sx < Subdivisions; sx++)
-                            sum += img[((y * Subdivisions + sy) * big + x * Subdivisions + sx) * 3 + c];
-                    tile[(y * TileSize + x) * 3 + c] = (byte)Math.Clamp(MathF.Round(sum / (Subdivisions * Subdivisions)), 0, 255);
-                }
-        _cache[key] = tile;
-        return tile;
-    }
-
-    private static void DrawObject(float[] img, int n, uint cell)
-    {
-        var type = (ObjectType)(cell & 0xFF);
-        int colorIndex = (int)((cell >> 8) & 0xFF);
-        var rgb = GridConstants.ColorRgb[Math.Min(colorIndex, GridConstants.ColorRgb.Length - 1)];
-        byte r = rgb[0], g = rgb[1], b = rgb[2];
-        var state = (DoorState)((cell >> 16) & 0xFF);
-        switch (type)
-        {
-            case ObjectType.Wall:
-                Fill(img, n, Rect(0, 1, 0, 1), r, g, b);
-                break;
-            case ObjectType.Floor:
-                Fill(img, n, Rect(0.031, 1, 0.031, 1), r / 2f, g / 2f, b / 2f);
-                break;
-            case ObjectType.Goal:
-                Fill(img, n, Rect(0, 1, 0, 1), 0, 255, 0);
-                break;
-            case ObjectType.Lava:
-                Fill(img, n, Rect(0, 1, 0, 1), 255, 128, 0);
-                for (int i = 0; i < 3; i++)
-                {
-                    double lo = 0.3 + 0.2 * i, hi = 0.4 + 0.2 * i;
-                    Fill(img, n, Line(0.1, lo, 0.3, hi, 0.03), 0, 0, 0);
-                    Fill(img, n, Line(0.3, hi, 0.5, lo, 0.03), 0, 0, 0);
-                    Fill(img, n, Line(0.5, lo, 0.7, hi, 0.03), 0, 0, 0);
-                    Fill(img, n, Line(0.7, hi, 0.9, lo, 0.03), 0, 0, 0);
-                }
-                break;
-            case ObjectType.Door when state == DoorState.Open:
-                Fill(img, n, Rect(0.88, 1.00, 0.00, 1.00), r, g, b);
-                Fill(img, n, Rect(0.92, 0.96, 0.04, 0.96), 0, 0, 0);
-                break;
-            case ObjectType.Door when state == DoorState.Locked:
-                Fill(img, n, Rect(0, 1, 0, 1), r, g, b);
-                Fill(img, n, Rect(0.06, 0.94, 0.06, 0.94), 0.45f * r, 0.45f * g, 0.45f * b);
-                Fill(img, n, Rect(0.52, 0.75, 0.50, 0.56), r, g, b);
-                break;
-            case ObjectType.Door:
-                Fill(img, n, Rect(0, 1, 0, 1), r, g, b);
-                Fill(img, n, Rect(0.04, 0.96, 0.04, 0.96), 0, 0, 0);
-                Fill(img, n, Rect(0.08, 0.92, 0.08, 0.92), r, g, b);
-                Fill(img, n, Rect(0.12, 0.88, 0.12, 0.88), 0, 0, 0);
-                Fill(img, n, Circle(0.75, 0.50, 0.08), r, g, b);
-                break;
-            case ObjectType.Key:
-                Fill(img, n, Rect(0.50, 0.63, 0.31, 0.88), r, g, b);
-                Fill(img, n, Rect(0.38, 0.50, 0.59, 0.66), r, g, b);
-                Fill(img, n, Rect(0.38, 0.50, 0.81, 0.88), r, g, b);
-                Fill(img, n, Circle(0.56, 0.28, 0.190), r, g, b);
-                Fill(img, n, Circle(0.56, 0.28, 0.064), 0, 0, 0);
-                break;
-            case ObjectType.Ball:
-                Fill(img, n, Circle(0.5, 0.5, 0.31), r, g, b);
-                break;
-            case ObjectType.Box:
-                Fill(img, n, Rect(0.12, 0.88, 0.12, 0.88), r, g, b);
-                Fill(img, n, Rect(0.18, 0.82, 0.18, 0.82), 0, 0, 0);
-                Fill(img, n, Rect(0.16, 0.84, 0.47, 0.53), r, g, b);
-                break;
-        }
-    }
-
-    private static Func<double, double, bool> Rect(double x0, double x1, double y0, double y1) => (x, y) => x >= x0 && x <= x1 && y >= y0 && y <= y1;
-
-    private static Func<double, double, bool> Circle(double cx, double cy, double radius) => (x, y) => (x - cx) * (x - cx) + (y - cy) * (y - cy) <= radius * radius;
-
-    private static Func<double, double, bool> Line(double x0, double y0, double x1, double y1, double radius) => (x, y) =>
-    {
-        double dx = x1 - x0, dy = y1 - y0;
-        double t = Math.Clamp(((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy), 0, 1);
-        double px = x0 + t * dx - x, py = y0 + t * dy - y;
-        return px * px + py * py <= radius * radius;
-    };
-
-    private static bool InTriangle(double x, double y, (double X, double Y) a, (double X, double Y) b, (double X, double Y) c)
-    {
-        static double Cross((double X, double Y) p, (double X, double Y) q, double x, double y) => (q.X - p.X) * (y - p.Y) - (q.Y - p.Y) * (x - p.X);
-        double d1 = Cross(a, b, x, y), d2 = Cross(b, c, x, y), d3 = Cross(c, a, x, y);
-        bool neg = d1 < 0 || d2 < 0 || d3 < 0, pos = d1 > 0 || d2 > 0 || d3 > 0;
-        return !(neg && pos);
-    }
-
-    private static void Fill(float[] img, int n, Func<double, double, bool> inside, float r, float g, float b)
-    {
-        for (int y = 0; y < n; y++)
-        {
-            double yf = (y + 0.5) / n;
-            for (int x = 0; x < n; x++)
-            {
-                double xf = (x + 0.5) / n;
-                if (!inside(xf, yf)) continue;
-                int o = (y * n + x) * 3;
-                img[o] = r;
-                img[o + 1] = g;
-                img[o + 2] = b;
+                ref byte s = ref Unsafe.Add(ref src, py * 24);
+                ref byte d = ref Unsafe.Add(ref dst, py * stride);
+                Unsafe.WriteUnaligned(ref d, Unsafe.ReadUnaligned<Vector128<byte>>(ref s));
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 16), Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref s, 16)));
             }
+            return;
+        }
+        for (int py = 0; py < TileSize; py++)
+            Unsafe.CopyBlockUnaligned(ref Unsafe.Add(ref dst, py * stride), ref Unsafe.Add(ref src, py * row), (uint)row);
+    }
+
+    /// <summary>
+    /// Every tile of one size, painted on first use. Slot = ((type·6 + color)·3 + state)·10 +
+    /// (dir + 1)·2 + highlight; a racing first use paints the same bytes twice, harmlessly.
+    /// </summary>
+    private sealed class TileAtlas(int tileSize)
+    {
+        private const int Types = (int)ObjectType.Agent + 1, Colors = 6, States = 3;
+        private readonly byte[]?[] _tiles = new byte[Types * Colors * States * 10][];
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public byte[] Get(byte type, byte color, byte state, int dir, bool highlight)
+        {
+            if (type >= Types || color >= Colors || state >= States || (uint)(dir + 1) > 4) return Paint(type, color, state, dir, highlight);
+            int slot = ((type * Colors + color) * States + state) * 10 + (dir + 1) * 2 + (highlight ? 1 : 0);
+            return Volatile.Read(ref _tiles[slot]) ?? Paint(type, color, state, dir, highlight);
+        }
+
+        private byte[] Paint(byte type, byte color, byte state, int dir, bool highlight)
+        {
+            if (type >= Types || color >= Colors || state >= States)
+                throw new ArgumentException($"Cell encoding ({type}, {color}, {state}) is not a Minigrid object (type < {Types}, colour < {Colors}, state < {States}).");
+            if ((uint)(dir + 1) > 4) throw new ArgumentOutOfRangeException(nameof(dir), dir, "Agent direction must be 0..3, or -1 for no agent.");
+            int slot = ((type * Colors + color) * States + state) * 10 + (dir + 1) * 2 + (highlight ? 1 : 0);
+            var shown = type == (byte)ObjectType.Unseen ? ObjectType.Empty : (ObjectType)type; // an unseen cell is drawn empty
+            var tile = TilePainter.Paint(tileSize, shown, (GridColor)color, (DoorState)state, dir, highlight);
+            Volatile.Write(ref _tiles[slot], tile);
+            return tile;
         }
     }
 }
