@@ -1,3 +1,4 @@
+using RLAgents.LanguageModel.Onnx;
 using RLAgents.LanguageModel.Pretrained;
 using RLAgents.LanguageModel.Tests.Onnx;
 using Microsoft.ML.OnnxRuntime;
@@ -55,14 +56,18 @@ public class PretrainedEncoderParityTests(MiniLmFixture fixture)
     }
 
     [Fact]
-    public void LoadedModelMatchesOnnxRuntimeOnFiftyVariedTextsInOnePaddedBatch()
+    public void LoadedModelMatchesOnnxRuntimeOnFiftyVariedTextsInPaddedBatches()
     {
-        // The 256-token text alone (it would pad the other 52 to 256 and make the test slow), the rest as one padded batch.
+        // The 256-token text alone (it would pad every other text to 256 and make the test slow).
         var longest = fixture.Texts.MaxBy(t => fixture.Encoder.Tokenizer.Encode(t).Length)!;
         Assert.Equal(256, fixture.Encoder.Tokenizer.Encode(longest).Length);
-        var batch = fixture.Texts.Where(t => t != longest).ToList();
-        Assert.True(batch.Count >= 50);
-        AssertParity(Compare(fixture.Encoder, fixture.Session, batch), $"{batch.Count} texts padded together");
+        var others = fixture.Texts.Where(t => t != longest).ToList();
+        Assert.True(others.Count >= 50);
+        // Two padded batches by length (up to 20 tokens, and longer) keep the padding real but the test quick.
+        var (shorter, longer) = (others.Where(t => fixture.Encoder.Tokenizer.Encode(t).Length <= 20).ToList(), others.Where(t => fixture.Encoder.Tokenizer.Encode(t).Length > 20).ToList());
+        Assert.True(shorter.Count > 1 && longer.Count > 1);
+        AssertParity(Compare(fixture.Encoder, fixture.Session, shorter), $"{shorter.Count} texts padded together");
+        AssertParity(Compare(fixture.Encoder, fixture.Session, longer), $"{longer.Count} longer texts padded together");
         AssertParity(Compare(fixture.Encoder, fixture.Session, [longest]), "the 256-token text");
     }
 
@@ -103,6 +108,37 @@ public class PretrainedEncoderParityTests(MiniLmFixture fixture)
         Assert.Equal(1e-12, config.LayerNormEpsilon, 1e-15);
         // 22.7 M parameters as published: the encoder without the pooler (384² + 384) and position_ids buffer.
         Assert.Equal(22_565_376, fixture.Encoder.Encoder.ParameterCount);
+    }
+
+    [Fact]
+    public void WeightsHashFollowsItsDocumentedFormatAndStaysPinned()
+    {
+        // The documented format, written out independently: per initializer in ordinal name order,
+        // name length + name, data type, rank, dims, byte count, bytes (all little-endian).
+        var graph = OnnxModel.Parse(fixture.ModelBytes, "model.onnx").Graph!;
+        using var sha = System.Security.Cryptography.SHA256.Create();
+        using var buffer = new MemoryStream();
+        using (var w = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+            foreach (var t in graph.Initializers.OrderBy(t => t.Name, StringComparer.Ordinal))
+            {
+                var name = System.Text.Encoding.UTF8.GetBytes(t.Name!);
+                w.Write(name.Length);
+                w.Write(name);
+                w.Write((int)t.DataType!.Value);
+                w.Write(t.Dims.Count);
+                foreach (long d in t.Dims) w.Write(d);
+                w.Write((long)t.RawData!.Value.Length);
+                w.Write(t.RawData.Value.Span);
+            }
+        buffer.Position = 0;
+        string expected = Convert.ToHexStringLower(sha.ComputeHash(buffer));
+        Assert.Equal(expected, fixture.Encoder.WeightsSha256);
+        // Agent checkpoints store this value; a change of format or package must show up here first.
+        Assert.Equal("1f31d166b69302e75c3e277b3f9f2b69eaeb5fbf09dc1cd1365239a301ffc24b", fixture.Encoder.WeightsSha256);
+
+        fixture.Encoder.VerifyWeights(expected.ToUpperInvariant());
+        var error = Assert.Throws<PretrainedModelException>(() => fixture.Encoder.VerifyWeights(new string('0', 64)));
+        Assert.Contains($"base weights hash to {expected}, the checkpoint expects {new string('0', 64)}", error.Message);
     }
 
     [Fact]
