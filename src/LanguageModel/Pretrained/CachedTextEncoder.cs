@@ -93,11 +93,8 @@ public sealed class CachedTextEncoder : IDisposable
     /// <summary>Sentence embeddings (B, C) from the cached states; see <see cref="PretrainedTextEncoder.Embed"/>.</summary>
     public Tensor Embed(IReadOnlyList<string> texts, TextPooling? pooling = null, bool normalize = false)
     {
-        using var scope = NewDisposeScope();
         using var encoding = Encode(texts);
-        var pooled = encoding.Pool(pooling ?? _encoder.Info.Pooling);
-        if (normalize) pooled = nn.functional.normalize(pooled, p: 2, dim: 1);
-        return pooled.MoveToOuterDisposeScope();
+        return encoding.Pool(pooling ?? _encoder.Info.Pooling, normalize);
     }
 
     /// <summary>Drops every cached text and disposes its tensors.</summary>

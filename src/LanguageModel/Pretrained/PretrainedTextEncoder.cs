@@ -7,8 +7,14 @@ namespace RLAgents.LanguageModel.Pretrained;
 /// <param name="Mask">bool (B, T), true = real token ([CLS] and [SEP] included).</param>
 public sealed record TextEncoding(Tensor Hidden, Tensor Mask) : IDisposable
 {
-    /// <summary>One vector per text (B, C), pooled over the real tokens.</summary>
-    public Tensor Pool(TextPooling pooling) => BertEncoder.Pool(Hidden, Mask, pooling);
+    /// <summary>One vector per text (B, C), pooled over the real tokens, optionally L2-normalised.</summary>
+    public Tensor Pool(TextPooling pooling, bool normalize = false)
+    {
+        using var scope = NewDisposeScope();
+        var pooled = BertEncoder.Pool(Hidden, Mask, pooling);
+        if (normalize) pooled = nn.functional.normalize(pooled, p: 2, dim: 1);
+        return pooled.MoveToOuterDisposeScope();
+    }
 
     /// <summary>Disposes both tensors.</summary>
     public void Dispose()
@@ -77,11 +83,8 @@ public sealed class PretrainedTextEncoder : IDisposable
     /// </summary>
     public Tensor Embed(IReadOnlyList<string> texts, TextPooling? pooling = null, bool normalize = false)
     {
-        using var scope = NewDisposeScope();
         using var encoding = Encode(texts);
-        var pooled = encoding.Pool(pooling ?? Info.Pooling);
-        if (normalize) pooled = nn.functional.normalize(pooled, p: 2, dim: 1);
-        return pooled.MoveToOuterDisposeScope();
+        return encoding.Pool(pooling ?? Info.Pooling, normalize);
     }
 
     /// <summary>Disposes the encoder.</summary>
