@@ -28,7 +28,7 @@ public sealed record TextEncoding(Tensor Hidden, Tensor Mask) : IDisposable
 /// A loaded pretrained text encoder: the <see cref="BertEncoder"/> with its weights, the matching
 /// tokenizer, and the SHA-256 of the base weights as stored in the package
 /// (<see cref="BertOnnxImport.WeightsSha256"/>), which an agent checkpoint records so that resuming
-/// can check it starts from the same base. Made by <see cref="PretrainedTextEncoders.Load"/>.
+/// can check it starts from the same base. Made by <see cref="PretrainedTextEncoders.Load(string, string?, int?, double)"/>.
 /// </summary>
 public sealed class PretrainedTextEncoder : IDisposable
 {

