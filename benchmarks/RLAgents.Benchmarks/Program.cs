@@ -17,6 +17,8 @@ if (args is ["gridworld-bot", .. var botArgs])
 
 //   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- lm [--threads 1,2] [--steps 20]   (language-model tokens/s and MFU; OMP_WAIT_POLICY=PASSIVE on a busy machine)
 if (args is ["lm", .. var lmArgs]) return RLAgents.Benchmarks.LanguageModel.LanguageModelBench.Run(lmArgs);
+//   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- text-encoder [--model all-MiniLM-L6-v2] [--threads 1,2] [--repeats 20]   (pretrained encoder latency on 16 missions: batched, cached cold/warm, ONNX Runtime)
+if (args is [RLAgents.Benchmarks.LanguageModel.TextEncoderBench.Command, .. var encoderArgs]) return RLAgents.Benchmarks.LanguageModel.TextEncoderBench.Run(encoderArgs);
 //   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- episode-logs [cartpoleSteps] [gridSteps] [ppoCartpoleSteps]
 if (args is ["episode-logs", .. var logArgs])
 {

@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
 using RLAgents.LanguageModel.Model;
 using RLAgents.LanguageModel.Training;
 using TorchSharp;
+using static RLAgents.Benchmarks.BenchTiming;
 using static TorchSharp.torch;
 
 namespace RLAgents.Benchmarks.LanguageModel;
@@ -58,38 +58,6 @@ public static class LanguageModelBench
 
     private static GptConfig Config(int vocab, int block, int layers, int heads, int embd) =>
         new() { VocabSize = vocab, BlockSize = block, NLayer = layers, NHead = heads, NEmbd = embd, Dropout = 0 };
-
-    private static string Option(string[] args, string name, string fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-    }
-
-    /// <summary>Wall-clock and process CPU seconds of one call.</summary>
-    private readonly record struct Timing(double Wall, double Cpu);
-
-    /// <summary>
-    /// Median wall and CPU time of <paramref name="action"/>. CPU time is what the process actually ran;
-    /// on a shared, oversubscribed machine it is the steadier measure of how efficient the code is.
-    /// </summary>
-    private static Timing Measure(Action action, int warmup, int repeats)
-    {
-        for (int i = 0; i < warmup; i++) action();
-        var process = Process.GetCurrentProcess();
-        var wall = new List<double>();
-        var cpu = new List<double>();
-        for (int i = 0; i < repeats; i++)
-        {
-            process.Refresh();
-            var cpu0 = process.TotalProcessorTime;
-            var sw = Stopwatch.StartNew();
-            action();
-            wall.Add(sw.Elapsed.TotalSeconds);
-            process.Refresh();
-            cpu.Add((process.TotalProcessorTime - cpu0).TotalSeconds);
-        }
-        return new Timing(Median(wall), Median(cpu));
-    }
 
     /// <summary>FLOP/s of an n×n by n×n float32 matmul, per wall second and per CPU second.</summary>
     private static Timing MatmulFlops(int n)
@@ -147,11 +115,5 @@ public static class LanguageModelBench
         double work = FlopsPerToken(model, training) * tokens;
         Console.WriteLine($"  {size.Name,-22} {model.ParameterCount() / 1e6,8:F3}M {size.Batch + "x" + size.Config.BlockSize,7} {time.Wall * 1e3,9:F1} {tokens / time.Wall,10:F0} " +
             $"{work / time.Wall / 1e9,8:F1} {work / time.Wall / peak.Wall,6:P0} {time.Cpu * 1e3,8:F1} {work / time.Cpu / peak.Cpu,9:P0}");
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
     }
 }

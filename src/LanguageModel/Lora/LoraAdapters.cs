@@ -9,8 +9,10 @@ using static TorchSharp.torch;
 namespace RLAgents.LanguageModel.Lora;
 
 /// <summary>
-/// Attaches LoRA adapters to a <see cref="GptModel"/>, freezes everything else, and saves or loads
-/// the adapters on their own (<c>adapter_model.safetensors</c> + <c>adapter_config.json</c>).
+/// Attaches LoRA adapters to the <see cref="AdaptableLinear"/> projections of a model (a
+/// <see cref="GptModel"/>, a <see cref="Pretrained.BertEncoder"/>, or any module built from them),
+/// freezes everything else, and saves or loads the adapters on their own
+/// (<c>adapter_model.safetensors</c> + <c>adapter_config.json</c>).
 /// </summary>
 public static class LoraAdapters
 {
@@ -30,16 +32,16 @@ public static class LoraAdapters
     /// Adds an adapter to every projection named by <see cref="LoraOptions.TargetModules"/> and sets
     /// requires_grad false on every other parameter (the base model is frozen). Returns the adapted projections' names.
     /// </summary>
-    public static IReadOnlyList<string> Attach(GptModel model, LoraOptions options)
+    public static IReadOnlyList<string> Attach(nn.Module model, LoraOptions options)
     {
         options.Validate();
-        var projections = model.Projections().ToList();
+        var projections = AdaptableLinear.FindIn(model).ToList();
         var targets = new List<(string Name, AdaptableLinear Layer)>();
         foreach (string target in options.TargetModules)
         {
             var matched = projections.Where(p => p.Name == target || p.Name.EndsWith("." + target, StringComparison.Ordinal)).ToList();
             if (matched.Count == 0)
-                throw new ArgumentException($"targetModules: '{target}' matches no projection (projections end in attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj).");
+                throw new ArgumentException($"targetModules: '{target}' matches no projection (projections end in {string.Join(", ", ProjectionKinds(projections))}).");
             targets.AddRange(matched);
         }
         if (targets.Any(t => t.Layer.HasAdapter)) throw new InvalidOperationException("The model already carries LoRA adapters.");
@@ -56,22 +58,26 @@ public static class LoraAdapters
     public static IEnumerable<(string Name, Parameter Param)> TrainableParameters(nn.Module model) =>
         model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter));
 
+    /// <summary>The distinct last two name segments of the projections (e.g. attn.c_attn), for error messages.</summary>
+    private static IEnumerable<string> ProjectionKinds(IEnumerable<(string Name, AdaptableLinear Layer)> projections) =>
+        projections.Select(p => string.Join('.', p.Name.Split('.').TakeLast(2))).Distinct();
+
     /// <summary>Folds every adapter into its base weight (for inference without the adapter's extra matmuls).</summary>
-    public static void Merge(GptModel model)
+    public static void Merge(nn.Module model)
     {
-        foreach (var (_, layer) in model.Projections()) layer.Merge();
+        foreach (var (_, layer) in AdaptableLinear.FindIn(model)) layer.Merge();
     }
 
     /// <summary>Takes the adapters back out of the base weights.</summary>
-    public static void Unmerge(GptModel model)
+    public static void Unmerge(nn.Module model)
     {
-        foreach (var (_, layer) in model.Projections()) layer.Unmerge();
+        foreach (var (_, layer) in AdaptableLinear.FindIn(model)) layer.Unmerge();
     }
 
     /// <summary>Writes the adapters and their options to <paramref name="directory"/> (atomic files). The model must not be merged.</summary>
-    public static void Save(GptModel model, LoraOptions options, string directory)
+    public static void Save(nn.Module model, LoraOptions options, string directory)
     {
-        if (model.Projections().Any(p => p.Layer.IsMerged)) throw new InvalidOperationException("Unmerge the adapters before saving them.");
+        if (AdaptableLinear.FindIn(model).Any(p => p.Layer.IsMerged)) throw new InvalidOperationException("Unmerge the adapters before saving them.");
         var tensors = ModelWeights.Collect(model, ModelWeights.IsAdapterTensor);
         if (tensors.Count == 0) throw new InvalidOperationException("The model carries no LoRA adapters.");
         Directory.CreateDirectory(directory);
@@ -80,7 +86,7 @@ public static class LoraAdapters
     }
 
     /// <summary>Attaches adapters as configured in <paramref name="directory"/> and loads their weights (all-or-nothing). Returns the options.</summary>
-    public static LoraOptions Load(GptModel model, string directory)
+    public static LoraOptions Load(nn.Module model, string directory)
     {
         string configPath = Path.Combine(directory, ConfigFile);
         if (!File.Exists(configPath)) throw new CheckpointException($"{configPath}: file not found.");
@@ -98,7 +104,7 @@ public static class LoraAdapters
         using var contents = Safetensors.Read(weightsPath);
         // Check the file against the adapters options would create before attaching any, so a bad file leaves the model untouched.
         var expected = new Dictionary<string, long[]>(StringComparer.Ordinal);
-        foreach (var (name, layer) in model.Projections())
+        foreach (var (name, layer) in AdaptableLinear.FindIn(model))
         {
             if (!options.TargetModules.Any(t => name == t || name.EndsWith("." + t, StringComparison.Ordinal))) continue;
             expected[name + ".lora_A"] = [options.Rank, layer.InFeatures];

@@ -17,6 +17,7 @@ public sealed class LoraOptions
     /// <summary>
     /// Which projections get adapters, matched against the end of each projection's name:
     /// <c>attn.c_attn</c> (fused q/k/v), <c>attn.c_proj</c> (attention output), <c>mlp.c_fc</c>, <c>mlp.c_proj</c>.
+    /// GPT backbones and pretrained BERT encoders name their projections the same way.
     /// </summary>
     [Required, MinLength(1)] public string[] TargetModules { get; set; } = ["attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"];
 

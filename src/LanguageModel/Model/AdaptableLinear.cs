@@ -32,6 +32,13 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Every <see cref="AdaptableLinear"/> inside <paramref name="module"/> with its qualified name
+    /// (e.g. <c>h.0.attn.c_attn</c>), in registration order: the projections LoRA can adapt.
+    /// </summary>
+    public static IEnumerable<(string Name, AdaptableLinear Layer)> FindIn(nn.Module module) =>
+        module.named_modules().Where(m => m.module is AdaptableLinear).Select(m => (m.name, (AdaptableLinear)m.module));
+
     /// <summary>Input width.</summary>
     public long InFeatures { get; }
 

@@ -122,6 +122,5 @@ public sealed class GptModel : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The LoRA-capable projections with their qualified names (e.g. <c>h.0.attn.c_attn</c>).</summary>
-    public IEnumerable<(string Name, AdaptableLinear Layer)> Projections() =>
-        named_modules().Where(m => m.module is AdaptableLinear).Select(m => (m.name, (AdaptableLinear)m.module));
+    public IEnumerable<(string Name, AdaptableLinear Layer)> Projections() => AdaptableLinear.FindIn(this);
 }

@@ -1,0 +1,169 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RLAgents.LanguageModel.Pretrained;
+
+/// <summary>
+/// Encodings of a frozen <see cref="PretrainedTextEncoder"/>, cached per distinct text. An agent's
+/// missions repeat across steps and environments, so after the first sighting a text costs a copy,
+/// not a 6-layer forward. Within one call each distinct text is encoded once, however often it occurs.
+/// <para>
+/// Each text is encoded on its own, at its exact length (no padding, batch of one), so its cached
+/// states are a function of the text alone: they do not depend on which texts shared its first batch
+/// or in which order texts arrive, and a run gives the same numbers whether a text was a hit or a miss.
+/// </para>
+/// <para>
+/// Policy: at most <see cref="Capacity"/> texts are kept; when a call leaves more, the least recently
+/// used are evicted and their tensors disposed. The cache owns its tensors (outside every dispose
+/// scope); callers get fresh tensors in their own scope, so disposing results never touches the
+/// cache. Memory: about T × C × 4 bytes a text (a 12-token mission at C = 384: 18 KB; the default
+/// 4,096 texts: at most ≈ 75 MB). The encoder must stay frozen (every parameter without gradients)
+/// while the cache is in use; each call checks it, and <see cref="Clear"/> drops everything.
+/// </para>
+/// </summary>
+public sealed class CachedTextEncoder : IDisposable
+{
+    /// <summary>Default <see cref="Capacity"/>.</summary>
+    public const int DefaultCapacity = 4096;
+
+    private readonly PretrainedTextEncoder _encoder;
+    private readonly Dictionary<string, LinkedListNode<(string Text, Tensor Hidden)>> _entries = new(StringComparer.Ordinal);
+    private readonly LinkedList<(string Text, Tensor Hidden)> _recency = new();  // most recently used first
+    private readonly Lock _lock = new();
+
+    /// <summary>Wraps <paramref name="encoder"/>, which must be frozen (<see cref="BertEncoder.ConfigureFineTuning"/> with <see cref="TextEncoderFineTuning.Frozen"/>).</summary>
+    public CachedTextEncoder(PretrainedTextEncoder encoder, int capacity = DefaultCapacity)
+    {
+        if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "The cache must hold at least one text.");
+        _encoder = encoder;
+        Capacity = capacity;
+        CheckFrozen();
+    }
+
+    /// <summary>Most texts kept.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Texts currently cached.</summary>
+    public int Count
+    {
+        get { lock (_lock) return _entries.Count; }
+    }
+
+    /// <summary>Texts served from the cache so far (each occurrence in a batch counts).</summary>
+    public long Hits { get; private set; }
+
+    /// <summary>Texts encoded so far (each distinct text of a call that was not cached counts once).</summary>
+    public long Misses { get; private set; }
+
+    /// <summary>Width C of the states.</summary>
+    public int Width => _encoder.Width;
+
+    /// <summary>
+    /// Token states of <paramref name="texts"/>: Hidden (B, T, C) with zeros past each text's length,
+    /// Mask bool (B, T); T is the longest text's token count, or <paramref name="padTo"/> when given.
+    /// No gradients flow (the encoder is frozen).
+    /// </summary>
+    public TextEncoding Encode(IReadOnlyList<string> texts, int? padTo = null)
+    {
+        lock (_lock)
+        {
+            CheckFrozen();
+            var states = new Tensor[texts.Count];
+            for (int i = 0; i < texts.Count; i++) states[i] = Lookup(texts[i]);
+            long longest = states.Length == 0 ? 0 : states.Max(s => s.shape[0]);
+            long t = padTo ?? longest;
+            if (t < longest) throw new ArgumentOutOfRangeException(nameof(padTo), padTo, $"padTo must hold the longest text ({longest} tokens).");
+
+            var hidden = zeros(texts.Count, t, Width);         // (B, T, C)
+            var mask = zeros(texts.Count, t, dtype: @bool);    // (B, T)
+            using (no_grad())
+                for (int b = 0; b < states.Length; b++)
+                {
+                    long n = states[b].shape[0];
+                    using var rows = hidden[b, ..(int)n];
+                    rows.copy_(states[b]);
+                    using var real = mask[b, ..(int)n];
+                    real.fill_(true);
+                }
+            Trim();
+            return new TextEncoding(hidden, mask);
+        }
+    }
+
+    /// <summary>Sentence embeddings (B, C) from the cached states; see <see cref="PretrainedTextEncoder.Embed"/>.</summary>
+    public Tensor Embed(IReadOnlyList<string> texts, TextPooling? pooling = null, bool normalize = false)
+    {
+        using var encoding = Encode(texts);
+        return encoding.Pool(pooling ?? _encoder.Info.Pooling, normalize);
+    }
+
+    /// <summary>Drops every cached text and disposes its tensors.</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            foreach (var (_, hidden) in _recency) hidden.Dispose();
+            _recency.Clear();
+            _entries.Clear();
+        }
+    }
+
+    /// <summary>Disposes the cached tensors (not the encoder, which the caller owns).</summary>
+    public void Dispose() => Clear();
+
+    /// <summary>The cached (T, C) states of <paramref name="text"/>, encoding it first if needed; marks it most recently used.</summary>
+    private Tensor Lookup(string text)
+    {
+        if (_entries.TryGetValue(text, out var node))
+        {
+            Hits++;
+            _recency.Remove(node);
+            _recency.AddFirst(node);
+            return node.Value.Hidden;
+        }
+        Misses++;
+        var hidden = EncodeAlone(text);
+        _entries[text] = _recency.AddFirst((text, hidden));
+        return hidden;
+    }
+
+    /// <summary>One text, batch of one, no padding: (T, C), detached from every dispose scope (the cache owns it).</summary>
+    private Tensor EncodeAlone(string text)
+    {
+        var encoder = _encoder.Encoder;
+        bool wasTraining = encoder.training;
+        if (wasTraining) encoder.eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            int[] ids = _encoder.Tokenizer.Encode(text);
+            var input = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]);
+            var hidden = encoder.forward(new BertInput(TokenIds: input))[0].contiguous();  // (T, C)
+            return hidden.DetachFromDisposeScope();
+        }
+        finally
+        {
+            if (wasTraining) encoder.train();
+        }
+    }
+
+    /// <summary>Evicts least recently used texts beyond <see cref="Capacity"/>, disposing their tensors.</summary>
+    private void Trim()
+    {
+        while (_entries.Count > Capacity)
+        {
+            var last = _recency.Last!;
+            _recency.RemoveLast();
+            _entries.Remove(last.Value.Text);
+            last.Value.Hidden.Dispose();
+        }
+    }
+
+    private void CheckFrozen()
+    {
+        var trainable = _encoder.Encoder.named_parameters().FirstOrDefault(p => p.parameter.requires_grad).name;
+        if (trainable is not null)
+            throw new InvalidOperationException($"CachedTextEncoder serves frozen encoders only, but '{trainable}' requires gradients; configure the encoder with TextEncoderFineTuning.Frozen.");
+    }
+}
