@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using RLAgents.Core;
 using RLAgents.LanguageModel.Checkpoints;
 
 namespace RLAgents.LanguageModel.Onnx;

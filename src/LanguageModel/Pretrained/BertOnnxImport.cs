@@ -48,7 +48,7 @@ public static partial class BertOnnxImport
 
     /// <summary>
     /// Builds a <see cref="BertEncoder"/> from an ONNX BERT and loads its weights (all-or-nothing,
-    /// shapes checked by <see cref="ModelWeights.Load(TorchSharp.torch.nn.Module, IReadOnlyDictionary{string, Tensor}, string, Func{string, bool}?)"/>).
+    /// shapes checked by <see cref="ModelWeights.Load(TorchSharp.torch.nn.Module, IReadOnlyDictionary{string, Tensor}, string, Func{string, bool}?, string)"/>).
     /// <paramref name="dropout"/> is the training-time dropout of the new encoder (0 = none).
     /// </summary>
     public static BertEncoder Load(OnnxGraph graph, string source, double dropout = 0)
