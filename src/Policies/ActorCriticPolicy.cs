@@ -54,27 +54,27 @@ public sealed class ActorCriticPolicy : Policy
     /// <summary>Policy logits [B, K].</summary>
     public Tensor Logits(ObservationInput observations)
     {
-        using var state = actor.forward(observations);
+        var state = actor.forward(observations);
         return policyHead.forward(state);
     }
 
     /// <summary>V(s) [B].</summary>
     public Tensor Value(ObservationInput observations)
     {
-        using var state = (critic ?? actor).forward(observations);
-        using var v = valueHead.forward(state);
+        var state = (critic ?? actor).forward(observations);
+        var v = valueHead.forward(state);
         return v.squeeze(-1);
     }
 
     /// <summary>log π(a|s), entropy and V(s) for a batch of observations and actions (int64 [B], zero-based).</summary>
     public ActionEvaluation EvaluateActions(ObservationInput observations, Tensor actions)
     {
-        using var state = actor.forward(observations);
-        using var logits = policyHead.forward(state);
+        var state = actor.forward(observations);
+        var logits = policyHead.forward(state);
         Tensor values;
         if (critic is null)
         {
-            using var v = valueHead.forward(state);
+            var v = valueHead.forward(state);
             values = v.squeeze(-1);
         }
         else values = Value(observations);

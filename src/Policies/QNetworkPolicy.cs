@@ -37,7 +37,7 @@ public sealed class QNetworkPolicy : Policy
     /// <summary>Q(s, ·) [B, K].</summary>
     public Tensor QValues(ObservationInput observations)
     {
-        using var state = estimator.forward(observations);
+        var state = estimator.forward(observations);
         return qHead.forward(state);
     }
 

@@ -13,19 +13,19 @@ public static class Categorical
     /// <summary>log π(a|s) of <paramref name="actions"/> (int64 [B]) under <paramref name="logits"/> [B, K] → [B].</summary>
     public static Tensor LogProb(Tensor logits, Tensor actions)
     {
-        using var logp = logits.log_softmax(-1);
-        using var index = actions.unsqueeze(-1);
-        using var picked = logp.gather(-1, index);
+        var logp = logits.log_softmax(-1);
+        var index = actions.unsqueeze(-1);
+        var picked = logp.gather(-1, index);
         return picked.squeeze(-1);
     }
 
     /// <summary>Entropy −Σ p log p of each distribution: [B, K] → [B].</summary>
     public static Tensor Entropy(Tensor logits)
     {
-        using var logp = logits.log_softmax(-1);
-        using var p = logp.exp();
-        using var plogp = p.mul(logp);
-        using var sum = plogp.sum(-1);
+        var logp = logits.log_softmax(-1);
+        var p = logp.exp();
+        var plogp = p.mul(logp);
+        var sum = plogp.sum(-1);
         return sum.neg();
     }
 }
@@ -51,8 +51,8 @@ public sealed class MultiCategorical
         Tensor? total = null;
         for (int k = 0; k < blocks.Length; k++)
         {
-            using var column = actions.select(1, k);
-            using var lp = Categorical.LogProb(blocks[k], column);
+            var column = actions.select(1, k);
+            var lp = Categorical.LogProb(blocks[k], column);
             var next = total is null ? lp.clone() : total.add(lp);
             total?.Dispose();
             total = next;
@@ -68,7 +68,7 @@ public sealed class MultiCategorical
         Tensor? total = null;
         foreach (var block in blocks)
         {
-            using var h = Categorical.Entropy(block);
+            var h = Categorical.Entropy(block);
             var next = total is null ? h.clone() : total.add(h);
             total?.Dispose();
             total = next;

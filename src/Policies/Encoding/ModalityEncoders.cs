@@ -123,8 +123,8 @@ public sealed class SymbolicImageEncoder : ModalityEncoder
     {
         long b = input.shape[0];
         // [B, cells, C] codes shifted into each channel's rows of the table.
-        using var codes = input.to_type(ScalarType.Int64).view(b, _cells, _channels).add(offsets);
-        using var vectors = embedding.forward(codes); // [B, cells, C, E]
+        var codes = input.to_type(ScalarType.Int64).view(b, _cells, _channels).add(offsets);
+        var vectors = embedding.forward(codes); // [B, cells, C, E]
         return vectors.sum(2).view(b, _cells * _embedding);
     }
 }
@@ -152,7 +152,7 @@ public sealed class DiscreteEncoder : ModalityEncoder
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
-        using var index = _start == 0 ? input.alias() : input.sub(_start);
+        var index = _start == 0 ? input.alias() : input.sub(_start);
         return embedding.forward(index);
     }
 }

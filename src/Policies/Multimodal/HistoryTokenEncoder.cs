@@ -121,10 +121,10 @@ public sealed class SymbolicFrameEncoder : HistoryFrameEncoder
     public override Tensor forward(Tensor input)
     {
         long b = input.shape[0];
-        using var index = input.to_type(ScalarType.Int64).view(b * _steps, _cells * _channels).add(offsets);
-        using var one = ones(index.shape);
-        using var hot = zeros(b * _steps, (long)_cells * _codes).scatter_(1, index, one); // [B·K, H·W·codes]
-        using var token = projection.forward(hot);
+        var index = input.to_type(ScalarType.Int64).view(b * _steps, _cells * _channels).add(offsets);
+        var one = ones(index.shape);
+        var hot = zeros(b * _steps, (long)_cells * _codes).scatter_(1, index, one); // [B·K, H·W·codes]
+        var token = projection.forward(hot);
         return token.view(b, _steps, -1);                                                // [B, K, C]
     }
 }
@@ -149,7 +149,7 @@ public sealed class ProjectedFrameEncoder : HistoryFrameEncoder
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
-        using var x = input.to_type(ScalarType.Float32).mul(_scale).view(input.shape[0], _steps, _size);
+        var x = input.to_type(ScalarType.Float32).mul(_scale).view(input.shape[0], _steps, _size);
         return projection.forward(x);
     }
 }
@@ -172,7 +172,7 @@ public sealed class DiscreteFrameEncoder : HistoryFrameEncoder
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
-        using var index = input.to_type(ScalarType.Int64).clamp(0, _n - 1);
+        var index = input.to_type(ScalarType.Int64).clamp(0, _n - 1);
         return table.forward(index);
     }
 }

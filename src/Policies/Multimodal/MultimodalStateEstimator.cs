@@ -130,7 +130,7 @@ public sealed class MultimodalStateEstimator : StateEstimator
     public override Tensor forward(ObservationInput input)
     {
         long b = input.Count;
-        using var types = modality_type.forward(modalityIds); // [M, C]
+        var types = modality_type.forward(modalityIds); // [M, C]
         var tokens = new Tensor[Space.Count];                   // each [B, n_m, C]
         var masks = new Tensor?[Space.Count];                   // text: bool [B, L], true = real token
         for (int m = 0; m < Space.Count; m++)

@@ -94,16 +94,16 @@ public sealed class CellTokenEncoder : TokenEncoder
         Tensor cells;
         if (values is not null)
         {
-            using var codes = input.to_type(ScalarType.Int64).view(b, _h * _w, _channels).add(offsets);
-            using var vectors = values.forward(codes); // [B, H·W, Ch, C]
+            var codes = input.to_type(ScalarType.Int64).view(b, _h * _w, _channels).add(offsets);
+            var vectors = values.forward(codes); // [B, H·W, Ch, C]
             cells = vectors.sum(2);
         }
         else
         {
-            using var scaled = input.to_type(ScalarType.Float32).mul(_scale).view(b, _h * _w, _channels);
+            var scaled = input.to_type(ScalarType.Float32).mul(_scale).view(b, _h * _w, _channels);
             cells = pixels!.forward(scaled);
         }
-        using var position = rows.forward(rowIndex).add(cols.forward(colIndex)); // [H·W, C]
+        var position = rows.forward(rowIndex).add(cols.forward(colIndex)); // [H·W, C]
         using (cells) return cells.add(position);
     }
 }
@@ -127,8 +127,8 @@ public sealed class VectorTokenEncoder : TokenEncoder
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
-        using var x = input.to_type(ScalarType.Float32);
-        using var y = projection.forward(x);
+        var x = input.to_type(ScalarType.Float32);
+        var y = projection.forward(x);
         return y.unsqueeze(1);
     }
 }
@@ -154,8 +154,8 @@ public sealed class DiscreteTokenEncoder : TokenEncoder
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
-        using var index = _start == 0 ? input.alias() : input.sub(_start);
-        using var y = table.forward(index);
+        var index = _start == 0 ? input.alias() : input.sub(_start);
+        var y = table.forward(index);
         return y.unsqueeze(1);
     }
 }
