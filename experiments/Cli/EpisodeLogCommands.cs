@@ -18,7 +18,7 @@ internal static class EpisodeLogCommands
 
     public static Command Replay(IServiceProvider services)
     {
-        var log = new Argument<string>("log") { Description = "An episode log (Arrow IPC stream)." };
+        var log = new Argument<string>("log") { Description = "An episode log (an Arrow IPC stream: .arrows, or .arrow from earlier builds)." };
         var episode = new Option<long?>("--episode") { Description = "Replay only this episode index." };
         var verify = new Option<bool>("--verify") { Description = "Compare observations (or their hashes), rewards and flags with the log, step by step." };
         var force = new Option<bool>("--force") { Description = "Replay even if the log was recorded with another environment version." };

@@ -28,6 +28,16 @@ public static class EpisodeLogFormat
     /// <summary>Value of the <c>rlagents.format</c> metadata key identifying an episode log.</summary>
     public const string FormatName = "rlagents-episode-log";
 
+    /// <summary>
+    /// File extension of episode logs: Arrow's own convention for the IPC stream format (<c>.arrows</c>);
+    /// <c>.arrow</c> names Arrow's file format (magic header and footer), which Feather, pandas and polars file
+    /// readers expect. Readers look at the content, not the name, so logs named <see cref="LegacyFileExtension"/> still read.
+    /// </summary>
+    public const string FileExtension = ".arrows";
+
+    /// <summary>The extension earlier builds gave episode logs (the same stream format).</summary>
+    public const string LegacyFileExtension = ".arrow";
+
     /// <summary>Prefix of observation columns: modality <c>image</c> is column <c>obs_image</c>.</summary>
     public const string ObservationPrefix = "obs_";
 

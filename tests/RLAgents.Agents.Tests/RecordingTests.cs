@@ -193,6 +193,24 @@ public class RecordingTests
     }
 
     [Fact]
+    public void AResumedRunOfAnEarlierBuildKeepsAppendingToItsEpisodesArrow()
+    {
+        using var dir = TestPaths.NewDir();
+        string[] cfg = [.. EvaluatingPpo, "recording={}"];
+        using var cancel = new CancellationTokenSource();
+        TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("run"), progress: p => { if (p.EnvSteps >= 64) cancel.Cancel(); }, cancellation: cancel.Token);
+        // Earlier builds named the run's log episodes.arrow (the same Arrow IPC stream).
+        string legacy = Path.Combine(dir.Sub("run"), "episodes.arrow");
+        File.Move(Path.Combine(dir.Sub("run"), TrainingRunner.EpisodeLogFile), legacy);
+        int beforeResume = EpisodeLogReader.ReadAll(legacy).ThrowIfDamaged().Episodes.Count;
+        Assert.Equal(legacy, TrainingRunner.EpisodeLogPath(dir.Sub("run")));
+
+        TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("run"), resume: true);
+        Assert.False(File.Exists(Path.Combine(dir.Sub("run"), TrainingRunner.EpisodeLogFile)));
+        Assert.True(EpisodeLogReader.ReadAll(legacy).ThrowIfDamaged().Episodes.Count > beforeResume, "the resumed run did not append to episodes.arrow");
+    }
+
+    [Fact]
     public void EveryNthAppliesToTrainingAndEvaluationEpisodesAlike()
     {
         using var dir = TestPaths.NewDir();

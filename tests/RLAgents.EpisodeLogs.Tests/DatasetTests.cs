@@ -132,7 +132,7 @@ public sealed class DatasetTests
         var e0 = log.Episodes[0];
         using var first = JsonDocument.Parse(lines[1]);
         var r = first.RootElement;
-        Assert.Equal(0, r.GetProperty("episode").GetInt64());
+        Assert.Equal("0", r.GetProperty("episode").GetString());
         Assert.Equal(1, r.GetProperty("step").GetInt32());
         Assert.Equal(e0.Actions[1], r.GetProperty("action").GetInt32());
         Assert.Equal(e0.Rewards[1], r.GetProperty("reward").GetDouble());

@@ -158,7 +158,7 @@ public class RecordedRunTests
             "--set", "training.totalSteps=512", "--set", "training.evalInterval=100000", "--set", "training.checkpointInterval=100000",
             "--set", "env.vectorization=sync", "--set", "recording={\"mode\":\"all\",\"observationHashes\":true}");
         Assert.True(run.ExitCode == 0, run.Out + run.Error);
-        string log = Path.Combine(Assert.Single(Directory.GetDirectories(output)), "episodes.arrow");
+        string log = Path.Combine(Assert.Single(Directory.GetDirectories(output)), RLAgents.Agents.Training.TrainingRunner.EpisodeLogFile);
         Assert.True(File.Exists(log));
 
         var replay = CliRunner.Run("replay", log, "--verify");

@@ -129,7 +129,7 @@ public sealed class SftOptions : SupervisedOptions
     /// <summary>Expert demonstrations generated on the fly by the environment's expert (<see cref="Environments.IExpertEnv"/>, e.g. the BabyAI bot); each phase draws fresh episodes.</summary>
     [Range(0, 10_000_000)] public int ExpertEpisodes { get; set; }
 
-    /// <summary>An episode log of demonstrations (<c>rlagents demos generate</c>, <c>episodes to-sft</c>, or a training run's <c>episodes.arrow</c>); null for none.</summary>
+    /// <summary>An episode log of demonstrations (<c>rlagents demos generate</c>, <c>episodes to-sft</c>, or a training run's <c>episodes.arrows</c>); null for none.</summary>
     public string? DemonstrationsFile { get; set; }
 
     /// <summary>Episodes read from <see cref="DemonstrationsFile"/> (the first ones); 0 reads all.</summary>

@@ -50,7 +50,7 @@ public sealed class ExperimentOptions
     public TrainingOptions Training { get; set; } = new();
 
     /// <summary>
-    /// Record the RL phases' episodes to <c>episodes.arrow</c> in the run directory (an Arrow IPC episode
+    /// Record the RL phases' episodes to <c>episodes.arrows</c> in the run directory (an Arrow IPC episode
     /// log that <c>rlagents replay --verify</c> re-simulates exactly; appended on resume), each tagged with
     /// its phase's name and the checkpoint its weights come from; with <c>includeEvaluations</c>, the
     /// periodic evaluations too (phase <c>eval</c>). <c>mode</c> picks all, every Nth, evaluations only,

@@ -65,7 +65,7 @@ public sealed record RunResult(string RunDirectory, long EnvSteps, long EnvEpiso
 /// <c>config.json</c> (the resolved experiment), <c>run.json</c> (seed, versions, machine, MKL mode),
 /// <c>metrics.jsonl</c> (snake_case keys; every row carries <c>step</c> = env steps, <c>update</c> = gradient
 /// updates, the phase and <c>phase_step</c> = the phase's env steps or SFT updates; wall-clock figures under <c>wall</c>), <c>checkpoints/</c> (see <see cref="Checkpoint"/>)
-/// and, when recording, <c>episodes.arrow</c>. Resuming continues at the latest checkpoint's phase and step.
+/// and, when recording, <c>episodes.arrows</c>. Resuming continues at the latest checkpoint's phase and step.
 /// Every phase derives its seeds from the run seed and its index. A plain class: hosts and tests call it directly.
 /// </summary>
 public static class TrainingRunner
@@ -77,7 +77,15 @@ public static class TrainingRunner
     public const string RunInfoFile = RunInfo.FileName;
 
     /// <summary>Name of the episode log in a run directory (when the experiment records episodes).</summary>
-    public const string EpisodeLogFile = "episodes.arrow";
+    public const string EpisodeLogFile = "episodes" + EpisodeLogFormat.FileExtension;
+
+    /// <summary>The episode log of a run directory: <see cref="EpisodeLogFile"/>, or the <c>episodes.arrow</c> of a run started by an earlier build.</summary>
+    public static string EpisodeLogPath(string runDirectory)
+    {
+        string legacy = Path.Combine(runDirectory, "episodes" + EpisodeLogFormat.LegacyFileExtension);
+        string current = Path.Combine(runDirectory, EpisodeLogFile);
+        return !File.Exists(current) && File.Exists(legacy) ? legacy : current;
+    }
 
     /// <summary>Name of the metrics file in a run directory.</summary>
     public const string MetricsFile = MetricsWriter.FileName;
@@ -170,7 +178,7 @@ public static class TrainingRunner
         }
 
         // The run's episode log (optional): the RL phases' episodes and, with includeEvaluations, their evaluations.
-        string logPath = Path.Combine(runDirectory, EpisodeLogFile);
+        string logPath = EpisodeLogPath(runDirectory);
         using var episodeLog = options.Recording is null ? null : AgentFactory.OpenEpisodeLog(options, logPath, append: checkpoint is not null && File.Exists(logPath));
         using (metrics)
         {

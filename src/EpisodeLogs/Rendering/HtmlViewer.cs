@@ -42,7 +42,8 @@ public static class HtmlViewer
             title = $"{r.Header.EnvId} — episode {e.Index}",
             env = r.Header.EnvId,
             episode = e.Index,
-            seed = e.Seed,
+            // A string: JSON.parse reads numbers as doubles, which round seeds beyond 2^53 (a rounded seed replays another episode).
+            seed = e.Seed?.ToString(System.Globalization.CultureInfo.InvariantCulture),
             phase = e.Phase,
             checkpoint = e.CheckpointId,
             ret = e.Return,
