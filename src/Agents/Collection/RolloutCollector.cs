@@ -1,3 +1,4 @@
+using RLAgents.Core.Metrics;
 using RLAgents.Agents.Buffers;
 using RLAgents.Environments;
 using RLAgents.EpisodeLogs;
@@ -72,6 +73,13 @@ public sealed class RolloutCollector
 
     /// <summary>Env steps taken (summed over envs).</summary>
     public long Steps { get; set; }
+
+    /// <summary>
+    /// π(a|s) of every action taken since the caller last cleared it, as a 20-bin histogram over [0, 1]: how sure the
+    /// acting distribution was (near 1: nearly deterministic; near 1/K: uniform). Filled from the log-probabilities
+    /// the acting forward pass already computed; the runner writes it with each metrics row.
+    /// </summary>
+    public MetricsHistogram ActionProbabilities { get; } = new(0, 1, 20);
 
     /// <summary>Resets every env with <paramref name="seed"/> and forgets partial episodes.</summary>
     public void Reset(long seed)
@@ -177,6 +185,7 @@ public sealed class RolloutCollector
 
     private void StepEnvs()
     {
+        for (int i = 0; i < _env.NumEnvs; i++) ActionProbabilities.Add(MathF.Exp(_act.LogProbs[i]));
         _env.Step(_actions);
         Steps += _env.NumEnvs;
         for (int i = 0; i < _env.NumEnvs; i++)

@@ -63,7 +63,7 @@ public sealed record RunResult(string RunDirectory, long EnvSteps, long EnvEpiso
 /// The one runner: trains an experiment, a schedule of RL and SFT phases on one agent (a plain
 /// experiment is a schedule of one phase), into a run directory of one format:
 /// <c>config.json</c> (the resolved experiment), <c>run.json</c> (seed, versions, machine, MKL mode),
-/// <c>metrics.jsonl</c> (snake_case keys; every row carries <c>step</c> = env steps, <c>update</c> = gradient
+/// <c>metrics.jsonl</c> and a TensorBoard event file with the same rows (<see cref="RunMetrics"/>; snake_case keys; every row carries <c>step</c> = env steps, <c>update</c> = gradient
 /// updates, the phase and <c>phase_step</c> = the phase's env steps or SFT updates; wall-clock figures under <c>wall</c>), <c>checkpoints/</c> (see <see cref="Checkpoint"/>)
 /// and, when recording, <c>episodes.arrows</c>. Resuming continues at the latest checkpoint's phase and step.
 /// Every phase derives its seeds from the run seed and its index. A plain class: hosts and tests call it directly.
@@ -148,8 +148,7 @@ public static class TrainingRunner
         using var probe = AgentFactory.MakeEnv(options, 1);
         using var agent = AgentFactory.CreateAgent(options, probe);
         Directory.CreateDirectory(runDirectory);
-        string metricsPath = Path.Combine(runDirectory, MetricsFile);
-        MetricsWriter metrics;
+        RunMetrics metrics;
         if (checkpoint is null)
         {
             AtomicFile.WriteText(Path.Combine(runDirectory, ConfigFile), OptionsBinder.Serialize(options));
@@ -162,13 +161,13 @@ public static class TrainingRunner
                 ["torchThreads"] = options.Training.Threads,
             }, [typeof(torch).Assembly]);
             // A resumed run without a checkpoint (killed before its first) starts over: nothing of it is kept.
-            metrics = resume ? MetricsWriter.Resume(metricsPath, _ => false, out _) : MetricsWriter.Create(metricsPath);
+            metrics = resume ? RunMetrics.Resume(runDirectory, _ => false) : RunMetrics.Create(runDirectory);
         }
         else
         {
             var at = checkpoint.State;
-            metrics = MetricsWriter.Resume(metricsPath,
-                row => row.GetProperty("step").GetInt64() <= at.EnvSteps && row.GetProperty("update").GetInt64() <= at.Runner.Updates, out _);
+            metrics = RunMetrics.Resume(runDirectory,
+                row => row.GetProperty("step").GetInt64() <= at.EnvSteps && row.GetProperty("update").GetInt64() <= at.Runner.Updates);
             if (at.Algorithm is null) ModelWeights.Load(agent.Policy, checkpoint.Tensors, checkpoint.WeightsPath, _ => true, "policy.");
             if (at.HasReference)
             {
@@ -208,7 +207,7 @@ public static class TrainingRunner
     }
 
     /// <summary>The mutable state of one call to <see cref="Run"/>.</summary>
-    private sealed class RunContext(ExperimentOptions options, string runDirectory, Agent agent, RunState? state, MetricsWriter metrics,
+    private sealed class RunContext(ExperimentOptions options, string runDirectory, Agent agent, RunState? state, RunMetrics metrics,
         Action<RunProgress>? progress, CancellationToken cancellation)
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -349,7 +348,9 @@ public static class TrainingRunner
                         .Metric("episode_length_mean", rowLengths.Count > 0 ? rowLengths.Average() : null)
                         .Metric("rolling_return", RollingReturn).Metric("rolling_success", RollingSuccess)
                         .Metrics(sums.Select(p => KeyValuePair.Create(p.Key, p.Value / counts[p.Key])))
+                        .Histogram("action_probability", algorithm.Collector.ActionProbabilities)
                         .Wall("sps", Math.Round((EnvSteps - rowSteps) / Math.Max(1e-9, now - rowTime), 1));
+                    algorithm.Collector.ActionProbabilities.Clear();
                     WriteRow(WithEvaluation(row, evaluation));
                     sums.Clear();
                     counts.Clear();

@@ -11,13 +11,15 @@ namespace RLAgents.Core.Metrics;
 /// lower-case <c>snake_case</c> (letters, digits, underscores). Identity fields (integers, strings)
 /// come first in the order they were set; metric values follow in key order. Wall-clock figures,
 /// which differ between two runs with one seed, live under the nested <c>wall</c> object, so rows
-/// of such runs compare equal without it.
+/// of such runs compare equal without it. Histograms (<see cref="Histogram"/>) go to sinks that can hold
+/// them (TensorBoard) and are not part of the JSON line.
 /// </summary>
 public sealed partial class MetricsRow
 {
     private readonly List<(string Key, object Value)> _fields = [];
     private readonly SortedDictionary<string, double?> _metrics = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, double> _wall = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, MetricsHistogram> _histograms = new(StringComparer.Ordinal);
 
     /// <summary>Adds an integer identity field (e.g. <c>step</c>, <c>episodes</c>).</summary>
     public MetricsRow Set(string key, long value) => AddField(key, value);
@@ -48,8 +50,25 @@ public sealed partial class MetricsRow
         return this;
     }
 
+    /// <summary>Adds a histogram (a copy of <paramref name="histogram"/> as it is now); an empty one is left out.</summary>
+    public MetricsRow Histogram(string key, MetricsHistogram histogram)
+    {
+        CheckKey(key);
+        if (histogram.Count > 0) _histograms[key] = histogram.Clone();
+        return this;
+    }
+
     /// <summary>The metrics set so far.</summary>
     public IReadOnlyDictionary<string, double?> MetricValues => _metrics;
+
+    /// <summary>The wall-clock figures set so far.</summary>
+    public IReadOnlyDictionary<string, double> WallValues => _wall;
+
+    /// <summary>The histograms set so far.</summary>
+    public IReadOnlyDictionary<string, MetricsHistogram> Histograms => _histograms;
+
+    /// <summary>The integer identity field <paramref name="key"/>, or null when the row has none.</summary>
+    public long? Integer(string key) => _fields.FirstOrDefault(f => f.Key == key).Value is long l ? l : null;
 
     /// <summary>True when <paramref name="key"/> is a valid metrics key: <c>^[a-z][a-z0-9_]*$</c>.</summary>
     public static bool IsValidKey(string key) => KeyPattern().IsMatch(key);
@@ -111,11 +130,18 @@ public sealed partial class MetricsRow
     private static partial Regex KeyPattern();
 }
 
+/// <summary>A destination of metrics rows (<c>metrics.jsonl</c>, TensorBoard event files); <see cref="RunMetrics"/> feeds each row to every sink.</summary>
+public interface IMetricsSink : IDisposable
+{
+    /// <summary>Writes <paramref name="row"/> durably enough that a killed process keeps every earlier row.</summary>
+    void Write(MetricsRow row);
+}
+
 /// <summary>
 /// Appends <see cref="MetricsRow"/>s to a run's <c>metrics.jsonl</c>, one complete line per write
 /// (flushed, so a killed process leaves whole lines and at most one torn last line).
 /// </summary>
-public sealed class MetricsWriter : IDisposable
+public sealed class MetricsWriter : IMetricsSink
 {
     /// <summary>The file name in a run directory.</summary>
     public const string FileName = "metrics.jsonl";
@@ -132,9 +158,14 @@ public sealed class MetricsWriter : IDisposable
     /// accepts (the rows written up to the checkpoint being resumed) and drops the rest, including a
     /// torn last line left by a killed process. Returns the writer and how many lines were dropped.
     /// </summary>
-    public static MetricsWriter Resume(string path, Func<JsonElement, bool> keep, out int dropped)
+    public static MetricsWriter Resume(string path, Func<JsonElement, bool> keep, out int dropped) => Resume(path, keep, out dropped, out _);
+
+    /// <summary>As <see cref="Resume(string, Func{JsonElement, bool}, out int)"/>, also returning the kept rows (for sinks rebuilt from them).</summary>
+    public static MetricsWriter Resume(string path, Func<JsonElement, bool> keep, out int dropped, out IReadOnlyList<JsonElement> keptRows)
     {
         dropped = 0;
+        var rows = new List<JsonElement>();
+        keptRows = rows;
         var kept = new StringBuilder();
         if (File.Exists(path))
         {
@@ -142,16 +173,22 @@ public sealed class MetricsWriter : IDisposable
             {
                 if (line.Length == 0) continue;
                 bool accept = false;
+                JsonElement row = default;
                 try
                 {
                     using var doc = JsonDocument.Parse(line);
-                    accept = keep(doc.RootElement);
+                    row = doc.RootElement.Clone();
+                    accept = keep(row);
                 }
                 catch (JsonException)
                 {
                     // A torn line: only the last line of a killed writer can be one.
                 }
-                if (accept && dropped == 0) kept.Append(line).Append('\n');
+                if (accept && dropped == 0)
+                {
+                    kept.Append(line).Append('\n');
+                    rows.Add(row);
+                }
                 else dropped++;
             }
         }
