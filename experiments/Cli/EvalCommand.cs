@@ -25,7 +25,10 @@ internal static class EvalCommand
             if (n <= 0) throw new UserError($"--episodes must be positive, got {n}");
             if (!File.Exists(path) && !Directory.Exists(path)) throw new UserError($"checkpoint '{path}' does not exist");
             string? recordTo = parse.GetValue(record);
-            var report = Evaluator.Evaluate(path, n, parse.GetValue(seed), recordTo: recordTo, greedy: !parse.GetValue(sample));
+            var progress = new ProgressLine(console.Out);
+            var report = Evaluator.Evaluate(path, n, parse.GetValue(seed), recordTo: recordTo, greedy: !parse.GetValue(sample),
+                episodesDone: done => progress.Report("evaluation", done, n, "episodes"));
+            progress.Finish();
             if (recordTo is not null) console.Out.WriteLine($"recorded {n} evaluation episodes to {recordTo}");
             var s = report.Summary;
             var inv = CultureInfo.InvariantCulture;

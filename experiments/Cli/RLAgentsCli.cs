@@ -71,6 +71,8 @@ public static class RLAgentsCli
         yield return EpisodeLogCommands.Replay(services);
         yield return EpisodeLogCommands.Render(services);
         yield return EpisodeLogCommands.Episodes(services);
+        yield return CurveCommands.Plot(services);
+        yield return CurveCommands.Compare(services);
         yield return ConfigCommand.Create(services);
     }
 

@@ -84,6 +84,8 @@ internal static class RecordCommand
         {
             recorder.Phase = expert ? "expert" : "random";
             var random = new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "record-actions"));
+            var progress = new ProgressLine(services.GetRequiredService<CliConsole>().Out);
+            string stage = untilWritten ? $"{registration.Id} demonstrations" : $"{registration.Id} {recorder.Phase} episodes";
             var expertPolicy = expert ? Experts.For(recorder) : null;
             double total = 0, steps = 0;
             int played = 0;
@@ -96,17 +98,22 @@ internal static class RecordCommand
                 {
                     // An expert that fails mid-episode abandons it; the recorder never writes unfinished episodes.
                     if (Experts.Play(recorder, expertPolicy, episodeSeed) is { } e) { total += e.Rewards.Sum(); steps += e.Length; }
-                    continue;
                 }
-                recorder.Reset(episodeSeed);
-                StepResult step;
-                do
+                else
                 {
-                    step = recorder.Step(recorder.ActionSpace.Sample(random));
-                    total += step.Reward;
-                    steps++;
-                } while (!step.Done);
+                    recorder.Reset(episodeSeed);
+                    StepResult step;
+                    do
+                    {
+                        step = recorder.Step(recorder.ActionSpace.Sample(random));
+                        total += step.Reward;
+                        steps++;
+                    } while (!step.Done);
+                }
+                progress.Report(stage, untilWritten ? writer.EpisodesWritten : played, count, untilWritten ? "written" : "episodes",
+                    FormattableString.Invariant($"mean return {total / played:F3}"));
             }
+            progress.Finish();
             return new Played(played, (int)writer.EpisodesWritten, total / played, steps / played, clock.Elapsed.TotalSeconds);
         }
     }

@@ -50,7 +50,7 @@ public static class Evaluator
     /// exactly the evaluated episodes are recorded (a slot stops recording once it has played its quota).
     /// </summary>
     public static EpisodeOutcomes RunEpisodes(Policy policy, IVectorEnv env, int episodes, long seed, ActionSelection selection,
-        EpisodeRecorderGroup? recorders = null)
+        EpisodeRecorderGroup? recorders = null, Action<int>? episodesDone = null)
     {
         if (episodes < 1) throw new ArgumentOutOfRangeException(nameof(episodes), episodes, "Evaluate at least one episode.");
         if (env.AutoresetMode != AutoresetMode.SameStep) throw new ArgumentException("Evaluation needs a SameStep vector env.");
@@ -83,6 +83,7 @@ public static class Evaluator
                     returns.Add(ret[i]);
                     lengths.Add(len[i]);
                     successes.Add(env.Infos[i].IsSuccess);
+                    episodesDone?.Invoke(returns.Count);
                     // A slot past its quota keeps stepping until the others finish; the log holds only the evaluated episodes.
                     if (--quota[i] == 0) recorders?.Stop(i);
                 }
@@ -101,7 +102,8 @@ public static class Evaluator
     /// evaluation episode is written to that episode log (phase <c>eval</c>, checkpoint id set), which
     /// <c>rlagents replay --verify</c> re-simulates.
     /// </summary>
-    public static EvaluationReport Evaluate(string checkpointPath, int episodes = 10, long seed = 0, int? numEnvs = null, string? recordTo = null, bool greedy = true)
+    public static EvaluationReport Evaluate(string checkpointPath, int episodes = 10, long seed = 0, int? numEnvs = null, string? recordTo = null, bool greedy = true,
+        Action<int>? episodesDone = null)
     {
         var checkpoint = Checkpoint.Load(checkpointPath);
         var options = checkpoint.Experiment;
@@ -124,7 +126,7 @@ public static class Evaluator
         checkpoint.DisposeTensors();
         agent.Policy.eval();
         var selection = greedy || agent.Policy is QNetworkPolicy ? ActionSelection.Greedy : ActionSelection.Sample;
-        var outcomes = RunEpisodes(agent.Policy, env, episodes, seed, selection, recorders);
+        var outcomes = RunEpisodes(agent.Policy, env, episodes, seed, selection, recorders, episodesDone);
         return EvaluationReport.Of(checkpoint.WeightsPath, checkpoint.State.EnvSteps, seed, outcomes);
     }
 }

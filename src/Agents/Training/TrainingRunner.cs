@@ -387,7 +387,8 @@ public static class TrainingRunner
             if (sft.ExpertEpisodes > 0)
             {
                 Report(phase, "demonstrations", 0, sft.ExpertEpisodes);
-                var (expert, _) = DemonstrationSet.FromExpert(() => AgentFactory.MakeSingleEnv(options), space, sft.ExpertEpisodes, Rng.DeriveSeed(_seed, "bot-demos", Phase), sft.Gamma);
+                var (expert, _) = DemonstrationSet.FromExpert(() => AgentFactory.MakeSingleEnv(options), space, sft.ExpertEpisodes, Rng.DeriveSeed(_seed, "bot-demos", Phase), sft.Gamma,
+                    kept => Report(phase, "demonstrations", kept, sft.ExpertEpisodes));
                 data.AddAll(expert);
                 Demonstrations += expert.Episodes;
             }
@@ -463,7 +464,8 @@ public static class TrainingRunner
             if (counted) _runner = _runner with { Evaluations = _runner.Evaluations + 1 };
             var selection = t.GreedyEvaluation || agent.Policy is QNetworkPolicy ? ActionSelection.Greedy : ActionSelection.Sample;
             agent.Policy.eval();
-            var outcomes = Evaluator.RunEpisodes(agent.Policy, env, t.EvalEpisodes, evalSeed, selection, recorders);
+            var outcomes = Evaluator.RunEpisodes(agent.Policy, env, t.EvalEpisodes, evalSeed, selection, recorders,
+                done => Report(_schedule[Phase], "evaluation", done, t.EvalEpisodes));
             agent.Policy.train();
             _lastEvaluation = EvaluationReport.Of(null, EnvSteps, evalSeed, outcomes);
             if (_lastEvaluation.SuccessRate is null && t.StopAtSuccessRate is not null)
