@@ -6,7 +6,7 @@ namespace RLAgents.Experiments.Tests;
 public sealed partial class DocumentedPathsTests
 {
     // A path rooted at a top-level folder of the repository, possibly with {a,b} alternatives or a * wildcard.
-    [GeneratedRegex(@"(?<![\w/.-])(?:experiments|src|tests|benchmarks|build|\.ci)/[A-Za-z0-9_.{},*/-]*[A-Za-z0-9_}*]")]
+    [GeneratedRegex(@"(?<![\w/.-])(?:experiments|src|tests|benchmarks|build|templates|docs|\.ci)/[A-Za-z0-9_.{},*/-]*[A-Za-z0-9_}*]")]
     private static partial Regex RepositoryPath();
 
     [GeneratedRegex(@"^  (\S+)", RegexOptions.Multiline)]
