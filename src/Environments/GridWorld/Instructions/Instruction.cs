@@ -37,6 +37,24 @@ public abstract class Instruction
 
     /// <summary>Every object description of the instruction (for binding and planning).</summary>
     public abstract IEnumerable<ObjectDescription> Descriptions { get; }
+
+    /// <summary>
+    /// BabyAI's <c>BABYAI_DONE_ACTIONS</c> mode for every action instruction of the tree (see
+    /// <see cref="ActionInstruction"/>).
+    /// </summary>
+    public abstract bool UseDoneActions { get; set; }
+
+    /// <summary>The action instructions (leaves) of the tree, left to right.</summary>
+    public abstract IEnumerable<ActionInstruction> Leaves { get; }
+
+    /// <summary>The sequencing nodes of the tree in pre-order (node, then its A subtree, then its B subtree).</summary>
+    public IEnumerable<SequenceInstruction> SequencesPreOrder()
+    {
+        if (this is not SequenceInstruction seq) yield break;
+        yield return seq;
+        foreach (var s in seq.A.SequencesPreOrder()) yield return s;
+        foreach (var s in seq.B.SequencesPreOrder()) yield return s;
+    }
 }
 
 /// <summary>
@@ -49,7 +67,10 @@ public abstract class ActionInstruction : Instruction
     private bool _lastStepMatch;
 
     /// <summary>Whether success must be confirmed with the done action.</summary>
-    public bool UseDoneActions { get; set; }
+    public override bool UseDoneActions { get; set; }
+
+    /// <inheritdoc />
+    public override IEnumerable<ActionInstruction> Leaves => [this];
 
     /// <inheritdoc />
     public override void Reset(IGridWorldState world)

@@ -179,15 +179,19 @@ public sealed class LevelBuilder : IGridWorldState
 
     /// <summary>
     /// Places the agent in room (i, j) (random room when null) at a random free cell, facing a
-    /// random direction when <paramref name="randomDirection"/>, until the cell in front is empty or a wall.
+    /// random direction when <paramref name="randomDirection"/>, until the cell in front is empty or a
+    /// wall; 1,000 failed draws reject the layout.
     /// </summary>
     public (int X, int Y) PlaceAgent(int? i = null, int? j = null, bool randomDirection = true)
     {
         int ri = i ?? RandInt(0, NumCols);
         int rj = j ?? RandInt(0, NumRows);
         var room = _rooms[rj, ri];
-        while (true)
+        // Minigrid retries forever; a crowded room where every free cell faces an object would
+        // never end, so after many draws the layout is rejected instead.
+        for (int tries = 0; ; tries++)
         {
+            if (tries >= 1000) throw new LevelRejectedException("no free cell facing an empty cell or a wall");
             AgentX = AgentY = -1;
             var (x, y) = PlaceObject(null, room.Rect.X, room.Rect.Y, room.Rect.Width, room.Rect.Height, maxTries: 1000);
             AgentX = x;
