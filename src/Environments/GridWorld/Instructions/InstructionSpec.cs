@@ -143,10 +143,13 @@ public sealed record InstructionSpec(InstructionKind Kind, DescriptionSpec? Targ
 
     private static DescriptionSpec Describe(ObjectDescription d) => new(d.Type, d.Color, d.Location, [.. d.Positions]);
 
-    /// <summary>True when <paramref name="other"/> has the same tree, kinds and description words (positions and articles aside).</summary>
+    /// <summary>
+    /// True when <paramref name="other"/> has the same tree, kinds and description words (what a
+    /// mission says: positions, articles and strictness aside).
+    /// </summary>
     public bool SameShape(InstructionSpec other)
     {
-        if (Kind != other.Kind || Strict != other.Strict) return false;
+        if (Kind != other.Kind) return false;
         if (IsSequence) return PartA().SameShape(other.PartA()) && PartB().SameShape(other.PartB());
         if (!Leaf().SameWords(other.Leaf())) return false;
         return Kind != InstructionKind.PutNext || FixedOrThrow().SameWords(other.FixedOrThrow());
