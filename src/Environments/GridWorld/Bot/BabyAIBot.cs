@@ -387,7 +387,7 @@ public sealed class BabyAIBot
             // BabyAI steps away and comes back facing a free cell next to the target. When the target
             // sits by a doorway that is the only way in, coming back lands next to it again, forever;
             // from the second time on, head straight for a free cell next to the target instead.
-            if (s.Reason == SubgoalReason.PutNext && ++s.StepAways > 1 && FreeCellNextTo(target) is { } free)
+            if (s.Reason == SubgoalReason.PutNext && ++s.StepAways > 1 && FreeCellNextTo(s.Description?.Positions ?? [target]) is { } free)
             {
                 Add(Subgoal.GoTo(free));
                 return null;
@@ -506,10 +506,19 @@ public sealed class BabyAIBot
         throw new BotFailedException("Nothing left to explore.");
     }
 
-    /// <summary>The closest seen, empty cell (not the agent's) 4-adjacent to <paramref name="target"/>, preferring paths without blockers.</summary>
-    private (int X, int Y)? FreeCellNextTo((int X, int Y) target)
+    /// <summary>
+    /// The closest seen, empty cell (not the agent's) 4-adjacent to one of <paramref name="targets"/>
+    /// (any object the description tracks counts for put-next), preferring paths without blockers.
+    /// </summary>
+    private (int X, int Y)? FreeCellNextTo(IReadOnlyList<(int X, int Y)> targets)
     {
-        bool Accept((int X, int Y) p) => p != Pos && Manhattan(p, target) == 1 && Seen(p) && CellAt(p) is null;
+        bool Accept((int X, int Y) p)
+        {
+            if (p == Pos || !Seen(p) || CellAt(p) is not null) return false;
+            foreach (var t in targets)
+                if (Manhattan(p, t) == 1) return true;
+            return false;
+        }
         return _bfs.ShortestPath(Accept, tryWithBlockers: false).Finish ?? _bfs.ShortestPath(Accept, tryWithBlockers: true).Finish;
     }
 
