@@ -41,7 +41,7 @@ public abstract class SequenceInstruction : Instruction
     public override int NavigationsNeeded => A.NavigationsNeeded + B.NavigationsNeeded;
 
     /// <inheritdoc />
-    public override IEnumerable<ObjectDescription> Descriptions => A.Descriptions.Concat(B.Descriptions);
+    public override IReadOnlyList<ObjectDescription> Descriptions => [.. A.Descriptions, .. B.Descriptions];
 
     /// <inheritdoc />
     public override IEnumerable<ActionInstruction> Leaves => A.Leaves.Concat(B.Leaves);

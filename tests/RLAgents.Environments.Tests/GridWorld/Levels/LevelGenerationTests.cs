@@ -222,6 +222,22 @@ public sealed class LevelGenerationTests
         }
     }
 
+    [Fact]
+    public void ATypelessGreyDescriptionMatchesGreyWallsAsInBabyAI()
+    {
+        // PickupDist can name an object by colour only; BabyAI's matcher then also takes grey walls,
+        // so "pick up a grey object" reads "a" even with one grey object (walls cannot be picked up).
+        var g = TestWorlds.Room(5, 5);
+        g.Put(2, 2, ObjectType.Ball, GridColor.Grey);
+        var grey = new ObjectDescription(null, GridColor.Grey);
+        grey.Match(g, 1, 1, 0, null);
+        Assert.Equal(17, grey.Objects.Count); // 16 walls and the ball
+        Assert.Equal("a grey object", grey.Surface());
+        var red = new ObjectDescription(null, GridColor.Red);
+        red.Match(g, 1, 1, 0, null);
+        Assert.Empty(red.Objects);
+    }
+
     private static IEnumerable<((int X, int Y) Pos, WorldObject Obj)> Cells(Grid g)
     {
         for (int x = 0; x < g.Width; x++)
