@@ -79,53 +79,57 @@ public abstract class SequenceInstruction : Instruction
 }
 
 /// <summary>
-/// "A, then B" (BabyAI's <c>BeforeInstr</c>): A first, then B. B is verified for the first time on
-/// the very step on which A succeeds, with the same action, so one action can complete both.
+/// A sequence whose parts must be done in an order: the later part is verified for the first time
+/// on the very step on which the earlier one succeeds, with the same action, so one action can
+/// complete both (BabyAI's <c>BeforeInstr</c> / <c>AfterInstr</c>).
 /// </summary>
-public sealed class BeforeInstruction(Instruction a, Instruction b, bool strict = false) : SequenceInstruction(Part(a, nameof(a)), Part(b, nameof(b)), strict)
+public abstract class OrderedSequenceInstruction : SequenceInstruction
 {
-    /// <inheritdoc />
-    protected override string Connective => ", then ";
+    private readonly bool _bFirst;
+
+    /// <summary>Joins two parts; <paramref name="bFirst"/> for "A after you B".</summary>
+    private protected OrderedSequenceInstruction(Instruction a, Instruction b, bool strict, bool bFirst)
+        : base(Part(a, nameof(a)), Part(b, nameof(b)), strict) => _bFirst = bFirst;
 
     /// <inheritdoc />
     public override VerifyStatus Verify(GridAction action)
     {
-        if (AStatus == VerifyStatus.Success)
+        var (first, second) = _bFirst ? (B, A) : (A, B);
+        if (Status(!_bFirst) == VerifyStatus.Success)
         {
-            BStatus = B.Verify(action);
-            return BStatus.Value;
+            var s = second.Verify(action);
+            SetStatus(_bFirst, s);
+            return s;
         }
-        AStatus = A.Verify(action);
-        if (AStatus == VerifyStatus.Failure) return VerifyStatus.Failure;
-        if (AStatus == VerifyStatus.Success) return Verify(action);
-        if (Strict && B.Verify(action) == VerifyStatus.Success) return VerifyStatus.Failure;
+        var f = first.Verify(action);
+        SetStatus(!_bFirst, f);
+        if (f == VerifyStatus.Failure) return VerifyStatus.Failure;
+        if (f == VerifyStatus.Success) return Verify(action);
+        if (Strict && second.Verify(action) == VerifyStatus.Success) return VerifyStatus.Failure;
         return VerifyStatus.Continue;
+    }
+
+    private VerifyStatus? Status(bool a) => a ? AStatus : BStatus;
+
+    private void SetStatus(bool a, VerifyStatus status)
+    {
+        if (a) AStatus = status;
+        else BStatus = status;
     }
 }
 
-/// <summary>
-/// "A after you B" (BabyAI's <c>AfterInstr</c>): B first, then A; A is first verified on the step
-/// on which B succeeds.
-/// </summary>
-public sealed class AfterInstruction(Instruction a, Instruction b, bool strict = false) : SequenceInstruction(Part(a, nameof(a)), Part(b, nameof(b)), strict)
+/// <summary>"A, then B" (BabyAI's <c>BeforeInstr</c>): A first, then B.</summary>
+public sealed class BeforeInstruction(Instruction a, Instruction b, bool strict = false) : OrderedSequenceInstruction(a, b, strict, bFirst: false)
+{
+    /// <inheritdoc />
+    protected override string Connective => ", then ";
+}
+
+/// <summary>"A after you B" (BabyAI's <c>AfterInstr</c>): B first, then A.</summary>
+public sealed class AfterInstruction(Instruction a, Instruction b, bool strict = false) : OrderedSequenceInstruction(a, b, strict, bFirst: true)
 {
     /// <inheritdoc />
     protected override string Connective => " after you ";
-
-    /// <inheritdoc />
-    public override VerifyStatus Verify(GridAction action)
-    {
-        if (BStatus == VerifyStatus.Success)
-        {
-            AStatus = A.Verify(action);
-            return AStatus.Value;
-        }
-        BStatus = B.Verify(action);
-        if (BStatus == VerifyStatus.Failure) return VerifyStatus.Failure;
-        if (BStatus == VerifyStatus.Success) return Verify(action);
-        if (Strict && A.Verify(action) == VerifyStatus.Success) return VerifyStatus.Failure;
-        return VerifyStatus.Continue;
-    }
 }
 
 /// <summary>

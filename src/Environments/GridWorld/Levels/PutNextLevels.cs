@@ -33,14 +33,24 @@ public sealed class PutNextLevel(string name, int roomSize, int objectsPerRoom, 
     /// <inheritdoc />
     protected internal override Instruction GenerateMission(LevelBuilder b)
     {
-        b.PlaceAgent(0, 0);
-        var left = b.AddDistractors(0, 0, objectsPerRoom);
-        var right = b.AddDistractors(1, 0, objectsPerRoom);
-        b.RemoveWall(0, 0, 0);
+        var (left, right) = TwoRoomsWithoutWall(b, objectsPerRoom);
         var a = b.RandElem(left);
         var c = b.RandElem(right);
         if (b.RandBool()) (a, c) = (c, a);
         return new PutNextInstruction(new ObjectDescription(a.Type, a.Color), new ObjectDescription(c.Type, c.Color));
+    }
+
+    /// <summary>
+    /// The agent in the left room, <paramref name="perRoom"/> objects in each room, all of distinct
+    /// type and colour, then the wall between the rooms removed (PutNext and MoveTwoAcross).
+    /// </summary>
+    internal static (List<WorldObject> Left, List<WorldObject> Right) TwoRoomsWithoutWall(LevelBuilder b, int perRoom)
+    {
+        b.PlaceAgent(0, 0);
+        var left = b.AddDistractors(0, 0, perRoom);
+        var right = b.AddDistractors(1, 0, perRoom);
+        b.RemoveWall(0, 0, 0);
+        return (left, right);
     }
 
     /// <summary>
@@ -74,10 +84,7 @@ public sealed class MoveTwoAcrossLevel(string name, int roomSize, int objectsPer
     /// <inheritdoc />
     protected internal override Instruction GenerateMission(LevelBuilder b)
     {
-        b.PlaceAgent(0, 0);
-        var left = b.AddDistractors(0, 0, objectsPerRoom);
-        var right = b.AddDistractors(1, 0, objectsPerRoom);
-        b.RemoveWall(0, 0, 0);
+        var (left, right) = PutNextLevel.TwoRoomsWithoutWall(b, objectsPerRoom);
         var l = b.RandSubset(left, 2);
         var r = b.RandSubset(right, 2);
         static ObjectDescription D(WorldObject o) => new(o.Type, o.Color);
