@@ -80,9 +80,10 @@ public sealed class BotTests
     [MemberData(nameof(SolvedLevels))]
     public void BotSolvesEveryLevel(string id)
     {
-        // 40 seeds per level keep the suite fast; the bench command measures 1,000 (README).
-        var stats = BotEvaluation.Run(id, 40, seed: 1234);
-        Assert.True(stats.SuccessRate >= 0.95, $"{id}: success {stats.SuccessRate:P1} over 40 episodes");
+        // 25 seeds per level keep the suite fast; the bench command measures 1,000 (README: at
+        // least 98% on every level that can always be won, 100% on all but three).
+        var stats = BotEvaluation.Run(id, 25, seed: 1234);
+        Assert.True(stats.Successes >= 24, $"{id}: {stats.Successes} of 25 episodes solved");
     }
 
     [Theory]
