@@ -125,10 +125,12 @@ public sealed class LevelGenLevel : BabyAILevel
 
     private Instruction RandomInstruction(LevelBuilder b, Room? lockedRoom, InstructionForm[] forms)
     {
-        switch (b.RandElem(forms))
+        // A choice among one option draws nothing (Minigrid draws; the streams differ anyway), which
+        // keeps PickupLoc's levels what they were before it became a LevelGen configuration.
+        switch (forms.Length == 1 ? forms[0] : b.RandElem(forms))
         {
             case InstructionForm.Action:
-                return b.RandElem(_actions) switch
+                return (_actions.Length == 1 ? _actions[0] : b.RandElem(_actions)) switch
                 {
                     InstructionKind.GoTo => new GoToInstruction(RandomDescription(b, lockedRoom, s_allTypes)),
                     InstructionKind.Pickup => new PickupInstruction(RandomDescription(b, lockedRoom, s_notDoor)),
