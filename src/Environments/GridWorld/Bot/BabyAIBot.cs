@@ -386,8 +386,9 @@ public sealed class BabyAIBot
         {
             // BabyAI steps away and comes back facing a free cell next to the target. When the target
             // sits by a doorway that is the only way in, coming back lands next to it again, forever;
-            // from the second time on, head straight for a free cell next to the target instead.
-            if (s.Reason == SubgoalReason.PutNext && ++s.StepAways > 1 && FreeCellNextTo(s.Description?.Positions ?? [target]) is { } free)
+            // from the third time on (BabyAI's own choices stay untouched before that), head straight
+            // for a free cell next to any object the description tracks instead.
+            if (s.Reason == SubgoalReason.PutNext && ++s.StepAways > 2 && FreeCellNextTo(s.Description?.Positions ?? [target]) is { } free)
             {
                 Add(Subgoal.GoTo(free));
                 return null;
