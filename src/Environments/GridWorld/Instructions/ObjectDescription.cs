@@ -125,9 +125,20 @@ public sealed class ObjectDescription
     /// </summary>
     public void UpdatePositions(Grid grid)
     {
+        _positions.Clear();
+        bool walls = false;
+        foreach (var o in _objects) walls |= o.Type == ObjectType.Wall;
+        if (walls)
+        {
+            // A description without a type matches walls too (PickupDist's "a grey object"), and
+            // generated walls share one object: scan the grid for every cell holding a tracked one.
+            for (int x = 0; x < grid.Width; x++)
+                for (int y = 0; y < grid.Height; y++)
+                    if (grid.GetOrNull(x, y) is { } cell && _objects.Contains(cell)) _positions.Add((x, y));
+            return;
+        }
         // Each tracked object knows where it lies; it counts if it is still that cell's object
         // (not carried, not a box that was opened). Sorted x-major, as Minigrid's grid scan lists them.
-        _positions.Clear();
         foreach (var o in _objects)
         {
             var (x, y) = o.Position;

@@ -233,6 +233,15 @@ public sealed class LevelGenerationTests
         grey.Match(g, 1, 1, 0, null);
         Assert.Equal(17, grey.Objects.Count); // 16 walls and the ball
         Assert.Equal("a grey object", grey.Surface());
+        // A drop re-reads tracked positions: the walls stay tracked (they share one object here).
+        var ball = g.Get(2, 2)!;
+        g.Set(2, 2, null);
+        g.Set(3, 2, ball);
+        ball.Position = (3, 2);
+        grey.UpdatePositions(g);
+        Assert.Equal(17, grey.Positions.Count);
+        Assert.Equal((0, 0), grey.Positions[0]);
+        Assert.Contains((3, 2), grey.Positions);
         var red = new ObjectDescription(null, GridColor.Red);
         red.Match(g, 1, 1, 0, null);
         Assert.Empty(red.Objects);
