@@ -97,6 +97,8 @@ internal static class BuiltInEnvironments
     public static void RegisterAll(EnvRegistry registry)
     {
         registry.Register(ClassicControl.CartPole.Registration);
+        registry.Register(ClassicControl.MountainCar.Registration);
+        registry.Register(ClassicControl.Acrobot.Registration);
         GridWorld.Levels.BabyAILevels.Register(registry);
     }
 }
