@@ -54,7 +54,7 @@ internal static class RecordCommand
                     StepResult step;
                     do
                     {
-                        int a = kind == "bot" ? bot.Act(grid!) : recorder.ActionSpace.Sample(actions);
+                        int a = kind == "bot" ? bot.Act(grid!) : recorder.ActionSpace.AsDiscrete("Episode recording").Sample(actions);
                         step = recorder.Step(a);
                         total += step.Reward;
                     } while (!step.Done);

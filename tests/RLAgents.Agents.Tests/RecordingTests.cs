@@ -58,7 +58,7 @@ public class RecordingTests
 
         var registry = EnvRegistry.CreateDefault();
         using var sample = registry.Make("CartPole-v1");
-        var policies = ActingPolicies(options, result.RunDirectory, sample.ObservationSpace, sample.ActionSpace);
+        var policies = ActingPolicies(options, result.RunDirectory, sample.ObservationSpace, sample.ActionSpace.AsDiscrete("this test"));
         Assert.Equal(4, policies.Count); // initial, step 64, 128, 192
         var laterIterations = 0;
         foreach (var e in episodes)
@@ -100,7 +100,7 @@ public class RecordingTests
         var episodes = EpisodeLogReader.ReadAll(Path.Combine(result.RunDirectory, TrainingRunner.EpisodeLogFile)).ThrowIfDamaged().Episodes.Where(e => e.Phase == "rl").ToList();
         Assert.NotEmpty(episodes);
         using var sample = EnvRegistry.CreateDefault().Make("CartPole-v1");
-        var policy = (QNetworkPolicy)ActingPolicies(options, result.RunDirectory, sample.ObservationSpace, sample.ActionSpace)[0];
+        var policy = (QNetworkPolicy)ActingPolicies(options, result.RunDirectory, sample.ObservationSpace, sample.ActionSpace.AsDiscrete("this test"))[0];
         foreach (var e in episodes)
         {
             using var scope = NewDisposeScope();

@@ -39,7 +39,7 @@ public static class Evaluator
         var lengths = new List<int>(episodes);
         var ret = new double[n];
         var len = new int[n];
-        var act = new ActResult(n, recorders is null ? 0 : env.SingleActionSpace.N);
+        var act = new ActResult(n, recorders is null ? 0 : env.SingleActionSpace.AsDiscrete("Recording action probabilities").N);
         var rng = new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "eval-actions"));
         env.Reset(seed);
         for (int i = 0; i < n; i++)
@@ -96,7 +96,7 @@ public static class Evaluator
             CheckpointId = Path.GetFileNameWithoutExtension(checkpoint.WeightsPath),
         };
         using var env = AgentFactory.MakeEnv(options, numEnvs ?? Math.Min(episodes, 16), recorders);
-        using var policy = AgentFactory.CreatePolicy(options, env.SingleObservationSpace, env.SingleActionSpace, new Rng(0UL));
+        using var policy = AgentFactory.CreatePolicy(options, env.SingleObservationSpace, env.SingleActionSpace.AsDiscrete("The policy heads (categorical, Q-value)"), new Rng(0UL));
         Policies.Serialization.ModuleWeights.Load(policy, checkpoint.Tensors, "policy.", checkpoint.WeightsPath);
         checkpoint.DisposeTensors();
         var (returns, lengths) = RunEpisodes(policy, env, episodes, seed, ActionSelection.Greedy, recorders);

@@ -97,7 +97,7 @@ public static class PhaseRunner
         using var probe = AgentFactory.MakeEnv(envOptions, 1);
         Directory.CreateDirectory(runDirectory);
         string metricsPath = Path.Combine(runDirectory, MetricsFile);
-        using var agent = new PhasedAgent(options, probe.SingleObservationSpace, probe.SingleActionSpace, new Rng(Rng.DeriveSeed(seed, "policy")));
+        using var agent = new PhasedAgent(options, probe.SingleObservationSpace, probe.SingleActionSpace.AsDiscrete("The policy heads (categorical, Q-value)"), new Rng(Rng.DeriveSeed(seed, "policy")));
         var gridOptions = GridOptions(options);
 
         ScheduleState state;
@@ -173,7 +173,7 @@ public static class PhaseRunner
         string weights = Path.Combine(runDirectory, "checkpoints", stem + ".safetensors");
         var envOptions = new ExperimentOptions { Seed = options.Seed, Env = options.Env, Recording = options.Recording };
         using var env = AgentFactory.MakeEnv(envOptions, Math.Min(episodes, 16));
-        using var agent = new PhasedAgent(options, env.SingleObservationSpace, env.SingleActionSpace, new Rng(0UL));
+        using var agent = new PhasedAgent(options, env.SingleObservationSpace, env.SingleActionSpace.AsDiscrete("The policy heads (categorical, Q-value)"), new Rng(0UL));
         var tensors = Safetensors.Read(weights).Tensors;
         ModuleWeights.Load(agent.Policy, tensors, "policy.", weights);
         foreach (var t in tensors.Values) t.Dispose();

@@ -94,7 +94,7 @@ public static class AgentFactory
     public static IAlgorithm CreateAlgorithm(ExperimentOptions options, IVectorEnv env)
     {
         ulong seed = unchecked((ulong)options.Seed);
-        var policy = CreatePolicy(options, env.SingleObservationSpace, env.SingleActionSpace, new Rng(Rng.DeriveSeed(seed, "policy")));
+        var policy = CreatePolicy(options, env.SingleObservationSpace, env.SingleActionSpace.AsDiscrete("The policy heads (categorical, Q-value)"), new Rng(Rng.DeriveSeed(seed, "policy")));
         var collectorRng = new Rng(Rng.DeriveSeed(seed, "collector"));
         var learnerRng = new Rng(Rng.DeriveSeed(seed, "learner"));
         long envSeed = unchecked((long)Rng.DeriveSeed(seed, "env"));

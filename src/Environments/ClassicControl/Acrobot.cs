@@ -98,7 +98,7 @@ public sealed class Acrobot : Env
         set => SetState(value);
     }
 
-    /// <summary>Replaces the state (tests, replay; after <see cref="Env.Reset"/>) and returns the rewritten observation.</summary>
+    /// <summary>Replaces the state (tests, replay; after <see cref="EnvBase.Reset"/>) and returns the rewritten observation.</summary>
     public Observation SetState(ReadOnlySpan<double> state)
     {
         if (state.Length != 4) throw new ArgumentException($"Acrobot's state has 4 elements, not {state.Length}.", nameof(state));

@@ -109,7 +109,7 @@ public sealed class CartPole : Env
     }
 
     /// <summary>
-    /// Replaces the physical state (for tests and replay; call after <see cref="Env.Reset"/>, which
+    /// Replaces the physical state (for tests and replay; call after <see cref="EnvBase.Reset"/>, which
     /// starts the episode). The current observation is rewritten to match and returned.
     /// </summary>
     public Observation SetState(ReadOnlySpan<double> state)

@@ -84,7 +84,7 @@ public sealed class MountainCar : Env
         set => SetState(value);
     }
 
-    /// <summary>Replaces the state (tests, replay; after <see cref="Env.Reset"/>) and returns the rewritten observation.</summary>
+    /// <summary>Replaces the state (tests, replay; after <see cref="EnvBase.Reset"/>) and returns the rewritten observation.</summary>
     public Observation SetState(ReadOnlySpan<double> state)
     {
         if (state.Length != 2) throw new ArgumentException($"MountainCar's state has 2 elements, not {state.Length}.", nameof(state));

@@ -16,7 +16,7 @@ public readonly record struct EpisodeStatistics(double Return, int Length, doubl
 /// <param name="Info">Typed information.</param>
 public readonly record struct ResetResult(Observation Observation, StepInfo Info);
 
-/// <summary>What <see cref="IEnv.Step"/> returns, with Gymnasium's semantics.</summary>
+/// <summary>What <see cref="IEnv.Step(EnvAction)"/> returns, with Gymnasium's semantics.</summary>
 /// <param name="Observation">The observation after the action (owned by the environment: valid until its next call).</param>
 /// <param name="Reward">The reward for the transition.</param>
 /// <param name="Terminated">The episode reached a terminal state of the MDP: do not bootstrap.</param>
@@ -30,9 +30,12 @@ public readonly record struct StepResult(Observation Observation, double Reward,
 
 /// <summary>
 /// The environment contract (Gymnasium semantics). <see cref="Reset"/> must be called before
-/// the first <see cref="Step"/> and after an episode ends; stepping otherwise throws
-/// <see cref="InvalidOperationException"/>. An action outside <see cref="ActionSpace"/> throws
-/// <see cref="InvalidActionException"/>. Actions are integers of a <see cref="DiscreteSpace"/>.
+/// the first <see cref="Step(EnvAction)"/> and after an episode ends; stepping otherwise throws
+/// <see cref="InvalidOperationException"/>. Actions follow <see cref="ActionSpace"/>'s
+/// <see cref="Space.ActionLayout"/>: a discrete element outside its range, a NaN or infinite
+/// continuous element, or a wrong element count throws <see cref="InvalidActionException"/>;
+/// finite continuous values outside the Box bounds are passed to the environment, which clips
+/// them as Gymnasium's do (or a <see cref="Wrappers.ClipAction"/> wrapper does).
 /// </summary>
 public interface IEnv : IDisposable
 {
@@ -42,8 +45,12 @@ public interface IEnv : IDisposable
     /// <summary>The layout and bounds of every observation.</summary>
     ObservationSpace ObservationSpace { get; }
 
-    /// <summary>The actions <see cref="Step"/> accepts.</summary>
-    DiscreteSpace ActionSpace { get; }
+    /// <summary>
+    /// The actions <see cref="Step(EnvAction)"/> accepts: a <see cref="DiscreteSpace"/>,
+    /// <see cref="MultiDiscreteSpace"/>, float32 <see cref="BoxSpace"/> or <see cref="DictSpace"/>.
+    /// Code that handles only discrete actions says so with <see cref="Space.AsDiscrete"/>.
+    /// </summary>
+    Space ActionSpace { get; }
 
     /// <summary>
     /// Starts an episode. A seed reseeds the environment's generator (same seed ⇒ same episode);
@@ -51,8 +58,11 @@ public interface IEnv : IDisposable
     /// </summary>
     ResetResult Reset(long? seed = null);
 
-    /// <summary>Applies <paramref name="action"/> and advances one step.</summary>
-    StepResult Step(int action);
+    /// <summary>Applies <paramref name="action"/> (laid out as <see cref="ActionSpace"/>'s <see cref="Space.ActionLayout"/>) and advances one step.</summary>
+    StepResult Step(EnvAction action);
+
+    /// <summary>Applies the action of a <see cref="DiscreteSpace"/> and advances one step.</summary>
+    StepResult Step(int action) => Step(new EnvAction(in action));
 }
 
 /// <summary>A versioned environment identity such as <c>CartPole-v1</c>.</summary>
@@ -71,36 +81,60 @@ public readonly record struct EnvId(string Name, int Version)
     public override string ToString() => $"{Name}-v{Version}";
 }
 
-/// <summary>An action outside the environment's action space.</summary>
+/// <summary>An action outside the environment's action space, or with a NaN or infinite continuous element.</summary>
 public sealed class InvalidActionException : ArgumentException
 {
-    /// <summary>Creates the error naming the action and the space.</summary>
+    /// <summary>Creates the error for a discrete <paramref name="action"/> outside <paramref name="space"/>.</summary>
     public InvalidActionException(string envId, int action, Space space)
-        : base($"Action {action} is not in the action space {space} of {envId}.", "action")
+        : this(envId, space, $"action {action} is not in {space}", 0, action)
     {
-        Action = action;
-        ActionSpace = space;
     }
 
-    /// <summary>The rejected action.</summary>
-    public int Action { get; }
+    /// <summary>Creates the error: <paramref name="subject"/> (env id, or id and env index) rejected an action of <paramref name="space"/> because of <paramref name="problem"/>.</summary>
+    /// <param name="subject">The env id, or the id and the env index in a vector env.</param>
+    /// <param name="space">The action space.</param>
+    /// <param name="problem">What is wrong, naming the element.</param>
+    /// <param name="element">Index of the offending element in <see cref="EnvAction.Discrete"/> (when <paramref name="action"/> is set) or <see cref="EnvAction.Continuous"/>, or null when the counts are wrong.</param>
+    /// <param name="action">The rejected integer, for a discrete element out of range.</param>
+    public InvalidActionException(string subject, Space space, string problem, int? element, int? action)
+        : base($"{subject}: {problem}.", "action")
+    {
+        ActionSpace = space;
+        Element = element;
+        Action = action;
+    }
 
-    /// <summary>The space it is not in.</summary>
+    /// <summary>The rejected integer of a discrete element, or null when the problem is elsewhere.</summary>
+    public int? Action { get; }
+
+    /// <summary>Index of the offending element, or null when the element counts are wrong.</summary>
+    public int? Element { get; }
+
+    /// <summary>The space the action is not in.</summary>
     public Space ActionSpace { get; }
 }
 
 /// <summary>
-/// Base class for environments: enforces the reset/step bookkeeping and action validation once,
-/// so implementations only write <see cref="ResetCore"/> and <see cref="StepCore"/>.
+/// What <see cref="Env"/> and <see cref="Wrappers.Wrapper"/> share, kept in one place: the
+/// reset/step bookkeeping (stepping before the first reset or after the episode ended throws
+/// <see cref="InvalidOperationException"/>) and action validation against
+/// <see cref="ActionSpace"/>'s layout. Derive from <see cref="Env"/> or <see cref="Wrappers.Wrapper"/>.
 /// </summary>
-public abstract class Env : IEnv
+/// <remarks>
+/// Both public step forms end in one hook. <see cref="Step(int)"/> is for a
+/// <see cref="DiscreteSpace"/> (any other space throws <see cref="InvalidActionException"/>) and
+/// reaches <see cref="StepCore(EnvAction)"/> with that one integer; <see cref="StepCore(EnvAction)"/>'s
+/// default for a discrete space calls <see cref="StepCore(int)"/>, so classes written for discrete
+/// actions override <see cref="StepCore(int)"/> only, and every other class overrides
+/// <see cref="StepCore(EnvAction)"/>.
+/// </remarks>
+public abstract class EnvBase : IEnv
 {
     private bool _needsReset = true;
     private bool _everReset;
-    private DiscreteSpace? _actionSpace; // cached on first Step (spaces are fixed for an env's lifetime): validation makes no virtual call
+    private ActionLayout? _layout; // cached on first Step (spaces are fixed for an env's lifetime): validation makes no virtual call
 
-    /// <summary>Creates the environment with its generator seeded from entropy until the first seeded reset.</summary>
-    protected Env() => Random = new Rng(unchecked((ulong)System.Diagnostics.Stopwatch.GetTimestamp() ^ (ulong)Environment.TickCount64 * 0x9E3779B97F4A7C15UL));
+    private protected EnvBase() { }
 
     /// <inheritdoc />
     public abstract EnvId Id { get; }
@@ -109,19 +143,18 @@ public abstract class Env : IEnv
     public abstract ObservationSpace ObservationSpace { get; }
 
     /// <inheritdoc />
-    public abstract DiscreteSpace ActionSpace { get; }
+    public abstract Space ActionSpace { get; }
 
-    /// <summary>The environment's generator; reseeded by <see cref="Reset"/> with a seed.</summary>
-    protected Rng Random { get; }
-
-    /// <summary>True between a reset and the end of the episode.</summary>
+    /// <summary>True between a reset and the end of the episode (as this level of the wrapper chain sees it).</summary>
     public bool InEpisode => !_needsReset;
+
+    /// <summary>The layout of <see cref="ActionSpace"/>, cached.</summary>
+    protected ActionLayout ActionLayout => _layout ??= ActionSpace.ActionLayout;
 
     /// <inheritdoc />
     public ResetResult Reset(long? seed = null)
     {
-        if (seed is long s) Random.Reseed(unchecked((ulong)s));
-        var result = ResetCore();
+        var result = ResetEpisode(seed);
         _needsReset = false;
         _everReset = true;
         return result;
@@ -130,23 +163,79 @@ public abstract class Env : IEnv
     /// <inheritdoc />
     public StepResult Step(int action)
     {
+        var layout = BeginStep();
+        if (!layout.IsDiscrete)
+            throw new InvalidActionException(Id.ToString(), layout.Space, $"Step(int) takes the action of a Discrete space, and the action space is {layout.Space}", null, action);
+        if (!layout.ContainsDiscrete(0, action)) throw new InvalidActionException(Id.ToString(), action, layout.Space);
+        return EndStep(StepCore(new EnvAction(in action)));
+    }
+
+    /// <inheritdoc />
+    public StepResult Step(EnvAction action)
+    {
+        var layout = BeginStep();
+        layout.Validate(action, Id);
+        return EndStep(StepCore(action));
+    }
+
+    /// <summary>
+    /// Applies a validated action during an episode. Override it for any action space; the default
+    /// handles a <see cref="DiscreteSpace"/> by calling <see cref="StepCore(int)"/>.
+    /// </summary>
+    protected virtual StepResult StepCore(EnvAction action) => ActionLayout.IsDiscrete
+        ? StepCore(action.Discrete[0])
+        : throw new NotSupportedException($"{GetType().Name} has the action space {ActionLayout.Space} and must override StepCore(EnvAction).");
+
+    /// <summary>Applies a validated action of a <see cref="DiscreteSpace"/> during an episode (the hook of discrete-only classes).</summary>
+    protected virtual StepResult StepCore(int action) =>
+        throw new NotSupportedException($"{GetType().Name} overrides neither StepCore(int) nor StepCore(EnvAction).");
+
+    /// <summary>Starts an episode: <see cref="Env"/> reseeds its generator, a wrapper resets its inner env.</summary>
+    private protected abstract ResetResult ResetEpisode(long? seed);
+
+    /// <inheritdoc />
+    public abstract void Dispose();
+
+    private ActionLayout BeginStep()
+    {
         if (_needsReset)
             throw new InvalidOperationException(_everReset
                 ? $"{Id}: Step was called after the episode ended; call Reset first."
                 : $"{Id}: Step was called before Reset; call Reset first.");
-        var space = _actionSpace ??= ActionSpace;
-        if (!space.Contains(action)) throw new InvalidActionException(Id.ToString(), action, space);
-        var result = StepCore(action);
+        return ActionLayout;
+    }
+
+    private StepResult EndStep(StepResult result)
+    {
         if (result.Terminated || result.Truncated) _needsReset = true;
         return result;
     }
+}
+
+/// <summary>
+/// Base class for environments: the reset/step bookkeeping and action validation come from
+/// <see cref="EnvBase"/>, so implementations write <see cref="ResetCore"/> and a step hook:
+/// <see cref="EnvBase.StepCore(int)"/> for a <see cref="DiscreteSpace"/>, <see cref="EnvBase.StepCore(EnvAction)"/>
+/// for any action space. A subclass may declare its <see cref="EnvBase.ActionSpace"/> with the concrete
+/// type (<c>public override DiscreteSpace ActionSpace</c>, <c>public override BoxSpace ActionSpace</c>).
+/// </summary>
+public abstract class Env : EnvBase
+{
+    /// <summary>Creates the environment with its generator seeded from entropy until the first seeded reset.</summary>
+    protected Env() => Random = new Rng(unchecked((ulong)System.Diagnostics.Stopwatch.GetTimestamp() ^ (ulong)Environment.TickCount64 * 0x9E3779B97F4A7C15UL));
+
+    /// <summary>The environment's generator; reseeded by <see cref="EnvBase.Reset"/> with a seed.</summary>
+    protected Rng Random { get; }
 
     /// <summary>Starts an episode using <see cref="Random"/>; writes into the env's observation.</summary>
     protected abstract ResetResult ResetCore();
 
-    /// <summary>Applies a valid action during an episode.</summary>
-    protected abstract StepResult StepCore(int action);
+    private protected sealed override ResetResult ResetEpisode(long? seed)
+    {
+        if (seed is long s) Random.Reseed(unchecked((ulong)s));
+        return ResetCore();
+    }
 
     /// <inheritdoc />
-    public virtual void Dispose() => GC.SuppressFinalize(this);
+    public override void Dispose() => GC.SuppressFinalize(this);
 }

@@ -99,6 +99,8 @@ internal static class BuiltInEnvironments
         registry.Register(ClassicControl.CartPole.Registration);
         registry.Register(ClassicControl.MountainCar.Registration);
         registry.Register(ClassicControl.Acrobot.Registration);
+        registry.Register(ClassicControl.Pendulum.Registration);
+        registry.Register(ClassicControl.MountainCarContinuous.Registration);
         GridWorld.Levels.BabyAILevels.Register(registry);
     }
 }

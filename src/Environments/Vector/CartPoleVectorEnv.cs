@@ -98,7 +98,7 @@ public sealed class CartPoleVectorEnv : IVectorEnv
     public ObservationSpace SingleObservationSpace => CartPole.StateSpace;
 
     /// <inheritdoc />
-    public DiscreteSpace SingleActionSpace => CartPole.Actions;
+    public Space SingleActionSpace => CartPole.Actions;
 
     /// <inheritdoc />
     public AutoresetMode AutoresetMode { get; }
@@ -163,6 +163,14 @@ public sealed class CartPoleVectorEnv : IVectorEnv
         if (p >= 0) _pending[p] = _pending[--_pendingCount];
         ResetEnv(index, seed);
         _infos[index] = default;
+    }
+
+    /// <inheritdoc />
+    public void Step(ActionBatch actions)
+    {
+        if (!actions.Layout.SameAs(CartPole.Actions.ActionLayout))
+            throw new ArgumentException($"{Id} vector env: got actions of {actions.Space}; its action space is {CartPole.Actions}.", nameof(actions));
+        Step(actions.Discrete);
     }
 
     /// <inheritdoc />

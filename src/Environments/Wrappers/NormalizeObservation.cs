@@ -88,7 +88,7 @@ public sealed class NormalizeObservation : Wrapper
     }
 
     /// <inheritdoc />
-    protected override StepResult StepCore(int action)
+    protected override StepResult StepCore(EnvAction action)
     {
         var r = Inner.Step(action);
         return r with { Observation = Normalize(r.Observation) };

@@ -38,7 +38,7 @@ public sealed class ObservationHistory : Wrapper
     }
 
     /// <inheritdoc />
-    protected override StepResult StepCore(int action)
+    protected override StepResult StepCore(EnvAction action)
     {
         var r = Inner.Step(action);
         _layout.Push(_state, 0);

@@ -29,7 +29,7 @@ public sealed class RecordEpisodeStatistics : Wrapper
     }
 
     /// <inheritdoc />
-    protected override StepResult StepCore(int action)
+    protected override StepResult StepCore(EnvAction action)
     {
         var r = Inner.Step(action);
         _return += r.Reward;

@@ -28,7 +28,7 @@ public sealed class TimeLimit : Wrapper
     }
 
     /// <inheritdoc />
-    protected override StepResult StepCore(int action)
+    protected override StepResult StepCore(EnvAction action)
     {
         var r = Inner.Step(action);
         return ++ElapsedSteps >= MaxEpisodeSteps ? r with { Truncated = true } : r;

@@ -96,7 +96,7 @@ public sealed class MemoryRunTests
                 var stored = new Observation(space);
                 batch.Get(row++, stored);
                 Assert.True(stored.ContentEquals(obs), $"demo step {t}: the stored observation differs from the wrapped env's");
-                if (t + 1 < demo.Length) obs = wrapped.Step(demo.Actions[t] + wrapped.ActionSpace.Start).Observation;
+                if (t + 1 < demo.Length) obs = wrapped.Step(demo.Actions[t] + wrapped.ActionSpace.AsDiscrete("this test").Start).Observation;
             }
         }
         Assert.Equal(set.Count, row);
@@ -134,7 +134,7 @@ public sealed class MemoryRunTests
         var phased = WithMemory(Ppo(steps: 1_000_000));
         var options = new ExperimentOptions { Seed = 3, Env = phased.Env };
         using var env = AgentFactory.MakeEnv(options, 4);
-        using var agent = new PhasedAgent(phased, env.SingleObservationSpace, env.SingleActionSpace, new Rng(1UL));
+        using var agent = new PhasedAgent(phased, env.SingleObservationSpace, env.SingleActionSpace.AsDiscrete("this test"), new Rng(1UL));
         var ppo = phased.Phases[0].Ppo;
         var (settings, loss) = Algorithms.Ppo.Configure(ppo);
         using var algorithm = new Algorithms.OnPolicyAlgorithm((Policies.ActorCriticPolicy)agent.Policy, env, settings, loss, new Rng(2UL), new Rng(3UL), 4);

@@ -50,7 +50,7 @@ public sealed class PhaseScheduleTests
             var after = LatestPolicy(dir);
             // The same seed rebuilds the initial weights.
             using var env = Training.AgentFactory.MakeEnv(new Training.ExperimentOptions { Env = options.Env }, 1);
-            using var fresh = new PhasedAgent(options, env.SingleObservationSpace, env.SingleActionSpace, new Rng(Rng.DeriveSeed(5, "policy")));
+            using var fresh = new PhasedAgent(options, env.SingleObservationSpace, env.SingleActionSpace.AsDiscrete("this test"), new Rng(Rng.DeriveSeed(5, "policy")));
             var before = fresh.Policy.named_parameters().ToDictionary(p => p.name, p => p.parameter.data<float>().ToArray());
             Assert.Subset(after.Keys.ToHashSet(), before.Keys.ToHashSet());
             foreach (var (name, initial) in before)

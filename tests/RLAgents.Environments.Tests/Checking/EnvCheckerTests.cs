@@ -143,7 +143,7 @@ internal sealed class NoBookkeepingEnv : IEnv
 
     public EnvId Id => new("NoBookkeeping", 0);
     public ObservationSpace ObservationSpace => Space;
-    public DiscreteSpace ActionSpace { get; } = new(2);
+    public Space ActionSpace { get; } = new DiscreteSpace(2);
 
     public ResetResult Reset(long? seed = null)
     {
@@ -151,6 +151,8 @@ internal sealed class NoBookkeepingEnv : IEnv
         _obs.Floats(0)[0] = 0;
         return new ResetResult(_obs, default);
     }
+
+    public StepResult Step(EnvAction action) => Step(action.Discrete[0]);
 
     public StepResult Step(int action)
     {
