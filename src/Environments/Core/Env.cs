@@ -97,7 +97,7 @@ public sealed class InvalidActionException : ArgumentException
     /// <param name="element">Index of the offending element in <see cref="EnvAction.Discrete"/> (when <paramref name="action"/> is set) or <see cref="EnvAction.Continuous"/>, or null when the counts are wrong.</param>
     /// <param name="action">The rejected integer, for a discrete element out of range.</param>
     public InvalidActionException(string subject, Space space, string problem, int? element, int? action)
-        : base($"{subject}: {problem}.", "action")
+        : base($"{subject}: {problem}.")
     {
         ActionSpace = space;
         Element = element;
