@@ -18,9 +18,10 @@ public sealed class NormalizeRewardOptions
 /// Scales rewards so that their discounted sum has roughly unit variance (Gymnasium's
 /// <c>NormalizeReward</c>): after each step the discounted return <c>G ← G·γ·(1 − terminated) + r</c>
 /// updates a running variance (unless <see cref="Frozen"/>), and the reward becomes
-/// <c>r / sqrt(Var[G] + ε)</c>, not centred. As in Gymnasium, <c>G</c> restarts after termination
-/// only: a truncated episode's return carries into the next episode. Observations, flags and infos
-/// pass through. The statistics and <c>G</c> can be saved and loaded as a plain record, so a
+/// <c>r / sqrt(Var[G] + ε)</c>, not centred. The update is Gymnasium's to the letter, including its
+/// quirks: the terminating step's own flag zeroes the carried sum (so that step's <c>G</c> is its
+/// reward alone), <c>G</c> is never cleared by a reset, and a truncated episode's return carries into
+/// the next episode. Observations, flags and infos pass through. The statistics and <c>G</c> can be saved and loaded as a plain record, so a
 /// resumed run continues the same scaling.
 /// </summary>
 public sealed class NormalizeReward : Wrapper
