@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+
 namespace RLAgents.Environments;
 
 /// <summary>
@@ -121,20 +124,28 @@ public sealed class InvalidActionException : ArgumentException
 /// <see cref="ActionSpace"/>'s layout. Derive from <see cref="Env"/> or <see cref="Wrappers.Wrapper"/>.
 /// </summary>
 /// <remarks>
-/// Both public step forms end in one hook. <see cref="Step(int)"/> is for a
-/// <see cref="DiscreteSpace"/> (any other space throws <see cref="InvalidActionException"/>) and
-/// reaches <see cref="StepCore(EnvAction)"/> with that one integer; <see cref="StepCore(EnvAction)"/>'s
-/// default for a discrete space calls <see cref="StepCore(int)"/>, so classes written for discrete
-/// actions override <see cref="StepCore(int)"/> only, and every other class overrides
-/// <see cref="StepCore(EnvAction)"/>.
+/// A class implements one of two step hooks: <see cref="StepCore(int)"/> (a
+/// <see cref="DiscreteSpace"/>'s single integer: what classes written before continuous actions
+/// override) or <see cref="StepCore(EnvAction)"/> (any action space). Both public step forms reach
+/// the hook declared lowest in the class hierarchy, chosen once per type, so a discrete env stepped
+/// with an integer makes one virtual call, as before, and a wrapper that overrides
+/// <see cref="StepCore(EnvAction)"/> sees integer steps too.
 /// </remarks>
 public abstract class EnvBase : IEnv
 {
+    // Per concrete type: which hook each public step form calls.
+    private static readonly ConcurrentDictionary<Type, HookRoute> Routes = new();
+
+    private readonly bool _integerToInt, _discreteOnly; // the type's HookRoute
     private bool _needsReset = true;
     private bool _everReset;
-    private ActionLayout? _layout; // cached on first Step (spaces are fixed for an env's lifetime): validation makes no virtual call
+    // Cached on first Step (spaces are fixed for an env's lifetime), so validation makes no virtual call;
+    // a Discrete space's range is kept in fields: the integer path reads no array.
+    private ActionLayout? _layout;
+    private bool _isDiscrete;
+    private int _discreteStart, _discreteCount;
 
-    private protected EnvBase() { }
+    private protected EnvBase() => (_integerToInt, _discreteOnly) = Routes.GetOrAdd(GetType(), HookRoute.Of);
 
     /// <inheritdoc />
     public abstract EnvId Id { get; }
@@ -149,7 +160,10 @@ public abstract class EnvBase : IEnv
     public bool InEpisode => !_needsReset;
 
     /// <summary>The layout of <see cref="ActionSpace"/>, cached.</summary>
-    protected ActionLayout ActionLayout => _layout ??= ActionSpace.ActionLayout;
+    protected ActionLayout ActionLayout => _layout ?? CacheLayout();
+
+    /// <summary>True when this type implements <see cref="StepCore(int)"/> below its <see cref="StepCore(EnvAction)"/>: a discrete-only class.</summary>
+    private protected bool HandlesDiscreteOnly => _discreteOnly;
 
     /// <inheritdoc />
     public ResetResult Reset(long? seed = null)
@@ -163,28 +177,38 @@ public abstract class EnvBase : IEnv
     /// <inheritdoc />
     public StepResult Step(int action)
     {
-        var layout = BeginStep();
-        if (!layout.IsDiscrete)
-            throw new InvalidActionException(Id.ToString(), layout.Space, $"Step(int) takes the action of a Discrete space, and the action space is {layout.Space}", null, action);
-        if (!layout.ContainsDiscrete(0, action)) throw new InvalidActionException(Id.ToString(), action, layout.Space);
-        return EndStep(StepCore(new EnvAction(in action)));
+        BeginStep();
+        if (!_isDiscrete || (uint)(action - _discreteStart) >= (uint)_discreteCount) throw InvalidInteger(action);
+        StepResult result;
+        if (_integerToInt) result = StepCore(action);
+        else result = StepCore(new EnvAction(in action));
+        if (result.Terminated || result.Truncated) _needsReset = true;
+        return result;
     }
 
     /// <inheritdoc />
     public StepResult Step(EnvAction action)
     {
-        var layout = BeginStep();
-        layout.Validate(action, Id);
-        return EndStep(StepCore(action));
+        BeginStep();
+        // The common discrete case, checked without the general loop.
+        StepResult result;
+        if (_isDiscrete && action.Discrete.Length == 1 && action.Continuous.IsEmpty && (uint)(action.Discrete[0] - _discreteStart) < (uint)_discreteCount)
+        {
+            if (_discreteOnly) result = StepCore(action.Discrete[0]);
+            else result = StepCore(action);
+        }
+        else
+        {
+            _layout!.Validate(action, Id);
+            result = StepCore(action); // valid and not a single Discrete integer: only the EnvAction hook can take it
+        }
+        if (result.Terminated || result.Truncated) _needsReset = true;
+        return result;
     }
 
-    /// <summary>
-    /// Applies a validated action during an episode. Override it for any action space; the default
-    /// handles a <see cref="DiscreteSpace"/> by calling <see cref="StepCore(int)"/>.
-    /// </summary>
-    protected virtual StepResult StepCore(EnvAction action) => ActionLayout.IsDiscrete
-        ? StepCore(action.Discrete[0])
-        : throw new NotSupportedException($"{GetType().Name} has the action space {ActionLayout.Space} and must override StepCore(EnvAction).");
+    /// <summary>Applies a validated action of any action space during an episode.</summary>
+    protected virtual StepResult StepCore(EnvAction action) =>
+        throw new NotSupportedException($"{GetType().Name} has the action space {ActionLayout.Space} and must override StepCore(EnvAction).");
 
     /// <summary>Applies a validated action of a <see cref="DiscreteSpace"/> during an episode (the hook of discrete-only classes).</summary>
     protected virtual StepResult StepCore(int action) =>
@@ -196,19 +220,39 @@ public abstract class EnvBase : IEnv
     /// <inheritdoc />
     public abstract void Dispose();
 
-    private ActionLayout BeginStep()
+    private void BeginStep()
     {
         if (_needsReset)
             throw new InvalidOperationException(_everReset
                 ? $"{Id}: Step was called after the episode ended; call Reset first."
                 : $"{Id}: Step was called before Reset; call Reset first.");
-        return ActionLayout;
+        if (_layout is null) CacheLayout();
     }
 
-    private StepResult EndStep(StepResult result)
+    private ActionLayout CacheLayout()
     {
-        if (result.Terminated || result.Truncated) _needsReset = true;
-        return result;
+        var layout = ActionSpace.ActionLayout;
+        (_isDiscrete, _discreteStart, _discreteCount) = layout.IsDiscrete ? (true, layout.DiscreteStarts[0], layout.DiscreteSizes[0]) : (false, 0, 0);
+        return _layout = layout;
+    }
+
+    private InvalidActionException InvalidInteger(int action) => _isDiscrete
+        ? new InvalidActionException(Id.ToString(), action, _layout!.Space)
+        : new InvalidActionException(Id.ToString(), _layout!.Space, $"Step(int) takes the action of a Discrete space, and the action space is {_layout.Space}", null, action);
+
+    /// <summary>Which hook a type's step forms call, from where each hook is declared.</summary>
+    /// <param name="IntegerToInt">Step(int) calls StepCore(int): its declaration is at least as low in the hierarchy as StepCore(EnvAction)'s.</param>
+    /// <param name="DiscreteOnly">StepCore(int) is declared strictly below StepCore(EnvAction): Step(EnvAction) on a discrete space calls it.</param>
+    private sealed record HookRoute(bool IntegerToInt, bool DiscreteOnly)
+    {
+        public static HookRoute Of(Type type)
+        {
+            const BindingFlags flags = BindingFlags.Instance | BindingFlags.NonPublic;
+            var byInt = type.GetMethod(nameof(StepCore), flags, [typeof(int)])!.DeclaringType!;
+            var byAction = type.GetMethod(nameof(StepCore), flags, [typeof(EnvAction)])!.DeclaringType!;
+            bool intBelow = byInt.IsSubclassOf(byAction);
+            return new HookRoute(intBelow || byInt == byAction, intBelow);
+        }
     }
 }
 

@@ -64,9 +64,8 @@ public sealed class NormalizeReward : Wrapper
     }
 
     /// <inheritdoc />
-    protected override StepResult StepCore(EnvAction action)
+    protected override StepResult AfterStep(StepResult r)
     {
-        var r = Inner.Step(action);
         _discounted = _discounted * _gamma * (r.Terminated ? 0.0 : 1.0) + r.Reward;
         if (!Frozen)
         {

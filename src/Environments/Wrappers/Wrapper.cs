@@ -1,30 +1,28 @@
-using System.Collections.Concurrent;
-using System.Reflection;
-
 namespace RLAgents.Environments.Wrappers;
 
 /// <summary>
 /// Base class for wrappers: delegates to <see cref="Inner"/>, with <see cref="EnvBase"/>'s reset/step
 /// bookkeeping and action validation at its own level (a wrapper may end an episode the inner env
 /// has not ended, as the time limit does). A wrapper overrides the hook of its one concern:
-/// <see cref="ResetCore"/>, <see cref="StepCore(EnvAction)"/> (every action space), or both for
-/// per-episode counters; a wrapper that changes the actions also overrides <see cref="ActionSpace"/>.
+/// <see cref="AfterStep"/> to act on step results (observation, reward, flags, info) for every
+/// action space, <see cref="StepCore(EnvAction)"/> to transform actions (and
+/// <see cref="ActionSpace"/> when it changes them), <see cref="ResetCore"/> for resets — or a reset
+/// hook and a step hook together for per-episode state.
 /// </summary>
 /// <remarks>
-/// Wrappers written for discrete actions only may override <see cref="EnvBase.StepCore(int)"/>
-/// instead; wrapping a non-discrete environment in such a wrapper throws
-/// <see cref="UnsupportedActionSpaceException"/> at construction rather than letting its hook be skipped.
+/// Integer steps of a discrete env stay integers down the whole chain, so a result wrapper costs one
+/// extra virtual call per step. Wrappers written for discrete actions only may override
+/// <see cref="EnvBase.StepCore(int)"/> instead; wrapping a non-discrete environment in such a
+/// wrapper throws <see cref="UnsupportedActionSpaceException"/> at construction rather than letting
+/// its hook be skipped.
 /// </remarks>
 public abstract class Wrapper : EnvBase
 {
-    // Per wrapper type: true when it overrides StepCore(int) but not StepCore(EnvAction).
-    private static readonly ConcurrentDictionary<Type, bool> DiscreteOnlyTypes = new();
-
     /// <summary>Wraps <paramref name="inner"/>; the wrapper owns it and disposes it.</summary>
     protected Wrapper(IEnv inner)
     {
         Inner = inner ?? throw new ArgumentNullException(nameof(inner));
-        if (inner.ActionSpace is not DiscreteSpace && DiscreteOnlyTypes.GetOrAdd(GetType(), OverridesOnlyTheDiscreteHook))
+        if (HandlesDiscreteOnly && inner.ActionSpace is not DiscreteSpace)
             throw new UnsupportedActionSpaceException($"{GetType().Name} (it overrides StepCore(int) only)", "a Discrete", inner.ActionSpace);
     }
 
@@ -43,13 +41,14 @@ public abstract class Wrapper : EnvBase
     /// <summary>Starts an episode; the default resets the inner env.</summary>
     protected virtual ResetResult ResetCore(long? seed) => Inner.Reset(seed);
 
-    /// <summary>Applies a valid action during an episode; the default steps the inner env.</summary>
-    protected override StepResult StepCore(EnvAction action) => ActionLayout.IsDiscrete
-        ? StepCore(action.Discrete[0])
-        : Inner.Step(action);
+    /// <summary>Applies a valid action during an episode; the default steps the inner env and passes the result to <see cref="AfterStep"/>.</summary>
+    protected override StepResult StepCore(EnvAction action) => AfterStep(Inner.Step(action));
 
-    /// <summary>Applies a valid action of a <see cref="DiscreteSpace"/>; the default steps the inner env.</summary>
-    protected override StepResult StepCore(int action) => Inner.Step(action);
+    /// <summary>Applies a valid action of a <see cref="DiscreteSpace"/>; the default steps the inner env and passes the result to <see cref="AfterStep"/>.</summary>
+    protected override StepResult StepCore(int action) => AfterStep(Inner.Step(action));
+
+    /// <summary>The inner env's step result as this wrapper returns it (the default returns it unchanged).</summary>
+    protected virtual StepResult AfterStep(StepResult inner) => inner;
 
     private protected sealed override ResetResult ResetEpisode(long? seed) => ResetCore(seed);
 
@@ -62,12 +61,4 @@ public abstract class Wrapper : EnvBase
 
     /// <inheritdoc />
     public override string ToString() => $"{GetType().Name}<{Inner}>";
-
-    private static bool OverridesOnlyTheDiscreteHook(Type type)
-    {
-        const BindingFlags flags = BindingFlags.Instance | BindingFlags.NonPublic;
-        var byInt = type.GetMethod(nameof(StepCore), flags, [typeof(int)])!;
-        var byAction = type.GetMethod(nameof(StepCore), flags, [typeof(EnvAction)])!;
-        return byInt.DeclaringType != typeof(Wrapper) && byAction.DeclaringType == typeof(Wrapper);
-    }
 }

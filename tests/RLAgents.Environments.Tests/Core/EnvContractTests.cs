@@ -124,6 +124,30 @@ public sealed class EnvContractTests
     }
 
     [Fact]
+    public void AResultWrapperSeesEveryStepOfEveryActionForm()
+    {
+        using var discrete = new ResultCounter(new CartPole());
+        discrete.Reset(seed: 0);
+        discrete.Step(1);
+        discrete.Step(new EnvAction([0], default));
+        Assert.Equal(2, discrete.Results);
+        using var box = new ResultCounter(new Pendulum());
+        box.Reset(seed: 0);
+        box.Step([0.5f]);
+        Assert.Equal(1, box.Results);
+    }
+
+    [Fact]
+    public void EachStepFormReachesTheHookDeclaredLowestInTheHierarchy()
+    {
+        var both = new BothHooksEnv();
+        both.Reset(seed: 0);
+        both.Step(1);
+        both.Step(new EnvAction([1], default));
+        Assert.Equal(["int", "action"], both.Calls);
+    }
+
+    [Fact]
     public void ResetAndStepBookkeepingIsTheSameForEnvsAndWrappers()
     {
         IEnv[] levels = [new CartPole(), new TimeLimit(new CartPole(), 3)];
@@ -138,6 +162,43 @@ public sealed class EnvContractTests
             env.Reset();
             Assert.True(((EnvBase)env).InEpisode);
             env.Dispose();
+        }
+    }
+
+    /// <summary>A wrapper acting on results only.</summary>
+    private sealed class ResultCounter(IEnv inner) : Wrapper(inner)
+    {
+        public int Results { get; private set; }
+
+        protected override StepResult AfterStep(StepResult inner)
+        {
+            Results++;
+            return inner;
+        }
+    }
+
+    /// <summary>A discrete env implementing both hooks in the same class: each form keeps its own.</summary>
+    private sealed class BothHooksEnv : Env
+    {
+        private static readonly ObservationSpace Space = ObservationSpace.Single("x", new BoxSpace(0f, 1f, [1]));
+        private readonly Observation _obs = new(Space);
+
+        public List<string> Calls { get; } = [];
+        public override EnvId Id => new("BothHooks", 0);
+        public override ObservationSpace ObservationSpace => Space;
+        public override DiscreteSpace ActionSpace { get; } = new(2);
+        protected override ResetResult ResetCore() => new(_obs, default);
+
+        protected override StepResult StepCore(int action)
+        {
+            Calls.Add("int");
+            return new StepResult(_obs, 0, false, false, default);
+        }
+
+        protected override StepResult StepCore(EnvAction action)
+        {
+            Calls.Add("action");
+            return new StepResult(_obs, 0, false, false, default);
         }
     }
 
