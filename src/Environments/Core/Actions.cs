@@ -69,6 +69,7 @@ public sealed record ActionPart(string Name, Space Space, int DiscreteOffset, in
 /// </remarks>
 public sealed class ActionLayout
 {
+    private readonly ActionPart[] _parts;
     private readonly int[] _starts;
     private readonly int[] _sizes;
     private readonly float[] _low;
@@ -89,17 +90,17 @@ public sealed class ActionLayout
             for (int i = 0; i < dict.Count; i++) AddPart(dict.NameAt(i), dict[i]);
         }
         else AddPart("", space);
-        Parts = parts;
+        _parts = [.. parts];
         _starts = [.. starts];
         _sizes = [.. sizes];
         _low = [.. low];
         _high = [.. high];
         _partOfDiscrete = new int[_starts.Length];
         _partOfContinuous = new int[_low.Length];
-        for (int p = 0; p < parts.Count; p++)
+        for (int p = 0; p < _parts.Length; p++)
         {
-            _partOfDiscrete.AsSpan(parts[p].DiscreteOffset, parts[p].DiscreteCount).Fill(p);
-            _partOfContinuous.AsSpan(parts[p].ContinuousOffset, parts[p].ContinuousCount).Fill(p);
+            _partOfDiscrete.AsSpan(_parts[p].DiscreteOffset, _parts[p].DiscreteCount).Fill(p);
+            _partOfContinuous.AsSpan(_parts[p].ContinuousOffset, _parts[p].ContinuousCount).Fill(p);
         }
         IsDiscrete = space is DiscreteSpace;
 
@@ -131,7 +132,7 @@ public sealed class ActionLayout
     public Space Space { get; }
 
     /// <summary>The parts in order: one for a plain space, one per entry of a <see cref="DictSpace"/>.</summary>
-    public IReadOnlyList<ActionPart> Parts { get; }
+    public IReadOnlyList<ActionPart> Parts => _parts;
 
     /// <summary>True for a <see cref="DiscreteSpace"/>: one integer, the form <see cref="IEnv.Step(int)"/> takes.</summary>
     public bool IsDiscrete { get; }
@@ -172,7 +173,7 @@ public sealed class ActionLayout
     {
         if (discrete.Length != DiscreteCount || continuous.Length != ContinuousCount)
             throw new ArgumentException($"A {Space} action has {DiscreteCount} integers and {ContinuousCount} floats; got spans of {discrete.Length} and {continuous.Length}.");
-        foreach (var p in Parts)
+        foreach (var p in _parts) // the array, not the interface: sampling allocates nothing
         {
             switch (p.Space)
             {
@@ -209,14 +210,14 @@ public sealed class ActionLayout
             if ((uint)(d[i] - _starts[i]) < (uint)_sizes[i]) continue;
             (element, value) = (i, d[i]);
             if (IsDiscrete) return $"action {d[i]} is not in {Space}";
-            var part = Parts[_partOfDiscrete[i]];
+            var part = _parts[_partOfDiscrete[i]];
             return $"action element {i}{PartName(part, i - part.DiscreteOffset)} is {d[i]}, outside [{_starts[i]}, {_starts[i] + _sizes[i] - 1}] of {Space}";
         }
         for (int i = 0; i < c.Length; i++)
         {
             if (float.IsFinite(c[i])) continue;
             element = i;
-            var part = Parts[_partOfContinuous[i]];
+            var part = _parts[_partOfContinuous[i]];
             return $"continuous action element {i}{PartName(part, i - part.ContinuousOffset)} is {Format(c[i])}; continuous actions must be finite ({Space})";
         }
         return null;

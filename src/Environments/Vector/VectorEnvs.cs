@@ -9,13 +9,26 @@ public enum VectorizationMode
     Sync,
     /// <summary>Partitioned across persistent worker threads (<see cref="ThreadedVectorEnv"/>).</summary>
     Threaded,
-    /// <summary>A native batched implementation where the family has one (CartPole-v1: <see cref="CartPoleVectorEnv"/>).</summary>
+    /// <summary>
+    /// A native batched implementation (<see cref="BatchedVectorEnv"/>), where the family has one:
+    /// CartPole-v1, MountainCar-v0, MountainCarContinuous-v0, Acrobot-v1, Pendulum-v1.
+    /// </summary>
     Batched,
 }
 
 /// <summary>Builds vector environments from registry ids.</summary>
 public static class VectorEnvs
 {
+    // The families with a native batched implementation: (numEnvs, mode, options, time limit) → vector env.
+    private static readonly Dictionary<EnvId, Func<int, AutoresetMode, object, int, IVectorEnv>> Batched = new()
+    {
+        [CartPole.EnvId] = (n, mode, o, limit) => new CartPoleVectorEnv(n, mode, (CartPoleOptions)o, limit),
+        [MountainCar.EnvId] = (n, mode, o, limit) => new MountainCarVectorEnv(n, mode, continuous: false, (MountainCarOptions)o, limit),
+        [MountainCarContinuous.EnvId] = (n, mode, o, limit) => new MountainCarVectorEnv(n, mode, continuous: true, (MountainCarOptions)o, limit),
+        [Acrobot.EnvId] = (n, mode, o, limit) => new AcrobotVectorEnv(n, mode, (AcrobotOptions)o, limit),
+        [Pendulum.EnvId] = (n, mode, o, limit) => new PendulumVectorEnv(n, mode, (PendulumOptions)o, limit),
+    };
+
     /// <summary>
     /// <paramref name="numEnvs"/> copies of <paramref name="id"/>, each made by
     /// <see cref="EnvRegistry.Make"/> (time limit and episode statistics included).
@@ -31,10 +44,10 @@ public static class VectorEnvs
                 return new SyncVectorEnv(_ => registry.Make(id, options, maxEpisodeSteps), numEnvs, autoresetMode);
             case VectorizationMode.Threaded:
                 return new ThreadedVectorEnv(_ => registry.Make(id, options, maxEpisodeSteps), numEnvs, autoresetMode, workers);
-            case VectorizationMode.Batched when registration.Id == CartPole.EnvId:
-                if (options is not (null or CartPoleOptions))
-                    throw new ArgumentException($"{registration.Id} takes options of type {nameof(CartPoleOptions)}, not {options.GetType().Name}.", nameof(options));
-                return new CartPoleVectorEnv(numEnvs, autoresetMode, (CartPoleOptions?)options, maxEpisodeSteps ?? CartPole.MaxEpisodeSteps);
+            case VectorizationMode.Batched when Batched.TryGetValue(registration.Id, out var create):
+                if (options is not null && !registration.OptionsType.IsInstanceOfType(options))
+                    throw new ArgumentException($"{registration.Id} takes options of type {registration.OptionsType.Name}, not {options.GetType().Name}.", nameof(options));
+                return create(numEnvs, autoresetMode, options ?? registration.DefaultOptions(), maxEpisodeSteps ?? registration.MaxEpisodeSteps!.Value);
             case VectorizationMode.Batched:
                 throw new ArgumentException($"{registration.Id} has no batched implementation; use Sync or Threaded vectorization.", nameof(vectorization));
             default:
