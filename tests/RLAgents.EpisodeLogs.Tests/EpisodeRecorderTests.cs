@@ -132,7 +132,7 @@ public sealed class EpisodeRecorderTests
         var baseline = registry.Make(id);
         string path = LogTestKit.TempFile("alloc.arrow");
         using var rec = EpisodeRecorder.Create(registry.Make(id), path, out var writer, new EpisodeRecorderOptions { ObservationHashes = hashes });
-        var probs = new float[rec.ActionSpace.N];
+        var probs = new float[rec.ActionSpace.AsDiscrete("this test").N];
         probs[0] = 1;
         long Play(IEnv env, int episodes, bool attach)
         {
