@@ -87,6 +87,7 @@ internal static class RecordCommand
             var progress = new ProgressLine(services.GetRequiredService<CliConsole>().Out);
             string stage = untilWritten ? $"{registration.Id} demonstrations" : $"{registration.Id} {recorder.Phase} episodes";
             var expertPolicy = expert ? Experts.For(recorder) : null;
+            var randomAction = new ActionBatch(recorder.ActionSpace, 1); // uniform over any action space
             double total = 0, steps = 0;
             int played = 0;
             while (untilWritten ? writer.EpisodesWritten < count : played < count)
@@ -105,7 +106,8 @@ internal static class RecordCommand
                     StepResult step;
                     do
                     {
-                        step = recorder.Step(recorder.ActionSpace.Sample(random));
+                        randomAction.Sample(random);
+                        step = recorder.Step(randomAction[0]);
                         total += step.Reward;
                         steps++;
                     } while (!step.Done);

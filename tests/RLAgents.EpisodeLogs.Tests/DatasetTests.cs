@@ -81,7 +81,7 @@ public sealed class DatasetTests
         string log = GridWorldLogTests.RecordLevel(id, 4, new EpisodeRecorderOptions { ObservationHashes = hashes }, seed: 30);
         string reference = GridWorldLogTests.RecordLevel(id, 4, seed: 30);
         byte[] before = File.ReadAllBytes(log);
-        string output = LogTestKit.TempFile("demos.arrow");
+        string output = LogTestKit.TempFile("demos.arrows");
         var summary = new EpisodeSelection().Write([log], output, EpisodeFilter.Parse($"success,level={id}"));
 
         // Bot episodes (even) succeed; random ones (odd) on GoToLocal are expected to fail within budget.
@@ -109,7 +109,7 @@ public sealed class DatasetTests
     {
         string grid = GridWorldLogTests.RecordLevel("BabyAI-GoToLocal-v0", 2, seed: 30);
         string other = GridWorldLogTests.RecordLevel("BabyAI-GoToRedBall-v0", 2, seed: 30);
-        var mixed = Assert.Throws<InvalidOperationException>(() => new EpisodeSelection().Write([grid, other], LogTestKit.TempFile("x.arrow")));
+        var mixed = Assert.Throws<InvalidOperationException>(() => new EpisodeSelection().Write([grid, other], LogTestKit.TempFile("x.arrows")));
         Assert.Contains("BabyAI-GoToRedBall-v0", mixed.Message);
         Assert.Contains("one selection holds one environment", mixed.Message);
 

@@ -28,7 +28,7 @@ public sealed class EpisodeLogDamageTests
         for (int trial = 0; trial < 40; trial++)
         {
             long cut = starts[0] + rng.NextInt((int)(end - starts[0]));
-            string damaged = LogTestKit.TempFile("cut.arrow");
+            string damaged = LogTestKit.TempFile("cut.arrows");
             File.WriteAllBytes(damaged, bytes[..(int)cut]);
             int complete = starts.Count(s => s < cut) - 1; // the episode containing the cut is torn
             var log = EpisodeLogReader.ReadAll(damaged);
@@ -84,8 +84,8 @@ public sealed class EpisodeLogDamageTests
         Assert.Equal("episode log damaged at byte 0: the file is empty", empty.Message);
         var text = Assert.Throws<EpisodeLogFormatException>(() => EpisodeLogReader.ReadAll(Write("hello, this is not arrow"u8.ToArray())));
         Assert.Contains("byte 0", text.Message);
-        var missing = Assert.Throws<FileNotFoundException>(() => EpisodeLogReader.ReadAll("/nonexistent/x.arrow"));
-        Assert.Contains("/nonexistent/x.arrow", missing.Message);
+        var missing = Assert.Throws<FileNotFoundException>(() => EpisodeLogReader.ReadAll("/nonexistent/x.arrows"));
+        Assert.Contains("/nonexistent/x.arrows", missing.Message);
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class EpisodeLogDamageTests
 
     private static string Write(byte[] bytes)
     {
-        string p = LogTestKit.TempFile("x.arrow");
+        string p = LogTestKit.TempFile("x.arrows");
         File.WriteAllBytes(p, bytes);
         return p;
     }

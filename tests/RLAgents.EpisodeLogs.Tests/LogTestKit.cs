@@ -30,14 +30,14 @@ internal static class LogTestKit
     /// seed + i unless <paramref name="seeded"/> is false. Attaches fake action probabilities and values.
     /// </summary>
     public static string Record(string id, int episodes, EpisodeRecorderOptions? options = null, bool seeded = true, long seed = 1,
-        object? envOptions = null, EnvRegistry? registry = null, string? plugin = null, string file = "log.arrow")
+        object? envOptions = null, EnvRegistry? registry = null, string? plugin = null, string file = "log.arrows")
     {
         registry ??= Registry();
         string path = TempFile(file);
         var env = registry.Make(plugin ?? id, envOptions);
         var recorder = EpisodeRecorder.Create(env, path, out var writer, options, envOptions, plugin);
         var policy = new Rng(seed);
-        int n = env.ActionSpace.N;
+        int n = env.ActionSpace.AsDiscrete("this test").N;
         var probs = new float[n];
         for (int e = 0; e < episodes; e++)
         {

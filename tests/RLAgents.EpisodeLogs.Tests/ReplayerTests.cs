@@ -45,7 +45,7 @@ public sealed class ReplayerTests
         plain.Reset(3);
         plain.Step(0);
         var expected = plain.Reset().Observation.Clone();
-        string path = LogTestKit.TempFile("s.arrow");
+        string path = LogTestKit.TempFile("s.arrows");
         var rec = EpisodeRecorder.Create(registry.Make("Beacon-v2"), path, out var writer);
         rec.Reset(3);
         rec.Step(0);
@@ -95,9 +95,9 @@ public sealed class ReplayerTests
         Assert.Contains("--force", ex.Message);
         Assert.True(new Replayer().Verify(asm, new ReplayOptions { Force = true }).Success);
 
-        string unknown = Rewrite(path, h => h with { EnvId = "Pendulum-v3" });
+        string unknown = Rewrite(path, h => h with { EnvId = "Unicycle-v3" });
         ex = Assert.Throws<EpisodeLogEnvironmentException>(() => new Replayer().Verify(unknown));
-        Assert.Contains("Pendulum-v3", ex.Message);
+        Assert.Contains("Unicycle-v3", ex.Message);
         Assert.Contains("RLAgents.Environments", ex.Message);
 
         string badOptions = Rewrite(path, h => h with { EnvOptionsJson = "{\"gravity\":3}" });
@@ -170,7 +170,7 @@ public sealed class ReplayerTests
     internal static string Rewrite(string path, Func<EpisodeLogHeader, EpisodeLogHeader> header, Action<RecordedEpisode>? change = null)
     {
         var log = EpisodeLogReader.ReadAll(path);
-        string output = LogTestKit.TempFile("rewritten.arrow");
+        string output = LogTestKit.TempFile("rewritten.arrows");
         using var writer = EpisodeLogWriter.Create(output, header(log.Header));
         foreach (var e in log.Episodes)
         {

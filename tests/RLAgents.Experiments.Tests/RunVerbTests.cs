@@ -27,7 +27,7 @@ public class RunVerbTests
         Assert.True(lastStep >= 1024, $"last logged step {lastStep}");
         Assert.Contains("checkpoint:", run.Out);
 
-        string log = Path.Combine(output, "eval.arrow");
+        string log = Path.Combine(output, "eval.arrows");
         var eval = CliRunner.Run("eval", runDir, "--episodes", "3", "--record", log);
         Assert.True(eval.ExitCode == 0, eval.Error);
         Assert.Contains("3 episodes", eval.Out);
