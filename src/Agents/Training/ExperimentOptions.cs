@@ -206,6 +206,12 @@ public sealed class TrainingOptions
     [Range(0L, long.MaxValue)]
     public long LogInterval { get; set; } = 2_000;
 
+    /// <summary>
+    /// Also write the metrics rows as a TensorBoard event file (scalars and π(a|s) histograms) beside metrics.jsonl;
+    /// false writes metrics.jsonl only (<c>rlagents plot</c> reads that).
+    /// </summary>
+    public bool TensorBoard { get; set; } = true;
+
     /// <summary>Episodes in the rolling mean of training returns (and successes) that metrics and stopping read.</summary>
     [Range(1, 100_000)]
     public int ReturnWindow { get; set; } = 20;

@@ -161,13 +161,15 @@ public static class TrainingRunner
                 ["torchThreads"] = options.Training.Threads,
             }, [typeof(torch).Assembly]);
             // A resumed run without a checkpoint (killed before its first) starts over: nothing of it is kept.
-            metrics = resume ? RunMetrics.Resume(runDirectory, _ => false) : RunMetrics.Create(runDirectory);
+            bool tensorBoard = options.Training.TensorBoard;
+            metrics = resume ? RunMetrics.Resume(runDirectory, _ => false, tensorBoard) : RunMetrics.Create(runDirectory, tensorBoard);
         }
         else
         {
             var at = checkpoint.State;
             metrics = RunMetrics.Resume(runDirectory,
-                row => row.GetProperty("step").GetInt64() <= at.EnvSteps && row.GetProperty("update").GetInt64() <= at.Runner.Updates);
+                row => row.GetProperty("step").GetInt64() <= at.EnvSteps && row.GetProperty("update").GetInt64() <= at.Runner.Updates,
+                options.Training.TensorBoard);
             if (at.Algorithm is null) ModelWeights.Load(agent.Policy, checkpoint.Tensors, checkpoint.WeightsPath, _ => true, "policy.");
             if (at.HasReference)
             {

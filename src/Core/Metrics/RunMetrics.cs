@@ -16,22 +16,27 @@ public sealed class RunMetrics : IDisposable
     /// <summary>The metrics file of a run directory.</summary>
     public static string MetricsPath(string runDirectory) => Path.Combine(runDirectory, MetricsWriter.FileName);
 
-    /// <summary>Starts the metrics of a new run in <paramref name="runDirectory"/> (an existing metrics.jsonl is an error).</summary>
-    public static RunMetrics Create(string runDirectory)
+    /// <summary>
+    /// Starts the metrics of a new run in <paramref name="runDirectory"/> (an existing metrics.jsonl is an error);
+    /// <paramref name="tensorBoard"/> false writes metrics.jsonl only.
+    /// </summary>
+    public static RunMetrics Create(string runDirectory, bool tensorBoard = true)
     {
         var jsonl = MetricsWriter.Create(MetricsPath(runDirectory));
-        return new RunMetrics(jsonl, TensorBoardWriter.Create(runDirectory));
+        return tensorBoard ? new RunMetrics(jsonl, TensorBoardWriter.Create(runDirectory)) : new RunMetrics(jsonl);
     }
 
     /// <summary>
     /// Continues a run: keeps the leading rows of metrics.jsonl that <paramref name="keep"/> accepts (see
     /// <see cref="MetricsWriter.Resume(string, Func{JsonElement, bool}, out int)"/>) and rebuilds the TensorBoard
     /// view from exactly those rows (earlier event files are replaced), so both sinks again hold the same rows.
+    /// <paramref name="tensorBoard"/> false removes earlier event files and writes metrics.jsonl only.
     /// </summary>
-    public static RunMetrics Resume(string runDirectory, Func<JsonElement, bool> keep)
+    public static RunMetrics Resume(string runDirectory, Func<JsonElement, bool> keep, bool tensorBoard = true)
     {
         var jsonl = MetricsWriter.Resume(MetricsPath(runDirectory), keep, out _, out var kept);
         foreach (string old in TensorBoardWriter.EventFiles(runDirectory).ToList()) File.Delete(old);
+        if (!tensorBoard) return new RunMetrics(jsonl);
         var events = TensorBoardWriter.Create(runDirectory);
         var started = StartTime(runDirectory);
         foreach (var row in kept) events.WriteJsonRow(row, started);

@@ -38,4 +38,19 @@ public sealed class TensorBoardRunTests
             previous = step;
         }
     }
+
+    [Fact]
+    public void WithTensorBoardOffARunWritesTheSameMetricsAndNoEventFile()
+    {
+        using var dir = TestPaths.NewDir();
+        string[] cfg = ["env.numEnvs=4", "algorithm.ppo.rolloutSteps=16", "algorithm.ppo.epochs=1", "training.totalSteps=128",
+            "training.logInterval=64", "training.evalInterval=0", "training.evalEpisodes=2", "training.checkpointInterval=0"];
+        var on = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("on"));
+        var off = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", [.. cfg, "training.tensorBoard=false"]), dir.Sub("off"));
+        Assert.Empty(TensorBoardWriter.EventFiles(off.RunDirectory));
+        // The same rows apart from wall-clock figures.
+        static IEnumerable<string> Rows(string run) => File.ReadLines(Path.Combine(run, TrainingRunner.MetricsFile))
+            .Select(l => System.Text.RegularExpressions.Regex.Replace(l, "\"wall\":\\{[^}]*\\}", ""));
+        Assert.Equal(Rows(on.RunDirectory), Rows(off.RunDirectory));
+    }
 }

@@ -108,6 +108,24 @@ public sealed class TensorBoardWriterTests : IDisposable
     }
 
     [Fact]
+    public void WithoutTensorBoardOnlyMetricsJsonlIsWrittenAndAResumeDropsEarlierEventFiles()
+    {
+        using (var metrics = RunMetrics.Create(_dir))
+            metrics.Write(Row(1, 1));
+        Assert.Single(TensorBoardWriter.EventFiles(_dir));
+        using (var resumed = RunMetrics.Resume(_dir, _ => true, tensorBoard: false))
+            resumed.Write(Row(2, 2));
+        Assert.Empty(TensorBoardWriter.EventFiles(_dir));
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(_dir, MetricsWriter.FileName)).Length);
+
+        string fresh = Directory.CreateDirectory(Path.Combine(_dir, "fresh")).FullName;
+        using (var metrics = RunMetrics.Create(fresh, tensorBoard: false))
+            metrics.Write(Row(1, 1));
+        Assert.Empty(TensorBoardWriter.EventFiles(fresh));
+        Assert.Single(File.ReadAllLines(Path.Combine(fresh, MetricsWriter.FileName)));
+    }
+
+    [Fact]
     public void AResumeRebuildsTheEventFileFromTheKeptRows()
     {
         File.WriteAllText(Path.Combine(_dir, RunInfo.FileName), """{ "started": "2026-12-01T10:00:00Z" }""");
