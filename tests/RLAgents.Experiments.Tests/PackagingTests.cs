@@ -157,4 +157,23 @@ public sealed partial class PackagingTests
             .Concat(Directory.GetFiles(Path.Combine(CliRunner.RepoRoot, "benchmarks"), "*.csproj", SearchOption.AllDirectories)))
             Assert.NotEqual("true", Property(XElement.Load(other), "IsPackable"));
     }
+
+    [Fact]
+    public void TheTemplatesTestPackagesArePinnedAsTheRepositorysSoTheyRestoreOffline()
+    {
+        // The template's test project restores offline from the packages this repository's tests restored; a pin that drifts
+        // from Directory.Packages.props would need a download.
+        var pins = XElement.Load(Path.Combine(CliRunner.RepoRoot, "Directory.Packages.props")).Descendants("PackageVersion")
+            .ToDictionary(e => e.Attribute("Include")!.Value, e => e.Attribute("Version")!.Value);
+        string content = Path.Combine(CliRunner.RepoRoot, "templates", "RLAgents.Templates", "content");
+        var references = Directory.GetFiles(content, "*.csproj", SearchOption.AllDirectories)
+            .SelectMany(f => XElement.Load(f).Descendants("PackageReference").Select(e => (File: f, Id: e.Attribute("Include")!.Value, Version: e.Attribute("Version")!.Value)))
+            .Where(r => !r.Id.StartsWith("RLAgents.", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(references);
+        foreach (var (file, id, version) in references)
+        {
+            Assert.True(pins.TryGetValue(id, out var pinned), $"{file}: {id} is not pinned in Directory.Packages.props");
+            Assert.True(pinned == version, $"{file}: {id} {version}, but Directory.Packages.props pins {pinned}");
+        }
+    }
 }

@@ -63,4 +63,27 @@ public sealed partial class ProgressVerbTests
         AssertPlainProgress(Lines(pretrain.Out, "pretrain"), 40, "steps");
         Assert.Contains("eval perplexity", pretrain.Out);
     }
+
+    [GeneratedRegex(@"^phase (\d)/2 \S+ (demonstrations|training|evaluation) \[[#.]{24}\] +\d+% (\d+)/(\d+) (\w+)  ETA", RegexOptions.Multiline)]
+    private static partial Regex PhaseProgressPattern();
+
+    [Fact]
+    public void APhasedRunShowsProgressInsideEachPhase()
+    {
+        // SFT (bot demonstrations, then updates) and PPO (env steps, then the closing evaluation) each report their work.
+        string dir = CliRunner.TempDir(), file = Path.Combine(dir, "tiny.json");
+        File.WriteAllText(file, ScheduleRunVerbTests.Tiny);
+        var run = CliRunner.Run("run", file, "--output", Path.Combine(dir, "runs"));
+        Assert.True(run.ExitCode == 0, run.Out + run.Error);
+        var stages = PhaseProgressPattern().Matches(run.Out)
+            .GroupBy(m => (Phase: int.Parse(m.Groups[1].Value), Stage: m.Groups[2].Value, Unit: m.Groups[5].Value))
+            .ToDictionary(g => g.Key, g => g.Select(m => (Done: long.Parse(m.Groups[3].Value), Total: long.Parse(m.Groups[4].Value))).ToList());
+        (int, string, string, long)[] expected = [(1, "demonstrations", "episodes", 2), (1, "training", "updates", 3), (2, "training", "steps", 32), (2, "evaluation", "episodes", 2)];
+        foreach (var (phase, stage, unit, total) in expected)
+        {
+            Assert.True(stages.TryGetValue((phase, stage, unit), out var lines), $"no progress for phase {phase} {stage} in {unit}:\n{run.Out}");
+            Assert.All(lines, l => Assert.Equal(total, l.Total));
+            Assert.Equal(total, lines[^1].Done);
+        }
+    }
 }
