@@ -28,21 +28,34 @@ internal static class CurvePlot
                         var (x, y) = LearningCurves.Series(run, panels[p].Axis);
                         if (x.Length == 0) continue;
                         var thin = plot.Add.ScatterLine(x, y);
-                        thin.Color = color.WithAlpha(0.25);
+                        thin.Color = color.WithAlpha(0.35);
                         thin.LineWidth = 1;
                     }
                 if (group.Points.Count == 0) continue;
-                double[] xs = [.. group.Points.Select(q => q.X)];
-                if (group.Runs.Count > 1)
+                // The band and solid line only where every run of the group has data; where some runs have ended (or not
+                // yet logged), the IQM of the rest is dashed, so a lone seed's tail does not read as the group's.
+                int all = group.Points.Max(q => q.Runs);
+                var full = group.Points.Where(q => q.Runs == all).ToList();
+                if (group.Runs.Count > 1 && full.Count > 1)
                 {
-                    var band = plot.Add.FillY(xs, [.. group.Points.Select(q => q.Iqm.Upper)], [.. group.Points.Select(q => q.Iqm.Lower)]);
+                    var band = plot.Add.FillY(full.Select(q => q.X).ToArray(), full.Select(q => q.Iqm.Upper).ToArray(), full.Select(q => q.Iqm.Lower).ToArray());
                     band.FillStyle.Color = color.WithAlpha(0.2);
                     band.LineStyle.Width = 0;
                 }
-                var iqm = plot.Add.ScatterLine(xs, [.. group.Points.Select(q => q.Iqm.Value)]);
-                iqm.Color = color;
-                iqm.LineWidth = 2;
-                iqm.LegendText = group.Runs.Count > 1 ? $"{group.Name} (IQM of {group.Runs.Count} seeds, 95% CI)" : group.Name;
+                bool labelled = false;
+                foreach (var (segment, complete) in Segments(group.Points, all))
+                {
+                    var line = plot.Add.ScatterLine(segment.Select(q => q.X).ToArray(), segment.Select(q => q.Iqm.Value).ToArray());
+                    line.Color = color;
+                    line.LineWidth = 2;
+                    line.MarkerSize = 0;
+                    if (!complete) line.LinePattern = LinePattern.Dashed;
+                    if (complete && !labelled)
+                    {
+                        line.LegendText = group.Runs.Count > 1 ? $"{group.Name} (IQM of {group.Runs.Count} seeds, 95% CI)" : group.Name;
+                        labelled = true;
+                    }
+                }
             }
             plot.Title($"{metric} vs {panels[p].Label}");
             plot.XLabel(panels[p].Label);
@@ -52,5 +65,26 @@ internal static class CurvePlot
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         multiplot.SavePng(path, width, height);
+    }
+
+    // Consecutive points split where the number of runs behind them changes between all and fewer; neighbouring
+    // segments share their boundary point so the line stays connected.
+    private static IEnumerable<(List<CurveEstimate> Points, bool Complete)> Segments(IReadOnlyList<CurveEstimate> points, int all)
+    {
+        var current = new List<CurveEstimate> { points[0] };
+        bool complete = points[0].Runs == all;
+        for (int i = 1; i < points.Count; i++)
+        {
+            bool c = points[i].Runs == all;
+            if (c != complete)
+            {
+                current.Add(points[i]);
+                yield return (current, complete);
+                (current, complete) = ([points[i]], c);
+                continue;
+            }
+            current.Add(points[i]);
+        }
+        yield return (current, complete);
     }
 }
