@@ -224,4 +224,11 @@ public sealed class TrainingOptions
     /// </summary>
     [Range(1, 256)]
     public int Threads { get; set; } = 1;
+
+    /// <summary>
+    /// A paraphrase table (<see cref="Environments.Wrappers.ParaphraseTable"/>, a JSON file) for evaluations: each one
+    /// then also plays the same episode seeds with the missions reworded, and its row carries
+    /// <c>eval_paraphrased_success</c> and <c>eval_paraphrased_return_mean</c>. Null: no paraphrased evaluation.
+    /// </summary>
+    public string? Paraphrases { get; set; }
 }

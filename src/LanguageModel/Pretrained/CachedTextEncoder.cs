@@ -29,6 +29,12 @@ namespace RLAgents.LanguageModel.Pretrained;
 /// copies alike; about 0.3 M values for rank 8 on MiniLM's 24 projections). States never carry gradients:
 /// a caller that trains the adapters encodes through <see cref="PretrainedTextEncoder.Encode"/> instead.
 /// </para>
+/// <para>
+/// Prefix: with <c>layers</c> below the encoder's depth, the cache holds the states after that many layers
+/// (<see cref="BertEncoder.Prefix"/>), and only the parameters that shape them (embeddings, those layers) must be
+/// frozen: a trainer of the top layers (LoRA on the top N, top-layer fine-tuning) runs <see cref="BertEncoder.Suffix"/>
+/// on them with gradients instead of the whole encoder.
+/// </para>
 /// </summary>
 public sealed class CachedTextEncoder : IDisposable
 {
@@ -43,15 +49,22 @@ public sealed class CachedTextEncoder : IDisposable
 
     /// <summary>
     /// Wraps <paramref name="encoder"/>, whose base must be frozen (<see cref="BertEncoder.ConfigureFineTuning"/> with
-    /// <see cref="TextEncoderFineTuning.Frozen"/> or <see cref="TextEncoderFineTuning.Lora"/>).
+    /// <see cref="TextEncoderFineTuning.Frozen"/> or <see cref="TextEncoderFineTuning.Lora"/>), caching the states after
+    /// its first <paramref name="layers"/> layers (default: all, the last hidden states).
     /// </summary>
-    public CachedTextEncoder(PretrainedTextEncoder encoder, int capacity = DefaultCapacity)
+    public CachedTextEncoder(PretrainedTextEncoder encoder, int capacity = DefaultCapacity, int? layers = null)
     {
         if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "The cache must hold at least one text.");
+        int depth = encoder.Encoder.Config.Layers;
+        if (layers is < 0 || layers > depth) throw new ArgumentOutOfRangeException(nameof(layers), layers, $"layers must be in [0, {depth}].");
         _encoder = encoder;
         Capacity = capacity;
+        Layers = layers ?? depth;
         CheckFrozen();
     }
+
+    /// <summary>Layers the cached states have been through (the encoder's depth: last hidden states).</summary>
+    public int Layers { get; }
 
     /// <summary>Most texts kept.</summary>
     public int Capacity { get; }
@@ -139,7 +152,8 @@ public sealed class CachedTextEncoder : IDisposable
     /// <summary>Starts over when the adapters (in name order) are not those the entries were computed with.</summary>
     private void TrackAdapters()
     {
-        var adapters = _encoder.Encoder.named_parameters().Where(p => ModelWeights.IsAdapterTensor(p.name)).Select(p => p.parameter).ToList();
+        var adapters = _encoder.Encoder.named_parameters()
+            .Where(p => ModelWeights.IsAdapterTensor(p.name) && BertEncoder.ShapesPrefix(p.name, Layers)).Select(p => p.parameter).ToList();
         bool same = adapters.Count == _adapters.Length;
         for (int i = 0; same && i < adapters.Count; i++) same = adapters[i].allclose(_adapters[i], rtol: 0, atol: 0);  // exact: |a − b| ≤ 0
         if (same) return;
@@ -177,7 +191,7 @@ public sealed class CachedTextEncoder : IDisposable
             using var _ = no_grad();
             int[] ids = _encoder.Tokenizer.Encode(text);
             var input = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]);
-            var hidden = encoder.forward(new BertInput(TokenIds: input))[0].contiguous();  // (T, C)
+            var hidden = encoder.Prefix(new BertInput(TokenIds: input), Layers)[0].contiguous();  // (T, C)
             return hidden.DetachFromDisposeScope();
         }
         finally
@@ -200,7 +214,8 @@ public sealed class CachedTextEncoder : IDisposable
 
     private void CheckFrozen()
     {
-        var trainable = _encoder.Encoder.named_parameters().FirstOrDefault(p => p.parameter.requires_grad && !ModelWeights.IsAdapterTensor(p.name)).name;
+        var trainable = _encoder.Encoder.named_parameters()
+            .FirstOrDefault(p => p.parameter.requires_grad && !ModelWeights.IsAdapterTensor(p.name) && BertEncoder.ShapesPrefix(p.name, Layers)).name;
         if (trainable is not null)
             throw new InvalidOperationException($"CachedTextEncoder serves encoders with a frozen base only, but '{trainable}' requires gradients; configure the encoder with TextEncoderFineTuning.Frozen or Lora.");
     }

@@ -152,4 +152,33 @@ public class CachedTextEncoderTests(MiniLmFixture fixture)
         copy.Encoder.ConfigureFineTuning(TextEncoderFineTuning.Lora);
         Assert.Throws<InvalidOperationException>(() => copy.Copy());
     }
+
+    [Fact]
+    public void APrefixCacheHoldsTheStatesBelowTheLayersThatTrainAndTheSuffixCompletesThem()
+    {
+        using var adapted = fixture.Encoder.Copy();
+        var trained = adapted.Encoder.ConfigureFineTuning(TextEncoderFineTuning.Lora, loraLayers: 2);
+        Assert.All(trained, name => Assert.Matches(@"^layers\.[45]\.", name));
+        Assert.Equal(4, adapted.Encoder.LowestTrainableLayer());
+        using var prefix = new CachedTextEncoder(adapted, layers: 4);
+        using var scope = NewDisposeScope();
+        string[] texts = ["go to the red ball", "put the green box next to the purple ball"];
+        var below = prefix.Encode(texts);
+        using (no_grad())
+        {
+            var full = adapted.Encode(texts);
+            var completed = adapted.Encoder.Suffix(below.Hidden, below.Mask, 4);
+            var real = full.Mask.unsqueeze(-1);
+            Assert.True(allclose(full.Hidden.mul(real), completed.mul(real), rtol: 0, atol: 1e-4));
+        }
+        // Adapters above the prefix do not touch it; the states stay cached.
+        using (no_grad()) adapted.Encoder.Projections().Last().Layer.LoraB!.add_(1);
+        prefix.Encode(texts);
+        Assert.Equal((2L, 2L, 0L), (prefix.Misses, prefix.Hits, prefix.AdapterChanges));
+        // Layers that train inside the prefix are refused.
+        using var top = fixture.Encoder.Copy();
+        top.Encoder.ConfigureFineTuning(TextEncoderFineTuning.TopLayers, topLayers: 3);
+        using var fine = new CachedTextEncoder(top, layers: 3);
+        Assert.Throws<InvalidOperationException>(() => new CachedTextEncoder(top, layers: 4));
+    }
 }
