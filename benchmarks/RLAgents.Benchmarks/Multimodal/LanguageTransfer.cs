@@ -162,9 +162,9 @@ public static class LanguageTransfer
         var training = root["training"]?.AsObject() ?? [];
         training["evalInterval"] = 0;
         training["checkpointInterval"] = 5000;
-        training["stopAtSuccessRate"] = null;
+        training.Remove("stopAtSuccessRate");
         training["threads"] = 1;
-        training["paraphrases"] = null;   // evaluated afterwards, the same way for every variant
+        training.Remove("paraphrases");   // evaluated afterwards, the same way for every variant
         root["training"] = training;
         var held = new JsonArray([.. s.HeldOut.Select(p => JsonValue.Create(p))]).ToJsonString();
         foreach (var o in s.Overrides.Concat([$"seed={seed}", $"env.options.heldOut={held}", "env.options.heldOutMode=exclude"])) OptionsBinder.ApplyOverride(root, o);

@@ -29,7 +29,7 @@ public sealed class ShippedConfigTests
     }
 
     [Fact]
-    public void All_ten_babyai_variants_and_the_memory_variant_are_shipped() => Assert.Equal(11, Directory.GetFiles(ConfigDirectory(), "babyai-*.json").Length);
+    public void All_twelve_babyai_variants_and_the_memory_variant_are_shipped() => Assert.Equal(13, Directory.GetFiles(ConfigDirectory(), "babyai-*.json").Length);
 
     [Theory]
     [MemberData(nameof(Configs))]
@@ -47,8 +47,13 @@ public sealed class ShippedConfigTests
             tokenizer.Save(checkpoint);
 
             string path = Path.Combine(ConfigDirectory(), file);
-            bool pretrained = File.ReadAllText(path).Contains("\"checkpoint\"", StringComparison.Ordinal);
-            var options = TrainingRunner.Load(path, pretrained ? [$"policy.multimodal.backbone.checkpoint={checkpoint}"] : null);
+            string text = File.ReadAllText(path);
+            var overrides = new List<string>();
+            if (text.Contains("\"checkpoint\"", StringComparison.Ordinal)) overrides.Add($"policy.multimodal.backbone.checkpoint={checkpoint}");
+            // Paths in configs are relative to the repository root, where `rlagents run` is started.
+            if (text.Contains("\"paraphrases\"", StringComparison.Ordinal))
+                overrides.Add($"training.paraphrases={Path.Combine(Path.GetDirectoryName(ConfigDirectory())!, "paraphrases", "babyai-synonyms.json")}");
+            var options = TrainingRunner.Load(path, overrides);
             Assert.Equal(Path.GetFileNameWithoutExtension(file), options.Name);
             Shrink(options);
             var result = TrainingRunner.Run(options, run);
