@@ -63,7 +63,7 @@ public sealed class ParaphrasedVectorEnv : IVectorEnv
     public ObservationSpace SingleObservationSpace => _inner.SingleObservationSpace;
 
     /// <inheritdoc />
-    public DiscreteSpace SingleActionSpace => _inner.SingleActionSpace;
+    public Space SingleActionSpace => _inner.SingleActionSpace;
 
     /// <inheritdoc />
     public AutoresetMode AutoresetMode => _inner.AutoresetMode;
@@ -103,9 +103,21 @@ public sealed class ParaphrasedVectorEnv : IVectorEnv
     }
 
     /// <inheritdoc />
+    public void Step(ActionBatch actions)
+    {
+        _inner.Step(actions);
+        AfterStep();
+    }
+
+    /// <inheritdoc />
     public void Step(ReadOnlySpan<int> actions)
     {
         _inner.Step(actions);
+        AfterStep();
+    }
+
+    private void AfterStep()
+    {
         var terminated = _inner.Terminated;
         var truncated = _inner.Truncated;
         for (int i = 0; i < NumEnvs; i++)
