@@ -43,6 +43,38 @@ public static class Init
         }
     }
 
+    /// <summary>
+    /// Initialises a convolution like <see cref="Linear"/>, its weight [out, in, kH, kW] read as a
+    /// matrix [out, in·kH·kW]: orthogonal rows scaled by the gain with a zero bias (CleanRL's Atari
+    /// networks), or without a gain PyTorch's default U(−1/√fan_in, 1/√fan_in).
+    /// </summary>
+    public static void Conv2d(Conv2d layer, Rng rng, double? orthogonalGain)
+    {
+        var shape = layer.weight!.shape;
+        int outputs = (int)shape[0], fanIn = (int)(shape[1] * shape[2] * shape[3]);
+        float[] weight, bias = new float[outputs];
+        if (orthogonalGain is double gain)
+        {
+            weight = Orthogonal(outputs, fanIn, rng);
+            for (int i = 0; i < weight.Length; i++) weight[i] = (float)(weight[i] * gain);
+        }
+        else
+        {
+            double bound = 1 / Math.Sqrt(fanIn);
+            weight = new float[outputs * fanIn];
+            for (int i = 0; i < weight.Length; i++) weight[i] = (float)rng.Uniform(-bound, bound);
+            for (int i = 0; i < bias.Length; i++) bias[i] = (float)rng.Uniform(-bound, bound);
+        }
+        using var _ = no_grad();
+        using var w = tensor(weight, shape);
+        layer.weight.copy_(w);
+        if (layer.bias is { } b)
+        {
+            using var bt = tensor(bias, [outputs]);
+            b.copy_(bt);
+        }
+    }
+
     /// <summary>Standard-normal embedding table (PyTorch's default).</summary>
     public static void Embedding(Embedding table, Rng rng)
     {
