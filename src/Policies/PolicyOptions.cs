@@ -38,6 +38,11 @@ public enum ImageEncoding
     NatureCnn,
     /// <summary>The IMPALA ResNet torso (three conv/pool/residual stacks), <see cref="PolicyOptions.ImageFeatures"/> wide (256 by default).</summary>
     Impala,
+    /// <summary>
+    /// The pretrained ImageNet ResNet from the <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> package, 512
+    /// pooled features of an RGB image; fine-tuned, or frozen with <see cref="PolicyOptions.FreezeImageEncoder"/>.
+    /// </summary>
+    ResNet18,
 }
 
 /// <summary>
@@ -80,13 +85,20 @@ public sealed class PolicyOptions : IValidatableObject
     /// <summary>How uint8 image modalities are encoded (MLP architecture).</summary>
     public ImageEncoding ImageEncoding { get; set; } = ImageEncoding.Auto;
 
-    /// <summary>Feature width of a convolutional image encoder; null takes the encoder's published width (NatureCNN 512, IMPALA 256).</summary>
+    /// <summary>Feature width of a NatureCNN or IMPALA image encoder; null takes the encoder's published width (NatureCNN 512, IMPALA 256).</summary>
     [Range(1, 65536)]
     public int? ImageFeatures { get; set; }
+
+    /// <summary>Keep a pretrained image encoder's (<c>resNet18</c>) weights fixed: they start outside the trainable set.</summary>
+    public bool FreezeImageEncoder { get; set; }
 
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (ImageFeatures is not null && ImageEncoding is not (ImageEncoding.NatureCnn or ImageEncoding.Impala or ImageEncoding.Auto))
+            yield return new ValidationResult($"imageFeatures sets the width of natureCnn and impala encoders; {ImageEncoding} has its own", [nameof(ImageFeatures)]);
+        if (FreezeImageEncoder && ImageEncoding != ImageEncoding.ResNet18)
+            yield return new ValidationResult("freezeImageEncoder applies to the pretrained resNet18 encoder", [nameof(FreezeImageEncoder)]);
         for (int i = 0; i < HiddenSizes.Length; i++)
             if (HiddenSizes[i] < 1 || HiddenSizes[i] > 65536)
                 yield return new ValidationResult($"hiddenSizes[{i}] = {HiddenSizes[i]} must be in [1, 65536]", [nameof(HiddenSizes)]);

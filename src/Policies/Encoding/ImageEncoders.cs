@@ -1,5 +1,6 @@
 using RLAgents.Environments;
 using RLAgents.Environments.Wrappers;
+using RLAgents.LanguageModel.Pretrained;
 using RLAgents.Policies.Networks;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -194,4 +195,35 @@ public sealed class ImpalaEncoder : PixelImageEncoder
         }
         return linear.forward(x.relu().flatten(1)).relu(); // [B, features]
     }
+}
+
+/// <summary>
+/// The pretrained ImageNet ResNet of <see cref="PretrainedImageEncoders"/> (ML.NET's "ResNet18") over
+/// an RGB pixel image: uint8 [B, H·W·3] → RGB planes 0..255 → [B, 512] globally pooled features.
+/// Loaded from its NuGet package, not drawn from the run's seed. With <c>frozen</c> its
+/// parameters start out of the trainable set (a phase's <c>trainable</c> list can still name them).
+/// </summary>
+public sealed class PretrainedImageEncoder : PixelImageEncoder
+{
+    private readonly ResNetImageEncoder resnet;
+    private readonly double _toPixels;
+
+    /// <summary>Loads the encoder for the RGB image <paramref name="box"/>.</summary>
+    public PretrainedImageEncoder(BoxSpace box, bool frozen) : base(nameof(PretrainedImageEncoder), box)
+    {
+        if (Channels != 3) throw new ArgumentException($"The pretrained ResNet reads RGB images [H, W, 3]; this one has {Channels} channels (no grayscale or frame stack).");
+        float maxHigh = 1;
+        foreach (float h in box.High) maxHigh = MathF.Max(maxHigh, h);
+        _toPixels = 255.0 / maxHigh;
+        resnet = PretrainedImageEncoders.LoadResNet18(Height, Width);
+        if (frozen)
+            foreach (var p in resnet.parameters()) p.requires_grad = false;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override int OutputSize => ResNetImageEncoder.Features;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input) => resnet.forward(ToPlanes(input, Height, Width, Channels, _toPixels)); // [B, 512]
 }

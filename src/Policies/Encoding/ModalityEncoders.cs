@@ -30,13 +30,14 @@ public abstract class ModalityEncoder : nn.Module<Tensor, Tensor>
     private static ModalityEncoder CreateImage(Modality modality, BoxSpace box, PolicyOptions options, Rng rng)
     {
         var encoding = Resolve(box, options.ImageEncoding);
-        if (encoding is ImageEncoding.NatureCnn or ImageEncoding.Impala && ImageModalities.Shape(box) is null)
+        if (encoding is ImageEncoding.NatureCnn or ImageEncoding.Impala or ImageEncoding.ResNet18 && ImageModalities.Shape(box) is null)
             throw new NotSupportedException($"Modality '{modality.Name}' ({box}): {encoding} reads images [H, W, C] or [H, W]; use scaled or embedding.");
         return encoding switch
         {
             ImageEncoding.Embedding => new SymbolicImageEncoder(box, options.EmbeddingSize, rng),
             ImageEncoding.Scaled => new ScaledImageEncoder(box),
             ImageEncoding.NatureCnn => new NatureCnnEncoder(box, options.ImageFeatures ?? NatureCnnEncoder.DefaultFeatures, options.OrthogonalInit, rng),
+            ImageEncoding.ResNet18 => new PretrainedImageEncoder(box, options.FreezeImageEncoder),
             _ => new ImpalaEncoder(box, options.ImageFeatures ?? ImpalaEncoder.DefaultFeatures, options.OrthogonalInit, rng),
         };
     }

@@ -119,4 +119,24 @@ public sealed class ImageEncoderTests
         new Random(2).NextBytes(batch.Bytes(0));
         EstimatorTestKit.ActingKeepsLiveTensorsFlat(policy, batch);
     }
+
+    [Fact]
+    public void ThePretrainedResNetReadsRgbViewsAndStartsFrozenOnRequest()
+    {
+        var space = new ObservationSpace(new Modality("image", Pixels(56, 56, 3)), new Modality("direction", new DiscreteSpace(4)));
+        var options = new PolicyOptions { ImageEncoding = ImageEncoding.ResNet18, FreezeImageEncoder = true, HiddenSizes = [16], ShareStateEstimator = true };
+        using var policy = new ActorCriticPolicy(space, new DiscreteSpace(7), options, new Rng(4UL));
+        var resnet = policy.named_parameters().Where(p => p.name.Contains(".resnet.", StringComparison.Ordinal)).ToList();
+        Assert.True(resnet.Sum(p => p.parameter.numel()) > 15_000_000);
+        Assert.All(resnet, p => Assert.False(p.parameter.requires_grad, $"{p.name} trains although the encoder is frozen"));
+        Assert.Contains(policy.named_parameters(), p => p.parameter.requires_grad);
+        var batch = new ObservationBatch(space, 2);
+        new Random(8).NextBytes(batch.Bytes(0));
+        EstimatorTestKit.ActingKeepsLiveTensorsFlat(policy, batch);
+        Assert.Throws<ArgumentException>(() => Create(Pixels(56, 56, 1), ImageEncoding.ResNet18));
+        var errors = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        var wrong = new PolicyOptions { ImageEncoding = ImageEncoding.ResNet18, ImageFeatures = 64 };
+        Assert.False(System.ComponentModel.DataAnnotations.Validator.TryValidateObject(wrong, new(wrong), errors, true));
+        Assert.Contains(errors, e => e.MemberNames.Contains(nameof(PolicyOptions.ImageFeatures)));
+    }
 }
