@@ -144,7 +144,7 @@ public static class BabyAiComparison
         }
     }
 
-    /// <summary>Milliseconds per batched agent step (16 GoToLocal observations → actions) for the MLP and each fusion mode.</summary>
+    /// <summary>Milliseconds per batched agent step (16 GoToLocal observations → actions) for the MLP and each fusion mode, with memory, and on pixels.</summary>
     public static string Latency(int envs = 16, int iterations = 200)
     {
         torch.set_num_threads(1);
@@ -174,10 +174,22 @@ public static class BabyAiComparison
         foreach (var fusion in new[] { FusionMode.Early, FusionMode.CrossAttention })
             variants.Add(($"transformer {fusion} + memory K=4", () => new ActorCriticPolicy(remembering.ObservationSpace, actions, new PolicyOptions { ShareStateEstimator = true },
                 new MultimodalStateEstimatorFactory(new MultimodalOptions { Fusion = fusion }, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words)), new Rng(1))));
+        // Pixels (env.pixels: Minigrid's 56×56×3 agent view) on the same levels and seeds.
+        using var seeing = new ImagePipeline(new PixelObservationOptions(), null, null, null).Wrap(BabyAILevels.Make("BabyAI-GoToLocal-v0", new GridWorldOptions { IncludeDescription = false }));
+        var pixelBatch = new ObservationBatch(seeing.ObservationSpace, envs);
+        for (int i = 0; i < envs; i++) pixelBatch.Set(i, seeing.Reset(i).Observation);
+        variants.Add(("transformer CrossAttention, pixels as 8×8 patches", () => new ActorCriticPolicy(seeing.ObservationSpace, actions, new PolicyOptions { ShareStateEstimator = true },
+            new MultimodalStateEstimatorFactory(new MultimodalOptions { Fusion = FusionMode.CrossAttention }, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words)), new Rng(1))));
+        foreach (var encoding in new[] { ImageEncoding.NatureCnn, ImageEncoding.Impala, ImageEncoding.ResNet18 })
+        {
+            var options = new PolicyOptions { HiddenSizes = [128, 128], ShareStateEstimator = true, ImageEncoding = encoding, FreezeImageEncoder = encoding == ImageEncoding.ResNet18 };
+            variants.Add(($"mlp [128,128], pixels through {encoding}", () => new ActorCriticPolicy(seeing.ObservationSpace, actions, options,
+                new MlpStateEstimatorFactory(options, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words)), new Rng(1))));
+        }
         foreach (var (name, build) in variants)
         {
             using var policy = build();
-            var input = policy.ObservationSpace.SameLayout(batch.Space) ? batch : memoryBatch;
+            var input = new[] { batch, memoryBatch, pixelBatch }.First(b => policy.ObservationSpace.SameLayout(b.Space));
             var result = new ActResult(envs);
             var rng = new Rng(2);
             void Step()

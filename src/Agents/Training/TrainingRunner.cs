@@ -390,7 +390,9 @@ public static class TrainingRunner
             }
             if (sft.DemonstrationsFile is { } file)
             {
-                var fromFile = DemonstrationSet.FromLogs([file], space, sft.FileEpisodes, sft.Gamma, new Replayer(AgentFactory.Resolve(options).Registry));
+                var images = options.Env.Images;
+                var fromFile = DemonstrationSet.FromLogs([file], space, sft.FileEpisodes, sft.Gamma, new Replayer(AgentFactory.Resolve(options).Registry),
+                    images.IsEmpty ? null : images.Wrap);
                 data.AddAll(fromFile);
                 Demonstrations += fromFile.Episodes;
             }

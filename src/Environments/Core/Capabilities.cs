@@ -68,3 +68,19 @@ public interface IStartStateEnv
     /// <summary>Puts the environment, already reset, into <paramref name="startState"/> and returns its observation.</summary>
     Observation RestoreStartState(string startState);
 }
+
+/// <summary>
+/// An environment family that can show its observations as pictures. Generic code (experiment
+/// configs' <c>env.pixels</c>, <see cref="Wrappers.ImagePipeline"/>) finds it with <c>env.Find&lt;IPixelObservationEnv&gt;()</c>
+/// and never names the family's wrapper type.
+/// </summary>
+public interface IPixelObservationEnv
+{
+    /// <summary>
+    /// Wraps <paramref name="env"/> (a wrapper stack over this environment) so that its observations
+    /// carry a uint8 [H, W, 3] picture with bounds 0..255 as <see cref="Wrappers.PixelObservationOptions"/> asks.
+    /// The wrapper owns <paramref name="env"/>. Options the family cannot honour throw
+    /// <see cref="Configuration.ConfigurationException"/> naming <paramref name="path"/>.
+    /// </summary>
+    IEnv AddPixelObservation(IEnv env, Wrappers.PixelObservationOptions options, string path);
+}

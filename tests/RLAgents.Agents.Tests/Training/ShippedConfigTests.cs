@@ -29,7 +29,7 @@ public sealed class ShippedConfigTests
     }
 
     [Fact]
-    public void All_twelve_babyai_variants_and_the_memory_variant_are_shipped() => Assert.Equal(13, Directory.GetFiles(ConfigDirectory(), "babyai-*.json").Length);
+    public void All_seventeen_babyai_configs_are_shipped() => Assert.Equal(17, Directory.GetFiles(ConfigDirectory(), "babyai-*.json").Length);
 
     [Theory]
     [MemberData(nameof(Configs))]
