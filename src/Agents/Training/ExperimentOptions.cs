@@ -171,6 +171,30 @@ public sealed class EnvironmentOptions
     /// agent acted on. <c>steps: 0</c> (the default) turns it off.
     /// </summary>
     public ObservationHistoryOptions Memory { get; set; } = new();
+
+    /// <summary>
+    /// A curriculum over a task mixture's tasks (e.g. <c>BabyAI-Mixture-v0</c>'s levels, in <c>env.options.ids</c>
+    /// order): RL training episodes start on the first <c>startTasks</c>, and the next task joins once every
+    /// active task's success over its latest <c>window</c> training episodes reaches <c>threshold</c>.
+    /// Evaluations and demonstrations always cover every task. Null (the default) trains on every task from the start.
+    /// </summary>
+    public CurriculumOptions? Curriculum { get; set; }
+}
+
+/// <summary>When tasks join a curriculum over a task mixture (bound from <c>env.curriculum</c>).</summary>
+public sealed class CurriculumOptions
+{
+    /// <summary>Tasks (the first ones of the mixture) training starts on.</summary>
+    [Range(1, 100_000)]
+    public int StartTasks { get; set; } = 1;
+
+    /// <summary>Success rate every active task must reach over its latest <see cref="Window"/> training episodes before the next task joins.</summary>
+    [Range(0.0, 1.0)]
+    public double Threshold { get; set; } = 0.9;
+
+    /// <summary>Training episodes per task in that success rate (a task must have played this many).</summary>
+    [Range(1, 100_000)]
+    public int Window { get; set; } = 100;
 }
 
 /// <summary>Budget, logging, evaluation and checkpoint cadence of a run (bound from <c>training</c>).</summary>
