@@ -1,6 +1,7 @@
 using RLAgents.Agents.Algorithms;
 using RLAgents.Agents.Phases;
 using RLAgents.Agents.Training;
+using RLAgents.Environments.Configuration;
 using RLAgents.Environments.GridWorld;
 using RLAgents.LanguageModel.Model;
 using RLAgents.LanguageModel.Tokenization;
@@ -29,7 +30,7 @@ public sealed class ShippedConfigTests
     }
 
     [Fact]
-    public void All_ten_babyai_variants_and_the_memory_variant_are_shipped() => Assert.Equal(11, Directory.GetFiles(ConfigDirectory(), "babyai-*.json").Length);
+    public void All_ten_babyai_variants_and_the_memory_variant_are_shipped() => Assert.Equal(12, Directory.GetFiles(ConfigDirectory(), "babyai-*.json").Length);
 
     [Theory]
     [MemberData(nameof(Configs))]
@@ -48,7 +49,9 @@ public sealed class ShippedConfigTests
 
             string path = Path.Combine(ConfigDirectory(), file);
             bool pretrained = File.ReadAllText(path).Contains("\"checkpoint\"", StringComparison.Ordinal);
-            var options = TrainingRunner.Load(path, pretrained ? [$"policy.multimodal.backbone.checkpoint={checkpoint}"] : null);
+            var overrides = RepositoryFiles(path).ToList();
+            if (pretrained) overrides.Add($"policy.multimodal.backbone.checkpoint={checkpoint}");
+            var options = TrainingRunner.Load(path, overrides);
             Assert.Equal(Path.GetFileNameWithoutExtension(file), options.Name);
             Shrink(options);
             var result = TrainingRunner.Run(options, run);
@@ -64,6 +67,19 @@ public sealed class ShippedConfigTests
             Directory.Delete(run, true);
             Directory.Delete(checkpoint, true);
         }
+    }
+
+    /// <summary>Overrides that point the config's demonstration files (relative to the repository root, where `rlagents run` starts) at the checkout the tests run from.</summary>
+    private static IEnumerable<string> RepositoryFiles(string config)
+    {
+        string root = Path.GetDirectoryName(Path.GetDirectoryName(ConfigDirectory()))!;
+        var phases = OptionsBinder.LoadFile(config)["phases"]?.AsArray() ?? [];
+        for (int i = 0; i < phases.Count; i++)
+            if (phases[i]?["sft"]?["demonstrationsFile"]?.GetValue<string>() is { } file)
+            {
+                Assert.True(File.Exists(Path.Combine(root, file)), $"{config}: {file} is not in the repository");
+                yield return $"phases[{i}].sft.demonstrationsFile={Path.Combine(root, file)}";
+            }
     }
 
     /// <summary>Keeps the bound configuration but cuts every budget to a few steps.</summary>
