@@ -100,6 +100,8 @@ public sealed class ExperimentOptions
                 throw new ConfigurationException($"{path}.sft", "an SFT phase needs data: expertEpisodes, demonstrationsFile or ownEpisodes");
             if (p.Kind == AlgorithmKind.Sft && p.Sft.DemonstrationsFile is { } f && !File.Exists(f))
                 throw new ConfigurationException($"{path}.sft.demonstrationsFile", $"file '{f}' does not exist");
+            if (p.Kind == AlgorithmKind.Dqn && p.Dqn.Demonstrations.DemonstrationsFile is { } dq && !File.Exists(dq))
+                throw new ConfigurationException($"{path}.dqn.demonstrations.demonstrationsFile", $"file '{dq}' does not exist");
             if (p.Kind != AlgorithmKind.Sft && p.Steps == 0)
                 throw new ConfigurationException(Phases is null ? "training.totalSteps" : $"{path}.steps", "an RL phase needs steps > 0");
             if (p.KlAnchor > 0 && qNetwork)

@@ -289,6 +289,8 @@ public static class TrainingRunner
             {
                 _runner = _runner with { NextLog = Next(0, t.LogInterval), NextEval = Next(0, t.EvalInterval), NextCheckpoint = Next(0, t.CheckpointInterval) };
             }
+            // Demonstrations an RL algorithm replays (DQfD) count once, when the phase starts.
+            if (midPhase is null) Demonstrations += algorithm.Demonstrations;
             long phaseStart = EnvSteps - algorithm.Steps, updatesBefore = _runner.Updates - algorithm.OptimizerSteps;
             var sums = new SortedDictionary<string, double>(StringComparer.Ordinal);
             var counts = new Dictionary<string, int>();
@@ -384,19 +386,10 @@ public static class TrainingRunner
             var sft = phase.Sft;
             var space = agent.Policy.ObservationSpace;
             var data = new DemonstrationSet(space);
-            if (sft.ExpertEpisodes > 0)
-            {
-                Report(phase, "demonstrations", 0, sft.ExpertEpisodes);
-                var (expert, _) = DemonstrationSet.FromExpert(() => AgentFactory.MakeSingleEnv(options), space, sft.ExpertEpisodes, Rng.DeriveSeed(_seed, "bot-demos", Phase), sft.Gamma);
-                data.AddAll(expert);
-                Demonstrations += expert.Episodes;
-            }
-            if (sft.DemonstrationsFile is { } file)
-            {
-                var fromFile = DemonstrationSet.FromLogs([file], space, sft.FileEpisodes, sft.Gamma, new Replayer(AgentFactory.Resolve(options).Registry));
-                data.AddAll(fromFile);
-                Demonstrations += fromFile.Episodes;
-            }
+            if (sft.ExpertEpisodes > 0) Report(phase, "demonstrations", 0, sft.ExpertEpisodes);
+            var given = AgentFactory.LoadDemonstrations(options, space, sft.ExpertEpisodes, sft.DemonstrationsFile, sft.FileEpisodes, Rng.DeriveSeed(_seed, "bot-demos", Phase), sft.Gamma);
+            data.AddAll(given);
+            Demonstrations += given.Episodes;
             if (sft.OwnEpisodes > 0)
             {
                 Report(phase, "demonstrations", 0, sft.OwnEpisodes);
