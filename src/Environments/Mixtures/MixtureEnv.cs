@@ -75,7 +75,7 @@ public sealed class MixtureEnv : IEnv, ITaskMixture, IStartStateEnv, ICapability
             for (int i = 1; i < _parts.Length; i++)
             {
                 var p = _parts[i];
-                if (!p.ObservationSpace.SameLayout(first.ObservationSpace) || p.ActionSpace.N != first.ActionSpace.N || p.ActionSpace.Start != first.ActionSpace.Start)
+                if (!p.ObservationSpace.SameLayout(first.ObservationSpace) || !SameActions(p.ActionSpace, first.ActionSpace))
                     throw new ConfigurationException($"env.options.ids[{i}]",
                         $"{ids[i]} observes {p.ObservationSpace} and acts in {p.ActionSpace}, unlike {ids[0]} ({first.ObservationSpace}, {first.ActionSpace}); a mixture's environments share their spaces");
             }
@@ -108,7 +108,7 @@ public sealed class MixtureEnv : IEnv, ITaskMixture, IStartStateEnv, ICapability
     public ObservationSpace ObservationSpace => _parts[0].ObservationSpace;
 
     /// <inheritdoc />
-    public DiscreteSpace ActionSpace => _parts[0].ActionSpace;
+    public Space ActionSpace => _parts[0].ActionSpace;
 
     /// <inheritdoc />
     public IReadOnlyList<string> Tasks => _tasks;
@@ -149,8 +149,14 @@ public sealed class MixtureEnv : IEnv, ITaskMixture, IStartStateEnv, ICapability
     public StepResult Step(int action)
     {
         if (!_everReset) throw new InvalidOperationException($"{Id}: Step was called before Reset; call Reset first.");
-        var result = _parts[_current].Step(action);
-        return result with { Info = result.Info with { Task = _tasks[_current] } };
+        return Labelled(_parts[_current].Step(action));
+    }
+
+    /// <inheritdoc />
+    public StepResult Step(EnvAction action)
+    {
+        if (!_everReset) throw new InvalidOperationException($"{Id}: Step was called before Reset; call Reset first.");
+        return Labelled(_parts[_current].Step(action));
     }
 
     /// <inheritdoc />
@@ -236,6 +242,15 @@ public sealed class MixtureEnv : IEnv, ITaskMixture, IStartStateEnv, ICapability
         IEnv env = registration.CreateUnwrapped(options);
         return registration.MaxEpisodeSteps is int limit ? new TimeLimit(env, limit) : env;
     }
+
+    /// <summary>
+    /// Whether two parts act alike: equal discrete ranges, or (any other space) the same kind, shape
+    /// and bounds as the space's textual form states them.
+    /// </summary>
+    private static bool SameActions(Space a, Space b) =>
+        a is DiscreteSpace da && b is DiscreteSpace db ? da.N == db.N && da.Start == db.Start : a.ToString() == b.ToString();
+
+    private StepResult Labelled(StepResult result) => result with { Info = result.Info with { Task = _tasks[_current] } };
 
     private int Draw(int count)
     {

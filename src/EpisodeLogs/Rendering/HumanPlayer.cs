@@ -41,6 +41,7 @@ public sealed record PlaySession(int Episodes, int Successes, long Steps, bool Q
 public sealed class HumanPlayer
 {
     private readonly IEnv _env;
+    private readonly DiscreteSpace _actions;
     private readonly IReadOnlyList<PlayKey> _keys;
     private readonly IRenderText? _text;
     private readonly IRenderFrame? _frame;
@@ -50,12 +51,14 @@ public sealed class HumanPlayer
     /// <param name="env">The environment to play.</param>
     /// <param name="view">How to draw it.</param>
     /// <param name="maxColumns">Width limit of frame pictures, in characters.</param>
-    /// <exception cref="NotSupportedException">The env cannot be drawn the way <paramref name="view"/> asks.</exception>
+    /// <exception cref="NotSupportedException">The env cannot be drawn the way <paramref name="view"/> asks, or its actions are not discrete (no key per action).</exception>
     public HumanPlayer(IEnv env, PlayView view = PlayView.Auto, int maxColumns = 64)
     {
         _env = env;
         _maxColumns = maxColumns;
-        var names = EpisodeRenderer.ActionNames(env, env.ActionSpace.N);
+        // A key per action: only a discrete action space can be played from the keyboard.
+        _actions = env.ActionSpace.AsDiscrete("rlagents play");
+        var names = EpisodeRenderer.ActionNames(env, _actions.N);
         _keys = KeysFor(names);
         _text = view is PlayView.Auto or PlayView.Text ? env.Find<IRenderText>() : null;
         _frame = view == PlayView.Frame || (view == PlayView.Auto && _text is null) ? env.Find<IRenderFrame>() : null;
@@ -137,7 +140,7 @@ public sealed class HumanPlayer
                     t--;
                     continue;
                 }
-                var step = _env.Step(action + _env.ActionSpace.Start);
+                var step = _env.Step(action + _actions.Start);
                 ret += step.Reward;
                 observation = step.Observation;
                 last = $"{_keys[action].Name}: reward {step.Reward.ToString("0.###", CultureInfo.InvariantCulture)}";
