@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 using RLAgents.Benchmarks.Environments;
 using RLAgents.Core.Metrics;
 
-namespace RLAgents.Benchmarks.Core;
+namespace RLAgents.Benchmarks.Metrics;
 
 /// <summary>
 /// Cost of one metrics row in each sink of <see cref="RunMetrics"/>: the metrics.jsonl line and the TensorBoard
