@@ -14,10 +14,22 @@ namespace RLAgents.Agents.Evaluation;
 /// <param name="Returns">Undiscounted return of each episode.</param>
 /// <param name="Lengths">Length of each episode.</param>
 /// <param name="Successes">Each episode's success (its last step's <see cref="StepInfo.IsSuccess"/>), null where the env does not report it.</param>
-public sealed record EpisodeOutcomes(double[] Returns, int[] Lengths, bool?[] Successes)
+/// <param name="Tasks">Each episode's task (its last step's <see cref="StepInfo.Task"/>) in a mixture of tasks; null entries (or a null array) elsewhere.</param>
+public sealed record EpisodeOutcomes(double[] Returns, int[] Lengths, bool?[] Successes, string?[]? Tasks = null)
 {
     /// <summary>Fraction of successful episodes, or null when the env reports success for none of them.</summary>
-    public double? SuccessRate => Successes.All(s => s is null) ? null : Successes.Count(s => s == true) / (double)Successes.Length;
+    public double? SuccessRate => Rate(Successes);
+
+    /// <summary>Per task (ordered by name): episodes and success rate (null where the env does not report success); empty when no episode names a task.</summary>
+    public IReadOnlyList<(string Task, int Episodes, double? SuccessRate)> ByTask()
+    {
+        if (Tasks is null) return [];
+        return [.. Tasks.Select((t, i) => (Task: t, Index: i)).Where(x => x.Task is not null)
+            .GroupBy(x => x.Task!, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.Count(), Rate([.. g.Select(x => Successes[x.Index])])))];
+    }
+
+    private static double? Rate(bool?[] successes) => successes.All(s => s is null) ? null : successes.Count(s => s == true) / (double)successes.Length;
 }
 
 /// <summary>What an evaluation measured.</summary>
@@ -66,6 +78,7 @@ public static class Evaluator
         var returns = new List<double>(episodes);
         var lengths = new List<int>(episodes);
         var successes = new List<bool?>(episodes);
+        var tasks = new List<string?>(episodes);
         var ret = new double[n];
         var len = new int[n];
         var act = new ActResult(n, recorders is null ? 0 : env.SingleActionSpace.AsDiscrete("Recording action probabilities").N);
@@ -90,6 +103,7 @@ public static class Evaluator
                     returns.Add(ret[i]);
                     lengths.Add(len[i]);
                     successes.Add(env.Infos[i].IsSuccess);
+                    tasks.Add(env.Infos[i].Task);
                     // A slot past its quota keeps stepping until the others finish; the log holds only the evaluated episodes.
                     if (--quota[i] == 0) recorders?.Stop(i);
                 }
@@ -97,7 +111,7 @@ public static class Evaluator
                 len[i] = 0;
             }
         }
-        return new EpisodeOutcomes([.. returns], [.. lengths], [.. successes]);
+        return new EpisodeOutcomes([.. returns], [.. lengths], [.. successes], tasks.Any(t => t is not null) ? [.. tasks] : null);
     }
 
     /// <summary>

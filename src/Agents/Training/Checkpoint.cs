@@ -35,7 +35,9 @@ public sealed record EvaluationSummary(int Episodes, double MeanReturn, double I
 /// <param name="Evaluations">Evaluations done (their seeds derive from this count).</param>
 /// <param name="Updates">Gradient updates over the whole run (RL and SFT).</param>
 /// <param name="SolvedAtStep">First env step at which the rolling return reached the stop threshold, if it did.</param>
-public sealed record RunnerState(double[] RecentReturns, bool[] RecentSuccesses, long NextLog, long NextEval, long NextCheckpoint, long Evaluations, long Updates, long? SolvedAtStep);
+/// <param name="Curriculum">Where the task curriculum stands (<c>env.curriculum</c>), once an RL phase has started one.</param>
+public sealed record RunnerState(double[] RecentReturns, bool[] RecentSuccesses, long NextLog, long NextEval, long NextCheckpoint, long Evaluations, long Updates, long? SolvedAtStep,
+    CurriculumState? Curriculum = null);
 
 /// <summary>Where a run stands: the JSON half of a checkpoint (its tensors are in the sibling safetensors file).</summary>
 /// <param name="FormatVersion">Run format (<see cref="Checkpoint.Format"/>).</param>

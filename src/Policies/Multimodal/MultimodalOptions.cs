@@ -87,6 +87,15 @@ public sealed class MultimodalOptions
     /// </summary>
     [Range(1, 1024)] public int MaxTextTokens { get; set; } = 12;
 
+    /// <summary>The default <see cref="PatchSize"/>: Minigrid's tile size, one patch per cell of its 56×56 view.</summary>
+    public const int DefaultPatchSize = 8;
+
+    /// <summary>
+    /// Side in pixels of the ViT-style patches a pixel image is cut into (⌈H/P⌉·⌈W/P⌉ tokens with
+    /// 2-D positions; see <see cref="PatchTokenEncoder"/>). Symbolic grids keep one token per cell.
+    /// </summary>
+    [Range(1, 256)] public int PatchSize { get; set; } = DefaultPatchSize;
+
     /// <summary>Hidden widths of the fusion MLP of <see cref="FusionMode.Late"/>; the last one is the state size.</summary>
     [MinLength(1)] public int[] FusionHiddenSizes { get; set; } = [128];
 }

@@ -66,7 +66,7 @@ public sealed class MultimodalStateEstimator : StateEstimator
         {
             if (layout is not null && layout.IsMemory(m)) { _encoderOf[m] = -2; continue; }
             if (space[m].Space is TextSpace) { _encoderOf[m] = -1; texts++; continue; }
-            var encoder = TokenEncoder.Create(space[m], width, rng);
+            var encoder = TokenEncoder.Create(space[m], width, rng, options.PatchSize);
             _encoderOf[m] = encoders.Count;
             encoders.Add(encoder);
             if (encoder.IsSpatial) spatialTokens += encoder.TokenCount; else otherTokens += encoder.TokenCount;
