@@ -6,6 +6,7 @@ using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
 using RLAgents.EpisodeLogs;
 using RLAgents.LanguageModel.Checkpoints;
+using RLAgents.LanguageModel.Pretrained;
 
 namespace RLAgents.Experiments.Cli;
 
@@ -81,7 +82,9 @@ public static class RLAgentsCli
         || e is EpisodeLogFormatException or EpisodeLogEnvironmentException
         || e is FileNotFoundException or DirectoryNotFoundException
         // Unreadable checkpoints, replay buffers and tensor files name the file and the problem.
-        || e is InvalidDataException or CheckpointException or RunFormatException;
+        || e is InvalidDataException or CheckpointException or RunFormatException
+        // A pretrained model's package or resource that is missing names the model, the places looked in and the package.
+        || e is PretrainedModelException;
 }
 
 /// <summary>A mistake the user can fix (bad argument, unreadable input); printed as one line, exit code 2.</summary>
