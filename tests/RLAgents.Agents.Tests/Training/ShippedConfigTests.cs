@@ -29,7 +29,7 @@ public sealed class ShippedConfigTests
     }
 
     [Fact]
-    public void All_ten_babyai_variants_the_memory_variant_and_the_four_pixel_variants_are_shipped() => Assert.Equal(15, Directory.GetFiles(ConfigDirectory(), "babyai-*.json").Length);
+    public void All_ten_babyai_variants_the_memory_variant_and_the_five_pixel_variants_are_shipped() => Assert.Equal(16, Directory.GetFiles(ConfigDirectory(), "babyai-*.json").Length);
 
     [Theory]
     [MemberData(nameof(Configs))]
