@@ -1,3 +1,4 @@
+using RLAgents.Agents.Buffers;
 using RLAgents.Environments;
 using RLAgents.EpisodeLogs;
 using RLAgents.Environments.Wrappers;
@@ -16,6 +17,8 @@ public sealed class DemonstrationSet
     private readonly List<Observation> _observations = [];
     private readonly List<int> _actions = [];
     private readonly List<float> _returns = [];
+    private readonly List<float> _rewards = [];
+    private readonly List<int> _episodeStarts = [];
 
     private readonly ObservationHistoryLayout? _memory;
 
@@ -49,12 +52,14 @@ public sealed class DemonstrationSet
         var returns = new float[actions.Count];
         double g = 0;
         for (int t = actions.Count - 1; t >= 0; t--) returns[t] = (float)(g = rewards[t] + gamma * g);
+        _episodeStarts.Add(_actions.Count);
         for (int t = 0; t < actions.Count; t++)
         {
             if (!observations[t].Space.SameLayout(Space)) throw new ArgumentException("Episode observations do not match the agent's observation space.");
             _observations.Add(observations[t].Clone());
             _actions.Add(actions[t]);
             _returns.Add(returns[t]);
+            _rewards.Add((float)rewards[t]);
         }
         Episodes++;
     }
@@ -62,10 +67,36 @@ public sealed class DemonstrationSet
     /// <summary>Adds every step of <paramref name="other"/>.</summary>
     public void AddAll(DemonstrationSet other)
     {
+        int offset = _actions.Count;
+        _episodeStarts.AddRange(other._episodeStarts.Select(s => s + offset));
         _observations.AddRange(other._observations);
         _actions.AddRange(other._actions);
         _returns.AddRange(other._returns);
+        _rewards.AddRange(other._rewards);
         Episodes += other.Episodes;
+    }
+
+    /// <summary>
+    /// Adds every step to <paramref name="replay"/> as an n-step transition (s_t, a_t, Σ γ^k r_{t+k}, s_{t+n}, γ^n),
+    /// episode by episode through an <see cref="NStepAccumulator"/>. A demonstration's last step is taken as
+    /// terminal (no bootstrap): demonstrations are successful episodes.
+    /// </summary>
+    public void FillReplay(ReplayBuffer replay, int nStep, double gamma)
+    {
+        var accumulator = new NStepAccumulator(Space, 1, nStep, gamma);
+        var current = new ObservationBatch(Space, 1);
+        var next = new ObservationBatch(Space, 1);
+        for (int e = 0; e < _episodeStarts.Count; e++)
+        {
+            int start = _episodeStarts[e], end = e + 1 < _episodeStarts.Count ? _episodeStarts[e + 1] : _actions.Count;
+            for (int t = start; t < end; t++)
+            {
+                bool last = t == end - 1;
+                current.Set(0, _observations[t]);
+                next.Set(0, _observations[last ? t : t + 1]);
+                accumulator.Add(replay, 0, current, 0, _actions[t], _rewards[t], next, 0, terminated: last, truncated: false);
+            }
+        }
     }
 
     /// <summary>The observations as one batch (for tensorizing).</summary>

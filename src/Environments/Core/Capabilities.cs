@@ -84,3 +84,34 @@ public interface IPixelObservationEnv
     /// </summary>
     IEnv AddPixelObservation(IEnv env, Wrappers.PixelObservationOptions options, string path);
 }
+
+/// <summary>
+/// An environment made of other environments (e.g. <see cref="Mixtures.MixtureEnv"/>) that offers
+/// the capabilities of its parts: <see cref="EnvExtensions.Find{T}"/> asks it for the ones it does
+/// not implement itself, so generic code finds them the same way as on a single environment.
+/// </summary>
+public interface ICapabilitySource
+{
+    /// <summary>The capability <typeparamref name="T"/> when the parts offer it, else null.</summary>
+    T? Capability<T>() where T : class;
+}
+
+/// <summary>
+/// An environment whose episodes each belong to one of several named tasks (a mixture of levels).
+/// Every step's <see cref="StepInfo.Task"/> names the episode's task, so evaluation and training can
+/// report per task; a curriculum narrows which tasks new episodes draw from.
+/// </summary>
+public interface ITaskMixture
+{
+    /// <summary>The task labels, in curriculum order (short, unique; metrics keys derive from them).</summary>
+    IReadOnlyList<string> Tasks { get; }
+
+    /// <summary>The task of the current episode.</summary>
+    string CurrentTask { get; }
+
+    /// <summary>
+    /// How many of <see cref="Tasks"/> (the first ones) unseeded resets draw from; every task by
+    /// default. A seeded reset always draws from all of them, so the same seed gives the same episode.
+    /// </summary>
+    int ActiveTasks { get; set; }
+}

@@ -169,7 +169,7 @@ public static class PretrainedTextEncoders
         var encoder = Load(options.Name, directory, options.MaxTokens, options.Dropout);
         try
         {
-            encoder.Encoder.ConfigureFineTuning(options.FineTune, options.TopLayers, options.Lora);
+            encoder.Encoder.ConfigureFineTuning(options.FineTune, options.TopLayers, options.Lora, options.LoraLayers);
             if (options.FineTune == TextEncoderFineTuning.Frozen) encoder.Encoder.eval();
             return encoder;
         }
