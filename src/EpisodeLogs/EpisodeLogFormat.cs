@@ -57,6 +57,7 @@ public static class EpisodeLogFormat
     internal const string KeyStorage = "rlagents.storage";
     internal const string KeyShape = "rlagents.shape";
     internal const string KeyEncoding = "rlagents.encoding";
+    internal const string KeyPicture = "rlagents.picture"; // "true" on pixel images only; absent in older logs
 
     /// <summary>Column names, in schema order before the observation columns.</summary>
     public static class Columns
@@ -129,6 +130,7 @@ public static class EpisodeLogFormat
                 [KeyShape] = string.Join(",", m.Shape),
                 [KeyEncoding] = m.Encoding.ToString(),
             };
+            if (m.Picture) meta[KeyPicture] = "true";
             b.Field(new Field(m.Column, ColumnType(m), false, meta));
         }
         b.Metadata(KeyFormat, FormatName)
@@ -180,7 +182,7 @@ public static class EpisodeLogFormat
                 || !Enum.TryParse<ModalityStorage>(storage, out var st) || !Enum.TryParse<ObservationEncoding>(enc, out var en))
                 throw new EpisodeLogFormatException($"column '{f.Name}' lacks valid modality metadata", offset);
             int[] dims = shape.Length == 0 ? [] : shape.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-            modalities.Add(new ModalityLayout(name, st, dims, en));
+            modalities.Add(new ModalityLayout(name, st, dims, en, fm.TryGetValue(KeyPicture, out var picture) && picture == "true"));
         }
         if (modalities.Count == 0) throw new EpisodeLogFormatException("the schema has no observation columns", offset);
         return new EpisodeLogHeader
