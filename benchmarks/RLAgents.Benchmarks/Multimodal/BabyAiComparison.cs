@@ -100,22 +100,16 @@ public static class BabyAiComparison
             if (seeds > 0)
                 return Competence(new CompetenceSettings(files, overrides, budget, maxSeconds, parallel, seeds, evalEpisodes, output, configs), rowFile, seedIndex);
             var rows = new string[]?[variants.Count];
-            int next = -1;
             var print = new Lock();
             void Say(string line) { lock (print) Console.WriteLine(line); }
-            // Each lane takes the next variant until none is left. With --parallel n, every variant trains in its
-            // own child process (this command with --row-file): two trainings on two threads of one process
-            // once failed inside libtorch after 750 s (an integer add given a float alpha), so lanes share nothing.
-            void Lane()
+            // With --parallel n, every variant trains in its own child process (this command with --row-file).
+            void Job(int i)
             {
-                for (int i; (i = Interlocked.Increment(ref next)) < variants.Count;)
-                {
-                    var (name, options) = variants[i];
-                    if (rowFile is null) Say($"== {name}: {options.Schedule.Count} phases, {options.Training.Threads} thread(s), run directory {Path.Combine(output, name)}");
-                    rows[i] = parallel > 1 ? RunChild(name) : RunHere(name, options);
-                    if (rowFile is not null) File.WriteAllText(rowFile, System.Text.Json.JsonSerializer.Serialize(rows[i]));
-                    else Say(Table(Header, [.. rows.OfType<string[]>()]));
-                }
+                var (name, options) = variants[i];
+                if (rowFile is null) Say($"== {name}: {options.Schedule.Count} phases, {options.Training.Threads} thread(s), run directory {Path.Combine(output, name)}");
+                rows[i] = parallel > 1 ? RunChild(name) : RunHere(name, options);
+                if (rowFile is not null) File.WriteAllText(rowFile, System.Text.Json.JsonSerializer.Serialize(rows[i]));
+                else Say(Table(Header, [.. rows.OfType<string[]>()]));
             }
             string[] RunHere(string name, ExperimentOptions options)
             {
@@ -138,20 +132,14 @@ public static class BabyAiComparison
             {
                 string file = Path.Combine(output, name + ".row.json");
                 Directory.CreateDirectory(output);
-                var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
-                foreach (var a in new[] { typeof(BabyAiComparison).Assembly.Location, Command, "--only", name, "--configs", configs, "--out", output, "--row-file", file,
-                    "--budget", budget.ToString(CultureInfo.InvariantCulture), "--max-seconds", maxSeconds.ToString(CultureInfo.InvariantCulture) })
-                    start.ArgumentList.Add(a);
-                foreach (var o in overrides) { start.ArgumentList.Add("--set"); start.ArgumentList.Add(o); }
-                using var child = Process.Start(start)!;
-                child.WaitForExit();
-                return child.ExitCode == 0 && File.Exists(file)
+                int code = ChildLanes.RunChild([Command, "--only", name, "--configs", configs, "--out", output, "--row-file", file,
+                    "--budget", budget.ToString(CultureInfo.InvariantCulture), "--max-seconds", maxSeconds.ToString(CultureInfo.InvariantCulture),
+                    .. overrides.SelectMany(o => new[] { "--set", o })]);
+                return code == 0 && File.Exists(file)
                     ? System.Text.Json.JsonSerializer.Deserialize<string[]>(File.ReadAllText(file))!
-                    : [name, "", "", "", "", "", "", "", $"failed (exit {child.ExitCode})"];
+                    : [name, "", "", "", "", "", "", "", $"failed (exit {code})"];
             }
-            var lanes = Enumerable.Range(0, Math.Min(parallel, variants.Count)).Select(_ => new Thread(Lane) { IsBackground = false }).ToList();
-            foreach (var lane in lanes) lane.Start();
-            foreach (var lane in lanes) lane.Join();
+            ChildLanes.Run(variants.Count, parallel, Job);
         }
         if (rowFile is null) Console.WriteLine(Latency());
         return 0;
@@ -283,7 +271,7 @@ public static class BabyAiComparison
         }
     }
 
-    /// <summary>Milliseconds per batched agent step (16 GoToLocal observations → actions) for the MLP and each fusion mode.</summary>
+    /// <summary>Milliseconds per batched agent step (16 GoToLocal observations → actions) for the MLP and each fusion mode, with memory, and on pixels.</summary>
     public static string Latency(int envs = 16, int iterations = 200)
     {
         torch.set_num_threads(1);
@@ -313,10 +301,22 @@ public static class BabyAiComparison
         foreach (var fusion in new[] { FusionMode.Early, FusionMode.CrossAttention })
             variants.Add(($"transformer {fusion} + memory K=4", () => new ActorCriticPolicy(remembering.ObservationSpace, actions, new PolicyOptions { ShareStateEstimator = true },
                 new MultimodalStateEstimatorFactory(new MultimodalOptions { Fusion = fusion }, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words)), new Rng(1))));
+        // Pixels (env.pixels: Minigrid's 56×56×3 agent view) on the same levels and seeds.
+        using var seeing = new ImagePipeline(new PixelObservationOptions(), null, null, null).Wrap(BabyAILevels.Make("BabyAI-GoToLocal-v0", new GridWorldOptions { IncludeDescription = false }));
+        var pixelBatch = new ObservationBatch(seeing.ObservationSpace, envs);
+        for (int i = 0; i < envs; i++) pixelBatch.Set(i, seeing.Reset(i).Observation);
+        variants.Add(("transformer CrossAttention, pixels as 8×8 patches", () => new ActorCriticPolicy(seeing.ObservationSpace, actions, new PolicyOptions { ShareStateEstimator = true },
+            new MultimodalStateEstimatorFactory(new MultimodalOptions { Fusion = FusionMode.CrossAttention }, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words)), new Rng(1))));
+        foreach (var encoding in new[] { ImageEncoding.NatureCnn, ImageEncoding.Impala, ImageEncoding.ResNet18 })
+        {
+            var options = new PolicyOptions { HiddenSizes = [128, 128], ShareStateEstimator = true, ImageEncoding = encoding, FreezeImageEncoder = encoding == ImageEncoding.ResNet18 };
+            variants.Add(($"mlp [128,128], pixels through {encoding}", () => new ActorCriticPolicy(seeing.ObservationSpace, actions, options,
+                new MlpStateEstimatorFactory(options, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words)), new Rng(1))));
+        }
         foreach (var (name, build) in variants)
         {
             using var policy = build();
-            var input = policy.ObservationSpace.SameLayout(batch.Space) ? batch : memoryBatch;
+            var input = new[] { batch, memoryBatch, pixelBatch }.First(b => policy.ObservationSpace.SameLayout(b.Space));
             var result = new ActResult(envs);
             var rng = new Rng(2);
             void Step()
@@ -338,7 +338,8 @@ public static class BabyAiComparison
 
     private static readonly string[] Header = ["variant", "level", "success", "env episodes", "demos", "episodes+demos", "env steps", "seconds", "ended by"];
 
-    private static string Table(string[] header, List<string[]> rows)
+    /// <summary>A Markdown table with padded columns.</summary>
+    internal static string Table(string[] header, List<string[]> rows)
     {
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
         var sb = new StringBuilder();

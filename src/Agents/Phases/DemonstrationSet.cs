@@ -109,7 +109,9 @@ public sealed class DemonstrationSet
 
     /// <summary>
     /// <paramref name="count"/> expert episodes of the environment <paramref name="makeEnv"/> builds (its
-    /// <see cref="IExpertEnv"/>): attempt i is seeded <c>Rng.DeriveSeed(seed, "bot", i)</c>; episodes the
+    /// <see cref="IExpertEnv"/>, found through wrappers). The expert plans on the environment's state;
+    /// the stored observations are what <paramref name="makeEnv"/>'s env emits, so an env built with the
+    /// agent's observation wrappers gives demonstrations in the agent's own modalities. Attempt i is seeded <c>Rng.DeriveSeed(seed, "bot", i)</c>; episodes the
     /// expert fails, or that end without success where the env reports it, are dropped. Returns the set
     /// and the attempts made.
     /// </summary>
@@ -132,9 +134,12 @@ public sealed class DemonstrationSet
     /// <summary>
     /// The first <paramref name="count"/> (0 = all) complete episodes of episode logs (recorded training,
     /// <c>rlagents demos generate</c>, or <c>rlagents episodes to-sft</c>). Logs that store only
-    /// observation hashes are re-simulated by <paramref name="replayer"/>.
+    /// observation hashes are re-simulated by <paramref name="replayer"/>. An agent that observes
+    /// through wrappers the log does not hold (<paramref name="observe"/>, e.g. its image pipeline) gets
+    /// every episode re-simulated under them, checked step by step against the log, so that its
+    /// demonstrations carry exactly what it would have seen playing the logged actions.
     /// </summary>
-    public static DemonstrationSet FromLogs(IEnumerable<string> paths, ObservationSpace space, int count, double gamma, Replayer replayer)
+    public static DemonstrationSet FromLogs(IEnumerable<string> paths, ObservationSpace space, int count, double gamma, Replayer replayer, Func<IEnv, IEnv>? observe = null)
     {
         var set = new DemonstrationSet(space);
         foreach (var path in paths)
@@ -142,11 +147,27 @@ public sealed class DemonstrationSet
             var log = EpisodeLogReader.ReadAll(path);
             var header = log.Header;
             IEnv? env = null;
+            ObservedReplay? observed = null;
             try
             {
                 foreach (var recorded in log.Episodes)
                 {
                     if (count > 0 && set.Episodes >= count) return set;
+                    if (observe is not null)
+                    {
+                        observed ??= new ObservedReplay(replayer, header, observe);
+                        Observation[] seen;
+                        try
+                        {
+                            seen = observed.Replay(recorded);
+                        }
+                        catch (InvalidDataException diverged)
+                        {
+                            throw new InvalidDataException($"{path}: {diverged.Message}", diverged);
+                        }
+                        set.AddPlainEpisode(seen, recorded.Actions, recorded.Rewards, gamma, path);
+                        continue;
+                    }
                     var e = recorded;
                     if (header.ObservationHashes)
                     {
@@ -166,6 +187,7 @@ public sealed class DemonstrationSet
             finally
             {
                 env?.Dispose();
+                observed?.Dispose();
             }
         }
         return set;

@@ -51,22 +51,33 @@ public static class AgentFactory
         var (registry, registration) = Resolve(options);
         object? envOptions = EnvOptions(options, registration);
         string id = registration.Id.ToString();
-        if (recorders is null)
+        var images = options.Env.Images;
+        if (recorders is null && images.IsEmpty)
             return VectorEnvs.Make(registry, id, numEnvs, AutoresetMode.SameStep, options.Env.Vectorization, envOptions, options.Env.MaxEpisodeSteps);
-        IEnv Recorded(int slot) => recorders.Wrap(registry.Make(id, envOptions, options.Env.MaxEpisodeSteps), slot);
+        // Image wrappers sit outside each recorder: the log keeps what the environment emits, which replay re-simulates.
+        IEnv Single(int slot)
+        {
+            var env = registry.Make(id, envOptions, options.Env.MaxEpisodeSteps);
+            return images.Wrap(recorders is null ? env : recorders.Wrap(env, slot));
+        }
         return options.Env.Vectorization switch
         {
-            VectorizationMode.Sync => new SyncVectorEnv(Recorded, numEnvs, AutoresetMode.SameStep),
-            VectorizationMode.Threaded => new ThreadedVectorEnv(Recorded, numEnvs, AutoresetMode.SameStep),
-            _ => throw new ConfigurationException("env.vectorization", "recording needs sync or threaded vectorization (a batched env has no per-episode hook)"),
+            VectorizationMode.Sync => new SyncVectorEnv(Single, numEnvs, AutoresetMode.SameStep),
+            VectorizationMode.Threaded => new ThreadedVectorEnv(Single, numEnvs, AutoresetMode.SameStep),
+            _ => throw new ConfigurationException("env.vectorization", recorders is null
+                ? "image observation wrappers (pixels, grayscale, resize, frameStack) wrap each environment; use sync or threaded vectorization"
+                : "recording needs sync or threaded vectorization (a batched env has no per-episode hook)"),
         };
     }
 
-    /// <summary>One environment of the experiment (time limit included, no memory wrapper, no recorder).</summary>
+    /// <summary>
+    /// One environment of the experiment as the agent sees it (time limit and image observation
+    /// wrappers included; no memory wrapper, no recorder): expert demonstrations are played on it.
+    /// </summary>
     public static IEnv MakeSingleEnv(ExperimentOptions options)
     {
         var (registry, registration) = Resolve(options);
-        return registry.Make(registration.Id.ToString(), EnvOptions(options, registration), options.Env.MaxEpisodeSteps);
+        return options.Env.Images.Wrap(registry.Make(registration.Id.ToString(), EnvOptions(options, registration), options.Env.MaxEpisodeSteps));
     }
 
     /// <summary>The closed vocabulary of the experiment env's text (its <see cref="ITextVocabulary"/>), or null when it declares none.</summary>
@@ -117,7 +128,12 @@ public static class AgentFactory
     {
         var data = new DemonstrationSet(space);
         if (expertEpisodes > 0) data.AddAll(DemonstrationSet.FromExpert(() => MakeSingleEnv(options), space, expertEpisodes, seed, gamma).Set);
-        if (file is not null) data.AddAll(DemonstrationSet.FromLogs([file], space, fileEpisodes, gamma, new Replayer(Resolve(options).Registry)));
+        if (file is not null)
+        {
+            // Logs hold what the environment emitted; the agent sees it through the image sections (env.pixels …).
+            var images = options.Env.Images;
+            data.AddAll(DemonstrationSet.FromLogs([file], space, fileEpisodes, gamma, new Replayer(Resolve(options).Registry), images.IsEmpty ? null : images.Wrap));
+        }
         return data;
     }
 

@@ -103,6 +103,20 @@ public sealed class Checkpoint
     /// <summary>The experiment the checkpoint belongs to.</summary>
     public ExperimentOptions Experiment { get; }
 
+    /// <summary>
+    /// The experiment with <c>key.path=value</c> <paramref name="overrides"/> applied to its stored JSON, bound and
+    /// validated again (e.g. <c>env.options.heldOutMode=only</c> to evaluate on held-out missions).
+    /// </summary>
+    public ExperimentOptions ExperimentWith(IEnumerable<string> overrides)
+    {
+        var root = JsonNode.Parse(State.Experiment.GetRawText())!.AsObject();
+        foreach (var o in overrides) OptionsBinder.ApplyOverride(root, o);
+        using var document = JsonDocument.Parse(root.ToJsonString());
+        var options = OptionsBinder.Bind<ExperimentOptions>(document.RootElement, "");
+        options.Validate();
+        return options;
+    }
+
     /// <summary>The replay-buffer file saved with this checkpoint, or null when there is none.</summary>
     public string? ReplayPath => File.Exists(Path.ChangeExtension(WeightsPath, ReplayExtension)) ? Path.ChangeExtension(WeightsPath, ReplayExtension) : null;
 

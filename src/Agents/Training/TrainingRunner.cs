@@ -7,6 +7,7 @@ using RLAgents.Core;
 using RLAgents.Core.Metrics;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
+using RLAgents.Environments.Wrappers;
 using RLAgents.EpisodeLogs;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.Policies;
@@ -137,6 +138,7 @@ public static class TrainingRunner
         }
 
         // Built first: env options only the built env can check (e.g. env.memory.modalities) fail before the run directory exists.
+        var paraphrases = options.Training.Paraphrases is { } table ? ParaphraseTable.Load(table) : null;
         using var probe = AgentFactory.MakeEnv(options, 1);
         using var agent = AgentFactory.CreateAgent(options, probe);
         Directory.CreateDirectory(runDirectory);
@@ -177,6 +179,7 @@ public static class TrainingRunner
             var run = new RunContext(options, runDirectory, agent, checkpoint?.State, metrics, progress, cancellation)
             {
                 Recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording),
+                Paraphrases = paraphrases,
             };
             try
             {
@@ -227,6 +230,9 @@ public static class TrainingRunner
 
         /// <summary>The run's recorder group (null when nothing is recorded); every RL phase and evaluation records through it or a sibling.</summary>
         public EpisodeRecorderGroup? Recorders { get; init; }
+
+        /// <summary>The table counted evaluations also play reworded missions with (<see cref="TrainingOptions.Paraphrases"/>), or null.</summary>
+        public ParaphraseTable? Paraphrases { get; init; }
 
         public int Phase { get; private set; } = state?.Phase ?? 0;
         public long EnvSteps { get; private set; } = state?.EnvSteps ?? 0;
@@ -480,8 +486,11 @@ public static class TrainingRunner
             var selection = t.GreedyEvaluation || agent.Policy is QNetworkPolicy ? ActionSelection.Greedy : ActionSelection.Sample;
             agent.Policy.eval();
             var outcomes = Evaluator.RunEpisodes(agent.Policy, env, t.EvalEpisodes, evalSeed, selection, recorders);
+            // The same episode seeds with reworded missions (counted evaluations only: an interruption's leaves no trace).
+            var paraphrased = Paraphrases is null || !counted ? null
+                : Evaluator.RunParaphrased(agent.Policy, AgentFactory.MakeEnv(options, env.NumEnvs), Paraphrases, t.EvalEpisodes, evalSeed, selection, step: EnvSteps);
             agent.Policy.train();
-            _lastEvaluation = EvaluationReport.Of(null, EnvSteps, evalSeed, outcomes);
+            _lastEvaluation = EvaluationReport.Of(null, EnvSteps, evalSeed, outcomes) with { Paraphrased = paraphrased };
             if (_lastEvaluation.SuccessRate is null && t.StopAtSuccessRate is not null)
                 throw new ConfigurationException("training.stopAtSuccessRate", $"{options.Env.Plugin ?? options.Env.Id} does not report success (StepInfo.IsSuccess); stop on training.stopAtMeanReturn instead");
             return _lastEvaluation;
@@ -509,7 +518,8 @@ public static class TrainingRunner
             var s = e.Summary;
             row.Metric("eval_return_mean", s.Mean.Value).Metric("eval_return_median", s.Median.Value)
                 .Metric("eval_return_iqm", s.InterquartileMean.Value).Metric("eval_return_iqm_low", s.InterquartileMean.Lower).Metric("eval_return_iqm_high", s.InterquartileMean.Upper)
-                .Metric("eval_length_mean", e.Outcomes.Lengths.Average()).Metric("eval_success", e.SuccessRate);
+                .Metric("eval_length_mean", e.Outcomes.Lengths.Average()).Metric("eval_success", e.SuccessRate)
+                .Metric("eval_paraphrased_return_mean", e.Paraphrased?.Summary.Mean.Value).Metric("eval_paraphrased_success", e.Paraphrased?.SuccessRate);
             // A task mixture's evaluation also reports each task: eval_success_<task> (e.g. eval_success_go_to_local).
             foreach (var (task, _, success) in e.Outcomes.ByTask()) row.Metric("eval_success_" + MetricsRow.ToKeyPart(task), success);
             return row;

@@ -70,6 +70,22 @@ public interface IStartStateEnv
 }
 
 /// <summary>
+/// An environment family that can show its observations as pictures. Generic code (experiment
+/// configs' <c>env.pixels</c>, <see cref="Wrappers.ImagePipeline"/>) finds it with <c>env.Find&lt;IPixelObservationEnv&gt;()</c>
+/// and never names the family's wrapper type.
+/// </summary>
+public interface IPixelObservationEnv
+{
+    /// <summary>
+    /// Wraps <paramref name="env"/> (a wrapper stack over this environment) so that its observations
+    /// carry a uint8 [H, W, 3] picture with bounds 0..255 as <see cref="Wrappers.PixelObservationOptions"/> asks.
+    /// The wrapper owns <paramref name="env"/>. Options the family cannot honour throw
+    /// <see cref="Configuration.ConfigurationException"/> naming <paramref name="path"/>.
+    /// </summary>
+    IEnv AddPixelObservation(IEnv env, Wrappers.PixelObservationOptions options, string path);
+}
+
+/// <summary>
 /// An environment made of other environments (e.g. <see cref="Mixtures.MixtureEnv"/>) that offers
 /// the capabilities of its parts: <see cref="EnvExtensions.Find{T}"/> asks it for the ones it does
 /// not implement itself, so generic code finds them the same way as on a single environment.

@@ -34,9 +34,9 @@ public sealed class ShippedConfigTests
     {
         string[] expected =
         [
-            "babyai-bosslevel-sft", "babyai-gotolocal-99", "babyai-gotolocal-human-sft", "babyai-gotolocal-ppo-mlp",
-            "babyai-gotolocal-sft", "babyai-gotolocal-sft-ppo", "babyai-gotolocal-sft-ppo-lora", "babyai-gotolocal-sft-ppo-pretrained",
-            "babyai-gotoobjmazes4r2-memory", "babyai-gotoredballgrey-dqfd", "babyai-gotoredballgrey-memory", "babyai-gotoredballgrey-ppo-mlp",
+            "babyai-bosslevel-sft", "babyai-gotolocal-99", "babyai-gotolocal-human-sft", "babyai-gotolocal-pixels-sft-ppo", "babyai-gotolocal-ppo-mlp",
+            "babyai-gotolocal-sft", "babyai-gotolocal-sft-ppo", "babyai-gotolocal-sft-ppo-lora", "babyai-gotolocal-sft-ppo-minilm-frozen", "babyai-gotolocal-sft-ppo-minilm-lora", "babyai-gotolocal-sft-ppo-pretrained",
+            "babyai-gotoobjmazes4r2-memory", "babyai-gotoredballgrey-dqfd", "babyai-gotoredballgrey-memory", "babyai-gotoredballgrey-pixels-cnn-sft-ppo", "babyai-gotoredballgrey-pixels-resnet18-sft", "babyai-gotoredballgrey-pixels-sft-ppo", "babyai-gotoredballgrey-ppo-mlp",
             "babyai-gotoredballgrey-sft", "babyai-gotoredballgrey-sft-ppo", "babyai-gotoredballgrey-transformer-dqn",
             "babyai-gotoredballgrey-transformer-ppo", "babyai-keycorridors3r2-memory", "babyai-mixture-curriculum",
         ];
@@ -60,9 +60,12 @@ public sealed class ShippedConfigTests
             tokenizer.Save(checkpoint);
 
             string path = Path.Combine(ConfigDirectory(), file);
-            bool pretrained = File.ReadAllText(path).Contains("\"checkpoint\"", StringComparison.Ordinal);
+            string text = File.ReadAllText(path);
             var overrides = RepositoryFiles(path).ToList();
-            if (pretrained) overrides.Add($"policy.multimodal.backbone.checkpoint={checkpoint}");
+            if (text.Contains("\"checkpoint\"", StringComparison.Ordinal)) overrides.Add($"policy.multimodal.backbone.checkpoint={checkpoint}");
+            // Paths in configs are relative to the repository root, where `rlagents run` is started.
+            if (text.Contains("\"paraphrases\"", StringComparison.Ordinal))
+                overrides.Add($"training.paraphrases={Path.Combine(Path.GetDirectoryName(ConfigDirectory())!, "paraphrases", "babyai-synonyms.json")}");
             var options = TrainingRunner.Load(path, overrides);
             Assert.Equal(Path.GetFileNameWithoutExtension(file), options.Name);
             Shrink(options);

@@ -140,7 +140,8 @@ public static class BabyAILevels
     {
         var level = Get(id);
         var opts = options ?? new GridWorldOptions();
-        return new GridWorldEnv(EnvId.Parse(id), rng => level.Generate(rng, opts.UseDoneActions), opts);
+        Func<Rng, GridWorldEpisode> source = rng => level.Generate(rng, opts.UseDoneActions);
+        return new GridWorldEnv(EnvId.Parse(id), HeldOutMissions.From(opts)?.Filter(source, id) ?? source, opts);
     }
 
     /// <summary>Registers every level into <paramref name="registry"/>.</summary>
