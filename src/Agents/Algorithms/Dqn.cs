@@ -114,7 +114,8 @@ public sealed class Dqn : IAlgorithm
             _target.Polyak(_online, _options.Tau >= 1 ? 1 : 1 - Math.Pow(1 - _options.Tau, k));
             _targetUpdates = boundaries;
         }
-        if (Collector.Steps >= _options.LearningStarts)
+        // An n-step transition reaches the replay n steps after it starts, so a small learningStarts can find the replay still empty.
+        if (Collector.Steps >= _options.LearningStarts && _replay.Count > 0)
         {
             double progress = Math.Clamp((double)Collector.Steps / totalSteps, 0, 1);
             var sums = new Dictionary<string, double>();

@@ -226,6 +226,7 @@ public static class TrainingRunner
         private readonly Queue<double> _returns = new(state?.Runner.RecentReturns ?? []);
         private readonly Queue<bool> _successes = new(state?.Runner.RecentSuccesses ?? []);
         private RunnerState _runner = state?.Runner ?? new RunnerState([], [], 0, 0, 0, 0, 0, null);
+        private readonly bool _resumed = state is not null;
         private DemonstrationSet? _earlier;
         private TaskCurriculum? _curriculum;
         private EvaluationReport? _lastEvaluation;
@@ -402,6 +403,7 @@ public static class TrainingRunner
             agent.SetTrainable(phase.Trainable);
             var sft = phase.Sft;
             var space = agent.Policy.ObservationSpace;
+            if (_resumed && _earlier is null && _schedule.Any(p => p.Kind == AlgorithmKind.Sft && p.Sft.KeepEarlierData)) _earlier = EarlierData(space);
             var data = new DemonstrationSet(space);
             if (sft.ExpertEpisodes > 0) Report(phase, "demonstrations", 0, sft.ExpertEpisodes);
             var given = AgentFactory.LoadDemonstrations(options, space, sft.ExpertEpisodes, sft.DemonstrationsFile, sft.FileEpisodes, Rng.DeriveSeed(_seed, "bot-demos", Phase), sft.Gamma,
@@ -449,6 +451,27 @@ public static class TrainingRunner
             if (evaluation.SuccessRate >= options.Training.StopAtSuccessRate) Stopped = true;
             WriteRow(WithEvaluation(Row(phase, sft.Updates).Metrics(final ?? []), evaluation));
             FinishPhase(phase, evaluation, start, before);
+        }
+
+        /// <summary>
+        /// The data the SFT phases completed before a resume drew, for later phases that keep it: bot
+        /// episodes are seeded by their phase and files read alike, so drawing them again gives the same
+        /// episodes. Own episodes came from weights no longer at hand, so such a run cannot resume.
+        /// </summary>
+        private DemonstrationSet EarlierData(ObservationSpace space)
+        {
+            var earlier = new DemonstrationSet(space);
+            for (int i = 0; i < Phase; i++)
+            {
+                var sft = _schedule[i].Sft;
+                if (_schedule[i].Kind != AlgorithmKind.Sft) continue;
+                if (sft.OwnEpisodes > 0)
+                    throw new ConfigurationException($"phases[{i % Math.Max(1, options.Phases?.Length ?? 1)}].sft.ownEpisodes",
+                        $"phase {i} kept its own episodes for later phases (keepEarlierData), which a resumed run cannot draw again; start the run over");
+                Report(_schedule[i], "demonstrations", 0, sft.ExpertEpisodes);
+                earlier.AddAll(AgentFactory.LoadDemonstrations(options, space, sft.ExpertEpisodes, sft.DemonstrationsFile, sft.FileEpisodes, Rng.DeriveSeed(_seed, "bot-demos", i), sft.Gamma));
+            }
+            return earlier;
         }
 
         // Resumed mid-phase: the phase began where the previous phase's record ended.
