@@ -96,7 +96,7 @@ public sealed class EpisodeSelection
             foreach (var path in logs)
             {
                 var log = EpisodeLogReader.ReadAll(path);
-                if (log.Damage is not null) damaged.Add(log.Damage);
+                damaged.AddRange(log.Damages);
                 var h = log.Header;
                 if (first is null)
                 {

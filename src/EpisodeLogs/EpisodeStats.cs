@@ -71,7 +71,7 @@ public sealed class EpisodeStats
         var damaged = new List<EpisodeLogDamage>();
         foreach (var log in logs)
         {
-            if (log.Damage is not null) damaged.Add(log.Damage);
+            damaged.AddRange(log.Damages);
             all.AddRange(log.Episodes.Select(e => (log.Header.EnvId, e.Phase ?? "-", e)));
         }
         var groups = all.GroupBy(x => (x.Level, x.Phase))

@@ -126,19 +126,39 @@ public sealed class Checkpoint
         string dir = Path.Combine(runDirectory, Folder);
         Directory.CreateDirectory(dir);
         string weights = Path.Combine(dir, id + ".safetensors");
+        // The tensor file's metadata carries the CRC-32C of its companions, so a checkpoint is checked as a whole.
+        var metadata = new Dictionary<string, string> { ["format"] = $"rlagents-run-{Format}" };
         if (saveReplay is not null)
         {
             // latest.json never names a checkpoint without its replay file; only the newest is kept (buffers can be large).
             string replay = Path.Combine(dir, id + ReplayExtension);
             AtomicFile.Write(replay, saveReplay);
+            metadata[ReplayChecksumKey] = Crc32C.Format(FileChecksum(replay));
             foreach (var old in Directory.EnumerateFiles(dir, "*" + ReplayExtension))
                 if (!string.Equals(Path.GetFullPath(old), Path.GetFullPath(replay), StringComparison.Ordinal)) File.Delete(old);
         }
-        Safetensors.Write(weights, tensors, new Dictionary<string, string> { ["format"] = $"rlagents-run-{Format}" });
-        AtomicFile.WriteText(Path.Combine(dir, id + ".json"), JsonSerializer.Serialize(state, Json));
+        byte[] stateJson = JsonSerializer.SerializeToUtf8Bytes(state, Json);
+        metadata[StateChecksumKey] = Crc32C.Format(Crc32C.Compute(stateJson));
+        Safetensors.Write(weights, tensors, metadata);
+        AtomicFile.Write(Path.Combine(dir, id + ".json"), s => s.Write(stateJson));
         AtomicFile.WriteText(Path.Combine(dir, "latest.json"),
             new JsonObject { ["format"] = Format, ["id"] = id, ["phase"] = state.Phase, ["step"] = state.EnvSteps }.ToJsonString());
         return weights;
+    }
+
+    /// <summary>Metadata key (in the tensor file) of the CRC-32C of the checkpoint's state JSON.</summary>
+    public const string StateChecksumKey = "rlagents.state_crc32c";
+
+    /// <summary>Metadata key (in the tensor file) of the CRC-32C of the checkpoint's replay-buffer file.</summary>
+    public const string ReplayChecksumKey = "rlagents.replay_crc32c";
+
+    private static uint FileChecksum(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var buffer = new byte[1 << 16];
+        uint crc = Crc32C.Start;
+        for (int n; (n = file.Read(buffer)) > 0;) crc = Crc32C.Append(crc, buffer.AsSpan(0, n));
+        return Crc32C.Finish(crc);
     }
 
     /// <summary>True when <paramref name="runDirectory"/> holds at least one complete checkpoint.</summary>
@@ -151,21 +171,49 @@ public sealed class Checkpoint
         string weights = ResolveWeights(path);
         string statePath = Path.ChangeExtension(weights, ".json");
         if (!File.Exists(statePath)) throw new RunFormatException($"checkpoint state '{statePath}' is missing next to '{weights}'");
-        RunState state;
+        var contents = Safetensors.Read(weights);
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(statePath));
+            byte[] stateBytes = File.ReadAllBytes(statePath);
+            if (contents.Metadata.TryGetValue(StateChecksumKey, out string? stored) && !Matches(stored, Crc32C.Compute(stateBytes)))
+                throw new RunFormatException($"{statePath} is damaged: its CRC-32C is {Crc32C.Format(Crc32C.Compute(stateBytes))}, {Path.GetFileName(weights)} records {stored}");
+            string replay = Path.ChangeExtension(weights, ReplayExtension);
+            if (contents.Metadata.TryGetValue(ReplayChecksumKey, out string? replayStored))
+            {
+                if (!File.Exists(replay)) throw new RunFormatException($"replay buffer '{replay}' of checkpoint '{weights}' is missing");
+                uint actual = FileChecksum(replay);
+                if (!Matches(replayStored, actual)) throw new RunFormatException($"{replay} is damaged: its CRC-32C is {Crc32C.Format(actual)}, {Path.GetFileName(weights)} records {replayStored}");
+            }
+            var state = ParseState(statePath, stateBytes);
+            var experiment = OptionsBinder.Bind<ExperimentOptions>(state.Experiment, "experiment");
+            return new Checkpoint(weights, state, experiment, contents.Tensors);
+        }
+        catch
+        {
+            contents.Dispose();
+            throw;
+        }
+    }
+
+    private static bool Matches(string stored, uint actual) => Crc32C.TryParse(stored, out uint expected) && expected == actual;
+
+    private static RunState ParseState(string statePath, byte[] bytes)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(bytes);
             if (!doc.RootElement.TryGetProperty("formatVersion", out var version) || version.ValueKind != JsonValueKind.Number || version.GetInt32() != Format)
                 throw new RunFormatException($"{statePath}: checkpoint written by an earlier RLAgents (run format {(doc.RootElement.TryGetProperty("formatVersion", out var v) ? v.ToString() : "1")}); this build reads run format {Format}");
-            state = doc.RootElement.Deserialize<RunState>(Json) ?? throw new RunFormatException($"{statePath}: empty checkpoint state");
+            return doc.RootElement.Deserialize<RunState>(Json) ?? throw new RunFormatException($"{statePath}: empty checkpoint state");
         }
         catch (JsonException e)
         {
-            throw new RunFormatException($"{statePath}: malformed checkpoint state at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: {e.Message}");
+            throw new RunFormatException($"{statePath}: malformed checkpoint state at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: {e.Message.Split(". ")[0]}");
         }
-        var experiment = OptionsBinder.Bind<ExperimentOptions>(state.Experiment, "experiment");
-        var tensors = Safetensors.Read(weights).Tensors;
-        return new Checkpoint(weights, state, experiment, tensors);
+        catch (Exception e) when (e is FormatException or InvalidOperationException or NotSupportedException or OverflowException)
+        {
+            throw new RunFormatException($"{statePath}: malformed checkpoint state: {e.Message}");
+        }
     }
 
     /// <summary>
@@ -176,19 +224,26 @@ public sealed class Checkpoint
     {
         string latest = Path.Combine(runDirectory, Folder, "latest.json");
         if (!File.Exists(latest)) return null;
-        JsonNode? node;
+        JsonObject? node;
         try
         {
-            node = JsonNode.Parse(File.ReadAllText(latest));
+            node = JsonNode.Parse(File.ReadAllText(latest)) as JsonObject;
         }
         catch (JsonException e)
         {
             return $"{latest} is damaged (byte {e.BytePositionInLine + 1} of line {e.LineNumber + 1}: {e.Message.Split('.')[0]})";
         }
-        if (node?["format"]?.GetValue<int>() == Format && node["id"] is not null) return null;
-        string writer = node?["stem"] is not null ? "the phased runner" : node?["weights"] is not null ? "the single-phase runner" : "an unknown writer";
+        if (node is null) return $"{latest} is damaged (not a JSON object)";
+        if (node["format"] is JsonValue f && f.TryGetValue(out int format) && format == Format)
+            return LatestId(node) is null ? $"{latest} is damaged (no checkpoint id)" : null;
+        string writer = node["stem"] is not null ? "the phased runner" : node["weights"] is not null ? "the single-phase runner" : "an unknown writer";
         return $"'{runDirectory}' was written by an earlier RLAgents ({writer}, run format 1); this build reads run format {Format}: start a new run";
     }
+
+    private static string? LatestId(JsonObject latest) => latest["id"] is JsonValue v && v.TryGetValue(out string? id) ? id : null;
+
+    /// <summary>True when <paramref name="id"/> has the form <see cref="IdAt"/> writes (no path separators, nothing else).</summary>
+    public static bool IsCheckpointId(string id) => System.Text.RegularExpressions.Regex.IsMatch(id, @"^phase-\d{3,}-step-\d{10,}$");
 
     private static string ResolveWeights(string path)
     {
@@ -197,8 +252,11 @@ public sealed class Checkpoint
             if (ForeignFormat(path) is { } foreign) throw new RunFormatException(foreign);
             string latest = Path.Combine(path, Folder, "latest.json");
             if (!File.Exists(latest)) throw new RunFormatException($"'{path}' holds no checkpoint (no {Folder}/latest.json)");
-            string id = JsonNode.Parse(File.ReadAllText(latest))!["id"]!.GetValue<string>();
-            return Path.Combine(path, Folder, id + ".safetensors");
+            string id = LatestId((JsonObject)JsonNode.Parse(File.ReadAllText(latest))!)!;
+            if (!IsCheckpointId(id)) throw new RunFormatException($"{latest} is damaged: '{id}' is not a checkpoint id (phase-PPP-step-SSSSSSSSSS)");
+            string named = Path.Combine(path, Folder, id + ".safetensors");
+            if (!File.Exists(named)) throw new RunFormatException($"{latest} names checkpoint '{id}', which does not exist");
+            return named;
         }
         if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) path = Path.ChangeExtension(path, ".safetensors");
         if (!File.Exists(path)) throw new RunFormatException($"checkpoint '{path}' does not exist");
