@@ -134,6 +134,7 @@ public static class Safetensors
         long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
 
         string? headerDamage = HeaderChecksumProblem(headerBytes);
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes)) throw new CheckpointException($"{path}: {headerDamage ?? "header is not valid UTF-8"}.");
         JsonObject header;
         try
         {

@@ -137,8 +137,8 @@ public class SafetensorsTests
             File.WriteAllBytes(flipped, bytes);
             var error = Assert.Throws<CheckpointException>(() => Safetensors.Read(flipped).Dispose());
             Assert.Contains(flipped, error.Message);
-            // A flip in the data names the tensor whose bytes it hit.
-            if (at >= dataStart) Assert.Contains(at < dataStart + 96 ? "'policy.w'" : "'step'", error.Message);
+            // A flip in the data names the tensor whose bytes it hit (policy.w: 12 float32 = 48 bytes, first in ordinal order).
+            if (at >= dataStart) Assert.Contains(at < dataStart + 48 ? "'policy.w'" : "'step'", error.Message);
         }
     }
 }
