@@ -82,7 +82,16 @@ internal sealed class SubEnvBatch : IDisposable
 
     public void ResetOne(int i, long? seed)
     {
-        var r = _envs[i].Reset(seed);
+        ResetResult r;
+        try
+        {
+            r = _envs[i].Reset(seed);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw EnvFaultException.Threw(Id.ToString(), i, "Reset", e);
+        }
+        CheckLayout(i, r.Observation, "Reset");
         Observations.Set(i, r.Observation);
         Rewards[i] = 0;
         Terminated[i] = false;
@@ -104,7 +113,16 @@ internal sealed class SubEnvBatch : IDisposable
             ResetOne(i, null);
             return;
         }
-        var r = _envs[i].Step(Actions[i]);
+        StepResult r;
+        try
+        {
+            r = _envs[i].Step(Actions[i]);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw EnvFaultException.Threw(Id.ToString(), i, "Step", e);
+        }
+        CheckLayout(i, r.Observation, "Step");
         Rewards[i] = r.Reward;
         Terminated[i] = r.Terminated;
         Truncated[i] = r.Truncated;
@@ -118,13 +136,34 @@ internal sealed class SubEnvBatch : IDisposable
         {
             case AutoresetMode.SameStep:
                 FinalObservations.Set(i, r.Observation);
-                Observations.Set(i, _envs[i].Reset(null).Observation);
+                ResetResult next;
+                try
+                {
+                    next = _envs[i].Reset(null);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    throw EnvFaultException.Threw(Id.ToString(), i, "Reset", e);
+                }
+                CheckLayout(i, next.Observation, "Reset");
+                Observations.Set(i, next.Observation);
                 break;
             default:
                 Observations.Set(i, r.Observation);
                 _ended[i] = true;
                 break;
         }
+    }
+
+    /// <summary>
+    /// An environment's results are copied into the batch by its declared layout: an observation of another layout
+    /// (a transposed shape, another dtype) would be copied wrongly or not at all, so it is a fault here.
+    /// </summary>
+    private void CheckLayout(int i, Observation? observation, string operation)
+    {
+        if (observation is null) throw new EnvFaultException(Id.ToString(), i, $"{operation} returned no observation");
+        if (!ReferenceEquals(observation.Space, ObservationSpace) && ObservationSpace.LayoutDifference(observation.Space) is { } difference)
+            throw new EnvFaultException(Id.ToString(), i, $"{operation} returned an observation that does not fit its observation space: {difference}");
     }
 
     public void Dispose()
