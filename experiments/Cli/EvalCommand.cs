@@ -25,6 +25,7 @@ internal static class EvalCommand
             if (n <= 0) throw new UserError($"--episodes must be positive, got {n}");
             if (!File.Exists(path) && !Directory.Exists(path)) throw new UserError($"checkpoint '{path}' does not exist");
             string? recordTo = parse.GetValue(record);
+            if (recordTo is not null) Core.UserPaths.EnsureNotAnInput("--record", recordTo, path);
             var report = Evaluator.Evaluate(path, n, parse.GetValue(seed), recordTo: recordTo, greedy: !parse.GetValue(sample));
             if (recordTo is not null) console.Out.WriteLine($"recorded {n} evaluation episodes to {recordTo}");
             var s = report.Summary;

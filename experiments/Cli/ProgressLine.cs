@@ -53,6 +53,7 @@ internal sealed class ProgressLine(TextWriter output)
     public void Finish()
     {
         if (_drawn) output.WriteLine();
+        _drawn = false;
     }
 
     private static string Format(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"mm\:ss", CultureInfo.InvariantCulture);

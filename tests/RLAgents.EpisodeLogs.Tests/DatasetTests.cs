@@ -109,12 +109,12 @@ public sealed class DatasetTests
     {
         string grid = GridWorldLogTests.RecordLevel("BabyAI-GoToLocal-v0", 2, seed: 30);
         string other = GridWorldLogTests.RecordLevel("BabyAI-GoToRedBall-v0", 2, seed: 30);
-        var mixed = Assert.Throws<InvalidOperationException>(() => new EpisodeSelection().Write([grid, other], LogTestKit.TempFile("x.arrow")));
+        var mixed = Assert.Throws<RLAgents.Core.InputException>(() => new EpisodeSelection().Write([grid, other], LogTestKit.TempFile("x.arrow")));
         Assert.Contains("BabyAI-GoToRedBall-v0", mixed.Message);
         Assert.Contains("one selection holds one environment", mixed.Message);
 
         byte[] before = File.ReadAllBytes(grid);
-        var overwrite = Assert.Throws<InvalidOperationException>(() => new EpisodeSelection().Write([grid], grid));
+        var overwrite = Assert.Throws<RLAgents.Core.InputException>(() => new EpisodeSelection().Write([grid], grid));
         Assert.Contains("is also an input", overwrite.Message);
         Assert.Equal(before, File.ReadAllBytes(grid));
     }

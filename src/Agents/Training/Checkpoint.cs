@@ -28,14 +28,42 @@ public sealed record EvaluationSummary(int Episodes, double MeanReturn, double I
 
 /// <summary>The runner's bookkeeping, saved so a resumed run logs exactly as an uninterrupted one would.</summary>
 /// <param name="RecentReturns">The rolling window of training returns, oldest first.</param>
-/// <param name="RecentSuccesses">The rolling window of training successes (envs that report success), oldest first.</param>
+/// <param name="RecentSuccesses">The rolling window of training successes, oldest first (null where the episode reported none).</param>
 /// <param name="NextLog">Env step of the next metrics row in the current RL phase.</param>
 /// <param name="NextEval">Env step of the next evaluation in the current RL phase.</param>
 /// <param name="NextCheckpoint">Env step of the next checkpoint in the current RL phase.</param>
 /// <param name="Evaluations">Evaluations done (their seeds derive from this count).</param>
 /// <param name="Updates">Gradient updates over the whole run (RL and SFT).</param>
 /// <param name="SolvedAtStep">First env step at which the rolling return reached the stop threshold, if it did.</param>
-public sealed record RunnerState(double[] RecentReturns, bool[] RecentSuccesses, long NextLog, long NextEval, long NextCheckpoint, long Evaluations, long Updates, long? SolvedAtStep);
+/// <param name="Row">Mid-phase: the metrics gathered since the last metrics row, which the next row averages.</param>
+public sealed record RunnerState(double[] RecentReturns, bool?[] RecentSuccesses, long NextLog, long NextEval, long NextCheckpoint, long Evaluations, long Updates, long? SolvedAtStep,
+    PartialRow? Row = null);
+
+/// <summary>The metrics of the RL iterations since the last metrics row (sums and counts per key, finished episodes' returns and lengths).</summary>
+/// <param name="Sums">Per metric key: the sum of its values.</param>
+/// <param name="Counts">Per metric key: how many values were summed.</param>
+/// <param name="Returns">Returns of the episodes finished since the row.</param>
+/// <param name="Lengths">Lengths of those episodes.</param>
+public sealed record PartialRow(Dictionary<string, double> Sums, Dictionary<string, int> Counts, double[] Returns, int[] Lengths);
+
+/// <summary>Where a run's episode log stood at a checkpoint: a resume cuts it back to <paramref name="Bytes"/> and continues the episode numbering.</summary>
+/// <param name="Bytes">The log's length after the last episode written before the checkpoint.</param>
+/// <param name="LastIndex">The last episode index drawn (the recorders' shared counter).</param>
+public sealed record EpisodeLogPosition(long Bytes, long LastIndex);
+
+/// <summary>
+/// Training stopped on something it cannot train through: an environment broke its contract (threw, returned a value
+/// outside its space, a non-finite reward), or a loss or gradient was not finite. The message is one line naming the
+/// env step, the phase and the quantity; the run directory keeps its last good checkpoint.
+/// </summary>
+public sealed class TrainingFaultException(string message, long step, string? lastCheckpoint, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>The env step at which training stopped.</summary>
+    public long Step { get; } = step;
+
+    /// <summary>The id of the last good checkpoint the run keeps, or null when none was written.</summary>
+    public string? LastCheckpoint { get; } = lastCheckpoint;
+}
 
 /// <summary>Where a run stands: the JSON half of a checkpoint (its tensors are in the sibling safetensors file).</summary>
 /// <param name="FormatVersion">Run format (<see cref="Checkpoint.Format"/>).</param>
@@ -50,8 +78,10 @@ public sealed record RunnerState(double[] RecentReturns, bool[] RecentSuccesses,
 /// <param name="Stopped">A stop criterion was met; nothing is left to run.</param>
 /// <param name="Runner">The runner's bookkeeping.</param>
 /// <param name="Experiment">The resolved experiment, so a checkpoint file alone can be evaluated.</param>
+/// <param name="EpisodeLog">Where the run's episode log stood, when the run records one.</param>
 public sealed record RunState(int FormatVersion, int Phase, long EnvSteps, long EnvEpisodes, long Demonstrations, double Seconds,
-    AlgorithmState? Algorithm, bool HasReference, PhaseResult[] Completed, bool Stopped, RunnerState Runner, JsonElement Experiment)
+    AlgorithmState? Algorithm, bool HasReference, PhaseResult[] Completed, bool Stopped, RunnerState Runner, JsonElement Experiment,
+    EpisodeLogPosition? EpisodeLog = null)
 {
     /// <summary>True when the schedule has nothing left to run.</summary>
     public bool Finished(int scheduleLength) => Stopped || (Phase >= scheduleLength && Algorithm is null);
@@ -91,6 +121,9 @@ public sealed class Checkpoint
 
     /// <summary>The safetensors file.</summary>
     public string WeightsPath { get; }
+
+    /// <summary>The run directory the checkpoint belongs to (the parent of its <c>checkpoints</c> folder), or null for a checkpoint file kept elsewhere.</summary>
+    public string? RunDirectory => Path.GetDirectoryName(Path.GetFullPath(WeightsPath)) is { } folder && Path.GetFileName(folder) == Folder ? Path.GetDirectoryName(folder) : null;
 
     /// <summary>The checkpoint's id (file stem).</summary>
     public string Id => Path.GetFileNameWithoutExtension(WeightsPath);

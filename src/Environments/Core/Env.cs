@@ -114,6 +114,13 @@ public abstract class Env : IEnv
     /// <summary>The environment's generator; reseeded by <see cref="Reset"/> with a seed.</summary>
     protected Rng Random { get; }
 
+    /// <summary>The generator's state: vector envs capture it before an unseeded reset so a checkpoint can replay the episode.</summary>
+    internal RngState RandomState
+    {
+        get => Random.GetState();
+        set => Random.SetState(value);
+    }
+
     /// <summary>True between a reset and the end of the episode.</summary>
     public bool InEpisode => !_needsReset;
 

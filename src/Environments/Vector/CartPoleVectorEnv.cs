@@ -23,8 +23,10 @@ namespace RLAgents.Environments.Vector;
 /// <see cref="Math.SinCos"/>, and trajectories equal the scalar env's (and Gymnasium's) bit for bit.</para>
 /// <para>A step allocates nothing; infos are cleared only where the previous step set them.</para>
 /// </remarks>
-public sealed class CartPoleVectorEnv : IVectorEnv
+public sealed class CartPoleVectorEnv : IVectorEnv, IRestorableVectorEnv
 {
+    private const string StateKind = "cartpole-batched";
+
     private readonly int _n;
     private readonly double[] _x, _xDot, _theta, _thetaDot;
     private readonly int[] _steps;
@@ -196,6 +198,43 @@ public sealed class CartPoleVectorEnv : IVectorEnv
         _pendingCount = 0;
 
         for (int k = 0; k < _doneCount; k++) FinishEpisode(_done[k]);
+    }
+
+    /// <summary>Each env's physical state (float64, bit for bit), step count and generator.</summary>
+    public VectorEnvState? CaptureState(out string? reason)
+    {
+        reason = !_hasBeenReset ? $"{Id}: the vector env was never reset" : _pendingCount > 0 || _endedCount > 0 ? $"{Id}: an env awaits its reset" : null;
+        if (reason is not null) return null;
+        var envs = new SubEnvState[_n];
+        for (int i = 0; i < _n; i++)
+            envs[i] = new SubEnvState(null, _rngs[i].GetState(), null, ObservationBatches.Checksum(Observations, i), [_x[i], _xDot[i], _theta[i], _thetaDot[i]], _steps[i]);
+        return new VectorEnvState(StateKind, envs);
+    }
+
+    /// <summary>Puts every env's physical state, step count and generator back and rewrites the observations.</summary>
+    public void RestoreState(VectorEnvState state)
+    {
+        if (state.Kind != StateKind || state.Envs.Length != _n)
+            throw new InvalidDataException($"{Id}: saved vector-env state of kind '{state.Kind}' with {state.Envs.Length} envs cannot restore {_n} batched CartPoles.");
+        _now = Stopwatch.GetTimestamp();
+        for (int i = 0; i < _n; i++)
+        {
+            var s = state.Envs[i];
+            if (s.Physical is not { Length: 4 } p || s.Random is not RngState random) throw new InvalidDataException($"{Id} (env {i}): the saved state lacks its physical state or generator.");
+            (_x[i], _xDot[i], _theta[i], _thetaDot[i]) = (p[0], p[1], p[2], p[3]);
+            _steps[i] = s.Steps;
+            _rngs[i].SetState(random);
+            _episodeStart[i] = _now;
+            _rewards[i] = 0;
+            _terminated[i] = _truncated[i] = false;
+            WriteObservation(i, _obs);
+            if (ObservationBatches.Checksum(Observations, i) != s.Checksum)
+                throw new EnvFaultException(Id.ToString(), i, "the restored physical state does not give the checkpoint's observation");
+        }
+        Array.Clear(_infos);
+        Array.Clear(_ended);
+        _infoCount = _pendingCount = _doneCount = _endedCount = 0;
+        _hasBeenReset = true;
     }
 
     /// <inheritdoc />
