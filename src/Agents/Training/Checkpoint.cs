@@ -151,8 +151,9 @@ public sealed class Checkpoint
 
     /// <summary>
     /// Writes a checkpoint <paramref name="id"/> into <paramref name="runDirectory"/>: the replay buffer first (when
-    /// <paramref name="saveReplay"/> is given; older ones are deleted), then the tensors, the state and the
-    /// <c>latest.json</c> pointer, each atomically. Returns the weights path.
+    /// <paramref name="saveReplay"/> is given), then the tensors (whose metadata holds the CRC-32C of the state and
+    /// the replay file), the state and the <c>latest.json</c> pointer, each atomically; older replay buffers are
+    /// deleted last. Returns the weights path.
     /// </summary>
     public static string Write(string runDirectory, string id, IEnumerable<(string Name, Tensor Tensor)> tensors, RunState state, Action<Stream>? saveReplay = null)
     {
@@ -161,14 +162,12 @@ public sealed class Checkpoint
         string weights = Path.Combine(dir, id + ".safetensors");
         // The tensor file's metadata carries the CRC-32C of its companions, so a checkpoint is checked as a whole.
         var metadata = new Dictionary<string, string> { ["format"] = $"rlagents-run-{Format}" };
+        string? replay = null;
         if (saveReplay is not null)
         {
-            // latest.json never names a checkpoint without its replay file; only the newest is kept (buffers can be large).
-            string replay = Path.Combine(dir, id + ReplayExtension);
+            replay = Path.Combine(dir, id + ReplayExtension);
             AtomicFile.Write(replay, saveReplay);
             metadata[ReplayChecksumKey] = Crc32C.Format(FileChecksum(replay));
-            foreach (var old in Directory.EnumerateFiles(dir, "*" + ReplayExtension))
-                if (!string.Equals(Path.GetFullPath(old), Path.GetFullPath(replay), StringComparison.Ordinal)) File.Delete(old);
         }
         byte[] stateJson = JsonSerializer.SerializeToUtf8Bytes(state, Json);
         metadata[StateChecksumKey] = Crc32C.Format(Crc32C.Compute(stateJson));
@@ -176,6 +175,11 @@ public sealed class Checkpoint
         AtomicFile.Write(Path.Combine(dir, id + ".json"), s => s.Write(stateJson));
         AtomicFile.WriteText(Path.Combine(dir, "latest.json"),
             new JsonObject { ["format"] = Format, ["id"] = id, ["phase"] = state.Phase, ["step"] = state.EnvSteps }.ToJsonString());
+        // Only the newest replay buffer is kept (buffers can be large), and only once latest.json names its checkpoint:
+        // a process killed at any point leaves latest.json naming a checkpoint whose replay file exists.
+        if (replay is not null)
+            foreach (var old in Directory.EnumerateFiles(dir, "*" + ReplayExtension))
+                if (!string.Equals(Path.GetFullPath(old), Path.GetFullPath(replay), StringComparison.Ordinal)) File.Delete(old);
         return weights;
     }
 
@@ -211,9 +215,9 @@ public sealed class Checkpoint
             if (contents.Metadata.TryGetValue(StateChecksumKey, out string? stored) && !Matches(stored, Crc32C.Compute(stateBytes)))
                 throw new RunFormatException($"{statePath} is damaged: its CRC-32C is {Crc32C.Format(Crc32C.Compute(stateBytes))}, {Path.GetFileName(weights)} records {stored}");
             string replay = Path.ChangeExtension(weights, ReplayExtension);
-            if (contents.Metadata.TryGetValue(ReplayChecksumKey, out string? replayStored))
+            // Only the newest checkpoint keeps its replay buffer: an older one (evaluated, say) has none to check.
+            if (contents.Metadata.TryGetValue(ReplayChecksumKey, out string? replayStored) && File.Exists(replay))
             {
-                if (!File.Exists(replay)) throw new RunFormatException($"replay buffer '{replay}' of checkpoint '{weights}' is missing");
                 uint actual = FileChecksum(replay);
                 if (!Matches(replayStored, actual)) throw new RunFormatException($"{replay} is damaged: its CRC-32C is {Crc32C.Format(actual)}, {Path.GetFileName(weights)} records {replayStored}");
             }

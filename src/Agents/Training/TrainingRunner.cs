@@ -353,6 +353,10 @@ public static class TrainingRunner
                     using var stream = File.OpenRead(replay);
                     algorithm.LoadReplay(stream, replay);
                 }
+                else if (algorithm.CheckpointsReplay)
+                {
+                    notice?.Invoke($"checkpoint {resumeFrom.Id} has no replay buffer beside it: DQN resumes with an empty one, so this run differs from an uninterrupted one from here on");
+                }
                 if (midPhase.Rollout is { } rollout)
                 {
                     // The envs, their episodes in progress and the recorders' open episodes, as the checkpoint left them.
@@ -449,17 +453,15 @@ public static class TrainingRunner
                     _runner = _runner with { NextLog = Next(algorithm.Steps, t.LogInterval) };
                 }
                 if (solved || Stopped) { Stopped = true; break; }
+                // A scheduled checkpoint due at this step is the same whether or not a stop request came with it.
+                bool due = !last && t.CheckpointInterval > 0 && algorithm.Steps >= _runner.NextCheckpoint;
+                if (due) _runner = _runner with { NextCheckpoint = Next(algorithm.Steps, t.CheckpointInterval) };
+                if (due || interrupt) WriteCheckpoint(algorithm);
                 if (interrupt)
                 {
-                    WriteCheckpoint(algorithm);
                     Evaluate(label, counted: false);
                     Interrupted = true;
                     return;
-                }
-                if (!last && t.CheckpointInterval > 0 && algorithm.Steps >= _runner.NextCheckpoint)
-                {
-                    _runner = _runner with { NextCheckpoint = Next(algorithm.Steps, t.CheckpointInterval) };
-                    WriteCheckpoint(algorithm);
                 }
             }
             FinishPhase(phase, phaseEvaluation, start, before);
