@@ -88,7 +88,7 @@ public static class RLAgentsCli
         yield return ConfigCommand.Create(services);
     }
 
-    private static bool IsUserError(Exception e) => e is UserError or InputException or ConfigurationException or InvalidActionException or EnvPluginException
+    private static bool IsUserError(Exception e) => e is UserError or InputException or ConfigurationException or InvalidActionException or UnsupportedActionSpaceException or EnvPluginException
         || e is EpisodeLogFormatException or EpisodeLogEnvironmentException
         // Files and folders the user named: missing, unreadable, not writable, in the way.
         || e is IOException or UnauthorizedAccessException

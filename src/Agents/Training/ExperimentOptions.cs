@@ -159,8 +159,8 @@ public sealed class EnvironmentOptions
     public int NumEnvs { get; set; } = 4;
 
     /// <summary>
-    /// How the environments are stepped: <c>sync</c>, <c>threaded</c>, or <c>batched</c> (a native batched implementation,
-    /// CartPole-v1). An env without a batched implementation (every plug-in) falls back to <c>sync</c> with a warning.
+    /// How the environments are stepped: <c>sync</c>, <c>threaded</c>, or <c>batched</c> (a native batched implementation:
+    /// CartPole-v1, MountainCar-v0, MountainCarContinuous-v0, Acrobot-v1, Pendulum-v1). An env without a batched implementation (every plug-in) falls back to <c>sync</c> with a warning.
     /// </summary>
     public VectorizationMode Vectorization { get; set; } = VectorizationMode.Sync;
 

@@ -28,13 +28,14 @@ internal sealed class Rollout(IEnv env, long seed, int steps, int? timeLimit)
         var rng = new Rng(unchecked((ulong)seed) ^ 0xC0FFEEUL);
         try
         {
+            var action = new RandomAction(env.ActionSpace.ActionLayout);
             var reset = env.Reset(seed);
             Observe(reset.Observation, "reset 0", isReset: true);
             int episode = 0, length = 0;
             for (int t = 0; t < steps; t++)
             {
-                int action = env.ActionSpace.Sample(rng);
-                var r = env.Step(action);
+                action.Draw(rng);
+                var r = env.Step(action.Value);
                 length++;
                 string label = $"episode {episode} step {length}";
                 Observe(r.Observation, label, isReset: false);
@@ -48,7 +49,7 @@ internal sealed class Rollout(IEnv env, long seed, int steps, int? timeLimit)
                 _episodesEnded++;
                 if (r.Truncated) _truncations++;
                 _lengths.Add(length);
-                ProbeStepAfterEnd(label);
+                ProbeStepAfterEnd(label, action);
                 episode++;
                 length = 0;
                 var next = env.Reset();
@@ -61,12 +62,12 @@ internal sealed class Rollout(IEnv env, long seed, int steps, int? timeLimit)
         }
     }
 
-    private void ProbeStepAfterEnd(string label)
+    private void ProbeStepAfterEnd(string label, RandomAction valid)
     {
         _afterEndProbes++;
         try
         {
-            env.Step(env.ActionSpace.Start);
+            env.Step(valid.Value);
             _afterEndProblem ??= $"after {label} ended the episode, Step did not throw InvalidOperationException";
         }
         catch (InvalidOperationException)

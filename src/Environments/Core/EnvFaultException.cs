@@ -1,7 +1,7 @@
 namespace RLAgents.Environments;
 
 /// <summary>
-/// An environment broke its contract while running: <see cref="IEnv.Reset"/> or <see cref="IEnv.Step"/>
+/// An environment broke its contract while running: <see cref="IEnv.Reset"/> or <see cref="IEnv.Step(EnvAction)"/>
 /// threw, returned no observation or one of another layout, or (with per-step checks on) a value outside
 /// its observation space or a reward that is not finite. The message is one line naming the environment,
 /// the sub-environment and what went wrong; hosts print it without a stack trace (the original exception,

@@ -37,11 +37,13 @@ public sealed record VectorEnvState(string Kind, SubEnvState[] Envs, VectorEnvSt
 /// </summary>
 /// <param name="Seed">The seed the episode was reset with, or null (the env continued its generator).</param>
 /// <param name="Random">Replay: the env's generator just before the episode's reset (when unseeded). Batched: the generator now.</param>
-/// <param name="Actions">Replay: the actions taken since the reset.</param>
+/// <param name="Actions">Replay: the integer elements of the actions taken since the reset, step-major [steps × Kd] (<see cref="ActionLayout"/>).</param>
 /// <param name="Checksum">CRC-32C of the sub-environment's current observation (restoring checks it).</param>
 /// <param name="Physical">Batched: the physical state (e.g. CartPole's x, ẋ, θ, θ̇).</param>
-/// <param name="Steps">Batched: steps of the episode so far.</param>
-public sealed record SubEnvState(long? Seed, RngState? Random, int[]? Actions, uint Checksum, double[]? Physical = null, int Steps = 0);
+/// <param name="Steps">Steps of the episode so far.</param>
+/// <param name="Return">Batched: the episode's return so far (its statistics).</param>
+/// <param name="Continuous">Replay: the float elements of the actions taken since the reset, step-major [steps × Kc].</param>
+public sealed record SubEnvState(long? Seed, RngState? Random, int[]? Actions, uint Checksum, double[]? Physical = null, int Steps = 0, double Return = 0, float[]? Continuous = null);
 
 /// <summary>The contents of an <see cref="ObservationBatch"/>: per modality its raw little-endian bytes (base64), or its texts.</summary>
 /// <param name="Data">Per modality: base64 of the float32, uint8 or int32 values; null for text.</param>

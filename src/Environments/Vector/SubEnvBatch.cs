@@ -12,13 +12,18 @@ internal sealed class SubEnvBatch : IDisposable
     private readonly IEnv[] _envs;
     // NextStep: env i ended on the previous step and resets on this one. Disabled: env i ended and awaits ResetAt.
     private readonly bool[] _ended;
+    // The actions of the step in progress, [Count × Kd] and [Count × Kc], copied so worker threads can read them.
+    private readonly int[] _discrete;
+    private readonly float[] _continuous;
     // How env i's current episode began and the actions since, so a checkpoint can replay it (IRestorableVectorEnv):
-    // the seed of its reset, or, for an unseeded reset, its generator's state just before (envs built on Env).
+    // the seed of its reset, or, for an unseeded reset, its generator's state just before (envs built on Env);
+    // the actions step-major, [steps × Kd] integers and [steps × Kc] floats.
     private readonly Env?[] _innermost;
     private readonly long?[] _episodeSeed;
     private readonly RngState?[] _randomBefore;
-    private readonly int[][] _episodeActions;
-    private readonly int[] _actionCount;
+    private readonly int[][] _episodeDiscrete;
+    private readonly float[][] _episodeContinuous;
+    private readonly int[] _episodeSteps;
 
     public SubEnvBatch(IReadOnlyList<IEnv> envs, AutoresetMode mode)
     {
@@ -29,13 +34,14 @@ internal sealed class SubEnvBatch : IDisposable
         for (int i = 1; i < _envs.Length; i++)
         {
             var e = _envs[i];
-            if (e.Id != first.Id || !e.ObservationSpace.SameLayout(first.ObservationSpace) || e.ActionSpace.N != first.ActionSpace.N || e.ActionSpace.Start != first.ActionSpace.Start)
+            if (e.Id != first.Id || !e.ObservationSpace.SameLayout(first.ObservationSpace) || !e.ActionSpace.ActionLayout.SameAs(first.ActionSpace.ActionLayout))
                 throw new ArgumentException($"Environment {i} ({e.Id}, {e.ObservationSpace}, {e.ActionSpace}) differs from environment 0 ({first.Id}, {first.ObservationSpace}, {first.ActionSpace}).", nameof(envs));
         }
         Mode = mode;
         Id = first.Id;
         ObservationSpace = first.ObservationSpace;
         ActionSpace = first.ActionSpace;
+        Layout = ActionSpace.ActionLayout;
         int n = _envs.Length;
         Observations = new ObservationBatch(ObservationSpace, n);
         FinalObservations = new ObservationBatch(ObservationSpace, n);
@@ -43,22 +49,25 @@ internal sealed class SubEnvBatch : IDisposable
         Terminated = new bool[n];
         Truncated = new bool[n];
         Infos = new StepInfo[n];
-        Actions = new int[n];
+        _discrete = new int[checked(n * Layout.DiscreteCount)];
+        _continuous = new float[checked(n * Layout.ContinuousCount)];
         _ended = new bool[n];
         _innermost = _envs.Select(e => e.Unwrapped() as Env).ToArray();
         _episodeSeed = new long?[n];
         _randomBefore = new RngState?[n];
         // Room for a whole episode under the time limit, so that recording actions allocates nothing once warm.
         int room = first.Find<TimeLimit>()?.MaxEpisodeSteps is int limit ? Math.Min(limit, 1 << 16) : 256;
-        _episodeActions = Enumerable.Range(0, n).Select(_ => new int[room]).ToArray();
-        _actionCount = new int[n];
+        _episodeDiscrete = Enumerable.Range(0, n).Select(_ => new int[room * Layout.DiscreteCount]).ToArray();
+        _episodeContinuous = Enumerable.Range(0, n).Select(_ => new float[room * Layout.ContinuousCount]).ToArray();
+        _episodeSteps = new int[n];
     }
 
     public int Count => _envs.Length;
     public AutoresetMode Mode { get; }
     public EnvId Id { get; }
     public ObservationSpace ObservationSpace { get; }
-    public DiscreteSpace ActionSpace { get; }
+    public Space ActionSpace { get; }
+    public ActionLayout Layout { get; }
     public ObservationBatch Observations { get; }
     public ObservationBatch FinalObservations { get; }
     public double[] Rewards { get; }
@@ -66,8 +75,6 @@ internal sealed class SubEnvBatch : IDisposable
     public bool[] Truncated { get; }
     public StepInfo[] Infos { get; }
 
-    /// <summary>The actions of the step in progress, copied so worker threads can read them.</summary>
-    public int[] Actions { get; }
 
     public bool HasBeenReset { get; private set; }
 
@@ -75,18 +82,30 @@ internal sealed class SubEnvBatch : IDisposable
     public static long? SeedFor(long? seed, int i) => seed is long s ? unchecked((long)Rng.DeriveSeed(unchecked((ulong)s), "env", i)) : null;
 
     /// <summary>Checks the call and copies the actions; every action is validated before any env steps.</summary>
-    public void BeginStep(ReadOnlySpan<int> actions)
+    public void BeginStep(ActionBatch actions)
+    {
+        if (actions.Count != _envs.Length || !actions.Layout.SameAs(Layout))
+            throw new ArgumentException($"{Id} vector env: got a batch of {actions.Count} actions of {actions.Space} for {_envs.Length} environments of {ActionSpace}.", nameof(actions));
+        BeginStep(actions.Discrete, actions.Continuous);
+    }
+
+    /// <summary>Checks the call and copies the actions, env-major [Count × Kd] and [Count × Kc].</summary>
+    public void BeginStep(ReadOnlySpan<int> discrete, ReadOnlySpan<float> continuous)
     {
         if (!HasBeenReset) throw new InvalidOperationException($"{Id} vector env: Step was called before Reset; call Reset first.");
-        if (actions.Length != _envs.Length)
-            throw new ArgumentException($"{Id} vector env: got {actions.Length} actions for {_envs.Length} environments.", nameof(actions));
-        for (int i = 0; i < actions.Length; i++)
+        int n = _envs.Length, kd = Layout.DiscreteCount, kc = Layout.ContinuousCount;
+        if (discrete.Length != n * kd || continuous.Length != n * kc)
+            throw new ArgumentException(kc > 0 && continuous.IsEmpty
+                ? $"{Id} vector env: {ActionSpace} has continuous elements; step it with an {nameof(ActionBatch)}."
+                : $"{Id} vector env: got {discrete.Length} integers and {continuous.Length} floats for {n} environments of {ActionSpace} ({kd} and {kc} each).", "actions");
+        for (int i = 0; i < n; i++)
         {
-            if (!ActionSpace.Contains(actions[i])) throw new InvalidActionException($"{Id} (env {i})", actions[i], ActionSpace);
+            Layout.Validate(new EnvAction(discrete.Slice(i * kd, kd), continuous.Slice(i * kc, kc)), Id, i);
             if (Mode == AutoresetMode.Disabled && _ended[i])
                 throw new InvalidOperationException($"{Id} vector env: environment {i} ended its episode; call ResetAt({i}) before stepping (autoreset is disabled).");
         }
-        actions.CopyTo(Actions);
+        discrete.CopyTo(_discrete);
+        continuous.CopyTo(_continuous);
     }
 
     public void MarkReset() => HasBeenReset = true;
@@ -120,17 +139,11 @@ internal sealed class SubEnvBatch : IDisposable
             ResetOne(i, null);
             return;
         }
-        StepResult r;
-        try
-        {
-            r = _envs[i].Step(Actions[i]);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw EnvFaultException.Threw(Id.ToString(), i, "Step", e);
-        }
-        CheckLayout(i, r.Observation, "Step");
-        RecordAction(i, Actions[i]);
+        int kd = Layout.DiscreteCount, kc = Layout.ContinuousCount;
+        var discrete = _discrete.AsSpan(i * kd, kd);
+        var continuous = _continuous.AsSpan(i * kc, kc);
+        var r = StepEnv(i, discrete, continuous, "Step");
+        RecordAction(i, discrete, continuous);
         Rewards[i] = r.Reward;
         Terminated[i] = r.Terminated;
         Truncated[i] = r.Truncated;
@@ -158,7 +171,7 @@ internal sealed class SubEnvBatch : IDisposable
     {
         _episodeSeed[i] = seed;
         _randomBefore[i] = seed is null ? _innermost[i]?.RandomState : null;
-        _actionCount[i] = 0;
+        _episodeSteps[i] = 0;
         ResetResult r;
         try
         {
@@ -172,11 +185,34 @@ internal sealed class SubEnvBatch : IDisposable
         return r;
     }
 
-    private void RecordAction(int i, int action)
+    // Steps env i with one validated action, with faults named.
+    private StepResult StepEnv(int i, ReadOnlySpan<int> discrete, ReadOnlySpan<float> continuous, string operation)
     {
-        ref int[] actions = ref _episodeActions[i];
-        if (_actionCount[i] == actions.Length) Array.Resize(ref actions, actions.Length * 2);
-        actions[_actionCount[i]++] = action;
+        StepResult r;
+        try
+        {
+            r = Layout.IsDiscrete ? _envs[i].Step(discrete[0]) : _envs[i].Step(new EnvAction(discrete, continuous));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw EnvFaultException.Threw(Id.ToString(), i, operation, e);
+        }
+        CheckLayout(i, r.Observation, "Step");
+        return r;
+    }
+
+    private void RecordAction(int i, ReadOnlySpan<int> discrete, ReadOnlySpan<float> continuous)
+    {
+        int t = _episodeSteps[i]++;
+        Append(ref _episodeDiscrete[i], t, discrete);
+        Append(ref _episodeContinuous[i], t, continuous);
+
+        static void Append<T>(ref T[] episode, int t, ReadOnlySpan<T> action)
+        {
+            if (action.IsEmpty) return;
+            if ((t + 1) * action.Length > episode.Length) Array.Resize(ref episode, Math.Max(episode.Length * 2, (t + 1) * action.Length));
+            action.CopyTo(episode.AsSpan(t * action.Length));
+        }
     }
 
     /// <summary>How every env's current episode began and the actions since, or null with the reason when an unseeded episode's generator is out of reach.</summary>
@@ -184,6 +220,7 @@ internal sealed class SubEnvBatch : IDisposable
     {
         reason = null;
         if (!HasBeenReset) { reason = $"{Id}: the vector env was never reset"; return null; }
+        int kd = Layout.DiscreteCount, kc = Layout.ContinuousCount;
         var states = new SubEnvState[_envs.Length];
         for (int i = 0; i < _envs.Length; i++)
         {
@@ -192,7 +229,9 @@ internal sealed class SubEnvBatch : IDisposable
                 reason = $"{Id} (env {i}): its episode began without a seed and it does not derive from {nameof(Env)}, so its generator cannot be saved";
                 return null;
             }
-            states[i] = new SubEnvState(_episodeSeed[i], _randomBefore[i], _episodeActions[i].AsSpan(0, _actionCount[i]).ToArray(), ObservationBatches.Checksum(Observations, i));
+            int steps = _episodeSteps[i];
+            states[i] = new SubEnvState(_episodeSeed[i], _randomBefore[i], _episodeDiscrete[i].AsSpan(0, steps * kd).ToArray(), ObservationBatches.Checksum(Observations, i),
+                Steps: steps, Continuous: kc > 0 ? _episodeContinuous[i].AsSpan(0, steps * kc).ToArray() : null);
         }
         return states;
     }
@@ -201,37 +240,42 @@ internal sealed class SubEnvBatch : IDisposable
     public void Restore(SubEnvState[] states)
     {
         if (states.Length != _envs.Length) throw new InvalidDataException($"{Id}: the saved state has {states.Length} environments, this vector env {_envs.Length}.");
+        int kd = Layout.DiscreteCount, kc = Layout.ContinuousCount;
         for (int i = 0; i < _envs.Length; i++)
         {
             var state = states[i];
+            var discrete = state.Actions ?? [];
+            var continuous = state.Continuous ?? [];
+            int steps = kd > 0 ? discrete.Length / kd : continuous.Length / kc;
+            if (discrete.Length != steps * kd || continuous.Length != steps * kc)
+                throw new InvalidDataException($"{Id} (env {i}): the saved actions ({discrete.Length} integers, {continuous.Length} floats) do not fit {ActionSpace} ({kd} and {kc} per step).");
             if (state.Random is RngState random)
             {
                 var inner = _innermost[i] ?? throw new EnvFaultException(Id.ToString(), i, $"the saved state restores a generator, but the env does not derive from {nameof(Env)}");
                 inner.RandomState = random;
             }
             var r = ResetEnv(i, state.Seed);
-            var actions = state.Actions ?? [];
-            for (int t = 0; t < actions.Length; t++)
+            for (int t = 0; t < steps; t++)
             {
-                if (!ActionSpace.Contains(actions[t])) throw new InvalidDataException($"{Id} (env {i}): saved action {actions[t]} is not in {ActionSpace}.");
-                StepResult step;
+                var d = discrete.AsSpan(t * kd, kd);
+                var c = continuous.AsSpan(t * kc, kc);
                 try
                 {
-                    step = _envs[i].Step(actions[t]);
+                    Layout.Validate(new EnvAction(d, c), Id, i);
                 }
-                catch (Exception e) when (e is not OutOfMemoryException)
+                catch (InvalidActionException e)
                 {
-                    throw EnvFaultException.Threw(Id.ToString(), i, "Step (replaying to the checkpoint)", e);
+                    throw new InvalidDataException($"{Id} (env {i}): saved action {t} is not valid: {e.Message}");
                 }
-                CheckLayout(i, step.Observation, "Step");
-                RecordAction(i, actions[t]);
+                var step = StepEnv(i, d, c, "Step (replaying to the checkpoint)");
+                RecordAction(i, d, c);
                 if (step.Terminated || step.Truncated)
-                    throw new EnvFaultException(Id.ToString(), i, $"replaying its episode to the checkpoint, it ended after {t + 1} of {actions.Length} steps: it is not deterministic given its seed and actions");
+                    throw new EnvFaultException(Id.ToString(), i, $"replaying its episode to the checkpoint, it ended after {t + 1} of {steps} steps: it is not deterministic given its seed and actions");
                 r = new ResetResult(step.Observation, step.Info);
             }
             Observations.Set(i, r.Observation);
             if (ObservationBatches.Checksum(Observations, i) != state.Checksum)
-                throw new EnvFaultException(Id.ToString(), i, $"replaying {actions.Length} steps did not bring back the checkpoint's observation: it is not deterministic given its seed and actions");
+                throw new EnvFaultException(Id.ToString(), i, $"replaying {steps} steps did not bring back the checkpoint's observation: it is not deterministic given its seed and actions");
             Rewards[i] = 0;
             Terminated[i] = false;
             Truncated[i] = false;
