@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RLAgents.Agents.Algorithms;
@@ -275,6 +276,51 @@ public sealed class Checkpoint
             return LatestId(node) is null ? $"{latest} is damaged (no checkpoint id)" : null;
         string writer = node["stem"] is not null ? "the phased runner" : node["weights"] is not null ? "the single-phase runner" : "an unknown writer";
         return $"'{runDirectory}' was written by an earlier RLAgents ({writer}, run format 1); this build reads run format {Format}: start a new run";
+    }
+
+    /// <summary>
+    /// Removes what a process killed while writing left behind: temporary files of atomic writes (<c>*.tmp-*</c>) in
+    /// <paramref name="runDirectory"/> and its checkpoint folder, the files of checkpoints <c>latest.json</c> never came
+    /// to name (ids after it: a write cut short, which the resumed timeline writes again) and replay buffers other than
+    /// the latest checkpoint's. Without <c>latest.json</c> only incomplete checkpoints go (weights without their state,
+    /// or the reverse); with a damaged one, no checkpoint file is touched. Checkpoints up to the latest are kept. Call
+    /// before resuming; returns the names removed.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveAbandoned(string runDirectory)
+    {
+        var removed = new List<string>();
+        string folder = Path.Combine(runDirectory, Folder);
+        string latestPath = Path.Combine(folder, "latest.json");
+        bool hasLatest = File.Exists(latestPath);
+        string? latest = hasLatest && ForeignFormat(runDirectory) is null && LatestId((JsonObject)JsonNode.Parse(File.ReadAllText(latestPath))!) is { } id && IsCheckpointId(id) ? id : null;
+        foreach (var dir in new[] { runDirectory, folder })
+        {
+            if (!Directory.Exists(dir)) continue;
+            foreach (var file in Directory.EnumerateFiles(dir))
+            {
+                string name = Path.GetFileName(file);
+                string stem = name.Split('.')[0];
+                bool abandoned = name.Contains(".tmp-", StringComparison.Ordinal);
+                if (!abandoned && dir == folder && IsCheckpointId(stem))
+                {
+                    if (latest is not null)
+                        abandoned = Position(stem).CompareTo(Position(latest)) > 0 || Path.GetExtension(name) == ReplayExtension && stem != latest;
+                    else if (!hasLatest)
+                        abandoned = !File.Exists(Path.Combine(folder, stem + ".safetensors")) || !File.Exists(Path.Combine(folder, stem + ".json"));
+                }
+                if (!abandoned) continue;
+                File.Delete(file);
+                removed.Add(Path.GetRelativePath(runDirectory, file));
+            }
+        }
+        return removed;
+    }
+
+    // (phase, env steps) of a checkpoint id: the order checkpoints are written in.
+    private static (long Phase, long Step) Position(string id)
+    {
+        var parts = id.Split('-');
+        return (long.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[3], CultureInfo.InvariantCulture));
     }
 
     private static string? LatestId(JsonObject latest) => latest["id"] is JsonValue v && v.TryGetValue(out string? id) ? id : null;

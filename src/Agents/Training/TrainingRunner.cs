@@ -129,6 +129,8 @@ public static class TrainingRunner
         {
             if (!Directory.Exists(runDirectory)) throw new RunFormatException($"run directory '{runDirectory}' does not exist");
             if (Checkpoint.ForeignFormat(runDirectory) is { } foreign) throw new RunFormatException(foreign);
+            // A kill mid-write leaves temporary files and a checkpoint latest.json never named: the resumed timeline writes it again.
+            Checkpoint.RemoveAbandoned(runDirectory);
             if (Checkpoint.Exists(runDirectory)) checkpoint = Checkpoint.Load(runDirectory);
             else if (File.Exists(Path.Combine(runDirectory, MetricsFile)) && new FileInfo(Path.Combine(runDirectory, MetricsFile)).Length > 0)
                 notice?.Invoke($"'{runDirectory}' has no checkpoint yet (it stopped before its first): the run starts over from step 0");

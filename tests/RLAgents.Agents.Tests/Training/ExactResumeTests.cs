@@ -66,4 +66,43 @@ public class ExactResumeTests
 
         RunComparison.AssertSameRun(full.RunDirectory, resumed.RunDirectory);
     }
+
+    [Fact]
+    public void AResumeRepairsATornMetricsLineAndATornEpisodeLogTail()
+    {
+        using var dir = TestPaths.NewDir();
+        var full = TrainingRunner.Run(Load("ppo"), dir.Sub("full"));
+        using var cancel = new CancellationTokenSource();
+        var part = TrainingRunner.Run(Load("ppo"), dir.Sub("part"), progress: p => { if (p.EnvSteps >= 352) cancel.Cancel(); }, cancellation: cancel.Token);
+        Assert.True(part.Interrupted);
+        // What a kill in the middle of writes leaves: half a metrics row, half a record batch, an atomic write's temporary file.
+        File.AppendAllText(Path.Combine(part.RunDirectory, TrainingRunner.MetricsFile), "{\"step\":448,\"update\":2");
+        using (var log = new FileStream(Path.Combine(part.RunDirectory, TrainingRunner.EpisodeLogFile), FileMode.Append))
+            log.Write(File.ReadAllBytes(Path.Combine(full.RunDirectory, TrainingRunner.EpisodeLogFile)).AsSpan(0, 300));
+        File.WriteAllText(Path.Combine(part.RunDirectory, Checkpoint.Folder, "latest.json.tmp-1-0"), "{\"format\"");
+
+        var resumed = TrainingRunner.Run(TrainingRunner.LoadRunConfig(part.RunDirectory), part.RunDirectory, resume: true);
+
+        Assert.False(resumed.Interrupted);
+        RunComparison.AssertSameRun(full.RunDirectory, resumed.RunDirectory);
+        Assert.Empty(Directory.GetFiles(resumed.RunDirectory, "*.tmp-*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void ARunKilledBeforeItsFirstCheckpointStartsOverFromStepZero()
+    {
+        using var dir = TestPaths.NewDir();
+        var full = TrainingRunner.Run(Load("ppo"), dir.Sub("full"));
+        var killed = TrainingRunner.Run(Load("ppo"), dir.Sub("killed"));
+        // A run killed before its first checkpoint: config, metrics rows and recorded episodes, no checkpoint.
+        Directory.Delete(Path.Combine(killed.RunDirectory, Checkpoint.Folder), recursive: true);
+        File.AppendAllText(Path.Combine(killed.RunDirectory, TrainingRunner.MetricsFile), "{\"step\":");
+
+        var notices = new List<string>();
+        var resumed = TrainingRunner.Run(TrainingRunner.LoadRunConfig(killed.RunDirectory), killed.RunDirectory, resume: true, notice: notices.Add);
+
+        Assert.Contains(notices, n => n.Contains("starts over from step 0", StringComparison.Ordinal));
+        Assert.Equal(full.EnvSteps, resumed.EnvSteps);
+        RunComparison.AssertSameRun(full.RunDirectory, resumed.RunDirectory);
+    }
 }
