@@ -36,6 +36,9 @@ public interface IAlgorithm : IDisposable
     /// <summary>Gradient updates (optimiser steps) taken so far.</summary>
     long OptimizerSteps { get; }
 
+    /// <summary>Demonstration episodes the algorithm learns from besides its own experience (DQfD's), counted once per phase.</summary>
+    long Demonstrations => 0;
+
     /// <summary>
     /// One collect-and-update iteration; returns its metrics (losses, entropy, learning rate …). A minibatch whose
     /// loss or gradient is not finite updates nothing (see <c>AdamOptimizer.Step</c>); it is counted in
