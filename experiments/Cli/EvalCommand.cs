@@ -41,6 +41,7 @@ internal static class EvalCommand
             if (n <= 0) throw new UserError($"--episodes must be positive, got {n}");
             if (!File.Exists(path) && !Directory.Exists(path)) throw new UserError($"checkpoint '{path}' does not exist");
             string? recordTo = parse.GetValue(record);
+            if (recordTo is not null) Core.UserPaths.EnsureNotAnInput("--record", recordTo, path);
             var table = parse.GetValue(paraphrases) is { } tablePath ? ParaphraseTable.Load(tablePath) : null;
             bool sampled = parse.GetValue(sample);
             bool asJson = parse.GetValue(json);

@@ -46,14 +46,23 @@ internal static class RunCommand
             {
                 if (path is null) throw new UserError("run needs an experiment file (or --resume <run dir>).");
                 options = Load(path, overrides);
-                runDir = NewRunDirectory(parse.GetValue(output)!, options.Name);
+                string parent = parse.GetValue(output)!;
+                if (File.Exists(parent)) throw new UserError($"--output {parent} is a file; give the folder that holds run directories");
+                runDir = NewRunDirectory(parent, options.Name);
             }
 
+            void Notice(string line) => console.Error.WriteLine("warning: " + RLAgentsCli.OneLine(line));
+            AgentFactory.ResolveEnvironment(options, Notice);
             var schedule = options.Schedule;
             string what = schedule.Count == 1 ? schedule[0].Kind.ToString().ToLowerInvariant() : $"{schedule.Count} phases";
-            console.Out.WriteLine($"{(resumeDir is null ? "run" : "resume")} {options.Name}: {options.Env.Plugin ?? options.Env.Id}, {what}, seed {options.Seed} → {runDir}");
+            string env = options.Env.Plugin is { } plugin ? $"{options.Env.Id} (plug-in {plugin})" : options.Env.Id;
+            console.Out.WriteLine($"{(resumeDir is null ? "run" : "resume")} {options.Name}: {env}, {what}, seed {options.Seed} → {runDir}");
             var bar = new ProgressLine(console.Out);
-            var result = TrainingRunner.Run(options, runDir, resume: resumeDir is not null, progress: bar.Report, cancellation: cancellation);
+            var result = TrainingRunner.Run(options, runDir, resume: resumeDir is not null, progress: bar.Report, cancellation: cancellation, notice: line =>
+            {
+                bar.Finish();
+                Notice(line);
+            });
             bar.Finish();
             console.Out.WriteLine(Summary(result));
             if (!result.Interrupted) return RLAgentsCli.Ok;

@@ -111,7 +111,7 @@ public static class EpisodeExporter
                 steps += e.Length;
             }
         }
-        return new ExportSummary(output, written, skipped, steps, log.Damage is null ? [] : [log.Damage]);
+        return new ExportSummary(output, written, skipped, steps, log.Damages);
     }
 
     private static void WriteRow(Utf8JsonWriter w, EpisodeLogHeader h, RecordedEpisode e, int t)
@@ -183,7 +183,7 @@ public static class EpisodeExporter
             }
             if (table.Rows > 0 || written == 0) await table.FlushAsync(writer, cancellationToken).ConfigureAwait(false);
         }
-        return new ExportSummary(output, written, skipped, steps, log.Damage is null ? [] : [log.Damage]);
+        return new ExportSummary(output, written, skipped, steps, log.Damages);
     }
 
     /// <summary>Column buffers of one row group and the schema they follow.</summary>

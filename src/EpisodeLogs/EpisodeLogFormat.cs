@@ -19,8 +19,12 @@ namespace RLAgents.EpisodeLogs;
 /// </summary>
 public static class EpisodeLogFormat
 {
-    /// <summary>Current format version; readers reject logs with a larger one.</summary>
-    public const int Version = 1;
+    /// <summary>
+    /// Current format version; readers reject logs with a larger one. Version 2 adds a CRC-32C to every
+    /// message (see <see cref="BatchChecksum"/>): the schema's in its metadata, a record batch's in its
+    /// message's custom metadata; version 1 logs, which have none, are still read.
+    /// </summary>
+    public const int Version = 2;
 
     /// <summary>Recorder version written into new logs.</summary>
     public const string RecorderVersion = "rlagents-episode-recorder/1.0";
@@ -143,6 +147,8 @@ public static class EpisodeLogFormat
         if (header.EnvType is not null) b.Metadata(KeyEnvType, header.EnvType);
         if (header.EnvAssembly is not null) b.Metadata(KeyEnvAssembly, header.EnvAssembly);
         if (header.Plugin is not null) b.Metadata(KeyPlugin, header.Plugin);
+        // Its digits are filled in once the schema message is serialised (see BatchChecksum).
+        b.Metadata(BatchChecksum.Key, BatchChecksum.Unsealed);
         return b.Build();
     }
 
@@ -163,6 +169,18 @@ public static class EpisodeLogFormat
     /// <summary>Reads the header from a log's schema; throws <see cref="EpisodeLogFormatException"/> when it is not a log this build can read.</summary>
     public static EpisodeLogHeader ParseHeader(Schema schema, long offset = 0)
     {
+        try
+        {
+            return ParseHeaderOrThrow(schema, offset);
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or JsonException)
+        {
+            throw new EpisodeLogFormatException($"the schema's metadata is unreadable ({e.Message})", offset);
+        }
+    }
+
+    private static EpisodeLogHeader ParseHeaderOrThrow(Schema schema, long offset)
+    {
         var md = schema.Metadata ?? new Dictionary<string, string>();
         string Get(string key) => md.TryGetValue(key, out var v) ? v
             : throw new EpisodeLogFormatException($"the schema lacks metadata key '{key}'", offset);
@@ -172,6 +190,8 @@ public static class EpisodeLogFormat
             throw new EpisodeLogFormatException($"invalid format version '{Get(KeyVersion)}'", offset);
         if (version > Version)
             throw new EpisodeLogFormatException($"format version {version} is newer than this build reads ({Version}); update RLAgents", offset);
+        if (version >= 2 && !md.ContainsKey(BatchChecksum.Key))
+            throw new EpisodeLogFormatException("the schema is damaged: a format-2 schema without its checksum", offset);
         var modalities = new List<ModalityLayout>();
         foreach (var f in schema.FieldsList)
         {

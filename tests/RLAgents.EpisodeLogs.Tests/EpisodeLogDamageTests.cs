@@ -63,12 +63,13 @@ public sealed class EpisodeLogDamageTests
         Assert.Equal(starts[2], log.Damage!.Offset);
         Assert.Contains("marker", log.Damage.Reason);
 
-        // Scramble episode 1's flatbuffer metadata.
+        // Scramble episode 1's flatbuffer metadata: reading resumes at episode 2, found by its marker and checksum.
         var badMeta = (byte[])bytes.Clone();
         for (long i = starts[1] + 8; i < starts[1] + 40; i++) badMeta[i] ^= 0x5A;
         log = EpisodeLogReader.ReadAll(Write(badMeta));
-        Assert.Single(log.Episodes);
+        Assert.Equal([0L, 2], log.Episodes.Select(e => e.Index));
         Assert.Equal(starts[1], log.Damage!.Offset);
+        Assert.Equal(starts[2] - starts[1], log.Damage.Length);
 
         // Bytes after the end-of-stream marker.
         var tail = bytes.Concat(new byte[] { 1, 2, 3 }).ToArray();
@@ -99,7 +100,8 @@ public sealed class EpisodeLogDamageTests
         var env = LogTestKit.Registry().Make("Beacon-v2");
         using (var writer = EpisodeLogWriter.Append(path, original.Header, out var repaired))
         {
-            Assert.Equal(starts[2], repaired!.Offset);
+            Assert.Equal(starts[2], repaired!.TornTail!.Offset);
+            Assert.Empty(repaired.Damaged);
             var recorder = new EpisodeRecorder(env, writer);
             recorder.Reset(100);
             while (!recorder.Step(0).Done) { }

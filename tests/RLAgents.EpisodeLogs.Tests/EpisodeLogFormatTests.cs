@@ -102,7 +102,7 @@ public sealed class EpisodeLogFormatTests
         using var reader = new ArrowStreamReader(stream);
         var schema = reader.Schema;
         Assert.Equal("rlagents-episode-log", schema.Metadata["rlagents.format"]);
-        Assert.Equal("1", schema.Metadata["rlagents.format_version"]);
+        Assert.Equal("2", schema.Metadata["rlagents.format_version"]);
         Assert.Equal("Beacon-v2", schema.Metadata["rlagents.env_id"]);
         Assert.Contains("\"size\":8", schema.Metadata["rlagents.env_options"]);
         Assert.StartsWith("rlagents-episode-recorder/", schema.Metadata["rlagents.recorder_version"]);

@@ -148,7 +148,7 @@ public sealed class ReplayerTests
         var one = new Replayer(registry).Verify(image, new ReplayOptions { Episode = (longest + 1) % 4 });
         Assert.True(one.Success);
         Assert.Single(one.Episodes);
-        Assert.Throws<KeyNotFoundException>(() => new Replayer(registry).Verify(image, new ReplayOptions { Episode = 99 }));
+        Assert.Throws<RLAgents.Core.InputException>(() => new Replayer(registry).Verify(image, new ReplayOptions { Episode = 99 }));
     }
 
     [Fact]

@@ -76,8 +76,12 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
     public LossPipeline Loss => _loss;
 
     /// <inheritdoc />
+    public string? NonFinite { get; private set; }
+
+    /// <inheritdoc />
     public IReadOnlyDictionary<string, double> Iterate(long totalSteps)
     {
+        NonFinite = null;
         double progress = Math.Clamp((double)Collector.Steps / totalSteps, 0, 1);
         if (_settings.AnnealLearningRate) _adam.LearningRate = _settings.Adam.LearningRate * (1 - progress);
         Collector.CollectRollout(_buffer, ActionSelection.Sample);
@@ -92,7 +96,7 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
     {
         var sums = new Dictionary<string, double>();
         var counts = new Dictionary<string, int>();
-        int epochsDone = 0;
+        int epochsDone = 0, skipped = 0;
         int n = _buffer.Count, size = n / _settings.Minibatches;
         bool fullBatch = _settings.Minibatches == 1;
         using var outer = NewDisposeScope();
@@ -108,7 +112,12 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         {
             // Diagnostics cost calls: only on the last epoch, or everywhere when target-KL stopping reads them.
             bool diagnostics = epoch == _settings.Epochs - 1 || _settings.TargetKl is not null;
-            if (!fullBatch) _rng.Shuffle(_order.AsSpan());
+            // A fresh permutation of 0..n-1 each epoch: the order carries no state from one iteration to the next.
+            if (!fullBatch)
+            {
+                for (int i = 0; i < _order.Length; i++) _order[i] = i;
+                _rng.Shuffle(_order.AsSpan());
+            }
             for (int mb = 0; mb < _settings.Minibatches; mb++)
             {
                 using var scope = NewDisposeScope();
@@ -140,12 +149,21 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
                 }
                 _adam.ZeroGrad();
                 loss.backward();
-                context.Metrics["grad_norm"] = _adam.Step();
+                double norm = _adam.Step();
+                context.Metrics["grad_norm"] = norm;
+                if (!double.IsFinite(norm))
+                {
+                    // The optimiser applied nothing; the runner stops or counts it (training.nonFinite).
+                    skipped++;
+                    NonFinite ??= NonFiniteQuantity(context.Metrics, norm);
+                    continue;
+                }
                 Accumulate(sums, counts, context.Metrics);
             }
             epochsDone++;
         }
         var metrics = sums.ToDictionary(p => p.Key, p => p.Value / counts[p.Key]);
+        if (skipped > 0) metrics["skipped_updates"] = skipped;
         metrics["learning_rate"] = _adam.LearningRate;
         metrics["epochs"] = epochsDone;
         metrics["explained_variance"] = ExplainedVariance(_buffer.Values, _buffer.Returns);
@@ -160,6 +178,16 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
             counts[k] = counts.GetValueOrDefault(k) + 1;
         }
     }
+
+    /// <summary>Names a minibatch's first non-finite loss term, else its gradient norm, e.g. <c>value_loss = NaN</c>.</summary>
+    internal static string NonFiniteQuantity(IReadOnlyDictionary<string, double> metrics, double gradientNorm)
+    {
+        foreach (var (key, value) in metrics.OrderBy(p => p.Key, StringComparer.Ordinal))
+            if (key.EndsWith("loss", StringComparison.Ordinal) && !double.IsFinite(value)) return $"{key} = {Format(value)}";
+        return $"the gradient norm = {Format(gradientNorm)}";
+    }
+
+    private static string Format(double v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>1 − Var[R − V] / Var[R]: how much of the return variance the value function explains.</summary>
     public static double ExplainedVariance(ReadOnlySpan<float> values, ReadOnlySpan<float> returns)

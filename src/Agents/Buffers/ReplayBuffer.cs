@@ -167,7 +167,7 @@ public sealed class ReplayBuffer
         }
     }
 
-    private static void WriteBatch(BinaryWriter w, ObservationBatch batch, int count)
+    internal static void WriteBatch(BinaryWriter w, ObservationBatch batch, int count)
     {
         var space = batch.Space;
         for (int m = 0; m < space.Count; m++)
@@ -183,7 +183,7 @@ public sealed class ReplayBuffer
         }
     }
 
-    private static void ReadBatch(BinaryReader r, ObservationBatch batch, int count)
+    internal static void ReadBatch(BinaryReader r, ObservationBatch batch, int count)
     {
         var space = batch.Space;
         for (int m = 0; m < space.Count; m++)
@@ -202,7 +202,7 @@ public sealed class ReplayBuffer
         }
     }
 
-    private static void ReadExactly(BinaryReader r, Span<byte> destination) => r.BaseStream.ReadExactly(destination);
+    internal static void ReadExactly(BinaryReader r, Span<byte> destination) => r.BaseStream.ReadExactly(destination);
 
     /// <summary>Fills <paramref name="sample"/> with transitions drawn uniformly with replacement.</summary>
     public void Sample(Rng rng, ReplaySample sample) => Sample(rng, sample, 0, sample.Count);
@@ -284,6 +284,46 @@ public sealed class NStepAccumulator
     {
         Array.Clear(_head);
         Array.Clear(_count);
+    }
+
+    private const string Magic = "RLAgents-nstep";
+
+    /// <summary>Writes the pending steps of every env (ring positions, observations, actions, rewards) after a replay buffer's data.</summary>
+    public void Save(Stream stream)
+    {
+        using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        w.Write(Magic);
+        w.Write(_envs);
+        w.Write(_n);
+        foreach (int h in _head) w.Write(h);
+        foreach (int c in _count) w.Write(c);
+        ReplayBuffer.WriteBatch(w, _pendingObs, _envs * _n);
+        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_pendingActions.AsSpan()));
+        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_pendingRewards.AsSpan()));
+    }
+
+    /// <summary>Restores what <see cref="Save"/> wrote; at the end of the stream (a file written without it) nothing is pending.</summary>
+    public void Load(Stream stream, string source)
+    {
+        Clear();
+        if (stream.Position == stream.Length) return;
+        using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            if (r.ReadString() != Magic) throw new InvalidDataException($"{source}: the pending n-step transitions are not readable.");
+            int envs = r.ReadInt32(), n = r.ReadInt32();
+            if (envs != _envs || n != _n) throw new InvalidDataException($"{source}: pending n-step transitions are for {envs} envs × n = {n}, not {_envs} × {_n}.");
+            for (int i = 0; i < _envs; i++) _head[i] = r.ReadInt32();
+            for (int i = 0; i < _envs; i++) _count[i] = r.ReadInt32();
+            if (_head.Any(h => h < 0 || h >= _n) || _count.Any(c => c < 0 || c >= _n)) throw new InvalidDataException($"{source}: inconsistent pending n-step counters.");
+            ReplayBuffer.ReadBatch(r, _pendingObs, _envs * _n);
+            ReplayBuffer.ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(_pendingActions.AsSpan()));
+            ReplayBuffer.ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(_pendingRewards.AsSpan()));
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException($"{source}: the pending n-step transitions end early (truncated at byte {stream.Position}).");
+        }
     }
 
     private void Emit(ReplayBuffer replay, int env, ObservationBatch next, int nextIndex, bool terminated)

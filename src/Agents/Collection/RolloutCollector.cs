@@ -1,6 +1,7 @@
 using RLAgents.Core.Metrics;
 using RLAgents.Agents.Buffers;
 using RLAgents.Environments;
+using RLAgents.Environments.Checking;
 using RLAgents.EpisodeLogs;
 using RLAgents.Policies;
 using RLAgents.Policies.Selection;
@@ -14,6 +15,13 @@ namespace RLAgents.Agents.Collection;
 /// <param name="Success">The last step's <see cref="StepInfo.IsSuccess"/>.</param>
 /// <param name="Task">The last step's <see cref="StepInfo.Task"/>: the episode's task in a mixture of tasks, else null.</param>
 public readonly record struct EpisodeRecord(double Return, int Length, bool? Success, string? Task = null);
+
+/// <summary>Where a collector stands between iterations, for checkpoints: its envs, the sums of the episodes in progress, and its recorders.</summary>
+/// <param name="Env">The vector env's state (<see cref="IRestorableVectorEnv"/>).</param>
+/// <param name="EpisodeReturns">Per env: the return of its episode so far.</param>
+/// <param name="EpisodeLengths">Per env: the length of its episode so far.</param>
+/// <param name="Recorders">The recorders' state, when the collector records episodes.</param>
+public sealed record RolloutState(VectorEnvState Env, double[] EpisodeReturns, int[] EpisodeLengths, RecorderGroupState? Recorders);
 
 /// <summary>
 /// Drives an <see cref="IVectorEnv"/> (same-step autoreset) with a policy and fills buffers. It
@@ -32,6 +40,7 @@ public sealed class RolloutCollector
     private readonly double[] _episodeReturn;
     private readonly int[] _episodeLength;
     private readonly List<EpisodeRecord> _finished = [];
+    private StepChecker? _checker;
 
     /// <summary>Creates the collector; call <see cref="Reset"/> before collecting.</summary>
     public RolloutCollector(IVectorEnv env, Policy policy, Rng rng)
@@ -85,12 +94,51 @@ public sealed class RolloutCollector
     /// </summary>
     public MetricsHistogram ActionProbabilities { get; } = new(0, 1, 20);
 
+    /// <summary>
+    /// Check every step's rewards and observations (<see cref="StepChecker"/>): a violation throws
+    /// <see cref="EnvFaultException"/> before the policy sees the value. Turning it on checks the current observations.
+    /// </summary>
+    public bool CheckSteps
+    {
+        get => _checker is not null;
+        set
+        {
+            _checker = value ? new StepChecker(_env) : null;
+            _checker?.CheckReset(_env);
+        }
+    }
+
     /// <summary>Resets every env with <paramref name="seed"/> and forgets partial episodes.</summary>
     public void Reset(long seed)
     {
         _env.Reset(seed);
+        _checker?.CheckReset(_env);
         Array.Clear(_episodeReturn);
         Array.Clear(_episodeLength);
+    }
+
+    /// <summary>Where the envs, the episodes in progress and the recorders stand, or null when the env cannot save its state (<paramref name="reason"/> says why).</summary>
+    public RolloutState? CaptureState(out string? reason)
+    {
+        reason = _env is IRestorableVectorEnv ? null : $"{_env.GetType().Name} cannot save its state";
+        if (_env is not IRestorableVectorEnv restorable || restorable.CaptureState(out reason) is not { } env) return null;
+        return new RolloutState(env, [.. _episodeReturn], [.. _episodeLength], _recorders?.CaptureState());
+    }
+
+    /// <summary>
+    /// Puts the envs, the episodes in progress and the recorders back where <see cref="CaptureState"/> found them:
+    /// the recorders reopen their episodes as the envs replay them.
+    /// </summary>
+    public void RestoreState(RolloutState state)
+    {
+        if (_env is not IRestorableVectorEnv restorable) throw new InvalidOperationException($"{_env.GetType().Name} cannot restore its state.");
+        if (state.EpisodeReturns.Length != _env.NumEnvs || state.EpisodeLengths.Length != _env.NumEnvs)
+            throw new InvalidDataException($"The saved rollout has {state.EpisodeReturns.Length} envs; this collector has {_env.NumEnvs}.");
+        if (state.Recorders is { } recorders) _recorders?.PrepareRestore(recorders);
+        restorable.RestoreState(state.Env);
+        _checker?.CheckReset(_env);
+        state.EpisodeReturns.CopyTo(_episodeReturn, 0);
+        state.EpisodeLengths.CopyTo(_episodeLength, 0);
     }
 
     /// <summary>Returns and clears the episodes finished since the last call.</summary>
@@ -191,6 +239,7 @@ public sealed class RolloutCollector
     {
         for (int i = 0; i < _env.NumEnvs; i++) ActionProbabilities.Add(MathF.Exp(_act.LogProbs[i]));
         _env.Step(_actions);
+        _checker?.CheckStep(_env);
         Steps += _env.NumEnvs;
         for (int i = 0; i < _env.NumEnvs; i++)
         {

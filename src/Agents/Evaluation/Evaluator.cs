@@ -152,13 +152,19 @@ public static class Evaluator
             checkpoint.DisposeTensors();
             throw;
         }
+        if (recordTo is not null && checkpoint.RunDirectory is { } run
+            && Path.GetFullPath(recordTo).StartsWith(Path.GetFullPath(run).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            checkpoint.DisposeTensors();
+            throw new Core.InputException($"--record {recordTo} is inside the run directory {run} being evaluated (its files, the training log among them, are never overwritten); write the evaluation log elsewhere");
+        }
         if (recordTo is not null)
         {
             // Recording wraps each sub-env, which a natively batched env does not have: step them one by one.
             options.Recording ??= new EpisodeRecorderOptions();
             if (options.Env.Vectorization == VectorizationMode.Batched) options.Env.Vectorization = VectorizationMode.Sync;
         }
-        using var episodeLog = recordTo is null ? null : AgentFactory.OpenEpisodeLog(options, recordTo, append: false);
+        using var episodeLog = recordTo is null ? null : AgentFactory.OpenEpisodeLog(options, recordTo, append: false, out _);
         var recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording)
         {
             Phase = "eval",

@@ -13,12 +13,39 @@ namespace RLAgents.Agents.Training;
 /// <summary>Builds environments, policies and algorithms from an <see cref="ExperimentOptions"/>.</summary>
 public static class AgentFactory
 {
-    /// <summary>The registry: built-ins plus the experiment's plug-in, if any.</summary>
+    /// <summary>The registry: built-ins plus the experiment's plug-in, if any. An unknown id or a plug-in that does not load is a configuration error naming the key.</summary>
     public static (EnvRegistry Registry, EnvRegistration Registration) Resolve(ExperimentOptions options)
     {
         var registry = EnvRegistry.CreateDefault();
-        var registration = options.Env.Plugin is { } plugin ? registry.LoadPlugin(plugin) : registry.Resolve(options.Env.Id);
-        return (registry, registration);
+        try
+        {
+            var registration = options.Env.Plugin is { } plugin ? registry.LoadPlugin(plugin) : registry.Resolve(options.Env.Id);
+            return (registry, registration);
+        }
+        catch (KeyNotFoundException e)
+        {
+            throw new ConfigurationException("env.id", e.Message);
+        }
+        catch (EnvPluginException e)
+        {
+            throw new ConfigurationException("env.plugin", e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Settles what the experiment's environment section leaves to the env: a plug-in run takes the plug-in's own id
+    /// (config files, headers and logs name it), and <c>batched</c> vectorization of an env without a batched
+    /// implementation (every plug-in) falls back to <c>sync</c>, said through <paramref name="notice"/>. Idempotent.
+    /// </summary>
+    public static void ResolveEnvironment(ExperimentOptions options, Action<string>? notice = null)
+    {
+        var (_, registration) = Resolve(options);
+        if (options.Env.Plugin is not null) options.Env.Id = registration.Id.ToString();
+        if (options.Env.Vectorization == VectorizationMode.Batched && registration.CreateBatched is null)
+        {
+            options.Env.Vectorization = VectorizationMode.Sync;
+            notice?.Invoke($"env.vectorization: {registration.Id} has no batched implementation; stepping its envs with sync vectorization");
+        }
     }
 
     /// <summary>
@@ -88,18 +115,20 @@ public static class AgentFactory
     }
 
     /// <summary>
-    /// Opens the run's episode log for <see cref="ExperimentOptions.Recording"/>: a new log, or on
-    /// resume the existing one with any torn tail (from a killed process) cut off.
+    /// Opens the run's episode log for <see cref="ExperimentOptions.Recording"/>: a new log, or on resume the
+    /// existing one (see <see cref="EpisodeLogWriter.Append"/>): damaged bytes set aside, a torn tail cut off, and
+    /// with <paramref name="keepBytes"/> the episodes written after the resumed checkpoint removed; <paramref name="repair"/> says what changed.
     /// </summary>
-    public static EpisodeLogWriter OpenEpisodeLog(ExperimentOptions options, string path, bool append)
+    public static EpisodeLogWriter OpenEpisodeLog(ExperimentOptions options, string path, bool append, out EpisodeLogRepair? repair, long? keepBytes = null)
     {
         var recording = options.Recording ?? throw new InvalidOperationException("The experiment records nothing.");
         recording.Validate();
         var (registry, registration) = Resolve(options);
         using var sample = registry.Make(registration.Id.ToString(), EnvOptions(options, registration), options.Env.MaxEpisodeSteps);
         var header = EpisodeLogHeader.For(sample, recording, EnvOptions(options, registration), plugin: options.Env.Plugin);
+        repair = null;
         return append
-            ? EpisodeLogWriter.Append(path, header, out _, recording.DurableFlush)
+            ? EpisodeLogWriter.Append(path, header, out repair, recording.DurableFlush, keepBytes)
             : EpisodeLogWriter.Create(path, header, recording.DurableFlush);
     }
 

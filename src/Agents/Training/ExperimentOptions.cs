@@ -21,7 +21,7 @@ namespace RLAgents.Agents.Training;
 /// </summary>
 public sealed class ExperimentOptions
 {
-    /// <summary>Experiment name (used in run-directory names and reports).</summary>
+    /// <summary>Experiment name, used in run-directory names and reports: one folder name (no <c>/</c>, <c>\</c> or <c>..</c>).</summary>
     [Required, MinLength(1)]
     public string Name { get; set; } = "experiment";
 
@@ -73,6 +73,8 @@ public sealed class ExperimentOptions
     public void Validate()
     {
         ValidateTree(this, "");
+        if (RLAgents.Core.UserPaths.FolderNameProblem(Name) is { } name) throw new ConfigurationException("name", name);
+        if (Env.Plugin is null && string.IsNullOrWhiteSpace(Env.Id)) throw new ConfigurationException("env.id", "give a registered environment id, or env.plugin");
         if (!Env.Images.IsEmpty && Env.Vectorization == VectorizationMode.Batched)
             throw new ConfigurationException("env.vectorization", "image observation wrappers (pixels, grayscale, resize, frameStack) wrap each environment; use sync or threaded vectorization");
         if (Recording is not null && Env.Vectorization == VectorizationMode.Batched)
@@ -106,6 +108,8 @@ public sealed class ExperimentOptions
                 throw new ConfigurationException($"{path}.dqn.demonstrations.demonstrationsFile", $"file '{dq}' does not exist");
             if (p.Kind != AlgorithmKind.Sft && p.Steps == 0)
                 throw new ConfigurationException(Phases is null ? "training.totalSteps" : $"{path}.steps", "an RL phase needs steps > 0");
+            if (p.Kind == AlgorithmKind.Ppo && (long)p.Ppo.RolloutSteps * Env.NumEnvs < p.Ppo.Minibatches)
+                throw new ConfigurationException($"{path}.ppo.minibatches", $"a rollout of {p.Ppo.RolloutSteps} steps × {Env.NumEnvs} envs cannot be split into {p.Ppo.Minibatches} minibatches");
             if (p.KlAnchor > 0 && qNetwork)
                 throw new ConfigurationException($"{path}.klAnchor", "the KL anchor applies to actor-critic agents only");
             foreach (var group in p.Trainable ?? [])
@@ -148,8 +152,7 @@ public sealed class ExperimentOptions
 /// <summary>The environment section of an experiment.</summary>
 public sealed class EnvironmentOptions
 {
-    /// <summary>Registered id such as <c>CartPole-v1</c> (ignored when <see cref="Plugin"/> is given).</summary>
-    [Required, MinLength(1)]
+    /// <summary>Registered id such as <c>CartPole-v1</c>. With <see cref="Plugin"/> it is not needed: the run sets it to the plug-in's own id.</summary>
     public string Id { get; set; } = "CartPole-v1";
 
     /// <summary>The environment's own options, bound to its registration's options type (keys checked there); null = defaults.</summary>
@@ -159,7 +162,10 @@ public sealed class EnvironmentOptions
     [Range(1, 4096)]
     public int NumEnvs { get; set; } = 4;
 
-    /// <summary>How the environments are stepped: <c>sync</c>, <c>threaded</c>, or <c>batched</c> (a native batched implementation, CartPole-v1).</summary>
+    /// <summary>
+    /// How the environments are stepped: <c>sync</c>, <c>threaded</c>, or <c>batched</c> (a native batched implementation:
+    /// CartPole-v1, MountainCar-v0, MountainCarContinuous-v0, Acrobot-v1, Pendulum-v1). An env without a batched implementation (every plug-in) falls back to <c>sync</c> with a warning.
+    /// </summary>
     public VectorizationMode Vectorization { get; set; } = VectorizationMode.Sync;
 
     /// <summary>A plug-in environment <c>path/to/Assembly.dll:Namespace.Type</c>, loaded and used instead of <see cref="Id"/>.</summary>
@@ -282,9 +288,32 @@ public sealed class TrainingOptions
     public int Threads { get; set; } = 1;
 
     /// <summary>
+    /// Check every env step: every reward finite, every observation (final ones included) inside the observation space,
+    /// which rules out NaN and infinities in float32 boxes. A violation stops the run with one line naming the step,
+    /// the env and the value. Cheap (see the step-check benchmark); turn off only for a measured reason.
+    /// </summary>
+    public bool CheckEnvSteps { get; set; } = true;
+
+    /// <summary>
+    /// What a minibatch whose loss or gradient is not finite does: <c>stop</c> the run (naming the step and the
+    /// quantity; the run keeps its last good checkpoint), or <c>skipUpdate</c>: leave the weights as they were and
+    /// count it in the <c>skipped_updates</c> metric. Non-finite rewards and observations always stop the run.
+    /// </summary>
+    public NonFiniteMode NonFinite { get; set; } = NonFiniteMode.Stop;
+
+    /// <summary>
     /// A paraphrase table (<see cref="Environments.Wrappers.ParaphraseTable"/>, a JSON file) for evaluations: each one
     /// then also plays the same episode seeds with the missions reworded, and its row carries
     /// <c>eval_paraphrased_success</c> and <c>eval_paraphrased_return_mean</c>. Null: no paraphrased evaluation.
     /// </summary>
     public string? Paraphrases { get; set; }
+}
+
+/// <summary>What a non-finite loss or gradient does to a run (<see cref="TrainingOptions.NonFinite"/>).</summary>
+public enum NonFiniteMode
+{
+    /// <summary>Stop the run with one line; the run directory keeps its last good checkpoint.</summary>
+    Stop,
+    /// <summary>Skip the update (no weight change) and count it in <c>skipped_updates</c>.</summary>
+    SkipUpdate,
 }

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using System.Numerics;
 using System.Text.Json;
 using Google.Protobuf;
 
@@ -161,35 +160,15 @@ public sealed class TensorBoardWriter : IMetricsSink
         _record.SetLength(0);
         Span<byte> header = stackalloc byte[12];
         BinaryPrimitives.WriteUInt64LittleEndian(header, (ulong)data.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], MaskedCrc32C(header[..8]));
+        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], Crc32C.Masked(header[..8]));
         _record.Write(header);
         _record.Write(data);
         Span<byte> footer = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(footer, MaskedCrc32C(data));
+        BinaryPrimitives.WriteUInt32LittleEndian(footer, Crc32C.Masked(data));
         _record.Write(footer);
         // One write and one flush per event: a killed process leaves whole records (and at most one torn last one).
         _file.Write(_record.GetBuffer().AsSpan(0, (int)_record.Length));
         _file.Flush();
-    }
-
-    /// <summary>CRC-32C (Castagnoli; hardware-accelerated where the CPU has it).</summary>
-    public static uint Crc32C(ReadOnlySpan<byte> data)
-    {
-        uint crc = ~0u;
-        while (data.Length >= 8)
-        {
-            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));
-            data = data[8..];
-        }
-        foreach (byte b in data) crc = BitOperations.Crc32C(crc, b);
-        return ~crc;
-    }
-
-    /// <summary>TFRecord's masked CRC: rotate right by 15 and add 0xa282ead8, so CRCs of data that holds CRCs stay well spread.</summary>
-    public static uint MaskedCrc32C(ReadOnlySpan<byte> data)
-    {
-        uint crc = Crc32C(data);
-        return unchecked(((crc >> 15) | (crc << 17)) + 0xa282ead8u);
     }
 
     private static double Now() => (DateTime.UtcNow - DateTime.UnixEpoch).TotalSeconds;

@@ -81,7 +81,8 @@ public sealed class ShippedConfigTests
         }
         finally
         {
-            Directory.Delete(run, true);
+            // A run that fails before writing anything removes its own directory.
+            if (Directory.Exists(run)) Directory.Delete(run, true);
             Directory.Delete(checkpoint, true);
         }
     }
