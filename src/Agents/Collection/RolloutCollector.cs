@@ -22,7 +22,9 @@ public sealed class RolloutCollector
     private ActResult _act;
     private EpisodeRecorderGroup? _recorders;
     private readonly ObservationBatch _truncated;
-    private readonly int[] _actions;
+    private readonly ActionBatch _actions;
+    private readonly ActionLayout _layout;
+    private readonly int[] _zeroBased;
     private readonly int[] _truncatedIndex;
     private readonly double[] _episodeReturn;
     private readonly int[] _episodeLength;
@@ -37,9 +39,11 @@ public sealed class RolloutCollector
         Policy = policy;
         Rng = rng;
         int n = env.NumEnvs;
-        _act = new ActResult(n);
+        _layout = env.SingleActionSpace.ActionLayout;
+        _act = new ActResult(n, _layout);
         _truncated = new ObservationBatch(env.SingleObservationSpace, n);
-        _actions = new int[n];
+        _actions = new ActionBatch(env.SingleActionSpace, n);
+        _zeroBased = new int[_layout.DiscreteCount];
         _truncatedIndex = new int[n];
         _episodeReturn = new double[n];
         _episodeLength = new int[n];
@@ -66,7 +70,7 @@ public sealed class RolloutCollector
         set
         {
             _recorders = value;
-            _act = new ActResult(_env.NumEnvs, value is null ? 0 : _env.SingleActionSpace.AsDiscrete("Recording action probabilities").N);
+            _act = new ActResult(_env.NumEnvs, _layout, describe: value is not null);
         }
     }
 
@@ -106,10 +110,12 @@ public sealed class RolloutCollector
             for (int i = 0; i < n; i++) obs.CopySlot(i, buffer.Observations, row + i);
             using (var scope = NewDisposeScope())
                 policy.Act(policy.Tensorizer.ToInput(obs), selection, Rng, _act);
+            TakeActions();
+            int kd = _layout.DiscreteCount, kc = _layout.ContinuousCount;
             for (int i = 0; i < n; i++)
             {
-                _actions[i] = _act.Actions[i];
-                buffer.Actions[row + i] = _act.Actions[i] - _env.SingleActionSpace.AsDiscrete("The rollout buffer").Start;
+                for (int j = 0; j < kd; j++) buffer.Actions[(row + i) * kd + j] = _act.Actions[i * kd + j] - _layout.DiscreteStarts[j];
+                _act.ContinuousOf(i).CopyTo(buffer.ContinuousActions.AsSpan((row + i) * kc, kc));
                 buffer.LogProbs[row + i] = _act.LogProbs[i];
                 buffer.Values[row + i] = _act.Values[i];
                 if (t > 0 && !buffer.Ended[row - n + i]) buffer.NextValues[row - n + i] = _act.Values[i];
@@ -156,16 +162,25 @@ public sealed class RolloutCollector
             for (int i = 0; i < n; i++) obs.CopySlot(i, _truncated, i);
             using (var scope = NewDisposeScope())
                 Policy.Act(Policy.Tensorizer.ToInput(obs), selection(Steps), Rng, _act, withValues: _recorders is not null);
-            for (int i = 0; i < n; i++) _actions[i] = _act.Actions[i];
+            TakeActions();
             AttachAgentOutputs();
             StepEnvs();
+            int kd = _layout.DiscreteCount, kc = _layout.ContinuousCount;
             for (int i = 0; i < n; i++)
             {
                 bool term = _env.Terminated[i], trunc = _env.Truncated[i];
                 var next = term || trunc ? _env.FinalObservations : _env.Observations;
-                nStep.Add(replay, i, _truncated, i, _actions[i] - _env.SingleActionSpace.AsDiscrete("The replay buffer").Start, (float)_env.Rewards[i], next, i, term, trunc);
+                for (int j = 0; j < kd; j++) _zeroBased[j] = _actions.Discrete[i * kd + j] - _layout.DiscreteStarts[j];
+                nStep.Add(replay, i, _truncated, i, _zeroBased, _actions.Continuous.AsSpan(i * kc, kc), (float)_env.Rewards[i], next, i, term, trunc);
             }
         }
+    }
+
+    // The chosen actions become the step's batch (integers and floats as the policy wrote them).
+    private void TakeActions()
+    {
+        _act.Actions.AsSpan(0, _actions.Discrete.Length).CopyTo(_actions.Discrete);
+        _act.ContinuousActions.AsSpan(0, _actions.Continuous.Length).CopyTo(_actions.Continuous);
     }
 
     /// <summary>Hands each slot's distribution and value to its recorder, before the step that records them.</summary>
@@ -177,7 +192,8 @@ public sealed class RolloutCollector
 
     private void StepEnvs()
     {
-        _env.Step(_actions);
+        if (_layout.ContinuousCount == 0) _env.Step(_actions.Discrete); // integer actions keep the integer fast path
+        else _env.Step(_actions);
         Steps += _env.NumEnvs;
         for (int i = 0; i < _env.NumEnvs; i++)
         {

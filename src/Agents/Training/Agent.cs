@@ -22,7 +22,7 @@ public sealed class Agent : IDisposable
     /// (the env's <see cref="ITextVocabulary"/>, or null for bytes) unless a pretrained backbone brings its
     /// own; weights from <paramref name="rng"/>.
     /// </summary>
-    public Agent(ExperimentOptions experiment, ObservationSpace observations, DiscreteSpace actions, IReadOnlyList<string>? textVocabulary, Rng rng)
+    public Agent(ExperimentOptions experiment, ObservationSpace observations, Space actions, IReadOnlyList<string>? textVocabulary, Rng rng)
     {
         _options = experiment.Policy;
         var tokenizer = TextTokenizers.ForVocabulary(textVocabulary);

@@ -104,7 +104,7 @@ public static class AgentFactory
     public static Agent CreateAgent(ExperimentOptions options, IVectorEnv env) => CreateAgent(options, env.SingleObservationSpace, env.SingleActionSpace);
 
     /// <summary>The agent of <paramref name="options"/> for the given spaces, its weights drawn from <c>DeriveSeed(seed, "policy")</c>.</summary>
-    public static Agent CreateAgent(ExperimentOptions options, ObservationSpace observations, DiscreteSpace actions) =>
+    public static Agent CreateAgent(ExperimentOptions options, ObservationSpace observations, Space actions) =>
         new(options, observations, actions, TextVocabulary(options), new Rng(Rng.DeriveSeed(unchecked((ulong)options.Seed), "policy")));
 
     /// <summary>
