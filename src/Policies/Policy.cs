@@ -87,6 +87,15 @@ public sealed class ActResult
 
     /// <summary>Number of valid entries after the last call.</summary>
     public int Count { get; internal set; }
+
+    /// <summary>Copies the first <c>batch.Count</c> chosen actions into <paramref name="batch"/> (same layout), ready for a vector env's step.</summary>
+    public void CopyTo(ActionBatch batch)
+    {
+        if (batch.Layout.DiscreteCount != DiscreteCount || batch.Layout.ContinuousCount != ContinuousCount)
+            throw new ArgumentException($"The action batch holds {batch.Layout.DiscreteCount} integers and {batch.Layout.ContinuousCount} floats per action; these results {DiscreteCount} and {ContinuousCount}.");
+        Actions.AsSpan(0, batch.Discrete.Length).CopyTo(batch.Discrete);
+        ContinuousActions.AsSpan(0, batch.Continuous.Length).CopyTo(batch.Continuous);
+    }
 }
 
 /// <summary>

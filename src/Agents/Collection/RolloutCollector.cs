@@ -181,11 +181,7 @@ public sealed class RolloutCollector
     }
 
     // The chosen actions become the step's batch (integers and floats as the policy wrote them).
-    private void TakeActions()
-    {
-        _act.Actions.AsSpan(0, _actions.Discrete.Length).CopyTo(_actions.Discrete);
-        _act.ContinuousActions.AsSpan(0, _actions.Continuous.Length).CopyTo(_actions.Continuous);
-    }
+    private void TakeActions() => _act.CopyTo(_actions);
 
     /// <summary>Hands each slot's distribution and value to its recorder, before the step that records them.</summary>
     private void AttachAgentOutputs()

@@ -29,9 +29,12 @@ public sealed class Agent : IDisposable
         Estimators = _options.Architecture == PolicyArchitecture.Transformer
             ? new MultimodalStateEstimatorFactory(_options.Multimodal, _options.Multimodal.Backbone.Checkpoint is null ? tokenizer : null)
             : new MlpStateEstimatorFactory(_options, tokenizer);
-        Policy = experiment.UsesQNetwork
-            ? new QNetworkPolicy(observations, actions, _options, Estimators, rng)
-            : new ActorCriticPolicy(observations, actions, _options, Estimators, rng);
+        Policy = experiment.AgentKind switch
+        {
+            AgentKind.QNetwork => new QNetworkPolicy(observations, actions, _options, Estimators, rng),
+            AgentKind.ContinuousActor => new ContinuousActor(observations, actions, _options, Estimators, rng),
+            _ => new ActorCriticPolicy(observations, actions, _options, Estimators, rng),
+        };
         _defaultTrainable = ParameterGroups.Trainable(Policy).ToHashSet(StringComparer.Ordinal);
     }
 

@@ -121,8 +121,7 @@ public sealed class ActionDistribution
             long offset = 0;
             for (int k = 0; k < _sizes.Length; k++)
             {
-                var logits = parameters.narrow(1, offset, _sizes[k]);
-                var lp = logits.log_softmax(-1).gather(1, d.narrow(1, k, 1)).squeeze(1);
+                var lp = Categorical.LogProb(parameters.narrow(1, offset, _sizes[k]), d.select(1, k));
                 total = total is null ? lp : total.add(lp);
                 offset += _sizes[k];
             }
@@ -158,8 +157,7 @@ public sealed class ActionDistribution
         long offset = 0;
         foreach (long n in _sizes)
         {
-            var logp = parameters.narrow(1, offset, n).log_softmax(-1);
-            var h = logp.exp().mul(logp).sum(-1).neg();
+            var h = Categorical.Entropy(parameters.narrow(1, offset, n));
             total = total is null ? h : total.add(h);
             offset += n;
         }
