@@ -114,7 +114,8 @@ public sealed class Dqn : IAlgorithm
             _target.Polyak(_online, _options.Tau >= 1 ? 1 : 1 - Math.Pow(1 - _options.Tau, k));
             _targetUpdates = boundaries;
         }
-        if (Collector.Steps >= _options.LearningStarts)
+        // n-step transitions reach the replay only after n steps (or an episode end): nothing to learn from before.
+        if (Collector.Steps >= _options.LearningStarts && _replay.Count > 0)
         {
             double progress = Math.Clamp((double)Collector.Steps / totalSteps, 0, 1);
             var sums = new Dictionary<string, double>();

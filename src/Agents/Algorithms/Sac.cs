@@ -108,8 +108,7 @@ public sealed class Sac : IAlgorithm
         using (no_grad())
         {
             var (nextActions, nextLogProbs) = _actor.Sample(next, _replay.Noise(_rng));
-            var softValue = _critics.TargetMin(next, nextActions).sub(nextLogProbs.mul(alpha));
-            y = r.add(discount.mul(softValue));
+            y = SoftTdTargets(r, discount, _critics.TargetMin(next, nextActions), nextLogProbs, alpha);
         }
         var (criticLoss, qMean) = _critics.Update(s, a, y);
         // 2. Actor: E[α log π(ã|s) − min Q(s, ã)], ã reparameterised [B, Kc]. The critics' gradients it leaves are zeroed before their next step.
@@ -128,7 +127,7 @@ public sealed class Sac : IAlgorithm
         // 3. Temperature: E[−log α · (log π + H̄)] pushes the policy's entropy towards H̄.
         if (_logAlpha is not null)
         {
-            var alphaLoss = _logAlpha.mul(logProbs.detach().add(_targetEntropy)).mean().neg();
+            var alphaLoss = TemperatureLoss(_logAlpha, logProbs.detach(), _targetEntropy);
             _alphaAdam!.ZeroGrad();
             alphaLoss.backward();
             _alphaAdam.Step();
@@ -138,6 +137,14 @@ public sealed class Sac : IAlgorithm
         _critics.UpdateTargets(_options.Tau);
         return metrics;
     }
+
+    /// <summary>The soft TD target y = r + γ_d·(Q_next − α·log π(ã'|s')), elementwise over [B] (γ_d already 0 after termination).</summary>
+    public static Tensor SoftTdTargets(Tensor returns, Tensor discounts, Tensor nextQ, Tensor nextLogProbs, double alpha) =>
+        Dqn.TdTargets(returns, discounts, nextQ.sub(nextLogProbs.mul(alpha)));
+
+    /// <summary>The temperature objective −E[log α·(log π(ã|s) + H̄)]: its gradient raises α while the entropy −log π is below H̄.</summary>
+    public static Tensor TemperatureLoss(Tensor logAlpha, Tensor logProbs, double targetEntropy) =>
+        logAlpha.mul(logProbs.add(targetEntropy)).mean().neg();
 
     /// <inheritdoc />
     public IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors()

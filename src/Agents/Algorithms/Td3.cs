@@ -105,9 +105,9 @@ public sealed class Td3 : IAlgorithm
         {
             // 1. Target-policy smoothing: clipped noise [B, Kc] around the target actor's action, kept in bounds.
             var smoothing = _replay.Noise(_rng, _options.PolicyNoise, _options.NoiseClip).mul(scale);
-            var nextActions = maximum(minimum(_targetActor.Deterministic(next).add(smoothing), tensor(_high)), tensor(_low));
+            var nextActions = SmoothedTargetActions(_targetActor.Deterministic(next), smoothing, tensor(_low), tensor(_high));
             // 2. Clipped double-Q target [B].
-            y = r.add(discount.mul(_critics.TargetMin(next, nextActions)));
+            y = Dqn.TdTargets(r, discount, _critics.TargetMin(next, nextActions));
         }
         var (criticLoss, qMean) = _critics.Update(s, a, y);
         var metrics = new Dictionary<string, double> { ["critic_loss"] = criticLoss, ["q_mean"] = qMean };
@@ -124,6 +124,10 @@ public sealed class Td3 : IAlgorithm
         }
         return metrics;
     }
+
+    /// <summary>Target-policy smoothing: clip(μ'(s') + noise, low, high) elementwise over [B, Kc] (the noise already clipped and scaled).</summary>
+    public static Tensor SmoothedTargetActions(Tensor targetActions, Tensor noise, Tensor low, Tensor high) =>
+        maximum(minimum(targetActions.add(noise), high), low);
 
     /// <inheritdoc />
     public IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors() =>
