@@ -54,12 +54,12 @@ public static class LearningBench
         if (threshold is null)
         {
             string env = OptionsBinder.BindFile<ExperimentOptions>(config, overrides).Env.Id;
-            if (!SolveThresholds.TryGetValue(env, out double solved))
+            if (!SolveThresholds.TryGetValue(env, out double criterion))
             {
                 Console.Error.WriteLine($"{env} has no solve criterion here; give --threshold.");
                 return 2;
             }
-            threshold = solved;
+            threshold = criterion;
         }
         var results = new List<(long Seed, long? Steps, double? Seconds, double? Cpu, long Trained, double Total)>();
         string root = Path.Combine(Path.GetTempPath(), "rlagents-bench-" + Environment.ProcessId);
