@@ -122,28 +122,11 @@ public sealed class Dqn : IAlgorithm
         if (Collector.Steps >= _options.LearningStarts && _replay.Count > 0)
         {
             double progress = Math.Clamp((double)Collector.Steps / totalSteps, 0, 1);
-            var sums = new Dictionary<string, double>();
-            var counts = new Dictionary<string, int>();
-            int skipped = 0;
-            for (int g = 0; g < _options.GradientSteps; g++)
-            {
-                // Loss diagnostics on the round's last step only: each one is extra calls and a synchronisation.
-                var step = TrainStep(progress, diagnostics: g == _options.GradientSteps - 1);
-                if (!double.IsFinite(step["grad_norm"]))
-                {
-                    // The optimiser applied nothing; the runner stops or counts it (training.nonFinite).
-                    skipped++;
-                    NonFinite ??= OnPolicyAlgorithm.NonFiniteQuantity(step, step["grad_norm"]);
-                    continue;
-                }
-                foreach (var (k, v) in step)
-                {
-                    sums[k] = sums.GetValueOrDefault(k) + v;
-                    counts[k] = counts.GetValueOrDefault(k) + 1;
-                }
-            }
-            foreach (var (k, v) in sums) metrics[k] = v / counts[k];
-            if (skipped > 0) metrics["skipped_updates"] = skipped;
+            var round = new GradientRound();
+            // Loss diagnostics on the round's last step only: each one is extra calls and a synchronisation.
+            for (int g = 0; g < _options.GradientSteps; g++) round.Add(TrainStep(progress, diagnostics: g == _options.GradientSteps - 1));
+            round.WriteTo(metrics);
+            NonFinite = round.NonFinite;
         }
         metrics["learning_rate"] = _adam.LearningRate;
         foreach (var (k, v) in pretraining ?? []) metrics["pretrain_" + k] = v;

@@ -5,6 +5,7 @@ using RLAgents.Environments;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.LanguageModel.Training;
 using RLAgents.Policies;
+using RLAgents.Policies.Distributions;
 using RLAgents.Policies.Selection;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -53,7 +54,7 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         _rng = learnerRng;
         Collector = new RolloutCollector(env, policy, collectorRng);
         Collector.Reset(envSeed);
-        _buffer = new RolloutBuffer(env.SingleObservationSpace, settings.RolloutSteps, env.NumEnvs);
+        _buffer = new RolloutBuffer(env.SingleObservationSpace, settings.RolloutSteps, env.NumEnvs, env.SingleActionSpace.ActionLayout);
         if (_buffer.Count < settings.Minibatches)
             throw new ArgumentException($"A rollout of {_buffer.Count} steps cannot be split into {settings.Minibatches} minibatches.");
         _adam = new AdamOptimizer(policy.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)), settings.Adam);
@@ -102,7 +103,7 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         using var outer = NewDisposeScope();
         // The whole rollout as tensors once; minibatches are index_select copies of it.
         var observations = _policy.Tensorizer.ToInput(_buffer.Observations);
-        var actions = tensor(_buffer.Actions.Select(a => (long)a).ToArray());
+        var actions = ActionTensorsOf(_buffer);
         var oldLogProbs = tensor(_buffer.LogProbs);
         var advantages = tensor(_buffer.Advantages);
         var returns = tensor(_buffer.Returns);
@@ -133,7 +134,8 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
                 {
                     var index = tensor(_order.AsSpan(mb * size, size).ToArray().Select(i => (long)i).ToArray());
                     adv = advantages.index_select(0, index);
-                    batch = new OnPolicyBatch(observations.Select(index), actions.index_select(0, index), oldLogProbs.index_select(0, index),
+                    batch = new OnPolicyBatch(observations.Select(index),
+                        new ActionTensors(actions.Discrete?.index_select(0, index), actions.Continuous?.index_select(0, index)), oldLogProbs.index_select(0, index),
                         adv, returns.index_select(0, index), oldValues.index_select(0, index));
                 }
                 if (_settings.NormalizeAdvantages && size > 1) batch = batch with { Advantages = adv.sub(adv.mean()).div(adv.std().add(1e-8)) };
@@ -168,6 +170,19 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         metrics["epochs"] = epochsDone;
         metrics["explained_variance"] = ExplainedVariance(_buffer.Values, _buffer.Returns);
         return metrics;
+    }
+
+    /// <summary>
+    /// The rollout's actions as tensors: integers int64 ([T·N] for a Discrete space, [T·N, Kd] otherwise)
+    /// and floats [T·N, Kc]; null where the layout has none.
+    /// </summary>
+    public static ActionTensors ActionTensorsOf(RolloutBuffer buffer)
+    {
+        int n = buffer.Count, kd = buffer.DiscreteCount, kc = buffer.ContinuousCount;
+        var integers = Array.ConvertAll(buffer.Actions, a => (long)a);
+        Tensor? discrete = kd == 0 ? null : kd == 1 ? tensor(integers, [n]) : tensor(integers, [n, kd]);
+        Tensor? continuous = kc == 0 ? null : tensor(buffer.ContinuousActions, [n, kc]);
+        return new ActionTensors(discrete, continuous);
     }
 
     private static void Accumulate(Dictionary<string, double> sums, Dictionary<string, int> counts, Dictionary<string, double> metrics)

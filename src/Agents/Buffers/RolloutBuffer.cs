@@ -9,15 +9,21 @@ namespace RLAgents.Agents.Buffers;
 /// </summary>
 public sealed class RolloutBuffer
 {
-    /// <summary>Allocates a rollout of <paramref name="steps"/> × <paramref name="envs"/> for <paramref name="space"/>.</summary>
-    public RolloutBuffer(ObservationSpace space, int steps, int envs)
+    /// <summary>Allocates a rollout of <paramref name="steps"/> × <paramref name="envs"/> for <paramref name="space"/> and a Discrete action space.</summary>
+    public RolloutBuffer(ObservationSpace space, int steps, int envs) : this(space, steps, envs, new DiscreteSpace(2).ActionLayout) { }
+
+    /// <summary>Allocates a rollout of <paramref name="steps"/> × <paramref name="envs"/> for <paramref name="space"/> and actions of <paramref name="actions"/>.</summary>
+    public RolloutBuffer(ObservationSpace space, int steps, int envs, ActionLayout actions)
     {
         if (steps <= 0 || envs <= 0) throw new ArgumentOutOfRangeException(nameof(steps), "A rollout needs at least one step and one env.");
         Steps = steps;
         Envs = envs;
         int n = steps * envs;
         Observations = new ObservationBatch(space, n);
-        Actions = new int[n];
+        DiscreteCount = actions.DiscreteCount;
+        ContinuousCount = actions.ContinuousCount;
+        Actions = new int[n * DiscreteCount];
+        ContinuousActions = new float[n * ContinuousCount];
         LogProbs = new float[n];
         Values = new float[n];
         Rewards = new float[n];
@@ -40,8 +46,17 @@ public sealed class RolloutBuffer
     /// <summary>s_t of each step.</summary>
     public ObservationBatch Observations { get; }
 
-    /// <summary>a_t (zero-based action indices).</summary>
+    /// <summary>Integers per action, Kd (1 for a Discrete space).</summary>
+    public int DiscreteCount { get; }
+
+    /// <summary>Floats per action, Kc.</summary>
+    public int ContinuousCount { get; }
+
+    /// <summary>a_t's integers, [T·N × Kd] (zero-based per element).</summary>
     public int[] Actions { get; }
+
+    /// <summary>a_t's floats, [T·N × Kc], exactly as the env received them.</summary>
+    public float[] ContinuousActions { get; }
 
     /// <summary>log π_old(a_t|s_t) at collection time.</summary>
     public float[] LogProbs { get; }

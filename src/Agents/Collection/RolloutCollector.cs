@@ -35,7 +35,9 @@ public sealed class RolloutCollector
     private ActResult _act;
     private EpisodeRecorderGroup? _recorders;
     private readonly ObservationBatch _truncated;
-    private readonly int[] _actions;
+    private readonly ActionBatch _actions;
+    private readonly ActionLayout _layout;
+    private readonly int[] _zeroBased;
     private readonly int[] _truncatedIndex;
     private readonly double[] _episodeReturn;
     private readonly int[] _episodeLength;
@@ -51,9 +53,11 @@ public sealed class RolloutCollector
         Policy = policy;
         Rng = rng;
         int n = env.NumEnvs;
-        _act = new ActResult(n);
+        _layout = env.SingleActionSpace.ActionLayout;
+        _act = new ActResult(n, _layout);
         _truncated = new ObservationBatch(env.SingleObservationSpace, n);
-        _actions = new int[n];
+        _actions = new ActionBatch(env.SingleActionSpace, n);
+        _zeroBased = new int[_layout.DiscreteCount];
         _truncatedIndex = new int[n];
         _episodeReturn = new double[n];
         _episodeLength = new int[n];
@@ -80,7 +84,7 @@ public sealed class RolloutCollector
         set
         {
             _recorders = value;
-            _act = new ActResult(_env.NumEnvs, value is null ? 0 : _env.SingleActionSpace.AsDiscrete("Recording action probabilities").N);
+            _act = new ActResult(_env.NumEnvs, _layout, describe: value is not null);
         }
     }
 
@@ -88,7 +92,7 @@ public sealed class RolloutCollector
     public long Steps { get; set; }
 
     /// <summary>
-    /// π(a|s) of every action taken since the caller last cleared it, as a 20-bin histogram over [0, 1]: how sure the
+    /// π(a|s) of every discrete action taken since the caller last cleared it, as a 20-bin histogram over [0, 1]: how sure the
     /// acting distribution was (near 1: nearly deterministic; near 1/K: uniform). Filled from the log-probabilities
     /// the acting forward pass already computed; the runner writes it with each metrics row.
     /// </summary>
@@ -166,10 +170,12 @@ public sealed class RolloutCollector
             for (int i = 0; i < n; i++) obs.CopySlot(i, buffer.Observations, row + i);
             using (var scope = NewDisposeScope())
                 policy.Act(policy.Tensorizer.ToInput(obs), selection, Rng, _act);
+            TakeActions();
+            int kd = _layout.DiscreteCount, kc = _layout.ContinuousCount;
             for (int i = 0; i < n; i++)
             {
-                _actions[i] = _act.Actions[i];
-                buffer.Actions[row + i] = _act.Actions[i] - _env.SingleActionSpace.AsDiscrete("The rollout buffer").Start;
+                for (int j = 0; j < kd; j++) buffer.Actions[(row + i) * kd + j] = _act.Actions[i * kd + j] - _layout.DiscreteStarts[j];
+                _act.ContinuousOf(i).CopyTo(buffer.ContinuousActions.AsSpan((row + i) * kc, kc));
                 buffer.LogProbs[row + i] = _act.LogProbs[i];
                 buffer.Values[row + i] = _act.Values[i];
                 if (t > 0 && !buffer.Ended[row - n + i]) buffer.NextValues[row - n + i] = _act.Values[i];
@@ -216,17 +222,22 @@ public sealed class RolloutCollector
             for (int i = 0; i < n; i++) obs.CopySlot(i, _truncated, i);
             using (var scope = NewDisposeScope())
                 Policy.Act(Policy.Tensorizer.ToInput(obs), selection(Steps), Rng, _act, withValues: _recorders is not null);
-            for (int i = 0; i < n; i++) _actions[i] = _act.Actions[i];
+            TakeActions();
             AttachAgentOutputs();
             StepEnvs();
+            int kd = _layout.DiscreteCount, kc = _layout.ContinuousCount;
             for (int i = 0; i < n; i++)
             {
                 bool term = _env.Terminated[i], trunc = _env.Truncated[i];
                 var next = term || trunc ? _env.FinalObservations : _env.Observations;
-                nStep.Add(replay, i, _truncated, i, _actions[i] - _env.SingleActionSpace.AsDiscrete("The replay buffer").Start, (float)_env.Rewards[i], next, i, term, trunc);
+                for (int j = 0; j < kd; j++) _zeroBased[j] = _actions.Discrete[i * kd + j] - _layout.DiscreteStarts[j];
+                nStep.Add(replay, i, _truncated, i, _zeroBased, _actions.Continuous.AsSpan(i * kc, kc), (float)_env.Rewards[i], next, i, term, trunc);
             }
         }
     }
+
+    // The chosen actions become the step's batch (integers and floats as the policy wrote them).
+    private void TakeActions() => _act.CopyTo(_actions);
 
     /// <summary>Hands each slot's distribution and value to its recorder, before the step that records them.</summary>
     private void AttachAgentOutputs()
@@ -237,8 +248,13 @@ public sealed class RolloutCollector
 
     private void StepEnvs()
     {
-        for (int i = 0; i < _env.NumEnvs; i++) ActionProbabilities.Add(MathF.Exp(_act.LogProbs[i]));
-        _env.Step(_actions);
+        if (_layout.ContinuousCount == 0)
+        {
+            // π(a|s) is a probability only for discrete actions (a continuous log-density exponentiates past 1).
+            for (int i = 0; i < _env.NumEnvs; i++) ActionProbabilities.Add(MathF.Exp(_act.LogProbs[i]));
+            _env.Step(_actions.Discrete); // integer actions keep the integer fast path
+        }
+        else _env.Step(_actions);
         _checker?.CheckStep(_env);
         Steps += _env.NumEnvs;
         for (int i = 0; i < _env.NumEnvs; i++)

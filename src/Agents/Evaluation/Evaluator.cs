@@ -81,7 +81,8 @@ public static class Evaluator
         var tasks = new List<string?>(episodes);
         var ret = new double[n];
         var len = new int[n];
-        var act = new ActResult(n, recorders is null ? 0 : env.SingleActionSpace.AsDiscrete("Recording action probabilities").N);
+        var act = new ActResult(n, env.SingleActionSpace.ActionLayout, describe: recorders is not null);
+        var actions = new ActionBatch(env.SingleActionSpace, n);
         var rng = new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "eval-actions"));
         env.Reset(seed);
         for (int i = 0; i < n; i++)
@@ -92,7 +93,8 @@ public static class Evaluator
                 policy.Act(policy.Tensorizer.ToInput(env.Observations), selection, rng, act, withValues: recorders is not null);
             if (recorders is not null)
                 for (int i = 0; i < n; i++) recorders.AttachAgentOutput(i, act.ProbabilitiesOf(i), act.Values[i]);
-            env.Step(act.Actions.AsSpan(0, n));
+            act.CopyTo(actions);
+            env.Step(actions);
             for (int i = 0; i < n; i++)
             {
                 ret[i] += env.Rewards[i];

@@ -142,10 +142,10 @@ public static class AgentFactory
     /// (the same weights whichever phase it starts with).
     /// </summary>
     public static Agent CreateAgent(ExperimentOptions options, IVectorEnv env) =>
-        CreateAgent(options, env.SingleObservationSpace, env.SingleActionSpace.AsDiscrete("The policy heads (categorical, Q-value)"));
+        CreateAgent(options, env.SingleObservationSpace, env.SingleActionSpace);
 
     /// <summary>The agent of <paramref name="options"/> for the given spaces, its weights drawn from <c>DeriveSeed(seed, "policy")</c>.</summary>
-    public static Agent CreateAgent(ExperimentOptions options, ObservationSpace observations, DiscreteSpace actions) =>
+    public static Agent CreateAgent(ExperimentOptions options, ObservationSpace observations, Space actions) =>
         new(options, observations, actions, TextVocabulary(options), new Rng(Rng.DeriveSeed(unchecked((ulong)options.Seed), "policy")));
 
     /// <summary>
@@ -189,6 +189,11 @@ public static class AgentFactory
             return new Dqn((QNetworkPolicy)agent.Policy, env, phase.Dqn, collectorRng, learnerRng, envSeed,
                 d.MarginWeight > 0 ? [(new LargeMarginLoss(d.Margin), d.MarginWeight)] : null, demonstrations);
         }
+        var criticRng = new Rng(Rng.DeriveSeed(seed, "critics", phaseIndex));
+        if (phase.Kind == AlgorithmKind.Sac)
+            return new Sac((ContinuousActor)agent.Policy, options.Policy, agent.Estimators, env, phase.Sac, collectorRng, learnerRng, criticRng, envSeed);
+        if (phase.Kind == AlgorithmKind.Td3)
+            return new Td3((ContinuousActor)agent.Policy, options.Policy, agent.Estimators, env, phase.Td3, collectorRng, learnerRng, criticRng, envSeed);
         var extra = new List<(ILossTerm, double)>();
         if (phase.KlAnchor > 0 && agent.Reference is { } reference) extra.Add((new KlAnchorLoss(reference), phase.KlAnchor));
         var (settings, loss) = phase.Kind switch

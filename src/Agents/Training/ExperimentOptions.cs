@@ -67,7 +67,16 @@ public sealed class ExperimentOptions
 
     /// <summary>True when the agent is a Q-network (its RL phases are DQN).</summary>
     [JsonIgnore]
-    public bool UsesQNetwork => Schedule.Any(p => p.Kind == AlgorithmKind.Dqn);
+    public bool UsesQNetwork => AgentKind == AgentKind.QNetwork;
+
+    /// <summary>The kind of network the schedule's RL phases train: a Q-network (DQN), an off-policy actor (SAC, TD3) or an actor-critic.</summary>
+    [JsonIgnore]
+    public AgentKind AgentKind => AgentKindOf(Schedule);
+
+    private static AgentKind AgentKindOf(IEnumerable<PhaseOptions> schedule) =>
+        schedule.Any(p => p.Kind == AlgorithmKind.Dqn) ? AgentKind.QNetwork
+        : schedule.Any(p => p.Kind is AlgorithmKind.Sac or AlgorithmKind.Td3) ? AgentKind.ContinuousActor
+        : AgentKind.ActorCritic;
 
     /// <summary>Validates this object and every nested options object, naming the failing key path; then the rules across keys.</summary>
     public void Validate()
@@ -93,13 +102,18 @@ public sealed class ExperimentOptions
             throw new ConfigurationException("repeat", "repeat applies to a schedule of phases");
         }
         var schedule = Phases ?? [PlainPhase()];
-        bool qNetwork = schedule.Any(p => p.Kind == AlgorithmKind.Dqn);
+        var agentKind = AgentKindOf(schedule);
+        bool qNetwork = agentKind == AgentKind.QNetwork;
         for (int i = 0; i < schedule.Length; i++)
         {
             var p = schedule[i];
             string path = Phases is null ? "algorithm" : $"phases[{i}]";
-            if (qNetwork && p.Kind is AlgorithmKind.Ppo or AlgorithmKind.A2c or AlgorithmKind.Reinforce)
-                throw new ConfigurationException($"{path}.kind", $"{p.Kind} needs an actor-critic agent, but DQN phases make this agent a Q-network; one schedule trains one agent");
+            if (agentKind != AgentKind.ActorCritic && p.Kind is AlgorithmKind.Ppo or AlgorithmKind.A2c or AlgorithmKind.Reinforce)
+                throw new ConfigurationException($"{path}.kind", $"{p.Kind} needs an actor-critic agent, but {(qNetwork ? "DQN phases make this agent a Q-network" : "SAC/TD3 phases make this agent an off-policy actor")}; one schedule trains one agent");
+            if (qNetwork && p.Kind is AlgorithmKind.Sac or AlgorithmKind.Td3)
+                throw new ConfigurationException($"{path}.kind", $"{p.Kind} trains a continuous actor, but DQN phases make this agent a Q-network; one schedule trains one agent");
+            if (agentKind == AgentKind.ContinuousActor && p.Kind == AlgorithmKind.Sft)
+                throw new ConfigurationException($"{path}.kind", "SFT phases clone discrete demonstrations; SAC/TD3 agents have continuous actions");
             if (p.Kind == AlgorithmKind.Sft && p.Sft.ExpertEpisodes == 0 && p.Sft.DemonstrationsFile is null && p.Sft.OwnEpisodes == 0 && !p.Sft.KeepEarlierData)
                 throw new ConfigurationException($"{path}.sft", "an SFT phase needs data: expertEpisodes, demonstrationsFile or ownEpisodes");
             if (p.Kind == AlgorithmKind.Sft && p.Sft.DemonstrationsFile is { } f && !File.Exists(f))
@@ -110,7 +124,7 @@ public sealed class ExperimentOptions
                 throw new ConfigurationException(Phases is null ? "training.totalSteps" : $"{path}.steps", "an RL phase needs steps > 0");
             if (p.Kind == AlgorithmKind.Ppo && (long)p.Ppo.RolloutSteps * Env.NumEnvs < p.Ppo.Minibatches)
                 throw new ConfigurationException($"{path}.ppo.minibatches", $"a rollout of {p.Ppo.RolloutSteps} steps × {Env.NumEnvs} envs cannot be split into {p.Ppo.Minibatches} minibatches");
-            if (p.KlAnchor > 0 && qNetwork)
+            if (p.KlAnchor > 0 && agentKind != AgentKind.ActorCritic)
                 throw new ConfigurationException($"{path}.klAnchor", "the KL anchor applies to actor-critic agents only");
             foreach (var group in p.Trainable ?? [])
                 if (string.IsNullOrWhiteSpace(group)) throw new ConfigurationException($"{path}.trainable", "empty group name");
@@ -124,7 +138,7 @@ public sealed class ExperimentOptions
         return new PhaseOptions
         {
             Name = a.Kind.ToString().ToLowerInvariant(),
-            Kind = a.Kind, Ppo = a.Ppo, Dqn = a.Dqn, A2c = a.A2c, Reinforce = a.Reinforce, Sft = a.Sft,
+            Kind = a.Kind, Ppo = a.Ppo, Dqn = a.Dqn, A2c = a.A2c, Reinforce = a.Reinforce, Sft = a.Sft, Sac = a.Sac, Td3 = a.Td3,
             Steps = Training.TotalSteps ?? TrainingOptions.DefaultTotalSteps,
         };
     }
@@ -147,6 +161,17 @@ public sealed class ExperimentOptions
             if (prop.GetValue(target) is { } value) ValidateTree(value, child);
         }
     }
+}
+
+/// <summary>The network an experiment's agent is, decided by the algorithms of its schedule.</summary>
+public enum AgentKind
+{
+    /// <summary>An actor-critic policy (PPO, A2C, REINFORCE, SFT).</summary>
+    ActorCritic,
+    /// <summary>A Q-network (DQN).</summary>
+    QNetwork,
+    /// <summary>An off-policy continuous actor whose critics belong to the algorithm (SAC, TD3).</summary>
+    ContinuousActor,
 }
 
 /// <summary>The environment section of an experiment.</summary>

@@ -125,6 +125,12 @@ public sealed class ShippedConfigTests
             phase.Dqn.GradientSteps = 1;
             phase.Dqn.BatchSize = 8;
             phase.Dqn.BufferSize = 64;
+            foreach (var c in new ContinuousControlOptions[] { phase.Sac, phase.Td3 })
+            {
+                c.LearningStarts = 8;
+                c.BatchSize = 8;
+                c.BufferSize = 64;
+            }
             phase.Dqn.Demonstrations.ExpertEpisodes = Math.Min(phase.Dqn.Demonstrations.ExpertEpisodes, 2);
             phase.Dqn.Demonstrations.PretrainUpdates = Math.Min(phase.Dqn.Demonstrations.PretrainUpdates, 2);
             phase.Sft.ExpertEpisodes = Math.Min(phase.Sft.ExpertEpisodes, 2);
