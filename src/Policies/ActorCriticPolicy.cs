@@ -19,7 +19,7 @@ public sealed record ActionEvaluation(Tensor LogProbs, Tensor Entropy, Tensor Va
 /// An actor-critic policy: action selector = state estimator + policy head (logits [B, K]);
 /// value evaluator = (its own or the shared) state estimator + value head (V [B]).
 /// </summary>
-public sealed class ActorCriticPolicy : Policy
+public sealed partial class ActorCriticPolicy : Policy
 {
     private readonly StateEstimator actor;
     private readonly StateEstimator? critic;

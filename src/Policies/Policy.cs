@@ -59,7 +59,7 @@ public sealed class ActResult
 /// space and a Discrete action space. Few verbs: <see cref="Act"/> here; evaluating actions and
 /// values on <see cref="ActorCriticPolicy"/>; Q-values on <see cref="QNetworkPolicy"/>.
 /// </summary>
-public abstract class Policy : nn.Module
+public abstract partial class Policy : nn.Module
 {
     private float[] _prefs = [];
     private float[] _values = [];
