@@ -72,6 +72,7 @@ public static class RLAgentsCli
         yield return EpisodeLogCommands.Render(services);
         yield return EpisodeLogCommands.Episodes(services);
         yield return ConfigCommand.Create(services);
+        yield return ExportCommand.Create(services);
     }
 
     private static bool IsUserError(Exception e) => e is UserError or ConfigurationException or InvalidActionException or EnvPluginException
