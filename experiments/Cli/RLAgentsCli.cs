@@ -73,6 +73,7 @@ public static class RLAgentsCli
         yield return EpisodeLogCommands.Episodes(services);
         yield return ConfigCommand.Create(services);
         yield return ExportCommand.Create(services);
+        yield return ServeCommand.Create(services);
     }
 
     private static bool IsUserError(Exception e) => e is UserError or ConfigurationException or InvalidActionException or EnvPluginException

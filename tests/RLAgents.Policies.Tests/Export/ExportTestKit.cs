@@ -42,18 +42,12 @@ internal static class ExportTestKit
         }
     }
 
-    /// <summary>Preferences [B·K] and values [B] (null for Q-networks) from TorchSharp.</summary>
-    public static (float[] Preferences, float[]? Values) Torch(Policy policy, ObservationBatch batch)
+    /// <summary>Preferences [B·K] and, with <paramref name="withValues"/>, values [B] from TorchSharp.</summary>
+    public static (float[] Preferences, float[]? Values) Torch(Policy policy, ObservationBatch batch, bool withValues)
     {
         using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        var input = policy.Tensorizer.ToInput(batch);
-        return policy switch
-        {
-            ActorCriticPolicy ac => (ac.Logits(input).data<float>().ToArray(), ac.Value(input).data<float>().ToArray()),
-            QNetworkPolicy q => (q.QValues(input).data<float>().ToArray(), null),
-            _ => throw new ArgumentException("unknown policy"),
-        };
+        var (preferences, values) = policy.Outputs(policy.Tensorizer.ToInput(batch), withValues);
+        return (preferences.data<float>().ToArray(), values?.data<float>().ToArray());
     }
 
     /// <summary>Runs <paramref name="model"/> in ONNX Runtime (one thread, all graph optimisations) on <paramref name="inputs"/>.</summary>
@@ -90,7 +84,7 @@ internal static class ExportTestKit
         policy.eval();
         var export = PolicyOnnxExporter.Export(policy, new OnnxExportOptions { Opset = opset });
         var outputs = Ort(ToBytes(export), OnnxInputFeed.For(export).Encode(batch));
-        var (preferences, values) = Torch(policy, batch);
+        var (preferences, values) = Torch(policy, batch, withValues: !export.Info.IsQNetwork);
         var onnxPreferences = outputs[export.Info.PreferencesOutput];
         AssertClose(preferences, onnxPreferences, export.Info.PreferencesOutput);
         if (values is not null) AssertClose(values, outputs["value"], "value");
