@@ -61,7 +61,8 @@ public sealed class DynamicBatcher : IDisposable
     /// <summary>Takes no more requests, runs those already queued, and stops the thread.</summary>
     public Task StopAsync()
     {
-        if (!_queue.IsAddingCompleted) _queue.CompleteAdding();
+        // After Dispose the queue is gone, and the thread has already drained it.
+        if (!_disposed && !_queue.IsAddingCompleted) _queue.CompleteAdding();
         return _stopped.Task;
     }
 
@@ -153,8 +154,8 @@ public sealed class DynamicBatcher : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
-        _disposed = true;
         StopAsync().Wait();
+        _disposed = true;
         _queue.Dispose();
     }
 

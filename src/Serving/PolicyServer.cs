@@ -94,6 +94,8 @@ public sealed class PolicyServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        // A port that cannot be bound is reported as one line by StartAsync, not as the host's stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             void Listen(int port, HttpProtocols protocols)
@@ -124,8 +126,7 @@ public sealed class PolicyServer : IAsyncDisposable
         }
         catch (IOException e)
         {
-            await app.DisposeAsync();
-            await batcher.StopAsync();
+            await app.DisposeAsync(); // stops and disposes the batcher, which the container built
             throw new ServingStartupException($"cannot listen on {options.Host} (ports {options.Port} and {options.EffectiveGrpcPort}): {e.Message.TrimEnd('.')}");
         }
         // Kestrel lists the endpoints in the order they were configured: HTTP/1.1 first, then gRPC.

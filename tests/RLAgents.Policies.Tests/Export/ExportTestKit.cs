@@ -12,21 +12,6 @@ internal static class ExportTestKit
     /// <summary>Tolerance on logits, Q-values and values: max |Δ| between TorchSharp and ONNX Runtime.</summary>
     public const float Tolerance = 1e-5f;
 
-    /// <summary><paramref name="count"/> observations of <paramref name="env"/> under uniformly random actions (episodes restart when they end).</summary>
-    public static ObservationBatch Record(IEnv env, int count, ulong seed)
-    {
-        var batch = new ObservationBatch(env.ObservationSpace, count);
-        var rng = new Rng(seed);
-        var obs = env.Reset(unchecked((long)seed)).Observation;
-        for (int i = 0; i < count; i++)
-        {
-            batch.Set(i, obs);
-            var step = env.Step(env.ActionSpace.Sample(rng));
-            obs = step.Done ? env.Reset().Observation : step.Observation;
-        }
-        return batch;
-    }
-
     /// <summary>
     /// Adds N(0, <paramref name="scale"/>²) noise to every parameter, so heads initialised near zero
     /// (policy gain 0.01, LoRA B = 0) give logits with real gaps, as trained ones do.

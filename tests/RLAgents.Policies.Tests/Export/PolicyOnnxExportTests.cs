@@ -39,7 +39,7 @@ public sealed class PolicyOnnxExportTests
     public void CartPoleActorCriticMatchesTorchOnAThousandObservations()
     {
         using var env = CartPole();
-        var batch = ExportTestKit.Record(env, 1000, 11);
+        var batch = RandomObservations.Collect(env, 1000, 11);
         var options = new PolicyOptions { HiddenSizes = [64, 64], ShareStateEstimator = false };
         using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace, options, new MlpStateEstimatorFactory(options));
         var export = ExportTestKit.AssertParity(policy, batch);
@@ -56,7 +56,7 @@ public sealed class PolicyOnnxExportTests
     public void QNetworkExportsQValuesWithoutAValueOutput()
     {
         using var env = CartPole();
-        var batch = ExportTestKit.Record(env, 1000, 12);
+        var batch = RandomObservations.Collect(env, 1000, 12);
         var options = new PolicyOptions { HiddenSizes = [256, 256], Activation = Activation.Relu, OrthogonalInit = false };
         using var policy = new QNetworkPolicy(env.ObservationSpace, env.ActionSpace, options, new Rng(5));
         var export = ExportTestKit.AssertParity(policy, batch);
@@ -68,7 +68,7 @@ public sealed class PolicyOnnxExportTests
     public void GridWorldMlpWithSymbolicImageDirectionAndBagOfWordsMatchesTorch()
     {
         using var env = GoToLocal(description: true);
-        var batch = ExportTestKit.Record(env, 1000, 13);
+        var batch = RandomObservations.Collect(env, 1000, 13);
         var options = new PolicyOptions { HiddenSizes = [128, 128], ShareStateEstimator = false, EmbeddingSize = 8 };
         using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace, options, new MlpStateEstimatorFactory(options, GridWords));
         var export = ExportTestKit.AssertParity(policy, batch);
@@ -90,7 +90,7 @@ public sealed class PolicyOnnxExportTests
     public void TransformerMatchesTorchInEveryFusionModeWithTwoTextModalities(FusionMode fusion)
     {
         using var env = GoToLocal(description: true);
-        var batch = ExportTestKit.Record(env, 300, 14);
+        var batch = RandomObservations.Collect(env, 300, 14);
         var options = new PolicyOptions { Architecture = PolicyArchitecture.Transformer, Multimodal = Transformer(fusion) };
         var factory = new MultimodalStateEstimatorFactory(options.Multimodal, GridWords);
         using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace, options, factory);
@@ -103,7 +103,7 @@ public sealed class PolicyOnnxExportTests
     public void TransformerWithLoraAdaptersExportsThemMergedAndLeavesTheModelUnmerged()
     {
         using var env = GoToLocal();
-        var batch = ExportTestKit.Record(env, 300, 15);
+        var batch = RandomObservations.Collect(env, 300, 15);
         var options = new PolicyOptions { Architecture = PolicyArchitecture.Transformer, Multimodal = Transformer(FusionMode.CrossAttention, FineTuneMode.Lora) };
         var factory = new MultimodalStateEstimatorFactory(options.Multimodal, GridWords);
         using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace, options, factory);
@@ -125,7 +125,7 @@ public sealed class PolicyOnnxExportTests
     {
         using var env = new ObservationHistory(BabyAILevels.Make("BabyAI-GoToRedBallGrey-v0", new GridWorldOptions { IncludeDescription = false }),
             new ObservationHistoryOptions { Steps = 4, Modalities = ["image", "direction"] });
-        var batch = ExportTestKit.Record(env, 300, 16);
+        var batch = RandomObservations.Collect(env, 300, 16);
         var options = new PolicyOptions { Architecture = PolicyArchitecture.Transformer, Multimodal = Transformer(fusion) };
         var factory = new MultimodalStateEstimatorFactory(options.Multimodal, GridWords);
         using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace, options, factory);
@@ -136,7 +136,7 @@ public sealed class PolicyOnnxExportTests
     public void AtOpset15TheTransformerWritesLayerNormAsItsDefinitionAndStillMatches()
     {
         using var env = GoToLocal();
-        var batch = ExportTestKit.Record(env, 300, 17);
+        var batch = RandomObservations.Collect(env, 300, 17);
         var options = new PolicyOptions { Architecture = PolicyArchitecture.Transformer, Multimodal = Transformer(FusionMode.CrossAttention) };
         var factory = new MultimodalStateEstimatorFactory(options.Multimodal, GridWords);
         using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace, options, factory);
@@ -158,7 +158,7 @@ public sealed class PolicyOnnxExportTests
     public void TheBatchAxisIsDynamic()
     {
         using var env = GoToLocal();
-        var batch = ExportTestKit.Record(env, 37, 18);
+        var batch = RandomObservations.Collect(env, 37, 18);
         var options = new PolicyOptions { Architecture = PolicyArchitecture.Transformer, Multimodal = Transformer(FusionMode.Early) };
         using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace, options, new MultimodalStateEstimatorFactory(options.Multimodal, GridWords));
         policy.eval();
@@ -188,7 +188,7 @@ public sealed class PolicyOnnxExportTests
     private static void ExportToAFile(string dir)
     {
         using var env = GoToLocal();
-        var batch = ExportTestKit.Record(env, 50, 19);
+        var batch = RandomObservations.Collect(env, 50, 19);
         var options = new PolicyOptions { Architecture = PolicyArchitecture.Transformer, Multimodal = Transformer(FusionMode.CrossAttention) };
         using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace, options, new MultimodalStateEstimatorFactory(options.Multimodal, GridWords));
         policy.eval();

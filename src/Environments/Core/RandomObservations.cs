@@ -1,0 +1,23 @@
+namespace RLAgents.Environments;
+
+/// <summary>Observations an env produces under uniformly random actions: inputs for parity checks and benchmarks of policies.</summary>
+public static class RandomObservations
+{
+    /// <summary>
+    /// <paramref name="count"/> successive observations of <paramref name="env"/> (reset with <paramref name="seed"/>),
+    /// actions drawn uniformly from a generator seeded by it; an episode that ends restarts without a seed.
+    /// </summary>
+    public static ObservationBatch Collect(IEnv env, int count, ulong seed)
+    {
+        var batch = new ObservationBatch(env.ObservationSpace, count);
+        var rng = new Rng(seed);
+        var observation = env.Reset(unchecked((long)seed)).Observation;
+        for (int i = 0; i < count; i++)
+        {
+            batch.Set(i, observation);
+            var step = env.Step(env.ActionSpace.Sample(rng));
+            observation = step.Done ? env.Reset().Observation : step.Observation;
+        }
+        return batch;
+    }
+}
