@@ -15,6 +15,13 @@ if (args is ["gridworld-bot", .. var botArgs])
     return 0;
 }
 
+//   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- gridworld-throughput [rounds] [level ...]
+if (args is ["gridworld-throughput", .. var throughputArgs])
+{
+    RLAgents.Benchmarks.GridWorld.ThroughputBenchCommand.Run(throughputArgs);
+    return 0;
+}
+
 //   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- lm [--threads 1,2] [--steps 20]   (language-model tokens/s and MFU; OMP_WAIT_POLICY=PASSIVE on a busy machine)
 if (args is ["lm", .. var lmArgs]) return RLAgents.Benchmarks.LanguageModel.LanguageModelBench.Run(lmArgs);
 //   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- text-encoder [--model all-MiniLM-L6-v2] [--threads 1,2] [--repeats 20]   (pretrained encoder latency on 16 missions: batched, cached cold/warm, ONNX Runtime)

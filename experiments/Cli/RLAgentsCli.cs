@@ -76,7 +76,7 @@ public static class RLAgentsCli
         yield return ServeCommand.Create(services);
     }
 
-    private static bool IsUserError(Exception e) => e is UserError or ConfigurationException or InvalidActionException or EnvPluginException
+    private static bool IsUserError(Exception e) => e is UserError or ConfigurationException or InvalidActionException or UnsupportedActionSpaceException or EnvPluginException
         || e is EpisodeLogFormatException or EpisodeLogEnvironmentException
         || e is FileNotFoundException or DirectoryNotFoundException
         // Unreadable checkpoints, replay buffers and tensor files name the file and the problem.

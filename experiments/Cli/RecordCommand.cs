@@ -85,6 +85,7 @@ internal static class RecordCommand
             recorder.Phase = expert ? "expert" : "random";
             var random = new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "record-actions"));
             var expertPolicy = expert ? Experts.For(recorder) : null;
+            var randomAction = new ActionBatch(recorder.ActionSpace, 1); // uniform over any action space
             double total = 0, steps = 0;
             int played = 0;
             while (untilWritten ? writer.EpisodesWritten < count : played < count)
@@ -102,7 +103,8 @@ internal static class RecordCommand
                 StepResult step;
                 do
                 {
-                    step = recorder.Step(recorder.ActionSpace.Sample(random));
+                    randomAction.Sample(random);
+                    step = recorder.Step(randomAction[0]);
                     total += step.Reward;
                     steps++;
                 } while (!step.Done);

@@ -101,7 +101,7 @@ public sealed record EpisodeLogHeader
             EnvType = inner.GetType().FullName,
             EnvAssembly = $"{asm.Name}, {asm.Version}",
             Plugin = plugin,
-            ActionCount = env.ActionSpace.N,
+            ActionCount = env.ActionSpace.AsDiscrete("Episode logs").N,
             Modalities = env.ObservationSpace.Modalities.Select(m => new ModalityLayout(
                 m.Name, m.Storage,
                 m.Space is BoxSpace b ? b.ShapeArray() : [],

@@ -100,7 +100,7 @@ public sealed class EpisodeRecorder : Wrapper
 
     /// <summary>
     /// Attaches the agent's action probabilities and value estimate on the current observation;
-    /// they are stored with the next <see cref="Wrapper.Step"/>.
+    /// they are stored with the next <see cref="EnvBase.Step(int)"/>.
     /// </summary>
     public void AttachAgentOutput(ReadOnlySpan<float> actionProbabilities, float? value = null)
     {

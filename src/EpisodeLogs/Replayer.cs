@@ -70,8 +70,9 @@ public sealed class Replayer
         {
             CheckAssembly(header, env, options.Force);
             env = Wrap(env, header.Wrappers, options.Force);
-            if (env.ActionSpace.N != header.ActionCount && !options.Force)
-                throw new EpisodeLogEnvironmentException($"{header.EnvId} now has {env.ActionSpace.N} actions; the log was recorded with {header.ActionCount}. Use --force to replay anyway.");
+            int actionCount = env.ActionSpace.AsDiscrete("Episode replay").N;
+            if (actionCount != header.ActionCount && !options.Force)
+                throw new EpisodeLogEnvironmentException($"{header.EnvId} now has {actionCount} actions; the log was recorded with {header.ActionCount}. Use --force to replay anyway.");
             if (env.ObservationSpace.Count != header.Modalities.Count
                 || !header.Modalities.Zip(env.ObservationSpace.Modalities).All(p => p.First.Matches(p.Second)))
                 throw new EpisodeLogEnvironmentException($"{header.EnvId}'s observation space {env.ObservationSpace} does not match the log's modalities ({string.Join(", ", header.Modalities.Select(m => $"{m.Name}:{m.Storage}[{m.Size}]"))}).");

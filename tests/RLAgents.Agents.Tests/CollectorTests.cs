@@ -23,7 +23,7 @@ public class CollectorTests
     public void RolloutRecordsFlagsAndNextValuesFromFinalObservations()
     {
         using var env = CounterEnv.TerminatingAndTruncating();
-        var policy = new ActorCriticPolicy(env.SingleObservationSpace, env.SingleActionSpace, new PolicyOptions { HiddenSizes = [8] }, new Rng(1UL));
+        var policy = new ActorCriticPolicy(env.SingleObservationSpace, env.SingleActionSpace.AsDiscrete("this test"), new PolicyOptions { HiddenSizes = [8] }, new Rng(1UL));
         var collector = new RolloutCollector(env, policy, new Rng(2UL));
         collector.Reset(7);
         var buffer = new RolloutBuffer(env.SingleObservationSpace, 4, 2);
@@ -58,7 +58,7 @@ public class CollectorTests
     public void ReplayTransitionsUseTheFinalObservationAndDiscountOnlyTruncation()
     {
         using var env = CounterEnv.TerminatingAndTruncating();
-        var policy = new QNetworkPolicy(env.SingleObservationSpace, env.SingleActionSpace, new PolicyOptions { HiddenSizes = [8] }, new Rng(1UL));
+        var policy = new QNetworkPolicy(env.SingleObservationSpace, env.SingleActionSpace.AsDiscrete("this test"), new PolicyOptions { HiddenSizes = [8] }, new Rng(1UL));
         var collector = new RolloutCollector(env, policy, new Rng(2UL));
         collector.Reset(7);
         var replay = new ReplayBuffer(env.SingleObservationSpace, 100);

@@ -58,7 +58,7 @@ public class RecordingTests
 
         var registry = EnvRegistry.CreateDefault();
         using var sample = registry.Make("CartPole-v1");
-        var agents = ActingAgents(options, result.RunDirectory, sample.ObservationSpace, (DiscreteSpace)sample.ActionSpace);
+        var agents = ActingAgents(options, result.RunDirectory, sample.ObservationSpace, sample.ActionSpace.AsDiscrete("this test"));
         var policies = agents.Select(a => a.Policy).ToList();
         Assert.Equal(4, policies.Count); // initial, step 64, 128, 192
         var laterIterations = 0;
@@ -101,7 +101,7 @@ public class RecordingTests
         var episodes = EpisodeLogReader.ReadAll(Path.Combine(result.RunDirectory, TrainingRunner.EpisodeLogFile)).ThrowIfDamaged().Episodes.Where(e => e.Phase == "dqn").ToList();
         Assert.NotEmpty(episodes);
         using var sample = EnvRegistry.CreateDefault().Make("CartPole-v1");
-        using var agent = ActingAgents(options, result.RunDirectory, sample.ObservationSpace, (DiscreteSpace)sample.ActionSpace)[0];
+        using var agent = ActingAgents(options, result.RunDirectory, sample.ObservationSpace, sample.ActionSpace.AsDiscrete("this test"))[0];
         var policy = (QNetworkPolicy)agent.Policy;
         foreach (var e in episodes)
         {

@@ -132,7 +132,7 @@ public sealed class EpisodeRecorderTests
         var baseline = registry.Make(id);
         string path = LogTestKit.TempFile("alloc.arrow");
         using var rec = EpisodeRecorder.Create(registry.Make(id), path, out var writer, new EpisodeRecorderOptions { ObservationHashes = hashes });
-        var probs = new float[rec.ActionSpace.N];
+        var probs = new float[rec.ActionSpace.AsDiscrete("this test").N];
         probs[0] = 1;
         long Play(IEnv env, int episodes, bool attach)
         {
@@ -150,10 +150,19 @@ public sealed class EpisodeRecorderTests
         }
         Play(rec, 8, attach: true);
         Play(baseline, 8, attach: false);
-        long recorded = Play(rec, 8, attach: true), plain = Play(baseline, 8, attach: false);
+        // The least of three rounds: a per-step allocation shows in every round, while a one-off
+        // in the process (a runtime trimming its pools on a GC caused by tests running beside
+        // this one, then refilling them) shows in one round at most.
+        long excess = long.MaxValue, plain = 0;
+        for (int round = 0; round < 3; round++)
+        {
+            long recorded = Play(rec, 8, attach: true);
+            plain = Play(baseline, 8, attach: false);
+            excess = Math.Min(excess, recorded - plain);
+        }
         writer.Dispose();
-        Assert.Equal(16, EpisodeLogReader.ReadAll(path).Episodes.Count);
+        Assert.Equal(32, EpisodeLogReader.ReadAll(path).Episodes.Count);
         // Per episode: the RecordedEpisode holding its index, seed and flags (144 bytes); nothing per step.
-        Assert.True(recorded - plain <= 8 * 256, $"recording allocated {recorded - plain} bytes over 8 episodes beyond the env's own {plain}");
+        Assert.True(excess <= 8 * 256, $"recording allocated {excess} bytes over 8 episodes beyond the env's own {plain}");
     }
 }

@@ -37,7 +37,7 @@ internal static class LogTestKit
         var env = registry.Make(plugin ?? id, envOptions);
         var recorder = EpisodeRecorder.Create(env, path, out var writer, options, envOptions, plugin);
         var policy = new Rng(seed);
-        int n = env.ActionSpace.N;
+        int n = env.ActionSpace.AsDiscrete("this test").N;
         var probs = new float[n];
         for (int e = 0; e < episodes; e++)
         {

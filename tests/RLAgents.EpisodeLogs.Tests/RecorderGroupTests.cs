@@ -24,7 +24,7 @@ public sealed class RecorderGroupTests
         int ended = 0;
         for (int s = 0; s < 400; s++)
         {
-            for (int i = 0; i < 4; i++) actions[i] = rng.NextInt(vec.SingleActionSpace.N);
+            for (int i = 0; i < 4; i++) actions[i] = rng.NextInt(vec.SingleActionSpace.AsDiscrete("this test").N);
             vec.Step(actions);
             for (int i = 0; i < 4; i++) if (vec.Terminated[i] || vec.Truncated[i]) ended++;
         }

@@ -95,9 +95,9 @@ public sealed class ReplayerTests
         Assert.Contains("--force", ex.Message);
         Assert.True(new Replayer().Verify(asm, new ReplayOptions { Force = true }).Success);
 
-        string unknown = Rewrite(path, h => h with { EnvId = "Pendulum-v3" });
+        string unknown = Rewrite(path, h => h with { EnvId = "Unicycle-v3" });
         ex = Assert.Throws<EpisodeLogEnvironmentException>(() => new Replayer().Verify(unknown));
-        Assert.Contains("Pendulum-v3", ex.Message);
+        Assert.Contains("Unicycle-v3", ex.Message);
         Assert.Contains("RLAgents.Environments", ex.Message);
 
         string badOptions = Rewrite(path, h => h with { EnvOptionsJson = "{\"gravity\":3}" });

@@ -26,7 +26,7 @@ internal static class ServingTestKit
     {
         using var env = CartPole();
         var options = new PolicyOptions { HiddenSizes = [64, 64], ShareStateEstimator = false };
-        var policy = new ActorCriticPolicy(env.ObservationSpace, env.ActionSpace, options, new Rng(seed));
+        var policy = new ActorCriticPolicy(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, new Rng(seed));
         Perturb(policy, seed);
         return policy;
     }
@@ -45,7 +45,7 @@ internal static class ServingTestKit
             },
         };
         var factory = new MultimodalStateEstimatorFactory(options.Multimodal, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words));
-        var policy = new ActorCriticPolicy(env.ObservationSpace, env.ActionSpace, options, factory, new Rng(seed));
+        var policy = new ActorCriticPolicy(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, factory, new Rng(seed));
         Perturb(policy, seed);
         return policy;
     }

@@ -10,21 +10,26 @@ using RLAgents.Environments.Wrappers;
 namespace RLAgents.Benchmarks.Environments;
 
 /// <summary>
-/// Adds the env-steps/s column. With <c>RLAGENTS_BENCH_CLOCK=thread-cpu</c> it also runs a short
-/// in-process job timed by <see cref="ThreadCpuClock"/>: figures per core on a busy shared machine.
+/// With <c>RLAGENTS_BENCH_CLOCK=thread-cpu</c>, also runs a short in-process job timed by
+/// <see cref="ThreadCpuClock"/>: figures per core on a busy shared machine.
 /// </summary>
-public sealed class EnvThroughputConfig : ManualConfig
+public class ThreadCpuConfig : ManualConfig
 {
-    public EnvThroughputConfig()
+    public ThreadCpuConfig()
     {
-        AddColumn(new StepsPerSecondColumn());
         if (Environment.GetEnvironmentVariable("RLAGENTS_BENCH_CLOCK") == "thread-cpu")
             AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithClock(new ThreadCpuClock()).WithId("ShortRun-ThreadCpu"));
     }
 }
 
+/// <summary><see cref="ThreadCpuConfig"/> plus the env-steps/s column.</summary>
+public sealed class EnvThroughputConfig : ThreadCpuConfig
+{
+    public EnvThroughputConfig() => AddColumn(new StepsPerSecondColumn());
+}
+
 /// <summary>
-/// One CartPole-v1 through the public <see cref="IEnv.Step"/> (interface call, as agents make it),
+/// One CartPole-v1 through the public <see cref="IEnv.Step(int)"/> (interface call, as agents make it),
 /// unwrapped and with the 500-step <see cref="TimeLimit"/>; actions pre-drawn, episodes reset when
 /// they end. Gymnasium 1.4 on one core: ≈128,000 steps/s unwrapped, ≈118,000 through gym.make.
 /// </summary>

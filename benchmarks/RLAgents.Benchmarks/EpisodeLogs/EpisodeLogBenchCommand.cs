@@ -138,7 +138,7 @@ public static class EpisodeLogBenchCommand
             env = recorder;
         }
         var policy = new Rng(42);
-        int n = env.ActionSpace.N;
+        int n = env.ActionSpace.AsDiscrete("This benchmark").N;
         long seed = 0, episodes = 0;
         var obs = env.Reset(seed++).Observation;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;

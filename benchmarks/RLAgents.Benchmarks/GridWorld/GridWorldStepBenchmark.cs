@@ -9,8 +9,10 @@ using RLAgents.Environments.Wrappers;
 namespace RLAgents.Benchmarks.GridWorld;
 
 /// <summary>
-/// Single-core throughput of BabyAI-GoToLocal-v0 under uniformly random actions, observation
-/// and resets included, for each observation: the symbolic 7×7×3 view with direction and mission
+/// Single-core throughput of a BabyAI level under uniformly random actions, observation and resets
+/// (level generation) included, and, separately, the cost of one reset. GoToLocal is one 8×8 room;
+/// BossLevel a 3×3 maze of 22×22 cells with LevelGen's rejection sampling and instruction grammar.
+/// Observations: the symbolic 7×7×3 view with direction and mission
 /// (<c>symbolic</c>), plus the description text (<c>symbolic+description</c>); Minigrid's RGB
 /// agent view 56×56×3 in place of the symbolic view (<c>rgb-agent</c>); the highlighted full
 /// frame 64×64×3 (<c>rgb-full-highlighted</c>); the agent view turned grey, halved to 28×28 and
@@ -24,9 +26,14 @@ namespace RLAgents.Benchmarks.GridWorld;
 public class GridWorldStepBenchmark
 {
     private const int Steps = 100_000;
+    private const int Resets = 2_000;
     private IEnv _env = null!;
     private int[] _actions = null!;
     private long _seed;
+
+    /// <summary>The level.</summary>
+    [Params("BabyAI-GoToLocal-v0", "BabyAI-BossLevel-v0")]
+    public string Level { get; set; } = "BabyAI-GoToLocal-v0";
 
     /// <summary>The observation produced.</summary>
     [Params("symbolic", "symbolic+description", "rgb-agent", "rgb-full-highlighted", "gray28-stack4")]
@@ -35,7 +42,7 @@ public class GridWorldStepBenchmark
     [GlobalSetup]
     public void Setup()
     {
-        IEnv env = BabyAILevels.Make("BabyAI-GoToLocal-v0", new GridWorldOptions { IncludeDescription = Observation == "symbolic+description" });
+        IEnv env = BabyAILevels.Make(Level, new GridWorldOptions { IncludeDescription = Observation == "symbolic+description" });
         _env = Observation switch
         {
             "symbolic" or "symbolic+description" => env,
@@ -67,6 +74,15 @@ public class GridWorldStepBenchmark
             checksum += r.Observation.Bytes(0)[100];
             if (r.Terminated || r.Truncated) _env.Reset(_seed++);
         }
+        return checksum;
+    }
+
+    /// <summary>2,000 resets, each generating a new level; each reported time is per reset.</summary>
+    [Benchmark(OperationsPerInvoke = Resets)]
+    public int Reset()
+    {
+        int checksum = 0;
+        for (int i = 0; i < Resets; i++) checksum += _env.Reset(_seed++).Observation.Bytes(0)[100];
         return checksum;
     }
 }

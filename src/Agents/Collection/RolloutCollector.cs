@@ -66,7 +66,7 @@ public sealed class RolloutCollector
         set
         {
             _recorders = value;
-            _act = new ActResult(_env.NumEnvs, value is null ? 0 : _env.SingleActionSpace.N);
+            _act = new ActResult(_env.NumEnvs, value is null ? 0 : _env.SingleActionSpace.AsDiscrete("Recording action probabilities").N);
         }
     }
 
@@ -109,7 +109,7 @@ public sealed class RolloutCollector
             for (int i = 0; i < n; i++)
             {
                 _actions[i] = _act.Actions[i];
-                buffer.Actions[row + i] = _act.Actions[i] - _env.SingleActionSpace.Start;
+                buffer.Actions[row + i] = _act.Actions[i] - _env.SingleActionSpace.AsDiscrete("The rollout buffer").Start;
                 buffer.LogProbs[row + i] = _act.LogProbs[i];
                 buffer.Values[row + i] = _act.Values[i];
                 if (t > 0 && !buffer.Ended[row - n + i]) buffer.NextValues[row - n + i] = _act.Values[i];
@@ -163,7 +163,7 @@ public sealed class RolloutCollector
             {
                 bool term = _env.Terminated[i], trunc = _env.Truncated[i];
                 var next = term || trunc ? _env.FinalObservations : _env.Observations;
-                nStep.Add(replay, i, _truncated, i, _actions[i] - _env.SingleActionSpace.Start, (float)_env.Rewards[i], next, i, term, trunc);
+                nStep.Add(replay, i, _truncated, i, _actions[i] - _env.SingleActionSpace.AsDiscrete("The replay buffer").Start, (float)_env.Rewards[i], next, i, term, trunc);
             }
         }
     }

@@ -61,7 +61,7 @@ public static class Evaluator
         var successes = new List<bool?>(episodes);
         var ret = new double[n];
         var len = new int[n];
-        var act = new ActResult(n, recorders is null ? 0 : env.SingleActionSpace.N);
+        var act = new ActResult(n, recorders is null ? 0 : env.SingleActionSpace.AsDiscrete("Recording action probabilities").N);
         var rng = new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "eval-actions"));
         env.Reset(seed);
         for (int i = 0; i < n; i++)

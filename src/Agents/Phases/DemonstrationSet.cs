@@ -203,7 +203,7 @@ public sealed class DemonstrationSet
                 var obs = new Observation(space);
                 env.Observations.Get(i, obs);
                 observations[i].Add(obs);
-                actions[i].Add(act.Actions[i] - env.SingleActionSpace.Start);
+                actions[i].Add(act.Actions[i] - env.SingleActionSpace.AsDiscrete("Demonstrations").Start);
             }
             env.Step(act.Actions.AsSpan(0, n));
             steps += n;

@@ -101,7 +101,8 @@ public static class AgentFactory
     /// The agent of <paramref name="options"/> for a vector env's spaces, its weights drawn from <c>DeriveSeed(seed, "policy")</c>
     /// (the same weights whichever phase it starts with).
     /// </summary>
-    public static Agent CreateAgent(ExperimentOptions options, IVectorEnv env) => CreateAgent(options, env.SingleObservationSpace, env.SingleActionSpace);
+    public static Agent CreateAgent(ExperimentOptions options, IVectorEnv env) =>
+        CreateAgent(options, env.SingleObservationSpace, env.SingleActionSpace.AsDiscrete("The policy heads (categorical, Q-value)"));
 
     /// <summary>The agent of <paramref name="options"/> for the given spaces, its weights drawn from <c>DeriveSeed(seed, "policy")</c>.</summary>
     public static Agent CreateAgent(ExperimentOptions options, ObservationSpace observations, DiscreteSpace actions) =>

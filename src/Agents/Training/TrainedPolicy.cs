@@ -49,7 +49,7 @@ public sealed class TrainedPolicy : IDisposable
             ObservationSpace observations;
             DiscreteSpace actions;
             using (var env = AgentFactory.MakeEnv(options, 1))
-                (observations, actions) = (env.SingleObservationSpace, env.SingleActionSpace);
+                (observations, actions) = (env.SingleObservationSpace, env.SingleActionSpace.AsDiscrete("Exporting and serving policies"));
             var agent = AgentFactory.CreateAgent(options, observations, actions);
             try
             {

@@ -5,15 +5,18 @@ namespace RLAgents.Environments.Checking;
 /// <summary>
 /// Runs any environment — built-in or plug-in — through the contract's checks and reports each by
 /// name: spaces match what reset and step return, same seed ⇒ same trajectory, reset is required,
-/// invalid actions are rejected, terminated/truncated bookkeeping holds, float observations are
-/// finite. An exception thrown by the environment fails the check that provoked it; the checker
-/// itself never throws for a misbehaving environment.
+/// invalid actions are rejected (discrete elements out of range, NaN or infinite continuous
+/// elements), finite Box actions outside the bounds are accepted and handled by the environment
+/// (Box action spaces only), terminated/truncated bookkeeping holds, float observations are
+/// finite. Rollouts draw random actions of any action space from its <see cref="ActionLayout"/>.
+/// An exception thrown by the environment fails the check that provoked it; the checker itself
+/// never throws for a misbehaving environment.
 /// </summary>
 public static class EnvChecker
 {
     /// <summary>Check names, in the order they are reported.</summary>
     public const string Create = "create", ActionSpace = "action-space", StepBeforeReset = "step-before-reset",
-        InvalidAction = "invalid-action", ResetObservation = "reset-observation-in-space", StepObservation = "step-observation-in-space",
+        InvalidAction = "invalid-action", OutOfBoundsAction = "out-of-bounds-action", ResetObservation = "reset-observation-in-space", StepObservation = "step-observation-in-space",
         FiniteObservations = "finite-observations", Determinism = "determinism", StepAfterEnd = "step-after-end",
         Bookkeeping = "terminated-truncated", ResetWithoutSeed = "reset-without-seed";
 
@@ -37,6 +40,7 @@ public static class EnvChecker
             checks.Add(Guard(ActionSpace, () => CheckActionSpace(first)));
             checks.Add(Guard(StepBeforeReset, () => CheckStepBeforeReset(first)));
             checks.Add(Guard(InvalidAction, () => CheckInvalidAction(first, seed)));
+            if (HasContinuousElements(first)) checks.Add(Guard(OutOfBoundsAction, () => CheckOutOfBoundsAction(first, seed)));
 
             var rollout = new Rollout(first, seed, steps);
             rollout.Run();
@@ -82,22 +86,42 @@ public static class EnvChecker
         var space = env.ActionSpace;
         if (space is null) return Fail(ActionSpace, "ActionSpace is null");
         if (env.ObservationSpace is null) return Fail(ActionSpace, "ObservationSpace is null");
+        var layout = space.ActionLayout;
         var rng = new Rng(0UL);
+        var action = new RandomAction(layout);
         for (int i = 0; i < 100; i++)
         {
-            int a = space.Sample(rng);
-            if (!space.Contains(a)) return Fail(ActionSpace, $"{space} sampled {a}, which it does not contain");
+            action.Draw(rng);
+            if (layout.Violation(action.Value) is { } v) return Fail(ActionSpace, $"{space} sampled {action.Value.ToString()}, which it rejects: {v}");
+            for (int k = 0; k < layout.ContinuousCount; k++)
+            {
+                float x = action.Continuous[k];
+                if (!(x >= layout.Low[k] && x <= layout.High[k]))
+                    return Fail(ActionSpace, $"{space} sampled {x} for continuous element {k}, outside [{layout.Low[k]}, {layout.High[k]}]");
+            }
         }
-        if (space.Contains(space.Start - 1) || space.Contains(space.Start + space.N))
-            return Fail(ActionSpace, $"{space} contains values outside [{space.Start}, {space.Start + space.N - 1}]");
-        return Pass(ActionSpace, $"{space}: samples lie in the space");
+        return Pass(ActionSpace, $"{space}: {layout.DiscreteCount} discrete and {layout.ContinuousCount} continuous elements; samples lie in the space");
+    }
+
+    private static bool HasContinuousElements(IEnv env)
+    {
+        try
+        {
+            return env.ActionSpace.ActionLayout.ContinuousCount > 0;
+        }
+        catch (NotSupportedException)
+        {
+            return false; // reported by the action-space check
+        }
     }
 
     private static EnvCheck CheckStepBeforeReset(IEnv env)
     {
+        var action = new RandomAction(env.ActionSpace.ActionLayout);
+        action.Draw(new Rng(1UL));
         try
         {
-            env.Step(env.ActionSpace.Start);
+            env.Step(action.Value);
         }
         catch (InvalidOperationException)
         {
@@ -109,26 +133,90 @@ public static class EnvChecker
     private static EnvCheck CheckInvalidAction(IEnv env, long seed)
     {
         env.Reset(seed);
-        var space = env.ActionSpace;
-        foreach (int bad in new[] { space.Start + space.N, space.Start - 1 })
+        var layout = env.ActionSpace.ActionLayout;
+        var action = new RandomAction(layout);
+        var rng = new Rng(unchecked((ulong)seed) ^ 0xBADUL);
+        var tried = new List<string>();
+        for (int k = 0; k < layout.DiscreteCount; k++)
         {
-            try
+            foreach (int bad in new[] { layout.DiscreteStarts[k] + layout.DiscreteSizes[k], layout.DiscreteStarts[k] - 1 })
             {
-                env.Step(bad);
-                return Fail(InvalidAction, $"action {bad} outside {space} was accepted");
-            }
-            catch (InvalidActionException e) when (e.Action == bad)
-            {
+                action.Draw(rng);
+                action.Discrete[k] = bad;
+                if (Rejects(env, action) is { } problem) return Fail(InvalidAction, $"discrete element {k} = {bad} outside {layout.Space}: {problem}");
+                tried.Add($"{bad}");
             }
         }
-        return Pass(InvalidAction, $"actions {space.Start - 1} and {space.Start + space.N} outside {space} throw InvalidActionException");
+        for (int k = 0; k < layout.ContinuousCount; k++)
+        {
+            foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+            {
+                action.Draw(rng);
+                action.Continuous[k] = bad;
+                if (Rejects(env, action) is { } problem) return Fail(InvalidAction, $"continuous element {k} = {bad}: {problem}");
+            }
+        }
+        string discrete = tried.Count > 0 ? $"discrete values {string.Join(", ", tried)}" : "";
+        string continuous = layout.ContinuousCount > 0 ? "NaN and ±infinity in every continuous element" : "";
+        return Pass(InvalidAction, $"{string.Join(" and ", new[] { discrete, continuous }.Where(t => t.Length > 0))} outside {layout.Space} throw InvalidActionException");
+    }
+
+    // Null when stepping with the action throws InvalidActionException; otherwise what happened.
+    private static string? Rejects(IEnv env, RandomAction action)
+    {
+        try
+        {
+            env.Step(action.Value);
+            return "the action was accepted";
+        }
+        catch (InvalidActionException)
+        {
+            return null;
+        }
+    }
+
+    private static EnvCheck CheckOutOfBoundsAction(IEnv env, long seed)
+    {
+        var layout = env.ActionSpace.ActionLayout;
+        var action = new RandomAction(layout);
+        var rng = new Rng(unchecked((ulong)seed) ^ 0x00BUL);
+        int steps = 0;
+        foreach (int side in new[] { 1, -1 })
+        {
+            env.Reset(seed);
+            action.Draw(rng);
+            for (int k = 0; k < layout.ContinuousCount; k++)
+            {
+                // Twice the bound's distance from the other bound (or the bound ± 1 when the other is infinite).
+                float lo = layout.Low[k], hi = layout.High[k];
+                float bound = side > 0 ? hi : lo;
+                if (!float.IsFinite(bound)) continue;
+                float range = float.IsFinite(hi - lo) && hi > lo ? hi - lo : 1f;
+                action.Continuous[k] = bound + side * range;
+            }
+            StepResult r;
+            try
+            {
+                r = env.Step(action.Value);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                return Fail(OutOfBoundsAction, $"action {action.Value.ToString()} outside the bounds of {layout.Space} threw {Describe(e)}; finite out-of-bounds actions must be handled (clipped) by the environment");
+            }
+            steps++;
+            if (env.ObservationSpace.Violation(r.Observation) is { } v) return Fail(OutOfBoundsAction, $"after action {action.Value.ToString()} outside the bounds: {v}");
+            if (!double.IsFinite(r.Reward)) return Fail(OutOfBoundsAction, $"action {action.Value.ToString()} outside the bounds gave reward {r.Reward}");
+        }
+        return Pass(OutOfBoundsAction, $"{steps} actions beyond the bounds of {layout.Space} were accepted, with observations in the space and finite rewards");
     }
 
     private static EnvCheck CheckResetWithoutSeed(IEnv env)
     {
         var r = env.Reset();
         if (env.ObservationSpace.Violation(r.Observation) is { } v) return Fail(ResetWithoutSeed, $"unseeded reset: {v}");
-        var s = env.Step(env.ActionSpace.Start);
+        var action = new RandomAction(env.ActionSpace.ActionLayout);
+        action.Draw(new Rng(2UL));
+        var s = env.Step(action.Value);
         if (env.ObservationSpace.Violation(s.Observation) is { } w) return Fail(ResetWithoutSeed, $"step after unseeded reset: {w}");
         return Pass(ResetWithoutSeed, "Reset() without a seed starts an episode that can be stepped");
     }
@@ -195,4 +283,16 @@ public static class EnvChecker
     internal static EnvCheck Pass(string name, string message) => new(name, CheckOutcome.Passed, message);
 
     internal static EnvCheck Fail(string name, string message) => new(name, CheckOutcome.Failed, message);
+}
+
+/// <summary>Buffers for one action of a layout, redrawn in place.</summary>
+internal sealed class RandomAction(ActionLayout layout)
+{
+    public int[] Discrete { get; } = new int[layout.DiscreteCount];
+
+    public float[] Continuous { get; } = new float[layout.ContinuousCount];
+
+    public EnvAction Value => new(Discrete, Continuous);
+
+    public void Draw(Rng rng) => layout.Sample(rng, Discrete, Continuous);
 }

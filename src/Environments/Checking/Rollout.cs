@@ -23,13 +23,14 @@ internal sealed class Rollout(IEnv env, long seed, int steps)
         var rng = new Rng(unchecked((ulong)seed) ^ 0xC0FFEEUL);
         try
         {
+            var action = new RandomAction(env.ActionSpace.ActionLayout);
             var reset = env.Reset(seed);
             Observe(reset.Observation, "reset 0", isReset: true);
             int episode = 0, length = 0;
             for (int t = 0; t < steps; t++)
             {
-                int action = env.ActionSpace.Sample(rng);
-                var r = env.Step(action);
+                action.Draw(rng);
+                var r = env.Step(action.Value);
                 length++;
                 string label = $"episode {episode} step {length}";
                 Observe(r.Observation, label, isReset: false);
@@ -40,7 +41,7 @@ internal sealed class Rollout(IEnv env, long seed, int steps)
                 _episodesEnded++;
                 if (r.Truncated) _truncations++;
                 _lengths.Add(length);
-                ProbeStepAfterEnd(label);
+                ProbeStepAfterEnd(label, action);
                 episode++;
                 length = 0;
                 var next = env.Reset();
@@ -53,12 +54,12 @@ internal sealed class Rollout(IEnv env, long seed, int steps)
         }
     }
 
-    private void ProbeStepAfterEnd(string label)
+    private void ProbeStepAfterEnd(string label, RandomAction valid)
     {
         _afterEndProbes++;
         try
         {
-            env.Step(env.ActionSpace.Start);
+            env.Step(valid.Value);
             _afterEndProblem ??= $"after {label} ended the episode, Step did not throw InvalidOperationException";
         }
         catch (InvalidOperationException)

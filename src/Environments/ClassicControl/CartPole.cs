@@ -112,7 +112,7 @@ public sealed partial class CartPole : Env
     }
 
     /// <summary>
-    /// Replaces the physical state (for tests and replay; call after <see cref="Env.Reset"/>, which
+    /// Replaces the physical state (for tests and replay; call after <see cref="EnvBase.Reset"/>, which
     /// starts the episode). The current observation is rewritten to match and returned.
     /// </summary>
     public Observation SetState(ReadOnlySpan<double> state)
@@ -138,7 +138,22 @@ public sealed partial class CartPole : Env
     /// <inheritdoc />
     protected override StepResult StepCore(int action)
     {
-        double x = _x, xDot = _xDot, theta = _theta, thetaDot = _thetaDot;
+        bool terminated = Advance(ref _x, ref _xDot, ref _theta, ref _thetaDot, action);
+        var obs = _obs;
+        obs[3] = (float)_thetaDot;
+        obs[0] = (float)_x;
+        obs[1] = (float)_xDot;
+        obs[2] = (float)_theta;
+        return new StepResult(_observation, terminated ? _terminalReward : _stepReward, terminated, false, default);
+    }
+
+    /// <summary>
+    /// One explicit-Euler step of the state in place with action 0 or 1; true when the new state
+    /// terminates. Shared with the batched env's exact path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool Advance(ref double x, ref double xDot, ref double theta, ref double thetaDot, int action)
+    {
         double force = action == 1 ? ForceMag : -ForceMag;
         // One libm call for both: glibc's sincos runs the same kernels as sin and cos.
         (double sinTheta, double cosTheta) = Math.SinCos(theta);
@@ -154,15 +169,7 @@ public sealed partial class CartPole : Env
         xDot += Tau * xAcc;
         theta += Tau * thetaDot;
         thetaDot += Tau * thetaAcc;
-        (_x, _xDot, _theta, _thetaDot) = (x, xDot, theta, thetaDot);
-
-        bool terminated = x < -XThreshold || x > XThreshold || theta < -ThetaThresholdRadians || theta > ThetaThresholdRadians;
-        var obs = _obs;
-        obs[3] = (float)thetaDot;
-        obs[0] = (float)x;
-        obs[1] = (float)xDot;
-        obs[2] = (float)theta;
-        return new StepResult(_observation, terminated ? _terminalReward : _stepReward, terminated, false, default);
+        return x < -XThreshold || x > XThreshold || theta < -ThetaThresholdRadians || theta > ThetaThresholdRadians;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

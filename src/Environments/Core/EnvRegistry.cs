@@ -104,6 +104,10 @@ internal static class BuiltInEnvironments
     public static void RegisterAll(EnvRegistry registry)
     {
         registry.Register(ClassicControl.CartPole.Registration);
+        registry.Register(ClassicControl.MountainCar.Registration);
+        registry.Register(ClassicControl.Acrobot.Registration);
+        registry.Register(ClassicControl.Pendulum.Registration);
+        registry.Register(ClassicControl.MountainCarContinuous.Registration);
         GridWorld.Levels.BabyAILevels.Register(registry);
     }
 }

@@ -1,6 +1,6 @@
 namespace RLAgents.Environments;
 
-/// <summary>Observations an env produces under uniformly random actions: inputs for parity checks and benchmarks of policies.</summary>
+/// <summary>Observations an env produces under uniformly random actions (any action space): inputs for parity checks and benchmarks of policies.</summary>
 public static class RandomObservations
 {
     /// <summary>
@@ -11,11 +11,15 @@ public static class RandomObservations
     {
         var batch = new ObservationBatch(env.ObservationSpace, count);
         var rng = new Rng(seed);
+        var layout = env.ActionSpace.ActionLayout;
+        var discrete = new int[layout.DiscreteCount];
+        var continuous = new float[layout.ContinuousCount];
         var observation = env.Reset(unchecked((long)seed)).Observation;
         for (int i = 0; i < count; i++)
         {
             batch.Set(i, observation);
-            var step = env.Step(env.ActionSpace.Sample(rng));
+            layout.Sample(rng, discrete, continuous);
+            var step = env.Step(new EnvAction(discrete, continuous));
             observation = step.Done ? env.Reset().Observation : step.Observation;
         }
         return batch;

@@ -18,6 +18,23 @@ public enum DType
 /// </summary>
 public abstract class Space
 {
+    private ActionLayout? _actionLayout;
+
+    /// <summary>
+    /// How an action of this space is laid out in an <see cref="EnvAction"/> (computed once). Action
+    /// spaces are <see cref="DiscreteSpace"/>, <see cref="MultiDiscreteSpace"/>, float32
+    /// <see cref="BoxSpace"/> and <see cref="DictSpace"/>; any other space throws <see cref="NotSupportedException"/>.
+    /// </summary>
+    public ActionLayout ActionLayout => _actionLayout ??= new ActionLayout(this);
+
+    /// <summary>
+    /// This space as a <see cref="DiscreteSpace"/>, for code that handles only discrete actions;
+    /// otherwise throws <see cref="UnsupportedActionSpaceException"/> with one line naming
+    /// <paramref name="context"/> (e.g. <c>"DQN"</c>) and this space.
+    /// </summary>
+    public DiscreteSpace AsDiscrete(string context) =>
+        this as DiscreteSpace ?? throw new UnsupportedActionSpaceException(context, "a Discrete", this);
+
     /// <summary>Short, human-readable form, e.g. <c>Discrete(2)</c> or <c>Box(float32, [4])</c>.</summary>
     public abstract override string ToString();
 }
@@ -199,6 +216,60 @@ public sealed class BoxSpace : Space
     private static int Product(int[] shape) => shape.Aggregate(1, (a, b) => checked(a * b));
 
     private static float[] Fill(float v, int n) => Enumerable.Repeat(v, n).ToArray();
+}
+
+/// <summary>
+/// A composite action space of named parts, each a <see cref="DiscreteSpace"/>,
+/// <see cref="MultiDiscreteSpace"/> or float32 <see cref="BoxSpace"/>, in a fixed order (e.g. a
+/// gear and a steering angle). An action holds the integers of its discrete parts in
+/// <see cref="EnvAction.Discrete"/> and the floats of its Box parts in <see cref="EnvAction.Continuous"/>,
+/// each in part order (<see cref="Space.ActionLayout"/>).
+/// Observations use <see cref="ObservationSpace"/>, their own composite.
+/// </summary>
+public sealed class DictSpace : Space
+{
+    private readonly string[] _names;
+    private readonly Space[] _spaces;
+
+    /// <summary>Creates the space from named parts in their fixed order.</summary>
+    public DictSpace(params (string Name, Space Space)[] parts)
+    {
+        if (parts.Length == 0) throw new ArgumentException("A Dict space needs at least one part.", nameof(parts));
+        _names = new string[parts.Length];
+        _spaces = new Space[parts.Length];
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < parts.Length; i++)
+        {
+            var (name, space) = parts[i];
+            ArgumentException.ThrowIfNullOrWhiteSpace(name);
+            if (!seen.Add(name)) throw new ArgumentException($"Duplicate Dict part name '{name}'.", nameof(parts));
+            if (space is not (DiscreteSpace or MultiDiscreteSpace or BoxSpace { DType: DType.Float32 }))
+                throw new ArgumentException($"Dict part '{name}': {space} is not Discrete, MultiDiscrete or a float32 Box.", nameof(parts));
+            (_names[i], _spaces[i]) = (name, space);
+        }
+    }
+
+    /// <summary>Number of parts.</summary>
+    public int Count => _spaces.Length;
+
+    /// <summary>The space of part <paramref name="index"/>.</summary>
+    public Space this[int index] => _spaces[index];
+
+    /// <summary>The space of the part named <paramref name="name"/>; throws naming the known parts when absent.</summary>
+    public Space this[string name] => _spaces[IndexOf(name)];
+
+    /// <summary>The name of part <paramref name="index"/>.</summary>
+    public string NameAt(int index) => _names[index];
+
+    /// <summary>Index of the part named <paramref name="name"/>.</summary>
+    public int IndexOf(string name)
+    {
+        int i = Array.IndexOf(_names, name);
+        return i >= 0 ? i : throw new KeyNotFoundException($"No part '{name}'; this Dict has: {string.Join(", ", _names)}.");
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => "Dict(" + string.Join(", ", _names.Select((n, i) => $"{n}: {_spaces[i]}")) + ")";
 }
 
 /// <summary>

@@ -6,7 +6,7 @@ namespace RLAgents.Environments;
 public enum AutoresetMode
 {
     /// <summary>
-    /// The sub-environment is reset inside the same <see cref="IVectorEnv.Step"/> that ended it:
+    /// The sub-environment is reset inside the same <see cref="IVectorEnv.Step(ActionBatch)"/> that ended it:
     /// the batch observation already holds the new episode's first observation, and the last
     /// observation of the ended episode is in <see cref="IVectorEnv.FinalObservations"/> (valid
     /// for that step, for that env). Rewards and flags belong to the ended episode's last step.
@@ -16,7 +16,7 @@ public enum AutoresetMode
 
     /// <summary>
     /// The step that ends an episode returns its final observation as usual; the next
-    /// <see cref="IVectorEnv.Step"/> ignores that env's action, resets it, and reports reward 0
+    /// <see cref="IVectorEnv.Step(ActionBatch)"/> ignores that env's action, resets it, and reports reward 0
     /// with both flags false. Gymnasium 1.x's default <c>NEXT_STEP</c>.
     /// </summary>
     NextStep,
@@ -144,8 +144,8 @@ public interface IVectorEnv : IDisposable
     /// <summary>Observation space of one sub-environment.</summary>
     ObservationSpace SingleObservationSpace { get; }
 
-    /// <summary>Action space of one sub-environment.</summary>
-    DiscreteSpace SingleActionSpace { get; }
+    /// <summary>Action space of one sub-environment (<see cref="IEnv.ActionSpace"/>); <see cref="Space.AsDiscrete"/> for discrete-only code.</summary>
+    Space SingleActionSpace { get; }
 
     /// <summary>What happens when a sub-environment's episode ends.</summary>
     AutoresetMode AutoresetMode { get; }
@@ -177,6 +177,18 @@ public interface IVectorEnv : IDisposable
     /// <summary>Resets env <paramref name="index"/> only (needed in <see cref="AutoresetMode.Disabled"/>).</summary>
     void ResetAt(int index, long? seed = null);
 
-    /// <summary>Steps every env with its action, [NumEnvs].</summary>
+    /// <summary>
+    /// Steps every env with its action (a batch of <see cref="SingleActionSpace"/> for
+    /// <see cref="NumEnvs"/> envs). Every action is validated before any env steps, as
+    /// <see cref="IEnv.Step(EnvAction)"/> validates one; in <see cref="AutoresetMode.NextStep"/> the
+    /// action of an env being reset is ignored (but still validated).
+    /// </summary>
+    void Step(ActionBatch actions);
+
+    /// <summary>
+    /// Steps every env with integer actions, env-major [NumEnvs × Kd]: for action spaces without
+    /// continuous elements (Discrete: one per env; MultiDiscrete: K per env). Same semantics as
+    /// <see cref="Step(ActionBatch)"/>.
+    /// </summary>
     void Step(ReadOnlySpan<int> actions);
 }

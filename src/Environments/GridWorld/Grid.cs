@@ -91,16 +91,20 @@ public sealed class Grid
         return obj.SeeBehind ? v : v | OpaqueBit;
     }
 
-    /// <summary>Draws a horizontal line of new walls.</summary>
+    // Walls have no state that changes and no identity anything tracks, so the generated ones share
+    // one object (a BossLevel reset draws about 250 of them per attempt).
+    private static readonly WorldObject s_wall = new(ObjectType.Wall, GridColor.Grey);
+
+    /// <summary>Draws a horizontal line of grey walls.</summary>
     public void HorizontalWall(int x, int y, int length)
     {
-        for (int i = 0; i < length; i++) Set(x + i, y, new WorldObject(ObjectType.Wall, GridColor.Grey));
+        for (int i = 0; i < length; i++) Set(x + i, y, s_wall);
     }
 
-    /// <summary>Draws a vertical line of new walls.</summary>
+    /// <summary>Draws a vertical line of grey walls.</summary>
     public void VerticalWall(int x, int y, int length)
     {
-        for (int j = 0; j < length; j++) Set(x, y + j, new WorldObject(ObjectType.Wall, GridColor.Grey));
+        for (int j = 0; j < length; j++) Set(x, y + j, s_wall);
     }
 
     /// <summary>Draws the outline of a rectangle of walls.</summary>

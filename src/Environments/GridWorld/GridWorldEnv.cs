@@ -251,7 +251,8 @@ public sealed partial class GridWorldEnv : Env, IGridWorldState
             case ObjectType.Box:
                 // The box is replaced by its contents (nothing for boxes decoded from an encoding).
                 _grid.Set(x, y, obj.Contains);
-                if (obj.Contains is { } inner) inner.Position = (x, y);
+                obj.Position = (-1, -1);
+                if (obj.Contains is { } inner) inner.Position = inner.InitialPosition = (x, y);
                 break;
         }
     }

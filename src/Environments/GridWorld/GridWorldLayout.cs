@@ -1,50 +1,39 @@
+using System.Text;
 using System.Text.Json;
 
 namespace RLAgents.Environments.GridWorld;
 
-/// <summary>Which BabyAI instruction a layout carries.</summary>
-public enum InstructionKind
-{
-    /// <summary>"go to X".</summary>
-    GoTo,
-    /// <summary>"pick up X".</summary>
-    Pickup,
-    /// <summary>"open X".</summary>
-    Open,
-    /// <summary>"put X next to Y".</summary>
-    PutNext,
-}
-
-/// <summary>
-/// An object description with the explicit positions of the objects it designates (the
-/// verifier's target set): object identity is "the objects at these positions".
-/// </summary>
-/// <param name="Type">Object type, or null for any.</param>
-/// <param name="Color">Colour, or null for any.</param>
-/// <param name="Location">Location word used in the mission, or null.</param>
-/// <param name="Positions">Positions of the designated objects.</param>
-public sealed record DescriptionSpec(ObjectType? Type, GridColor? Color, ObjectLocation? Location, IReadOnlyList<(int X, int Y)> Positions);
-
-/// <summary>A resolved instruction: its kind, descriptions and strictness.</summary>
-/// <param name="Kind">Instruction kind.</param>
-/// <param name="Target">The object (goto, pickup, open) or the object to move (putnext).</param>
-/// <param name="Fixed">For putnext, the object to put it next to; otherwise null.</param>
-/// <param name="Strict">BabyAI's strict flag (pickup, open, putnext).</param>
-public sealed record InstructionSpec(InstructionKind Kind, DescriptionSpec Target, DescriptionSpec? Fixed = null, bool Strict = false);
+/// <summary>What a box holds at the start of an episode (the grid encoding cannot show it).</summary>
+/// <param name="X">Box column.</param>
+/// <param name="Y">Box row.</param>
+/// <param name="Type">Type of the contents.</param>
+/// <param name="Color">Colour of the contents.</param>
+/// <param name="State">Door state of the contents (doors only; 0 otherwise).</param>
+public readonly record struct BoxContent(int X, int Y, ObjectType Type, GridColor Color, DoorState State = DoorState.Open);
 
 /// <summary>
 /// An explicit episode start: a full-grid encoding in Minigrid's <c>grid.encode()</c> layout
-/// (width × height × 3, index <c>((x*height)+y)*3+ch</c>), the agent's pose, the instruction
-/// with its target positions, the mission and the step limit. Used by tests, replays and parity
-/// checks; <see cref="GridWorldEnv.FromLayout"/> turns it into an environment.
+/// (width × height × 3, index <c>((x*height)+y)*3+ch</c>), what boxes hold, the agent's pose, the
+/// instruction (any BabyAI tree) with its target positions, the mission and the step limit. Used by
+/// tests, replays and parity checks; <see cref="GridWorldEnv.FromLayout"/> turns it into an
+/// environment and <see cref="Capture"/> takes one from a running environment.
 /// </summary>
+/// <remarks>
+/// JSON (<see cref="FromJson"/>, <see cref="ToJson"/>) is the shared fixture format: version 1 has
+/// single-action instructions only; version 2 (<c>"format": 2</c>) adds sequences
+/// (<c>{"kind": "before"|"after"|"and", "a", "b"}</c>) and <c>box_contents</c>
+/// <c>[[x, y, type, color, state], …]</c>.
+/// </remarks>
 public sealed class GridWorldLayout
 {
+    /// <summary>The JSON format version <see cref="ToJson"/> writes.</summary>
+    public const int FormatVersion = 2;
+
     private readonly byte[] _encoding;
 
-    /// <summary>Creates a layout; the encoding is validated when built.</summary>
+    /// <summary>Creates a layout; it is validated at once by building it.</summary>
     public GridWorldLayout(int width, int height, ReadOnlySpan<byte> encoding, int agentX, int agentY, int agentDir,
-        InstructionSpec instruction, int maxSteps, string? mission = null)
+        InstructionSpec instruction, int maxSteps, string? mission = null, IReadOnlyList<BoxContent>? boxContents = null)
     {
         if (encoding.Length != width * height * 3)
             throw new ArgumentException($"A {width} x {height} layout needs {width * height * 3} encoding bytes, got {encoding.Length}.");
@@ -57,6 +46,7 @@ public sealed class GridWorldLayout
         Instruction = instruction;
         MaxSteps = maxSteps;
         Mission = mission;
+        BoxContents = boxContents is null ? [] : [.. boxContents];
         Build(false); // validate now: a bad layout fails where it is made, not at the first reset
     }
 
@@ -87,47 +77,58 @@ public sealed class GridWorldLayout
     /// <summary>Mission text, or null to use the instruction's surface form.</summary>
     public string? Mission { get; }
 
+    /// <summary>Contents of the boxes that hold something.</summary>
+    public IReadOnlyList<BoxContent> BoxContents { get; }
+
     /// <summary>Builds a fresh episode start (new objects) from the layout.</summary>
     public GridWorldEpisode Build(bool useDoneActions)
     {
         var grid = Grid.Decode(_encoding, Width, Height);
-        var target = Bind(grid, Instruction.Target, "target");
-        Instruction instr = Instruction.Kind switch
+        for (int i = 0; i < BoxContents.Count; i++)
         {
-            InstructionKind.GoTo => new GoToInstruction(target) { UseDoneActions = useDoneActions },
-            InstructionKind.Pickup => new PickupInstruction(target, Instruction.Strict) { UseDoneActions = useDoneActions },
-            InstructionKind.Open => new OpenInstruction(target, Instruction.Strict) { UseDoneActions = useDoneActions },
-            _ => new PutNextInstruction(target,
-                Bind(grid, Instruction.Fixed ?? throw new ArgumentException("A putnext instruction needs a fixed object description."), "fixed"),
-                Instruction.Strict) { UseDoneActions = useDoneActions },
-        };
+            var c = BoxContents[i];
+            var box = grid.InBounds(c.X, c.Y) ? grid.Get(c.X, c.Y) : null;
+            if (box is not { Type: ObjectType.Box })
+                throw new ArgumentException($"box_contents[{i}]: no box at ({c.X}, {c.Y}).");
+            if (c.Type is not (ObjectType.Key or ObjectType.Ball or ObjectType.Box or ObjectType.Door))
+                throw new ArgumentException($"box_contents[{i}]: a box cannot hold a {c.Type.Name()}.");
+            box.Contains = new WorldObject(c.Type, c.Color, c.State);
+        }
+        var instr = Instruction.Bind(grid, useDoneActions);
         return new GridWorldEpisode(grid, AgentX, AgentY, AgentDir, instr, Mission ?? instr.Surface(), MaxSteps);
     }
 
-    private static ObjectDescription Bind(Grid grid, DescriptionSpec spec, string which)
+    /// <summary>
+    /// The layout of <paramref name="env"/>'s current state: grid, box contents, pose, instruction
+    /// with its tracked positions, mission and step limit. Taken right after a reset it restarts the
+    /// same episode; an agent that starts carrying an object (PutNext…Carrying) cannot be captured.
+    /// </summary>
+    public static GridWorldLayout Capture(GridWorldEnv env)
     {
-        var desc = new ObjectDescription(spec.Type, spec.Color, spec.Location);
-        try
-        {
-            desc.Bind(grid, spec.Positions);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ArgumentException($"Instruction {which} description: {e.Message}", e);
-        }
-        return desc;
+        if (env.Carrying is not null) throw new InvalidOperationException("A layout cannot express an agent that carries an object.");
+        var grid = env.Grid;
+        var contents = new List<BoxContent>();
+        for (int x = 0; x < grid.Width; x++)
+            for (int y = 0; y < grid.Height; y++)
+                if (grid.Get(x, y) is { Type: ObjectType.Box, Contains: { } inner })
+                    contents.Add(new BoxContent(x, y, inner.Type, inner.Color, inner.State));
+        return new GridWorldLayout(grid.Width, grid.Height, grid.Encode(), env.AgentX, env.AgentY, env.AgentDir,
+            InstructionSpec.From(env.Instruction), env.MaxSteps, env.Mission, contents);
     }
 
     /// <summary>
-    /// Reads a layout from JSON in the shared fixture format: <c>width</c>, <c>height</c>,
-    /// <c>grid</c> (flat encoding), <c>agent_pos</c> [x, y], <c>agent_dir</c>, <c>max_steps</c>,
-    /// optional <c>mission</c>, and <c>instr</c> ({kind, desc} or {kind: "putnext", move, fixed},
-    /// each description {type, color, loc, positions}). Errors name the key path.
+    /// Reads a layout from JSON in the shared fixture format (version 1 or 2): <c>width</c>,
+    /// <c>height</c>, <c>grid</c> (flat encoding), <c>agent_pos</c> [x, y], <c>agent_dir</c>,
+    /// <c>max_steps</c>, optional <c>mission</c>, <c>instr</c> (see <see cref="InstructionSpec.FromJson"/>)
+    /// and optional <c>box_contents</c>. Other keys (recorded steps) are ignored. Errors name the key path.
     /// </summary>
     public static GridWorldLayout FromJson(JsonElement json)
     {
+        if (json.TryGetProperty("format", out var f) && (!f.TryGetInt32(out int version) || version is < 1 or > FormatVersion))
+            throw new FormatException($"$.format: {f} is not a layout format this library reads (1 or {FormatVersion}).");
         int width = Int(json, "width"), height = Int(json, "height");
         var gridEl = Prop(json, "grid", "$");
+        if (gridEl.ValueKind != JsonValueKind.Array) throw new FormatException("$.grid: expected an array of bytes.");
         var bytes = new byte[gridEl.GetArrayLength()];
         int i = 0;
         foreach (var b in gridEl.EnumerateArray())
@@ -136,47 +137,70 @@ public sealed class GridWorldLayout
             i++;
         }
         var pos = Prop(json, "agent_pos", "$");
-        if (pos.GetArrayLength() != 2) throw new FormatException("$.agent_pos: expected [x, y].");
+        if (pos.ValueKind != JsonValueKind.Array || pos.GetArrayLength() != 2 || !pos[0].TryGetInt32(out int ax) || !pos[1].TryGetInt32(out int ay))
+            throw new FormatException("$.agent_pos: expected [x, y].");
         string? mission = json.TryGetProperty("mission", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
-        var instr = ParseInstruction(Prop(json, "instr", "$"));
-        return new GridWorldLayout(width, height, bytes, pos[0].GetInt32(), pos[1].GetInt32(), Int(json, "agent_dir"), instr, Int(json, "max_steps"), mission);
-    }
-
-    private static InstructionSpec ParseInstruction(JsonElement el)
-    {
-        string kind = Prop(el, "kind", "$.instr").GetString() ?? "";
-        bool strict = el.TryGetProperty("strict", out var s) && s.ValueKind == JsonValueKind.True;
-        return kind switch
+        var instr = InstructionSpec.FromJson(Prop(json, "instr", "$"));
+        var contents = new List<BoxContent>();
+        if (json.TryGetProperty("box_contents", out var boxes) && boxes.ValueKind != JsonValueKind.Null)
         {
-            "goto" => new InstructionSpec(InstructionKind.GoTo, ParseDesc(Prop(el, "desc", "$.instr"), "$.instr.desc"), null, strict),
-            "pickup" => new InstructionSpec(InstructionKind.Pickup, ParseDesc(Prop(el, "desc", "$.instr"), "$.instr.desc"), null, strict),
-            "open" => new InstructionSpec(InstructionKind.Open, ParseDesc(Prop(el, "desc", "$.instr"), "$.instr.desc"), null, strict),
-            "putnext" => new InstructionSpec(InstructionKind.PutNext, ParseDesc(Prop(el, "move", "$.instr"), "$.instr.move"),
-                ParseDesc(Prop(el, "fixed", "$.instr"), "$.instr.fixed"), strict),
-            _ => throw new FormatException($"$.instr.kind: '{kind}' is not goto, pickup, open or putnext."),
-        };
+            if (boxes.ValueKind != JsonValueKind.Array) throw new FormatException("$.box_contents: expected an array.");
+            int k = 0;
+            foreach (var e in boxes.EnumerateArray())
+            {
+                var v = new int[5];
+                if (e.ValueKind != JsonValueKind.Array || e.GetArrayLength() != 5) throw new FormatException($"$.box_contents[{k}]: expected [x, y, type, color, state].");
+                for (int j = 0; j < 5; j++)
+                    if (!e[j].TryGetInt32(out v[j])) throw new FormatException($"$.box_contents[{k}][{j}]: not an integer.");
+                if ((uint)v[2] > (uint)ObjectType.Agent || (uint)v[3] > (uint)GridColor.Grey || (uint)v[4] > (uint)DoorState.Locked)
+                    throw new FormatException($"$.box_contents[{k}]: unknown type, colour or state code in [{string.Join(", ", v)}].");
+                contents.Add(new BoxContent(v[0], v[1], (ObjectType)v[2], (GridColor)v[3], (DoorState)v[4]));
+                k++;
+            }
+        }
+        return new GridWorldLayout(width, height, bytes, ax, ay, Int(json, "agent_dir"), instr, Int(json, "max_steps"), mission, contents);
     }
 
-    private static DescriptionSpec ParseDesc(JsonElement el, string path)
+    /// <summary>The layout as one line of format-2 JSON (what <see cref="FromJson"/> reads).</summary>
+    public string ToJson()
     {
-        ObjectType? type = OptString(el, "type") is { } t ? GridConstants.ParseType(t) : null;
-        GridColor? color = OptString(el, "color") is { } c ? GridConstants.ParseColor(c) : null;
-        ObjectLocation? loc = OptString(el, "loc") switch
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
         {
-            null => null,
-            "left" => ObjectLocation.Left,
-            "right" => ObjectLocation.Right,
-            "front" => ObjectLocation.Front,
-            "behind" => ObjectLocation.Behind,
-            var other => throw new FormatException($"{path}.loc: '{other}' is not left, right, front or behind."),
-        };
-        var positions = new List<(int, int)>();
-        foreach (var p in Prop(el, "positions", path).EnumerateArray()) positions.Add((p[0].GetInt32(), p[1].GetInt32()));
-        return new DescriptionSpec(type, color, loc, positions);
+            w.WriteStartObject();
+            w.WriteNumber("format", FormatVersion);
+            if (Mission is not null) w.WriteString("mission", Mission);
+            w.WritePropertyName("instr");
+            Instruction.WriteJson(w);
+            w.WriteNumber("width", Width);
+            w.WriteNumber("height", Height);
+            w.WriteNumber("max_steps", MaxSteps);
+            w.WriteStartArray("agent_pos");
+            w.WriteNumberValue(AgentX);
+            w.WriteNumberValue(AgentY);
+            w.WriteEndArray();
+            w.WriteNumber("agent_dir", AgentDir);
+            w.WriteStartArray("grid");
+            foreach (byte b in _encoding) w.WriteNumberValue(b);
+            w.WriteEndArray();
+            w.WriteStartArray("box_contents");
+            foreach (var c in BoxContents)
+            {
+                w.WriteStartArray();
+                w.WriteNumberValue(c.X);
+                w.WriteNumberValue(c.Y);
+                w.WriteNumberValue((int)c.Type);
+                w.WriteNumberValue((int)c.Color);
+                w.WriteNumberValue((int)c.State);
+                w.WriteEndArray();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return Encoding8.GetString(stream.ToArray());
     }
 
-    private static string? OptString(JsonElement el, string name) =>
-        el.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    private static readonly UTF8Encoding Encoding8 = new(false);
 
     private static JsonElement Prop(JsonElement el, string name, string path) =>
         el.TryGetProperty(name, out var v) ? v : throw new FormatException($"{path}.{name}: missing.");

@@ -9,40 +9,23 @@ namespace RLAgents.Environments.Vector;
 /// <summary>
 /// N CartPole-v1 environments stepped as one batch: float64 state as structure of arrays
 /// (x[N], ẋ[N], θ[N], θ̇[N]), four envs per AVX2 instruction, float32 observations written
-/// straight into <see cref="Observations"/>, the 500-step time limit and episode statistics built in.
+/// straight into <see cref="BatchedVectorEnv.Observations"/>; the 500-step time limit, autoreset and
+/// episode statistics come from <see cref="BatchedVectorEnv"/>.
 /// </summary>
 /// <remarks>
-/// <para>Same semantics as a <see cref="SyncVectorEnv"/> of <see cref="CartPole"/> envs made by the
-/// registry (time limit, truncation, autoreset modes documented on <see cref="SyncVectorEnv"/>, env i
-/// seeded with <c>Rng.DeriveSeed(seed, "env", i)</c>, resets drawn in the same order), so both give
-/// the same start states. The SIMD path (AVX2 + FMA; other CPUs take the scalar path) uses its
-/// own series sin/cos, a reciprocal of the total mass and fused multiply-adds, each within about
-/// an ulp of the C library's float64 result: one step from the same state agrees with the scalar
-/// step to float32 precision, while long chaotic trajectories may drift apart. With
-/// <c>exactTrigonometry</c> every env is stepped with Gymnasium's expressions and
-/// <see cref="Math.SinCos"/>, and trajectories equal the scalar env's (and Gymnasium's) bit for bit.</para>
-/// <para>A step allocates nothing; infos are cleared only where the previous step set them.</para>
+/// The SIMD path (AVX2 + FMA; other CPUs take the scalar path) uses its own series sin/cos, a
+/// reciprocal of the total mass and fused multiply-adds, each within about an ulp of the C
+/// library's float64 result: one step from the same state agrees with the scalar step to float32
+/// precision, while long chaotic trajectories may drift apart. With <c>exactTrigonometry</c> every
+/// env is stepped with Gymnasium's expressions and <see cref="Math.SinCos"/>, and trajectories
+/// equal the scalar env's (and Gymnasium's) bit for bit.
 /// </remarks>
-public sealed class CartPoleVectorEnv : IVectorEnv
+public sealed class CartPoleVectorEnv : BatchedVectorEnv
 {
-    private readonly int _n;
     private readonly double[] _x, _xDot, _theta, _thetaDot;
-    private readonly int[] _steps;
-    private readonly long[] _episodeStart;
-    private readonly Rng[] _rngs;
-    private readonly double[] _rewards;
-    private readonly bool[] _terminated, _truncated;
-    private readonly StepInfo[] _infos;
     private readonly float[] _obs;
-    private readonly int[] _done;        // envs whose episode ended on the latest step
-    private readonly int[] _pending;     // NextStep: envs to reset on the next step
-    private readonly int[] _infoSlots;   // slots whose info the latest step set
-    private readonly bool[] _ended;      // Disabled: ended envs awaiting ResetAt
     private readonly double _stepReward, _terminalReward;
     private readonly bool _exact;
-    private int _doneCount, _pendingCount, _infoCount, _endedCount;
-    private bool _hasBeenReset;
-    private long _now;
 
     /// <summary>Creates <paramref name="numEnvs"/> CartPoles.</summary>
     /// <param name="numEnvs">Number of environments.</param>
@@ -52,14 +35,9 @@ public sealed class CartPoleVectorEnv : IVectorEnv
     /// <param name="exactTrigonometry">Step every env with the C library's sin/cos (bit-exact with <see cref="CartPole"/>) instead of SIMD.</param>
     public CartPoleVectorEnv(int numEnvs, AutoresetMode autoresetMode, CartPoleOptions? options = null,
         int maxEpisodeSteps = CartPole.MaxEpisodeSteps, bool exactTrigonometry = false)
+        : base(CartPole.EnvId, CartPole.StateSpace, CartPole.Actions, numEnvs, autoresetMode, maxEpisodeSteps)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(numEnvs, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxEpisodeSteps, 1);
-        if (!Enum.IsDefined(autoresetMode)) throw new ArgumentOutOfRangeException(nameof(autoresetMode));
         options ??= new CartPoleOptions();
-        _n = numEnvs;
-        AutoresetMode = autoresetMode;
-        MaxEpisodeSteps = maxEpisodeSteps;
         _exact = exactTrigonometry;
         _stepReward = options.SuttonBartoReward ? 0.0 : 1.0;
         _terminalReward = options.SuttonBartoReward ? -1.0 : 1.0;
@@ -67,62 +45,8 @@ public sealed class CartPoleVectorEnv : IVectorEnv
         _xDot = new double[numEnvs];
         _theta = new double[numEnvs];
         _thetaDot = new double[numEnvs];
-        _steps = new int[numEnvs];
-        _episodeStart = new long[numEnvs];
-        _rewards = new double[numEnvs];
-        _terminated = new bool[numEnvs];
-        _truncated = new bool[numEnvs];
-        _infos = new StepInfo[numEnvs];
-        _done = new int[numEnvs];
-        _pending = new int[numEnvs];
-        _infoSlots = new int[numEnvs];
-        _ended = new bool[numEnvs];
-        Observations = new ObservationBatch(CartPole.StateSpace, numEnvs);
-        FinalObservations = new ObservationBatch(CartPole.StateSpace, numEnvs);
         _obs = Observations.Floats(0);
-        _rngs = new Rng[numEnvs];
-        ulong entropy = unchecked((ulong)Stopwatch.GetTimestamp() * 0x9E3779B97F4A7C15UL);
-        for (int i = 0; i < numEnvs; i++) _rngs[i] = new Rng(Rng.DeriveSeed(entropy, "env", i));
     }
-
-    /// <summary>Steps after which an episode is truncated.</summary>
-    public int MaxEpisodeSteps { get; }
-
-    /// <inheritdoc />
-    public int NumEnvs => _n;
-
-    /// <inheritdoc />
-    public EnvId Id => CartPole.EnvId;
-
-    /// <inheritdoc />
-    public ObservationSpace SingleObservationSpace => CartPole.StateSpace;
-
-    /// <inheritdoc />
-    public DiscreteSpace SingleActionSpace => CartPole.Actions;
-
-    /// <inheritdoc />
-    public AutoresetMode AutoresetMode { get; }
-
-    /// <inheritdoc />
-    public ObservationBatch Observations { get; }
-
-    /// <inheritdoc />
-    public ObservationBatch FinalObservations { get; }
-
-    /// <inheritdoc />
-    public ReadOnlySpan<double> Rewards => _rewards;
-
-    /// <inheritdoc />
-    public ReadOnlySpan<bool> Terminated => _terminated;
-
-    /// <inheritdoc />
-    public ReadOnlySpan<bool> Truncated => _truncated;
-
-    /// <inheritdoc />
-    public ReadOnlySpan<StepInfo> Infos => _infos;
-
-    /// <summary>Steps taken in env <paramref name="index"/>'s current episode.</summary>
-    public int ElapsedSteps(int index) => _steps[index];
 
     /// <summary>Copies env <paramref name="index"/>'s float64 state (x, ẋ, θ, θ̇) into <paramref name="destination"/>.</summary>
     public void GetState(int index, Span<double> destination)
@@ -142,148 +66,32 @@ public sealed class CartPoleVectorEnv : IVectorEnv
     }
 
     /// <inheritdoc />
-    public void Reset(long? seed = null)
+    protected override void ResetEnv(int i, Rng rng)
     {
-        _now = Stopwatch.GetTimestamp();
-        for (int i = 0; i < _n; i++) ResetEnv(i, SubEnvBatch.SeedFor(seed, i));
-        Array.Clear(_infos);
-        _infoCount = 0;
-        _pendingCount = 0;
-        _doneCount = 0;
-        _hasBeenReset = true;
-    }
-
-    /// <inheritdoc />
-    public void ResetAt(int index, long? seed = null)
-    {
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_n, nameof(index));
-        if (!_hasBeenReset) throw new InvalidOperationException($"{Id} vector env: call Reset before ResetAt.");
-        _now = Stopwatch.GetTimestamp();
-        int p = Array.IndexOf(_pending, index, 0, _pendingCount);
-        if (p >= 0) _pending[p] = _pending[--_pendingCount];
-        ResetEnv(index, seed);
-        _infos[index] = default;
-    }
-
-    /// <inheritdoc />
-    public void Step(ReadOnlySpan<int> actions)
-    {
-        if (!_hasBeenReset) throw new InvalidOperationException($"{Id} vector env: Step was called before Reset; call Reset first.");
-        if (actions.Length != _n) throw new ArgumentException($"{Id} vector env: got {actions.Length} actions for {_n} environments.", nameof(actions));
-        ValidateActions(actions);
-        if (_endedCount > 0)
-        {
-            int i = Array.IndexOf(_ended, true);
-            throw new InvalidOperationException($"{Id} vector env: environment {i} ended its episode; call ResetAt({i}) before stepping (autoreset is disabled).");
-        }
-
-        _now = Stopwatch.GetTimestamp(); // one clock read per batch step, shared by every reset and finished episode
-        for (int k = 0; k < _infoCount; k++) _infos[_infoSlots[k]] = default;
-        _infoCount = 0;
-        _doneCount = 0;
-
-        int start = 0;
-        if (!_exact && Avx2.IsSupported && Fma.IsSupported) start = StepAvx2(actions);
-        StepScalar(actions, start);
-
-        // NextStep: envs that ended on the previous step were stepped above only because the loop
-        // is branch-free; overwrite them with a fresh episode, reward 0 and both flags false.
-        for (int k = 0; k < _pendingCount; k++)
-        {
-            int i = _pending[k];
-            ResetEnv(i, null);
-        }
-        _pendingCount = 0;
-
-        for (int k = 0; k < _doneCount; k++) FinishEpisode(_done[k]);
-    }
-
-    /// <inheritdoc />
-    public void Dispose() => GC.SuppressFinalize(this);
-
-    private void ValidateActions(ReadOnlySpan<int> actions)
-    {
-        // OR of all actions: any bit above bit 0 (including a sign bit) marks an invalid one.
-        var wide = Vector256<int>.Zero;
-        int i0 = 0;
-        for (; i0 + 8 <= actions.Length; i0 += 8) wide |= Vector256.Create(actions.Slice(i0, 8));
-        int bits = (wide & Vector256.Create(~1)) == Vector256<int>.Zero ? 0 : 2;
-        for (int i = i0; i < actions.Length; i++) bits |= actions[i];
-        if ((bits & ~1) == 0) return;
-        for (int i = 0; i < actions.Length; i++)
-            if ((uint)actions[i] > 1) throw new InvalidActionException($"{Id} (env {i})", actions[i], CartPole.Actions);
-    }
-
-    private void ResetEnv(int i, long? seed)
-    {
-        var rng = _rngs[i];
-        if (seed is long s) rng.Reseed(unchecked((ulong)s));
         // Same draws, in the same order, as CartPole.Reset.
         _x[i] = rng.Uniform(-CartPole.ResetBound, CartPole.ResetBound);
         _xDot[i] = rng.Uniform(-CartPole.ResetBound, CartPole.ResetBound);
         _theta[i] = rng.Uniform(-CartPole.ResetBound, CartPole.ResetBound);
         _thetaDot[i] = rng.Uniform(-CartPole.ResetBound, CartPole.ResetBound);
-        _steps[i] = 0;
-        _episodeStart[i] = _now;
-        _rewards[i] = 0;
-        _terminated[i] = false;
-        _truncated[i] = false;
-        if (_ended[i]) { _ended[i] = false; _endedCount--; }
         WriteObservation(i, _obs);
     }
 
-    private void FinishEpisode(int i)
+    /// <inheritdoc />
+    protected override void StepEnvs(ReadOnlySpan<int> actions, ReadOnlySpan<float> continuous, Span<double> rewards, Span<bool> terminated)
     {
-        // A NextStep env reset above in this same call no longer counts as ended.
-        if (!_terminated[i] && !_truncated[i]) return;
-        int length = _steps[i];
-        // Reward is constant until the last step, so the return needs no per-step accumulation.
-        double ret = (length - 1) * _stepReward + (_terminated[i] ? _terminalReward : _stepReward);
-        _infos[i] = new StepInfo(Episode: new EpisodeStatistics(ret, length, Stopwatch.GetElapsedTime(_episodeStart[i], _now).TotalSeconds));
-        _infoSlots[_infoCount++] = i;
-        switch (AutoresetMode)
-        {
-            case AutoresetMode.SameStep:
-                Array.Copy(_obs, i * 4, FinalObservations.Floats(0), i * 4, 4);
-                bool terminated = _terminated[i], truncated = _truncated[i];
-                double reward = _rewards[i];
-                ResetEnv(i, null);
-                (_terminated[i], _truncated[i], _rewards[i]) = (terminated, truncated, reward);
-                break;
-            case AutoresetMode.NextStep:
-                _pending[_pendingCount++] = i;
-                break;
-            default:
-                _ended[i] = true;
-                _endedCount++;
-                break;
-        }
+        int start = 0;
+        if (!_exact && Avx2.IsSupported && Fma.IsSupported) start = StepAvx2(actions, rewards, terminated);
+        StepScalar(actions, start, rewards, terminated);
     }
 
-    private void StepScalar(ReadOnlySpan<int> actions, int start)
+    private void StepScalar(ReadOnlySpan<int> actions, int start, Span<double> rewards, Span<bool> terminated)
     {
-        for (int i = start; i < _n; i++)
+        for (int i = start; i < actions.Length; i++)
         {
-            double x = _x[i], xDot = _xDot[i], theta = _theta[i], thetaDot = _thetaDot[i];
-            double force = actions[i] == 1 ? CartPole.ForceMag : -CartPole.ForceMag;
-            (double sinTheta, double cosTheta) = Math.SinCos(theta);
-            double temp = (force + CartPole.PoleMassLength * (thetaDot * thetaDot) * sinTheta) / CartPole.TotalMass;
-            double thetaAcc = (CartPole.Gravity * sinTheta - cosTheta * temp)
-                / (CartPole.Length * (4.0 / 3.0 - CartPole.MassPole * (cosTheta * cosTheta) / CartPole.TotalMass));
-            double xAcc = temp - CartPole.PoleMassLength * thetaAcc * cosTheta / CartPole.TotalMass;
-            x += CartPole.Tau * xDot;
-            xDot += CartPole.Tau * xAcc;
-            theta += CartPole.Tau * thetaDot;
-            thetaDot += CartPole.Tau * thetaAcc;
-            (_x[i], _xDot[i], _theta[i], _thetaDot[i]) = (x, xDot, theta, thetaDot);
-            bool terminated = x < -CartPole.XThreshold || x > CartPole.XThreshold
-                || theta < -CartPole.ThetaThresholdRadians || theta > CartPole.ThetaThresholdRadians;
-            bool truncated = ++_steps[i] >= MaxEpisodeSteps;
-            _terminated[i] = terminated;
-            _truncated[i] = truncated;
-            _rewards[i] = terminated ? _terminalReward : _stepReward;
+            bool ended = CartPole.Advance(ref _x[i], ref _xDot[i], ref _theta[i], ref _thetaDot[i], actions[i]);
+            terminated[i] = ended;
+            rewards[i] = ended ? _terminalReward : _stepReward;
             WriteObservation(i, _obs);
-            if (terminated || truncated) _done[_doneCount++] = i;
         }
     }
 
@@ -293,9 +101,9 @@ public sealed class CartPoleVectorEnv : IVectorEnv
     /// become multiplications by its reciprocal and products fuse into FMAs, each changing the
     /// float64 result by about an ulp — far below the float32 observations' precision.
     /// </summary>
-    private unsafe int StepAvx2(ReadOnlySpan<int> actions)
+    private unsafe int StepAvx2(ReadOnlySpan<int> actions, Span<double> rewards, Span<bool> terminatedFlags)
     {
-        int end = _n & ~3;
+        int end = actions.Length & ~3;
         const double invMass = 1.0 / CartPole.TotalMass;
         var forceOverMass = Vector256.Create(CartPole.ForceMag * invMass);
         var pmlOverMass = Vector256.Create(CartPole.PoleMassLength * invMass);
@@ -308,12 +116,10 @@ public sealed class CartPoleVectorEnv : IVectorEnv
         var thetaMax = Vector256.Create(CartPole.ThetaThresholdRadians);
         var stepReward = Vector256.Create(_stepReward);
         var terminalReward = Vector256.Create(_terminalReward);
-        var one = Vector128.Create(1);
-        var lastBefore = Vector128.Create(MaxEpisodeSteps - 2);
 
-        fixed (double* px = _x, pxd = _xDot, pt = _theta, ptd = _thetaDot, pr = _rewards)
-        fixed (int* pa = actions, ps = _steps)
-        fixed (bool* pterm = _terminated, ptrunc = _truncated)
+        fixed (double* px = _x, pxd = _xDot, pt = _theta, ptd = _thetaDot, pr = rewards)
+        fixed (int* pa = actions)
+        fixed (bool* pterm = terminatedFlags)
         fixed (float* po = _obs)
         {
             for (int i = 0; i < end; i += 4)
@@ -343,14 +149,7 @@ public sealed class CartPoleVectorEnv : IVectorEnv
                 // |v| > limit is false for NaN, as Gymnasium's comparisons are.
                 var terminated = Vector256.GreaterThan(Vector256.Abs(x), xMax) | Vector256.GreaterThan(Vector256.Abs(theta), thetaMax);
                 Avx.Store(pr + i, Vector256.ConditionalSelect(terminated, terminalReward, stepReward));
-                var steps = Sse2.LoadVector128(ps + i);
-                var truncated = Vector128.GreaterThan(steps, lastBefore); // old > max−2 ⇔ new steps ≥ max
-                Sse2.Store(ps + i, steps + one);
-
-                uint termBits = terminated.ExtractMostSignificantBits();
-                uint truncBits = truncated.ExtractMostSignificantBits();
-                *(uint*)(pterm + i) = SpreadBits(termBits);
-                *(uint*)(ptrunc + i) = SpreadBits(truncBits);
+                *(uint*)(pterm + i) = SpreadBits(terminated.ExtractMostSignificantBits());
 
                 // float32 observations, env-major: transpose the 4 dims × 4 envs block.
                 var r0 = Avx.ConvertToVector128Single(x);
@@ -366,14 +165,6 @@ public sealed class CartPoleVectorEnv : IVectorEnv
                 Sse.Store(o + 4, Sse.MoveHighToLow(t1, t0));
                 Sse.Store(o + 8, Sse.MoveLowToHigh(t2, t3));
                 Sse.Store(o + 12, Sse.MoveHighToLow(t3, t2));
-
-                uint doneBits = termBits | truncBits;
-                while (doneBits != 0)
-                {
-                    int lane = System.Numerics.BitOperations.TrailingZeroCount(doneBits);
-                    _done[_doneCount++] = i + lane;
-                    doneBits &= doneBits - 1;
-                }
             }
         }
         return end;

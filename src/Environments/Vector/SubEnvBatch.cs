@@ -10,6 +10,9 @@ internal sealed class SubEnvBatch : IDisposable
     private readonly IEnv[] _envs;
     // NextStep: env i ended on the previous step and resets on this one. Disabled: env i ended and awaits ResetAt.
     private readonly bool[] _ended;
+    // The actions of the step in progress, [Count × Kd] and [Count × Kc], copied so worker threads can read them.
+    private readonly int[] _discrete;
+    private readonly float[] _continuous;
 
     public SubEnvBatch(IReadOnlyList<IEnv> envs, AutoresetMode mode)
     {
@@ -20,13 +23,14 @@ internal sealed class SubEnvBatch : IDisposable
         for (int i = 1; i < _envs.Length; i++)
         {
             var e = _envs[i];
-            if (e.Id != first.Id || !e.ObservationSpace.SameLayout(first.ObservationSpace) || e.ActionSpace.N != first.ActionSpace.N || e.ActionSpace.Start != first.ActionSpace.Start)
+            if (e.Id != first.Id || !e.ObservationSpace.SameLayout(first.ObservationSpace) || !e.ActionSpace.ActionLayout.SameAs(first.ActionSpace.ActionLayout))
                 throw new ArgumentException($"Environment {i} ({e.Id}, {e.ObservationSpace}, {e.ActionSpace}) differs from environment 0 ({first.Id}, {first.ObservationSpace}, {first.ActionSpace}).", nameof(envs));
         }
         Mode = mode;
         Id = first.Id;
         ObservationSpace = first.ObservationSpace;
         ActionSpace = first.ActionSpace;
+        Layout = ActionSpace.ActionLayout;
         int n = _envs.Length;
         Observations = new ObservationBatch(ObservationSpace, n);
         FinalObservations = new ObservationBatch(ObservationSpace, n);
@@ -34,7 +38,8 @@ internal sealed class SubEnvBatch : IDisposable
         Terminated = new bool[n];
         Truncated = new bool[n];
         Infos = new StepInfo[n];
-        Actions = new int[n];
+        _discrete = new int[checked(n * Layout.DiscreteCount)];
+        _continuous = new float[checked(n * Layout.ContinuousCount)];
         _ended = new bool[n];
     }
 
@@ -42,7 +47,8 @@ internal sealed class SubEnvBatch : IDisposable
     public AutoresetMode Mode { get; }
     public EnvId Id { get; }
     public ObservationSpace ObservationSpace { get; }
-    public DiscreteSpace ActionSpace { get; }
+    public Space ActionSpace { get; }
+    public ActionLayout Layout { get; }
     public ObservationBatch Observations { get; }
     public ObservationBatch FinalObservations { get; }
     public double[] Rewards { get; }
@@ -50,8 +56,6 @@ internal sealed class SubEnvBatch : IDisposable
     public bool[] Truncated { get; }
     public StepInfo[] Infos { get; }
 
-    /// <summary>The actions of the step in progress, copied so worker threads can read them.</summary>
-    public int[] Actions { get; }
 
     public bool HasBeenReset { get; private set; }
 
@@ -59,18 +63,30 @@ internal sealed class SubEnvBatch : IDisposable
     public static long? SeedFor(long? seed, int i) => seed is long s ? unchecked((long)Rng.DeriveSeed(unchecked((ulong)s), "env", i)) : null;
 
     /// <summary>Checks the call and copies the actions; every action is validated before any env steps.</summary>
-    public void BeginStep(ReadOnlySpan<int> actions)
+    public void BeginStep(ActionBatch actions)
+    {
+        if (actions.Count != _envs.Length || !actions.Layout.SameAs(Layout))
+            throw new ArgumentException($"{Id} vector env: got a batch of {actions.Count} actions of {actions.Space} for {_envs.Length} environments of {ActionSpace}.", nameof(actions));
+        BeginStep(actions.Discrete, actions.Continuous);
+    }
+
+    /// <summary>Checks the call and copies the actions, env-major [Count × Kd] and [Count × Kc].</summary>
+    public void BeginStep(ReadOnlySpan<int> discrete, ReadOnlySpan<float> continuous)
     {
         if (!HasBeenReset) throw new InvalidOperationException($"{Id} vector env: Step was called before Reset; call Reset first.");
-        if (actions.Length != _envs.Length)
-            throw new ArgumentException($"{Id} vector env: got {actions.Length} actions for {_envs.Length} environments.", nameof(actions));
-        for (int i = 0; i < actions.Length; i++)
+        int n = _envs.Length, kd = Layout.DiscreteCount, kc = Layout.ContinuousCount;
+        if (discrete.Length != n * kd || continuous.Length != n * kc)
+            throw new ArgumentException(kc > 0 && continuous.IsEmpty
+                ? $"{Id} vector env: {ActionSpace} has continuous elements; step it with an {nameof(ActionBatch)}."
+                : $"{Id} vector env: got {discrete.Length} integers and {continuous.Length} floats for {n} environments of {ActionSpace} ({kd} and {kc} each).", "actions");
+        for (int i = 0; i < n; i++)
         {
-            if (!ActionSpace.Contains(actions[i])) throw new InvalidActionException($"{Id} (env {i})", actions[i], ActionSpace);
+            Layout.Validate(new EnvAction(discrete.Slice(i * kd, kd), continuous.Slice(i * kc, kc)), Id, i);
             if (Mode == AutoresetMode.Disabled && _ended[i])
                 throw new InvalidOperationException($"{Id} vector env: environment {i} ended its episode; call ResetAt({i}) before stepping (autoreset is disabled).");
         }
-        actions.CopyTo(Actions);
+        discrete.CopyTo(_discrete);
+        continuous.CopyTo(_continuous);
     }
 
     public void MarkReset() => HasBeenReset = true;
@@ -104,7 +120,10 @@ internal sealed class SubEnvBatch : IDisposable
             ResetOne(i, null);
             return;
         }
-        var r = _envs[i].Step(Actions[i]);
+        int kd = Layout.DiscreteCount, kc = Layout.ContinuousCount;
+        var r = Layout.IsDiscrete
+            ? _envs[i].Step(_discrete[i])
+            : _envs[i].Step(new EnvAction(_discrete.AsSpan(i * kd, kd), _continuous.AsSpan(i * kc, kc)));
         Rewards[i] = r.Reward;
         Terminated[i] = r.Terminated;
         Truncated[i] = r.Truncated;

@@ -22,7 +22,7 @@ public abstract class SubEnvVectorEnv : IVectorEnv
     public ObservationSpace SingleObservationSpace => Batch.ObservationSpace;
 
     /// <inheritdoc />
-    public DiscreteSpace SingleActionSpace => Batch.ActionSpace;
+    public Space SingleActionSpace => Batch.ActionSpace;
 
     /// <inheritdoc />
     public AutoresetMode AutoresetMode => Batch.Mode;
@@ -57,7 +57,26 @@ public abstract class SubEnvVectorEnv : IVectorEnv
     }
 
     /// <inheritdoc />
-    public abstract void Step(ReadOnlySpan<int> actions);
+    public void Step(ActionBatch actions)
+    {
+        BeforeStep();
+        Batch.BeginStep(actions);
+        StepAll();
+    }
+
+    /// <inheritdoc />
+    public void Step(ReadOnlySpan<int> actions)
+    {
+        BeforeStep();
+        Batch.BeginStep(actions, default);
+        StepAll();
+    }
+
+    /// <summary>Checks that the vector env can step (e.g. is not disposed).</summary>
+    private protected virtual void BeforeStep() { }
+
+    /// <summary>Steps every env with the actions <see cref="SubEnvBatch.BeginStep(ReadOnlySpan{int}, ReadOnlySpan{float})"/> copied.</summary>
+    private protected abstract void StepAll();
 
     /// <inheritdoc />
     public abstract void Dispose();

@@ -7,10 +7,10 @@ namespace RLAgents.Environments.Vector;
 /// Autoreset semantics (<see cref="AutoresetMode"/>):
 /// <list type="bullet">
 /// <item><see cref="AutoresetMode.SameStep"/>: an env whose episode ends is reset inside the same
-/// <see cref="Step"/>; <see cref="SubEnvVectorEnv.Observations"/> holds the new episode's first observation and
+/// <see cref="SubEnvVectorEnv.Step(ActionBatch)"/>; <see cref="SubEnvVectorEnv.Observations"/> holds the new episode's first observation and
 /// <see cref="SubEnvVectorEnv.FinalObservations"/> the ended episode's last one; reward, flags and info belong to the ended step.</item>
 /// <item><see cref="AutoresetMode.NextStep"/>: the ending step reports the final observation in
-/// <see cref="SubEnvVectorEnv.Observations"/>; on the following <see cref="Step"/> that env's action is ignored, it is
+/// <see cref="SubEnvVectorEnv.Observations"/>; on the following step that env's action is ignored, it is
 /// reset, and it reports its first observation with reward 0 and both flags false.</item>
 /// <item><see cref="AutoresetMode.Disabled"/>: an ended env must be reset with <see cref="SubEnvVectorEnv.ResetAt"/>;
 /// stepping before that throws <see cref="InvalidOperationException"/>.</item>
@@ -35,12 +35,7 @@ public sealed class SyncVectorEnv : SubEnvVectorEnv
         Batch.MarkReset();
     }
 
-    /// <inheritdoc />
-    public override void Step(ReadOnlySpan<int> actions)
-    {
-        Batch.BeginStep(actions);
-        Batch.StepRange(0, Batch.Count);
-    }
+    private protected override void StepAll() => Batch.StepRange(0, Batch.Count);
 
     /// <inheritdoc />
     public override void Dispose() => Batch.Dispose();

@@ -73,13 +73,9 @@ public sealed class ThreadedVectorEnv : SubEnvVectorEnv
         base.ResetAt(index, seed); // workers are idle between calls
     }
 
-    /// <inheritdoc />
-    public override void Step(ReadOnlySpan<int> actions)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        Batch.BeginStep(actions);
-        Run(CommandStep);
-    }
+    private protected override void BeforeStep() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    private protected override void StepAll() => Run(CommandStep);
 
     private void Run(int command)
     {

@@ -7,7 +7,10 @@ public enum VectorizationMode
     Sync,
     /// <summary>Partitioned across persistent worker threads (<see cref="ThreadedVectorEnv"/>).</summary>
     Threaded,
-    /// <summary>A native batched implementation where the family registers one (<see cref="EnvRegistration.CreateBatched"/>; CartPole-v1's is <see cref="CartPoleVectorEnv"/>).</summary>
+    /// <summary>
+    /// A native batched implementation (a <see cref="BatchedVectorEnv"/>) where the family registers one
+    /// (<see cref="EnvRegistration.CreateBatched"/>): CartPole-v1, MountainCar-v0, MountainCarContinuous-v0, Acrobot-v1, Pendulum-v1.
+    /// </summary>
     Batched,
 }
 

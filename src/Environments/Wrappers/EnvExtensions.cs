@@ -2,9 +2,15 @@ using RLAgents.Environments.Wrappers;
 
 namespace RLAgents.Environments;
 
-/// <summary>Navigation through wrapper chains.</summary>
+/// <summary>Navigation through wrapper chains, and the step forms of single-kind action spaces.</summary>
 public static class EnvExtensions
 {
+    /// <summary>Steps with the floats of a Box action space (e.g. <c>env.Step([0.5f])</c>).</summary>
+    public static StepResult Step(this IEnv env, ReadOnlySpan<float> continuous) => env.Step(new EnvAction(default, continuous));
+
+    /// <summary>Steps with the integers of a MultiDiscrete (or Discrete) action space (e.g. <c>env.Step([1, 0, 2])</c>).</summary>
+    public static StepResult Step(this IEnv env, ReadOnlySpan<int> discrete) => env.Step(new EnvAction(discrete, default));
+
     /// <summary>The innermost environment under every <see cref="Wrapper"/>.</summary>
     public static IEnv Unwrapped(this IEnv env)
     {

@@ -88,11 +88,8 @@ public sealed class NormalizeObservation : Wrapper
     }
 
     /// <inheritdoc />
-    protected override StepResult StepCore(int action)
-    {
-        var r = Inner.Step(action);
-        return r with { Observation = Normalize(r.Observation) };
-    }
+    protected override StepResult AfterStep(StepResult r) =>
+        r with { Observation = Normalize(r.Observation) };
 
     private Observation Normalize(Observation source)
     {

@@ -38,9 +38,8 @@ public sealed class ObservationHistory : Wrapper
     }
 
     /// <inheritdoc />
-    protected override StepResult StepCore(int action)
+    protected override StepResult AfterStep(StepResult r)
     {
-        var r = Inner.Step(action);
         _layout.Push(_state, 0);
         return r with { Observation = Emit(r.Observation) };
     }

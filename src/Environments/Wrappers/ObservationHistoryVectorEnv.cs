@@ -48,7 +48,7 @@ public sealed class ObservationHistoryVectorEnv : IVectorEnv
     public ObservationSpace SingleObservationSpace => _layout.Space;
 
     /// <inheritdoc />
-    public DiscreteSpace SingleActionSpace => _inner.SingleActionSpace;
+    public Space SingleActionSpace => _inner.SingleActionSpace;
 
     /// <inheritdoc />
     public AutoresetMode AutoresetMode => _inner.AutoresetMode;
@@ -86,9 +86,21 @@ public sealed class ObservationHistoryVectorEnv : IVectorEnv
     }
 
     /// <inheritdoc />
+    public void Step(ActionBatch actions)
+    {
+        _inner.Step(actions);
+        AfterStep();
+    }
+
+    /// <inheritdoc />
     public void Step(ReadOnlySpan<int> actions)
     {
         _inner.Step(actions);
+        AfterStep();
+    }
+
+    private void AfterStep()
+    {
         var terminated = _inner.Terminated;
         var truncated = _inner.Truncated;
         bool sameStep = _inner.AutoresetMode == AutoresetMode.SameStep;

@@ -29,9 +29,8 @@ public sealed class RecordEpisodeStatistics : Wrapper
     }
 
     /// <inheritdoc />
-    protected override StepResult StepCore(int action)
+    protected override StepResult AfterStep(StepResult r)
     {
-        var r = Inner.Step(action);
         _return += r.Reward;
         _length++;
         if (!r.Terminated && !r.Truncated) return r;

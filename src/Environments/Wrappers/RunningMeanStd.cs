@@ -32,13 +32,18 @@ public sealed class RunningMeanStd
     public ReadOnlySpan<double> Variance => _variance;
 
     /// <summary>Adds one sample.</summary>
-    public void Update(ReadOnlySpan<float> sample)
+    public void Update(ReadOnlySpan<float> sample) => UpdateCore(sample);
+
+    /// <summary>Adds one float64 sample (e.g. a discounted return).</summary>
+    public void Update(ReadOnlySpan<double> sample) => UpdateCore(sample);
+
+    private void UpdateCore<T>(ReadOnlySpan<T> sample) where T : struct, System.Numerics.INumberBase<T>
     {
         CheckSize(sample.Length);
         double n = Count, total = n + 1;
         for (int i = 0; i < _mean.Length; i++)
         {
-            double delta = sample[i] - _mean[i];
+            double delta = double.CreateTruncating(sample[i]) - _mean[i];
             _mean[i] += delta / total;
             // M2_new = M2_old + delta² · n / (n + 1); variance = M2 / count.
             _variance[i] = n == 0 ? 0.0 : (_variance[i] * n + delta * delta * n / total) / total;

@@ -28,9 +28,6 @@ public sealed class TimeLimit : Wrapper
     }
 
     /// <inheritdoc />
-    protected override StepResult StepCore(int action)
-    {
-        var r = Inner.Step(action);
-        return ++ElapsedSteps >= MaxEpisodeSteps ? r with { Truncated = true } : r;
-    }
+    protected override StepResult AfterStep(StepResult r) =>
+        ++ElapsedSteps >= MaxEpisodeSteps ? r with { Truncated = true } : r;
 }

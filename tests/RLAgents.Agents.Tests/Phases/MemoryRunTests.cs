@@ -99,7 +99,7 @@ public sealed class MemoryRunTests
                 var stored = new Observation(space);
                 batch.Get(row++, stored);
                 Assert.True(stored.ContentEquals(obs), $"demo step {t}: the stored observation differs from the wrapped env's");
-                if (t + 1 < demo.Length) obs = wrapped.Step(demo.Actions[t] + wrapped.ActionSpace.Start).Observation;
+                if (t + 1 < demo.Length) obs = wrapped.Step(demo.Actions[t] + wrapped.ActionSpace.AsDiscrete("this test").Start).Observation;
             }
         }
         Assert.Equal(set.Count, row);

@@ -79,6 +79,44 @@ public sealed class EnvCheckerTests
     }
 
     [Fact]
+    public void PendulumFromTheRegistryPassesEveryCheckIncludingOutOfBoundsActions()
+    {
+        var registry = EnvRegistry.CreateDefault();
+        var report = EnvChecker.Check(() => registry.Make("Pendulum-v1"), steps: 450);
+        Assert.True(report.Passed, report.ToString());
+        Assert.All(report.Checks, c => Assert.Equal(CheckOutcome.Passed, c.Outcome));
+        Assert.Equal(12, report.Checks.Count);
+        Assert.Contains("NaN and ±infinity", report[EnvChecker.InvalidAction].Message);
+        Assert.Contains("2 actions beyond the bounds", report[EnvChecker.OutOfBoundsAction].Message);
+        // Discrete envs have no continuous element to push out of bounds: the check is not listed.
+        Assert.Throws<KeyNotFoundException>(() => EnvChecker.Check(() => new CartPole(), steps: 20)[EnvChecker.OutOfBoundsAction]);
+    }
+
+    [Fact]
+    public void DictActionEnvPassesWithRandomActionsOfEveryPart()
+    {
+        var report = EnvChecker.Check(() => new Core.EchoEnv(Core.EchoEnv.GearAndSteering), steps: 40);
+        Assert.True(report.Passed, report.ToString());
+        Assert.Contains("discrete values 2, -2, 2, -1, 4, -1", report[EnvChecker.InvalidAction].Message);
+    }
+
+    [Fact]
+    public void BoxEnvThatRejectsOutOfBoundsActionsFailsThatCheckOnly()
+    {
+        var report = EnvChecker.Check(() => new StrictBoxEnv(validatesFinite: true), steps: 60);
+        Assert.Equal([EnvChecker.OutOfBoundsAction], report.Failures.Select(f => f.Name));
+        Assert.Contains("must be handled (clipped)", report[EnvChecker.OutOfBoundsAction].Message);
+    }
+
+    [Fact]
+    public void BoxEnvThatAcceptsNanFailsTheInvalidActionCheck()
+    {
+        var report = EnvChecker.Check(() => new StrictBoxEnv(validatesFinite: false), steps: 60);
+        Assert.Contains(EnvChecker.InvalidAction, report.Failures.Select(f => f.Name));
+        Assert.Contains("continuous element 0 = NaN: the action was accepted", report[EnvChecker.InvalidAction].Message);
+    }
+
+    [Fact]
     public void Throwing_factory_is_reported_not_thrown()
     {
         var report = EnvChecker.Check(() => throw new InvalidOperationException("cannot open the level file"));
@@ -143,7 +181,7 @@ internal sealed class NoBookkeepingEnv : IEnv
 
     public EnvId Id => new("NoBookkeeping", 0);
     public ObservationSpace ObservationSpace => Space;
-    public DiscreteSpace ActionSpace { get; } = new(2);
+    public Space ActionSpace { get; } = new DiscreteSpace(2);
 
     public ResetResult Reset(long? seed = null)
     {
@@ -152,11 +190,51 @@ internal sealed class NoBookkeepingEnv : IEnv
         return new ResetResult(_obs, default);
     }
 
+    public StepResult Step(EnvAction action) => Step(action.Discrete[0]);
+
     public StepResult Step(int action)
     {
         _t = Math.Min(_t + 1, 10);
         _obs.Floats(0)[0] = _t;
         return new StepResult(_obs, 1, _t % 4 == 0, false, default);
+    }
+
+    public void Dispose() { }
+}
+
+/// <summary>
+/// A Box-action IEnv written without the Env base: it throws on actions outside [−1, 1] (wrong:
+/// finite out-of-bounds actions must be handled) and, unless <c>validatesFinite</c>, accepts NaN.
+/// </summary>
+internal sealed class StrictBoxEnv(bool validatesFinite) : IEnv
+{
+    private static readonly ObservationSpace Space = ObservationSpace.Single("state", new BoxSpace(-1f, 1f, [1]));
+    private static readonly BoxSpace Actions = new(-1f, 1f, [1]);
+    private readonly Observation _obs = new(Space);
+    private bool _inEpisode;
+    private int _t;
+
+    public EnvId Id => new("StrictBox", 0);
+    public ObservationSpace ObservationSpace => Space;
+    public Space ActionSpace => Actions;
+
+    public ResetResult Reset(long? seed = null)
+    {
+        (_t, _inEpisode) = (0, true);
+        _obs.Floats(0)[0] = 0;
+        return new ResetResult(_obs, default);
+    }
+
+    public StepResult Step(EnvAction action)
+    {
+        if (!_inEpisode) throw new InvalidOperationException("reset first");
+        if (validatesFinite) Actions.ActionLayout.Validate(action, Id);
+        float a = action.Continuous[0];
+        if (a < -1f || a > 1f) throw new ArgumentOutOfRangeException(nameof(action), a, "outside [-1, 1]");
+        _obs.Floats(0)[0] = float.IsNaN(a) ? 0 : a;
+        bool done = ++_t == 10;
+        _inEpisode = !done;
+        return new StepResult(_obs, 0, done, false, default);
     }
 
     public void Dispose() { }

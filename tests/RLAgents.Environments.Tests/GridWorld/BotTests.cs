@@ -1,3 +1,4 @@
+using System.Text.Json;
 using RLAgents.Environments.GridWorld;
 using RLAgents.Environments.GridWorld.Bot;
 using RLAgents.Environments.GridWorld.Levels;
@@ -6,8 +7,24 @@ namespace RLAgents.Environments.Tests.GridWorld;
 
 public sealed class BotTests
 {
+    /// <summary>Fixture episodes played by Minigrid's bot to the end (no bot error).</summary>
+    public static TheoryData<int> MinigridBotEpisodes()
+    {
+        var data = new TheoryData<int>();
+        for (int i = 0; i < FixtureReplayTests.EpisodeCount; i++)
+        {
+            var ep = FixtureReplayTests.Episode(i);
+            bool error = ep.TryGetProperty("bot_error", out var e) && e.ValueKind == JsonValueKind.String;
+            if (ep.GetProperty("policy").GetString() == "bot" && !error) data.Add(i);
+        }
+        return data;
+    }
+
+    [Fact]
+    public void FixturesHoldOneHundredAndThirtyFiveCompleteMinigridBotEpisodes() => Assert.Equal(135, MinigridBotEpisodes().Count);
+
     [Theory]
-    [MemberData(nameof(FixtureReplayTests.EpisodeIndices), MemberType = typeof(FixtureReplayTests))]
+    [MemberData(nameof(MinigridBotEpisodes))]
     public void BotChoosesMinigridsBotActionsOnFixtureLayouts(int index)
     {
         var ep = FixtureReplayTests.Episode(index);
@@ -22,18 +39,78 @@ public sealed class BotTests
             actual.Add(a);
             if (env.Step(a).Done) break;
         }
-        Assert.Equal(expected, actual);
+        Assert.True(expected.SequenceEqual(actual), $"{FixtureReplayTests.Tag(ep)}: first difference at step {expected.Zip(actual).TakeWhile(p => p.First == p.Second).Count()}");
     }
 
-    public static TheoryData<string> SolvedLevels() => new(BabyAILevels.All.Keys.Order(StringComparer.Ordinal));
+    [Theory]
+    [MemberData(nameof(KeyInBoxEpisodes))]
+    public void BotOpensTheBoxAndUnlocksTheDoorWhereMinigridsBotFails(int index)
+    {
+        var ep = FixtureReplayTests.Episode(index);
+        using var env = GridWorldEnv.FromLayout(GridWorldLayout.FromJson(ep), new GridWorldOptions { IncludeDescription = false });
+        env.Reset(0);
+        var bot = new BabyAIBot(env);
+        StepResult r;
+        int toggledBoxes = 0;
+        do
+        {
+            int a = bot.Act();
+            if (a == (int)GridAction.Toggle && env.FrontCell() is { Type: ObjectType.Box }) toggledBoxes++;
+            r = env.Step(a);
+        } while (!r.Done);
+        Assert.True(r.Terminated && r.Reward > 0, $"{FixtureReplayTests.Tag(ep)}: not solved");
+        Assert.Equal(1, toggledBoxes);
+        Assert.True(env.StepCount <= ep.GetProperty("actions").GetArrayLength() + 10, $"{env.StepCount} steps vs the scripted {ep.GetProperty("actions").GetArrayLength()}");
+    }
+
+    public static TheoryData<int> KeyInBoxEpisodes()
+    {
+        var data = new TheoryData<int>();
+        for (int i = 0; i < FixtureReplayTests.EpisodeCount; i++)
+        {
+            var ep = FixtureReplayTests.Episode(i);
+            if (ep.GetProperty("level").GetString() == "BabyAI-KeyInBox-v0" && ep.GetProperty("policy").GetString() == "scripted") data.Add(i);
+        }
+        return data;
+    }
+
+    public static TheoryData<string> SolvedLevels() => new(BabyAILevels.All.Values.Where(l => l.AlwaysSolvable).Select(l => l.Id).Order(StringComparer.Ordinal));
 
     [Theory]
     [MemberData(nameof(SolvedLevels))]
     public void BotSolvesEveryLevel(string id)
     {
-        int episodes = id.Contains("GoTo-") || id.Contains("Open-") || id.Contains("Pickup-") || id.Contains("UnlockLocal") ? 60 : 200;
-        var stats = BotEvaluation.Run(id, episodes, seed: 1234);
-        Assert.True(stats.SuccessRate >= 0.99, $"{id}: success {stats.SuccessRate:P1} over {episodes} episodes");
+        // 25 seeds per level keep the suite fast; the bench command measures 1,000 (README: at
+        // least 98% on every level that can always be won, 100% on all but three).
+        var stats = BotEvaluation.Run(id, 25, seed: 1234);
+        Assert.True(stats.Successes >= 24, $"{id}: {stats.Successes} of 25 episodes solved");
+    }
+
+    [Theory]
+    [InlineData("BabyAI-OpenDoorsOrderN2Debug-v0")]
+    [InlineData("BabyAI-OpenDoorsOrderN4Debug-v0")]
+    public void BotSolvesEverySingleDoorMissionOfTheStrictDoorOrderLevels(string id)
+    {
+        // Two-door missions of these levels cannot succeed under Minigrid's verifier (see the
+        // sequence tests); every one-door mission can.
+        using var env = BabyAILevels.Make(id, new GridWorldOptions { IncludeDescription = false });
+        int single = 0;
+        for (int seed = 0; seed < 60; seed++)
+        {
+            env.Reset(seed);
+            bool sequence = env.Instruction is SequenceInstruction;
+            var bot = new BabyAIBot(env);
+            StepResult r;
+            do r = env.Step(bot.Act()); while (!r.Done);
+            if (sequence)
+            {
+                Assert.True(r.Terminated && r.Reward == 0, $"seed {seed}: '{env.Mission}' should fail on the first door's toggle");
+                continue;
+            }
+            single++;
+            Assert.True(r.Reward > 0, $"seed {seed}: '{env.Mission}' not solved");
+        }
+        Assert.InRange(single, 10, 35);
     }
 }
 

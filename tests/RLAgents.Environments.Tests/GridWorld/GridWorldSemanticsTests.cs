@@ -315,28 +315,35 @@ public sealed class GridWorldSemanticsTests
 public sealed class GridWorldAllocationTests
 {
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void StepsAllocateNothingOnceWarm(bool putNext)
+    [InlineData("goto")]
+    [InlineData("putnext")]
+    [InlineData("sequence")]
+    public void StepsAllocateNothingOnceWarm(string kind)
     {
         // A roomy level with objects, doors and a long budget; random actions, including pickups,
-        // toggles and failed moves. Drops re-read tracked positions and may allocate, so they are left out.
+        // drops (which re-read every leaf's tracked positions), toggles and failed moves.
         var g = TestWorlds.Room(12, 12);
         g.VerticalWall(6, 1, 10);
         g.Put(6, 5, ObjectType.Door, GridColor.Red, DoorState.Closed);
         g.Put(3, 3, ObjectType.Ball, GridColor.Green);
         g.Put(8, 8, ObjectType.Key, GridColor.Blue);
         g.Put(9, 2, ObjectType.Box, GridColor.Yellow);
-        // The go-to target sits in a walled pocket, and put-next needs a drop: the episode cannot end.
+        // The go-to target sits in a walled pocket, so no instruction here can be completed.
         g.Put(10, 10, ObjectType.Ball, GridColor.Purple);
         g.Put(9, 10, ObjectType.Wall, GridColor.Grey);
         g.Put(10, 9, ObjectType.Wall, GridColor.Grey);
-        Instruction instr = putNext
-            ? new PutNextInstruction(TestWorlds.Bound(g, ObjectType.Ball, GridColor.Green, (3, 3)), TestWorlds.Bound(g, ObjectType.Key, GridColor.Blue, (8, 8)))
-            : new GoToInstruction(TestWorlds.Bound(g, ObjectType.Ball, GridColor.Purple, (10, 10)));
+        GoToInstruction Pocket() => new(TestWorlds.Bound(g, ObjectType.Ball, GridColor.Purple, (10, 10)));
+        PutNextInstruction Put() => new(TestWorlds.Bound(g, ObjectType.Ball, GridColor.Green, (3, 3)), TestWorlds.Bound(g, ObjectType.Key, GridColor.Blue, (8, 8)));
+        Instruction instr = kind switch
+        {
+            "goto" => Pocket(),
+            // Without a drop next to the key, only the pocket would finish it.
+            "putnext" => new BeforeInstruction(Put(), Pocket()),
+            _ => new AfterInstruction(Pocket(), new AndInstruction(Put(), new PickupInstruction(TestWorlds.Bound(g, ObjectType.Box, GridColor.Yellow, (9, 2))))),
+        };
         using var env = TestWorlds.Env(g, 2, 2, 0, instr, maxSteps: 1_000_000);
         var rng = new Rng(5UL);
-        int[] actions = [0, 1, 2, 2, 2, 3, 5, 6];
+        int[] actions = [0, 1, 2, 2, 2, 3, 4, 5, 6];
         for (int i = 0; i < 1000; i++) Assert.False(env.Step(actions[rng.NextInt(actions.Length)]).Done);
         long before = GC.GetAllocatedBytesForCurrentThread();
         bool ended = false;

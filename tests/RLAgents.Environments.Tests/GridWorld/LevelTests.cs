@@ -7,6 +7,8 @@ namespace RLAgents.Environments.Tests.GridWorld;
 
 public sealed class LevelTests
 {
+    public static TheoryData<string> AllLevels() => new(BabyAILevels.All.Keys.Order(StringComparer.Ordinal));
+
     [Theory]
     [InlineData("BabyAI-GoToRedBallGrey-v0", 64, 8, 8)]
     [InlineData("BabyAI-GoToRedBall-v0", 64, 8, 8)]
@@ -18,6 +20,28 @@ public sealed class LevelTests
     [InlineData("BabyAI-GoToDoor-v0", 441, 19, 19)]
     [InlineData("BabyAI-PickupDist-v0", 49, 7, 7)]
     [InlineData("BabyAI-UnlockLocal-v0", 576, 22, 22)]
+    // Levels with a fixed budget (MINIGRID-SEMANTICS.md §11; UnlockPickup's intended 288, not Minigrid's 72).
+    [InlineData("BabyAI-PutNextS5N2-v0", 200, 9, 5)]
+    [InlineData("BabyAI-PutNextS7N4Carrying-v0", 392, 13, 7)]
+    [InlineData("BabyAI-UnlockPickup-v0", 288, 11, 6)]
+    [InlineData("BabyAI-BlockedUnlockPickup-v0", 576, 11, 6)]
+    [InlineData("BabyAI-UnlockToUnlock-v0", 1080, 16, 6)]
+    [InlineData("BabyAI-OpenTwoDoors-v0", 720, 16, 16)]
+    [InlineData("BabyAI-OpenDoorsOrderN4-v0", 720, 16, 16)]
+    [InlineData("BabyAI-FindObjS5-v0", 500, 13, 13)]
+    [InlineData("BabyAI-KeyCorridorS3R1-v0", 270, 7, 3)]
+    [InlineData("BabyAI-KeyCorridor-v0", 1080, 16, 16)]
+    [InlineData("BabyAI-MoveTwoAcrossS5N2-v0", 400, 9, 5)]
+    [InlineData("BabyAI-PickupAbove-v0", 288, 16, 16)]
+    // One-action levels: navs · room_size² · rooms.
+    [InlineData("BabyAI-OneRoomS8-v0", 64, 8, 8)]
+    [InlineData("BabyAI-OneRoomS20-v0", 400, 20, 20)]
+    [InlineData("BabyAI-ActionObjDoor-v0", 441, 19, 19)]
+    [InlineData("BabyAI-GoToImpUnlock-v0", 576, 22, 22)]
+    [InlineData("BabyAI-KeyInBox-v0", 576, 22, 22)]
+    [InlineData("BabyAI-OpenDoor-v0", 576, 22, 22)]
+    [InlineData("BabyAI-GoToObjMazeS4R2-v0", 64, 7, 7)]
+    [InlineData("BabyAI-GoToObjS6-v1", 36, 6, 6)]
     public void LevelsHaveMinigridsSizeAndStepBudget(string id, int maxSteps, int width, int height)
     {
         using var env = BabyAILevels.Make(id);
@@ -25,6 +49,25 @@ public sealed class LevelTests
         Assert.Equal(maxSteps, env.MaxSteps);
         Assert.Equal((width, height), env.Size);
         Assert.Equal(maxSteps, EnvRegistry.CreateDefault().Get(id).MaxEpisodeSteps);
+    }
+
+    [Theory]
+    [InlineData("BabyAI-BossLevel-v0", 576, 8 * 576)]
+    [InlineData("BabyAI-MiniBossLevel-v0", 100, 8 * 100)]
+    [InlineData("BabyAI-GoToSeq-v0", 576, 4 * 576)]
+    [InlineData("BabyAI-Synth-v0", 576, 2 * 576)]
+    public void LevelGenBudgetsCountNavigationsAndTheRegistrationDeclaresTheLargest(string id, int perNavigation, int largest)
+    {
+        using var env = BabyAILevels.Make(id, new GridWorldOptions { IncludeDescription = false });
+        var budgets = new HashSet<int>();
+        for (int s = 0; s < 40; s++)
+        {
+            env.Reset(s);
+            Assert.Equal(perNavigation * env.Instruction.NavigationsNeeded, env.MaxSteps);
+            budgets.Add(env.MaxSteps);
+        }
+        Assert.True(budgets.Count >= 2, $"{id}: one budget only");
+        Assert.Equal(largest, EnvRegistry.CreateDefault().Get(id).MaxEpisodeSteps);
     }
 
     [Fact]
@@ -44,7 +87,7 @@ public sealed class LevelTests
     }
 
     [Theory]
-    [MemberData(nameof(BotTests.SolvedLevels), MemberType = typeof(BotTests))]
+    [MemberData(nameof(AllLevels))]
     public void EveryLevelPassesTheEnvironmentChecker(string id)
     {
         var registry = EnvRegistry.CreateDefault();

@@ -80,6 +80,35 @@ public sealed class AllocationTests
             Assert.True(probes[i].AllocatedSinceMark == 0, $"env {i}'s worker thread allocated {probes[i].AllocatedSinceMark} bytes");
     }
 
+    [Theory]
+    [InlineData("MountainCar-v0")]
+    [InlineData("MountainCarContinuous-v0")]
+    [InlineData("Acrobot-v1")]
+    [InlineData("Pendulum-v1")]
+    public void Batched_classic_control_and_box_actions_step_without_allocating(string id)
+    {
+        using var vec = VectorEnvs.Make(EnvRegistry.CreateDefault(), id, 8, AutoresetMode.SameStep, VectorizationMode.Batched, maxEpisodeSteps: 30);
+        using var sync = VectorEnvs.Make(EnvRegistry.CreateDefault(), id, 3, AutoresetMode.SameStep, maxEpisodeSteps: 30);
+        var batches = new[] { new ActionBatch(vec.SingleActionSpace, 8), new ActionBatch(sync.SingleActionSpace, 3) };
+        var rng = new Rng(4UL);
+        vec.Reset(seed: 1);
+        sync.Reset(seed: 1);
+        Run(); // warm-up: JIT and tiering
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Run();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        void Run()
+        {
+            for (int t = 0; t < Steps; t++)
+            {
+                foreach (var b in batches) b.Sample(rng);
+                vec.Step(batches[0]);
+                sync.Step(batches[1]);
+            }
+        }
+    }
+
     private static void Run(IVectorEnv vec, int[][] actions)
     {
         foreach (var a in actions)

@@ -41,7 +41,7 @@ public sealed class PolicyOnnxExportTests
         using var env = CartPole();
         var batch = RandomObservations.Collect(env, 1000, 11);
         var options = new PolicyOptions { HiddenSizes = [64, 64], ShareStateEstimator = false };
-        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace, options, new MlpStateEstimatorFactory(options));
+        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, new MlpStateEstimatorFactory(options));
         var export = ExportTestKit.AssertParity(policy, batch);
 
         var graph = export.Model.Graph!;
@@ -58,7 +58,7 @@ public sealed class PolicyOnnxExportTests
         using var env = CartPole();
         var batch = RandomObservations.Collect(env, 1000, 12);
         var options = new PolicyOptions { HiddenSizes = [256, 256], Activation = Activation.Relu, OrthogonalInit = false };
-        using var policy = new QNetworkPolicy(env.ObservationSpace, env.ActionSpace, options, new Rng(5));
+        using var policy = new QNetworkPolicy(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, new Rng(5));
         var export = ExportTestKit.AssertParity(policy, batch);
         Assert.Equal(["q_values"], export.Model.Graph!.Outputs.Select(o => o.Name));
         Assert.True(export.Info.IsQNetwork);
@@ -70,7 +70,7 @@ public sealed class PolicyOnnxExportTests
         using var env = GoToLocal(description: true);
         var batch = RandomObservations.Collect(env, 1000, 13);
         var options = new PolicyOptions { HiddenSizes = [128, 128], ShareStateEstimator = false, EmbeddingSize = 8 };
-        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace, options, new MlpStateEstimatorFactory(options, GridWords));
+        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, new MlpStateEstimatorFactory(options, GridWords));
         var export = ExportTestKit.AssertParity(policy, batch);
 
         var inputs = export.Model.Graph!.Inputs;
@@ -93,7 +93,7 @@ public sealed class PolicyOnnxExportTests
         var batch = RandomObservations.Collect(env, 300, 14);
         var options = new PolicyOptions { Architecture = PolicyArchitecture.Transformer, Multimodal = Transformer(fusion) };
         var factory = new MultimodalStateEstimatorFactory(options.Multimodal, GridWords);
-        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace, options, factory);
+        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, factory);
         var export = ExportTestKit.AssertParity(policy, batch);
         Assert.Equal(8, export.Info.Text("mission")!.Length);
         Assert.Contains(export.Model.Graph!.Nodes, n => n.OpType == "LayerNormalization");
@@ -106,7 +106,7 @@ public sealed class PolicyOnnxExportTests
         var batch = RandomObservations.Collect(env, 300, 15);
         var options = new PolicyOptions { Architecture = PolicyArchitecture.Transformer, Multimodal = Transformer(FusionMode.CrossAttention, FineTuneMode.Lora) };
         var factory = new MultimodalStateEstimatorFactory(options.Multimodal, GridWords);
-        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace, options, factory);
+        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, factory);
         var export = ExportTestKit.AssertParity(policy, batch);
         var adapted = LanguageModel.Model.AdaptableLinear.FindIn(policy).Select(p => p.Layer).ToList();
         Assert.NotEmpty(adapted);
@@ -128,7 +128,7 @@ public sealed class PolicyOnnxExportTests
         var batch = RandomObservations.Collect(env, 300, 16);
         var options = new PolicyOptions { Architecture = PolicyArchitecture.Transformer, Multimodal = Transformer(fusion) };
         var factory = new MultimodalStateEstimatorFactory(options.Multimodal, GridWords);
-        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace, options, factory);
+        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, factory);
         ExportTestKit.AssertParity(policy, batch);
     }
 
@@ -139,7 +139,7 @@ public sealed class PolicyOnnxExportTests
         var batch = RandomObservations.Collect(env, 300, 17);
         var options = new PolicyOptions { Architecture = PolicyArchitecture.Transformer, Multimodal = Transformer(FusionMode.CrossAttention) };
         var factory = new MultimodalStateEstimatorFactory(options.Multimodal, GridWords);
-        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace, options, factory);
+        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, factory);
         var export = ExportTestKit.AssertParity(policy, batch, opset: 15);
         Assert.Equal(15, export.Model.DefaultOpsetVersion);
         Assert.DoesNotContain(export.Model.Graph!.Nodes, n => n.OpType == "LayerNormalization");
@@ -149,7 +149,7 @@ public sealed class PolicyOnnxExportTests
     public void AnOpsetOutsideThirteenToSeventeenIsRefusedInOneLine()
     {
         using var env = CartPole();
-        using var policy = new ActorCriticPolicy(env.ObservationSpace, env.ActionSpace, new PolicyOptions(), new Rng(1));
+        using var policy = new ActorCriticPolicy(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), new PolicyOptions(), new Rng(1));
         var e = Assert.Throws<OnnxExportException>(() => PolicyOnnxExporter.Export(policy, new OnnxExportOptions { Opset = 11 }));
         Assert.Equal("opset 11 is not supported: the exporter writes opsets 13 to 17", e.Message);
     }
@@ -160,14 +160,14 @@ public sealed class PolicyOnnxExportTests
         using var env = GoToLocal();
         var batch = RandomObservations.Collect(env, 37, 18);
         var options = new PolicyOptions { Architecture = PolicyArchitecture.Transformer, Multimodal = Transformer(FusionMode.Early) };
-        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace, options, new MultimodalStateEstimatorFactory(options.Multimodal, GridWords));
+        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, new MultimodalStateEstimatorFactory(options.Multimodal, GridWords));
         policy.eval();
         var export = PolicyOnnxExporter.Export(policy);
         var bytes = ExportTestKit.ToBytes(export);
         var feed = OnnxInputFeed.For(export);
         var all = ExportTestKit.Ort(bytes, feed.Encode(batch))["logits"];
         var one = ExportTestKit.Ort(bytes, feed.Encode(batch, 5, 1))["logits"];
-        int k = env.ActionSpace.N;
+        int k = env.ActionSpace.AsDiscrete("this test").N;
         ExportTestKit.AssertClose(all.AsSpan(5 * k, k).ToArray(), one, "row 5 alone");
     }
 
@@ -190,7 +190,7 @@ public sealed class PolicyOnnxExportTests
         using var env = GoToLocal();
         var batch = RandomObservations.Collect(env, 50, 19);
         var options = new PolicyOptions { Architecture = PolicyArchitecture.Transformer, Multimodal = Transformer(FusionMode.CrossAttention) };
-        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace, options, new MultimodalStateEstimatorFactory(options.Multimodal, GridWords));
+        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, new MultimodalStateEstimatorFactory(options.Multimodal, GridWords));
         policy.eval();
         string path = Path.Combine(dir, "agent.onnx");
         var (export, folders) = PolicyOnnxExporter.ExportTo(policy, path, new OnnxExportOptions { Checkpoint = "phase-000-step-0000001000", Step = 1000 });
@@ -218,7 +218,7 @@ public sealed class PolicyOnnxExportTests
     {
         using var env = CartPole();
         var options = new PolicyOptions();
-        using var policy = new ActorCriticPolicy(env.ObservationSpace, env.ActionSpace, options, new PlugInFactory(options), new Rng(1));
+        using var policy = new ActorCriticPolicy(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, new PlugInFactory(options), new Rng(1));
         var e = Assert.Throws<OnnxExportException>(() => PolicyOnnxExporter.Export(policy));
         Assert.StartsWith("actor.encoders.0 (RLAgents.Policies.Tests.Export.PolicyOnnxExportTests+SquaringEncoder) cannot be exported to ONNX", e.Message);
         Assert.DoesNotContain('\n', e.Message);
@@ -229,7 +229,7 @@ public sealed class PolicyOnnxExportTests
     {
         using var env = CartPole();
         var options = new PolicyOptions();
-        using var policy = new ActorCriticPolicy(env.ObservationSpace, env.ActionSpace, options, new PlugInFactory(options, forgetful: true), new Rng(1));
+        using var policy = new ActorCriticPolicy(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, new PlugInFactory(options, forgetful: true), new Rng(1));
         var e = Assert.Throws<OnnxExportException>(() => PolicyOnnxExporter.Export(policy));
         Assert.StartsWith("actor.backbone.unused: this parameter does not reach the exported graph", e.Message);
     }

@@ -9,7 +9,10 @@ public sealed class BotFailedException(string message) : ExpertFailedException(m
 /// bot marks what the agent sees, replans the top subgoal and returns an action. Paths come from
 /// breadth-first search over the cells seen so far, preferring paths without blocking objects and
 /// going straight; blocking objects are moved aside, closed doors opened, keys fetched for locked
-/// doors, and unseen space explored.
+/// doors, and unseen space explored. Beyond BabyAI's bot it solves every level: a key kept in a box
+/// (KeyInBox) is fetched by opening the box, an object to move that is already carried (PutNext…Carrying)
+/// is not fetched first, and when the plan runs out before the mission is verified (a drop on the
+/// very first step does not count for BabyAI's put-next), the unfinished parts are planned again.
 /// </summary>
 /// <remarks>
 /// Create one bot per episode, right after <see cref="IEnv.Reset"/>, and call <see cref="Act"/>
@@ -26,6 +29,7 @@ public sealed class BabyAIBot
     private WorldObject? _prevCarrying;
     private WorldObject? _prevFrontCell;
     private bool _frontDoorWasOpen;
+    private bool _plannedBoxToggle;
 
     /// <summary>Creates the bot for the episode the environment has just started.</summary>
     public BabyAIBot(GridWorldEnv env)
@@ -33,7 +37,7 @@ public sealed class BabyAIBot
         _env = env;
         _seen = new bool[env.Grid.Width * env.Grid.Height];
         _bfs = new BreadthFirstSearch(env, _seen);
-        Push(env.Instruction);
+        PushRemaining(env.Instruction);
     }
 
     /// <summary>Number of breadth-first searches run so far (diagnostics).</summary>
@@ -49,21 +53,21 @@ public sealed class BabyAIBot
     public int Replan(int? actionTaken)
     {
         MarkVisible();
-        if (actionTaken == (int)GridAction.Toggle && _prevFrontCell is { Type: ObjectType.Box })
+        // A box the bot did not mean to open may have vanished with what the mission needed.
+        if (actionTaken == (int)GridAction.Toggle && _prevFrontCell is { Type: ObjectType.Box } && !_plannedBoxToggle)
             throw new BotFailedException("A box was opened; the bot cannot tell what it held.");
 
         if (_stack.Count > 0) AfterAction(_stack[^1], actionTaken);
         while (_stack.Count > 0 && _stack[^1].IsExploratory) _stack.RemoveAt(_stack.Count - 1);
 
-        int? action = null;
-        int guard = 0;
-        while (_stack.Count > 0)
+        int? action = NextAction();
+        if (action is null)
         {
-            if (++guard > 10_000) throw new BotFailedException("The plan did not converge.");
-            action = BeforeAction(_stack[^1]);
-            if (action is not null) break;
+            // The plan ran out but the episode goes on: plan what the verifier has not seen done yet.
+            PushRemaining(_env.Instruction);
+            action = NextAction() ?? (int)GridAction.Done;
         }
-        if (_stack.Count == 0) action = (int)GridAction.Done;
+        _plannedBoxToggle = action == (int)GridAction.Toggle && _stack.Count > 0 && _stack[^1].Kind == SubgoalKind.OpenBox;
 
         _prevPos = (_env.AgentX, _env.AgentY);
         _prevCarrying = _env.Carrying;
@@ -73,7 +77,45 @@ public sealed class BabyAIBot
         return action!.Value;
     }
 
+    private int? NextAction()
+    {
+        int guard = 0;
+        while (_stack.Count > 0)
+        {
+            if (++guard > 10_000) throw new BotFailedException("The plan did not converge.");
+            int? action = BeforeAction(_stack[^1]);
+            if (action is not null) return action;
+        }
+        return null;
+    }
+
     // ---- instruction → plan ----
+
+    /// <summary>
+    /// Pushes the subgoals of the parts of <paramref name="instr"/> not yet verified as done, so the
+    /// part to do first ends on top: before(A, B) and and(A, B) do A first, after(A, B) does B first.
+    /// </summary>
+    private void PushRemaining(Instruction instr)
+    {
+        switch (instr)
+        {
+            case BeforeInstruction s:
+                PushRemaining(s.B);
+                if (s.AStatus != VerifyStatus.Success) PushRemaining(s.A);
+                break;
+            case AfterInstruction s:
+                PushRemaining(s.A);
+                if (s.BStatus != VerifyStatus.Success) PushRemaining(s.B);
+                break;
+            case AndInstruction s:
+                if (s.BStatus != VerifyStatus.Success) PushRemaining(s.B);
+                if (s.AStatus != VerifyStatus.Success) PushRemaining(s.A);
+                break;
+            default:
+                Push(instr);
+                break;
+        }
+    }
 
     private void Push(Instruction instr)
     {
@@ -90,11 +132,14 @@ public sealed class BabyAIBot
                 // Pick up then drop, so that the agent could carry other objects afterwards.
                 _stack.Add(Subgoal.Simple(SubgoalKind.Drop));
                 _stack.Add(Subgoal.Simple(SubgoalKind.Pickup));
-                _stack.Add(Subgoal.GoTo(p.Target));
+                // A strict pick-up fails on any other pickup, so moving a blocker would fail it.
+                _stack.Add(Subgoal.GoTo(p.Target, avoidBlockers: p.Strict));
                 break;
             case PutNextInstruction n:
                 _stack.Add(Subgoal.Simple(SubgoalKind.Drop));
                 _stack.Add(Subgoal.GoTo(n.Fixed, SubgoalReason.PutNext));
+                // Already holding the object to move (PutNext…Carrying): no need to fetch it.
+                if (Carrying is { } held && n.Move.Objects.Any(o => ReferenceEquals(o, held))) break;
                 _stack.Add(Subgoal.Simple(SubgoalKind.Pickup));
                 _stack.Add(Subgoal.GoTo(n.Move));
                 break;
@@ -138,10 +183,10 @@ public sealed class BabyAIBot
 
     private int? BeforeAction(Subgoal s) => s.Kind switch
     {
-        SubgoalKind.Close => (int)GridAction.Toggle,
+        SubgoalKind.Close or SubgoalKind.OpenBox => (int)GridAction.Toggle,
         SubgoalKind.Open => OpenBefore(s),
-        SubgoalKind.Drop => (int)GridAction.Drop,
-        SubgoalKind.Pickup => (int)GridAction.Pickup,
+        SubgoalKind.Drop => DropBefore(),
+        SubgoalKind.Pickup => PickupBefore(),
         SubgoalKind.GoNextTo => GoNextToBefore(s),
         _ => ExploreBefore(),
     };
@@ -152,6 +197,7 @@ public sealed class BabyAIBot
         switch (s.Kind)
         {
             case SubgoalKind.Close:
+            case SubgoalKind.OpenBox:
                 if (a is null or GridAction.Toggle) Pop();
                 else if (a is GridAction.Forward or GridAction.Left or GridAction.Right) PlanUndo(a.Value);
                 break;
@@ -209,6 +255,33 @@ public sealed class BabyAIBot
         }
     }
 
+    // BabyAI's bot asserts that the cell in front is free; a drop cell planned earlier can have
+    // been filled since (e.g. by a blocker moved while carrying), so find another one.
+    private int? DropBefore()
+    {
+        if (Carrying is null)
+        {
+            Pop();
+            return null;
+        }
+        if (FrontCell is null && _env.Grid.InBounds(Front.X, Front.Y)) return (int)GridAction.Drop;
+        var drop = _bfs.FindDropPosition(null) ?? throw new BotFailedException("No free cell to drop the carried object.");
+        Add(Subgoal.GoTo(drop));
+        return null;
+    }
+
+    // BabyAI's bot asserts that the hands are empty; if they are not (an earlier drop failed),
+    // put the carried object down first and come back to face the same cell.
+    private int? PickupBefore()
+    {
+        if (Carrying is null || FrontCell is not { CanPickup: true }) return (int)GridAction.Pickup;
+        var drop = _bfs.FindDropPosition(Front) ?? throw new BotFailedException("No free cell to drop the carried object.");
+        Add(Subgoal.GoTo(Front));
+        Add(Subgoal.Simple(SubgoalKind.Drop));
+        Add(Subgoal.GoTo(drop));
+        return null;
+    }
+
     private int? OpenBefore(Subgoal s)
     {
         var door = FrontCell;
@@ -216,8 +289,6 @@ public sealed class BabyAIBot
         bool gotKey = Carrying is { Type: ObjectType.Key } k && k.Color == door.Color;
         if (door.IsLocked && !gotKey)
         {
-            var keyDesc = new ObjectDescription(ObjectType.Key, door.Color);
-            keyDesc.Match(_env.Grid, _env.AgentX, _env.AgentY, _env.AgentDir, null);
             Pop();
             if (Carrying is not null)
             {
@@ -226,8 +297,7 @@ public sealed class BabyAIBot
                 Add(Subgoal.GoTo(dropCur));
                 Add(Subgoal.Simple(SubgoalKind.Open));
                 Add(Subgoal.GoTo(Front));
-                Add(Subgoal.Simple(SubgoalKind.Pickup));
-                Add(Subgoal.GoTo(keyDesc));
+                PushFetchKey(door.Color);
                 Add(Subgoal.Simple(SubgoalKind.Drop));
                 Add(Subgoal.GoTo(dropCur));
             }
@@ -235,8 +305,7 @@ public sealed class BabyAIBot
             {
                 Add(Subgoal.Simple(SubgoalKind.Open));
                 Add(Subgoal.GoTo(Front));
-                Add(Subgoal.Simple(SubgoalKind.Pickup));
-                Add(Subgoal.GoTo(keyDesc));
+                PushFetchKey(door.Color);
             }
             return null;
         }
@@ -254,13 +323,41 @@ public sealed class BabyAIBot
         return (int)GridAction.Toggle;
     }
 
+    /// <summary>
+    /// Plans picking up a key of <paramref name="color"/>: the closest seen one on the grid, or, when
+    /// no such key lies on the grid, the one inside a box (go to the box, open it, pick up the key
+    /// it leaves in its place). The bot reads box contents from the true state, as it reads the grid.
+    /// </summary>
+    private void PushFetchKey(GridColor color)
+    {
+        var keyDesc = new ObjectDescription(ObjectType.Key, color);
+        keyDesc.Match(_env.Grid, _env.AgentX, _env.AgentY, _env.AgentDir, null);
+        Add(Subgoal.Simple(SubgoalKind.Pickup));
+        if (keyDesc.Objects.Count > 0)
+        {
+            Add(Subgoal.GoTo(keyDesc));
+            return;
+        }
+        var grid = _env.Grid;
+        for (int x = 0; x < grid.Width; x++)
+            for (int y = 0; y < grid.Height; y++)
+                if (grid.Get(x, y) is { Type: ObjectType.Box, Contains: { Type: ObjectType.Key } key } box && key.Color == color)
+                {
+                    Add(Subgoal.Simple(SubgoalKind.OpenBox));
+                    Add(Subgoal.GoTo(box));
+                    return;
+                }
+        throw new BotFailedException($"No {color.Name()} key anywhere, not even in a box.");
+    }
+
     private int? GoNextToBefore(Subgoal s)
     {
         WorldObject? targetObj = null;
         (int X, int Y) target;
         if (s.Description is { } desc)
         {
-            var found = FindObject(desc, s.Reason == SubgoalReason.PutNext);
+            var found = (s.AvoidBlockers ? FindObject(desc, s.Reason == SubgoalReason.PutNext, unblockedOnly: true) : null)
+                        ?? FindObject(desc, s.Reason == SubgoalReason.PutNext);
             if (found is null)
             {
                 Add(Subgoal.Simple(SubgoalKind.Explore));
@@ -278,18 +375,24 @@ public sealed class BabyAIBot
         // Heading for a locked door without carrying anything: fetch its key first.
         if (s.Reason == SubgoalReason.Open && targetObj is { Type: ObjectType.Door, IsLocked: true } && Carrying is null)
         {
-            var keyDesc = new ObjectDescription(ObjectType.Key, targetObj.Color);
-            keyDesc.Match(_env.Grid, _env.AgentX, _env.AgentY, _env.AgentDir, null);
             Pop();
             Add(Subgoal.GoTo(targetObj, SubgoalReason.Open));
-            Add(Subgoal.Simple(SubgoalKind.Pickup));
-            Add(Subgoal.GoTo(keyDesc));
+            PushFetchKey(targetObj.Color);
             return null;
         }
 
         // Standing on the cell to go next to (or next to it, for PutNext): step away first.
         if (Manhattan(target, Pos) == (s.Reason == SubgoalReason.PutNext ? 1 : 0))
         {
+            // BabyAI steps away and comes back facing a free cell next to the target. When the target
+            // sits by a doorway that is the only way in, coming back lands next to it again, forever;
+            // from the third time on (BabyAI's own choices stay untouched before that), head straight
+            // for a free cell next to any object the description tracks instead.
+            if (s.Reason == SubgoalReason.PutNext && ++s.StepAways > 2 && FreeCellNextTo(s.Description?.Positions ?? [target]) is { } free)
+            {
+                Add(Subgoal.GoTo(free));
+                return null;
+            }
             static bool Steppable(WorldObject? c) => c is null || c is { Type: ObjectType.Door, IsOpen: true };
             if (Steppable(FrontCell)) return (int)GridAction.Forward;
             if (Steppable(CellAt((Pos.X + Right.X, Pos.Y + Right.Y)))) return (int)GridAction.Right;
@@ -385,8 +488,12 @@ public sealed class BabyAIBot
             Add(Subgoal.GoTo(u, SubgoalReason.Explore));
             return null;
         }
-        // Prefer an unlocked closed door: opening a locked one for exploration could loop.
+        // Prefer an unlocked closed door: opening a locked one for exploration could loop. Among
+        // locked doors, prefer one whose key is in hand or in sight: going for a door whose key
+        // has not been seen would explore for the key, pick that door again, and never act
+        // (BabyAI's bot loops forever there, e.g. in UnlockToUnlock).
         var doorPos = _bfs.ShortestPath(p => CellAt(p) is { Type: ObjectType.Door, IsLocked: false, IsOpen: false }, tryWithBlockers: true).Finish
+                      ?? _bfs.ShortestPath(p => CellAt(p) is { Type: ObjectType.Door, IsOpen: false } d && KeyKnown(d.Color), tryWithBlockers: true).Finish
                       ?? _bfs.ShortestPath(p => CellAt(p) is { Type: ObjectType.Door, IsOpen: false }, tryWithBlockers: true).Finish;
         if (doorPos is { } dp)
         {
@@ -400,8 +507,39 @@ public sealed class BabyAIBot
         throw new BotFailedException("Nothing left to explore.");
     }
 
+    /// <summary>
+    /// The closest seen, empty cell (not the agent's) 4-adjacent to one of <paramref name="targets"/>
+    /// (any object the description tracks counts for put-next), preferring paths without blockers.
+    /// </summary>
+    private (int X, int Y)? FreeCellNextTo(IReadOnlyList<(int X, int Y)> targets)
+    {
+        bool Accept((int X, int Y) p)
+        {
+            if (p == Pos || !Seen(p) || CellAt(p) is not null) return false;
+            foreach (var t in targets)
+                if (Manhattan(p, t) == 1) return true;
+            return false;
+        }
+        return _bfs.ShortestPath(Accept, tryWithBlockers: false).Finish ?? _bfs.ShortestPath(Accept, tryWithBlockers: true).Finish;
+    }
+
+    /// <summary>Whether a key of <paramref name="color"/> is carried or lies (perhaps in a box) on a cell seen so far.</summary>
+    private bool KeyKnown(GridColor color)
+    {
+        if (Carrying is { Type: ObjectType.Key } k && k.Color == color) return true;
+        var grid = _env.Grid;
+        for (int x = 0; x < grid.Width; x++)
+            for (int y = 0; y < grid.Height; y++)
+            {
+                var cell = grid.Get(x, y);
+                var key = cell?.Type == ObjectType.Box ? cell.Contains : cell;
+                if (key is { Type: ObjectType.Key } && key.Color == color && _seen[y * grid.Width + x]) return true;
+            }
+        return false;
+    }
+
     /// <summary>The closest seen object matching <paramref name="desc"/>, by path length (blocked paths cost extra).</summary>
-    private (WorldObject Obj, (int X, int Y) Pos)? FindObject(ObjectDescription desc, bool adjacent)
+    private (WorldObject Obj, (int X, int Y) Pos)? FindObject(ObjectDescription desc, bool adjacent, bool unblockedOnly = false)
     {
         int best = 999;
         (WorldObject, (int, int))? result = null;
@@ -414,7 +552,7 @@ public sealed class BabyAIBot
             if (i >= poss.Count) continue;
             var p = poss[i];
             if (!Seen(p)) continue;
-            var (path, _, withBlockers) = _bfs.ShortestPath(q => q == p, tryWithBlockers: true);
+            var (path, _, withBlockers) = _bfs.ShortestPath(q => q == p, tryWithBlockers: !unblockedOnly);
             if (path is null) continue;
             int dist = path.Count;
             // Lower bound on the cost of moving a blocker: 4 steps empty-handed, 7 when carrying.

@@ -9,6 +9,8 @@ internal enum SubgoalKind
     Pickup,
     GoNextTo,
     Explore,
+    /// <summary>Toggle the box in front so that it leaves what it holds in its place.</summary>
+    OpenBox,
 }
 
 /// <summary>Why a subgoal exists; changes how it completes.</summary>
@@ -49,11 +51,18 @@ internal sealed class Subgoal
 
     public (int X, int Y) Position { get; private init; }
 
+    /// <summary>How often a put-next approach stepped away from its target (see the bot's doorway fallback).</summary>
+    public int StepAways { get; set; }
+
     public bool IsExploratory => Kind == SubgoalKind.Explore || (Kind == SubgoalKind.GoNextTo && Reason == SubgoalReason.Explore);
 
     public static Subgoal Simple(SubgoalKind kind, SubgoalReason reason = SubgoalReason.None) => new(kind, reason);
 
-    public static Subgoal GoTo(ObjectDescription desc, SubgoalReason reason = SubgoalReason.None) => new(SubgoalKind.GoNextTo, reason) { Description = desc };
+    public static Subgoal GoTo(ObjectDescription desc, SubgoalReason reason = SubgoalReason.None, bool avoidBlockers = false) =>
+        new(SubgoalKind.GoNextTo, reason) { Description = desc, AvoidBlockers = avoidBlockers };
+
+    /// <summary>Prefer a matching object reachable without moving anything (for strict instructions).</summary>
+    public bool AvoidBlockers { get; private init; }
 
     public static Subgoal GoTo(WorldObject obj, SubgoalReason reason = SubgoalReason.None) => new(SubgoalKind.GoNextTo, reason) { Object = obj };
 

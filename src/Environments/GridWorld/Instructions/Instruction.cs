@@ -36,7 +36,25 @@ public abstract class Instruction
     public abstract void UpdateObjectPositions();
 
     /// <summary>Every object description of the instruction (for binding and planning).</summary>
-    public abstract IEnumerable<ObjectDescription> Descriptions { get; }
+    public abstract IReadOnlyList<ObjectDescription> Descriptions { get; }
+
+    /// <summary>
+    /// BabyAI's <c>BABYAI_DONE_ACTIONS</c> mode for every action instruction of the tree (see
+    /// <see cref="ActionInstruction"/>).
+    /// </summary>
+    public abstract bool UseDoneActions { get; set; }
+
+    /// <summary>The action instructions (leaves) of the tree, left to right.</summary>
+    public abstract IEnumerable<ActionInstruction> Leaves { get; }
+
+    /// <summary>The sequencing nodes of the tree in pre-order (node, then its A subtree, then its B subtree).</summary>
+    public IEnumerable<SequenceInstruction> SequencesPreOrder()
+    {
+        if (this is not SequenceInstruction seq) yield break;
+        yield return seq;
+        foreach (var s in seq.A.SequencesPreOrder()) yield return s;
+        foreach (var s in seq.B.SequencesPreOrder()) yield return s;
+    }
 }
 
 /// <summary>
@@ -49,7 +67,10 @@ public abstract class ActionInstruction : Instruction
     private bool _lastStepMatch;
 
     /// <summary>Whether success must be confirmed with the done action.</summary>
-    public bool UseDoneActions { get; set; }
+    public override bool UseDoneActions { get; set; }
+
+    /// <inheritdoc />
+    public override IEnumerable<ActionInstruction> Leaves => [this];
 
     /// <inheritdoc />
     public override void Reset(IGridWorldState world)
@@ -73,13 +94,16 @@ public abstract class ActionInstruction : Instruction
     /// <inheritdoc />
     public override void UpdateObjectPositions()
     {
-        foreach (var d in Descriptions) d.UpdatePositions(World.Grid); // drops only: allocation is fine here
+        var descriptions = Descriptions;
+        for (int i = 0; i < descriptions.Count; i++) descriptions[i].UpdatePositions(World.Grid);
     }
 }
 
 /// <summary>"go to X": succeeds when the cell in front of the agent holds a tracked position of X.</summary>
 public sealed class GoToInstruction(ObjectDescription target) : ActionInstruction
 {
+    private readonly ObjectDescription[] _descriptions = [target];
+
     /// <summary>What to go to.</summary>
     public ObjectDescription Target { get; } = target;
 
@@ -87,7 +111,7 @@ public sealed class GoToInstruction(ObjectDescription target) : ActionInstructio
     public override int NavigationsNeeded => 1;
 
     /// <inheritdoc />
-    public override IEnumerable<ObjectDescription> Descriptions => [Target];
+    public override IReadOnlyList<ObjectDescription> Descriptions => _descriptions;
 
     /// <inheritdoc />
     public override string Surface() => "go to " + Target.Surface();
@@ -106,6 +130,8 @@ public sealed class GoToInstruction(ObjectDescription target) : ActionInstructio
 /// <summary>"open X" (a door): succeeds on a toggle that leaves a tracked door in front open.</summary>
 public sealed class OpenInstruction(ObjectDescription target, bool strict = false) : ActionInstruction
 {
+    private readonly ObjectDescription[] _descriptions = [target];
+
     /// <summary>The door to open.</summary>
     public ObjectDescription Target { get; } = target.Type == ObjectType.Door ? target : throw new ArgumentException("Open instructions describe doors.", nameof(target));
 
@@ -116,7 +142,7 @@ public sealed class OpenInstruction(ObjectDescription target, bool strict = fals
     public override int NavigationsNeeded => 1;
 
     /// <inheritdoc />
-    public override IEnumerable<ObjectDescription> Descriptions => [Target];
+    public override IReadOnlyList<ObjectDescription> Descriptions => _descriptions;
 
     /// <inheritdoc />
     public override string Surface() => "open " + Target.Surface();
@@ -137,6 +163,8 @@ public sealed class OpenInstruction(ObjectDescription target, bool strict = fals
 /// <summary>"pick up X": succeeds on a pickup that leaves a tracked object carried when nothing was carried before.</summary>
 public sealed class PickupInstruction(ObjectDescription target, bool strict = false) : ActionInstruction
 {
+    private readonly ObjectDescription[] _descriptions = [target];
+
     private WorldObject? _preCarrying;
 
     /// <summary>What to pick up.</summary>
@@ -149,7 +177,7 @@ public sealed class PickupInstruction(ObjectDescription target, bool strict = fa
     public override int NavigationsNeeded => 1;
 
     /// <inheritdoc />
-    public override IEnumerable<ObjectDescription> Descriptions => [Target];
+    public override IReadOnlyList<ObjectDescription> Descriptions => _descriptions;
 
     /// <inheritdoc />
     public override string Surface() => "pick up " + Target.Surface();
@@ -181,6 +209,8 @@ public sealed class PickupInstruction(ObjectDescription target, bool strict = fa
 /// </summary>
 public sealed class PutNextInstruction(ObjectDescription move, ObjectDescription fixedTarget, bool strict = false) : ActionInstruction
 {
+    private readonly ObjectDescription[] _descriptions = [move, fixedTarget];
+
     private WorldObject? _preCarrying;
 
     /// <summary>The object to move.</summary>
@@ -196,7 +226,7 @@ public sealed class PutNextInstruction(ObjectDescription move, ObjectDescription
     public override int NavigationsNeeded => 2;
 
     /// <inheritdoc />
-    public override IEnumerable<ObjectDescription> Descriptions => [Move, Fixed];
+    public override IReadOnlyList<ObjectDescription> Descriptions => _descriptions;
 
     /// <inheritdoc />
     public override string Surface() => "put " + Move.Surface() + " next to " + Fixed.Surface();

@@ -70,10 +70,18 @@ public sealed class ObjectDescription
         _positions.Clear();
         int d1x = GridConstants.DirX[agentDir], d1y = GridConstants.DirY[agentDir];
         int d2x = -d1y, d2y = d1x;
+        // Level generators match many candidate descriptions per level: filter on the packed
+        // (type | colour << 8) encodings before touching objects. Walls stay candidates: as in
+        // BabyAI, a description without a type ("a grey object") matches grey walls too.
+        var packed = grid.Packed;
+        uint mask = (Type is null ? 0u : 0xFFu) | (Color is null ? 0u : 0xFF00u);
+        uint want = (Type is ObjectType t ? (uint)t : 0u) | (Color is GridColor c ? (uint)c << 8 : 0u);
         for (int x = 0; x < grid.Width; x++)
             for (int y = 0; y < grid.Height; y++)
             {
-                var cell = grid.Get(x, y);
+                uint p = packed[grid.PackedIndex(x, y)];
+                if ((p & mask) != want || (byte)p == (byte)ObjectType.Empty) continue;
+                var cell = grid.GetOrNull(x, y);
                 if (cell is null || !Matches(cell)) continue;
                 if (Location is ObjectLocation loc)
                 {
@@ -118,16 +126,30 @@ public sealed class ObjectDescription
     public void UpdatePositions(Grid grid)
     {
         _positions.Clear();
-        if (_objects.Count == 0) return;
-        for (int x = 0; x < grid.Width; x++)
-            for (int y = 0; y < grid.Height; y++)
-            {
-                var cell = grid.Get(x, y);
-                if (cell is null || !Matches(cell)) continue;
-                foreach (var o in _objects)
-                    if (ReferenceEquals(o, cell)) { _positions.Add((x, y)); break; }
-            }
+        bool walls = false;
+        foreach (var o in _objects) walls |= o.Type == ObjectType.Wall;
+        if (walls)
+        {
+            // A description without a type matches walls too (PickupDist's "a grey object"), and
+            // generated walls share one object: scan the grid for every cell holding a tracked one.
+            for (int x = 0; x < grid.Width; x++)
+                for (int y = 0; y < grid.Height; y++)
+                    if (grid.GetOrNull(x, y) is { } cell && _objects.Contains(cell)) _positions.Add((x, y));
+            return;
+        }
+        // Each tracked object knows where it lies; it counts if it is still that cell's object
+        // (not carried, not a box that was opened). Sorted x-major, as Minigrid's grid scan lists them.
+        foreach (var o in _objects)
+        {
+            var (x, y) = o.Position;
+            if (grid.InBounds(x, y) && ReferenceEquals(grid.GetOrNull(x, y), o)) _positions.Add((x, y));
+        }
+        for (int i = 1; i < _positions.Count; i++)
+            for (int j = i; j > 0 && Before(_positions[j], _positions[j - 1]); j--)
+                (_positions[j], _positions[j - 1]) = (_positions[j - 1], _positions[j]);
     }
+
+    private static bool Before((int X, int Y) a, (int X, int Y) b) => a.X < b.X || (a.X == b.X && a.Y < b.Y);
 
     /// <summary>True when the object's type and colour fit (location aside).</summary>
     public bool Matches(WorldObject obj) => (Type is null || obj.Type == Type) && (Color is null || obj.Color == Color);

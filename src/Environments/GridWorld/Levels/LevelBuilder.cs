@@ -18,7 +18,8 @@ public sealed class LevelBuilder : IGridWorldState
     /// <summary>Creates the walls and door positions of a fresh room grid (Minigrid's <c>RoomGrid._gen_grid</c>).</summary>
     public LevelBuilder(Rng rng, int roomSize, int numRows, int numCols)
     {
-        if (roomSize < 3 || numRows < 1 || numCols < 1) throw new ArgumentOutOfRangeException(nameof(roomSize), "Need roomSize >= 3 and at least one row and column of rooms.");
+        if (roomSize < 3 || numRows < 1 || numCols < 1 || numRows * numCols > 64)
+            throw new ArgumentOutOfRangeException(nameof(roomSize), "Need roomSize >= 3 and between 1 and 64 rooms.");
         Rng = rng;
         RoomSize = roomSize;
         NumRows = numRows;
@@ -28,7 +29,7 @@ public sealed class LevelBuilder : IGridWorldState
         for (int j = 0; j < numRows; j++)
             for (int i = 0; i < numCols; i++)
             {
-                var room = new Room(i * (roomSize - 1), j * (roomSize - 1), roomSize);
+                var room = new Room(i, j, i * (roomSize - 1), j * (roomSize - 1), roomSize);
                 _rooms[j, i] = room;
                 Grid.WallRect(room.Rect.X, room.Rect.Y, roomSize, roomSize);
             }
@@ -179,15 +180,19 @@ public sealed class LevelBuilder : IGridWorldState
 
     /// <summary>
     /// Places the agent in room (i, j) (random room when null) at a random free cell, facing a
-    /// random direction when <paramref name="randomDirection"/>, until the cell in front is empty or a wall.
+    /// random direction when <paramref name="randomDirection"/>, until the cell in front is empty or a
+    /// wall; 1,000 failed draws reject the layout.
     /// </summary>
     public (int X, int Y) PlaceAgent(int? i = null, int? j = null, bool randomDirection = true)
     {
         int ri = i ?? RandInt(0, NumCols);
         int rj = j ?? RandInt(0, NumRows);
         var room = _rooms[rj, ri];
-        while (true)
+        // Minigrid retries forever; a crowded room where every free cell faces an object would
+        // never end, so after many draws the layout is rejected instead.
+        for (int tries = 0; ; tries++)
         {
+            if (tries >= 1000) throw new LevelRejectedException("no free cell facing an empty cell or a wall");
             AgentX = AgentY = -1;
             var (x, y) = PlaceObject(null, room.Rect.X, room.Rect.Y, room.Rect.Width, room.Rect.Height, maxTries: 1000);
             AgentX = x;
@@ -290,19 +295,29 @@ public sealed class LevelBuilder : IGridWorldState
         return added;
     }
 
-    private static int Reachable(Room start)
+    // Rooms reachable from start through doors and removed walls; at most 64 rooms here (a bitmask).
+    private int Reachable(Room start)
     {
-        var seen = new HashSet<Room>();
-        var stack = new Stack<Room>();
-        stack.Push(start);
-        while (stack.Count > 0)
+        ulong seen = 0;
+        Span<int> stack = stackalloc int[4 * NumRows * NumCols + 1];
+        int top = 0;
+        stack[top++] = start.J * NumCols + start.I;
+        int count = 0;
+        while (top > 0)
         {
-            var room = stack.Pop();
-            if (!seen.Add(room)) continue;
-            for (int k = 0; k < 4; k++)
-                if (room.IsConnected(k)) stack.Push(room.Neighbors[k]!);
+            int k = stack[--top];
+            if ((seen >> k & 1) != 0) continue;
+            seen |= 1UL << k;
+            count++;
+            var room = _rooms[k / NumCols, k % NumCols];
+            for (int side = 0; side < 4; side++)
+                if (room.IsConnected(side))
+                {
+                    var n = room.Neighbors[side]!;
+                    stack[top++] = n.J * NumCols + n.I;
+                }
         }
-        return seen.Count;
+        return count;
     }
 
     /// <summary>

@@ -3,7 +3,18 @@ namespace RLAgents.Environments.GridWorld.Levels;
 /// <summary>One room of a room grid (Minigrid's <c>Room</c>): walls, doors and neighbours in the order right, down, left, up.</summary>
 public sealed class Room
 {
-    internal Room(int x, int y, int size) => Rect = new RoomRect(x, y, size, size);
+    internal Room(int i, int j, int x, int y, int size)
+    {
+        I = i;
+        J = j;
+        Rect = new RoomRect(x, y, size, size);
+    }
+
+    /// <summary>Column of the room in the room grid.</summary>
+    public int I { get; }
+
+    /// <summary>Row of the room in the room grid.</summary>
+    public int J { get; }
 
     /// <summary>The room including its walls.</summary>
     public RoomRect Rect { get; }
