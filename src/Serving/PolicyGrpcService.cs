@@ -30,6 +30,10 @@ internal sealed class PolicyGrpcService(ActionService service, ServingMetrics me
         {
             // Graceful shutdown: the session ends with OK after its last answered request.
         }
+        catch (IOException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The client reset its stream (went away mid-session): there is no one left to answer.
+        }
     }
 
     public override Task<SpacesResponse> GetSpaces(SpacesRequest request, ServerCallContext context) =>

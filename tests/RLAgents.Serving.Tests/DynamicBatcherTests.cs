@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using RLAgents.Environments;
 using RLAgents.Policies.Export;
@@ -104,19 +105,34 @@ public sealed class DynamicBatcherTests
     }
 
     [Fact]
-    public async Task AQueueDelayWaitsForLaterRequestsToJoinTheBatch()
+    public async Task AQueueDelayWaitsForLaterRequestsToJoinTheBatchUntilItIsFull()
     {
         using var backend = new GatedBackend();
-        using var batcher = new DynamicBatcher(backend, maxBatch: 4, TimeSpan.FromMilliseconds(300), Metrics());
+        // A delay far longer than the test: the batch runs because it fills, not because the delay ran out.
+        var delay = TimeSpan.FromSeconds(30);
+        using var batcher = new DynamicBatcher(backend, maxBatch: 4, delay, Metrics());
+        var clock = Stopwatch.StartNew();
         var answers = new List<Task<EvaluatedRows>>();
         for (int i = 0; i < 4; i++)
         {
             answers.Add(batcher.SubmitAsync(One(0), 1));
             await Task.Delay(10);
         }
-        await Task.WhenAll(answers);
-        // The first request waited (up to 300 ms) for the next three; a full batch runs without waiting longer.
+        await Task.WhenAll(answers).WaitAsync(delay);
         Assert.Equal([4], backend.Batches);
+        Assert.True(clock.Elapsed < delay, $"the full batch waited {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task ALoneRequestRunsWhenTheQueueDelayEnds()
+    {
+        using var backend = new GatedBackend();
+        var delay = TimeSpan.FromMilliseconds(200);
+        using var batcher = new DynamicBatcher(backend, maxBatch: 4, delay, Metrics());
+        var clock = Stopwatch.StartNew();
+        await batcher.SubmitAsync(One(0), 1).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(clock.Elapsed >= delay, $"answered after {clock.Elapsed}, before the {delay} delay");
+        Assert.Equal([1], backend.Batches);
     }
 
     [Fact]

@@ -8,6 +8,7 @@ using RLAgents.LanguageModel.Tokenization;
 using RLAgents.Policies;
 using RLAgents.Policies.Export;
 using RLAgents.Policies.Multimodal;
+using RLAgents.Policies.Tests.Export;
 using RLAgents.Serving.Grpc;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -27,7 +28,7 @@ internal static class ServingTestKit
         using var env = CartPole();
         var options = new PolicyOptions { HiddenSizes = [64, 64], ShareStateEstimator = false };
         var policy = new ActorCriticPolicy(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, new Rng(seed));
-        Perturb(policy, seed);
+        ExportTestKit.Perturb(policy, seed);
         return policy;
     }
 
@@ -46,19 +47,8 @@ internal static class ServingTestKit
         };
         var factory = new MultimodalStateEstimatorFactory(options.Multimodal, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words));
         var policy = new ActorCriticPolicy(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, factory, new Rng(seed));
-        Perturb(policy, seed);
+        ExportTestKit.Perturb(policy, seed);
         return policy;
-    }
-
-    private static void Perturb(nn.Module module, ulong seed)
-    {
-        using var generator = new Generator(seed);
-        using var _ = no_grad();
-        foreach (var p in module.parameters())
-        {
-            using var noise = randn(p.shape, generator: generator).mul_(0.1);
-            p.add_(noise);
-        }
     }
 
     /// <summary>An ONNX Runtime backend on <paramref name="policy"/> exported in memory.</summary>

@@ -19,7 +19,7 @@ namespace RLAgents.Benchmarks.Serving;
 /// throughput and p50/p99 latency, next to an in-process call of the same backend. Observations come
 /// from each env under random actions. Clients and server share the process (and its 2 cores here).
 /// <code>
-/// dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- serving [--backend torch|onnx] [--seconds 2] [--clients 1,16,64] [--only mlp|transformer] [--configs experiments/configs]
+/// dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- serving [--backend torch|onnx] [--threads 1] [--seconds 2] [--clients 1,16,64] [--only mlp|transformer] [--configs experiments/configs]
 /// </code>
 /// </summary>
 internal static class ServingBench
@@ -33,8 +33,12 @@ internal static class ServingBench
         var clients = BenchTiming.Option(args, "--clients", "1,16,64").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
         string configs = BenchTiming.Option(args, "--configs", "experiments/configs");
         string only = BenchTiming.Option(args, "--only", "");
+        // Intra-op threads of either engine, as `rlagents serve --threads` (1 by default: with more, libtorch's
+        // OpenMP workers spin against the clients and Kestrel for the same cores).
+        int threads = int.Parse(BenchTiming.Option(args, "--threads", "1"), CultureInfo.InvariantCulture);
+        TorchSharp.torch.set_num_threads(threads);
         var models = new[] { ("mlp", "CartPole MLP", "cartpole-ppo.json"), ("transformer", "GoToLocal Transformer", "babyai-gotolocal-sft-ppo.json") };
-        Console.WriteLine($"backend {kind.ToString().ToLowerInvariant()}, {seconds} s per cell, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"backend {kind.ToString().ToLowerInvariant()}, {threads} intra-op thread(s), {seconds} s per cell, {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         Console.WriteLine("| model | batching | transport | clients | req/s | p50 µs | p99 µs | mean batch |");
         Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|");
         foreach (var (key, label, file) in models)
@@ -42,16 +46,16 @@ internal static class ServingBench
             if (only.Length > 0 && only != key) continue;
             var experiment = OptionsBinder.BindFile<ExperimentOptions>(Path.Combine(configs, file), []);
             ObservationBatch observations;
-            using (var env = AgentFactory.MakeSingleEnv(experiment)) observations = RandomObservations.Collect(env, 256, 1);
-            InProcess(label, Backend(experiment, kind), observations, seconds);
+            using (var env = AgentFactory.MakeActingEnv(experiment)) observations = RandomObservations.Collect(env, 256, 1);
+            InProcess(label, Backend(experiment, kind, threads), observations, seconds);
             foreach (int maxBatch in new[] { 64, 1 })
-                Serve(label, Backend(experiment, kind), maxBatch, observations, clients, seconds).GetAwaiter().GetResult();
+                Serve(label, Backend(experiment, kind, threads), maxBatch, observations, clients, seconds).GetAwaiter().GetResult();
         }
         return 0;
     }
 
     /// <summary>The config's policy (weights from its seed: timing does not depend on them) on the chosen engine.</summary>
-    private static IPolicyBackend Backend(ExperimentOptions experiment, BackendKind kind)
+    private static IPolicyBackend Backend(ExperimentOptions experiment, BackendKind kind, int threads)
     {
         IVectorEnv env = AgentFactory.MakeEnv(experiment, 1);
         var agent = AgentFactory.CreateAgent(experiment, env);
@@ -62,7 +66,7 @@ internal static class ServingBench
             var export = Policies.Export.PolicyOnnxExporter.Export(agent.Policy);
             using var stream = new MemoryStream();
             export.Model.Write(stream);
-            return new OnnxPolicyBackend(stream.ToArray(), export.Info, Policies.Export.OnnxInputFeed.For(export), threads: 1);
+            return new OnnxPolicyBackend(stream.ToArray(), export.Info, Policies.Export.OnnxInputFeed.For(export), threads);
         }
     }
 
@@ -116,7 +120,9 @@ internal static class ServingBench
             });
             foreach (var s in sessions)
             {
+                // Close both sides: the server's stream ends with OK once the client has completed its own.
                 await s.RequestStream.CompleteAsync();
+                if (await s.ResponseStream.MoveNext(CancellationToken.None)) throw new InvalidOperationException("the session answered after the client completed");
                 s.Dispose();
             }
         }

@@ -62,6 +62,25 @@ public static class AgentFactory
         };
     }
 
+    /// <summary>
+    /// One environment as the experiment's policy sees it: time limit and, when <c>env.memory</c> is set,
+    /// the observation history wrapper (no recorder). Its observations are what a served or exported policy reads.
+    /// </summary>
+    public static IEnv MakeActingEnv(ExperimentOptions options)
+    {
+        var env = MakeSingleEnv(options);
+        if (options.Env.Memory.Steps == 0) return env;
+        try
+        {
+            return new ObservationHistory(env, options.Env.Memory);
+        }
+        catch
+        {
+            env.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>One environment of the experiment (time limit included, no memory wrapper, no recorder).</summary>
     public static IEnv MakeSingleEnv(ExperimentOptions options)
     {
