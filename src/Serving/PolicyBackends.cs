@@ -44,15 +44,25 @@ public sealed class TorchPolicyBackend : IPolicyBackend
 {
     private readonly Policy _policy;
     private readonly IDisposable? _owner;
+    private readonly int _threads;
 
-    /// <summary>Serves a checkpoint's policy (disposed with the backend).</summary>
-    public TorchPolicyBackend(TrainedPolicy trained) : this(trained.Policy, trained.CheckpointId, trained.Step, trained) { }
+    /// <summary>The intra-op thread count last applied on this thread (0: never).</summary>
+    [ThreadStatic]
+    private static int t_threads;
 
-    /// <summary>Serves <paramref name="policy"/>; <paramref name="owner"/> (if any) is disposed with the backend.</summary>
-    public TorchPolicyBackend(Policy policy, string? checkpoint = null, long? step = null, IDisposable? owner = null)
+    /// <summary>Serves a checkpoint's policy (disposed with the backend) on <paramref name="threads"/> intra-op threads.</summary>
+    public TorchPolicyBackend(TrainedPolicy trained, int threads = 1) : this(trained.Policy, trained.CheckpointId, trained.Step, trained, threads) { }
+
+    /// <summary>
+    /// Serves <paramref name="policy"/> on <paramref name="threads"/> intra-op threads; <paramref name="owner"/> (if any)
+    /// is disposed with the backend.
+    /// </summary>
+    public TorchPolicyBackend(Policy policy, string? checkpoint = null, long? step = null, IDisposable? owner = null, int threads = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         _policy = policy;
         _owner = owner;
+        _threads = threads;
         _policy.eval();
         // The description an export would carry; text goes through the policy's own tensorizer, not as ids.
         Info = new OnnxPolicyInfo(policy.ObservationSpace, policy.ActionSpace, policy is QNetworkPolicy, [], checkpoint, step);
@@ -67,6 +77,13 @@ public sealed class TorchPolicyBackend : IPolicyBackend
     /// <inheritdoc />
     public void Run(ObservationBatch batch, int count, Span<float> preferences, Span<float> values)
     {
+        // libtorch's OpenMP thread count is per calling thread: set it on the thread that runs the policy
+        // (the batcher's), or batches of more than one row fan out over every core, against the clients.
+        if (t_threads != _threads)
+        {
+            torch.set_num_threads(_threads);
+            t_threads = _threads;
+        }
         using var scope = NewDisposeScope();
         var (p, v) = _policy.Outputs(_policy.Tensorizer.ToInput(batch, 0, count), withValues: !Info.IsQNetwork);
         p.data<float>().CopyTo(preferences[..(count * Info.ActionSpace.N)]);
@@ -157,9 +174,8 @@ public static class PolicyBackends
                 var feed = OnnxInputFeed.Load(info, Path.GetDirectoryName(Path.GetFullPath(path))!);
                 return new OnnxPolicyBackend(bytes, info, feed, threads);
             }
-            torch.set_num_threads(threads);
             var trained = TrainedPolicy.Load(path);
-            if (kind == BackendKind.Torch) return new TorchPolicyBackend(trained);
+            if (kind == BackendKind.Torch) return new TorchPolicyBackend(trained, threads);
             using (trained)
             {
                 var export = PolicyOnnxExporter.Export(trained.Policy, new OnnxExportOptions { Checkpoint = trained.CheckpointId, Step = trained.Step });

@@ -33,10 +33,9 @@ internal static class ServingBench
         var clients = BenchTiming.Option(args, "--clients", "1,16,64").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
         string configs = BenchTiming.Option(args, "--configs", "experiments/configs");
         string only = BenchTiming.Option(args, "--only", "");
-        // Intra-op threads of either engine, as `rlagents serve --threads` (1 by default: with more, libtorch's
-        // OpenMP workers spin against the clients and Kestrel for the same cores).
+        // Intra-op threads of either engine, as `rlagents serve --threads` (1 by default: with more, the engine's
+        // workers spin against the clients and Kestrel for the same two cores).
         int threads = int.Parse(BenchTiming.Option(args, "--threads", "1"), CultureInfo.InvariantCulture);
-        TorchSharp.torch.set_num_threads(threads);
         var models = new[] { ("mlp", "CartPole MLP", "cartpole-ppo.json"), ("transformer", "GoToLocal Transformer", "babyai-gotolocal-sft-ppo.json") };
         Console.WriteLine($"backend {kind.ToString().ToLowerInvariant()}, {threads} intra-op thread(s), {seconds} s per cell, {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         Console.WriteLine("| model | batching | transport | clients | req/s | p50 µs | p99 µs | mean batch |");
@@ -60,7 +59,7 @@ internal static class ServingBench
         IVectorEnv env = AgentFactory.MakeEnv(experiment, 1);
         var agent = AgentFactory.CreateAgent(experiment, env);
         env.Dispose();
-        if (kind == BackendKind.Torch) return new TorchPolicyBackend(agent.Policy, owner: agent);
+        if (kind == BackendKind.Torch) return new TorchPolicyBackend(agent.Policy, owner: agent, threads: threads);
         using (agent)
         {
             var export = Policies.Export.PolicyOnnxExporter.Export(agent.Policy);
