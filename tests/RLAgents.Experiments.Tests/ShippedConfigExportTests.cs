@@ -12,6 +12,20 @@ namespace RLAgents.Experiments.Tests;
 /// </summary>
 public sealed class ShippedConfigExportTests
 {
+    /// <summary>
+    /// Configs whose encoders have no ONNX twin yet (pixel encoders and the pretrained MiniLM/ResNet18 encoders, merged
+    /// after the exporter): their export must fail in one line naming the module instead.
+    /// </summary>
+    private static readonly Dictionary<string, string> NotYetExportable = new(StringComparer.Ordinal)
+    {
+        ["babyai-gotolocal-pixels-sft-ppo.json"] = "actor.encoders.0 (RLAgents.Policies.Multimodal.PatchTokenEncoder) cannot be exported to ONNX",
+        ["babyai-gotoredballgrey-pixels-sft-ppo.json"] = "actor.encoders.0 (RLAgents.Policies.Multimodal.PatchTokenEncoder) cannot be exported to ONNX",
+        ["babyai-gotoredballgrey-pixels-cnn-sft-ppo.json"] = "actor.encoders.0 (RLAgents.Policies.Encoding.NatureCnnEncoder) cannot be exported to ONNX",
+        ["babyai-gotoredballgrey-pixels-resnet18-sft.json"] = "actor.encoders.0 (RLAgents.Policies.Encoding.PretrainedImageEncoder) cannot be exported to ONNX",
+        ["babyai-gotolocal-sft-ppo-minilm-frozen.json"] = "actor.text (RLAgents.Policies.Multimodal.PretrainedTextTokens) cannot be exported to ONNX",
+        ["babyai-gotolocal-sft-ppo-minilm-lora.json"] = "actor.text (RLAgents.Policies.Multimodal.PretrainedTextTokens) cannot be exported to ONNX",
+    };
+
     public static TheoryData<string> Configs() =>
         new(Directory.GetFiles(Path.Combine(CliRunner.RepoRoot, "experiments", "configs"), "*.json").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal));
 
@@ -27,6 +41,13 @@ public sealed class ShippedConfigExportTests
         var batch = RandomObservations.Collect(env, 1000, 41);
         using var agent = AgentFactory.CreateAgent(experiment, env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"));
         ExportTestKit.Perturb(agent.Policy, 7);
+        if (NotYetExportable.TryGetValue(config, out var expected))
+        {
+            var e = Assert.Throws<LanguageModel.Onnx.OnnxExportException>(() => ExportTestKit.AssertParity(agent.Policy, batch));
+            Assert.StartsWith(expected, e.Message);
+            Assert.DoesNotContain('\n', e.Message);
+            return;
+        }
         var export = ExportTestKit.AssertParity(agent.Policy, batch);
         // One input per modality, named as the modality.
         Assert.Equal(Enumerable.Range(0, env.ObservationSpace.Count).Select(m => env.ObservationSpace[m].Name), export.Model.Graph!.Inputs.Select(i => i.Name));

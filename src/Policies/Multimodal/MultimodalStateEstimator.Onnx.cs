@@ -169,17 +169,8 @@ public sealed partial class CellTokenEncoder : IOnnxExportable
     /// <inheritdoc />
     public override string ExportOnnx(OnnxGraphBuilder g, string input)
     {
-        string cells;
-        if (values is not null)
-        {
-            var codes = g.Add(g.Reshape(g.Cast(input, OnnxDataType.Int64), 0, _h * _w, _channels), g.Parameter("offsets", offsets));
-            cells = g.ReduceSum(g.Gather(g.Parameter("values.weight", values.weight!), codes), false, 2); // [B, H·W, Ch, C] → [B, H·W, C]
-        }
-        else
-        {
-            var scaled = g.Reshape(g.Mul(g.Cast(input, OnnxDataType.Float), g.Scalar((float)_scale)), 0, _h * _w, _channels);
-            cells = g.Linear(scaled, pixels!.weight!, pixels.bias, "pixels");
-        }
+        var codes = g.Add(g.Reshape(g.Cast(input, OnnxDataType.Int64), 0, _h * _w, _channels), g.Parameter("offsets", offsets));
+        var cells = g.ReduceSum(g.Gather(g.Parameter("values.weight", values.weight!), codes), false, 2); // [B, H·W, Ch, C] → [B, H·W, C]
         // The 2-D positions depend on weights only: rows[r] + cols[c] per cell, [H·W, C], written once.
         var position = g.Parameter("rows.weight", "plus_cols", () => rows.forward(rowIndex).add(cols.forward(colIndex)));
         g.MarkUsed("cols.weight");
