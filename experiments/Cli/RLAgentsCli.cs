@@ -90,6 +90,8 @@ public static class RLAgentsCli
         yield return CurveCommands.Plot(services);
         yield return CurveCommands.Compare(services);
         yield return ConfigCommand.Create(services);
+        yield return ExportCommand.Create(services);
+        yield return ServeCommand.Create(services);
     }
 
     private static bool IsUserError(Exception e) => e is UserError or InputException or ConfigurationException or InvalidActionException or UnsupportedActionSpaceException or EnvPluginException

@@ -20,7 +20,7 @@ public sealed record ActionEvaluation(Tensor LogProbs, Tensor Entropy, Tensor Va
 /// and a learned state-independent log-std, as CleanRL's <c>ppo_continuous_action.py</c>);
 /// value evaluator = (its own or the shared) state estimator + value head (V [B]).
 /// </summary>
-public sealed class ActorCriticPolicy : Policy
+public sealed partial class ActorCriticPolicy : Policy
 {
     private readonly StateEstimator actor;
     private readonly StateEstimator? critic;

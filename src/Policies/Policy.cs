@@ -105,7 +105,7 @@ public sealed class ActResult
 /// here; evaluating actions and values on <see cref="ActorCriticPolicy"/>; Q-values on
 /// <see cref="QNetworkPolicy"/>; reparameterised actions on <see cref="ContinuousActor"/>.
 /// </summary>
-public abstract class Policy : nn.Module
+public abstract partial class Policy : nn.Module
 {
     private float[] _prefs = [];
     private float[] _values = [];
@@ -137,6 +137,16 @@ public abstract class Policy : nn.Module
     /// evaluator's output (V [B], or Q [B, K] when <see cref="ValuesArePerAction"/>) or null.
     /// </summary>
     protected abstract (Tensor Preferences, Tensor? Values) ActingOutputs(ObservationInput observations, bool withValues);
+
+    /// <summary>
+    /// Preferences [B, K] (logits or Q-values) and, with <paramref name="withValues"/>, the value evaluator's
+    /// output (V(s) [B], or Q(s, ·) [B, K] for Q-networks), without gradients; the tensors belong to the
+    /// caller's dispose scope. For callers that select actions themselves (a policy server).
+    /// </summary>
+    public (Tensor Preferences, Tensor? Values) Outputs(ObservationInput observations, bool withValues = true)
+    {
+        using (no_grad()) return ActingOutputs(observations, withValues);
+    }
 
     /// <summary>True when <see cref="ActResult.Values"/> is Q(s, a) of the chosen action rather than V(s).</summary>
     protected virtual bool ValuesArePerAction => false;

@@ -11,7 +11,7 @@ namespace RLAgents.Policies;
 /// A Q-network: the value evaluator is a Q(s,·) head [B, K] on a state estimator, and the action
 /// selector reads the Q-values (greedy, ε-greedy or Boltzmann).
 /// </summary>
-public sealed class QNetworkPolicy : Policy
+public sealed partial class QNetworkPolicy : Policy
 {
     private readonly StateEstimator estimator;
     private readonly Linear qHead;

@@ -98,6 +98,25 @@ public static class AgentFactory
     }
 
     /// <summary>
+    /// One environment as the experiment's policy sees it: <see cref="MakeSingleEnv"/> and, when <c>env.memory</c> is set,
+    /// the observation history wrapper (no recorder). Its observations are what a served or exported policy reads.
+    /// </summary>
+    public static IEnv MakeActingEnv(ExperimentOptions options)
+    {
+        var env = MakeSingleEnv(options);
+        if (options.Env.Memory.Steps == 0) return env;
+        try
+        {
+            return new ObservationHistory(env, options.Env.Memory);
+        }
+        catch
+        {
+            env.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// One environment of the experiment as the agent sees it (time limit and image observation
     /// wrappers included; no memory wrapper, no recorder): expert demonstrations are played on it.
     /// </summary>
