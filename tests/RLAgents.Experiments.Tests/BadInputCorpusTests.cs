@@ -230,6 +230,14 @@ public sealed class BadInputCorpusTests(CorpusRunFixture fixture) : IClassFixtur
         ["resume with a truncated checkpoint"] = new(["run", "--resume", "{run}"], 2, ".safetensors", c => c.Truncate(c.Latest, 0.5)),
         ["resume with a flipped state byte"] = new(["run", "--resume", "{run}"], 2, ".json is damaged: its CRC-32C", c => c.Flip(c.LatestState, 30)),
         ["resume with the state missing"] = new(["run", "--resume", "{run}"], 2, "is missing next to", c => File.Delete(c.LatestState)),
+        ["resume with a metrics line damaged before the end"] = new(["run", "--resume", "{run}"], 2, "line 1 (byte offset 0) is not a JSON metrics row",
+            c =>
+            {
+                // Back to the first checkpoint, so the run has steps left and reads its metrics to resume.
+                string first = Path.GetFileNameWithoutExtension(Directory.GetFiles(c.Checkpoints, "*.safetensors").Min()!);
+                File.WriteAllText(Path.Combine(c.Checkpoints, "latest.json"), $"{{\"format\":2,\"id\":\"{first}\"}}");
+                File.WriteAllText(Path.Combine(c.Run, "metrics.jsonl"), "{\"step\": 1, \"upd#te" + File.ReadAllText(Path.Combine(c.Run, "metrics.jsonl"))[12..]);
+            }),
         ["resume without config.json"] = new(["run", "--resume", "{run}"], 2, "is not a run directory (no config.json)", c => File.Delete(Path.Combine(c.Run, "config.json"))),
         ["resume with config.json cut short"] = new(["run", "--resume", "{run}"], 2, "config.json' is not valid JSON", c => c.Truncate(Path.Combine(c.Run, "config.json"), 0.5)),
         ["resume with an unknown key in config.json"] = new(["run", "--resume", "{run}"], 2, "bogus",

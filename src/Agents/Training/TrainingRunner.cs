@@ -138,6 +138,8 @@ public static class TrainingRunner
         {
             if (!Directory.Exists(runDirectory)) throw new RunFormatException($"run directory '{runDirectory}' does not exist");
             if (Checkpoint.ForeignFormat(runDirectory) is { } foreign) throw new RunFormatException(foreign);
+            // Damage a resume would refuse is found before anything in the run directory changes.
+            MetricsWriter.CheckResumable(Path.Combine(runDirectory, MetricsFile));
             // A kill mid-write leaves temporary files and a checkpoint latest.json never named: the resumed timeline writes it again.
             Checkpoint.RemoveAbandoned(runDirectory);
             if (Checkpoint.Exists(runDirectory)) checkpoint = Checkpoint.Load(runDirectory);

@@ -183,6 +183,8 @@ public sealed class MetricsWriter : IMetricsSink
     /// accepts (the rows written up to the checkpoint being resumed) and drops the rest, including a
     /// torn last line left by a killed process. Returns the writer and how many lines were dropped.
     /// </summary>
+    /// <exception cref="InputException">A line before the last is not a JSON object (damage a killed writer cannot leave):
+    /// one line naming the file, the line and its byte offset; the file is left as it was.</exception>
     public static MetricsWriter Resume(string path, Func<JsonElement, bool> keep, out int dropped) => Resume(path, keep, out dropped, out _);
 
     /// <summary>As <see cref="Resume(string, Func{JsonElement, bool}, out int)"/>, also returning the kept rows (for sinks rebuilt from them).</summary>
@@ -192,33 +194,67 @@ public sealed class MetricsWriter : IMetricsSink
         var rows = new List<JsonElement>();
         keptRows = rows;
         var kept = new StringBuilder();
-        if (File.Exists(path))
+        foreach (var (text, row) in ReadRows(path))
         {
-            foreach (var line in File.ReadLines(path, Encoding.UTF8))
+            if (row is { } r && dropped == 0 && keep(r))
             {
-                if (line.Length == 0) continue;
-                bool accept = false;
-                JsonElement row = default;
-                try
-                {
-                    using var doc = JsonDocument.Parse(line);
-                    row = doc.RootElement.Clone();
-                    accept = keep(row);
-                }
-                catch (JsonException)
-                {
-                    // A torn line: only the last line of a killed writer can be one.
-                }
-                if (accept && dropped == 0)
-                {
-                    kept.Append(line).Append('\n');
-                    rows.Add(row);
-                }
-                else dropped++;
+                kept.Append(text).Append('\n');
+                rows.Add(r);
             }
+            else dropped++;
         }
         AtomicFile.WriteText(path, kept.ToString());
         return new MetricsWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read));
+    }
+
+    /// <summary>
+    /// Throws what <see cref="Resume(string, Func{JsonElement, bool}, out int)"/> would for a file damaged before its
+    /// last line, without changing anything: a resume checks this before it touches the run directory.
+    /// </summary>
+    /// <exception cref="InputException">A line before the last is not a JSON object.</exception>
+    public static void CheckResumable(string path) => _ = ReadRows(path).Count;
+
+    // The non-empty lines of the file with their rows; a torn last line has none. Damage before the last line throws.
+    private static List<(string Text, JsonElement? Row)> ReadRows(string path)
+    {
+        var lines = new List<(string, JsonElement?)>();
+        if (!File.Exists(path)) return lines;
+        byte[] bytes = File.ReadAllBytes(path);
+        int start = 0, number = 0;
+        while (start < bytes.Length)
+        {
+            int end = Array.IndexOf(bytes, (byte)'\n', start);
+            bool last = end < 0 || bytes.AsSpan(end + 1).IndexOfAnyExcept((byte)'\n') < 0;
+            var line = bytes.AsSpan(start, (end < 0 ? bytes.Length : end) - start);
+            number++;
+            if (line.Length > 0)
+            {
+                bool parsed = TryParseRow(line, out var row);
+                // Only the last line of a killed writer can be torn; damage before it would silently cost every later row.
+                if (!parsed && !last)
+                    throw new InputException($"{path}: line {number} (byte offset {start}) is not a JSON metrics row; the file is damaged before its end, so the run cannot resume from it (it was left as it is)");
+                lines.Add((Encoding.UTF8.GetString(line), parsed ? row : null));
+            }
+            if (end < 0) break;
+            start = end + 1;
+        }
+        return lines;
+    }
+
+    private static bool TryParseRow(ReadOnlySpan<byte> line, out JsonElement row)
+    {
+        row = default;
+        try
+        {
+            using var doc = JsonDocument.Parse(line.ToArray());
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return false;
+            row = doc.RootElement.Clone();
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Appends <paramref name="row"/> as one line and flushes it to the OS.</summary>
