@@ -1,4 +1,3 @@
-using RLAgents.Agents.Collection;
 using RLAgents.Environments;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.LanguageModel.Training;
@@ -24,18 +23,12 @@ namespace RLAgents.Agents.Algorithms;
 /// The discount γ_d is 0 after termination and γ^k after truncation or k = n steps. Every random draw
 /// (actions, ε) comes from the run's generators, so a seed gives one run on CPU.
 /// </summary>
-public sealed class Sac : IAlgorithm
+public sealed class Sac : ContinuousOffPolicyAlgorithm
 {
-    private readonly ContinuousActor _actor;
-    private readonly TwinCritics _critics;
     private readonly SacOptions _options;
-    private readonly ContinuousReplay _replay;
-    private readonly AdamOptimizer _actorAdam;
     private readonly Parameter? _logAlpha;
     private readonly AdamOptimizer? _alphaAdam;
     private readonly double _targetEntropy;
-    private readonly Rng _rng;
-    private long _iterations;
 
     /// <summary>
     /// Creates SAC over <paramref name="env"/> (a Box action space) for <paramref name="actor"/>; the critics
@@ -44,16 +37,9 @@ public sealed class Sac : IAlgorithm
     /// </summary>
     public Sac(ContinuousActor actor, PolicyOptions policyOptions, IStateEstimatorFactory estimators, IVectorEnv env, SacOptions options,
         Rng collectorRng, Rng learnerRng, Rng criticRng, long envSeed)
+        : base(actor, policyOptions, estimators, env, options, collectorRng, learnerRng, criticRng, envSeed)
     {
-        _actor = actor;
         _options = options;
-        _rng = learnerRng;
-        _critics = new TwinCritics(env.SingleObservationSpace, (BoxSpace)actor.ActionSpace, policyOptions, estimators, options.CriticLearningRate, criticRng);
-        _replay = new ContinuousReplay(env, options);
-        Collector = new RolloutCollector(env, actor, collectorRng);
-        Collector.Reset(envSeed);
-        _actorAdam = new AdamOptimizer(actor.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)),
-            new AdamOptions { LearningRate = options.ActorLearningRate });
         _targetEntropy = options.TargetEntropy ?? -actor.Distribution.ContinuousCount;
         if (options.EntropyCoefficient is null)
         {
@@ -63,64 +49,37 @@ public sealed class Sac : IAlgorithm
     }
 
     /// <inheritdoc />
-    public Policy Policy => _actor;
-
-    /// <inheritdoc />
-    public RolloutCollector Collector { get; }
-
-    /// <inheritdoc />
-    public long OptimizerSteps => _actorAdam.StepCount;
-
-    /// <summary>The twin critics and their targets.</summary>
-    public TwinCritics Critics => _critics;
+    public override long OptimizerSteps => ActorAdam.StepCount;
 
     /// <summary>The entropy coefficient α now.</summary>
     public double Alpha => _logAlpha is null ? _options.EntropyCoefficient!.Value : Math.Exp(_logAlpha.data<float>()[0]);
 
     /// <inheritdoc />
-    public string? NonFinite { get; private set; }
+    protected override ActionSelection Exploration => ActionSelection.Sample;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, double> Iterate(long totalSteps)
-    {
-        NonFinite = null;
-        int n = Collector.Env.NumEnvs;
-        int vectorSteps = (_options.TrainFrequency + n - 1) / n;
-        Collector.CollectTransitions(vectorSteps,
-            step => step < _options.LearningStarts ? ActionSelection.Uniform : ActionSelection.Sample, _replay.NStep, _replay.Buffer);
-        var metrics = new Dictionary<string, double> { ["replay_size"] = _replay.Buffer.Count };
-        if (Collector.Steps >= _options.LearningStarts && _replay.Buffer.Count > 0)
-        {
-            var round = new GradientRound();
-            for (int g = 0; g < _options.GradientSteps; g++) round.Add(TrainStep());
-            round.WriteTo(metrics);
-            NonFinite = round.NonFinite;
-        }
-        metrics["alpha"] = Alpha;
-        metrics["learning_rate"] = _actorAdam.LearningRate;
-        _iterations++;
-        return metrics;
-    }
+    protected override void AddMetrics(Dictionary<string, double> metrics) => metrics["alpha"] = Alpha;
 
-    private Dictionary<string, double> TrainStep()
+    /// <inheritdoc />
+    protected override Dictionary<string, double> TrainStep()
     {
         using var scope = NewDisposeScope();
-        var (s, a, r, discount, next) = _replay.Draw(_actor.Tensorizer, _rng);
+        var (s, a, r, discount, next) = Replay.Draw(Actor.Tensorizer, LearnerRng);
         double alpha = Alpha;
         // 1. Critics: y = r + γ_d·(min Q'(s', ã') − α log π(ã'|s')), all [B].
         Tensor y;
         using (no_grad())
         {
-            var (nextActions, nextLogProbs) = _actor.Sample(next, _replay.Noise(_rng));
-            y = SoftTdTargets(r, discount, _critics.TargetMin(next, nextActions), nextLogProbs, alpha);
+            var (nextActions, nextLogProbs) = Actor.Sample(next, Replay.Noise(LearnerRng));
+            y = SoftTdTargets(r, discount, Critics.TargetMin(next, nextActions), nextLogProbs, alpha);
         }
-        var (criticLoss, qMean, criticNorm) = _critics.Update(s, a, y);
+        var (criticLoss, qMean, criticNorm) = Critics.Update(s, a, y);
         // 2. Actor: E[α log π(ã|s) − min Q(s, ã)], ã reparameterised [B, Kc]. The critics' gradients it leaves are zeroed before their next step.
-        var (actions, logProbs) = _actor.Sample(s, _replay.Noise(_rng));
-        var actorLoss = logProbs.mul(alpha).sub(_critics.Min(s, actions)).mean();
-        _actorAdam.ZeroGrad();
+        var (actions, logProbs) = Actor.Sample(s, Replay.Noise(LearnerRng));
+        var actorLoss = logProbs.mul(alpha).sub(Critics.Min(s, actions)).mean();
+        ActorAdam.ZeroGrad();
         actorLoss.backward();
-        double actorNorm = _actorAdam.Step();
+        double actorNorm = ActorAdam.Step();
         var metrics = new Dictionary<string, double>
         {
             ["critic_loss"] = criticLoss,
@@ -140,7 +99,7 @@ public sealed class Sac : IAlgorithm
             metrics["alpha_loss"] = alphaLoss.item<float>();
         }
         // 4. Targets.
-        _critics.UpdateTargets(_options.Tau);
+        Critics.UpdateTargets(_options.Tau);
         return metrics;
     }
 
@@ -153,53 +112,29 @@ public sealed class Sac : IAlgorithm
         logAlpha.mul(logProbs.add(targetEntropy)).mean().neg();
 
     /// <inheritdoc />
-    public IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors()
-    {
-        var tensors = ModelWeights.Named(_actor, "policy.").Concat(_actorAdam.StateTensors("optimizer.")).Concat(_critics.CheckpointTensors());
-        return _logAlpha is null ? tensors : tensors.Append(("log_alpha", (Tensor)_logAlpha)).Concat(_alphaAdam!.StateTensors("alpha_optimizer."));
-    }
+    public override IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors() =>
+        _logAlpha is null ? base.CheckpointTensors()
+            : base.CheckpointTensors().Append(("log_alpha", (Tensor)_logAlpha)).Concat(_alphaAdam!.StateTensors("alpha_optimizer."));
 
     /// <inheritdoc />
-    public AlgorithmState SaveState() =>
-        new(Collector.Steps, _iterations, _actorAdam.StepCount, _actorAdam.LearningRate, Collector.Rng.GetState(), _rng.GetState());
-
-    /// <inheritdoc />
-    public void LoadState(IReadOnlyDictionary<string, Tensor> tensors, AlgorithmState state, string source)
+    public override void LoadState(IReadOnlyDictionary<string, Tensor> tensors, AlgorithmState state, string source)
     {
-        ModelWeights.Load(_actor, tensors, source, _ => true, "policy.");
-        _actorAdam.LoadState(tensors, "optimizer.", state.OptimizerSteps, source);
-        _actorAdam.LearningRate = state.LearningRate;
         // Every gradient step moves actor, critics and α once.
-        _critics.Load(tensors, state.OptimizerSteps, source);
-        if (_logAlpha is not null)
-        {
-            if (!tensors.TryGetValue("log_alpha", out var logAlpha)) throw new InvalidDataException($"{source}: the checkpoint has no log_alpha (SAC with automatic entropy tuning).");
-            using (no_grad()) _logAlpha.copy_(logAlpha);
-            _alphaAdam!.LoadState(tensors, "alpha_optimizer.", state.OptimizerSteps, source);
-        }
-        Collector.Steps = state.Steps;
-        _iterations = state.Iterations;
-        Collector.Rng.SetState(state.CollectorRng);
-        _rng.SetState(state.LearnerRng);
-        _replay.NStep.Clear();
+        base.LoadState(tensors, state, source);
+        if (_logAlpha is null) return;
+        if (!tensors.TryGetValue("log_alpha", out var logAlpha)) throw new InvalidDataException($"{source}: the checkpoint has no log_alpha (SAC with automatic entropy tuning).");
+        using (no_grad()) _logAlpha.copy_(logAlpha);
+        _alphaAdam!.LoadState(tensors, "alpha_optimizer.", state.OptimizerSteps, source);
     }
 
     /// <inheritdoc />
-    public bool CheckpointsReplay => _options.CheckpointReplay;
-
-    /// <inheritdoc />
-    public void SaveReplay(Stream stream) => _replay.Buffer.Save(stream);
-
-    /// <inheritdoc />
-    public void LoadReplay(Stream stream, string source) => _replay.Buffer.Load(stream, source);
-
-    /// <inheritdoc />
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        _actorAdam.Dispose();
-        _alphaAdam?.Dispose();
-        _logAlpha?.Dispose();
-        _critics.Dispose();
-        Collector.Env.Dispose();
+        if (disposing)
+        {
+            _alphaAdam?.Dispose();
+            _logAlpha?.Dispose();
+        }
+        base.Dispose(disposing);
     }
 }

@@ -1,4 +1,3 @@
-using RLAgents.Agents.Collection;
 using RLAgents.Environments;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.LanguageModel.Training;
@@ -21,17 +20,11 @@ namespace RLAgents.Agents.Algorithms;
 /// Noise scales are in units of half the action range. The discount γ_d is 0 after termination and γ^k
 /// after truncation or k = n steps.
 /// </summary>
-public sealed class Td3 : IAlgorithm
+public sealed class Td3 : ContinuousOffPolicyAlgorithm
 {
-    private readonly ContinuousActor _actor;
     private readonly ContinuousActor _targetActor;
-    private readonly TwinCritics _critics;
     private readonly Td3Options _options;
-    private readonly ContinuousReplay _replay;
-    private readonly AdamOptimizer _actorAdam;
-    private readonly Rng _rng;
     private readonly float[] _scale, _low, _high;
-    private long _iterations;
 
     /// <summary>
     /// Creates TD3 over <paramref name="env"/> (a Box action space) for <paramref name="actor"/> (its mode is
@@ -40,18 +33,11 @@ public sealed class Td3 : IAlgorithm
     /// </summary>
     public Td3(ContinuousActor actor, PolicyOptions policyOptions, IStateEstimatorFactory estimators, IVectorEnv env, Td3Options options,
         Rng collectorRng, Rng learnerRng, Rng criticRng, long envSeed)
+        : base(actor, policyOptions, estimators, env, options, collectorRng, learnerRng, criticRng, envSeed)
     {
-        _actor = actor;
         _targetActor = actor.CloneNetwork();
         foreach (var p in _targetActor.parameters()) p.requires_grad = false;
         _options = options;
-        _rng = learnerRng;
-        _critics = new TwinCritics(env.SingleObservationSpace, (BoxSpace)actor.ActionSpace, policyOptions, estimators, options.CriticLearningRate, criticRng);
-        _replay = new ContinuousReplay(env, options);
-        Collector = new RolloutCollector(env, actor, collectorRng);
-        Collector.Reset(envSeed);
-        _actorAdam = new AdamOptimizer(actor.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)),
-            new AdamOptions { LearningRate = options.ActorLearningRate });
         var layout = actor.Distribution.Layout;
         _scale = actor.Distribution.ActionScale.ToArray();
         _low = layout.Low.ToArray();
@@ -59,66 +45,37 @@ public sealed class Td3 : IAlgorithm
     }
 
     /// <inheritdoc />
-    public Policy Policy => _actor;
+    public override long OptimizerSteps => Critics.Steps;
 
     /// <inheritdoc />
-    public RolloutCollector Collector { get; }
+    protected override ActionSelection Exploration => ActionSelection.NoisyGreedy(_options.ExplorationNoise);
 
     /// <inheritdoc />
-    public long OptimizerSteps => _critics.Steps;
-
-    /// <summary>The twin critics and their targets.</summary>
-    public TwinCritics Critics => _critics;
-
-    /// <inheritdoc />
-    public string? NonFinite { get; private set; }
-
-    /// <inheritdoc />
-    public IReadOnlyDictionary<string, double> Iterate(long totalSteps)
-    {
-        NonFinite = null;
-        int n = Collector.Env.NumEnvs;
-        int vectorSteps = (_options.TrainFrequency + n - 1) / n;
-        Collector.CollectTransitions(vectorSteps,
-            step => step < _options.LearningStarts ? ActionSelection.Uniform : ActionSelection.NoisyGreedy(_options.ExplorationNoise), _replay.NStep, _replay.Buffer);
-        var metrics = new Dictionary<string, double> { ["replay_size"] = _replay.Buffer.Count };
-        if (Collector.Steps >= _options.LearningStarts && _replay.Buffer.Count > 0)
-        {
-            var round = new GradientRound();
-            for (int g = 0; g < _options.GradientSteps; g++) round.Add(TrainStep());
-            round.WriteTo(metrics);
-            NonFinite = round.NonFinite;
-        }
-        metrics["learning_rate"] = _actorAdam.LearningRate;
-        _iterations++;
-        return metrics;
-    }
-
-    private Dictionary<string, double> TrainStep()
+    protected override Dictionary<string, double> TrainStep()
     {
         using var scope = NewDisposeScope();
-        var (s, a, r, discount, next) = _replay.Draw(_actor.Tensorizer, _rng);
+        var (s, a, r, discount, next) = Replay.Draw(Actor.Tensorizer, LearnerRng);
         var scale = tensor(_scale);
         Tensor y;
         using (no_grad())
         {
             // 1. Target-policy smoothing: clipped noise [B, Kc] around the target actor's action, kept in bounds.
-            var smoothing = _replay.Noise(_rng, _options.PolicyNoise, _options.NoiseClip).mul(scale);
+            var smoothing = Replay.Noise(LearnerRng, _options.PolicyNoise, _options.NoiseClip).mul(scale);
             var nextActions = SmoothedTargetActions(_targetActor.Deterministic(next), smoothing, tensor(_low), tensor(_high));
             // 2. Clipped double-Q target [B].
-            y = Dqn.TdTargets(r, discount, _critics.TargetMin(next, nextActions));
+            y = Dqn.TdTargets(r, discount, Critics.TargetMin(next, nextActions));
         }
-        var (criticLoss, qMean, criticNorm) = _critics.Update(s, a, y);
+        var (criticLoss, qMean, criticNorm) = Critics.Update(s, a, y);
         var metrics = new Dictionary<string, double> { ["critic_loss"] = criticLoss, ["critic_grad_norm"] = criticNorm, ["q_mean"] = qMean };
         // 3. Delayed policy and target updates.
-        if (_critics.Steps % _options.PolicyDelay == 0)
+        if (Critics.Steps % _options.PolicyDelay == 0)
         {
-            var actorLoss = _critics.Q1.forward(s, _actor.Deterministic(s)).mean().neg();
-            _actorAdam.ZeroGrad();
+            var actorLoss = Critics.Q1.forward(s, Actor.Deterministic(s)).mean().neg();
+            ActorAdam.ZeroGrad();
             actorLoss.backward();
-            metrics["actor_grad_norm"] = _actorAdam.Step();
-            _critics.UpdateTargets(_options.Tau);
-            Policy.Polyak(_targetActor, _actor, _options.Tau);
+            metrics["actor_grad_norm"] = ActorAdam.Step();
+            Critics.UpdateTargets(_options.Tau);
+            Policy.Polyak(_targetActor, Actor, _options.Tau);
             metrics["actor_loss"] = actorLoss.item<float>();
         }
         return metrics;
@@ -129,45 +86,24 @@ public sealed class Td3 : IAlgorithm
         maximum(minimum(targetActions.add(noise), high), low);
 
     /// <inheritdoc />
-    public IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors() =>
-        ModelWeights.Named(_actor, "policy.").Concat(ModelWeights.Named(_targetActor, "target_policy."))
-            .Concat(_actorAdam.StateTensors("optimizer.")).Concat(_critics.CheckpointTensors());
+    public override IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors() =>
+        base.CheckpointTensors().Concat(ModelWeights.Named(_targetActor, "target_policy."));
 
     /// <inheritdoc />
-    public AlgorithmState SaveState() =>
-        new(Collector.Steps, _iterations, _critics.Steps, _actorAdam.LearningRate, Collector.Rng.GetState(), _rng.GetState());
-
-    /// <inheritdoc />
-    public void LoadState(IReadOnlyDictionary<string, Tensor> tensors, AlgorithmState state, string source)
+    public override void LoadState(IReadOnlyDictionary<string, Tensor> tensors, AlgorithmState state, string source)
     {
-        ModelWeights.Load(_actor, tensors, source, _ => true, "policy.");
+        base.LoadState(tensors, state, source);
         ModelWeights.Load(_targetActor, tensors, source, _ => true, "target_policy.");
-        // The actor steps once every PolicyDelay critic steps.
-        _actorAdam.LoadState(tensors, "optimizer.", state.OptimizerSteps / _options.PolicyDelay, source);
-        _actorAdam.LearningRate = state.LearningRate;
-        _critics.Load(tensors, state.OptimizerSteps, source);
-        Collector.Steps = state.Steps;
-        _iterations = state.Iterations;
-        Collector.Rng.SetState(state.CollectorRng);
-        _rng.SetState(state.LearnerRng);
-        _replay.NStep.Clear();
     }
 
+    // The actor steps once every PolicyDelay critic steps.
     /// <inheritdoc />
-    public bool CheckpointsReplay => _options.CheckpointReplay;
+    protected override long ActorSteps(long gradientSteps) => gradientSteps / _options.PolicyDelay;
 
     /// <inheritdoc />
-    public void SaveReplay(Stream stream) => _replay.Buffer.Save(stream);
-
-    /// <inheritdoc />
-    public void LoadReplay(Stream stream, string source) => _replay.Buffer.Load(stream, source);
-
-    /// <inheritdoc />
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        _actorAdam.Dispose();
-        _targetActor.Dispose();
-        _critics.Dispose();
-        Collector.Env.Dispose();
+        if (disposing) _targetActor.Dispose();
+        base.Dispose(disposing);
     }
 }
