@@ -89,7 +89,7 @@ public sealed class MalformedRequestTests
         var (channel, client) = GrpcClient(server);
         using (channel)
         {
-            var good = Proto(batch, 0);
+            var good = ObservationWriter.ToProto(batch, 0);
             ActRequest With(Action<Grpc.Observation> change)
             {
                 var o = good.Clone();

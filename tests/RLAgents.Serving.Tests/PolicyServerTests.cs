@@ -21,12 +21,12 @@ public sealed class PolicyServerTests
 
         for (int i = 0; i < 5; i++)
         {
-            var (status, body) = await Act(http, $"{{\"observation\": {Json(batch, i)}}}");
+            var (status, body) = await Act(http, $"{{\"observation\": {ObservationWriter.ToJson(batch, i)}}}");
             Assert.Equal(200, status);
             Assert.Equal(expected[i], body.GetProperty("action").GetInt32());
             Assert.False(body.TryGetProperty("probabilities", out _));
         }
-        var all = string.Join(", ", Enumerable.Range(0, batch.Count).Select(i => Json(batch, i)));
+        var all = string.Join(", ", Enumerable.Range(0, batch.Count).Select(i => ObservationWriter.ToJson(batch, i)));
         var (batchStatus, answer) = await Act(http, $"{{\"observations\": [{all}], \"probabilities\": true, \"value\": true}}");
         Assert.Equal(200, batchStatus);
         Assert.Equal(expected, answer.GetProperty("actions").EnumerateArray().Select(a => a.GetInt32()));
@@ -42,7 +42,7 @@ public sealed class PolicyServerTests
         var policy = CartPolePolicy();
         await using var server = await Start(new TorchPolicyBackend(policy, owner: policy));
         using var http = Http(server);
-        string observation = Json(batch, 0);
+        string observation = ObservationWriter.ToJson(batch, 0);
         var many = $"{{\"observations\": [{string.Join(", ", Enumerable.Repeat(observation, 400))}], \"sample\": true, \"seed\": 9, \"probabilities\": true}}";
         var (_, first) = await Act(http, many);
         var (_, second) = await Act(http, many);
@@ -71,7 +71,7 @@ public sealed class PolicyServerTests
         using (channel)
         {
             var unary = new ActRequest { Value = true };
-            for (int i = 0; i < batch.Count; i++) unary.Observations.Add(Proto(batch, i));
+            for (int i = 0; i < batch.Count; i++) unary.Observations.Add(ObservationWriter.ToProto(batch, i));
             var answer = await client.ActAsync(unary);
             Assert.Equal(expected, answer.Actions);
             Assert.Equal(batch.Count, answer.Values.Count);
@@ -79,7 +79,7 @@ public sealed class PolicyServerTests
             using var session = client.Session();
             for (int i = 0; i < batch.Count; i++)
             {
-                await session.RequestStream.WriteAsync(new ActRequest { Observations = { Proto(batch, i) } });
+                await session.RequestStream.WriteAsync(new ActRequest { Observations = { ObservationWriter.ToProto(batch, i) } });
                 Assert.True(await session.ResponseStream.MoveNext(CancellationToken.None));
                 Assert.Equal(expected[i], session.ResponseStream.Current.Actions.Single());
             }
@@ -102,7 +102,7 @@ public sealed class PolicyServerTests
         await using var server = await Start(Onnx(policy));
         policy.Dispose();
         using var http = Http(server);
-        var all = string.Join(", ", Enumerable.Range(0, batch.Count).Select(i => Json(batch, i)));
+        var all = string.Join(", ", Enumerable.Range(0, batch.Count).Select(i => ObservationWriter.ToJson(batch, i)));
         var (status, answer) = await Act(http, $"{{\"observations\": [{all}]}}");
         Assert.Equal(200, status);
         Assert.Equal(expected, answer.GetProperty("actions").EnumerateArray().Select(a => a.GetInt32()));
@@ -119,7 +119,7 @@ public sealed class PolicyServerTests
         using var http = Http(server);
         Assert.Equal("ok", (await http.GetStringAsync("/healthz")).Trim());
         Assert.Equal("ready", (await http.GetStringAsync("/readyz")).Trim());
-        for (int i = 0; i < 3; i++) Assert.Equal(200, (await Act(http, $"{{\"observation\": {Json(batch, i)}}}")).Status);
+        for (int i = 0; i < 3; i++) Assert.Equal(200, (await Act(http, $"{{\"observation\": {ObservationWriter.ToJson(batch, i)}}}")).Status);
         Assert.Equal(400, (await Act(http, "{\"observation\": {}}")).Status);
 
         string metrics = await http.GetStringAsync("/metrics");

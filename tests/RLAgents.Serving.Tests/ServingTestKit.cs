@@ -80,56 +80,6 @@ internal static class ServingTestKit
         return ((int)response.StatusCode, JsonDocument.Parse(body).RootElement.Clone());
     }
 
-    /// <summary>An observation of <paramref name="batch"/> slot <paramref name="i"/> as the JSON the HTTP API reads (boxes nested in their shape).</summary>
-    public static string Json(ObservationBatch batch, int i)
-    {
-        var space = batch.Space;
-        var parts = new List<string>();
-        for (int m = 0; m < space.Count; m++)
-        {
-            var modality = space[m];
-            string value = modality.Space switch
-            {
-                BoxSpace { DType: DType.Float32 } box => Nested(batch.Floats(m).AsSpan(i * box.Size, box.Size).ToArray().Select(f => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).ToArray(), box.ShapeArray()),
-                BoxSpace box => Nested(batch.Bytes(m).AsSpan(i * box.Size, box.Size).ToArray().Select(b => b.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(), box.ShapeArray()),
-                DiscreteSpace => batch.Ints(m)[i].ToString(System.Globalization.CultureInfo.InvariantCulture),
-                _ => JsonSerializer.Serialize(batch.Texts(m)[i]),
-            };
-            parts.Add($"\"{modality.Name}\": {value}");
-        }
-        return "{" + string.Join(", ", parts) + "}";
-    }
-
-    private static string Nested(string[] flat, int[] shape)
-    {
-        int offset = 0;
-        string Level(int d)
-        {
-            if (d == shape.Length) return flat[offset++];
-            return "[" + string.Join(",", Enumerable.Range(0, shape[d]).Select(_ => Level(d + 1))) + "]";
-        }
-        return Level(0);
-    }
-
-    /// <summary>The same observation as a protobuf message.</summary>
-    public static Grpc.Observation Proto(ObservationBatch batch, int i)
-    {
-        var space = batch.Space;
-        var o = new Grpc.Observation();
-        for (int m = 0; m < space.Count; m++)
-        {
-            var modality = space[m];
-            o.Modalities[modality.Name] = modality.Space switch
-            {
-                BoxSpace { DType: DType.Float32 } box => new ModalityValue { Floats = new FloatValues { Values = { batch.Floats(m).AsSpan(i * box.Size, box.Size).ToArray() } } },
-                BoxSpace box => new ModalityValue { Uint8 = Google.Protobuf.ByteString.CopyFrom(batch.Bytes(m), i * box.Size, box.Size) },
-                DiscreteSpace => new ModalityValue { Discrete = batch.Ints(m)[i] },
-                _ => new ModalityValue { Text = batch.Texts(m)[i] },
-            };
-        }
-        return o;
-    }
-
     /// <summary>The greedy actions TorchSharp's own forward gives.</summary>
     public static int[] Greedy(Policy policy, ObservationBatch batch)
     {

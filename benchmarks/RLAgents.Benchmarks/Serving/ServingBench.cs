@@ -93,8 +93,8 @@ internal static class ServingBench
     private static async Task Serve(string label, IPolicyBackend backend, int maxBatch, ObservationBatch observations, int[] clientCounts, double seconds)
     {
         await using var server = await PolicyServer.StartAsync(backend, new PolicyServerOptions { Port = 0, MaxBatch = maxBatch, MaxRequestObservations = 64 });
-        var bodies = Enumerable.Range(0, observations.Count).Select(i => Encoding.UTF8.GetBytes($"{{\"observation\": {Json(observations, i)}}}")).ToArray();
-        var protos = Enumerable.Range(0, observations.Count).Select(i => new ActRequest { Observations = { Proto(observations, i) } }).ToArray();
+        var bodies = Enumerable.Range(0, observations.Count).Select(i => Encoding.UTF8.GetBytes($"{{\"observation\": {ObservationWriter.ToJson(observations, i)}}}")).ToArray();
+        var protos = Enumerable.Range(0, observations.Count).Select(i => new ActRequest { Observations = { ObservationWriter.ToProto(observations, i) } }).ToArray();
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = server.Address };
         using var channel = GrpcChannel.ForAddress(server.GrpcAddress, new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true } });
         var grpc = new PolicyService.PolicyServiceClient(channel);
@@ -164,43 +164,6 @@ internal static class ServingBench
         double Q(double q) => latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {model} | {batching} | {transport} | {clients} | {throughput:F0} | {Q(0.5):F0} | {Q(0.99):F0} | {meanBatch:F1} |"));
-    }
-
-    private static string Json(ObservationBatch batch, int i)
-    {
-        var space = batch.Space;
-        var parts = new List<string>();
-        for (int m = 0; m < space.Count; m++)
-        {
-            var modality = space[m];
-            string value = modality.Space switch
-            {
-                BoxSpace { DType: DType.Float32 } box => "[" + string.Join(",", batch.Floats(m).AsSpan(i * box.Size, box.Size).ToArray().Select(f => f.ToString("R", CultureInfo.InvariantCulture))) + "]",
-                BoxSpace box => "[" + string.Join(",", batch.Bytes(m).AsSpan(i * box.Size, box.Size).ToArray()) + "]",
-                DiscreteSpace => batch.Ints(m)[i].ToString(CultureInfo.InvariantCulture),
-                _ => System.Text.Json.JsonSerializer.Serialize(batch.Texts(m)[i]),
-            };
-            parts.Add($"\"{modality.Name}\": {value}");
-        }
-        return "{" + string.Join(", ", parts) + "}";
-    }
-
-    private static RLAgents.Serving.Grpc.Observation Proto(ObservationBatch batch, int i)
-    {
-        var space = batch.Space;
-        var o = new RLAgents.Serving.Grpc.Observation();
-        for (int m = 0; m < space.Count; m++)
-        {
-            var modality = space[m];
-            o.Modalities[modality.Name] = modality.Space switch
-            {
-                BoxSpace { DType: DType.Float32 } box => new ModalityValue { Floats = new FloatValues { Values = { batch.Floats(m).AsSpan(i * box.Size, box.Size).ToArray() } } },
-                BoxSpace box => new ModalityValue { Uint8 = Google.Protobuf.ByteString.CopyFrom(batch.Bytes(m), i * box.Size, box.Size) },
-                DiscreteSpace => new ModalityValue { Discrete = batch.Ints(m)[i] },
-                _ => new ModalityValue { Text = batch.Texts(m)[i] },
-            };
-        }
-        return o;
     }
 
     /// <summary>Backend calls and rows so far, from the server's batch-size histogram (a MeterListener on it).</summary>
