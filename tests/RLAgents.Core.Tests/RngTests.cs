@@ -5,7 +5,7 @@ namespace RLAgents.Core.Tests;
 public sealed class RngTests
 {
     [Fact]
-    public void Same_seed_gives_the_same_stream_and_different_seeds_differ()
+    public void SameSeedGivesTheSameStreamAndDifferentSeedsDiffer()
     {
         var a = new Rng(123UL);
         var b = new Rng(123UL);
@@ -16,7 +16,7 @@ public sealed class RngTests
     }
 
     [Fact]
-    public void Stream_matches_the_xoshiro256starstar_reference()
+    public void StreamMatchesTheXoshiro256starstarReference()
     {
         // Reference: SplitMix64 seeding of the state, then xoshiro256** (Blackman and Vigna),
         // written out independently here from the published algorithm.
@@ -41,7 +41,7 @@ public sealed class RngTests
     }
 
     [Fact]
-    public void Restored_state_continues_the_stream_including_the_spare_normal()
+    public void RestoredStateContinuesTheStreamIncludingTheSpareNormal()
     {
         var rng = new Rng(9UL);
         for (int i = 0; i < 10; i++) rng.NextDouble();
@@ -56,7 +56,7 @@ public sealed class RngTests
     }
 
     [Fact]
-    public void Derived_seeds_are_stable_and_distinct()
+    public void DerivedSeedsAreStableAndDistinct()
     {
         Assert.Equal(Rng.DeriveSeed(7, "env", 3), Rng.DeriveSeed(7, "env", 3));
         var seeds = new HashSet<ulong>();
@@ -68,7 +68,7 @@ public sealed class RngTests
     }
 
     [Fact]
-    public void Bounded_draws_stay_in_range_and_are_roughly_uniform()
+    public void BoundedDrawsStayInRangeAndAreRoughlyUniform()
     {
         var rng = new Rng(5UL);
         var counts = new int[6];
@@ -86,7 +86,7 @@ public sealed class RngTests
     }
 
     [Fact]
-    public void Shuffle_is_a_seeded_permutation()
+    public void ShuffleIsASeededPermutation()
     {
         int[] a = Enumerable.Range(0, 20).ToArray();
         int[] b = Enumerable.Range(0, 20).ToArray();

@@ -45,7 +45,7 @@ public sealed class CrashSafetyTests
     }
 
     [Fact]
-    public void Killed_mid_episode_loses_only_the_open_episode()
+    public void KilledMidEpisodeLosesOnlyTheOpenEpisode()
     {
         string path = LogTestKit.TempFile("killed.arrows");
         using var p = Start(path, pauseEpisode: 4, pauseStep: 7);
@@ -63,7 +63,7 @@ public sealed class CrashSafetyTests
     }
 
     [Fact]
-    public void Killed_at_an_arbitrary_moment_leaves_every_complete_episode_readable()
+    public void KilledAtAnArbitraryMomentLeavesEveryCompleteEpisodeReadable()
     {
         for (int trial = 0; trial < 2; trial++)
         {

@@ -8,7 +8,7 @@ namespace RLAgents.EpisodeLogs.Tests;
 public sealed class DatasetTests
 {
     [Fact]
-    public void Stats_group_by_level_and_phase()
+    public void StatsGroupByLevelAndPhase()
     {
         string path = LogTestKit.Record("Beacon-v2", 5, seed: 2);
         double[] returns = [1, 2, 3, 10, 5];
@@ -45,7 +45,7 @@ public sealed class DatasetTests
     }
 
     [Fact]
-    public void Stats_average_the_recorded_values_and_policy_entropy()
+    public void StatsAverageTheRecordedValuesAndPolicyEntropy()
     {
         // The kit attaches uniform distributions (entropy ln K) and random values.
         string path = LogTestKit.Record("Beacon-v2", 4, seed: 5);
@@ -62,7 +62,7 @@ public sealed class DatasetTests
     }
 
     [Fact]
-    public void Filter_parses_terms_and_names_bad_ones()
+    public void FilterParsesTermsAndNamesBadOnes()
     {
         var f = EpisodeFilter.Parse("success, minReturn=0.5,level=BabyAI-GoToLocal-v0,phase=bot");
         Assert.True(f.SuccessOnly);
@@ -121,7 +121,7 @@ public sealed class DatasetTests
     }
 
     [Fact]
-    public void Jsonl_export_has_one_row_per_observation_with_the_arrow_columns()
+    public void JsonlExportHasOneRowPerObservationWithTheArrowColumns()
     {
         string path = LogTestKit.Record("Beacon-v2", 3, seed: 5);
         var log = EpisodeLogReader.ReadAll(path);
@@ -145,7 +145,7 @@ public sealed class DatasetTests
     }
 
     [Fact]
-    public async Task Parquet_export_reads_back_with_parquet_net()
+    public async Task ParquetExportReadsBackWithParquetNet()
     {
         string path = LogTestKit.Record("CartPole-v1", 4, new EpisodeRecorderOptions { Mode = RecordMode.All }, seed: 8);
         var log = EpisodeLogReader.ReadAll(path);

@@ -17,7 +17,7 @@ public sealed class EpisodeLogDamageTests
     }
 
     [Fact]
-    public void Truncation_anywhere_keeps_every_complete_episode_and_reports_the_offset()
+    public void TruncationAnywhereKeepsEveryCompleteEpisodeAndReportsTheOffset()
     {
         string path = LogTestKit.Record("Beacon-v2", 4, seed: 5);
         var (starts, end) = Boundaries(path);
@@ -49,7 +49,7 @@ public sealed class EpisodeLogDamageTests
     }
 
     [Fact]
-    public void Corrupted_message_and_trailing_garbage_are_reported_with_offsets()
+    public void CorruptedMessageAndTrailingGarbageAreReportedWithOffsets()
     {
         string path = LogTestKit.Record("Beacon-v2", 3, seed: 6);
         var (starts, end) = Boundaries(path);
@@ -79,7 +79,7 @@ public sealed class EpisodeLogDamageTests
     }
 
     [Fact]
-    public void Not_a_log_empty_file_and_missing_file_fail_with_one_line_messages()
+    public void NotALogEmptyFileAndMissingFileFailWithOneLineMessages()
     {
         var empty = Assert.Throws<EpisodeLogFormatException>(() => EpisodeLogReader.ReadAll(Write([])));
         Assert.Equal("episode log damaged at byte 0: the file is empty", empty.Message);
@@ -90,7 +90,7 @@ public sealed class EpisodeLogDamageTests
     }
 
     [Fact]
-    public void Appending_repairs_a_torn_tail_and_continues_the_stream()
+    public void AppendingRepairsATornTailAndContinuesTheStream()
     {
         string path = LogTestKit.Record("Beacon-v2", 3, seed: 8);
         var (starts, _) = Boundaries(path);

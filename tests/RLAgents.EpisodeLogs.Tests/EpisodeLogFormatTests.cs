@@ -8,7 +8,7 @@ namespace RLAgents.EpisodeLogs.Tests;
 public sealed class EpisodeLogFormatTests
 {
     [Fact]
-    public void Full_log_round_trips_every_field_and_modality()
+    public void FullLogRoundTripsEveryFieldAndModality()
     {
         string path = LogTestKit.Record("Beacon-v2", 5, seed: 7);
         var log = EpisodeLogReader.ReadAll(path);
@@ -59,7 +59,7 @@ public sealed class EpisodeLogFormatTests
     }
 
     [Fact]
-    public void Hash_mode_stores_one_uint64_per_modality_that_matches_the_values()
+    public void HashModeStoresOneUint64PerModalityThatMatchesTheValues()
     {
         string full = LogTestKit.Record("Beacon-v2", 3, seed: 3);
         string hashed = LogTestKit.Record("Beacon-v2", 3, new EpisodeRecorderOptions { ObservationHashes = true }, seed: 3);
@@ -77,7 +77,7 @@ public sealed class EpisodeLogFormatTests
     }
 
     [Fact]
-    public void Hash_is_defined_over_canonical_bytes()
+    public void HashIsDefinedOverCanonicalBytes()
     {
         // The documented algorithm, written out independently for an 11-byte input (one word and a padded tail).
         byte[] data = "hello world"u8.ToArray();
@@ -94,7 +94,7 @@ public sealed class EpisodeLogFormatTests
     }
 
     [Fact]
-    public void Apache_arrow_reads_the_log_as_a_plain_table_with_documented_columns()
+    public void ApacheArrowReadsTheLogAsAPlainTableWithDocumentedColumns()
     {
         string path = LogTestKit.Record("Beacon-v2", 2, seed: 11, envOptions: new BeaconOptions());
         var log = EpisodeLogReader.ReadAll(path);
@@ -133,7 +133,7 @@ public sealed class EpisodeLogFormatTests
     [InlineData("BabyAI-GoToLocal-v0", false, true)]  // image, int, two texts; start states captured
     [InlineData("BabyAI-GoToLocal-v0", true, true)]   // hashes
     [InlineData("CartPole-v1", false, false)]         // float lists, seeds
-    public void Recorder_buffers_and_recorded_episodes_encode_to_identical_bytes(string id, bool hashes, bool unseeded)
+    public void RecorderBuffersAndRecordedEpisodesEncodeToIdenticalBytes(string id, bool hashes, bool unseeded)
     {
         // The recorder encodes straight from its builder; Write(RecordedEpisode) from the decoded
         // episodes must reproduce the file byte for byte (both paths, and decode ∘ encode, agree).

@@ -23,7 +23,7 @@ public sealed class EpisodeRecorderTests
     }
 
     [Fact]
-    public void Every_nth_records_indices_divisible_by_n()
+    public void EveryNthRecordsIndicesDivisibleByN()
     {
         var (rec, log) = Run(new EpisodeRecorderOptions { Mode = RecordMode.EveryNth, EveryN = 3 }, 10);
         Assert.Equal([0L, 3, 6, 9], log.Episodes.Select(e => e.Index));
@@ -32,7 +32,7 @@ public sealed class EpisodeRecorderTests
     }
 
     [Fact]
-    public void Evaluation_only_records_evaluation_episodes_with_checkpoint_and_phase()
+    public void EvaluationOnlyRecordsEvaluationEpisodesWithCheckpointAndPhase()
     {
         var (_, log) = Run(new EpisodeRecorderOptions { Mode = RecordMode.EvaluationOnly }, 6, before: (r, e) =>
         {
@@ -47,7 +47,7 @@ public sealed class EpisodeRecorderTests
     }
 
     [Fact]
-    public void Filter_keeps_successful_episodes_and_applies_a_predicate()
+    public void FilterKeepsSuccessfulEpisodesAndAppliesAPredicate()
     {
         var (all, allLog) = Run(new EpisodeRecorderOptions(), 12);
         var successes = allLog.Episodes.Where(e => e.Success == true).Select(e => e.Index).ToList();
@@ -67,7 +67,7 @@ public sealed class EpisodeRecorderTests
     }
 
     [Fact]
-    public void Agent_outputs_attach_to_the_next_step_only()
+    public void AgentOutputsAttachToTheNextStepOnly()
     {
         string path = LogTestKit.TempFile("agent.arrows");
         var rec = EpisodeRecorder.Create(LogTestKit.Registry().Make("Beacon-v2"), path, out var writer);
@@ -90,7 +90,7 @@ public sealed class EpisodeRecorderTests
     }
 
     [Fact]
-    public void Invalid_options_and_mismatched_logs_are_rejected_with_named_errors()
+    public void InvalidOptionsAndMismatchedLogsAreRejectedWithNamedErrors()
     {
         var env = LogTestKit.Registry().Make("Beacon-v2");
         string path = LogTestKit.TempFile("bad.arrows");
@@ -105,7 +105,7 @@ public sealed class EpisodeRecorderTests
     }
 
     [Fact]
-    public void Unseeded_resets_of_an_env_without_start_states_get_derived_seeds()
+    public void UnseededResetsOfAnEnvWithoutStartStatesGetDerivedSeeds()
     {
         string path = LogTestKit.TempFile("assigned.arrows");
         var rec = EpisodeRecorder.Create(new RLAgents.Environments.Wrappers.TimeLimit(new RLAgents.TestPlugin.Corridor(new RLAgents.TestPlugin.CorridorOptions()), 6), path, out var writer, new EpisodeRecorderOptions { Seed = 77 });
@@ -124,7 +124,7 @@ public sealed class EpisodeRecorderTests
     [InlineData("CartPole-v1", true)]
     [InlineData("CartPole-v1", false)]
     [InlineData("BabyAI-GoToLocal-v0", true)]
-    public void Recording_allocates_nothing_per_step_and_only_episode_metadata_per_episode(string id, bool hashes)
+    public void RecordingAllocatesNothingPerStepAndOnlyEpisodeMetadataPerEpisode(string id, bool hashes)
     {
         // Measured in bytes allocated on this thread, not time: warm up (buffers grow to their
         // working size), then record more episodes of the same kind with agent outputs attached.

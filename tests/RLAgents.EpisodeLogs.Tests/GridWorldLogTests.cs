@@ -38,7 +38,7 @@ public sealed class GridWorldLogTests
     }
 
     [Fact]
-    public void Every_level_round_trips_through_record_and_verified_replay()
+    public void EveryLevelRoundTripsThroughRecordAndVerifiedReplay()
     {
         var replayer = new Replayer();
         int i = 0;
@@ -56,7 +56,7 @@ public sealed class GridWorldLogTests
     }
 
     [Fact]
-    public void Tampered_grid_log_names_episode_step_and_modality()
+    public void TamperedGridLogNamesEpisodeStepAndModality()
     {
         string path = RecordLevel("BabyAI-GoToLocal-v0", 2, seed: 3);
         var tampered = ReplayerTests.Rewrite(path, h => h, e =>

@@ -9,7 +9,7 @@ public sealed class RecorderGroupTests
     [Theory]
     [InlineData("BabyAI-GoToRedBall-v0", false)] // no start states: autoreset episodes get assigned seeds
     [InlineData("CartPole-v1", true)]            // start states captured on autoreset, worker threads write concurrently
-    public void Vector_env_sub_envs_record_into_one_replayable_log(string id, bool threaded)
+    public void VectorEnvSubEnvsRecordIntoOneReplayableLog(string id, bool threaded)
     {
         var registry = EnvRegistry.CreateDefault();
         string path = LogTestKit.TempFile("vector.arrows");
@@ -42,7 +42,7 @@ public sealed class RecorderGroupTests
     }
 
     [Fact]
-    public void Siblings_share_the_episode_counter_stopped_slots_record_nothing_and_appends_continue_the_numbering()
+    public void SiblingsShareTheEpisodeCounterStoppedSlotsRecordNothingAndAppendsContinueTheNumbering()
     {
         var registry = EnvRegistry.CreateDefault();
         string path = LogTestKit.TempFile("siblings.arrows");

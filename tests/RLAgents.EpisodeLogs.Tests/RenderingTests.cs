@@ -18,14 +18,14 @@ public sealed class RenderingTests
     }
 
     [Fact]
-    public void Crc32_matches_the_standard_check_values()
+    public void Crc32MatchesTheStandardCheckValues()
     {
         Assert.Equal(0xCBF43926u, Crc32.Compute("123456789"u8));
         Assert.Equal(0xAE426082u, Crc32.Compute("IEND"u8)); // the CRC every PNG ends with
     }
 
     [Fact]
-    public void Png_chunks_carry_valid_crcs_and_decode_to_the_pixels()
+    public void PngChunksCarryValidCrcsAndDecodeToThePixels()
     {
         var frame = Pattern(37, 21, 3);
         byte[] png = PngEncoder.Encode(frame);
@@ -66,7 +66,7 @@ public sealed class RenderingTests
     }
 
     [Fact]
-    public void Gif_lzw_stream_decodes_back_to_the_indices()
+    public void GifLzwStreamDecodesBackToTheIndices()
     {
         // Long, repetitive and random runs exercise code widening up to 12 bits and table resets.
         var rng = new Rng(5);
@@ -77,7 +77,7 @@ public sealed class RenderingTests
     }
 
     [Fact]
-    public void Gif_has_header_palette_loop_and_one_image_per_frame()
+    public void GifHasHeaderPaletteLoopAndOneImagePerFrame()
     {
         var frames = new[] { Pattern(9, 5, 1), Pattern(9, 5, 2), Pattern(9, 5, 3) };
         // Few colours: exact palette, so decoding the first image reproduces the pixels.
@@ -133,7 +133,7 @@ public sealed class RenderingTests
     }
 
     [Fact]
-    public void Ascii_player_prints_all_steps_and_steps_through_with_keys()
+    public void AsciiPlayerPrintsAllStepsAndStepsThroughWithKeys()
     {
         string path = GridWorldLogTests.RecordLevel("BabyAI-GoToRedBall-v0", 1, seed: 4);
         var log = EpisodeLogReader.ReadAll(path);
@@ -159,7 +159,7 @@ public sealed class RenderingTests
     }
 
     [Fact]
-    public void CartPole_frames_follow_the_cart_and_hash_logs_render_by_replay()
+    public void CartPoleFramesFollowTheCartAndHashLogsRenderByReplay()
     {
         string path = LogTestKit.Record("CartPole-v1", 1, new EpisodeRecorderOptions { ObservationHashes = true }, seed: 3);
         var log = EpisodeLogReader.ReadAll(path);
@@ -176,7 +176,7 @@ public sealed class RenderingTests
     }
 
     [Fact]
-    public void Html_viewer_is_one_offline_file_with_every_step()
+    public void HtmlViewerIsOneOfflineFileWithEveryStep()
     {
         string path = GridWorldLogTests.RecordLevel("BabyAI-GoToLocal-v0", 1, seed: 6);
         var log = EpisodeLogReader.ReadAll(path);

@@ -11,7 +11,7 @@ public sealed class ReplayerTests
     [InlineData(true, true)]
     [InlineData(false, false)]
     [InlineData(true, false)]
-    public void CartPole_round_trips_seeded_and_from_start_state(bool hashes, bool seeded)
+    public void CartPoleRoundTripsSeededAndFromStartState(bool hashes, bool seeded)
     {
         string path = LogTestKit.Record("CartPole-v1", 6, new EpisodeRecorderOptions { ObservationHashes = hashes }, seeded, seed: 21, envOptions: new CartPoleOptions());
         var log = EpisodeLogReader.ReadAll(path);
@@ -24,7 +24,7 @@ public sealed class ReplayerTests
     }
 
     [Fact]
-    public void Toy_env_with_every_modality_round_trips_in_both_modes()
+    public void ToyEnvWithEveryModalityRoundTripsInBothModes()
     {
         var registry = LogTestKit.Registry();
         foreach (bool hashes in new[] { false, true })
@@ -37,7 +37,7 @@ public sealed class ReplayerTests
     }
 
     [Fact]
-    public void Unseeded_resets_capture_start_states_without_touching_the_env_stream()
+    public void UnseededResetsCaptureStartStatesWithoutTouchingTheEnvStream()
     {
         // The recorder must not change what the env does: an unseeded reset continues the stream.
         var registry = LogTestKit.Registry();
@@ -61,7 +61,7 @@ public sealed class ReplayerTests
     }
 
     [Fact]
-    public void Plug_in_env_is_replayed_from_its_assembly_and_a_missing_assembly_is_named()
+    public void PlugInEnvIsReplayedFromItsAssemblyAndAMissingAssemblyIsNamed()
     {
         var registry = LogTestKit.Registry();
         string path = LogTestKit.Record("", 5, seed: 2, registry: registry, plugin: LogTestKit.CorridorSpec);
@@ -81,7 +81,7 @@ public sealed class ReplayerTests
     }
 
     [Fact]
-    public void Other_env_version_or_assembly_is_an_error_unless_forced()
+    public void OtherEnvVersionOrAssemblyIsAnErrorUnlessForced()
     {
         string path = LogTestKit.Record("CartPole-v1", 2, seed: 1);
         string v0 = Rewrite(path, h => h with { EnvId = "CartPole-v0" });
@@ -106,7 +106,7 @@ public sealed class ReplayerTests
     }
 
     [Fact]
-    public void Tampered_logs_report_the_first_divergence()
+    public void TamperedLogsReportTheFirstDivergence()
     {
         var registry = LogTestKit.Registry();
         string path = LogTestKit.Record("Beacon-v2", 4, seed: 9, registry: registry);
@@ -152,7 +152,7 @@ public sealed class ReplayerTests
     }
 
     [Fact]
-    public void Regenerate_restores_full_observations_of_a_hash_log()
+    public void RegenerateRestoresFullObservationsOfAHashLog()
     {
         var registry = LogTestKit.Registry();
         string full = LogTestKit.Record("Beacon-v2", 2, seed: 12, registry: registry);

@@ -21,7 +21,7 @@ public sealed class ViewerBrowserTests
     }
 
     [Fact]
-    public void Screenshots_of_two_steps_differ()
+    public void ScreenshotsOfTwoStepsDiffer()
     {
         var (html, r) = Viewer();
         string a = Path.ChangeExtension(html, ".0.png"), b = Path.ChangeExtension(html, ".last.png");
@@ -35,7 +35,7 @@ public sealed class ViewerBrowserTests
     }
 
     [Fact]
-    public void Autoplay_advances_the_step()
+    public void AutoplayAdvancesTheStep()
     {
         var (html, r) = Viewer();
         string dom = Chromium.DumpDom(new Uri(html).AbsoluteUri + "?autoplay=1", virtualTimeMs: 2000);
@@ -45,7 +45,7 @@ public sealed class ViewerBrowserTests
     }
 
     [Fact]
-    public async Task Clicks_step_play_and_pause_and_images_decode()
+    public async Task ClicksStepPlayAndPauseAndImagesDecode()
     {
         // Slow playback: the pause click must land long before playback reaches the end and stops by itself.
         var (html, r) = Viewer(frameDelayMs: 500);

@@ -21,7 +21,7 @@ public class ScheduleRunVerbTests
         """;
 
     [Fact]
-    public void A_phased_experiment_runs_and_resumes_through_the_run_verb()
+    public void APhasedExperimentRunsAndResumesThroughTheRunVerb()
     {
         string dir = CliRunner.TempDir(), output = Path.Combine(dir, "runs"), file = Path.Combine(dir, "tiny.json");
         File.WriteAllText(file, Tiny);
@@ -46,7 +46,7 @@ public class ScheduleRunVerbTests
     }
 
     [Fact]
-    public void Ctrl_c_stops_at_a_boundary_with_a_checkpoint_exit_code_130_and_the_resume_command()
+    public void CtrlCStopsAtABoundaryWithACheckpointExitCode130AndTheResumeCommand()
     {
         string dir = CliRunner.TempDir(), output = Path.Combine(dir, "runs"), file = Path.Combine(dir, "tiny.json");
         File.WriteAllText(file, Tiny);

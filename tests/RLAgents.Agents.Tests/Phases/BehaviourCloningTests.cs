@@ -19,7 +19,7 @@ public sealed class BehaviourCloningTests
         new MlpStateEstimatorFactory(new PolicyOptions { HiddenSizes = [64] }, TextTokenizers.ForVocabulary(GridWorldVocabulary.Words)), new Rng(seed));
 
     [Fact]
-    public void Bot_demonstrations_are_successful_episodes_with_discounted_returns()
+    public void BotDemonstrationsAreSuccessfulEpisodesWithDiscountedReturns()
     {
         var (set, attempts) = DemonstrationSet.FromExpert(() => BabyAILevels.Make(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }), Space, 5, 11, gamma: 0.9);
         Assert.Equal(5, set.Episodes);
@@ -38,7 +38,7 @@ public sealed class BehaviourCloningTests
     }
 
     [Fact]
-    public void Cloning_the_bot_lowers_the_loss_and_raises_accuracy()
+    public void CloningTheBotLowersTheLossAndRaisesAccuracy()
     {
         var (set, _) = DemonstrationSet.FromExpert(() => BabyAILevels.Make(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }), Space, 40, 3, gamma: 0.99);
         using var policy = Policy(1);
@@ -49,7 +49,7 @@ public sealed class BehaviourCloningTests
     }
 
     [Fact]
-    public void Live_tensors_do_not_grow_with_the_number_of_updates()
+    public void LiveTensorsDoNotGrowWithTheNumberOfUpdates()
     {
         var (set, _) = DemonstrationSet.FromExpert(() => BabyAILevels.Make(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }), Space, 3, 5, gamma: 0.99);
         using var policy = Policy(1);
@@ -65,7 +65,7 @@ public sealed class BehaviourCloningTests
     }
 
     [Fact]
-    public void The_kl_anchor_is_zero_at_the_reference_and_positive_away_from_it()
+    public void TheKlAnchorIsZeroAtTheReferenceAndPositiveAwayFromIt()
     {
         var (set, _) = DemonstrationSet.FromExpert(() => BabyAILevels.Make(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }), Space, 3, 4, gamma: 0.99);
         using var policy = Policy(1);

@@ -25,7 +25,7 @@ public sealed class MemoryRunTests
     }
 
     [Fact]
-    public void A_ppo_run_with_memory_trains_end_to_end_and_repeats_exactly()
+    public void APpoRunWithMemoryTrainsEndToEndAndRepeatsExactly()
     {
         string a = TempDirectory(), b = TempDirectory();
         try
@@ -50,7 +50,7 @@ public sealed class MemoryRunTests
     }
 
     [Fact]
-    public void Mlp_and_q_network_agents_train_with_memory_too()
+    public void MlpAndQNetworkAgentsTrainWithMemoryToo()
     {
         string mlp = TempDirectory(), dqn = TempDirectory();
         try
@@ -76,7 +76,7 @@ public sealed class MemoryRunTests
     }
 
     [Fact]
-    public void Bot_demonstrations_carry_the_history_the_wrapped_env_gives_when_their_actions_are_replayed()
+    public void BotDemonstrationsCarryTheHistoryTheWrappedEnvGivesWhenTheirActionsAreReplayed()
     {
         var gridOptions = new GridWorldOptions { IncludeDescription = false };
         var memory = new ObservationHistoryOptions { Steps = 3, Modalities = ["image", "direction"] };
@@ -107,7 +107,7 @@ public sealed class MemoryRunTests
     }
 
     [Fact]
-    public void Memory_options_are_bound_strictly_and_checked_against_the_observation()
+    public void MemoryOptionsAreBoundStrictlyAndCheckedAgainstTheObservation()
     {
         var unknown = Assert.Throws<ConfigurationException>(() => OptionsBinder.Bind<ExperimentOptions>(
             JsonDocument.Parse("""{ "env": { "id": "BabyAI-GoToRedBallGrey-v0", "memory": { "steps": 2, "frames": 3 } } }""").RootElement, ""));
@@ -132,7 +132,7 @@ public sealed class MemoryRunTests
     }
 
     [Fact]
-    public void Training_with_memory_keeps_the_live_tensor_count_flat()
+    public void TrainingWithMemoryKeepsTheLiveTensorCountFlat()
     {
         var phased = WithMemory(Ppo(steps: 1_000_000));
         var options = new ExperimentOptions { Seed = 3, Env = phased.Env };

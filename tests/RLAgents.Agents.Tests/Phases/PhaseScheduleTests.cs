@@ -12,7 +12,7 @@ namespace RLAgents.Agents.Tests.Phases;
 public sealed class PhaseScheduleTests
 {
     [Fact]
-    public void Phases_switch_at_their_step_counts_and_repeat_in_order()
+    public void PhasesSwitchAtTheirStepCountsAndRepeatInOrder()
     {
         string dir = TempDirectory();
         try
@@ -43,7 +43,7 @@ public sealed class PhaseScheduleTests
     }
 
     [Fact]
-    public void A_phase_trains_only_its_trainable_groups()
+    public void APhaseTrainsOnlyItsTrainableGroups()
     {
         string dir = TempDirectory();
         try
@@ -68,7 +68,7 @@ public sealed class PhaseScheduleTests
     }
 
     [Fact]
-    public void Resuming_at_a_phase_boundary_reproduces_the_uninterrupted_run()
+    public void ResumingAtAPhaseBoundaryReproducesTheUninterruptedRun()
     {
         string full = TempDirectory(), resumed = TempDirectory();
         try
@@ -92,7 +92,7 @@ public sealed class PhaseScheduleTests
     }
 
     [Fact]
-    public void Resuming_a_growing_demonstration_set_draws_the_earlier_repetitions_again_and_reproduces_the_uninterrupted_run()
+    public void ResumingAGrowingDemonstrationSetDrawsTheEarlierRepetitionsAgainAndReproducesTheUninterruptedRun()
     {
         string full = TempDirectory(), resumed = TempDirectory();
         try
@@ -118,7 +118,7 @@ public sealed class PhaseScheduleTests
     }
 
     [Fact]
-    public void Resuming_inside_an_rl_phase_continues_from_its_step()
+    public void ResumingInsideAnRlPhaseContinuesFromItsStep()
     {
         string full = TempDirectory(), resumed = TempDirectory();
         try
@@ -139,7 +139,7 @@ public sealed class PhaseScheduleTests
     }
 
     [Fact]
-    public void A_stop_request_checkpoints_at_the_next_iteration_and_resume_finishes_the_schedule()
+    public void AStopRequestCheckpointsAtTheNextIterationAndResumeFinishesTheSchedule()
     {
         string dir = TempDirectory(), boundary = TempDirectory();
         try
@@ -177,7 +177,7 @@ public sealed class PhaseScheduleTests
     }
 
     [Fact]
-    public void A_schedule_mixing_dqn_with_actor_critic_phases_is_rejected_naming_the_phase()
+    public void AScheduleMixingDqnWithActorCriticPhasesIsRejectedNamingThePhase()
     {
         var options = Options(PolicyArchitecture.Mlp, new PhaseOptions { Kind = AlgorithmKind.Dqn, Steps = 10 }, Ppo(10));
         var error = Assert.Throws<ConfigurationException>(options.Validate);

@@ -32,7 +32,7 @@ public sealed class ShippedConfigTests
     }
 
     [Fact]
-    public void Every_babyai_experiment_is_shipped()
+    public void EveryBabyaiExperimentIsShipped()
     {
         string[] expected =
         [
@@ -48,7 +48,7 @@ public sealed class ShippedConfigTests
 
     [Theory]
     [MemberData(nameof(Configs))]
-    public void Config_binds_and_runs_a_few_steps_of_every_phase(string file)
+    public void ConfigBindsAndRunsAFewStepsOfEveryPhase(string file)
     {
         string run = Phases.PhaseTestKit.TempDirectory(), checkpoint = Phases.PhaseTestKit.TempDirectory();
         try

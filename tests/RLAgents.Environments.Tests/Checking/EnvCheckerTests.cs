@@ -7,7 +7,7 @@ namespace RLAgents.Environments.Tests.Checking;
 public sealed class EnvCheckerTests
 {
     [Fact]
-    public void Cartpole_from_the_registry_passes_every_check()
+    public void CartpoleFromTheRegistryPassesEveryCheck()
     {
         var registry = EnvRegistry.CreateDefault();
         var report = EnvChecker.Check(() => registry.Make("CartPole-v1"));
@@ -18,7 +18,7 @@ public sealed class EnvCheckerTests
     }
 
     [Fact]
-    public void Cartpole_time_limit_bookkeeping_is_exercised()
+    public void CartpoleTimeLimitBookkeepingIsExercised()
     {
         var registry = EnvRegistry.CreateDefault();
         var report = EnvChecker.Check(() => registry.Make("CartPole-v1", maxEpisodeSteps: 5), steps: 60);
@@ -29,7 +29,7 @@ public sealed class EnvCheckerTests
     [Theory]
     [InlineData("RLAgents.TestPlugin.Corridor", "Corridor-v0")]
     [InlineData("RLAgents.TestPlugin.CoinFlip", "CoinFlip-v0")]
-    public void Plugin_envs_pass(string type, string id)
+    public void PluginEnvsPass(string type, string id)
     {
         var registry = EnvRegistry.CreateDefault();
         var report = EnvChecker.Check(() => registry.Make(EnvRegistryTests.PluginPath + ":" + type));
@@ -39,7 +39,7 @@ public sealed class EnvCheckerTests
     }
 
     [Fact]
-    public void Nondeterministic_env_fails_determinism_only()
+    public void NondeterministicEnvFailsDeterminismOnly()
     {
         var report = EnvChecker.Check(() => new BrokenEnv(BrokenEnv.Fault.Nondeterministic));
         Assert.False(report.Passed);
@@ -48,7 +48,7 @@ public sealed class EnvCheckerTests
     }
 
     [Fact]
-    public void Nan_observation_fails_the_finite_check()
+    public void NanObservationFailsTheFiniteCheck()
     {
         var report = EnvChecker.Check(() => new BrokenEnv(BrokenEnv.Fault.NaN));
         Assert.False(report.Passed);
@@ -59,7 +59,7 @@ public sealed class EnvCheckerTests
     }
 
     [Fact]
-    public void Observation_outside_the_space_fails_the_step_space_check()
+    public void ObservationOutsideTheSpaceFailsTheStepSpaceCheck()
     {
         var report = EnvChecker.Check(() => new BrokenEnv(BrokenEnv.Fault.OutOfBounds));
         Assert.Equal([EnvChecker.StepObservation], report.Failures.Select(f => f.Name));
@@ -68,7 +68,7 @@ public sealed class EnvCheckerTests
     }
 
     [Fact]
-    public void Env_without_bookkeeping_fails_reset_and_action_checks()
+    public void EnvWithoutBookkeepingFailsResetAndActionChecks()
     {
         var report = EnvChecker.Check(() => new NoBookkeepingEnv());
         var failed = report.Failures.Select(f => f.Name).ToHashSet();
@@ -117,7 +117,7 @@ public sealed class EnvCheckerTests
     }
 
     [Fact]
-    public void Throwing_factory_is_reported_not_thrown()
+    public void ThrowingFactoryIsReportedNotThrown()
     {
         var report = EnvChecker.Check(() => throw new InvalidOperationException("cannot open the level file"));
         Assert.False(report.Passed);
@@ -125,7 +125,7 @@ public sealed class EnvCheckerTests
     }
 
     [Fact]
-    public void Report_text_lists_each_check()
+    public void ReportTextListsEachCheck()
     {
         var report = EnvChecker.Check(() => new CartPole(), steps: 50);
         string text = report.ToString();
@@ -251,7 +251,7 @@ public sealed class RegisteredEnvironmentCheckTests
 
     [Theory]
     [MemberData(nameof(RegisteredIds))]
-    public void Every_registered_environment_passes_the_checker(string id)
+    public void EveryRegisteredEnvironmentPassesTheChecker(string id)
     {
         var registry = EnvRegistry.CreateDefault();
         var report = EnvChecker.Check(() => registry.Make(id), steps: 300);

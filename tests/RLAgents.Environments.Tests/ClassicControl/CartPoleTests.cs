@@ -14,7 +14,7 @@ public sealed class CartPoleTests
     }
 
     [Fact]
-    public void Fixture_holds_terminating_and_truncated_episodes()
+    public void FixtureHoldsTerminatingAndTruncatedEpisodes()
     {
         Assert.Equal(10, Episodes.Count);
         Assert.Contains(Episodes, e => e.FinalTerminated);
@@ -23,7 +23,7 @@ public sealed class CartPoleTests
 
     [Theory]
     [MemberData(nameof(EpisodeIndices))]
-    public void Replays_gymnasium_episode_exactly_through_the_registry(int index)
+    public void ReplaysGymnasiumEpisodeExactlyThroughTheRegistry(int index)
     {
         var episode = Episodes[index];
         using var env = EnvRegistry.CreateDefault().Make("CartPole-v1");
@@ -50,7 +50,7 @@ public sealed class CartPoleTests
     }
 
     [Fact]
-    public void Single_steps_from_every_recorded_state_match_gymnasium()
+    public void SingleStepsFromEveryRecordedStateMatchGymnasium()
     {
         // Independent of accumulated history: each transition starts from Gymnasium's own float64 state.
         var env = new CartPole();
@@ -72,7 +72,7 @@ public sealed class CartPoleTests
     }
 
     [Fact]
-    public void Spaces_have_gymnasium_bounds()
+    public void SpacesHaveGymnasiumBounds()
     {
         var env = new CartPole();
         var box = Assert.IsType<BoxSpace>(env.ObservationSpace["state"].Space);
@@ -86,7 +86,7 @@ public sealed class CartPoleTests
     }
 
     [Fact]
-    public void Reset_draws_state_within_bounds_and_observation_is_the_float32_state()
+    public void ResetDrawsStateWithinBoundsAndObservationIsTheFloat32State()
     {
         var env = new CartPole();
         for (int seed = 0; seed < 50; seed++)
@@ -102,7 +102,7 @@ public sealed class CartPoleTests
     }
 
     [Fact]
-    public void Same_seed_gives_same_start_and_different_seeds_differ()
+    public void SameSeedGivesSameStartAndDifferentSeedsDiffer()
     {
         var a = new CartPole();
         var b = new CartPole();
@@ -111,7 +111,7 @@ public sealed class CartPoleTests
     }
 
     [Fact]
-    public void Terminating_step_rewards_one_then_step_throws()
+    public void TerminatingStepRewardsOneThenStepThrows()
     {
         var env = new CartPole();
         env.Reset(seed: 3);
@@ -125,7 +125,7 @@ public sealed class CartPoleTests
     }
 
     [Fact]
-    public void Sutton_barto_reward_is_zero_per_step_and_minus_one_on_failure()
+    public void SuttonBartoRewardIsZeroPerStepAndMinusOneOnFailure()
     {
         var env = new CartPole(new CartPoleOptions { SuttonBartoReward = true });
         env.Reset(seed: 3);
@@ -137,7 +137,7 @@ public sealed class CartPoleTests
     }
 
     [Fact]
-    public void Step_before_reset_and_invalid_action_throw()
+    public void StepBeforeResetAndInvalidActionThrow()
     {
         var env = new CartPole();
         Assert.Throws<InvalidOperationException>(() => env.Step(0));
@@ -148,7 +148,7 @@ public sealed class CartPoleTests
     }
 
     [Fact]
-    public void Set_state_rejects_wrong_length()
+    public void SetStateRejectsWrongLength()
     {
         var env = new CartPole();
         env.Reset(0);

@@ -19,7 +19,7 @@ public sealed class ObservationTests
     }
 
     [Fact]
-    public void Clone_is_deep_and_content_equal()
+    public void CloneIsDeepAndContentEqual()
     {
         var a = Filled();
         var b = a.Clone();
@@ -30,7 +30,7 @@ public sealed class ObservationTests
     }
 
     [Fact]
-    public void Content_equality_sees_every_modality()
+    public void ContentEqualitySeesEveryModality()
     {
         var a = Filled();
         var b = Filled();
@@ -48,7 +48,7 @@ public sealed class ObservationTests
     }
 
     [Fact]
-    public void Copy_to_requires_the_same_layout()
+    public void CopyToRequiresTheSameLayout()
     {
         var a = Filled();
         var b = new Observation(Space);
@@ -60,7 +60,7 @@ public sealed class ObservationTests
     }
 
     [Fact]
-    public void Wrong_storage_access_names_the_modality()
+    public void WrongStorageAccessNamesTheModality()
     {
         var o = new Observation(Space);
         var ex = Assert.Throws<InvalidOperationException>(() => o.Floats(0));
@@ -71,7 +71,7 @@ public sealed class ObservationTests
     }
 
     [Fact]
-    public void Batch_set_get_and_copy_slot_round_trip()
+    public void BatchSetGetAndCopySlotRoundTrip()
     {
         var batch = new ObservationBatch(Space, 3);
         var a = Filled();

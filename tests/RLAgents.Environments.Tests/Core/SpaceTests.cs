@@ -3,7 +3,7 @@ namespace RLAgents.Environments.Tests.Core;
 public sealed class SpaceTests
 {
     [Fact]
-    public void Discrete_contains_its_range_only()
+    public void DiscreteContainsItsRangeOnly()
     {
         var space = new DiscreteSpace(3, start: -1);
         Assert.True(space.Contains(-1) && space.Contains(1));
@@ -14,7 +14,7 @@ public sealed class SpaceTests
     }
 
     [Fact]
-    public void Discrete_seeded_samples_repeat_and_cover_the_space()
+    public void DiscreteSeededSamplesRepeatAndCoverTheSpace()
     {
         var space = new DiscreteSpace(5, start: 10);
         var r1 = new Rng(3UL);
@@ -27,7 +27,7 @@ public sealed class SpaceTests
     }
 
     [Fact]
-    public void Multi_discrete_checks_each_entry()
+    public void MultiDiscreteChecksEachEntry()
     {
         var space = new MultiDiscreteSpace(2, 3);
         Assert.True(space.Contains([1, 2]));
@@ -45,7 +45,7 @@ public sealed class SpaceTests
     }
 
     [Fact]
-    public void Box_contains_checks_size_bounds_and_nan()
+    public void BoxContainsChecksSizeBoundsAndNan()
     {
         var box = new BoxSpace([-1f, 0f], [1f, float.PositiveInfinity], [2]);
         Assert.True(box.Contains([0.5f, 1e30f]));
@@ -61,7 +61,7 @@ public sealed class SpaceTests
     }
 
     [Fact]
-    public void Box_rejects_inconsistent_bounds_and_shapes()
+    public void BoxRejectsInconsistentBoundsAndShapes()
     {
         Assert.Throws<ArgumentException>(() => new BoxSpace([1f], [0f], [1]));
         Assert.Throws<ArgumentException>(() => new BoxSpace([0f], [1f], [2]));
@@ -70,7 +70,7 @@ public sealed class SpaceTests
     }
 
     [Fact]
-    public void Box_samples_lie_in_bounds_and_repeat_with_the_seed()
+    public void BoxSamplesLieInBoundsAndRepeatWithTheSeed()
     {
         var box = new BoxSpace([-2f, 0f, float.NegativeInfinity, float.NegativeInfinity], [2f, float.PositiveInfinity, 5f, float.PositiveInfinity], [4]);
         var a = new float[4];
@@ -92,7 +92,7 @@ public sealed class SpaceTests
     }
 
     [Fact]
-    public void Text_space_checks_charset_length_and_vocabulary()
+    public void TextSpaceChecksCharsetLengthAndVocabulary()
     {
         var chars = new TextSpace(5, "abc", minLength: 1);
         Assert.True(chars.Contains("abca"));
@@ -114,7 +114,7 @@ public sealed class SpaceTests
     }
 
     [Fact]
-    public void Observation_space_reports_the_first_violation_by_modality()
+    public void ObservationSpaceReportsTheFirstViolationByModality()
     {
         var space = new ObservationSpace(
             new Modality("image", new BoxSpace(0, 10, [2, 2], DType.UInt8)),

@@ -9,7 +9,7 @@ public sealed class EnvRegistryTests
     internal static readonly string CorridorSpec = PluginPath + ":RLAgents.TestPlugin.Corridor";
 
     [Fact]
-    public void Default_registry_has_cartpole_with_its_limit_and_options()
+    public void DefaultRegistryHasCartpoleWithItsLimitAndOptions()
     {
         var registry = EnvRegistry.CreateDefault();
         var r = registry.Get("CartPole-v1");
@@ -20,7 +20,7 @@ public sealed class EnvRegistryTests
     }
 
     [Fact]
-    public void Unknown_id_and_version_errors_name_alternatives()
+    public void UnknownIdAndVersionErrorsNameAlternatives()
     {
         var registry = EnvRegistry.CreateDefault();
         var version = Assert.Throws<KeyNotFoundException>(() => registry.Make("CartPole-v0"));
@@ -31,7 +31,7 @@ public sealed class EnvRegistryTests
     }
 
     [Fact]
-    public void Duplicate_registration_and_wrong_options_type_are_rejected()
+    public void DuplicateRegistrationAndWrongOptionsTypeAreRejected()
     {
         var registry = EnvRegistry.CreateDefault();
         Assert.Throws<InvalidOperationException>(() => registry.Register(CartPole.Registration));
@@ -43,7 +43,7 @@ public sealed class EnvRegistryTests
     [InlineData("CartPole-v1", "CartPole", 1)]
     [InlineData("BabyAI-GoToLocal-v0", "BabyAI-GoToLocal", 0)]
     [InlineData("My-Env-v12", "My-Env", 12)]
-    public void Env_id_parses_name_and_version(string text, string name, int version)
+    public void EnvIdParsesNameAndVersion(string text, string name, int version)
     {
         var id = EnvId.Parse(text);
         Assert.Equal(name, id.Name);
@@ -57,14 +57,14 @@ public sealed class EnvRegistryTests
     [InlineData("-v1")]
     [InlineData("CartPole-vx")]
     [InlineData("CartPole-v-1")]
-    public void Env_id_rejects_malformed_text(string text)
+    public void EnvIdRejectsMalformedText(string text)
     {
         var ex = Assert.Throws<FormatException>(() => EnvId.Parse(text));
         Assert.Contains(text, ex.Message);
     }
 
     [Fact]
-    public void Plugin_loads_with_attribute_metadata_and_options_type()
+    public void PluginLoadsWithAttributeMetadataAndOptionsType()
     {
         var registry = EnvRegistry.CreateDefault();
         var r = registry.LoadPlugin(CorridorSpec);
@@ -82,7 +82,7 @@ public sealed class EnvRegistryTests
     }
 
     [Fact]
-    public void Plugin_options_are_passed_to_the_constructor()
+    public void PluginOptionsArePassedToTheConstructor()
     {
         var registry = EnvRegistry.CreateDefault();
         var r = registry.LoadPlugin(CorridorSpec);
@@ -98,7 +98,7 @@ public sealed class EnvRegistryTests
     }
 
     [Fact]
-    public void Parameterless_plugin_without_attribute_registers_as_type_name_v0()
+    public void ParameterlessPluginWithoutAttributeRegistersAsTypeNameV0()
     {
         var registry = EnvRegistry.CreateDefault();
         var r = registry.LoadPlugin(PluginPath + ":RLAgents.TestPlugin.CoinFlip");
@@ -115,7 +115,7 @@ public sealed class EnvRegistryTests
     }
 
     [Fact]
-    public void Plugin_with_a_malformed_declared_id_is_rejected()
+    public void PluginWithAMalformedDeclaredIdIsRejected()
     {
         var ex = Assert.Throws<EnvPluginException>(() => EnvRegistry.CreateDefault().LoadPlugin(PluginPath + ":RLAgents.TestPlugin.BadIdEnv"));
         Assert.Contains("no version here", ex.Message);
@@ -123,7 +123,7 @@ public sealed class EnvRegistryTests
     }
 
     [Fact]
-    public void Plugin_errors_name_the_path_or_type()
+    public void PluginErrorsNameThePathOrType()
     {
         var registry = EnvRegistry.CreateDefault();
         string missing = Path.Combine(AppContext.BaseDirectory, "Missing.dll");

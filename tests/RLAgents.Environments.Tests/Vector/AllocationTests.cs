@@ -13,7 +13,7 @@ public sealed class AllocationTests
     private const int Steps = 2000;
 
     [Fact]
-    public void Scalar_cartpole_with_wrappers_steps_without_allocating()
+    public void ScalarCartpoleWithWrappersStepsWithoutAllocating()
     {
         using var env = EnvRegistry.CreateDefault().Make("CartPole-v1");
         var actions = VectorAssert.Actions(Steps, 1, 2, 3);
@@ -31,7 +31,7 @@ public sealed class AllocationTests
     }
 
     [Fact]
-    public void Normalize_observation_steps_without_allocating()
+    public void NormalizeObservationStepsWithoutAllocating()
     {
         using var env = new NormalizeObservation(new TimeLimit(new CartPole(), 500));
         env.Reset(seed: 0);
@@ -47,7 +47,7 @@ public sealed class AllocationTests
     [InlineData("batched", AutoresetMode.SameStep)]
     [InlineData("batched", AutoresetMode.NextStep)]
     [InlineData("batched", AutoresetMode.Disabled)]
-    public void Single_thread_vector_steps_do_not_allocate(string kind, AutoresetMode mode)
+    public void SingleThreadVectorStepsDoNotAllocate(string kind, AutoresetMode mode)
     {
         const int n = 8;
         using IVectorEnv vec = kind == "sync"
@@ -64,7 +64,7 @@ public sealed class AllocationTests
     [Theory]
     [InlineData(AutoresetMode.SameStep)]
     [InlineData(AutoresetMode.NextStep)]
-    public void Threaded_vector_steps_do_not_allocate_on_any_thread(AutoresetMode mode)
+    public void ThreadedVectorStepsDoNotAllocateOnAnyThread(AutoresetMode mode)
     {
         const int n = 6;
         var probes = new AllocationProbe[n];
@@ -85,7 +85,7 @@ public sealed class AllocationTests
     [InlineData("MountainCarContinuous-v0")]
     [InlineData("Acrobot-v1")]
     [InlineData("Pendulum-v1")]
-    public void Batched_classic_control_and_box_actions_step_without_allocating(string id)
+    public void BatchedClassicControlAndBoxActionsStepWithoutAllocating(string id)
     {
         using var vec = VectorEnvs.Make(EnvRegistry.CreateDefault(), id, 8, AutoresetMode.SameStep, VectorizationMode.Batched, maxEpisodeSteps: 30);
         using var sync = VectorEnvs.Make(EnvRegistry.CreateDefault(), id, 3, AutoresetMode.SameStep, maxEpisodeSteps: 30);

@@ -23,7 +23,7 @@ public sealed class CartPoleVectorEnvTests
     [InlineData(false, 0.25)]
     [InlineData(true, 0.25)]
     [InlineData(false, 3.0)] // angles beyond the series' range take the general SIMD sin/cos
-    public void One_batched_step_matches_the_scalar_step_from_the_same_states(bool exact, double thetaRange)
+    public void OneBatchedStepMatchesTheScalarStepFromTheSameStates(bool exact, double thetaRange)
     {
         const int n = 4099; // not a multiple of 4: exercises the SIMD body and the scalar tail
         var states = RandomStates(n, 17, thetaRange);
@@ -68,7 +68,7 @@ public sealed class CartPoleVectorEnvTests
     }
 
     [Fact]
-    public void Exact_mode_replays_the_gymnasium_fixture_in_parallel()
+    public void ExactModeReplaysTheGymnasiumFixtureInParallel()
     {
         var episodes = GymEpisode.Load();
         using var vec = new CartPoleVectorEnv(episodes.Count, AutoresetMode.Disabled, exactTrigonometry: true);
@@ -109,7 +109,7 @@ public sealed class CartPoleVectorEnvTests
     [InlineData(AutoresetMode.SameStep)]
     [InlineData(AutoresetMode.NextStep)]
     [InlineData(AutoresetMode.Disabled)]
-    public void Exact_batched_equals_sync_vector_of_scalar_cartpoles(AutoresetMode mode)
+    public void ExactBatchedEqualsSyncVectorOfScalarCartpoles(AutoresetMode mode)
     {
         const int n = 9, limit = 40;
         using var batched = new CartPoleVectorEnv(n, mode, maxEpisodeSteps: limit, exactTrigonometry: true);
@@ -143,7 +143,7 @@ public sealed class CartPoleVectorEnvTests
     }
 
     [Fact]
-    public void Simd_batched_starts_like_sync_and_same_seed_gives_same_trajectory()
+    public void SimdBatchedStartsLikeSyncAndSameSeedGivesSameTrajectory()
     {
         const int n = 64;
         using var a = new CartPoleVectorEnv(n, AutoresetMode.SameStep);
@@ -172,7 +172,7 @@ public sealed class CartPoleVectorEnvTests
     [Theory]
     [InlineData(AutoresetMode.SameStep)]
     [InlineData(AutoresetMode.NextStep)]
-    public void Simd_and_exact_modes_agree_on_flags_and_resets_over_short_episodes(AutoresetMode mode)
+    public void SimdAndExactModesAgreeOnFlagsAndResetsOverShortEpisodes(AutoresetMode mode)
     {
         const int n = 16, limit = 8;
         using var simd = new CartPoleVectorEnv(n, mode, maxEpisodeSteps: limit);
@@ -196,7 +196,7 @@ public sealed class CartPoleVectorEnvTests
     }
 
     [Fact]
-    public void Truncates_at_the_limit_with_episode_statistics()
+    public void TruncatesAtTheLimitWithEpisodeStatistics()
     {
         using var vec = new CartPoleVectorEnv(4, AutoresetMode.NextStep, maxEpisodeSteps: 3);
         vec.Reset(seed: 1);
@@ -217,7 +217,7 @@ public sealed class CartPoleVectorEnvTests
     }
 
     [Fact]
-    public void Sutton_barto_rewards_and_terminal_return()
+    public void SuttonBartoRewardsAndTerminalReturn()
     {
         using var vec = new CartPoleVectorEnv(4, AutoresetMode.SameStep, new CartPoleOptions { SuttonBartoReward = true });
         vec.Reset(seed: 1);
@@ -231,7 +231,7 @@ public sealed class CartPoleVectorEnvTests
     }
 
     [Fact]
-    public void Rejects_bad_calls()
+    public void RejectsBadCalls()
     {
         using var vec = new CartPoleVectorEnv(5, AutoresetMode.SameStep);
         Assert.Throws<InvalidOperationException>(() => vec.Step([0, 0, 0, 0, 0]));

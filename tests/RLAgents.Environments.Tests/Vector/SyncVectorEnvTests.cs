@@ -25,7 +25,7 @@ public sealed class SyncVectorEnvTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Reset_seeds_env_i_with_the_derived_seed(bool threaded)
+    public void ResetSeedsEnvIWithTheDerivedSeed(bool threaded)
     {
         using var vec = Create(threaded, 3, AutoresetMode.SameStep);
         vec.Reset(seed: 42);
@@ -39,7 +39,7 @@ public sealed class SyncVectorEnvTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Same_step_autoreset_returns_final_and_next_first_observation(bool threaded)
+    public void SameStepAutoresetReturnsFinalAndNextFirstObservation(bool threaded)
     {
         using var vec = Create(threaded, 2, AutoresetMode.SameStep);
         using var reference = Standalone(7, 1, out _);
@@ -67,7 +67,7 @@ public sealed class SyncVectorEnvTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Next_step_autoreset_ignores_the_action_and_reports_zero_reward(bool threaded)
+    public void NextStepAutoresetIgnoresTheActionAndReportsZeroReward(bool threaded)
     {
         using var a = Create(threaded, 2, AutoresetMode.NextStep);
         using var b = Create(threaded, 2, AutoresetMode.NextStep);
@@ -97,7 +97,7 @@ public sealed class SyncVectorEnvTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Disabled_autoreset_requires_reset_at(bool threaded)
+    public void DisabledAutoresetRequiresResetAt(bool threaded)
     {
         using var vec = Create(threaded, 2, AutoresetMode.Disabled);
         vec.Reset(seed: 1);
@@ -119,7 +119,7 @@ public sealed class SyncVectorEnvTests
     [InlineData(AutoresetMode.SameStep)]
     [InlineData(AutoresetMode.NextStep)]
     [InlineData(AutoresetMode.Disabled)]
-    public void Threaded_equals_sync_for_the_same_seed(AutoresetMode mode)
+    public void ThreadedEqualsSyncForTheSameSeed(AutoresetMode mode)
     {
         const int n = 7;
         using var sync = new SyncVectorEnv(_ => new RecordEpisodeStatistics(new TimeLimit(new CartPole(), 30)), n, mode);
@@ -149,7 +149,7 @@ public sealed class SyncVectorEnvTests
     }
 
     [Fact]
-    public void Invalid_actions_and_wrong_counts_are_rejected_before_any_env_steps()
+    public void InvalidActionsAndWrongCountsAreRejectedBeforeAnyEnvSteps()
     {
         using var vec = Create(false, 2, AutoresetMode.SameStep);
         Assert.Throws<InvalidOperationException>(() => vec.Step([0, 0]));
@@ -162,7 +162,7 @@ public sealed class SyncVectorEnvTests
     }
 
     [Fact]
-    public void Mismatched_envs_are_rejected()
+    public void MismatchedEnvsAreRejected()
     {
         var registry = EnvRegistry.CreateDefault();
         var corridor = registry.Make(Registry.EnvRegistryTests.CorridorSpec);
@@ -171,7 +171,7 @@ public sealed class SyncVectorEnvTests
     }
 
     [Fact]
-    public void Threaded_worker_count_is_clamped_to_the_envs_and_validated()
+    public void ThreadedWorkerCountIsClampedToTheEnvsAndValidated()
     {
         using (var vec = new ThreadedVectorEnv(_ => new CartPole(), 2, AutoresetMode.SameStep, workers: 8))
             Assert.Equal(2, vec.Workers);
@@ -183,7 +183,7 @@ public sealed class SyncVectorEnvTests
     }
 
     [Fact]
-    public void Threaded_rethrows_an_env_exception_on_the_caller()
+    public void ThreadedRethrowsAnEnvExceptionOnTheCaller()
     {
         using var vec = new ThreadedVectorEnv(i => new FailingEnv(failAtStep: i == 3 ? 2 : int.MaxValue), 4, AutoresetMode.SameStep, workers: 2);
         vec.Reset(seed: 0);
@@ -196,7 +196,7 @@ public sealed class SyncVectorEnvTests
     }
 
     [Fact]
-    public void Registry_factory_builds_each_vectorization()
+    public void RegistryFactoryBuildsEachVectorization()
     {
         var registry = EnvRegistry.CreateDefault();
         using var sync = VectorEnvs.Make(registry, "CartPole-v1", 3, AutoresetMode.SameStep);

@@ -6,7 +6,7 @@ namespace RLAgents.Environments.Tests.Wrappers;
 public sealed class NormalizeObservationTests
 {
     [Fact]
-    public void Welford_updates_match_two_pass_moments()
+    public void WelfordUpdatesMatchTwoPassMoments()
     {
         var rng = new Rng(5UL);
         var samples = Enumerable.Range(0, 200).Select(_ => new[] { (float)(3 + 2 * rng.NextNormal()), (float)rng.NextDouble() }).ToArray();
@@ -23,7 +23,7 @@ public sealed class NormalizeObservationTests
     }
 
     [Fact]
-    public void Parallel_merge_equals_sequential_updates()
+    public void ParallelMergeEqualsSequentialUpdates()
     {
         var rng = new Rng(9UL);
         var data = Enumerable.Range(0, 101).Select(_ => new[] { (float)rng.NextNormal(), (float)(10 * rng.NextDouble()) }).ToArray();
@@ -45,7 +45,7 @@ public sealed class NormalizeObservationTests
     }
 
     [Fact]
-    public void Normalizes_with_updated_statistics_and_clips()
+    public void NormalizesWithUpdatedStatisticsAndClips()
     {
         var stats = new RunningMeanStd(1);
         stats.Update([1f]);
@@ -59,7 +59,7 @@ public sealed class NormalizeObservationTests
     }
 
     [Fact]
-    public void Wrapper_bounds_the_space_and_observations_lie_in_it()
+    public void WrapperBoundsTheSpaceAndObservationsLieInIt()
     {
         using var env = new NormalizeObservation(new CartPole(), new NormalizeObservationOptions { Clip = 3 });
         var box = (BoxSpace)env.ObservationSpace[0].Space;
@@ -78,7 +78,7 @@ public sealed class NormalizeObservationTests
     }
 
     [Fact]
-    public void Frozen_statistics_do_not_change_and_saved_state_round_trips()
+    public void FrozenStatisticsDoNotChangeAndSavedStateRoundTrips()
     {
         using var train = new NormalizeObservation(new CartPole());
         train.Reset(seed: 4);

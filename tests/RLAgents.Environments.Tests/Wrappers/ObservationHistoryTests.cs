@@ -39,7 +39,7 @@ public sealed class ObservationHistoryTests
     }
 
     [Fact]
-    public void Layout_appends_histories_and_mask_after_the_inner_modalities()
+    public void LayoutAppendsHistoriesAndMaskAfterTheInnerModalities()
     {
         var layout = ObservationHistoryLayout.Create(TickEnv.Space, K, ["frame", "heading", "pos"]);
         Assert.Equal(["frame", "heading", "note", "pos", "frame_history", "heading_history", "pos_history", "history_mask"],
@@ -56,7 +56,7 @@ public sealed class ObservationHistoryTests
     }
 
     [Fact]
-    public void Scalar_wrapper_shifts_history_and_starts_each_episode_empty()
+    public void ScalarWrapperShiftsHistoryAndStartsEachEpisodeEmpty()
     {
         using var env = new ObservationHistory(new TickEnv(), Memory);
         var episode = new List<Observation>();
@@ -85,7 +85,7 @@ public sealed class ObservationHistoryTests
     }
 
     [Fact]
-    public void Truncated_final_observation_carries_its_own_history()
+    public void TruncatedFinalObservationCarriesItsOwnHistory()
     {
         using var env = new TimeLimit(new ObservationHistory(new TickEnv(), Memory), 2);
         var episode = new List<Observation> { Raw(env.Reset(seed: 3).Observation) };
@@ -98,7 +98,7 @@ public sealed class ObservationHistoryTests
     }
 
     [Fact]
-    public void Same_step_autoreset_gives_final_observation_its_history_and_the_next_episode_an_empty_one()
+    public void SameStepAutoresetGivesFinalObservationItsHistoryAndTheNextEpisodeAnEmptyOne()
     {
         using var vec = new ObservationHistoryVectorEnv(new SyncVectorEnv(_ => new TickEnv(), 2, AutoresetMode.SameStep), Memory);
         var raw = new SyncVectorEnv(_ => new TickEnv(), 2, AutoresetMode.SameStep); // the same envs without memory
@@ -132,7 +132,7 @@ public sealed class ObservationHistoryTests
     }
 
     [Fact]
-    public void Next_step_autoreset_keeps_history_on_the_ending_step_and_clears_it_on_the_reset_step()
+    public void NextStepAutoresetKeepsHistoryOnTheEndingStepAndClearsItOnTheResetStep()
     {
         using var vec = new ObservationHistoryVectorEnv(new SyncVectorEnv(_ => new TickEnv(), 2, AutoresetMode.NextStep), Memory);
         using var raw = new SyncVectorEnv(_ => new TickEnv(), 2, AutoresetMode.NextStep);
@@ -158,7 +158,7 @@ public sealed class ObservationHistoryTests
     }
 
     [Fact]
-    public void Disabled_autoreset_clears_history_on_reset_at()
+    public void DisabledAutoresetClearsHistoryOnResetAt()
     {
         using var vec = new ObservationHistoryVectorEnv(new SyncVectorEnv(_ => new TickEnv(), 2, AutoresetMode.Disabled), Memory);
         vec.Reset(seed: 2);
@@ -176,7 +176,7 @@ public sealed class ObservationHistoryTests
     [Theory]
     [InlineData(AutoresetMode.SameStep)]
     [InlineData(AutoresetMode.NextStep)]
-    public void Vector_wrapper_matches_scalar_wrappers_inside_a_vector_env(AutoresetMode mode)
+    public void VectorWrapperMatchesScalarWrappersInsideAVectorEnv(AutoresetMode mode)
     {
         // Two routes to the same data: memory around each env (the scalar wrapper; the vector env autoresets
         // it) and memory around the vector env. Random actions, many episode ends.
@@ -206,7 +206,7 @@ public sealed class ObservationHistoryTests
     }
 
     [Fact]
-    public void Fill_episode_rebuilds_the_history_the_wrapper_gives()
+    public void FillEpisodeRebuildsTheHistoryTheWrapperGives()
     {
         using var env = new ObservationHistory(new TickEnv(), Memory);
         var played = new List<Observation> { env.Reset(seed: 4).Observation.Clone() };
@@ -235,7 +235,7 @@ public sealed class ObservationHistoryTests
     [InlineData(new[] { "note" }, 3, "env.memory.modalities[0]")]
     [InlineData(new[] { "frame", "frame" }, 3, "env.memory.modalities[1]")]
     [InlineData(new[] { "frame" }, 0, "env.memory.steps")]
-    public void Bad_choices_name_the_key(string[] modalities, int steps, string path)
+    public void BadChoicesNameTheKey(string[] modalities, int steps, string path)
     {
         var e = Assert.Throws<ConfigurationException>(() => new ObservationHistory(new TickEnv(), new ObservationHistoryOptions { Steps = steps, Modalities = modalities }));
         Assert.Equal(path, e.Path);
@@ -243,7 +243,7 @@ public sealed class ObservationHistoryTests
     }
 
     [Fact]
-    public void Find_rejects_a_history_that_does_not_match_its_base()
+    public void FindRejectsAHistoryThatDoesNotMatchItsBase()
     {
         var space = new ObservationSpace(
             new Modality("frame", new BoxSpace(0f, 255f, [2, 2, 1], DType.UInt8)),
@@ -254,7 +254,7 @@ public sealed class ObservationHistoryTests
     }
 
     [Fact]
-    public void A_babyai_level_with_memory_passes_the_env_checker()
+    public void ABabyaiLevelWithMemoryPassesTheEnvChecker()
     {
         var registry = EnvRegistry.CreateDefault();
         var report = RLAgents.Environments.Checking.EnvChecker.Check(() => new ObservationHistory(registry.Make("BabyAI-GoToRedBallGrey-v0"),

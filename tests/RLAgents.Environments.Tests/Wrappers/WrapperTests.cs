@@ -6,7 +6,7 @@ namespace RLAgents.Environments.Tests.Wrappers;
 public sealed class WrapperTests
 {
     [Fact]
-    public void Time_limit_truncates_at_the_limit_and_then_requires_reset()
+    public void TimeLimitTruncatesAtTheLimitAndThenRequiresReset()
     {
         using var env = new TimeLimit(new CartPole(), 5);
         env.Reset(seed: 0);
@@ -28,7 +28,7 @@ public sealed class WrapperTests
     }
 
     [Fact]
-    public void Time_limit_reports_truncated_with_terminated_on_the_limiting_step()
+    public void TimeLimitReportsTruncatedWithTerminatedOnTheLimitingStep()
     {
         using var env = new TimeLimit(new CartPole(), 1);
         env.Reset(seed: 0);
@@ -39,7 +39,7 @@ public sealed class WrapperTests
     }
 
     [Fact]
-    public void Wrapper_validates_actions_and_reset_like_env()
+    public void WrapperValidatesActionsAndResetLikeEnv()
     {
         using var env = new TimeLimit(new CartPole(), 10);
         var before = Assert.Throws<InvalidOperationException>(() => env.Step(0));
@@ -51,7 +51,7 @@ public sealed class WrapperTests
     }
 
     [Fact]
-    public void Episode_statistics_appear_only_on_the_ending_step()
+    public void EpisodeStatisticsAppearOnlyOnTheEndingStep()
     {
         using var env = new RecordEpisodeStatistics(new TimeLimit(new CartPole(), 7));
         env.Reset(seed: 2);
@@ -74,7 +74,7 @@ public sealed class WrapperTests
     }
 
     [Fact]
-    public void Unwrapped_and_find_walk_the_chain()
+    public void UnwrappedAndFindWalkTheChain()
     {
         using var env = EnvRegistry.CreateDefault().Make("CartPole-v1");
         Assert.IsType<RecordEpisodeStatistics>(env);
@@ -84,7 +84,7 @@ public sealed class WrapperTests
     }
 
     [Fact]
-    public void Make_uses_the_given_step_limit()
+    public void MakeUsesTheGivenStepLimit()
     {
         using var env = EnvRegistry.CreateDefault().Make("CartPole-v1", new CartPoleOptions(), maxEpisodeSteps: 3);
         Assert.Equal(3, env.Find<TimeLimit>()!.MaxEpisodeSteps);

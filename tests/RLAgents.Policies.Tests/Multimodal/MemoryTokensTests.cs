@@ -46,7 +46,7 @@ public sealed class MemoryTokensTests
     [InlineData(FusionMode.Early, 16)]
     [InlineData(FusionMode.Late, 24)]
     [InlineData(FusionMode.CrossAttention, 16)]
-    public void Memory_adds_one_token_per_previous_step_and_the_heads_keep_their_shapes(FusionMode fusion, int stateSize)
+    public void MemoryAddsOneTokenPerPreviousStepAndTheHeadsKeepTheirShapes(FusionMode fusion, int stateSize)
     {
         var batch = Observations();
         var space = batch.Space;
@@ -76,7 +76,7 @@ public sealed class MemoryTokensTests
     [InlineData(FusionMode.Early)]
     [InlineData(FusionMode.Late)]
     [InlineData(FusionMode.CrossAttention)]
-    public void Masked_history_rows_do_not_change_the_state_and_valid_ones_do(FusionMode fusion)
+    public void MaskedHistoryRowsDoNotChangeTheStateAndValidOnesDo(FusionMode fusion)
     {
         var batch = Observations();
         var space = batch.Space;
@@ -109,7 +109,7 @@ public sealed class MemoryTokensTests
     }
 
     [Fact]
-    public void History_age_matters_so_the_same_frames_in_another_order_give_another_state()
+    public void HistoryAgeMattersSoTheSameFramesInAnotherOrderGiveAnotherState()
     {
         var batch = Observations();
         var space = batch.Space;
@@ -130,7 +130,7 @@ public sealed class MemoryTokensTests
     }
 
     [Fact]
-    public void Acting_with_memory_keeps_the_live_tensor_count_flat()
+    public void ActingWithMemoryKeepsTheLiveTensorCountFlat()
     {
         var batch = Observations();
         var factory = new MultimodalStateEstimatorFactory(With(FusionMode.Early), EstimatorTestKit.Tokenizer);

@@ -41,7 +41,7 @@ public sealed class MultimodalStateEstimatorTests
     [InlineData(FusionMode.Early, 16)]
     [InlineData(FusionMode.Late, 24)]
     [InlineData(FusionMode.CrossAttention, 16)]
-    public void Each_fusion_mode_gives_a_state_per_observation_and_the_heads_their_shapes(FusionMode fusion, int stateSize)
+    public void EachFusionModeGivesAStatePerObservationAndTheHeadsTheirShapes(FusionMode fusion, int stateSize)
     {
         var batch = Observations(3);
         var space = batch.Space;
@@ -65,7 +65,7 @@ public sealed class MultimodalStateEstimatorTests
     [InlineData(FusionMode.Early)]
     [InlineData(FusionMode.Late)]
     [InlineData(FusionMode.CrossAttention)]
-    public void Padding_tokens_do_not_change_the_state(FusionMode fusion)
+    public void PaddingTokensDoNotChangeTheState(FusionMode fusion)
     {
         var batch = Observations(4);
         string[] descriptions = ["You see a red ball 2 steps forward.", "You see nothing.", "You see a wall 1 step forward. You carry a blue key.", "You see a grey box 1 step left."];
@@ -80,7 +80,7 @@ public sealed class MultimodalStateEstimatorTests
     }
 
     [Fact]
-    public void Attention_is_bidirectional_so_the_leading_cls_token_reads_text_that_follows_it()
+    public void AttentionIsBidirectionalSoTheLeadingClsTokenReadsTextThatFollowsIt()
     {
         var batch = Observations(2, description: false);
         var (estimator, tensorizer) = EstimatorTestKit.Build(With(FusionMode.Early), batch.Space);
@@ -96,7 +96,7 @@ public sealed class MultimodalStateEstimatorTests
     }
 
     [Fact]
-    public void Text_becomes_padded_token_ids_of_the_backbone_tokenizer()
+    public void TextBecomesPaddedTokenIdsOfTheBackboneTokenizer()
     {
         var factory = new MultimodalStateEstimatorFactory(Tiny, EstimatorTestKit.Tokenizer);
         var tensorizer = new TokenIdTensorizer(factory.Tokenizer!, 6);
@@ -110,7 +110,7 @@ public sealed class MultimodalStateEstimatorTests
     }
 
     [Fact]
-    public void Frozen_backbone_keeps_its_weights_while_encoders_and_heads_learn()
+    public void FrozenBackboneKeepsItsWeightsWhileEncodersAndHeadsLearn()
     {
         var batch = Observations(4);
         var factory = new MultimodalStateEstimatorFactory(With(FusionMode.Early, fineTune: FineTuneMode.Frozen), EstimatorTestKit.Tokenizer);
@@ -127,7 +127,7 @@ public sealed class MultimodalStateEstimatorTests
     }
 
     [Fact]
-    public void Lora_trains_only_adapters_in_the_backbone_and_starts_from_the_same_outputs()
+    public void LoraTrainsOnlyAdaptersInTheBackboneAndStartsFromTheSameOutputs()
     {
         var batch = Observations(3);
         var (full, tFull) = EstimatorTestKit.Build(With(FusionMode.Early), batch.Space);
@@ -142,7 +142,7 @@ public sealed class MultimodalStateEstimatorTests
     }
 
     [Fact]
-    public void Parameter_groups_partition_the_policy_and_apply_sets_requires_grad()
+    public void ParameterGroupsPartitionThePolicyAndApplySetsRequiresGrad()
     {
         var batch = Observations(2);
         var factory = new MultimodalStateEstimatorFactory(With(FusionMode.CrossAttention, fineTune: FineTuneMode.Lora), EstimatorTestKit.Tokenizer);
@@ -156,7 +156,7 @@ public sealed class MultimodalStateEstimatorTests
     }
 
     [Fact]
-    public void A_pretraining_checkpoint_initialises_the_backbone_and_a_too_short_block_size_is_a_clear_error()
+    public void APretrainingCheckpointInitialisesTheBackboneAndATooShortBlockSizeIsAClearError()
     {
         string dir = Path.Combine(Path.GetTempPath(), "rlagents-mm-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
@@ -191,7 +191,7 @@ public sealed class MultimodalStateEstimatorTests
     }
 
     [Fact]
-    public void Acting_repeatedly_keeps_the_live_tensor_count_flat()
+    public void ActingRepeatedlyKeepsTheLiveTensorCountFlat()
     {
         var batch = Observations(4);
         var factory = new MultimodalStateEstimatorFactory(With(FusionMode.CrossAttention), EstimatorTestKit.Tokenizer);
