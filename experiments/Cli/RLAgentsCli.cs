@@ -63,6 +63,7 @@ public static class RLAgentsCli
     private static IEnumerable<Command> Commands(IServiceProvider services)
     {
         yield return RunCommand.Create(services);
+        yield return WorkerVerb.Create(services);
         yield return EvalCommand.Create(services);
         yield return EnvsCommand.Create(services);
         yield return PretrainCommand.Create(services);
@@ -78,7 +79,8 @@ public static class RLAgentsCli
         || e is EpisodeLogFormatException or EpisodeLogEnvironmentException
         || e is FileNotFoundException or DirectoryNotFoundException
         // Unreadable checkpoints, replay buffers and tensor files name the file and the problem.
-        || e is InvalidDataException or CheckpointException or RunFormatException;
+        || e is InvalidDataException or CheckpointException or RunFormatException
+        || e is Distributed.WorkerRefusedException;
 }
 
 /// <summary>A mistake the user can fix (bad argument, unreadable input); printed as one line, exit code 2.</summary>

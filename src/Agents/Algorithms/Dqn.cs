@@ -32,6 +32,12 @@ public sealed class Dqn : IAlgorithm
 
     /// <summary>Creates DQN over <paramref name="env"/>; envs are reset with <paramref name="envSeed"/>.</summary>
     public Dqn(QNetworkPolicy policy, IVectorEnv env, DqnOptions options, Rng collectorRng, Rng learnerRng, long envSeed, IEnumerable<(ILossTerm, double)>? extraTerms = null)
+        : this(policy, RolloutCollector.Started(env, policy, collectorRng, envSeed), options, learnerRng, extraTerms)
+    {
+    }
+
+    /// <summary>Creates DQN over an experience <paramref name="source"/> (which it owns and disposes).</summary>
+    public Dqn(QNetworkPolicy policy, IExperienceSource source, DqnOptions options, Rng learnerRng, IEnumerable<(ILossTerm, double)>? extraTerms = null)
     {
         _online = policy;
         _target = policy.CloneNetwork();
@@ -40,11 +46,10 @@ public sealed class Dqn : IAlgorithm
         _options = options;
         _rng = learnerRng;
         _loss = new LossPipeline(new (ILossTerm, double)[] { (new TdLoss(options.Loss), 1.0) }.Concat(extraTerms ?? []));
-        Collector = new RolloutCollector(env, policy, collectorRng);
-        Collector.Reset(envSeed);
-        _replay = new ReplayBuffer(env.SingleObservationSpace, options.BufferSize);
-        _nStep = new NStepAccumulator(env.SingleObservationSpace, env.NumEnvs, options.NStep, options.Gamma);
-        _sample = new ReplaySample(env.SingleObservationSpace, options.BatchSize);
+        Collector = source;
+        _replay = new ReplayBuffer(source.ObservationSpace, options.BufferSize);
+        _nStep = new NStepAccumulator(source.ObservationSpace, source.NumEnvs, options.NStep, options.Gamma);
+        _sample = new ReplaySample(source.ObservationSpace, options.BatchSize);
         _adam = new AdamOptimizer(policy.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)),
             new AdamOptions { LearningRate = options.LearningRate, Epsilon = options.AdamEpsilon, MaxGradNorm = options.MaxGradNorm });
     }
@@ -59,7 +64,7 @@ public sealed class Dqn : IAlgorithm
     public ReplayBuffer Replay => _replay;
 
     /// <inheritdoc />
-    public RolloutCollector Collector { get; }
+    public IExperienceSource Collector { get; }
 
     /// <inheritdoc />
     public long OptimizerSteps => _adam.StepCount;
@@ -70,7 +75,7 @@ public sealed class Dqn : IAlgorithm
     /// <inheritdoc />
     public IReadOnlyDictionary<string, double> Iterate(long totalSteps)
     {
-        int n = Collector.Env.NumEnvs;
+        int n = Collector.NumEnvs;
         int vectorSteps = (_options.TrainFrequency + n - 1) / n;
         Collector.CollectTransitions(vectorSteps, step => ActionSelection.EpsilonGreedy(Epsilon(step, totalSteps)), _nStep, _replay);
         var metrics = new Dictionary<string, double>
@@ -173,6 +178,6 @@ public sealed class Dqn : IAlgorithm
     {
         _adam.Dispose();
         _target.Dispose();
-        Collector.Env.Dispose();
+        Collector.Dispose();
     }
 }

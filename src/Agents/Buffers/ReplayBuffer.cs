@@ -106,6 +106,46 @@ public sealed class ReplayBuffer
         Added++;
     }
 
+    /// <summary>Empties the buffer (a worker's staging buffer after it shipped its transitions); <see cref="Added"/> keeps counting.</summary>
+    public void Clear()
+    {
+        Count = 0;
+        _position = 0;
+    }
+
+    /// <summary>
+    /// Writes the held transitions, oldest first, in the packed form of <see cref="ObservationPacking"/>: the count, s and s'
+    /// of each, then actions, returns and discounts. A rollout worker ships its staging buffer this way.
+    /// </summary>
+    public void WriteTransitions(BinaryWriter w)
+    {
+        if (Count == Capacity && _position != 0) throw new InvalidOperationException("The buffer wrapped; size a staging buffer to hold a whole batch.");
+        w.Write(Count);
+        ObservationPacking.Write(w, _obs, 0, Count);
+        ObservationPacking.Write(w, _next, 0, Count);
+        ObservationPacking.Write<int>(w, _actions.AsSpan(0, Count));
+        ObservationPacking.Write<float>(w, _returns.AsSpan(0, Count));
+        ObservationPacking.Write<float>(w, _discounts.AsSpan(0, Count));
+    }
+
+    /// <summary>
+    /// Adds the transitions <see cref="WriteTransitions"/> wrote, read first into <paramref name="scratch"/> (emptied, its
+    /// capacity at least the count); returns how many were added. <paramref name="source"/> names the data in errors.
+    /// </summary>
+    public int AddTransitions(BinaryReader r, ReplayBuffer scratch, string source)
+    {
+        int count = r.ReadInt32();
+        if (count < 0 || count > scratch.Capacity) throw new InvalidDataException($"{source}: {count} transitions exceed the scratch capacity {scratch.Capacity}.");
+        scratch.Clear();
+        ObservationPacking.Read(r, scratch._obs, 0, count);
+        ObservationPacking.Read(r, scratch._next, 0, count);
+        ObservationPacking.Read<int>(r, scratch._actions.AsSpan(0, count));
+        ObservationPacking.Read<float>(r, scratch._returns.AsSpan(0, count));
+        ObservationPacking.Read<float>(r, scratch._discounts.AsSpan(0, count));
+        for (int i = 0; i < count; i++) Add(scratch._obs, i, scratch._actions[i], scratch._returns[i], scratch._next, i, scratch._discounts[i]);
+        return count;
+    }
+
     private const string Magic = "RLAgents-replay";
     private const int FormatVersion = 1;
 
@@ -125,8 +165,8 @@ public sealed class ReplayBuffer
         w.Write(Count);
         w.Write(_position);
         w.Write(Added);
-        WriteBatch(w, _obs, Count);
-        WriteBatch(w, _next, Count);
+        ObservationPacking.Write(w, _obs, 0, Count);
+        ObservationPacking.Write(w, _next, 0, Count);
         w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_actions.AsSpan(0, Count)));
         w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_returns.AsSpan(0, Count)));
         w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_discounts.AsSpan(0, Count)));
@@ -152,8 +192,8 @@ public sealed class ReplayBuffer
             long added = r.ReadInt64();
             if (count < 0 || count > capacity || position < 0 || position >= capacity || added < count)
                 throw new InvalidDataException($"{source}: inconsistent replay counters (count {count}, position {position}, added {added}).");
-            ReadBatch(r, _obs, count);
-            ReadBatch(r, _next, count);
+            ObservationPacking.Read(r, _obs, 0, count);
+            ObservationPacking.Read(r, _next, 0, count);
             ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(_actions.AsSpan(0, count)));
             ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(_returns.AsSpan(0, count)));
             ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(_discounts.AsSpan(0, count)));
@@ -164,41 +204,6 @@ public sealed class ReplayBuffer
         catch (EndOfStreamException)
         {
             throw new InvalidDataException($"{source}: the replay buffer file ends early (truncated at byte {stream.Position}).");
-        }
-    }
-
-    private static void WriteBatch(BinaryWriter w, ObservationBatch batch, int count)
-    {
-        var space = batch.Space;
-        for (int m = 0; m < space.Count; m++)
-        {
-            int size = space[m].Size;
-            switch (space[m].Storage)
-            {
-                case ModalityStorage.Float32: w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Floats(m).AsSpan(0, count * size))); break;
-                case ModalityStorage.UInt8: w.Write(batch.Bytes(m).AsSpan(0, count * size)); break;
-                case ModalityStorage.Int32: w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Ints(m).AsSpan(0, count))); break;
-                default: foreach (var text in batch.Texts(m).AsSpan(0, count)) w.Write(text ?? ""); break;
-            }
-        }
-    }
-
-    private static void ReadBatch(BinaryReader r, ObservationBatch batch, int count)
-    {
-        var space = batch.Space;
-        for (int m = 0; m < space.Count; m++)
-        {
-            int size = space[m].Size;
-            switch (space[m].Storage)
-            {
-                case ModalityStorage.Float32: ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Floats(m).AsSpan(0, count * size))); break;
-                case ModalityStorage.UInt8: ReadExactly(r, batch.Bytes(m).AsSpan(0, count * size)); break;
-                case ModalityStorage.Int32: ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Ints(m).AsSpan(0, count))); break;
-                default:
-                    var texts = batch.Texts(m);
-                    for (int i = 0; i < count; i++) texts[i] = r.ReadString();
-                    break;
-            }
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using RLAgents.Agents.Algorithms;
+using RLAgents.Agents.Collection;
 using RLAgents.Agents.Evaluation;
 using RLAgents.Agents.Phases;
 using RLAgents.Core;
@@ -107,10 +108,12 @@ public static class TrainingRunner
     /// first checkpoint starts over). A stop request on <paramref name="cancellation"/> (Ctrl+C, a time budget) is
     /// honoured at the next RL iteration or phase boundary once this call has done some work (an SFT phase is never
     /// cut short): the run evaluates, writes a checkpoint that <paramref name="resume"/> continues from, and returns
-    /// with <see cref="RunResult.Interrupted"/> set.
+    /// with <see cref="RunResult.Interrupted"/> set. With <paramref name="experience"/>, RL phases learn from the
+    /// sources it supplies (e.g. rollout workers in other processes) instead of envs stepped here; everything
+    /// else (update rules, evaluations, checkpoints, metrics) is the same.
     /// </summary>
     public static RunResult Run(ExperimentOptions options, string runDirectory, bool resume = false,
-        Action<RunProgress>? progress = null, CancellationToken cancellation = default)
+        Action<RunProgress>? progress = null, CancellationToken cancellation = default, IExperienceSourceFactory? experience = null)
     {
         options.Validate();
         var math = LanguageModel.ReproducibleMath.Ensure();
@@ -176,6 +179,7 @@ public static class TrainingRunner
         {
             var run = new RunContext(options, runDirectory, agent, checkpoint?.State, metrics, progress, cancellation)
             {
+                Experience = experience,
                 Recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording),
             };
             try
@@ -226,6 +230,9 @@ public static class TrainingRunner
         /// <summary>The run's recorder group (null when nothing is recorded); every RL phase and evaluation records through it or a sibling.</summary>
         public EpisodeRecorderGroup? Recorders { get; init; }
 
+        /// <summary>The supplier of RL phases' experience, or null to step envs here.</summary>
+        public IExperienceSourceFactory? Experience { get; init; }
+
         public int Phase { get; private set; } = state?.Phase ?? 0;
         public long EnvSteps { get; private set; } = state?.EnvSteps ?? 0;
         public long EnvEpisodes { get; private set; } = state?.EnvEpisodes ?? 0;
@@ -264,9 +271,11 @@ public static class TrainingRunner
                 recorders.Phase = label;
                 recorders.CheckpointId = CheckpointId;
             }
-            var env = AgentFactory.MakeEnv(options, options.Env.NumEnvs, recorders);
-            using var algorithm = AgentFactory.CreateAlgorithm(options, phase, Phase, agent, env);
-            algorithm.Collector.Recorders = recorders;
+            using var algorithm = Experience is null
+                ? AgentFactory.CreateAlgorithm(options, phase, Phase, agent, AgentFactory.MakeEnv(options, options.Env.NumEnvs, recorders))
+                : AgentFactory.CreateAlgorithm(options, phase, Phase, agent, Experience.Create(new ExperiencePhase(options, Phase, phase, agent.Policy,
+                    AgentFactory.CollectorRng(options, Phase), midPhase is null ? EnvSteps : PhaseStart().Item1, midPhase is not null)));
+            if (recorders is not null) algorithm.Collector.Recorders = recorders;
             var t = options.Training;
             if (midPhase is not null)
             {
