@@ -7,6 +7,10 @@ if (args.Length > 0 && args[0] == LearningBench.Command) return LearningBench.Ru
 // BabyAI variants and fusion-mode latency: dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- babyai-comparison [--only a,b]
 if (args.Length > 0 && args[0] == RLAgents.Benchmarks.Multimodal.BabyAiComparison.Command) return RLAgents.Benchmarks.Multimodal.BabyAiComparison.Run(args[1..]);
 
+// Language transfer (scratch GPT, own-pretrained GPT, MiniLM frozen and LoRA; in distribution, paraphrased, held-out; acting latency):
+//   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- language-transfer [--seeds 1,2,3] [--parallel 2] [--latency-only]
+if (args.Length > 0 && args[0] == RLAgents.Benchmarks.Multimodal.LanguageTransfer.Command) return RLAgents.Benchmarks.Multimodal.LanguageTransfer.Run(args[1..]);
+
 // Bench commands that are not BenchmarkDotNet suites:
 //   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- gridworld-bot [episodes] [level ...]
 if (args is ["gridworld-bot", .. var botArgs])

@@ -69,6 +69,7 @@ public static class RLAgentsCli
         yield return PretrainCommand.Create(services);
         yield return RecordCommand.CreateDemos(services);
         yield return RecordCommand.Create(services);
+        yield return PlayCommand.Create(services);
         yield return EpisodeLogCommands.Replay(services);
         yield return EpisodeLogCommands.Render(services);
         yield return EpisodeLogCommands.Episodes(services);

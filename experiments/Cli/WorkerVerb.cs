@@ -44,8 +44,9 @@ internal static class WorkerVerb
             builder.Services.AddSingleton<RolloutWorkerService>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<RolloutWorkerService>());
             using var host = builder.Build();
-            await host.RunAsync(cancellation);
+            // RunAsync disposes the host: the service is taken first.
             var service = host.Services.GetRequiredService<RolloutWorkerService>();
+            await host.RunAsync(cancellation);
             if (service.Refusal is { } refusal) throw new UserError(refusal);
             return RLAgentsCli.Ok;
         }

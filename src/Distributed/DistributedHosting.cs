@@ -56,7 +56,8 @@ public static class DistributedHosting
         {
             client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ClusterId, ClusterId));
             if (gateway is not null) client.UseStaticClustering(gateway);
-            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(60));
+            // Long polls last at most 10 s; a learner that died mid-call is noticed after this long.
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(15));
         });
         return builder.Build();
     }

@@ -129,7 +129,7 @@ public sealed class Learner : IExperienceSourceFactory
             if (phase is null || header.Phase != phase.Index) return Drop(header, worker);
             if (phase.OnPolicy)
             {
-                if (header.Version != _version || phase.Round.Count >= _distributed.Workers) return Drop(header, worker);
+                if (header.Version != _version || phase.RoundTaken || phase.Round.Count >= _distributed.Workers) return Drop(header, worker);
                 phase.Round.Add((header, data));
             }
             else
@@ -211,6 +211,7 @@ public sealed class Learner : IExperienceSourceFactory
             {
                 phase.Steps = phaseSteps;
                 phase.Round.Clear();
+                phase.RoundTaken = false;
             }
             Signal();
         }
@@ -229,6 +230,8 @@ public sealed class Learner : IExperienceSourceFactory
             }
             var round = phase.Round.ToArray();
             phase.Round.Clear();
+            // The update runs on these until the next version: no more batches of this one.
+            phase.RoundTaken = true;
             foreach (var (h, _) in round) Consume(h);
             return round;
         }
@@ -291,7 +294,7 @@ public sealed class Learner : IExperienceSourceFactory
         {
             var now = _time.GetUtcNow();
             int busyOthers = _workers.Count(w => w.Key != id && w.Value.BusyVersion == _version && Alive(w.Value, now));
-            collect = _distributed.Workers - phase.Round.Count > busyOthers;
+            collect = !phase.RoundTaken && _distributed.Workers - phase.Round.Count > busyOthers;
             if (collect) worker.BusyVersion = _version;
         }
         return new LearnerStatus
@@ -357,6 +360,7 @@ public sealed class Learner : IExperienceSourceFactory
         public bool OnPolicy { get; } = onPolicy;
         public long Steps { get; set; }
         public List<(BatchHeader Header, byte[] Data)> Round { get; } = [];
+        public bool RoundTaken { get; set; }
         public Queue<(BatchHeader Header, byte[] Data)> Queue { get; } = new();
     }
 }

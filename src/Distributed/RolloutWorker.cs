@@ -139,6 +139,7 @@ public sealed class RolloutWorker : IDisposable
         _agent ??= NewAgent();
         using var contents = Safetensors.Read(reply.Data, $"weights version {reply.Version}");
         ModelWeights.Load(_agent.Policy, contents.Tensors, $"weights version {reply.Version}");
+        if (_version < 0) _log.WriteLine($"worker {_registration.WorkerId}: acting with weights version {reply.Version}");
         _version = reply.Version;
     }
 

@@ -151,7 +151,7 @@ public sealed class Replayer
         return new(e.Index, e.Length, null);
     }
 
-    private static Divergence? CompareObservation(RecordedEpisode e, EpisodeLogHeader header, Observation live, int t)
+    internal static Divergence? CompareObservation(RecordedEpisode e, EpisodeLogHeader header, Observation live, int t)
     {
         for (int m = 0; m < header.Modalities.Count; m++)
         {

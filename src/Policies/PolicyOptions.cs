@@ -21,15 +21,28 @@ public enum Activation
     Relu,
 }
 
-/// <summary>How uint8 image modalities are encoded.</summary>
+/// <summary>How uint8 image modalities are encoded by the MLP architecture (the Transformer tokenizes them, see <see cref="MultimodalOptions.PatchSize"/>).</summary>
 public enum ImageEncoding
 {
-    /// <summary>Symbolic grids (few distinct values, e.g. Minigrid's 7×7×3 object/colour/state codes) get a learned embedding per channel value; pixel images are scaled to [0, 1].</summary>
+    /// <summary>
+    /// Symbolic grids (few distinct values, e.g. Minigrid's 7×7×3 object/colour/state codes) get a
+    /// learned embedding per channel value; pixel images get <see cref="NatureCnn"/> when they are
+    /// large enough for it (36×36) and are scaled to [0, 1] otherwise.
+    /// </summary>
     Auto,
     /// <summary>A learned embedding per (channel, value) pair, summed over channels, one vector per cell.</summary>
     Embedding,
     /// <summary>Values divided by the modality's upper bound and flattened.</summary>
     Scaled,
+    /// <summary>The DQN Nature CNN (Stable-Baselines3's <c>NatureCNN</c>), <see cref="PolicyOptions.ImageFeatures"/> wide (512 by default).</summary>
+    NatureCnn,
+    /// <summary>The IMPALA ResNet torso (three conv/pool/residual stacks), <see cref="PolicyOptions.ImageFeatures"/> wide (256 by default).</summary>
+    Impala,
+    /// <summary>
+    /// The pretrained ImageNet ResNet from the <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> package, 512
+    /// pooled features of an RGB image; fine-tuned, or frozen with <see cref="PolicyOptions.FreezeImageEncoder"/>.
+    /// </summary>
+    ResNet18,
 }
 
 /// <summary>
@@ -69,12 +82,23 @@ public sealed class PolicyOptions : IValidatableObject
     [Range(1, 4096)]
     public int EmbeddingSize { get; set; } = 8;
 
-    /// <summary>How uint8 image modalities are encoded.</summary>
+    /// <summary>How uint8 image modalities are encoded (MLP architecture).</summary>
     public ImageEncoding ImageEncoding { get; set; } = ImageEncoding.Auto;
+
+    /// <summary>Feature width of a NatureCNN or IMPALA image encoder; null takes the encoder's published width (NatureCNN 512, IMPALA 256).</summary>
+    [Range(1, 65536)]
+    public int? ImageFeatures { get; set; }
+
+    /// <summary>Keep a pretrained image encoder's (<c>resNet18</c>) weights fixed: they start outside the trainable set.</summary>
+    public bool FreezeImageEncoder { get; set; }
 
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (ImageFeatures is not null && ImageEncoding is not (ImageEncoding.NatureCnn or ImageEncoding.Impala or ImageEncoding.Auto))
+            yield return new ValidationResult($"imageFeatures sets the width of natureCnn and impala encoders; {ImageEncoding} has its own", [nameof(ImageFeatures)]);
+        if (FreezeImageEncoder && ImageEncoding != ImageEncoding.ResNet18)
+            yield return new ValidationResult("freezeImageEncoder applies to the pretrained resNet18 encoder", [nameof(FreezeImageEncoder)]);
         for (int i = 0; i < HiddenSizes.Length; i++)
             if (HiddenSizes[i] < 1 || HiddenSizes[i] > 65536)
                 yield return new ValidationResult($"hiddenSizes[{i}] = {HiddenSizes[i]} must be in [1, 65536]", [nameof(HiddenSizes)]);

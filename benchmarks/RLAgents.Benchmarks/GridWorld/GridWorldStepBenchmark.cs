@@ -46,10 +46,10 @@ public class GridWorldStepBenchmark
         _env = Observation switch
         {
             "symbolic" or "symbolic+description" => env,
-            "rgb-agent" => new GridWorldPixels(env, new GridWorldPixelOptions()),
-            "rgb-full-highlighted" => new GridWorldPixels(env, new GridWorldPixelOptions { View = GridWorldPixelView.FullHighlighted }),
+            "rgb-agent" => new GridWorldPixels(env, new PixelObservationOptions()),
+            "rgb-full-highlighted" => new GridWorldPixels(env, new PixelObservationOptions { View = PixelView.FullHighlighted }),
             "gray28-stack4" => new FrameStackObservation(
-                new ResizeObservation(new GrayscaleObservation(new GridWorldPixels(env, new GridWorldPixelOptions()), new GrayscaleOptions()),
+                new ResizeObservation(new GrayscaleObservation(new GridWorldPixels(env, new PixelObservationOptions()), new GrayscaleOptions()),
                     new ResizeOptions { Height = 28, Width = 28 }),
                 new FrameStackOptions { Frames = 4 }),
             _ => throw new ArgumentOutOfRangeException(nameof(Observation), Observation, "Unknown observation."),

@@ -192,4 +192,45 @@ public sealed class DqnOptions
     /// so <c>--resume</c> continues sampling from the same data; off saves disk for huge buffers.
     /// </summary>
     public bool CheckpointReplay { get; set; } = true;
+
+    /// <summary>
+    /// Demonstrations in replay (DQfD, Hester et al. 2018): expert or logged episodes become n-step
+    /// transitions in a buffer of their own that is never overwritten; a fraction of every minibatch comes
+    /// from it, and on those rows a large-margin supervised loss pushes Q(s, a_E) above every other action
+    /// by the margin. Optional pre-training updates on demonstrations alone run before the first env step.
+    /// No demonstrations (the default) is plain DQN.
+    /// </summary>
+    public DqfdOptions Demonstrations { get; set; } = new();
+}
+
+/// <summary>DQfD's demonstrations and losses (bound from <c>dqn.demonstrations</c>).</summary>
+public sealed class DqfdOptions
+{
+    /// <summary>Expert episodes (the env's <see cref="Environments.IExpertEnv"/>, e.g. the BabyAI bot) generated when the phase starts; failed ones are dropped.</summary>
+    [Range(0, 10_000_000)] public int ExpertEpisodes { get; set; }
+
+    /// <summary>An episode log of demonstrations (<c>rlagents demos generate</c>, <c>play</c>, <c>episodes to-sft</c>); null for none.</summary>
+    public string? DemonstrationsFile { get; set; }
+
+    /// <summary>Episodes read from <see cref="DemonstrationsFile"/> (the first ones); 0 reads all.</summary>
+    [Range(0, 10_000_000)] public int FileEpisodes { get; set; }
+
+    /// <summary>Fraction of every minibatch drawn from the demonstrations (the rest from the agent's replay).</summary>
+    [Range(0.0, 1.0)] public double BatchFraction { get; set; } = 0.25;
+
+    /// <summary>Margin l(a_E, a) of the supervised loss max_a[Q(s, a) + l(a_E, a)] − Q(s, a_E) (DQfD: 0.8).</summary>
+    [Range(0.0, 1000.0)] public double Margin { get; set; } = 0.8;
+
+    /// <summary>Weight λ₂ of that large-margin loss on demonstration rows (DQfD: 1); 0 keeps demonstrations for TD only.</summary>
+    [Range(0.0, 1000.0)] public double MarginWeight { get; set; } = 1.0;
+
+    /// <summary>
+    /// Gradient steps on demonstrations alone before the first env step (DQfD's pre-training); the target
+    /// network follows every as many updates as a <c>targetUpdateInterval</c> of collection would bring.
+    /// </summary>
+    [Range(0, 10_000_000)] public int PretrainUpdates { get; set; }
+
+    /// <summary>True when any demonstrations are configured.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Enabled => ExpertEpisodes > 0 || DemonstrationsFile is not null;
 }

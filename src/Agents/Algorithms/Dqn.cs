@@ -1,6 +1,7 @@
 using RLAgents.Agents.Buffers;
 using RLAgents.Agents.Collection;
 using RLAgents.Agents.Losses;
+using RLAgents.Agents.Phases;
 using RLAgents.Environments;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.LanguageModel.Training;
@@ -16,6 +17,10 @@ namespace RLAgents.Agents.Algorithms;
 /// Q(s, a) onto R + discount · Q_target(s', a*), with a* = argmax Q_online(s', ·) under Double DQN
 /// (argmax Q_target otherwise); the target network follows the online one by hard copies or
 /// Polyak averaging. The discount is 0 after termination and γ^k after truncation or k = n steps.
+/// With demonstrations (DQfD, Hester et al. 2018) a second buffer holds the demonstrations' n-step
+/// transitions for the whole phase; every minibatch draws <see cref="DqfdOptions.BatchFraction"/> of its
+/// rows from it, marked so that supervised terms (<see cref="LargeMarginLoss"/>) apply to those rows
+/// only, and optional pre-training updates on demonstrations alone come before the first env step.
 /// </summary>
 public sealed class Dqn : IAlgorithm
 {
@@ -28,16 +33,25 @@ public sealed class Dqn : IAlgorithm
     private readonly ReplaySample _sample;
     private readonly AdamOptimizer _adam;
     private readonly Rng _rng;
+    private readonly ReplayBuffer? _demonstrations;
+    private readonly int _demonstrationRows;
+    private readonly float[] _demonstrationMask;
     private long _iterations, _targetUpdates;
 
-    /// <summary>Creates DQN over <paramref name="env"/>; envs are reset with <paramref name="envSeed"/>.</summary>
-    public Dqn(QNetworkPolicy policy, IVectorEnv env, DqnOptions options, Rng collectorRng, Rng learnerRng, long envSeed, IEnumerable<(ILossTerm, double)>? extraTerms = null)
-        : this(policy, RolloutCollector.Started(env, policy, collectorRng, envSeed), options, learnerRng, extraTerms)
+    /// <summary>
+    /// Creates DQN over <paramref name="env"/>; envs are reset with <paramref name="envSeed"/>. With
+    /// <paramref name="demonstrations"/> (observations in the env's layout), their transitions are replayed
+    /// beside the agent's own (add <see cref="LargeMarginLoss"/> to <paramref name="extraTerms"/> for DQfD's supervised term).
+    /// </summary>
+    public Dqn(QNetworkPolicy policy, IVectorEnv env, DqnOptions options, Rng collectorRng, Rng learnerRng, long envSeed,
+        IEnumerable<(ILossTerm, double)>? extraTerms = null, DemonstrationSet? demonstrations = null)
+        : this(policy, RolloutCollector.Started(env, policy, collectorRng, envSeed), options, learnerRng, extraTerms, demonstrations)
     {
     }
 
-    /// <summary>Creates DQN over an experience <paramref name="source"/> (which it owns and disposes).</summary>
-    public Dqn(QNetworkPolicy policy, IExperienceSource source, DqnOptions options, Rng learnerRng, IEnumerable<(ILossTerm, double)>? extraTerms = null)
+    /// <summary>Creates DQN over an experience <paramref name="source"/> (which it owns and disposes); demonstrations as above.</summary>
+    public Dqn(QNetworkPolicy policy, IExperienceSource source, DqnOptions options, Rng learnerRng,
+        IEnumerable<(ILossTerm, double)>? extraTerms = null, DemonstrationSet? demonstrations = null)
     {
         _online = policy;
         _target = policy.CloneNetwork();
@@ -50,6 +64,14 @@ public sealed class Dqn : IAlgorithm
         _replay = new ReplayBuffer(source.ObservationSpace, options.BufferSize);
         _nStep = new NStepAccumulator(source.ObservationSpace, source.NumEnvs, options.NStep, options.Gamma);
         _sample = new ReplaySample(source.ObservationSpace, options.BatchSize);
+        _demonstrationMask = new float[options.BatchSize];
+        if (demonstrations is { Count: > 0 })
+        {
+            _demonstrations = new ReplayBuffer(source.ObservationSpace, demonstrations.Count);
+            demonstrations.FillReplay(_demonstrations, options.NStep, options.Gamma);
+            _demonstrationRows = (int)Math.Round(options.BatchSize * options.Demonstrations.BatchFraction);
+            Demonstrations = demonstrations.Episodes;
+        }
         _adam = new AdamOptimizer(policy.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)),
             new AdamOptions { LearningRate = options.LearningRate, Epsilon = options.AdamEpsilon, MaxGradNorm = options.MaxGradNorm });
     }
@@ -62,6 +84,12 @@ public sealed class Dqn : IAlgorithm
 
     /// <summary>The replay buffer.</summary>
     public ReplayBuffer Replay => _replay;
+
+    /// <summary>The demonstrations' transitions (DQfD), or null.</summary>
+    public ReplayBuffer? DemonstrationReplay => _demonstrations;
+
+    /// <inheritdoc />
+    public long Demonstrations { get; }
 
     /// <inheritdoc />
     public IExperienceSource Collector { get; }
@@ -77,6 +105,7 @@ public sealed class Dqn : IAlgorithm
     {
         int n = Collector.NumEnvs;
         int vectorSteps = (_options.TrainFrequency + n - 1) / n;
+        var pretraining = Collector.Steps == 0 && _iterations == 0 ? Pretrain(vectorSteps * n) : null;
         Collector.CollectTransitions(vectorSteps, step => ActionSelection.EpsilonGreedy(Epsilon(step, totalSteps)), _nStep, _replay);
         var metrics = new Dictionary<string, double>
         {
@@ -106,14 +135,39 @@ public sealed class Dqn : IAlgorithm
             foreach (var (k, v) in sums) metrics[k] = v / counts[k];
         }
         metrics["learning_rate"] = _adam.LearningRate;
+        foreach (var (k, v) in pretraining ?? []) metrics["pretrain_" + k] = v;
         _iterations++;
         return metrics;
     }
 
-    private Dictionary<string, double> TrainStep(double progress, bool diagnostics)
+    /// <summary>
+    /// DQfD's pre-training: <see cref="DqfdOptions.PretrainUpdates"/> gradient steps on demonstrations alone, the
+    /// target network following every as many updates as one target interval of collection brings. Returns the
+    /// last update's diagnostics, or null when there is nothing to pre-train.
+    /// </summary>
+    private Dictionary<string, double>? Pretrain(int stepsPerRound)
+    {
+        int updates = _options.Demonstrations.PretrainUpdates;
+        if (_demonstrations is null || updates == 0) return null;
+        long targetEvery = Math.Max(1, _options.TargetUpdateInterval * _options.GradientSteps / Math.Max(1, stepsPerRound));
+        Dictionary<string, double>? last = null;
+        for (int u = 1; u <= updates; u++)
+        {
+            var m = TrainStep(0, diagnostics: u == updates, demonstrationsOnly: true);
+            if (u == updates) last = m;
+            if (u % targetEvery == 0) _target.Polyak(_online, 1);
+        }
+        _target.Polyak(_online, 1);
+        return last;
+    }
+
+    private Dictionary<string, double> TrainStep(double progress, bool diagnostics, bool demonstrationsOnly = false)
     {
         using var scope = NewDisposeScope();
-        _replay.Sample(_rng, _sample);
+        // Rows [0, B − d) from the agent's replay, [B − d, B) from the demonstrations.
+        int demo = _demonstrations is null ? 0 : demonstrationsOnly ? _sample.Count : _demonstrationRows;
+        if (demo < _sample.Count) _replay.Sample(_rng, _sample, 0, _sample.Count - demo);
+        if (demo > 0) _demonstrations!.Sample(_rng, _sample, _sample.Count - demo, demo);
         var observations = _online.Tensorizer.ToInput(_sample.Observations);
         var next = _online.Tensorizer.ToInput(_sample.NextObservations);
         var actions = tensor(_sample.Actions.Select(a => (long)a).ToArray());
@@ -130,7 +184,14 @@ public sealed class Dqn : IAlgorithm
             else qNext = qNextTarget.max(1).values;
             targets = TdTargets(tensor(_sample.Returns), tensor(_sample.Discounts), qNext);
         }
-        var context = new LossContext(_online, progress) { Replay = new ReplayBatch(observations, actions, targets), Diagnostics = diagnostics };
+        Tensor? demoRows = null;
+        if (demo > 0)
+        {
+            Array.Fill(_demonstrationMask, 0f);
+            _demonstrationMask.AsSpan(_sample.Count - demo).Fill(1f);
+            demoRows = tensor(_demonstrationMask); // [B]
+        }
+        var context = new LossContext(_online, progress) { Replay = new ReplayBatch(observations, actions, targets, demoRows), Diagnostics = diagnostics };
         var loss = _loss.Total(context);
         _adam.ZeroGrad();
         loss.backward();

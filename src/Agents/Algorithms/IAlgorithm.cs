@@ -34,6 +34,9 @@ public interface IAlgorithm : IDisposable
     /// <summary>Gradient updates (optimiser steps) taken so far.</summary>
     long OptimizerSteps { get; }
 
+    /// <summary>Demonstration episodes the algorithm learns from besides its own experience (DQfD's), counted once per phase.</summary>
+    long Demonstrations => 0;
+
     /// <summary>One collect-and-update iteration; returns its metrics (losses, entropy, learning rate …).</summary>
     IReadOnlyDictionary<string, double> Iterate(long totalSteps);
 

@@ -210,10 +210,15 @@ public sealed class ReplayBuffer
     private static void ReadExactly(BinaryReader r, Span<byte> destination) => r.BaseStream.ReadExactly(destination);
 
     /// <summary>Fills <paramref name="sample"/> with transitions drawn uniformly with replacement.</summary>
-    public void Sample(Rng rng, ReplaySample sample)
+    public void Sample(Rng rng, ReplaySample sample) => Sample(rng, sample, 0, sample.Count);
+
+    /// <summary>Fills rows [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="count"/>) of <paramref name="sample"/> with transitions drawn uniformly with replacement.</summary>
+    public void Sample(Rng rng, ReplaySample sample, int offset, int count)
     {
         if (Count == 0) throw new InvalidOperationException("The replay buffer is empty.");
-        for (int j = 0; j < sample.Count; j++)
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset + count, sample.Count);
+        for (int j = offset; j < offset + count; j++)
         {
             int k = rng.NextInt(Count);
             sample.Indices[j] = k;

@@ -8,7 +8,11 @@ using static TorchSharp.torch;
 namespace RLAgents.Agents.Collection;
 
 /// <summary>A finished episode's undiscounted return, length and success (the last step's <see cref="StepInfo.IsSuccess"/>), as seen by the collector.</summary>
-public readonly record struct EpisodeRecord(double Return, int Length, bool? Success);
+/// <param name="Return">Undiscounted return.</param>
+/// <param name="Length">Steps.</param>
+/// <param name="Success">The last step's <see cref="StepInfo.IsSuccess"/>.</param>
+/// <param name="Task">The last step's <see cref="StepInfo.Task"/>: the episode's task in a mixture of tasks, else null.</param>
+public readonly record struct EpisodeRecord(double Return, int Length, bool? Success, string? Task = null);
 
 /// <summary>
 /// Drives an <see cref="IVectorEnv"/> (same-step autoreset) with a policy and fills buffers. It
@@ -203,7 +207,7 @@ public sealed class RolloutCollector : IExperienceSource
             _episodeLength[i]++;
             if (_env.Terminated[i] || _env.Truncated[i])
             {
-                _finished.Add(new EpisodeRecord(_episodeReturn[i], _episodeLength[i], _env.Infos[i].IsSuccess));
+                _finished.Add(new EpisodeRecord(_episodeReturn[i], _episodeLength[i], _env.Infos[i].IsSuccess, _env.Infos[i].Task));
                 _episodeReturn[i] = 0;
                 _episodeLength[i] = 0;
             }

@@ -1,6 +1,7 @@
 using RLAgents.Agents.Training;
 using RLAgents.Environments;
 using RLAgents.Environments.Vector;
+using RLAgents.Environments.Wrappers;
 using RLAgents.EpisodeLogs;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.Policies;
@@ -13,10 +14,22 @@ namespace RLAgents.Agents.Evaluation;
 /// <param name="Returns">Undiscounted return of each episode.</param>
 /// <param name="Lengths">Length of each episode.</param>
 /// <param name="Successes">Each episode's success (its last step's <see cref="StepInfo.IsSuccess"/>), null where the env does not report it.</param>
-public sealed record EpisodeOutcomes(double[] Returns, int[] Lengths, bool?[] Successes)
+/// <param name="Tasks">Each episode's task (its last step's <see cref="StepInfo.Task"/>) in a mixture of tasks; null entries (or a null array) elsewhere.</param>
+public sealed record EpisodeOutcomes(double[] Returns, int[] Lengths, bool?[] Successes, string?[]? Tasks = null)
 {
     /// <summary>Fraction of successful episodes, or null when the env reports success for none of them.</summary>
-    public double? SuccessRate => Successes.All(s => s is null) ? null : Successes.Count(s => s == true) / (double)Successes.Length;
+    public double? SuccessRate => Rate(Successes);
+
+    /// <summary>Per task (ordered by name): episodes and success rate (null where the env does not report success); empty when no episode names a task.</summary>
+    public IReadOnlyList<(string Task, int Episodes, double? SuccessRate)> ByTask()
+    {
+        if (Tasks is null) return [];
+        return [.. Tasks.Select((t, i) => (Task: t, Index: i)).Where(x => x.Task is not null)
+            .GroupBy(x => x.Task!, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.Count(), Rate([.. g.Select(x => Successes[x.Index])])))];
+    }
+
+    private static double? Rate(bool?[] successes) => successes.All(s => s is null) ? null : successes.Count(s => s == true) / (double)successes.Length;
 }
 
 /// <summary>What an evaluation measured.</summary>
@@ -29,6 +42,12 @@ public sealed record EvaluationReport(string? Checkpoint, long Step, long Seed, 
 {
     /// <summary>Fraction of successful episodes, or null when the env does not report success.</summary>
     public double? SuccessRate => Outcomes.SuccessRate;
+
+    /// <summary>The same episode seeds played with the text reworded by a paraphrase table, when one was given.</summary>
+    public EvaluationReport? Paraphrased { get; init; }
+
+    /// <summary>On a paraphrased report: the share of episodes whose text the table changed (the rest read as the original).</summary>
+    public double? RewordedShare { get; init; }
 
     /// <summary>The figures a run keeps of this evaluation.</summary>
     public EvaluationSummary ToSummary() => new(Outcomes.Returns.Length, Summary.Mean.Value, Summary.InterquartileMean.Value, SuccessRate);
@@ -59,6 +78,7 @@ public static class Evaluator
         var returns = new List<double>(episodes);
         var lengths = new List<int>(episodes);
         var successes = new List<bool?>(episodes);
+        var tasks = new List<string?>(episodes);
         var ret = new double[n];
         var len = new int[n];
         var act = new ActResult(n, recorders is null ? 0 : env.SingleActionSpace.AsDiscrete("Recording action probabilities").N);
@@ -83,6 +103,7 @@ public static class Evaluator
                     returns.Add(ret[i]);
                     lengths.Add(len[i]);
                     successes.Add(env.Infos[i].IsSuccess);
+                    tasks.Add(env.Infos[i].Task);
                     // A slot past its quota keeps stepping until the others finish; the log holds only the evaluated episodes.
                     if (--quota[i] == 0) recorders?.Stop(i);
                 }
@@ -90,21 +111,46 @@ public static class Evaluator
                 len[i] = 0;
             }
         }
-        return new EpisodeOutcomes([.. returns], [.. lengths], [.. successes]);
+        return new EpisodeOutcomes([.. returns], [.. lengths], [.. successes], tasks.Any(t => t is not null) ? [.. tasks] : null);
+    }
+
+    /// <summary>
+    /// Plays <paramref name="episodes"/> episodes on <paramref name="env"/> (owned: disposed here) with its text
+    /// reworded by <paramref name="paraphrases"/>, from the same <paramref name="seed"/> as the original evaluation,
+    /// so the episodes (layouts and goals) are the same and only the wording differs.
+    /// </summary>
+    public static EvaluationReport RunParaphrased(Policy policy, IVectorEnv env, ParaphraseTable paraphrases, int episodes, long seed, ActionSelection selection,
+        string? checkpoint = null, long step = 0)
+    {
+        using var reworded = new ParaphrasedVectorEnv(env, paraphrases);
+        var outcomes = RunEpisodes(policy, reworded, episodes, seed, selection);
+        return EvaluationReport.Of(checkpoint, step, seed, outcomes) with { RewordedShare = reworded.EpisodesRewritten / (double)Math.Max(1, reworded.EpisodesStarted) };
     }
 
     /// <summary>
     /// Loads a checkpoint (a <c>.safetensors</c> file written by the runner, or a run directory for
     /// its latest checkpoint), rebuilds the agent and environment from the experiment stored with
-    /// it, and evaluates <paramref name="episodes"/> episodes acting greedily (or by sampling, with
+    /// it (after <paramref name="overrides"/>, <c>key.path=value</c>, e.g. an env option), and evaluates
+    /// <paramref name="episodes"/> episodes acting greedily (or by sampling, with
     /// <paramref name="greedy"/> false; Q-networks always act greedily). With <paramref name="recordTo"/>, every
     /// evaluation episode is written to that episode log (phase <c>eval</c>, checkpoint id set), which
-    /// <c>rlagents replay --verify</c> re-simulates.
+    /// <c>rlagents replay --verify</c> re-simulates. With <paramref name="paraphrases"/>, the same episode seeds are
+    /// played again with the text reworded (<see cref="EvaluationReport.Paraphrased"/>; not recorded).
     /// </summary>
-    public static EvaluationReport Evaluate(string checkpointPath, int episodes = 10, long seed = 0, int? numEnvs = null, string? recordTo = null, bool greedy = true)
+    public static EvaluationReport Evaluate(string checkpointPath, int episodes = 10, long seed = 0, int? numEnvs = null, string? recordTo = null, bool greedy = true,
+        ParaphraseTable? paraphrases = null, IReadOnlyList<string>? overrides = null)
     {
         var checkpoint = Checkpoint.Load(checkpointPath);
-        var options = checkpoint.Experiment;
+        ExperimentOptions options;
+        try
+        {
+            options = overrides is { Count: > 0 } ? checkpoint.ExperimentWith(overrides) : checkpoint.Experiment;
+        }
+        catch
+        {
+            checkpoint.DisposeTensors();
+            throw;
+        }
         if (recordTo is not null)
         {
             // Recording wraps each sub-env, which a natively batched env does not have: step them one by one.
@@ -118,13 +164,25 @@ public static class Evaluator
             Evaluation = true,
             CheckpointId = checkpoint.Id,
         };
-        using var env = AgentFactory.MakeEnv(options, numEnvs ?? Math.Min(episodes, 16), recorders);
+        // The run's thread count: libtorch's default of one per core spin-waits on a shared machine.
+        TorchSharp.torch.set_num_threads(options.Training.Threads);
+        int envs = numEnvs ?? Math.Min(episodes, 16);
+        using var env = AgentFactory.MakeEnv(options, envs, recorders);
         using var agent = AgentFactory.CreateAgent(options, env);
-        ModelWeights.Load(agent.Policy, checkpoint.Tensors, checkpoint.WeightsPath, _ => true, "policy.");
-        checkpoint.DisposeTensors();
+        try
+        {
+            ModelWeights.Load(agent.Policy, checkpoint.Tensors, checkpoint.WeightsPath, _ => true, "policy.");
+        }
+        finally
+        {
+            checkpoint.DisposeTensors();
+        }
         agent.Policy.eval();
         var selection = greedy || agent.Policy is QNetworkPolicy ? ActionSelection.Greedy : ActionSelection.Sample;
         var outcomes = RunEpisodes(agent.Policy, env, episodes, seed, selection, recorders);
-        return EvaluationReport.Of(checkpoint.WeightsPath, checkpoint.State.EnvSteps, seed, outcomes);
+        long step = checkpoint.State.EnvSteps;
+        var paraphrased = paraphrases is null ? null
+            : RunParaphrased(agent.Policy, AgentFactory.MakeEnv(options, envs), paraphrases, episodes, seed, selection, checkpoint.WeightsPath, step);
+        return EvaluationReport.Of(checkpoint.WeightsPath, step, seed, outcomes) with { Paraphrased = paraphrased };
     }
 }

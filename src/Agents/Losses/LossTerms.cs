@@ -18,7 +18,8 @@ public sealed record OnPolicyBatch(ObservationInput Observations, Tensor Actions
 /// <param name="Observations">s.</param>
 /// <param name="Actions">a, int64 (zero-based).</param>
 /// <param name="TdTargets">R + discount · Q_target(s', ·) — already computed without gradient.</param>
-public sealed record ReplayBatch(ObservationInput Observations, Tensor Actions, Tensor TdTargets);
+/// <param name="Demonstrations">1 on rows drawn from demonstrations, 0 elsewhere (float32), or null when the batch holds none.</param>
+public sealed record ReplayBatch(ObservationInput Observations, Tensor Actions, Tensor TdTargets, Tensor? Demonstrations = null);
 
 /// <summary>
 /// What loss terms read for one minibatch: the policy, the batch, lazily computed shared
@@ -242,5 +243,35 @@ public sealed class TdLoss(TdLossKind kind) : ILossTerm
         return kind == TdLossKind.Huber
             ? nn.functional.smooth_l1_loss(q, batch.TdTargets)
             : nn.functional.mse_loss(q, batch.TdTargets);
+    }
+}
+
+/// <summary>
+/// DQfD's large-margin supervised loss on the demonstration rows of a replay batch (Hester et al. 2018):
+/// J_E = E_demo[max_a (Q(s, a) + l(a_E, a)) − Q(s, a_E)], l = <paramref name="margin"/> for a ≠ a_E and 0 for
+/// the expert's action, so it vanishes once Q(s, a_E) leads every other action by the margin. Zero on a
+/// batch without demonstrations.
+/// </summary>
+public sealed class LargeMarginLoss(double margin) : ILossTerm
+{
+    /// <inheritdoc />
+    public string Name => "margin_loss";
+
+    /// <inheritdoc />
+    public Tensor Compute(LossContext context)
+    {
+        var batch = context.Replay ?? throw new InvalidOperationException("The large-margin loss needs a replay batch.");
+        var q = context.QValues; // [B, K]
+        if (batch.Demonstrations is not { } demo) return q.sum().mul(0);
+        var expert = batch.Actions.unsqueeze(1); // [B, 1]
+        var margins = full_like(q, margin).scatter(1, expert, zeros_like(expert, dtype: q.dtype)); // [B, K], 0 at a_E
+        var perRow = q.add(margins).max(1).values.sub(q.gather(1, expert).squeeze(1)); // [B], ≥ 0
+        if (context.Diagnostics)
+        {
+            using var _ = no_grad();
+            var agrees = q.argmax(1).eq(batch.Actions).to_type(ScalarType.Float32);
+            context.Metrics["demo_accuracy"] = agrees.mul(demo).sum().div(demo.sum().clamp_min(1)).item<float>();
+        }
+        return perRow.mul(demo).sum().div(demo.sum().clamp_min(1));
     }
 }

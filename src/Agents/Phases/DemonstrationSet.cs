@@ -1,3 +1,4 @@
+using RLAgents.Agents.Buffers;
 using RLAgents.Environments;
 using RLAgents.EpisodeLogs;
 using RLAgents.Environments.Wrappers;
@@ -16,6 +17,8 @@ public sealed class DemonstrationSet
     private readonly List<Observation> _observations = [];
     private readonly List<int> _actions = [];
     private readonly List<float> _returns = [];
+    private readonly List<float> _rewards = [];
+    private readonly List<int> _episodeStarts = [];
 
     private readonly ObservationHistoryLayout? _memory;
 
@@ -49,12 +52,14 @@ public sealed class DemonstrationSet
         var returns = new float[actions.Count];
         double g = 0;
         for (int t = actions.Count - 1; t >= 0; t--) returns[t] = (float)(g = rewards[t] + gamma * g);
+        _episodeStarts.Add(_actions.Count);
         for (int t = 0; t < actions.Count; t++)
         {
             if (!observations[t].Space.SameLayout(Space)) throw new ArgumentException("Episode observations do not match the agent's observation space.");
             _observations.Add(observations[t].Clone());
             _actions.Add(actions[t]);
             _returns.Add(returns[t]);
+            _rewards.Add((float)rewards[t]);
         }
         Episodes++;
     }
@@ -62,10 +67,36 @@ public sealed class DemonstrationSet
     /// <summary>Adds every step of <paramref name="other"/>.</summary>
     public void AddAll(DemonstrationSet other)
     {
+        int offset = _actions.Count;
+        _episodeStarts.AddRange(other._episodeStarts.Select(s => s + offset));
         _observations.AddRange(other._observations);
         _actions.AddRange(other._actions);
         _returns.AddRange(other._returns);
+        _rewards.AddRange(other._rewards);
         Episodes += other.Episodes;
+    }
+
+    /// <summary>
+    /// Adds every step to <paramref name="replay"/> as an n-step transition (s_t, a_t, Σ γ^k r_{t+k}, s_{t+n}, γ^n),
+    /// episode by episode through an <see cref="NStepAccumulator"/>. A demonstration's last step is taken as
+    /// terminal (no bootstrap): demonstrations are successful episodes.
+    /// </summary>
+    public void FillReplay(ReplayBuffer replay, int nStep, double gamma)
+    {
+        var accumulator = new NStepAccumulator(Space, 1, nStep, gamma);
+        var current = new ObservationBatch(Space, 1);
+        var next = new ObservationBatch(Space, 1);
+        for (int e = 0; e < _episodeStarts.Count; e++)
+        {
+            int start = _episodeStarts[e], end = e + 1 < _episodeStarts.Count ? _episodeStarts[e + 1] : _actions.Count;
+            for (int t = start; t < end; t++)
+            {
+                bool last = t == end - 1;
+                current.Set(0, _observations[t]);
+                next.Set(0, _observations[last ? t : t + 1]);
+                accumulator.Add(replay, 0, current, 0, _actions[t], _rewards[t], next, 0, terminated: last, truncated: false);
+            }
+        }
     }
 
     /// <summary>The observations as one batch (for tensorizing).</summary>
@@ -78,7 +109,9 @@ public sealed class DemonstrationSet
 
     /// <summary>
     /// <paramref name="count"/> expert episodes of the environment <paramref name="makeEnv"/> builds (its
-    /// <see cref="IExpertEnv"/>): attempt i is seeded <c>Rng.DeriveSeed(seed, "bot", i)</c>; episodes the
+    /// <see cref="IExpertEnv"/>, found through wrappers). The expert plans on the environment's state;
+    /// the stored observations are what <paramref name="makeEnv"/>'s env emits, so an env built with the
+    /// agent's observation wrappers gives demonstrations in the agent's own modalities. Attempt i is seeded <c>Rng.DeriveSeed(seed, "bot", i)</c>; episodes the
     /// expert fails, or that end without success where the env reports it, are dropped. Returns the set
     /// and the attempts made.
     /// </summary>
@@ -101,9 +134,12 @@ public sealed class DemonstrationSet
     /// <summary>
     /// The first <paramref name="count"/> (0 = all) complete episodes of episode logs (recorded training,
     /// <c>rlagents demos generate</c>, or <c>rlagents episodes to-sft</c>). Logs that store only
-    /// observation hashes are re-simulated by <paramref name="replayer"/>.
+    /// observation hashes are re-simulated by <paramref name="replayer"/>. An agent that observes
+    /// through wrappers the log does not hold (<paramref name="observe"/>, e.g. its image pipeline) gets
+    /// every episode re-simulated under them, checked step by step against the log, so that its
+    /// demonstrations carry exactly what it would have seen playing the logged actions.
     /// </summary>
-    public static DemonstrationSet FromLogs(IEnumerable<string> paths, ObservationSpace space, int count, double gamma, Replayer replayer)
+    public static DemonstrationSet FromLogs(IEnumerable<string> paths, ObservationSpace space, int count, double gamma, Replayer replayer, Func<IEnv, IEnv>? observe = null)
     {
         var set = new DemonstrationSet(space);
         foreach (var path in paths)
@@ -111,11 +147,27 @@ public sealed class DemonstrationSet
             var log = EpisodeLogReader.ReadAll(path);
             var header = log.Header;
             IEnv? env = null;
+            ObservedReplay? observed = null;
             try
             {
                 foreach (var recorded in log.Episodes)
                 {
                     if (count > 0 && set.Episodes >= count) return set;
+                    if (observe is not null)
+                    {
+                        observed ??= new ObservedReplay(replayer, header, observe);
+                        Observation[] seen;
+                        try
+                        {
+                            seen = observed.Replay(recorded);
+                        }
+                        catch (InvalidDataException diverged)
+                        {
+                            throw new InvalidDataException($"{path}: {diverged.Message}", diverged);
+                        }
+                        set.AddPlainEpisode(seen, recorded.Actions, recorded.Rewards, gamma, path);
+                        continue;
+                    }
                     var e = recorded;
                     if (header.ObservationHashes)
                     {
@@ -135,6 +187,7 @@ public sealed class DemonstrationSet
             finally
             {
                 env?.Dispose();
+                observed?.Dispose();
             }
         }
         return set;

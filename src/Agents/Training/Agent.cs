@@ -72,5 +72,6 @@ public sealed class Agent : IDisposable
     {
         Policy.Dispose();
         Reference?.Dispose();
+        (Estimators as IDisposable)?.Dispose();
     }
 }

@@ -52,22 +52,33 @@ public static class AgentFactory
         var (registry, registration) = Resolve(options);
         object? envOptions = EnvOptions(options, registration);
         string id = registration.Id.ToString();
-        if (recorders is null)
+        var images = options.Env.Images;
+        if (recorders is null && images.IsEmpty)
             return VectorEnvs.Make(registry, id, numEnvs, AutoresetMode.SameStep, options.Env.Vectorization, envOptions, options.Env.MaxEpisodeSteps);
-        IEnv Recorded(int slot) => recorders.Wrap(registry.Make(id, envOptions, options.Env.MaxEpisodeSteps), slot);
+        // Image wrappers sit outside each recorder: the log keeps what the environment emits, which replay re-simulates.
+        IEnv Single(int slot)
+        {
+            var env = registry.Make(id, envOptions, options.Env.MaxEpisodeSteps);
+            return images.Wrap(recorders is null ? env : recorders.Wrap(env, slot));
+        }
         return options.Env.Vectorization switch
         {
-            VectorizationMode.Sync => new SyncVectorEnv(Recorded, numEnvs, AutoresetMode.SameStep),
-            VectorizationMode.Threaded => new ThreadedVectorEnv(Recorded, numEnvs, AutoresetMode.SameStep),
-            _ => throw new ConfigurationException("env.vectorization", "recording needs sync or threaded vectorization (a batched env has no per-episode hook)"),
+            VectorizationMode.Sync => new SyncVectorEnv(Single, numEnvs, AutoresetMode.SameStep),
+            VectorizationMode.Threaded => new ThreadedVectorEnv(Single, numEnvs, AutoresetMode.SameStep),
+            _ => throw new ConfigurationException("env.vectorization", recorders is null
+                ? "image observation wrappers (pixels, grayscale, resize, frameStack) wrap each environment; use sync or threaded vectorization"
+                : "recording needs sync or threaded vectorization (a batched env has no per-episode hook)"),
         };
     }
 
-    /// <summary>One environment of the experiment (time limit included, no memory wrapper, no recorder).</summary>
+    /// <summary>
+    /// One environment of the experiment as the agent sees it (time limit and image observation
+    /// wrappers included; no memory wrapper, no recorder): expert demonstrations are played on it.
+    /// </summary>
     public static IEnv MakeSingleEnv(ExperimentOptions options)
     {
         var (registry, registration) = Resolve(options);
-        return registry.Make(registration.Id.ToString(), EnvOptions(options, registration), options.Env.MaxEpisodeSteps);
+        return options.Env.Images.Wrap(registry.Make(registration.Id.ToString(), EnvOptions(options, registration), options.Env.MaxEpisodeSteps));
     }
 
     /// <summary>The closed vocabulary of the experiment env's text (its <see cref="ITextVocabulary"/>), or null when it declares none.</summary>
@@ -110,6 +121,24 @@ public static class AgentFactory
         new(options, observations, actions, TextVocabulary(options), new Rng(Rng.DeriveSeed(unchecked((ulong)options.Seed), "policy")));
 
     /// <summary>
+    /// Demonstrations for a phase in the layout of <paramref name="space"/>: <paramref name="expertEpisodes"/> successful
+    /// episodes of the experiment env's expert (attempts seeded from <paramref name="seed"/>) and the first
+    /// <paramref name="fileEpisodes"/> (0 = all) episodes of the log <paramref name="file"/>.
+    /// </summary>
+    public static DemonstrationSet LoadDemonstrations(ExperimentOptions options, ObservationSpace space, int expertEpisodes, string? file, int fileEpisodes, ulong seed, double gamma)
+    {
+        var data = new DemonstrationSet(space);
+        if (expertEpisodes > 0) data.AddAll(DemonstrationSet.FromExpert(() => MakeSingleEnv(options), space, expertEpisodes, seed, gamma).Set);
+        if (file is not null)
+        {
+            // Logs hold what the environment emitted; the agent sees it through the image sections (env.pixels …).
+            var images = options.Env.Images;
+            data.AddAll(DemonstrationSet.FromLogs([file], space, fileEpisodes, gamma, new Replayer(Resolve(options).Registry), images.IsEmpty ? null : images.Wrap));
+        }
+        return data;
+    }
+
+    /// <summary>
     /// The RL algorithm of <paramref name="phase"/> on <paramref name="agent"/>'s policy over <paramref name="env"/>.
     /// Seeds derive from the run seed and the phase index: <c>collector</c> (action draws), <c>learner</c>
     /// (minibatches, replay sampling), <c>env</c> (episode starts). With a reference policy and a KL anchor,
@@ -128,15 +157,23 @@ public static class AgentFactory
     /// <summary>
     /// The RL algorithm of <paramref name="phase"/> on <paramref name="agent"/>'s policy, fed by <paramref name="source"/>
     /// (a local collector or a distributed one; the algorithm owns it). The learner's generator derives from
-    /// <c>DeriveSeed(seed, "learner", phase)</c>.
+    /// <c>DeriveSeed(seed, "learner", phase)</c>; DQfD demonstrations from <c>DeriveSeed(seed, "dqfd-demos", phase)</c>.
     /// </summary>
     public static IAlgorithm CreateAlgorithm(ExperimentOptions options, PhaseOptions phase, int phaseIndex, Agent agent, IExperienceSource source)
     {
-        var learnerRng = new Rng(Rng.DeriveSeed(unchecked((ulong)options.Seed), "learner", phaseIndex));
+        ulong seed = unchecked((ulong)options.Seed);
+        var learnerRng = new Rng(Rng.DeriveSeed(seed, "learner", phaseIndex));
         try
         {
             if (phase.Kind == AlgorithmKind.Dqn)
-                return new Dqn((QNetworkPolicy)agent.Policy, source, phase.Dqn, learnerRng);
+            {
+                var d = phase.Dqn.Demonstrations;
+                if (!d.Enabled) return new Dqn((QNetworkPolicy)agent.Policy, source, phase.Dqn, learnerRng);
+                var demonstrations = LoadDemonstrations(options, source.ObservationSpace, d.ExpertEpisodes, d.DemonstrationsFile, d.FileEpisodes,
+                    Rng.DeriveSeed(seed, "dqfd-demos", phaseIndex), phase.Dqn.Gamma);
+                return new Dqn((QNetworkPolicy)agent.Policy, source, phase.Dqn, learnerRng,
+                    d.MarginWeight > 0 ? [(new LargeMarginLoss(d.Margin), d.MarginWeight)] : null, demonstrations);
+            }
             var extra = new List<(ILossTerm, double)>();
             if (phase.KlAnchor > 0 && agent.Reference is { } reference) extra.Add((new KlAnchorLoss(reference), phase.KlAnchor));
             var (settings, loss) = phase.Kind switch

@@ -35,7 +35,9 @@ public sealed record EvaluationSummary(int Episodes, double MeanReturn, double I
 /// <param name="Evaluations">Evaluations done (their seeds derive from this count).</param>
 /// <param name="Updates">Gradient updates over the whole run (RL and SFT).</param>
 /// <param name="SolvedAtStep">First env step at which the rolling return reached the stop threshold, if it did.</param>
-public sealed record RunnerState(double[] RecentReturns, bool[] RecentSuccesses, long NextLog, long NextEval, long NextCheckpoint, long Evaluations, long Updates, long? SolvedAtStep);
+/// <param name="Curriculum">Where the task curriculum stands (<c>env.curriculum</c>), once an RL phase has started one.</param>
+public sealed record RunnerState(double[] RecentReturns, bool[] RecentSuccesses, long NextLog, long NextEval, long NextCheckpoint, long Evaluations, long Updates, long? SolvedAtStep,
+    CurriculumState? Curriculum = null);
 
 /// <summary>Where a run stands: the JSON half of a checkpoint (its tensors are in the sibling safetensors file).</summary>
 /// <param name="FormatVersion">Run format (<see cref="Checkpoint.Format"/>).</param>
@@ -100,6 +102,20 @@ public sealed class Checkpoint
 
     /// <summary>The experiment the checkpoint belongs to.</summary>
     public ExperimentOptions Experiment { get; }
+
+    /// <summary>
+    /// The experiment with <c>key.path=value</c> <paramref name="overrides"/> applied to its stored JSON, bound and
+    /// validated again (e.g. <c>env.options.heldOutMode=only</c> to evaluate on held-out missions).
+    /// </summary>
+    public ExperimentOptions ExperimentWith(IEnumerable<string> overrides)
+    {
+        var root = JsonNode.Parse(State.Experiment.GetRawText())!.AsObject();
+        foreach (var o in overrides) OptionsBinder.ApplyOverride(root, o);
+        using var document = JsonDocument.Parse(root.ToJsonString());
+        var options = OptionsBinder.Bind<ExperimentOptions>(document.RootElement, "");
+        options.Validate();
+        return options;
+    }
 
     /// <summary>The replay-buffer file saved with this checkpoint, or null when there is none.</summary>
     public string? ReplayPath => File.Exists(Path.ChangeExtension(WeightsPath, ReplayExtension)) ? Path.ChangeExtension(WeightsPath, ReplayExtension) : null;

@@ -76,6 +76,8 @@ public sealed class ExperimentOptions
     public void Validate()
     {
         ValidateTree(this, "");
+        if (!Env.Images.IsEmpty && Env.Vectorization == VectorizationMode.Batched)
+            throw new ConfigurationException("env.vectorization", "image observation wrappers (pixels, grayscale, resize, frameStack) wrap each environment; use sync or threaded vectorization");
         if (Recording is not null && Env.Vectorization == VectorizationMode.Batched)
             throw new ConfigurationException("env.vectorization", "recording needs sync or threaded vectorization (a batched env has no per-episode hook)");
         if (Distributed is { } distributed)
@@ -84,6 +86,8 @@ public sealed class ExperimentOptions
                 throw new ConfigurationException("distributed.workers", $"env.numEnvs ({Env.NumEnvs}) must split evenly into {distributed.Workers} worker shards");
             if (Recording is not null && Recording.Mode != RecordMode.EvaluationOnly)
                 throw new ConfigurationException("recording.mode", "distributed training records evaluations only (mode evaluationOnly): training episodes are stepped by the workers");
+            if (Env.Curriculum is not null)
+                throw new ConfigurationException("env.curriculum", "a task curriculum steers the learner's own envs; distributed workers do not follow it yet");
         }
         if (Recording is { Mode: RecordMode.EvaluationOnly, IncludeEvaluations: false })
             throw new ConfigurationException("recording.includeEvaluations", "mode evaluationOnly records a training run's evaluations; with includeEvaluations false it would record nothing");
@@ -110,6 +114,8 @@ public sealed class ExperimentOptions
                 throw new ConfigurationException($"{path}.sft", "an SFT phase needs data: expertEpisodes, demonstrationsFile or ownEpisodes");
             if (p.Kind == AlgorithmKind.Sft && p.Sft.DemonstrationsFile is { } f && !File.Exists(f))
                 throw new ConfigurationException($"{path}.sft.demonstrationsFile", $"file '{f}' does not exist");
+            if (p.Kind == AlgorithmKind.Dqn && p.Dqn.Demonstrations.DemonstrationsFile is { } dq && !File.Exists(dq))
+                throw new ConfigurationException($"{path}.dqn.demonstrations.demonstrationsFile", $"file '{dq}' does not exist");
             if (p.Kind != AlgorithmKind.Sft && p.Steps == 0)
                 throw new ConfigurationException(Phases is null ? "training.totalSteps" : $"{path}.steps", "an RL phase needs steps > 0");
             if (p.KlAnchor > 0 && qNetwork)
@@ -181,6 +187,52 @@ public sealed class EnvironmentOptions
     /// agent acted on. <c>steps: 0</c> (the default) turns it off.
     /// </summary>
     public ObservationHistoryOptions Memory { get; set; } = new();
+
+    /// <summary>
+    /// Pictures as observations: the environment family draws the agent's view or the whole scene
+    /// (<c>view</c>, <c>tileSize</c>) as a uint8 [H, W, 3] modality that replaces <c>image</c> or is added
+    /// under another <c>modality</c> name. Null keeps the environment's own observations. The image
+    /// sections apply to each environment in the order pixels, grayscale, resize, frameStack, outside its
+    /// episode recorder (logs stay as the environment emits them, so replay re-simulates them) and inside memory.
+    /// </summary>
+    public PixelObservationOptions? Pixels { get; set; }
+
+    /// <summary>RGB pixel modalities to one luma channel (<c>weights</c> rec601 or gymnasium); null keeps colour.</summary>
+    public GrayscaleOptions? Grayscale { get; set; }
+
+    /// <summary>Pixel modalities resized to <c>height</c> × <c>width</c> (<c>interpolation</c> area or bilinear); null keeps their size.</summary>
+    public ResizeOptions? Resize { get; set; }
+
+    /// <summary>The last <c>frames</c> frames of each image modality stacked along its channels ([H, W, N·C]); null stacks nothing.</summary>
+    public FrameStackOptions? FrameStack { get; set; }
+
+    /// <summary>The image sections as one pipeline (empty when none is given).</summary>
+    [JsonIgnore]
+    public ImagePipeline Images => new(Pixels, Grayscale, Resize, FrameStack, "env");
+
+    /// <summary>
+    /// A curriculum over a task mixture's tasks (e.g. <c>BabyAI-Mixture-v0</c>'s levels, in <c>env.options.ids</c>
+    /// order): RL training episodes start on the first <c>startTasks</c>, and the next task joins once every
+    /// active task's success over its latest <c>window</c> training episodes reaches <c>threshold</c>.
+    /// Evaluations and demonstrations always cover every task. Null (the default) trains on every task from the start.
+    /// </summary>
+    public CurriculumOptions? Curriculum { get; set; }
+}
+
+/// <summary>When tasks join a curriculum over a task mixture (bound from <c>env.curriculum</c>).</summary>
+public sealed class CurriculumOptions
+{
+    /// <summary>Tasks (the first ones of the mixture) training starts on.</summary>
+    [Range(1, 100_000)]
+    public int StartTasks { get; set; } = 1;
+
+    /// <summary>Success rate every active task must reach over its latest <see cref="Window"/> training episodes before the next task joins.</summary>
+    [Range(0.0, 1.0)]
+    public double Threshold { get; set; } = 0.9;
+
+    /// <summary>Training episodes per task in that success rate (a task must have played this many).</summary>
+    [Range(1, 100_000)]
+    public int Window { get; set; } = 100;
 }
 
 /// <summary>Budget, logging, evaluation and checkpoint cadence of a run (bound from <c>training</c>).</summary>
@@ -234,4 +286,11 @@ public sealed class TrainingOptions
     /// </summary>
     [Range(1, 256)]
     public int Threads { get; set; } = 1;
+
+    /// <summary>
+    /// A paraphrase table (<see cref="Environments.Wrappers.ParaphraseTable"/>, a JSON file) for evaluations: each one
+    /// then also plays the same episode seeds with the missions reworded, and its row carries
+    /// <c>eval_paraphrased_success</c> and <c>eval_paraphrased_return_mean</c>. Null: no paraphrased evaluation.
+    /// </summary>
+    public string? Paraphrases { get; set; }
 }

@@ -8,6 +8,7 @@ using RLAgents.Core;
 using RLAgents.Core.Metrics;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
+using RLAgents.Environments.Wrappers;
 using RLAgents.EpisodeLogs;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.Policies;
@@ -140,6 +141,7 @@ public static class TrainingRunner
         }
 
         // Built first: env options only the built env can check (e.g. env.memory.modalities) fail before the run directory exists.
+        var paraphrases = options.Training.Paraphrases is { } table ? ParaphraseTable.Load(table) : null;
         using var probe = AgentFactory.MakeEnv(options, 1);
         using var agent = AgentFactory.CreateAgent(options, probe);
         Directory.CreateDirectory(runDirectory);
@@ -181,6 +183,7 @@ public static class TrainingRunner
             {
                 Experience = experience,
                 Recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording),
+                Paraphrases = paraphrases,
             };
             try
             {
@@ -219,6 +222,7 @@ public static class TrainingRunner
         private readonly Queue<bool> _successes = new(state?.Runner.RecentSuccesses ?? []);
         private RunnerState _runner = state?.Runner ?? new RunnerState([], [], 0, 0, 0, 0, 0, null);
         private DemonstrationSet? _earlier;
+        private TaskCurriculum? _curriculum;
         private EvaluationReport? _lastEvaluation;
         private string? _lastCheckpoint;
         private double? _solvedSeconds, _solvedCpu;
@@ -232,6 +236,9 @@ public static class TrainingRunner
 
         /// <summary>The supplier of RL phases' experience, or null to step envs here.</summary>
         public IExperienceSourceFactory? Experience { get; init; }
+
+        /// <summary>The table counted evaluations also play reworded missions with (<see cref="TrainingOptions.Paraphrases"/>), or null.</summary>
+        public ParaphraseTable? Paraphrases { get; init; }
 
         public int Phase { get; private set; } = state?.Phase ?? 0;
         public long EnvSteps { get; private set; } = state?.EnvSteps ?? 0;
@@ -271,10 +278,25 @@ public static class TrainingRunner
                 recorders.Phase = label;
                 recorders.CheckpointId = CheckpointId;
             }
-            using var algorithm = Experience is null
-                ? AgentFactory.CreateAlgorithm(options, phase, Phase, agent, AgentFactory.MakeEnv(options, options.Env.NumEnvs, recorders))
-                : AgentFactory.CreateAlgorithm(options, phase, Phase, agent, Experience.Create(new ExperiencePhase(options, Phase, phase, agent.Policy,
-                    AgentFactory.CollectorRng(options, Phase), midPhase is null ? EnvSteps : PhaseStart().Item1, midPhase is not null)));
+            IExperienceSource source;
+            IVectorEnv? env = null;
+            if (Experience is null)
+            {
+                env = AgentFactory.MakeEnv(options, options.Env.NumEnvs, recorders);
+                if (options.Env.Curriculum is { } curriculum)
+                {
+                    _curriculum ??= TaskCurriculum.For(curriculum, env, _runner.Curriculum);
+                    _curriculum.Apply(env);
+                }
+                source = RolloutCollector.Started(env, agent.Policy, AgentFactory.CollectorRng(options, Phase),
+                    unchecked((long)Rng.DeriveSeed(_seed, "env", Phase)));
+            }
+            else
+            {
+                source = Experience.Create(new ExperiencePhase(options, Phase, phase, agent.Policy, AgentFactory.CollectorRng(options, Phase),
+                    midPhase is null ? EnvSteps : PhaseStart().Item1, midPhase is not null));
+            }
+            using var algorithm = AgentFactory.CreateAlgorithm(options, phase, Phase, agent, source);
             if (recorders is not null) algorithm.Collector.Recorders = recorders;
             var t = options.Training;
             if (midPhase is not null)
@@ -292,6 +314,8 @@ public static class TrainingRunner
             {
                 _runner = _runner with { NextLog = Next(0, t.LogInterval), NextEval = Next(0, t.EvalInterval), NextCheckpoint = Next(0, t.CheckpointInterval) };
             }
+            // Demonstrations an RL algorithm replays (DQfD) count once, when the phase starts.
+            if (midPhase is null) Demonstrations += algorithm.Demonstrations;
             long phaseStart = EnvSteps - algorithm.Steps, updatesBefore = _runner.Updates - algorithm.OptimizerSteps;
             var sums = new SortedDictionary<string, double>(StringComparer.Ordinal);
             var counts = new Dictionary<string, int>();
@@ -323,7 +347,9 @@ public static class TrainingRunner
                     rowLengths.Add(e.Length);
                     Push(_returns, e.Return);
                     if (e.Success is bool s) Push(_successes, s);
+                    _curriculum?.Observe(e);
                 }
+                if (_curriculum?.TryAdvance() == true && env is not null) _curriculum.Apply(env);
                 if (_runner.SolvedAtStep is null && t.StopAtMeanReturn is double goal && _returns.Count >= t.ReturnWindow && RollingReturn >= goal)
                 {
                     _runner = _runner with { SolvedAtStep = EnvSteps };
@@ -349,6 +375,7 @@ public static class TrainingRunner
                     var row = Row(phase, algorithm.Steps).Metric("episode_return_mean", rowReturns.Count > 0 ? rowReturns.Average() : null)
                         .Metric("episode_length_mean", rowLengths.Count > 0 ? rowLengths.Average() : null)
                         .Metric("rolling_return", RollingReturn).Metric("rolling_success", RollingSuccess)
+                        .Metric("curriculum_tasks", _curriculum?.Active).Metrics(_curriculum?.Metrics() ?? [])
                         .Metrics(sums.Select(p => KeyValuePair.Create(p.Key, p.Value / counts[p.Key])))
                         .Wall("sps", Math.Round((EnvSteps - rowSteps) / Math.Max(1e-9, now - rowTime), 1));
                     WriteRow(WithEvaluation(row, evaluation));
@@ -384,19 +411,10 @@ public static class TrainingRunner
             var sft = phase.Sft;
             var space = agent.Policy.ObservationSpace;
             var data = new DemonstrationSet(space);
-            if (sft.ExpertEpisodes > 0)
-            {
-                Report(phase, "demonstrations", 0, sft.ExpertEpisodes);
-                var (expert, _) = DemonstrationSet.FromExpert(() => AgentFactory.MakeSingleEnv(options), space, sft.ExpertEpisodes, Rng.DeriveSeed(_seed, "bot-demos", Phase), sft.Gamma);
-                data.AddAll(expert);
-                Demonstrations += expert.Episodes;
-            }
-            if (sft.DemonstrationsFile is { } file)
-            {
-                var fromFile = DemonstrationSet.FromLogs([file], space, sft.FileEpisodes, sft.Gamma, new Replayer(AgentFactory.Resolve(options).Registry));
-                data.AddAll(fromFile);
-                Demonstrations += fromFile.Episodes;
-            }
+            if (sft.ExpertEpisodes > 0) Report(phase, "demonstrations", 0, sft.ExpertEpisodes);
+            var given = AgentFactory.LoadDemonstrations(options, space, sft.ExpertEpisodes, sft.DemonstrationsFile, sft.FileEpisodes, Rng.DeriveSeed(_seed, "bot-demos", Phase), sft.Gamma);
+            data.AddAll(given);
+            Demonstrations += given.Episodes;
             if (sft.OwnEpisodes > 0)
             {
                 Report(phase, "demonstrations", 0, sft.OwnEpisodes);
@@ -464,8 +482,11 @@ public static class TrainingRunner
             var selection = t.GreedyEvaluation || agent.Policy is QNetworkPolicy ? ActionSelection.Greedy : ActionSelection.Sample;
             agent.Policy.eval();
             var outcomes = Evaluator.RunEpisodes(agent.Policy, env, t.EvalEpisodes, evalSeed, selection, recorders);
+            // The same episode seeds with reworded missions (counted evaluations only: an interruption's leaves no trace).
+            var paraphrased = Paraphrases is null || !counted ? null
+                : Evaluator.RunParaphrased(agent.Policy, AgentFactory.MakeEnv(options, env.NumEnvs), Paraphrases, t.EvalEpisodes, evalSeed, selection, step: EnvSteps);
             agent.Policy.train();
-            _lastEvaluation = EvaluationReport.Of(null, EnvSteps, evalSeed, outcomes);
+            _lastEvaluation = EvaluationReport.Of(null, EnvSteps, evalSeed, outcomes) with { Paraphrased = paraphrased };
             if (_lastEvaluation.SuccessRate is null && t.StopAtSuccessRate is not null)
                 throw new ConfigurationException("training.stopAtSuccessRate", $"{options.Env.Plugin ?? options.Env.Id} does not report success (StepInfo.IsSuccess); stop on training.stopAtMeanReturn instead");
             return _lastEvaluation;
@@ -491,9 +512,13 @@ public static class TrainingRunner
         {
             if (e is null) return row;
             var s = e.Summary;
-            return row.Metric("eval_return_mean", s.Mean.Value).Metric("eval_return_median", s.Median.Value)
+            row.Metric("eval_return_mean", s.Mean.Value).Metric("eval_return_median", s.Median.Value)
                 .Metric("eval_return_iqm", s.InterquartileMean.Value).Metric("eval_return_iqm_low", s.InterquartileMean.Lower).Metric("eval_return_iqm_high", s.InterquartileMean.Upper)
-                .Metric("eval_length_mean", e.Outcomes.Lengths.Average()).Metric("eval_success", e.SuccessRate);
+                .Metric("eval_length_mean", e.Outcomes.Lengths.Average()).Metric("eval_success", e.SuccessRate)
+                .Metric("eval_paraphrased_return_mean", e.Paraphrased?.Summary.Mean.Value).Metric("eval_paraphrased_success", e.Paraphrased?.SuccessRate);
+            // A task mixture's evaluation also reports each task: eval_success_<task> (e.g. eval_success_go_to_local).
+            foreach (var (task, _, success) in e.Outcomes.ByTask()) row.Metric("eval_success_" + MetricsRow.ToKeyPart(task), success);
+            return row;
         }
 
         private void WriteRow(MetricsRow row) => metrics.Write(row.Wall("time_s", Math.Round(Seconds, 3)));
@@ -505,7 +530,7 @@ public static class TrainingRunner
             using var experiment = JsonDocument.Parse(OptionsBinder.Serialize(options));
             var runState = new RunState(Checkpoint.Format, Phase, EnvSteps, EnvEpisodes, Demonstrations, Seconds, midPhase?.SaveState(),
                 agent.Reference is not null, [.. _completed], Stopped,
-                _runner with { RecentReturns = [.. _returns], RecentSuccesses = [.. _successes] }, experiment.RootElement.Clone());
+                _runner with { RecentReturns = [.. _returns], RecentSuccesses = [.. _successes], Curriculum = _curriculum?.State ?? _runner.Curriculum }, experiment.RootElement.Clone());
             _lastCheckpoint = Checkpoint.Write(runDirectory, CheckpointId, tensors, runState,
                 midPhase is { CheckpointsReplay: true } ? midPhase.SaveReplay : null);
         }

@@ -54,6 +54,31 @@ public sealed partial class MetricsRow
     /// <summary>True when <paramref name="key"/> is a valid metrics key: <c>^[a-z][a-z0-9_]*$</c>.</summary>
     public static bool IsValidKey(string key) => KeyPattern().IsMatch(key);
 
+    /// <summary>
+    /// A name (e.g. a task label <c>GoToLocal</c> or <c>PutNextS5N3</c>) as a key part in snake_case:
+    /// <c>go_to_local</c>, <c>put_next_s5_n3</c>. Words split before a capital that follows a lower-case
+    /// letter or digit, or that starts a word after an acronym; other characters become underscores.
+    /// </summary>
+    public static string ToKeyPart(string name)
+    {
+        var sb = new StringBuilder(name.Length + 8);
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            if (char.IsAsciiLetterUpper(c))
+            {
+                bool afterWord = i > 0 && (char.IsAsciiLetterLower(name[i - 1]) || char.IsAsciiDigit(name[i - 1]));
+                bool endsAcronym = i > 0 && char.IsAsciiLetterUpper(name[i - 1]) && i + 1 < name.Length && char.IsAsciiLetterLower(name[i + 1]);
+                if ((afterWord || endsAcronym) && sb.Length > 0 && sb[^1] != '_') sb.Append('_');
+                sb.Append(char.ToLowerInvariant(c));
+            }
+            else if (char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c)) sb.Append(c);
+            else if (sb.Length > 0 && sb[^1] != '_') sb.Append('_');
+        }
+        string key = sb.ToString().TrimEnd('_');
+        return key.Length > 0 && char.IsAsciiLetterLower(key[0]) ? key : "x_" + key;
+    }
+
     /// <summary>The row as one line of JSON (no newline).</summary>
     public string ToJson()
     {

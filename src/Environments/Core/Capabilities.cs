@@ -68,3 +68,50 @@ public interface IStartStateEnv
     /// <summary>Puts the environment, already reset, into <paramref name="startState"/> and returns its observation.</summary>
     Observation RestoreStartState(string startState);
 }
+
+/// <summary>
+/// An environment family that can show its observations as pictures. Generic code (experiment
+/// configs' <c>env.pixels</c>, <see cref="Wrappers.ImagePipeline"/>) finds it with <c>env.Find&lt;IPixelObservationEnv&gt;()</c>
+/// and never names the family's wrapper type.
+/// </summary>
+public interface IPixelObservationEnv
+{
+    /// <summary>
+    /// Wraps <paramref name="env"/> (a wrapper stack over this environment) so that its observations
+    /// carry a uint8 [H, W, 3] picture with bounds 0..255 as <see cref="Wrappers.PixelObservationOptions"/> asks.
+    /// The wrapper owns <paramref name="env"/>. Options the family cannot honour throw
+    /// <see cref="Configuration.ConfigurationException"/> naming <paramref name="path"/>.
+    /// </summary>
+    IEnv AddPixelObservation(IEnv env, Wrappers.PixelObservationOptions options, string path);
+}
+
+/// <summary>
+/// An environment made of other environments (e.g. <see cref="Mixtures.MixtureEnv"/>) that offers
+/// the capabilities of its parts: <see cref="EnvExtensions.Find{T}"/> asks it for the ones it does
+/// not implement itself, so generic code finds them the same way as on a single environment.
+/// </summary>
+public interface ICapabilitySource
+{
+    /// <summary>The capability <typeparamref name="T"/> when the parts offer it, else null.</summary>
+    T? Capability<T>() where T : class;
+}
+
+/// <summary>
+/// An environment whose episodes each belong to one of several named tasks (a mixture of levels).
+/// Every step's <see cref="StepInfo.Task"/> names the episode's task, so evaluation and training can
+/// report per task; a curriculum narrows which tasks new episodes draw from.
+/// </summary>
+public interface ITaskMixture
+{
+    /// <summary>The task labels, in curriculum order (short, unique; metrics keys derive from them).</summary>
+    IReadOnlyList<string> Tasks { get; }
+
+    /// <summary>The task of the current episode.</summary>
+    string CurrentTask { get; }
+
+    /// <summary>
+    /// How many of <see cref="Tasks"/> (the first ones) unseeded resets draw from; every task by
+    /// default. A seeded reset always draws from all of them, so the same seed gives the same episode.
+    /// </summary>
+    int ActiveTasks { get; set; }
+}

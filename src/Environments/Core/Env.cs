@@ -9,7 +9,8 @@ namespace RLAgents.Environments;
 /// </summary>
 /// <param name="IsSuccess">For goal-reaching environments: whether the goal was reached on this step.</param>
 /// <param name="Episode">Set by the episode-statistics wrapper on the step that ends an episode.</param>
-public readonly record struct StepInfo(bool? IsSuccess = null, EpisodeStatistics? Episode = null);
+/// <param name="Task">For environments that mix tasks (<see cref="ITaskMixture"/>): the task of this episode, on every step.</param>
+public readonly record struct StepInfo(bool? IsSuccess = null, EpisodeStatistics? Episode = null, string? Task = null);
 
 /// <summary>Return, length and wall-clock time of a finished episode.</summary>
 public readonly record struct EpisodeStatistics(double Return, int Length, double Seconds);

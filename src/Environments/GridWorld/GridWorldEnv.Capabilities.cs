@@ -1,10 +1,11 @@
 using RLAgents.Environments.GridWorld.Bot;
 using RLAgents.Environments.GridWorld.Rendering;
+using RLAgents.Environments.Wrappers;
 
 namespace RLAgents.Environments.GridWorld;
 
-/// <summary>GridWorld's optional abilities: pictures and text of the grid, action names, the BabyAI vocabulary and the expert bot.</summary>
-public sealed partial class GridWorldEnv : IRenderFrame, IRenderText, IActionNames, ITextVocabulary, IExpertEnv
+/// <summary>GridWorld's optional abilities: pictures and text of the grid, pixel observations, action names, the BabyAI vocabulary and the expert bot.</summary>
+public sealed partial class GridWorldEnv : IRenderFrame, IRenderText, IActionNames, ITextVocabulary, IExpertEnv, IPixelObservationEnv
 {
     private static readonly string[] s_actionNames = ["left", "right", "forward", "pickup", "drop", "toggle", "done"];
     private TileRenderer? _frameRenderer;
@@ -32,6 +33,9 @@ public sealed partial class GridWorldEnv : IRenderFrame, IRenderText, IActionNam
 
     /// <inheritdoc />
     public string RenderText() => RenderAscii();
+
+    /// <summary>Minigrid's RGB observations (<see cref="GridWorldPixels"/>); full views take the grid size from the BabyAI level id.</summary>
+    public IEnv AddPixelObservation(IEnv env, PixelObservationOptions options, string path) => new GridWorldPixels(env, options, path: path);
 
     /// <summary>The BabyAI bot, planning on this environment's current state.</summary>
     public IExpert CreateExpert() => new BotExpert(this);

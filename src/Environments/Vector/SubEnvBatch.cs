@@ -44,6 +44,7 @@ internal sealed class SubEnvBatch : IDisposable
     }
 
     public int Count => _envs.Length;
+    public IReadOnlyList<IEnv> Envs => _envs;
     public AutoresetMode Mode { get; }
     public EnvId Id { get; }
     public ObservationSpace ObservationSpace { get; }

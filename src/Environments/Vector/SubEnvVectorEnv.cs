@@ -15,6 +15,9 @@ public abstract class SubEnvVectorEnv : IVectorEnv
     /// <inheritdoc />
     public int NumEnvs => Batch.Count;
 
+    /// <summary>The sub-environments, slot i = env i (to configure them between steps, e.g. a curriculum; never to step them).</summary>
+    public IReadOnlyList<IEnv> Envs => Batch.Envs;
+
     /// <inheritdoc />
     public EnvId Id => Batch.Id;
 

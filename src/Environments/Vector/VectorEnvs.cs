@@ -43,4 +43,17 @@ public static class VectorEnvs
                 throw new ArgumentOutOfRangeException(nameof(vectorization), vectorization, "Unknown vectorization mode.");
         }
     }
+
+    /// <summary>
+    /// The capability <typeparamref name="T"/> of every sub-environment of <paramref name="env"/> (looking
+    /// through the memory wrapper), or an empty list when the sub-environments lack it or the env is
+    /// natively batched (no separate sub-environments).
+    /// </summary>
+    public static IReadOnlyList<T> FindAll<T>(IVectorEnv env) where T : class
+    {
+        while (env is Wrappers.ObservationHistoryVectorEnv memory) env = memory.Inner;
+        if (env is not SubEnvVectorEnv sub) return [];
+        var found = sub.Envs.Select(e => e.Find<T>()).OfType<T>().ToList();
+        return found.Count == sub.Envs.Count ? found : [];
+    }
 }

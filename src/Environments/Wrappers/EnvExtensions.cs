@@ -20,12 +20,16 @@ public static class EnvExtensions
 
     /// <summary>
     /// The outermost wrapper or env in the chain that is a <typeparamref name="T"/>, or null: a type,
-    /// or a capability interface such as <see cref="IRenderFrame"/> or <see cref="IExpertEnv"/>.
+    /// or a capability interface such as <see cref="IRenderFrame"/> or <see cref="IExpertEnv"/>. An env
+    /// made of other envs (<see cref="ICapabilitySource"/>) answers for the capabilities of its parts.
     /// </summary>
     public static T? Find<T>(this IEnv env) where T : class
     {
         for (IEnv? e = env; e is not null; e = (e as Wrapper)?.Inner)
+        {
             if (e is T t) return t;
+            if (e is ICapabilitySource source && source.Capability<T>() is { } offered) return offered;
+        }
         return null;
     }
 }

@@ -13,13 +13,41 @@ public static class ModelWeights
     /// <summary>True for LoRA adapter tensors, which are saved apart from the base weights.</summary>
     public static bool IsAdapterTensor(string name) => name.Contains(".lora_", StringComparison.Ordinal);
 
-    /// <summary>The module's parameters and buffers by qualified name, filtered by <paramref name="include"/>.</summary>
-    public static Dictionary<string, Tensor> Collect(nn.Module module, Func<string, bool>? include = null) =>
-        module.state_dict().Where(kv => include?.Invoke(kv.Key) ?? true).ToDictionary(kv => kv.Key, kv => kv.Value);
+    /// <summary>
+    /// The module's parameters and buffers by qualified name, filtered by <paramref name="include"/>; tensors that
+    /// submodules restore from elsewhere (<see cref="IExternalWeights"/>) are never among them.
+    /// </summary>
+    public static Dictionary<string, Tensor> Collect(nn.Module module, Func<string, bool>? include = null)
+    {
+        var external = ExternalNames(module);
+        return module.state_dict().Where(kv => !external.Contains(kv.Key) && (include?.Invoke(kv.Key) ?? true)).ToDictionary(kv => kv.Key, kv => kv.Value);
+    }
 
-    /// <summary>Every parameter and buffer of the module (LoRA adapters included), named <c>prefix + qualified name</c>: what agent checkpoints store.</summary>
-    public static IEnumerable<(string Name, Tensor Tensor)> Named(nn.Module module, string prefix = "") =>
-        module.state_dict().Select(kv => (prefix + kv.Key, kv.Value));
+    /// <summary>
+    /// Every parameter and buffer of the module (LoRA adapters included) except those restored from elsewhere
+    /// (<see cref="IExternalWeights"/>), named <c>prefix + qualified name</c>: what agent checkpoints store.
+    /// </summary>
+    public static IEnumerable<(string Name, Tensor Tensor)> Named(nn.Module module, string prefix = "")
+    {
+        var external = ExternalNames(module);
+        return module.state_dict().Where(kv => !external.Contains(kv.Key)).Select(kv => (prefix + kv.Key, kv.Value));
+    }
+
+    /// <summary>Qualified names of the tensors that <paramref name="module"/> and its submodules restore from elsewhere (<see cref="IExternalWeights"/>).</summary>
+    public static HashSet<string> ExternalNames(nn.Module module)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (path, owner) in ExternalOwners(module))
+            foreach (var name in owner.ExternalTensors) names.Add(path.Length == 0 ? name : path + "." + name);
+        return names;
+    }
+
+    private static IEnumerable<(string Path, IExternalWeights Owner)> ExternalOwners(nn.Module module)
+    {
+        if (module is IExternalWeights self) yield return ("", self);
+        foreach (var (path, sub) in module.named_modules())
+            if (sub is IExternalWeights owner) yield return (path, owner);
+    }
 
     /// <summary>Writes the module's tensors (by default all except LoRA adapters) to <paramref name="path"/> atomically.</summary>
     public static void Save(nn.Module module, string path, Func<string, bool>? include = null, IReadOnlyDictionary<string, string>? metadata = null) =>
@@ -37,8 +65,9 @@ public static class ModelWeights
     /// (by default all except LoRA adapters). With a <paramref name="prefix"/>, tensor <c>prefix + name</c>
     /// goes to the module's <c>name</c> and names without the prefix belong to something else (a
     /// checkpoint holding several modules). The tensors under the prefix must be exactly the selected
-    /// names, with the same shapes and compatible dtypes; otherwise a <see cref="CheckpointException"/>
-    /// names the first offending tensor and nothing is copied.
+    /// names (never those restored from elsewhere, see <see cref="IExternalWeights"/>, whose owners first check
+    /// the file was written on the same external weights), with the same shapes and compatible dtypes; otherwise
+    /// a <see cref="CheckpointException"/> names the first offending tensor and nothing is copied.
     /// </summary>
     public static void Load(nn.Module module, IReadOnlyDictionary<string, Tensor> tensors, string source, Func<string, bool>? include = null, string prefix = "")
     {
@@ -58,6 +87,11 @@ public static class ModelWeights
                 throw new CheckpointException($"{source}: tensor '{prefix}{name}' has shape [{string.Join(", ", value.shape)}], the model expects [{string.Join(", ", target.shape)}].");
             if (value.is_floating_point() != target.is_floating_point())
                 throw new CheckpointException($"{source}: tensor '{prefix}{name}' has dtype {value.dtype}, the model expects {target.dtype}.");
+        }
+        foreach (var (path, owner) in ExternalOwners(module))
+        {
+            string under = path.Length == 0 ? "" : path + ".";
+            owner.CheckSource(tensors.Where(kv => kv.Key.StartsWith(under, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[under.Length..], kv => kv.Value), source);
         }
         using (no_grad())
             foreach (var (name, target) in targets)

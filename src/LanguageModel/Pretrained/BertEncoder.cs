@@ -94,8 +94,15 @@ public sealed class BertEncoder : nn.Module<BertInput, Tensor>
     public IEnumerable<(string Name, AdaptableLinear Layer)> Projections() => AdaptableLinear.FindIn(this);
 
     /// <summary>Runs the encoder; returns the last hidden states (B, T, C), one per token (padded positions included, to be masked downstream).</summary>
-    public override Tensor forward(BertInput input)
+    public override Tensor forward(BertInput input) => Prefix(input, Config.Layers);
+
+    /// <summary>
+    /// The embeddings and the first <paramref name="layers"/> layers: hidden states (B, T, C) after layer
+    /// <paramref name="layers"/> − 1 (0: the embedding output). <see cref="Suffix"/> runs the rest.
+    /// </summary>
+    public Tensor Prefix(BertInput input, int layers)
     {
+        if (layers < 0 || layers > Config.Layers) throw new ArgumentOutOfRangeException(nameof(layers), layers, $"layers must be in [0, {Config.Layers}].");
         if ((input.TokenIds is null) == (input.Embeddings is null))
             throw new ArgumentException("Give exactly one of TokenIds (B, T) and Embeddings (B, T, C).", nameof(input));
         var x = input.Embeddings ?? word_embeddings.forward(input.TokenIds!);  // (B, T, C)
@@ -116,8 +123,49 @@ public sealed class BertEncoder : nn.Module<BertInput, Tensor>
         x = drop.forward(ln_embeddings.forward(x + position_embeddings.forward(positions)));  // (B, T, C) + (T, C)
 
         var mask = input.AttentionMask is null ? null : KeyMask(input.AttentionMask, b, t);
-        foreach (var layer in layers) x = layer.forward(x, mask, false);
+        for (int i = 0; i < layers; i++) x = this.layers[i].forward(x, mask, false);
         return x;
+    }
+
+    /// <summary>
+    /// Layers <paramref name="from"/> … L − 1 on <paramref name="hidden"/> (B, T, C), the states after layer
+    /// <paramref name="from"/> − 1 (from <see cref="Prefix"/>, possibly cached), with the padding mask (B, T) of
+    /// <see cref="BertInput.AttentionMask"/>: the same last hidden states as <see cref="forward"/> at real tokens.
+    /// </summary>
+    public Tensor Suffix(Tensor hidden, Tensor? attentionMask, int from)
+    {
+        if (from < 0 || from > Config.Layers) throw new ArgumentOutOfRangeException(nameof(from), from, $"from must be in [0, {Config.Layers}].");
+        long b = hidden.shape[0], t = hidden.shape[1];
+        var mask = attentionMask is null ? null : KeyMask(attentionMask, b, t);
+        var x = hidden;
+        for (int i = from; i < Config.Layers; i++) x = layers[i].forward(x, mask, false);
+        return x;
+    }
+
+    /// <summary>
+    /// True when parameter <paramref name="name"/> shapes the states after the first <paramref name="layers"/> layers
+    /// (the embeddings and layers 0 … <paramref name="layers"/> − 1).
+    /// </summary>
+    public static bool ShapesPrefix(string name, int layers)
+    {
+        if (!name.StartsWith("layers.", StringComparison.Ordinal)) return true;
+        int end = name.IndexOf('.', 7);
+        return int.Parse(name.AsSpan(7, end - 7), System.Globalization.CultureInfo.InvariantCulture) < layers;
+    }
+
+    /// <summary>The lowest layer with a trainable parameter or adapter, or null when nothing below the top trains outside the layers (embeddings trainable) or nothing trains.</summary>
+    public int? LowestTrainableLayer()
+    {
+        int? lowest = null;
+        foreach (var (name, p) in named_parameters())
+        {
+            if (!p.requires_grad) continue;
+            if (!name.StartsWith("layers.", StringComparison.Ordinal)) return null;
+            int end = name.IndexOf('.', 7);
+            int layer = int.Parse(name.AsSpan(7, end - 7), System.Globalization.CultureInfo.InvariantCulture);
+            lowest = Math.Min(lowest ?? layer, layer);
+        }
+        return lowest;
     }
 
     /// <summary>
@@ -157,15 +205,27 @@ public sealed class BertEncoder : nn.Module<BertInput, Tensor>
     /// <see cref="TextEncoderFineTuning.Full"/> all, <see cref="TextEncoderFineTuning.TopLayers"/>
     /// the top <paramref name="topLayers"/> layers, <see cref="TextEncoderFineTuning.Lora"/> only
     /// adapters, which it attaches with <paramref name="lora"/> (default <see cref="LoraOptions"/>)
-    /// through <see cref="LoraAdapters.Attach"/>. Returns the names of the parameters that now train.
-    /// Call it once, before building the optimiser.
+    /// through <see cref="LoraAdapters.Attach"/>, on every layer or, with <paramref name="loraLayers"/>, on the top
+    /// ones only (the layers below then stay exactly as pretrained). Returns the names of the parameters that now
+    /// train. Call it once, before building the optimiser.
     /// </summary>
-    public IReadOnlyList<string> ConfigureFineTuning(TextEncoderFineTuning mode, int topLayers = 0, LoraOptions? lora = null)
+    public IReadOnlyList<string> ConfigureFineTuning(TextEncoderFineTuning mode, int topLayers = 0, LoraOptions? lora = null, int? loraLayers = null)
     {
         switch (mode)
         {
             case TextEncoderFineTuning.Lora:
-                LoraAdapters.Attach(this, lora ?? new LoraOptions());
+                var options = lora ?? new LoraOptions();
+                if (loraLayers is int top)
+                {
+                    if (top < 1 || top > Config.Layers) throw new ArgumentOutOfRangeException(nameof(loraLayers), top, $"loraLayers must be in [1, {Config.Layers}].");
+                    // Targets named by layer ("layers.4.attn.c_attn") match those projections only.
+                    options = new LoraOptions
+                    {
+                        Rank = options.Rank, Alpha = options.Alpha, Dropout = options.Dropout, Seed = options.Seed,
+                        TargetModules = [.. Enumerable.Range(Config.Layers - top, top).SelectMany(i => options.TargetModules.Select(t => $"layers.{i}.{t}"))],
+                    };
+                }
+                LoraAdapters.Attach(this, options);
                 break;
             case TextEncoderFineTuning.TopLayers:
                 if (topLayers < 1 || topLayers > Config.Layers)

@@ -1,3 +1,4 @@
+using RLAgents.LanguageModel.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,8 +18,22 @@ namespace RLAgents.LanguageModel.Pretrained;
 /// used are evicted and their tensors disposed. The cache owns its tensors (outside every dispose
 /// scope); callers get fresh tensors in their own scope, so disposing results never touches the
 /// cache. Memory: about T × C × 4 bytes a text (a 12-token mission at C = 384: 18 KB; the default
-/// 4,096 texts: at most ≈ 75 MB). The encoder must stay frozen (every parameter without gradients)
-/// while the cache is in use; each call checks it, and <see cref="Clear"/> drops everything.
+/// 4,096 texts: at most ≈ 75 MB). The encoder's base must stay frozen (every parameter but LoRA adapters
+/// without gradients) while the cache is in use; each call checks it, and <see cref="Clear"/> drops everything.
+/// </para>
+/// <para>
+/// Adapters: an encoder with LoRA adapters (<see cref="TextEncoderFineTuning.Lora"/>) is served too, for
+/// inference between updates (acting, evaluation): its encodings change whenever the adapters do, so the
+/// cache keeps a copy of the adapter tensors from when its entries were made and starts over when any of
+/// them differs (an exact comparison on every call, which catches optimiser steps, checkpoint loads and
+/// copies alike; about 0.3 M values for rank 8 on MiniLM's 24 projections). States never carry gradients:
+/// a caller that trains the adapters encodes through <see cref="PretrainedTextEncoder.Encode"/> instead.
+/// </para>
+/// <para>
+/// Prefix: with <c>layers</c> below the encoder's depth, the cache holds the states after that many layers
+/// (<see cref="BertEncoder.Prefix"/>), and only the parameters that shape them (embeddings, those layers) must be
+/// frozen: a trainer of the top layers (LoRA on the top N, top-layer fine-tuning) runs <see cref="BertEncoder.Suffix"/>
+/// on them with gradients instead of the whole encoder.
 /// </para>
 /// </summary>
 public sealed class CachedTextEncoder : IDisposable
@@ -30,15 +45,26 @@ public sealed class CachedTextEncoder : IDisposable
     private readonly Dictionary<string, LinkedListNode<(string Text, Tensor Hidden)>> _entries = new(StringComparer.Ordinal);
     private readonly LinkedList<(string Text, Tensor Hidden)> _recency = new();  // most recently used first
     private readonly Lock _lock = new();
+    private Tensor[] _adapters = [];   // copies of the adapter tensors the cached states were computed with
 
-    /// <summary>Wraps <paramref name="encoder"/>, which must be frozen (<see cref="BertEncoder.ConfigureFineTuning"/> with <see cref="TextEncoderFineTuning.Frozen"/>).</summary>
-    public CachedTextEncoder(PretrainedTextEncoder encoder, int capacity = DefaultCapacity)
+    /// <summary>
+    /// Wraps <paramref name="encoder"/>, whose base must be frozen (<see cref="BertEncoder.ConfigureFineTuning"/> with
+    /// <see cref="TextEncoderFineTuning.Frozen"/> or <see cref="TextEncoderFineTuning.Lora"/>), caching the states after
+    /// its first <paramref name="layers"/> layers (default: all, the last hidden states).
+    /// </summary>
+    public CachedTextEncoder(PretrainedTextEncoder encoder, int capacity = DefaultCapacity, int? layers = null)
     {
         if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "The cache must hold at least one text.");
+        int depth = encoder.Encoder.Config.Layers;
+        if (layers is < 0 || layers > depth) throw new ArgumentOutOfRangeException(nameof(layers), layers, $"layers must be in [0, {depth}].");
         _encoder = encoder;
         Capacity = capacity;
+        Layers = layers ?? depth;
         CheckFrozen();
     }
+
+    /// <summary>Layers the cached states have been through (the encoder's depth: last hidden states).</summary>
+    public int Layers { get; }
 
     /// <summary>Most texts kept.</summary>
     public int Capacity { get; }
@@ -55,6 +81,9 @@ public sealed class CachedTextEncoder : IDisposable
     /// <summary>Texts encoded so far (each distinct text of a call that was not cached counts once).</summary>
     public long Misses { get; private set; }
 
+    /// <summary>Times the cache started over because the encoder's adapters had changed.</summary>
+    public long AdapterChanges { get; private set; }
+
     /// <summary>Width C of the states.</summary>
     public int Width => _encoder.Width;
 
@@ -68,6 +97,7 @@ public sealed class CachedTextEncoder : IDisposable
         lock (_lock)
         {
             CheckFrozen();
+            TrackAdapters();
             var states = new Tensor[texts.Count];
             for (int i = 0; i < texts.Count; i++) states[i] = Lookup(texts[i]);
             long longest = states.Length == 0 ? 0 : states.Max(s => s.shape[0]);
@@ -109,7 +139,29 @@ public sealed class CachedTextEncoder : IDisposable
     }
 
     /// <summary>Disposes the cached tensors (not the encoder, which the caller owns).</summary>
-    public void Dispose() => Clear();
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            Clear();
+            foreach (var copy in _adapters) copy.Dispose();
+            _adapters = [];
+        }
+    }
+
+    /// <summary>Starts over when the adapters (in name order) are not those the entries were computed with.</summary>
+    private void TrackAdapters()
+    {
+        var adapters = _encoder.Encoder.named_parameters()
+            .Where(p => ModelWeights.IsAdapterTensor(p.name) && BertEncoder.ShapesPrefix(p.name, Layers)).Select(p => p.parameter).ToList();
+        bool same = adapters.Count == _adapters.Length;
+        for (int i = 0; same && i < adapters.Count; i++) same = adapters[i].allclose(_adapters[i], rtol: 0, atol: 0);  // exact: |a − b| ≤ 0
+        if (same) return;
+        if (_entries.Count > 0) AdapterChanges++;
+        Clear();
+        foreach (var copy in _adapters) copy.Dispose();
+        using (no_grad()) _adapters = [.. adapters.Select(a => a.clone().DetachFromDisposeScope())];
+    }
 
     /// <summary>The cached (T, C) states of <paramref name="text"/>, encoding it first if needed; marks it most recently used.</summary>
     private Tensor Lookup(string text)
@@ -139,7 +191,7 @@ public sealed class CachedTextEncoder : IDisposable
             using var _ = no_grad();
             int[] ids = _encoder.Tokenizer.Encode(text);
             var input = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]);
-            var hidden = encoder.forward(new BertInput(TokenIds: input))[0].contiguous();  // (T, C)
+            var hidden = encoder.Prefix(new BertInput(TokenIds: input), Layers)[0].contiguous();  // (T, C)
             return hidden.DetachFromDisposeScope();
         }
         finally
@@ -162,8 +214,9 @@ public sealed class CachedTextEncoder : IDisposable
 
     private void CheckFrozen()
     {
-        var trainable = _encoder.Encoder.named_parameters().FirstOrDefault(p => p.parameter.requires_grad).name;
+        var trainable = _encoder.Encoder.named_parameters()
+            .FirstOrDefault(p => p.parameter.requires_grad && !ModelWeights.IsAdapterTensor(p.name) && BertEncoder.ShapesPrefix(p.name, Layers)).name;
         if (trainable is not null)
-            throw new InvalidOperationException($"CachedTextEncoder serves frozen encoders only, but '{trainable}' requires gradients; configure the encoder with TextEncoderFineTuning.Frozen.");
+            throw new InvalidOperationException($"CachedTextEncoder serves encoders with a frozen base only, but '{trainable}' requires gradients; configure the encoder with TextEncoderFineTuning.Frozen or Lora.");
     }
 }

@@ -87,6 +87,33 @@ public sealed class PretrainedTextEncoder : IDisposable
         return encoding.Pool(pooling ?? Info.Pooling, normalize);
     }
 
+    /// <summary>
+    /// A second encoder with this one's base weights (copied, so the two train apart), tokenizer and hash, frozen
+    /// and in eval mode, for another module to configure (<see cref="BertEncoder.ConfigureFineTuning"/>): cheaper
+    /// than loading the package again. This encoder must carry no adapters.
+    /// </summary>
+    public PretrainedTextEncoder Copy()
+    {
+        if (Encoder.Projections().Any(p => p.Layer.HasAdapter)) throw new InvalidOperationException($"'{Info.Name}': copy the encoder before attaching adapters.");
+        var copy = new BertEncoder(Encoder.Config);
+        try
+        {
+            using (no_grad())
+            {
+                var source = Encoder.state_dict();
+                foreach (var (name, target) in copy.state_dict()) target.copy_(source[name]);
+            }
+            copy.ConfigureFineTuning(TextEncoderFineTuning.Frozen);
+            copy.eval();
+            return new PretrainedTextEncoder(Info, copy, Tokenizer, WeightsSha256);
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Disposes the encoder.</summary>
     public void Dispose() => Encoder.Dispose();
 }

@@ -21,6 +21,12 @@ public sealed class PretrainedTextEncoderOptions : IValidatableObject
     /// <summary>Adapters (with <see cref="TextEncoderFineTuning.Lora"/>); targets are named as for the GPT backbone.</summary>
     public LoraOptions Lora { get; set; } = new();
 
+    /// <summary>
+    /// With <see cref="TextEncoderFineTuning.Lora"/>: adapters on the top N layers only; null = every layer. The layers
+    /// below then never change, so an agent caches their states per text and trains through the top N alone.
+    /// </summary>
+    [Range(1, 1024)] public int? LoraLayers { get; set; }
+
     /// <summary>Longest tokenized text, [CLS] and [SEP] included; longer texts are cut. Null = the model's own limit.</summary>
     [Range(2, 4096)] public int? MaxTokens { get; set; }
 

@@ -76,17 +76,19 @@ public static class PretrainedTextEncoders
     public static IReadOnlyList<string> SearchPaths(PretrainedTextEncoderInfo info)
     {
         string inPackage = Path.Combine(info.Package.ToLowerInvariant(), info.PackageVersion, "lib", "netstandard2.1", info.AssemblyFile);
-        var roots = new[]
-        {
-            Environment.GetEnvironmentVariable("NUGET_PACKAGES"),
-            Metadata("NuGetPackageRoot"),
-            Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
-        };
         return new[] { Path.Combine(CopiedDirectory, info.AssemblyFile) }
-            .Concat(roots.Where(r => !string.IsNullOrEmpty(r)).Select(r => Path.GetFullPath(Path.Combine(r!, inPackage))))
+            .Concat(PackageRoots().Select(r => Path.GetFullPath(Path.Combine(r, inPackage))))
             .Distinct(StringComparer.Ordinal)
             .ToList();
     }
+
+    /// <summary>NuGet package folders, in search order: <c>NUGET_PACKAGES</c>, the one restore used when this assembly was built, <c>~/.nuget/packages</c>.</summary>
+    internal static IEnumerable<string> PackageRoots() => new[]
+    {
+        Environment.GetEnvironmentVariable("NUGET_PACKAGES"),
+        Metadata("NuGetPackageRoot"),
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
+    }.Where(r => !string.IsNullOrEmpty(r)).Select(r => r!);
 
     internal static string? Metadata(string key) =>
         typeof(PretrainedTextEncoders).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == key)?.Value;
@@ -167,7 +169,7 @@ public static class PretrainedTextEncoders
         var encoder = Load(options.Name, directory, options.MaxTokens, options.Dropout);
         try
         {
-            encoder.Encoder.ConfigureFineTuning(options.FineTune, options.TopLayers, options.Lora);
+            encoder.Encoder.ConfigureFineTuning(options.FineTune, options.TopLayers, options.Lora, options.LoraLayers);
             if (options.FineTune == TextEncoderFineTuning.Frozen) encoder.Encoder.eval();
             return encoder;
         }

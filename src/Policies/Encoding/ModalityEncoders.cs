@@ -1,4 +1,5 @@
 using RLAgents.Environments;
+using RLAgents.Environments.Wrappers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,25 +21,35 @@ public abstract class ModalityEncoder : nn.Module<Tensor, Tensor>
     public static ModalityEncoder Create(Modality modality, PolicyOptions options, ObservationTensorizer tensorizer, int index, Rng rng) => modality.Space switch
     {
         BoxSpace { DType: DType.Float32 } box => new VectorEncoder(box.Size),
-        BoxSpace { DType: DType.UInt8 } box => UseEmbedding(box, options.ImageEncoding)
-            ? new SymbolicImageEncoder(box, options.EmbeddingSize, rng)
-            : new ScaledImageEncoder(box),
+        BoxSpace { DType: DType.UInt8 } box => CreateImage(modality, box, options, rng),
         DiscreteSpace discrete => new DiscreteEncoder(discrete, options.EmbeddingSize, rng),
         TextSpace => new VectorEncoder(tensorizer.TextWidth(index)),
         _ => throw new NotSupportedException($"Modality '{modality.Name}': no encoder for {modality.Space}."),
     };
 
-    private static bool UseEmbedding(BoxSpace box, ImageEncoding encoding)
+    private static ModalityEncoder CreateImage(Modality modality, BoxSpace box, PolicyOptions options, Rng rng)
     {
-        float maxHigh = 0;
-        foreach (float h in box.High) maxHigh = MathF.Max(maxHigh, h);
+        var encoding = Resolve(box, options.ImageEncoding);
+        if (encoding is ImageEncoding.NatureCnn or ImageEncoding.Impala or ImageEncoding.ResNet18 && ImageModalities.Shape(box) is null)
+            throw new NotSupportedException($"Modality '{modality.Name}' ({box}): {encoding} reads images [H, W, C] or [H, W]; use scaled or embedding.");
         return encoding switch
         {
-            ImageEncoding.Embedding => true,
-            ImageEncoding.Scaled => false,
-            // Symbolic grids hold small codes (Minigrid: objects ≤ 10, colours ≤ 5, states ≤ 2); pixels go to 255.
-            _ => maxHigh <= 32,
+            ImageEncoding.Embedding => new SymbolicImageEncoder(box, options.EmbeddingSize, rng),
+            ImageEncoding.Scaled => new ScaledImageEncoder(box),
+            ImageEncoding.NatureCnn => new NatureCnnEncoder(box, options.ImageFeatures ?? NatureCnnEncoder.DefaultFeatures, options.OrthogonalInit, rng),
+            ImageEncoding.ResNet18 => new PretrainedImageEncoder(box, options.FreezeImageEncoder),
+            _ => new ImpalaEncoder(box, options.ImageFeatures ?? ImpalaEncoder.DefaultFeatures, options.OrthogonalInit, rng),
         };
+    }
+
+    /// <summary><see cref="ImageEncoding.Auto"/> resolved for <paramref name="box"/>; other choices are returned as they are.</summary>
+    public static ImageEncoding Resolve(BoxSpace box, ImageEncoding encoding)
+    {
+        if (encoding != ImageEncoding.Auto) return encoding;
+        // Symbolic grids hold small codes (Minigrid: objects ≤ 10, colours ≤ 5, states ≤ 2); pixels go to 255.
+        if (!PixelImageEncoder.IsPixelImage(box)) return ImageEncoding.Embedding;
+        var (h, w, _) = ImageModalities.Shape(box)!.Value;
+        return Math.Min(h, w) >= NatureCnnEncoder.MinimumSize ? ImageEncoding.NatureCnn : ImageEncoding.Scaled;
     }
 }
 

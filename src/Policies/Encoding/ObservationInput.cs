@@ -7,19 +7,27 @@ namespace RLAgents.Policies.Encoding;
 /// <summary>
 /// A batch of observations as tensors, one per modality in the space's fixed order:
 /// float32 box → float32 [B, S]; uint8 box → uint8 [B, S]; discrete → int64 [B];
-/// text → whatever its <see cref="ITextTensorizer"/> makes (token ids [B, L], a bag of tokens [B, V]).
+/// text → whatever its <see cref="ITextTensorizer"/> makes (token ids [B, L], a bag of tokens [B, V]), or, for
+/// estimators that read the strings themselves (<see cref="ITextTensorizer.KeepsTexts"/>), int64 [B] row keys
+/// into the batch's strings (<see cref="RowTexts"/>), which <see cref="Select"/> carries along.
 /// Tensors belong to the caller's dispose scope.
 /// </summary>
 public sealed class ObservationInput
 {
     private readonly Tensor[] _tensors;
+    private readonly string[]?[] _texts;
 
-    /// <summary>Wraps per-modality tensors (each with the same leading batch size).</summary>
-    public ObservationInput(ObservationSpace space, Tensor[] tensors)
+    /// <summary>
+    /// Wraps per-modality tensors (each with the same leading batch size); <paramref name="texts"/>[m], when given,
+    /// holds the strings text modality m's int64 [B] key tensor points into.
+    /// </summary>
+    public ObservationInput(ObservationSpace space, Tensor[] tensors, string[]?[]? texts = null)
     {
         if (tensors.Length != space.Count) throw new ArgumentException($"Expected {space.Count} modality tensors, got {tensors.Length}.");
+        if (texts is not null && texts.Length != space.Count) throw new ArgumentException($"Expected {space.Count} text slots, got {texts.Length}.");
         Space = space;
         _tensors = tensors;
+        _texts = texts ?? new string[]?[space.Count];
         Count = tensors[0].shape[0];
     }
 
@@ -34,7 +42,21 @@ public sealed class ObservationInput
 
     /// <summary>The rows selected by <paramref name="indices"/> (int64 [K]) of every modality.</summary>
     public ObservationInput Select(Tensor indices) =>
-        new(Space, _tensors.Select(t => t.index_select(0, indices)).ToArray());
+        new(Space, _tensors.Select(t => t.index_select(0, indices)).ToArray(), _texts);
+
+    /// <summary>True when text modality <paramref name="m"/> arrives as strings (<see cref="RowTexts"/>) rather than as a tensor of its own.</summary>
+    public bool HasTexts(int m) => _texts[m] is not null;
+
+    /// <summary>The string of every row of text modality <paramref name="m"/>, in row order (its tensor holds keys into the batch's strings).</summary>
+    public string[] RowTexts(int m)
+    {
+        var texts = _texts[m] ?? throw new InvalidOperationException($"Modality '{Space[m].Name}' carries no strings; its tensorizer encodes them.");
+        using var keys = _tensors[m].cpu();
+        var rows = new string[Count];
+        var span = keys.data<long>();
+        for (int i = 0; i < rows.Length; i++) rows[i] = texts[span[i]];
+        return rows;
+    }
 }
 
 /// <summary>
@@ -48,6 +70,28 @@ public interface ITextTensorizer
 
     /// <summary>The tensor for <paramref name="texts"/>, [texts.Length, Width].</summary>
     Tensor ToTensor(ReadOnlySpan<string> texts);
+
+    /// <summary>
+    /// True when the estimator reads the strings themselves: <see cref="ObservationInput"/> then keeps them
+    /// (<see cref="ObservationInput.RowTexts"/>) and <see cref="ToTensor"/> makes the row keys int64 [B].
+    /// </summary>
+    bool KeepsTexts => false;
+}
+
+/// <summary>
+/// Text passed on as strings, for state estimators that encode it themselves (a pretrained text encoder with its
+/// own tokenizer and cache): the tensor is the row keys 0…B−1, int64 [B], and the strings travel with the input.
+/// </summary>
+public sealed class RawTextTensorizer : ITextTensorizer
+{
+    /// <inheritdoc />
+    public int Width => 1;
+
+    /// <inheritdoc />
+    public bool KeepsTexts => true;
+
+    /// <inheritdoc />
+    public Tensor ToTensor(ReadOnlySpan<string> texts) => arange(texts.Length, dtype: ScalarType.Int64);
 }
 
 /// <summary>
@@ -83,8 +127,13 @@ public sealed class ObservationTensorizer
     {
         if (count < 0) count = batch.Count - start;
         var tensors = new Tensor[_space.Count];
+        string[]?[]? texts = null;
         for (int m = 0; m < _space.Count; m++)
         {
+            if (_text[m] is { KeepsTexts: true })
+            {
+                (texts ??= new string[]?[_space.Count])[m] = batch.Texts(m).AsSpan(start, count).ToArray();
+            }
             int size = _space[m].Size;
             tensors[m] = _space[m].Storage switch
             {
@@ -94,6 +143,6 @@ public sealed class ObservationTensorizer
                 _ => _text[m]!.ToTensor(batch.Texts(m).AsSpan(start, count)),
             };
         }
-        return new ObservationInput(_space, tensors);
+        return new ObservationInput(_space, tensors, texts);
     }
 }

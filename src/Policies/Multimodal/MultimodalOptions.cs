@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using RLAgents.LanguageModel.Pretrained;
 
 namespace RLAgents.Policies.Multimodal;
 
@@ -69,10 +70,28 @@ public sealed class MultimodalOptions
     public BackboneOptions Backbone { get; set; } = new();
 
     /// <summary>
+    /// A pretrained text encoder (e.g. <c>{ "name": "all-MiniLM-L6-v2", "fineTune": "lora" }</c>) that reads the text
+    /// modalities in place of the backbone's token embedding; its token states are projected to the backbone's width
+    /// (see <see cref="PretrainedTextTokens"/>). Null: text goes through the backbone's own tokenizer and embedding.
+    /// Its <c>maxTokens</c> defaults to <see cref="MaxTextTokens"/>.
+    /// </summary>
+    public PretrainedTextEncoderOptions? TextEncoder { get; set; }
+
+    /// <summary>
     /// Tokens kept per text modality (padded to this length, masked; longer texts are cut after
-    /// this many tokens). BabyAI missions up to GoToLocal take at most 7 words.
+    /// this many tokens; with a <see cref="TextEncoder"/>, WordPieces with [CLS] and [SEP]). BabyAI missions
+    /// up to GoToLocal take at most 7 words.
     /// </summary>
     [Range(1, 1024)] public int MaxTextTokens { get; set; } = 12;
+
+    /// <summary>The default <see cref="PatchSize"/>: Minigrid's tile size, one patch per cell of its 56×56 view.</summary>
+    public const int DefaultPatchSize = 8;
+
+    /// <summary>
+    /// Side in pixels of the ViT-style patches a pixel image is cut into (⌈H/P⌉·⌈W/P⌉ tokens with
+    /// 2-D positions; see <see cref="PatchTokenEncoder"/>). Symbolic grids keep one token per cell.
+    /// </summary>
+    [Range(1, 256)] public int PatchSize { get; set; } = DefaultPatchSize;
 
     /// <summary>Hidden widths of the fusion MLP of <see cref="FusionMode.Late"/>; the last one is the state size.</summary>
     [MinLength(1)] public int[] FusionHiddenSizes { get; set; } = [128];

@@ -15,6 +15,11 @@ namespace RLAgents.Policies.Multimodal;
 /// single tokens, text through the backbone's own token embedding) plus a modality-type embedding
 /// per token and a learned [CLS] token; the GPT backbone runs with bidirectional attention and a
 /// padding mask; <see cref="FusionMode"/> decides how the modalities meet. Output: state [B, D].
+/// With a pretrained text encoder (<see cref="PretrainedTextTokens"/>), text arrives as strings and its tokens are
+/// BERT's states projected to the backbone's width: early fusion puts them where the text tokens were in
+/// [CLS, image cells, vectors, text]; cross-attention runs [CLS, projected text] through the backbone before
+/// attending to the other modalities; late fusion pools the text with the encoder's own pooling instead of
+/// running it through the backbone.
 /// With memory in the observation (<see cref="ObservationHistoryLayout"/>: <c>x_history</c> and
 /// <c>history_mask</c>), the previous K steps become K more tokens (<see cref="HistoryTokenEncoder"/>)
 /// that take part like any non-text modality, and rows before the episode start are masked out of
@@ -30,6 +35,7 @@ public sealed class MultimodalStateEstimator : StateEstimator
     private readonly LayerNorm? ln_cross;
     private readonly ModuleList<Linear>? fusion;
     private readonly HistoryTokenEncoder? memory;
+    private readonly PretrainedTextTokens? text;
     private readonly Tensor modalityIds;
     private readonly int[] _encoderOf;   // modality → encoder index, −1 for text, −2 for memory (history or mask)
     private readonly FusionMode _fusion;
@@ -37,16 +43,19 @@ public sealed class MultimodalStateEstimator : StateEstimator
 
     /// <summary>
     /// Builds the estimator for <paramref name="space"/> around <paramref name="backboneModel"/>;
-    /// text modalities arrive as token ids [B, <see cref="MultimodalOptions.MaxTextTokens"/>] padded with <paramref name="padId"/>.
+    /// text modalities arrive as token ids [B, <see cref="MultimodalOptions.MaxTextTokens"/>] padded with <paramref name="padId"/>,
+    /// or, with <paramref name="textEncoder"/> (owned from then on), as strings that it encodes.
     /// </summary>
-    public MultimodalStateEstimator(ObservationSpace space, MultimodalOptions options, GptModel backboneModel, int padId, Rng rng)
+    public MultimodalStateEstimator(ObservationSpace space, MultimodalOptions options, GptModel backboneModel, int padId, Rng rng,
+        PretrainedTextTokens? textEncoder = null)
         : base(nameof(MultimodalStateEstimator))
     {
         Space = space;
         backbone = backboneModel;
+        text = textEncoder;
         _fusion = options.Fusion;
         _padId = padId;
-        _textTokens = options.MaxTextTokens;
+        _textTokens = textEncoder?.MaxTokens ?? options.MaxTextTokens;
         int width = backboneModel.Config.NEmbd;
         encoders = new ModuleList<TokenEncoder>();
         _encoderOf = new int[space.Count];
@@ -57,7 +66,7 @@ public sealed class MultimodalStateEstimator : StateEstimator
         {
             if (layout is not null && layout.IsMemory(m)) { _encoderOf[m] = -2; continue; }
             if (space[m].Space is TextSpace) { _encoderOf[m] = -1; texts++; continue; }
-            var encoder = TokenEncoder.Create(space[m], width, rng);
+            var encoder = TokenEncoder.Create(space[m], width, rng, options.PatchSize);
             _encoderOf[m] = encoders.Count;
             encoders.Add(encoder);
             if (encoder.IsSpatial) spatialTokens += encoder.TokenCount; else otherTokens += encoder.TokenCount;
@@ -114,6 +123,9 @@ public sealed class MultimodalStateEstimator : StateEstimator
     /// <summary>The GPT backbone (shared by every modality).</summary>
     public GptModel Backbone => backbone;
 
+    /// <summary>The pretrained text encoder, or null when text goes through the backbone's token embedding.</summary>
+    public PretrainedTextTokens? TextEncoder => text;
+
     /// <summary>The fusion mode.</summary>
     public FusionMode Fusion => _fusion;
 
@@ -131,18 +143,25 @@ public sealed class MultimodalStateEstimator : StateEstimator
     {
         long b = input.Count;
         var types = modality_type.forward(modalityIds); // [M, C]
-        var tokens = new Tensor[Space.Count];                   // each [B, n_m, C]
+        var tokens = new Tensor[Space.Count];                   // each [B, n_m, C]; late fusion with a pretrained encoder: text pooled, [B, C]
         var masks = new Tensor?[Space.Count];                   // text: bool [B, L], true = real token
         for (int m = 0; m < Space.Count; m++)
         {
             if (_encoderOf[m] == -2) continue;
-            if (_encoderOf[m] < 0)
+            if (_encoderOf[m] >= 0) tokens[m] = encoders[_encoderOf[m]].forward(input[m]).add(types[m]);
+            else if (text is null)
             {
                 var ids = input[m];
                 masks[m] = ids.ne(_padId);
                 tokens[m] = backbone.EmbedTokens(ids).add(types[m]);
             }
-            else tokens[m] = encoders[_encoderOf[m]].forward(input[m]).add(types[m]);
+            else if (_fusion == FusionMode.Late) tokens[m] = text.Pooled(input.RowTexts(m));
+            else
+            {
+                var (encoded, encodedMask) = text.Tokens(input.RowTexts(m));
+                tokens[m] = encoded.add(types[m]);
+                masks[m] = encodedMask;
+            }
         }
         // Memory: [B, K, C] tokens of the mask modality's type, bool [B, K] true = row of this episode.
         Tensor? memoryTokens = null, memoryMask = null;
@@ -153,30 +172,29 @@ public sealed class MultimodalStateEstimator : StateEstimator
         }
         var clsToken = cls.expand(b, 1, cls.shape[2]);
         if (_fusion == FusionMode.Late) return Late(tokens, masks, memoryTokens, memoryMask);
-        var (text, textMask) = PackText(input, b);
+        var (textTokens, textMask) = PackText(tokens, masks);
         var nonText = Enumerable.Range(0, Space.Count).Where(m => _encoderOf[m] >= 0).Select(m => tokens[m]).ToList();
         if (memoryTokens is not null) nonText.Add(memoryTokens);
         // Non-text tokens, memory last: [B, N (+ K), C] (null for a text-only space) and, with memory, their mask [B, N + K].
         var context = nonText.Count == 0 ? null : cat(nonText.ToArray(), 1);
         Tensor? contextMask = memoryMask is null ? null : cat([ones(b, context!.shape[1] - memoryMask.shape[1], dtype: @bool), memoryMask], 1);
-        return _fusion == FusionMode.Early ? Early(clsToken, context, contextMask, text, textMask, b) : Cross(clsToken, context, contextMask, text!, textMask!, b);
+        return _fusion == FusionMode.Early ? Early(clsToken, context, contextMask, textTokens, textMask, b) : Cross(clsToken, context, contextMask, textTokens!, textMask!, b);
     }
 
     /// <summary>
-    /// Every text modality's ids in order, real tokens packed to the front and pads to the end of
-    /// the row (a stable sort on "is pad"), so no pad shifts the positions of later text: [B, T·L, C]
-    /// with its mask [B, T·L], or nulls without text.
+    /// Every text modality's tokens (type embedding added) in order, real tokens packed to the front and pads to
+    /// the end of the row (a stable sort on "is pad"), so no pad shifts the positions of later text: [B, Σ L_m, C]
+    /// with its mask [B, Σ L_m], or nulls without text.
     /// </summary>
-    private (Tensor? Tokens, Tensor? Mask) PackText(ObservationInput input, long b)
+    private (Tensor? Tokens, Tensor? Mask) PackText(Tensor[] tokens, Tensor?[] masks)
     {
         var texts = Enumerable.Range(0, Space.Count).Where(m => _encoderOf[m] == -1).ToArray();
         if (texts.Length == 0) return (null, null);
-        var ids = cat(texts.Select(m => input[m]).ToArray(), 1);                                     // [B, T·L]
-        var kinds = cat(texts.Select(m => full(b, input[m].shape[1], (long)m, dtype: int64)).ToArray(), 1);
-        var order = ids.eq(_padId).to_type(ScalarType.Int32).sort(1, stable: true).Indices;
-        var packed = ids.gather(1, order);
-        var embeddings = backbone.EmbedTokens(packed).add(modality_type.forward(kinds.gather(1, order)));
-        return (embeddings, packed.ne(_padId));
+        var all = cat(texts.Select(m => tokens[m]).ToArray(), 1);                                     // [B, Σ L_m, C]
+        var mask = cat(texts.Select(m => masks[m]!).ToArray(), 1);                                   // [B, Σ L_m]
+        var order = mask.logical_not().to_type(ScalarType.Int32).sort(1, stable: true).Indices;
+        var packed = all.gather(1, order.unsqueeze(-1).expand(-1, -1, all.shape[2]));
+        return (packed, mask.gather(1, order));
     }
 
     private Tensor Early(Tensor clsToken, Tensor? context, Tensor? contextMask, Tensor? text, Tensor? textMask, long b)
@@ -204,7 +222,11 @@ public sealed class MultimodalStateEstimator : StateEstimator
     {
         var pooled = new List<Tensor>();
         for (int m = 0; m < tokens.Length; m++)
-            if (_encoderOf[m] != -2) pooled.Add(Pool(tokens[m], masks[m]));
+        {
+            if (_encoderOf[m] == -2) continue;
+            // A pretrained encoder's text is already one pooled, projected vector per row.
+            pooled.Add(_encoderOf[m] == -1 && text is not null ? tokens[m] : Pool(tokens[m], masks[m]));
+        }
         if (memoryTokens is not null) pooled.Add(Pool(memoryTokens, memoryMask));
         var x = cat(pooled, 1); // [B, pools·C]
         foreach (var layer in fusion!) x = layer.forward(x).tanh();

@@ -1,3 +1,4 @@
+using RLAgents.LanguageModel.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -35,15 +36,17 @@ public static class ParameterGroups
 
     /// <summary>
     /// Sets <c>requires_grad</c> on every parameter of <paramref name="module"/>: true exactly for those in
-    /// one of <paramref name="groups"/>. Gradients of the frozen ones are dropped, so no optimiser
+    /// one of <paramref name="groups"/>, except base weights restored from a package (<see cref="IExternalWeights"/>:
+    /// checkpoints do not hold them, so they never train). Gradients of the frozen ones are dropped, so no optimiser
     /// moves them. Returns the number of trainable parameters (elements).
     /// </summary>
     public static long Apply(nn.Module module, IReadOnlyCollection<string> groups)
     {
         long trainable = 0;
+        var external = ModelWeights.ExternalNames(module);
         foreach (var (name, p) in module.named_parameters())
         {
-            bool on = groups.Any(g => Contains(g, name));
+            bool on = !external.Contains(name) && groups.Any(g => Contains(g, name));
             p.requires_grad = on;
             if (!on && p.grad is not null) p.grad = null;
             if (on) trainable += p.numel();

@@ -21,9 +21,13 @@ public abstract class TokenEncoder : nn.Module<Tensor, Tensor>
     /// <summary>True for spatial tokens (image cells), which cross-attention fusion uses as keys.</summary>
     public virtual bool IsSpatial => false;
 
-    /// <summary>The encoder for a Box or Discrete <paramref name="modality"/> at width <paramref name="width"/>.</summary>
-    public static TokenEncoder Create(Modality modality, int width, Rng rng) => modality.Space switch
+    /// <summary>
+    /// The encoder for a Box or Discrete <paramref name="modality"/> at width <paramref name="width"/>:
+    /// pixel images become patch tokens of <paramref name="patchSize"/> pixels a side, symbolic grids cell tokens.
+    /// </summary>
+    public static TokenEncoder Create(Modality modality, int width, Rng rng, int patchSize = MultimodalOptions.DefaultPatchSize) => modality.Space switch
     {
+        BoxSpace box when Encoding.PixelImageEncoder.IsPixelImage(box) => new PatchTokenEncoder(box, patchSize, width, rng),
         BoxSpace { DType: DType.UInt8 } box when box.Shape.Length == 3 => new CellTokenEncoder(box, width, rng),
         BoxSpace box => new VectorTokenEncoder(box, width, rng),
         DiscreteSpace discrete => new DiscreteTokenEncoder(discrete, width, rng),
@@ -32,22 +36,20 @@ public abstract class TokenEncoder : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>
-/// An image [H, W, Ch] as H·W cell tokens plus learned 2-D positions (row + column embeddings).
-/// Symbolic grids (all bounds ≤ 32, e.g. Minigrid's object/colour/state codes) embed each
-/// (channel, value) pair and sum over channels; pixel images project the scaled channels linearly.
-/// uint8 [B, H·W·Ch] → [B, H·W, C].
+/// A symbolic grid [H, W, Ch] (all bounds ≤ 32, e.g. Minigrid's object/colour/state codes) as H·W
+/// cell tokens: each (channel, value) pair is embedded and summed over channels, plus learned 2-D
+/// positions (row + column embeddings). uint8 [B, H·W·Ch] → [B, H·W, C]. Pixel images are
+/// <see cref="PatchTokenEncoder"/>'s.
 /// </summary>
 public sealed class CellTokenEncoder : TokenEncoder
 {
-    private readonly Embedding? values;
-    private readonly Linear? pixels;
+    private readonly Embedding values;
     private readonly Embedding rows;
     private readonly Embedding cols;
     private readonly Tensor offsets;
     private readonly Tensor rowIndex;
     private readonly Tensor colIndex;
     private readonly int _h, _w, _channels;
-    private readonly double _scale;
 
     /// <summary>Creates the encoder for <paramref name="box"/> (last dimension = channels).</summary>
     public CellTokenEncoder(BoxSpace box, int width, Rng rng) : base(nameof(CellTokenEncoder))
@@ -59,18 +61,10 @@ public sealed class CellTokenEncoder : TokenEncoder
         var off = new long[_channels];
         long total = 0;
         for (int c = 0; c < _channels; c++) { off[c] = total; total += highs[c] + 1; }
+        if (highs.Max() > 32) throw new ArgumentException($"Cell tokens embed small codes (bounds ≤ 32); {box} holds pixels: use {nameof(PatchTokenEncoder)}.", nameof(box));
         offsets = tensor(off);
-        if (highs.Max() <= 32)
-        {
-            values = nn.Embedding(total, width);
-            Init.Embedding(values, rng);
-        }
-        else
-        {
-            pixels = nn.Linear(_channels, width);
-            Init.Linear(pixels, rng, null);
-            _scale = 1.0 / Math.Max(1, highs.Max());
-        }
+        values = nn.Embedding(total, width);
+        Init.Embedding(values, rng);
         rows = nn.Embedding(_h, width);
         cols = nn.Embedding(_w, width);
         Init.Embedding(rows, rng);
@@ -91,18 +85,8 @@ public sealed class CellTokenEncoder : TokenEncoder
     public override Tensor forward(Tensor input)
     {
         long b = input.shape[0];
-        Tensor cells;
-        if (values is not null)
-        {
-            var codes = input.to_type(ScalarType.Int64).view(b, _h * _w, _channels).add(offsets);
-            var vectors = values.forward(codes); // [B, H·W, Ch, C]
-            cells = vectors.sum(2);
-        }
-        else
-        {
-            var scaled = input.to_type(ScalarType.Float32).mul(_scale).view(b, _h * _w, _channels);
-            cells = pixels!.forward(scaled);
-        }
+        var codes = input.to_type(ScalarType.Int64).view(b, _h * _w, _channels).add(offsets);
+        var cells = values.forward(codes).sum(2); // [B, H·W, Ch, C] summed over channels
         var position = rows.forward(rowIndex).add(cols.forward(colIndex)); // [H·W, C]
         using (cells) return cells.add(position);
     }

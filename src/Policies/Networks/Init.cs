@@ -17,26 +17,41 @@ public static class Init
     /// zero bias (Saxe et al.; CleanRL's <c>layer_init</c>); without, PyTorch's default
     /// U(−1/√in, 1/√in) for weight and bias.
     /// </summary>
-    public static void Linear(Linear layer, Rng rng, double? orthogonalGain)
+    public static void Linear(Linear layer, Rng rng, double? orthogonalGain) =>
+        Fill(layer.weight!, layer.bias, (int)layer.weight!.shape[1], rng, orthogonalGain);
+
+    /// <summary>
+    /// Initialises a convolution like <see cref="Linear"/>, its weight [out, in, kH, kW] read as a
+    /// matrix [out, in·kH·kW]: orthogonal rows scaled by the gain with a zero bias (CleanRL's Atari
+    /// networks), or without a gain PyTorch's default U(−1/√fan_in, 1/√fan_in).
+    /// </summary>
+    public static void Conv2d(Conv2d layer, Rng rng, double? orthogonalGain)
     {
-        int outputs = (int)layer.weight!.shape[0], inputs = (int)layer.weight.shape[1];
+        var shape = layer.weight!.shape;
+        Fill(layer.weight, layer.bias, (int)(shape[1] * shape[2] * shape[3]), rng, orthogonalGain);
+    }
+
+    // weight [out, …] read as [out, fanIn]; the same draws whatever the layer's kind.
+    private static void Fill(Tensor weightTensor, Tensor? biasTensor, int fanIn, Rng rng, double? orthogonalGain)
+    {
+        int outputs = (int)weightTensor.shape[0];
         float[] weight, bias = new float[outputs];
         if (orthogonalGain is double gain)
         {
-            weight = Orthogonal(outputs, inputs, rng);
+            weight = Orthogonal(outputs, fanIn, rng);
             for (int i = 0; i < weight.Length; i++) weight[i] = (float)(weight[i] * gain);
         }
         else
         {
-            double bound = 1 / Math.Sqrt(inputs);
-            weight = new float[outputs * inputs];
+            double bound = 1 / Math.Sqrt(fanIn);
+            weight = new float[outputs * fanIn];
             for (int i = 0; i < weight.Length; i++) weight[i] = (float)rng.Uniform(-bound, bound);
             for (int i = 0; i < bias.Length; i++) bias[i] = (float)rng.Uniform(-bound, bound);
         }
         using var _ = no_grad();
-        using var w = tensor(weight, [outputs, inputs]);
-        layer.weight.copy_(w);
-        if (layer.bias is { } b)
+        using var w = tensor(weight, weightTensor.shape);
+        weightTensor.copy_(w);
+        if (biasTensor is { } b)
         {
             using var bt = tensor(bias, [outputs]);
             b.copy_(bt);

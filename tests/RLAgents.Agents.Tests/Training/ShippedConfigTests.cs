@@ -1,6 +1,7 @@
 using RLAgents.Agents.Algorithms;
 using RLAgents.Agents.Phases;
 using RLAgents.Agents.Training;
+using RLAgents.Environments.Configuration;
 using RLAgents.Environments.GridWorld;
 using RLAgents.LanguageModel.Model;
 using RLAgents.LanguageModel.Tokenization;
@@ -29,7 +30,19 @@ public sealed class ShippedConfigTests
     }
 
     [Fact]
-    public void All_ten_babyai_variants_and_the_memory_variant_are_shipped() => Assert.Equal(11, Directory.GetFiles(ConfigDirectory(), "babyai-*.json").Length);
+    public void Every_babyai_experiment_is_shipped()
+    {
+        string[] expected =
+        [
+            "babyai-bosslevel-sft", "babyai-gotolocal-99", "babyai-gotolocal-human-sft", "babyai-gotolocal-pixels-sft-ppo", "babyai-gotolocal-ppo-mlp",
+            "babyai-gotolocal-sft", "babyai-gotolocal-sft-ppo", "babyai-gotolocal-sft-ppo-lora", "babyai-gotolocal-sft-ppo-minilm-frozen", "babyai-gotolocal-sft-ppo-minilm-lora", "babyai-gotolocal-sft-ppo-pretrained",
+            "babyai-gotoobjmazes4r2-memory", "babyai-gotoredballgrey-dqfd", "babyai-gotoredballgrey-memory", "babyai-gotoredballgrey-pixels-cnn-sft-ppo", "babyai-gotoredballgrey-pixels-resnet18-sft", "babyai-gotoredballgrey-pixels-sft-ppo", "babyai-gotoredballgrey-ppo-mlp",
+            "babyai-gotoredballgrey-sft", "babyai-gotoredballgrey-sft-ppo", "babyai-gotoredballgrey-transformer-dqn",
+            "babyai-gotoredballgrey-transformer-ppo", "babyai-keycorridors3r2-memory", "babyai-mixture-curriculum",
+        ];
+        var shipped = Directory.GetFiles(ConfigDirectory(), "babyai-*.json").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal);
+        Assert.Equal(expected.Order(StringComparer.Ordinal), shipped);
+    }
 
     [Theory]
     [MemberData(nameof(Configs))]
@@ -47,8 +60,13 @@ public sealed class ShippedConfigTests
             tokenizer.Save(checkpoint);
 
             string path = Path.Combine(ConfigDirectory(), file);
-            bool pretrained = File.ReadAllText(path).Contains("\"checkpoint\"", StringComparison.Ordinal);
-            var options = TrainingRunner.Load(path, pretrained ? [$"policy.multimodal.backbone.checkpoint={checkpoint}"] : null);
+            string text = File.ReadAllText(path);
+            var overrides = RepositoryFiles(path).ToList();
+            if (text.Contains("\"checkpoint\"", StringComparison.Ordinal)) overrides.Add($"policy.multimodal.backbone.checkpoint={checkpoint}");
+            // Paths in configs are relative to the repository root, where `rlagents run` is started.
+            if (text.Contains("\"paraphrases\"", StringComparison.Ordinal))
+                overrides.Add($"training.paraphrases={Path.Combine(Path.GetDirectoryName(ConfigDirectory())!, "paraphrases", "babyai-synonyms.json")}");
+            var options = TrainingRunner.Load(path, overrides);
             Assert.Equal(Path.GetFileNameWithoutExtension(file), options.Name);
             Shrink(options);
             var result = TrainingRunner.Run(options, run);
@@ -66,6 +84,19 @@ public sealed class ShippedConfigTests
         }
     }
 
+    /// <summary>Overrides that point the config's demonstration files (relative to the repository root, where `rlagents run` starts) at the checkout the tests run from.</summary>
+    private static IEnumerable<string> RepositoryFiles(string config)
+    {
+        string root = Path.GetDirectoryName(Path.GetDirectoryName(ConfigDirectory()))!;
+        var phases = OptionsBinder.LoadFile(config)["phases"]?.AsArray() ?? [];
+        for (int i = 0; i < phases.Count; i++)
+            if (phases[i]?["sft"]?["demonstrationsFile"]?.GetValue<string>() is { } file)
+            {
+                Assert.True(File.Exists(Path.Combine(root, file)), $"{config}: {file} is not in the repository");
+                yield return $"phases[{i}].sft.demonstrationsFile={Path.Combine(root, file)}";
+            }
+    }
+
     /// <summary>Keeps the bound configuration but cuts every budget to a few steps.</summary>
     private static void Shrink(ExperimentOptions options)
     {
@@ -75,6 +106,8 @@ public sealed class ShippedConfigTests
         options.Training.StopAtSuccessRate = null;
         options.Training.StopAtMeanReturn = null;
         if (options.Phases is null) options.Training.TotalSteps = 16;
+        options.Repeat = Math.Min(options.Repeat, 2); // two repetitions still exercise data kept across them
+        options.Env.MaxEpisodeSteps = Math.Min(options.Env.MaxEpisodeSteps ?? 64, 64);
         foreach (var phase in (IEnumerable<AlgorithmOptions>?)options.Phases ?? [options.Algorithm!])
         {
             if (phase is PhaseOptions p) p.Steps = 16;
@@ -88,6 +121,8 @@ public sealed class ShippedConfigTests
             phase.Dqn.GradientSteps = 1;
             phase.Dqn.BatchSize = 8;
             phase.Dqn.BufferSize = 64;
+            phase.Dqn.Demonstrations.ExpertEpisodes = Math.Min(phase.Dqn.Demonstrations.ExpertEpisodes, 2);
+            phase.Dqn.Demonstrations.PretrainUpdates = Math.Min(phase.Dqn.Demonstrations.PretrainUpdates, 2);
             phase.Sft.ExpertEpisodes = Math.Min(phase.Sft.ExpertEpisodes, 2);
             phase.Sft.OwnEpisodes = Math.Min(phase.Sft.OwnEpisodes, 2);
             phase.Sft.MinReturn = -1; // keep the random agent's episodes so the phase has data

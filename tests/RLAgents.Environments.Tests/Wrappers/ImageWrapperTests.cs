@@ -222,7 +222,7 @@ public sealed class ResizeObservationTests
     [Fact]
     public void TheWrapperHalvesMinigridsAgentViewIntoBlockMeans()
     {
-        using var env = new ResizeObservation(new GridWorldPixels(BabyAILevels.Make("BabyAI-GoToLocal-v0"), new GridWorldPixelOptions { Modality = "rgb" }),
+        using var env = new ResizeObservation(new GridWorldPixels(BabyAILevels.Make("BabyAI-GoToLocal-v0"), new PixelObservationOptions { Modality = "rgb" }),
             new ResizeOptions { Height = 28, Width = 28 });
         Assert.Equal([28, 28, 3], ((BoxSpace)env.ObservationSpace["rgb"].Space).ShapeArray());
         Assert.Equal([7, 7, 3], ((BoxSpace)env.ObservationSpace["image"].Space).ShapeArray()); // symbolic codes are left alone
@@ -308,7 +308,7 @@ public sealed class ImagePipelineTests
     private static IEnv Pipeline(IEnv env) =>
         new FrameStackObservation(
             new ResizeObservation(
-                new GrayscaleObservation(new GridWorldPixels(env, new GridWorldPixelOptions()), new GrayscaleOptions()),
+                new GrayscaleObservation(new GridWorldPixels(env, new PixelObservationOptions()), new GrayscaleOptions()),
                 new ResizeOptions { Height = 28, Width = 28 }),
             new FrameStackOptions { Frames = 4, Modalities = ["image"] });
 

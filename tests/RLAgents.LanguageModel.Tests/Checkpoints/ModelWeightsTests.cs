@@ -71,3 +71,73 @@ public class ModelWeightsTests
         Assert.True(Same(model, before));
     }
 }
+
+/// <summary>A module whose <c>base</c> layer comes from elsewhere and whose <c>stamp</c> buffer says which base it was trained on.</summary>
+internal sealed class WithExternalBase : nn.Module<Tensor, Tensor>, IExternalWeights
+{
+    private readonly TorchSharp.Modules.Linear @base;
+    private readonly TorchSharp.Modules.Linear head;
+    private readonly Tensor stamp;
+
+    public WithExternalBase(float baseValue, long stampValue) : base(nameof(WithExternalBase))
+    {
+        @base = nn.Linear(3, 4);
+        head = nn.Linear(4, 2);
+        using (no_grad())
+        {
+            @base.weight!.fill_(baseValue);
+            @base.bias!.fill_(baseValue);
+        }
+        stamp = tensor(new[] { stampValue });
+        RegisterComponents();
+    }
+
+    public IReadOnlyCollection<string> ExternalTensors => ["base.weight", "base.bias"];
+
+    public List<string> Checked { get; } = [];
+
+    public void CheckSource(IReadOnlyDictionary<string, Tensor> tensors, string source)
+    {
+        Checked.Add(string.Join(",", tensors.Keys.Order(StringComparer.Ordinal)));
+        if (tensors["stamp"].item<long>() != stamp.item<long>()) throw new CheckpointException($"{source}: trained on base {tensors["stamp"].item<long>()}, this is {stamp.item<long>()}");
+    }
+
+    public override Tensor forward(Tensor x) => head.forward(@base.forward(x));
+}
+
+public class ExternalWeightsTests
+{
+    [Fact]
+    public void TensorsRestoredElsewhereAreNeitherSavedNorLoadedAndTheirSourceIsCheckedFirst()
+    {
+        using var trained = new WithExternalBase(0.5f, 7);
+        using var outer = nn.Sequential(("inner", trained));
+        var named = ModelWeights.Named(outer, "policy.").Select(t => t.Name).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["policy.inner.head.bias", "policy.inner.head.weight", "policy.inner.stamp"], named);
+        Assert.Equal(["inner.base.bias", "inner.base.weight"], ModelWeights.ExternalNames(outer).Order(StringComparer.Ordinal));
+
+        // A fresh module with the same base loads what trained; its own base stays.
+        using var fresh = new WithExternalBase(0.5f, 7);
+        using var freshOuter = nn.Sequential(("inner", fresh));
+        using (var scope = NewDisposeScope())
+        {
+            var tensors = ModelWeights.Named(outer, "policy.").ToDictionary(t => t.Name, t => t.Tensor);
+            ModelWeights.Load(freshOuter, tensors, "run.safetensors", _ => true, "policy.");
+            Assert.Equal(["head.bias,head.weight,stamp"], fresh.Checked);
+            var x = ones(1, 3);
+            Assert.True(trained.forward(x).equal(fresh.forward(x)).all().item<bool>());
+        }
+
+        // Another base: one line, before anything is copied.
+        using var other = new WithExternalBase(0.25f, 8);
+        using var otherOuter = nn.Sequential(("inner", other));
+        using (var scope = NewDisposeScope())
+        {
+            var before = other.forward(ones(1, 3)).clone();
+            var tensors = ModelWeights.Named(outer, "policy.").ToDictionary(t => t.Name, t => t.Tensor);
+            var error = Assert.Throws<CheckpointException>(() => ModelWeights.Load(otherOuter, tensors, "run.safetensors", _ => true, "policy."));
+            Assert.Equal("run.safetensors: trained on base 7, this is 8", error.Message);
+            Assert.True(before.equal(other.forward(ones(1, 3))).all().item<bool>());
+        }
+    }
+}

@@ -110,4 +110,21 @@ public class SafetensorsTests
         File.WriteAllBytes(path, bytes[..20]);
         Assert.Contains("exceeds the file", Assert.Throws<CheckpointException>(() => Safetensors.Read(path)).Message);
     }
+
+    [Fact]
+    public void InMemoryBytesEqualTheFileAndReadBack()
+    {
+        using var dir = new TempDirectory();
+        using var scope = NewDisposeScope();
+        string path = Path.Combine(dir.Path, "t.safetensors");
+        var named = new (string, Tensor)[] { ("w", arange(6, dtype: float32).reshape(3, 2)), ("n", tensor(new long[] { 7 })) };
+        Safetensors.Write(path, named);
+        byte[] blob = Safetensors.ToBytes(named);
+        Assert.Equal(File.ReadAllBytes(path), blob);
+        using var back = Safetensors.Read(blob, "weights v3");
+        Assert.Equal(new float[] { 0, 1, 2, 3, 4, 5 }, back.Tensors["w"].data<float>().ToArray());
+        Assert.Equal(7L, back.Tensors["n"].item<long>());
+        // Errors name the blob as they name a file.
+        Assert.Contains("weights v3", Assert.Throws<CheckpointException>(() => Safetensors.Read(blob.AsMemory(0, 20), "weights v3")).Message);
+    }
 }

@@ -105,4 +105,80 @@ public class CachedTextEncoderTests(MiniLmFixture fixture)
         encoder.Encoder.ConfigureFineTuning(TextEncoderFineTuning.TopLayers, topLayers: 1);
         Assert.Throws<InvalidOperationException>(() => cache.Encode(["open a door"]));
     }
+
+    [Fact]
+    public void AnEncoderWithAdaptersIsServedAndStartsOverWhenTheyChange()
+    {
+        using var adapted = fixture.Encoder.Copy();
+        adapted.Encoder.ConfigureFineTuning(TextEncoderFineTuning.Lora, lora: new RLAgents.LanguageModel.Lora.LoraOptions { Rank = 2, TargetModules = ["attn.c_attn"] });
+        using var cache = new CachedTextEncoder(adapted);
+        using var scope = NewDisposeScope();
+        string[] texts = ["go to the red ball", "open a door"];
+        var first = cache.Encode(texts);
+        // LoRA's B starts at zero: the same states as the frozen base.
+        Assert.True(first.Hidden.equal(new CachedTextEncoder(fixture.Encoder).Encode(texts).Hidden).all().item<bool>());
+        cache.Encode(texts);
+        Assert.Equal((2L, 2L, 0L), (cache.Misses, cache.Hits, cache.AdapterChanges));
+
+        // An optimiser step, a checkpoint load or a copy changes the adapters in place: the cache starts over.
+        var b = adapted.Encoder.Projections().First().Layer.LoraB!;
+        using (no_grad()) b.add_(0.05);
+        var changed = cache.Encode(texts);
+        Assert.Equal((4L, 1L), (cache.Misses, cache.AdapterChanges));
+        Assert.False(changed.Hidden.equal(first.Hidden).all().item<bool>());
+        using (no_grad())
+            for (int i = 0; i < texts.Length; i++)
+            {
+                var alone = adapted.Encode([texts[i]]).Hidden[0];
+                Assert.True(changed.Hidden[i, ..(int)alone.shape[0]].equal(alone).all().item<bool>(), texts[i]);
+            }
+        cache.Encode(texts);
+        Assert.Equal((4L, 4L), (cache.Misses, cache.Hits));
+    }
+
+    [Fact]
+    public void ACopyEncodesAlikeAndTrainsApart()
+    {
+        using var copy = fixture.Encoder.Copy();
+        Assert.Equal(fixture.Encoder.WeightsSha256, copy.WeightsSha256);
+        Assert.True(copy.Encoder.IsFrozen);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        string[] texts = ["pick up the blue key", "go to a grey key"];
+        Assert.True(copy.Encode(texts).Hidden.equal(fixture.Encoder.Encode(texts).Hidden).all().item<bool>());
+        var weight = copy.Encoder.named_parameters().First(p => p.name == "layers.5.mlp.c_fc.weight").parameter;
+        weight.mul_(0.5);
+        Assert.False(copy.Encode(texts).Hidden.equal(fixture.Encoder.Encode(texts).Hidden).all().item<bool>());
+        copy.Encoder.ConfigureFineTuning(TextEncoderFineTuning.Lora);
+        Assert.Throws<InvalidOperationException>(() => copy.Copy());
+    }
+
+    [Fact]
+    public void APrefixCacheHoldsTheStatesBelowTheLayersThatTrainAndTheSuffixCompletesThem()
+    {
+        using var adapted = fixture.Encoder.Copy();
+        var trained = adapted.Encoder.ConfigureFineTuning(TextEncoderFineTuning.Lora, loraLayers: 2);
+        Assert.All(trained, name => Assert.Matches(@"^layers\.[45]\.", name));
+        Assert.Equal(4, adapted.Encoder.LowestTrainableLayer());
+        using var prefix = new CachedTextEncoder(adapted, layers: 4);
+        using var scope = NewDisposeScope();
+        string[] texts = ["go to the red ball", "put the green box next to the purple ball"];
+        var below = prefix.Encode(texts);
+        using (no_grad())
+        {
+            var full = adapted.Encode(texts);
+            var completed = adapted.Encoder.Suffix(below.Hidden, below.Mask, 4);
+            var real = full.Mask.unsqueeze(-1);
+            Assert.True(allclose(full.Hidden.mul(real), completed.mul(real), rtol: 0, atol: 1e-4));
+        }
+        // Adapters above the prefix do not touch it; the states stay cached.
+        using (no_grad()) adapted.Encoder.Projections().Last().Layer.LoraB!.add_(1);
+        prefix.Encode(texts);
+        Assert.Equal((2L, 2L, 0L), (prefix.Misses, prefix.Hits, prefix.AdapterChanges));
+        // Layers that train inside the prefix are refused.
+        using var top = fixture.Encoder.Copy();
+        top.Encoder.ConfigureFineTuning(TextEncoderFineTuning.TopLayers, topLayers: 3);
+        using var fine = new CachedTextEncoder(top, layers: 3);
+        Assert.Throws<InvalidOperationException>(() => new CachedTextEncoder(top, layers: 4));
+    }
 }

@@ -99,13 +99,13 @@ public sealed class MultimodalStateEstimatorTests
     public void Text_becomes_padded_token_ids_of_the_backbone_tokenizer()
     {
         var factory = new MultimodalStateEstimatorFactory(Tiny, EstimatorTestKit.Tokenizer);
-        var tensorizer = new TokenIdTensorizer(factory.Tokenizer, 6);
+        var tensorizer = new TokenIdTensorizer(factory.Tokenizer!, 6);
         using var ids = tensorizer.ToTensor(["go to the red ball", "open the door on your left now go"]);
         var data = ids.data<long>().ToArray();
-        var expected = factory.Tokenizer.Encode("go to the red ball");
+        var expected = factory.Tokenizer!.Encode("go to the red ball");
         Assert.Equal(expected.Select(i => (long)i), data.Take(5));
-        Assert.Equal(factory.Tokenizer.Special.Pad, data[5]);
-        Assert.DoesNotContain(data.Skip(6), v => v == factory.Tokenizer.Special.Pad); // cut after 6 tokens
+        Assert.Equal(factory.Tokenizer!.Special.Pad, data[5]);
+        Assert.DoesNotContain(data.Skip(6), v => v == factory.Tokenizer!.Special.Pad); // cut after 6 tokens
         Assert.DoesNotContain(data, v => v == factory.Tokenizer.Special.Unk);
     }
 

@@ -1,3 +1,5 @@
+using RLAgents.Environments.Mixtures;
+
 namespace RLAgents.Environments.GridWorld.Levels;
 
 /// <summary>
@@ -138,7 +140,8 @@ public static class BabyAILevels
     {
         var level = Get(id);
         var opts = options ?? new GridWorldOptions();
-        return new GridWorldEnv(EnvId.Parse(id), rng => level.Generate(rng, opts.UseDoneActions), opts);
+        Func<Rng, GridWorldEpisode> source = rng => level.Generate(rng, opts.UseDoneActions);
+        return new GridWorldEnv(EnvId.Parse(id), HeldOutMissions.From(opts)?.Filter(source, id) ?? source, opts);
     }
 
     /// <summary>Registers every level into <paramref name="registry"/>.</summary>
@@ -152,5 +155,13 @@ public static class BabyAILevels
                 o => Make(id, (GridWorldOptions)o), level.MaxSteps,
                 $"BabyAI {level.Name} ({where} of {level.RoomSize}x{level.RoomSize}, {budget}{level.MaxSteps} steps); image, direction, mission, description"));
         }
+        registry.Register(MixtureEnv.Registration(registry, MixtureId, DefaultMixture,
+            $"BabyAI levels mixed, one drawn per episode (env.options.ids; default {string.Join(", ", DefaultMixture)}); step infos name the level"));
     }
+
+    /// <summary>The id of the BabyAI level mixture: one language-conditioned agent for many levels (<see cref="MixtureEnv"/>).</summary>
+    public static readonly EnvId MixtureId = new("BabyAI-Mixture", 0);
+
+    /// <summary>The levels <see cref="MixtureId"/> mixes when its options name none: BabyAI's single-room benchmark levels.</summary>
+    public static IReadOnlyList<string> DefaultMixture { get; } = ["BabyAI-GoToLocal-v0", "BabyAI-PickupLoc-v0", "BabyAI-PutNextLocal-v0"];
 }

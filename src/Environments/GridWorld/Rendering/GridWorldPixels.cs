@@ -1,47 +1,8 @@
-using System.ComponentModel.DataAnnotations;
 using RLAgents.Environments.Configuration;
 using RLAgents.Environments.GridWorld.Levels;
 using RLAgents.Environments.Wrappers;
 
 namespace RLAgents.Environments.GridWorld.Rendering;
-
-/// <summary>Which picture <see cref="GridWorldPixels"/> renders.</summary>
-public enum GridWorldPixelView
-{
-    /// <summary>
-    /// The agent's 7×7 view as Minigrid's <c>RGBImgPartialObsWrapper</c>: uint8 [7·T, 7·T, 3]
-    /// (56×56×3 at T = 8), a pure function of the symbolic view.
-    /// </summary>
-    Agent,
-
-    /// <summary>The whole grid, Minigrid's <c>get_frame(highlight=False)</c>: uint8 [H·T, W·T, 3].</summary>
-    Full,
-
-    /// <summary>
-    /// The whole grid with the cells the agent sees highlighted, Minigrid's
-    /// <c>get_frame(highlight=True)</c> (what <c>RGBImgObsWrapper</c> and <c>render()</c> show).
-    /// </summary>
-    FullHighlighted,
-}
-
-/// <summary>Options of <see cref="GridWorldPixels"/>.</summary>
-public sealed class GridWorldPixelOptions
-{
-    /// <summary>The picture: the agent's view or the whole grid, with or without the view highlighted.</summary>
-    public GridWorldPixelView View { get; set; } = GridWorldPixelView.Agent;
-
-    /// <summary>Pixels per cell side (Minigrid's observation wrappers default to 8).</summary>
-    [Range(1, 64)]
-    public int TileSize { get; set; } = 8;
-
-    /// <summary>
-    /// Name of the pixel modality. <c>image</c> (the default) replaces the symbolic view in place,
-    /// as Minigrid's wrappers do; any other name (e.g. <c>rgb</c>) adds the picture as a new
-    /// modality after the existing ones and keeps the symbolic view.
-    /// </summary>
-    [Required]
-    public string Modality { get; set; } = "image";
-}
 
 /// <summary>
 /// RGB pictures as an observation modality of a GridWorld / BabyAI environment, byte-identical
@@ -50,14 +11,15 @@ public sealed class GridWorldPixelOptions
 /// <c>image</c>, so it also works over anything that emits Minigrid's 7×7×3 encoding; the full
 /// grid is rendered from the <see cref="GridWorldEnv"/> under the wrapper chain, whose grid size
 /// must be known when the wrapper is built (BabyAI level ids give it; layouts pass it). Steps
-/// only copy cached tiles and allocate nothing.
+/// only copy cached tiles and allocate nothing. Generic code reaches it through
+/// <see cref="GridWorldEnv"/>'s <see cref="IPixelObservationEnv"/> capability (<c>env.pixels</c>).
 /// </summary>
 public sealed class GridWorldPixels : ObservationWrapper
 {
     private readonly ObservationSpace _space;
     private readonly Observation _output;
     private readonly TileRenderer _renderer;
-    private readonly GridWorldPixelView _view;
+    private readonly PixelView _view;
     private readonly GridWorldEnv? _world;
     private readonly int _symbolic, _pixels; // index of the inner symbolic view; index of the picture in the output
     private readonly bool[] _skip;
@@ -68,7 +30,7 @@ public sealed class GridWorldPixels : ObservationWrapper
     /// grid's width and height; null takes them from the BabyAI level of the env's id. Bad options
     /// throw <see cref="ConfigurationException"/> naming <paramref name="path"/>.
     /// </summary>
-    public GridWorldPixels(IEnv inner, GridWorldPixelOptions options, (int Width, int Height)? gridSize = null, string path = "env.pixels") : base(inner)
+    public GridWorldPixels(IEnv inner, PixelObservationOptions options, (int Width, int Height)? gridSize = null, string path = "env.pixels") : base(inner)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!Enum.IsDefined(options.View)) throw new ConfigurationException($"{path}.view", $"unknown view {options.View}");
@@ -81,7 +43,7 @@ public sealed class GridWorldPixels : ObservationWrapper
             throw new ConfigurationException(path, $"{inner.Id} has no symbolic 7x7x3 'image' to render (observation {source}); wrap a GridWorld environment, once");
 
         int[] shape;
-        if (_view == GridWorldPixelView.Agent)
+        if (_view == PixelView.Agent)
         {
             int side = GridConstants.ViewSize * options.TileSize;
             shape = [side, side, 3];
@@ -118,7 +80,7 @@ public sealed class GridWorldPixels : ObservationWrapper
     public override ObservationSpace ObservationSpace => _space;
 
     /// <summary>The picture rendered.</summary>
-    public GridWorldPixelView View => _view;
+    public PixelView View => _view;
 
     /// <summary>The renderer (its tile size).</summary>
     public TileRenderer Renderer => _renderer;
@@ -134,7 +96,7 @@ public sealed class GridWorldPixels : ObservationWrapper
     {
         ImageModalities.CopyOthers(observation, _output, _skip);
         var pixels = _output.Bytes(_pixels);
-        if (_view == GridWorldPixelView.Agent)
+        if (_view == PixelView.Agent)
         {
             _renderer.RenderView(observation.Bytes(_symbolic), pixels);
             return _output;
@@ -142,7 +104,7 @@ public sealed class GridWorldPixels : ObservationWrapper
         var world = _world!;
         if (episodeStart && (world.Grid.Width, world.Grid.Height) != _gridSize)
             throw new InvalidOperationException($"{world.Id}: this episode's grid is {world.Grid.Width}x{world.Grid.Height}, but the pixel observation was declared for {_gridSize.Width}x{_gridSize.Height}.");
-        _renderer.RenderEnv(world, _view == GridWorldPixelView.FullHighlighted, pixels);
+        _renderer.RenderEnv(world, _view == PixelView.FullHighlighted, pixels);
         return _output;
     }
 }

@@ -17,9 +17,9 @@ public sealed class GridWorldPixelsTests
     /// <summary>All three pictures as added modalities over one env: agent view, full frame, highlighted full frame.</summary>
     private static IEnv AllViews(IEnv env, (int, int)? gridSize = null) =>
         new GridWorldPixels(new GridWorldPixels(new GridWorldPixels(env,
-            new GridWorldPixelOptions { View = GridWorldPixelView.Agent, Modality = "pov" }),
-            new GridWorldPixelOptions { View = GridWorldPixelView.Full, Modality = "full" }, gridSize),
-            new GridWorldPixelOptions { View = GridWorldPixelView.FullHighlighted, Modality = "full_hl" }, gridSize);
+            new PixelObservationOptions { View = PixelView.Agent, Modality = "pov" }),
+            new PixelObservationOptions { View = PixelView.Full, Modality = "full" }, gridSize),
+            new PixelObservationOptions { View = PixelView.FullHighlighted, Modality = "full_hl" }, gridSize);
 
     [Theory]
     [MemberData(nameof(OneRoomLevels))]
@@ -69,7 +69,7 @@ public sealed class GridWorldPixelsTests
     [Fact]
     public void TheDefaultReplacesTheSymbolicImageInPlaceWithA56By56RgbBox()
     {
-        using var env = new GridWorldPixels(BabyAILevels.Make("BabyAI-GoToLocal-v0"), new GridWorldPixelOptions());
+        using var env = new GridWorldPixels(BabyAILevels.Make("BabyAI-GoToLocal-v0"), new PixelObservationOptions());
         var space = env.ObservationSpace;
         Assert.Equal(["image", "direction", "mission", "description"], space.Modalities.Select(m => m.Name));
         var image = (BoxSpace)space["image"].Space;
@@ -85,13 +85,13 @@ public sealed class GridWorldPixelsTests
     }
 
     [Theory]
-    [InlineData(GridWorldPixelView.Agent, 8)]
-    [InlineData(GridWorldPixelView.FullHighlighted, 4)]
-    public void WrappedLevelsPassTheEnvironmentChecker(GridWorldPixelView view, int tileSize)
+    [InlineData(PixelView.Agent, 8)]
+    [InlineData(PixelView.FullHighlighted, 4)]
+    public void WrappedLevelsPassTheEnvironmentChecker(PixelView view, int tileSize)
     {
         var registry = EnvRegistry.CreateDefault();
         var report = EnvChecker.Check(() => new GridWorldPixels(registry.Make("BabyAI-GoToLocal-v0", NoDescription),
-            new GridWorldPixelOptions { View = view, TileSize = tileSize }), steps: 300, seed: 5);
+            new PixelObservationOptions { View = view, TileSize = tileSize }), steps: 300, seed: 5);
         Assert.True(report.Passed, report.ToString());
     }
 
@@ -103,7 +103,7 @@ public sealed class GridWorldPixelsTests
     {
         const int n = 4;
         static IEnv Make(int _) => new GridWorldPixels(BabyAILevels.Make("BabyAI-GoToRedBallGrey-v0", NoDescription),
-            new GridWorldPixelOptions { Modality = "rgb" });
+            new PixelObservationOptions { Modality = "rgb" });
         using IVectorEnv vec = threaded ? new ThreadedVectorEnv(Make, n, mode, workers: 2) : new SyncVectorEnv(Make, n, mode);
         var renderer = new TileRenderer(8);
         int image = vec.SingleObservationSpace.IndexOf("image"), rgb = vec.SingleObservationSpace.IndexOf("rgb");
@@ -133,9 +133,9 @@ public sealed class GridWorldPixelsTests
     }
 
     [Theory]
-    [InlineData(GridWorldPixelView.Agent)]
-    [InlineData(GridWorldPixelView.FullHighlighted)]
-    public void StepsAllocateNothing(GridWorldPixelView view)
+    [InlineData(PixelView.Agent)]
+    [InlineData(PixelView.FullHighlighted)]
+    public void StepsAllocateNothing(PixelView view)
     {
         // The red ball is walled in, so random play never ends the episode (a reset builds a new grid).
         var g = TestWorlds.Room(8, 8);
@@ -145,7 +145,7 @@ public sealed class GridWorldPixelsTests
         g.Put(3, 3, ObjectType.Door, GridColor.Blue, DoorState.Closed);
         g.Put(2, 5, ObjectType.Key, GridColor.Yellow);
         var instruction = new GoToInstruction(TestWorlds.Bound(g, ObjectType.Ball, GridColor.Red, (6, 6)));
-        using var env = new GridWorldPixels(TestWorlds.Env(g, 1, 1, 0, instruction, maxSteps: 1_000_000), new GridWorldPixelOptions { View = view }, (8, 8));
+        using var env = new GridWorldPixels(TestWorlds.Env(g, 1, 1, 0, instruction, maxSteps: 1_000_000), new PixelObservationOptions { View = view }, (8, 8));
         env.Reset(0);
         var rng = new Rng(5UL);
         var actions = new int[4000];
@@ -165,24 +165,24 @@ public sealed class GridWorldPixelsTests
     [Fact]
     public void MisuseIsReportedInOneLineNamingTheOption()
     {
-        var once = new GridWorldPixels(BabyAILevels.Make("BabyAI-GoToLocal-v0"), new GridWorldPixelOptions());
-        var twice = Assert.Throws<ConfigurationException>(() => new GridWorldPixels(once, new GridWorldPixelOptions()));
+        var once = new GridWorldPixels(BabyAILevels.Make("BabyAI-GoToLocal-v0"), new PixelObservationOptions());
+        var twice = Assert.Throws<ConfigurationException>(() => new GridWorldPixels(once, new PixelObservationOptions()));
         Assert.Contains("symbolic 7x7x3 'image'", twice.Message);
         once.Dispose();
 
-        using var plain = new GridWorldPixels(BabyAILevels.Make("BabyAI-GoToLocal-v0"), new GridWorldPixelOptions { Modality = "rgb" });
-        var clash = Assert.Throws<ConfigurationException>(() => new GridWorldPixels(plain, new GridWorldPixelOptions { Modality = "rgb" }));
+        using var plain = new GridWorldPixels(BabyAILevels.Make("BabyAI-GoToLocal-v0"), new PixelObservationOptions { Modality = "rgb" });
+        var clash = Assert.Throws<ConfigurationException>(() => new GridWorldPixels(plain, new PixelObservationOptions { Modality = "rgb" }));
         Assert.Equal("env.pixels.modality", clash.Path);
 
         var g = TestWorlds.Room(8, 8);
         g.Put(3, 3, ObjectType.Ball, GridColor.Red);
         using var layout = TestWorlds.Env(g, 1, 1, 0, new GoToInstruction(TestWorlds.Bound(g, ObjectType.Ball, GridColor.Red, (3, 3))));
-        var unknownSize = Assert.Throws<ConfigurationException>(() => new GridWorldPixels(layout, new GridWorldPixelOptions { View = GridWorldPixelView.Full }));
+        var unknownSize = Assert.Throws<ConfigurationException>(() => new GridWorldPixels(layout, new PixelObservationOptions { View = PixelView.Full }));
         Assert.Contains("grid size of GridWorld-Test-v0", unknownSize.Message);
-        using var wrongSize = new GridWorldPixels(layout, new GridWorldPixelOptions { View = GridWorldPixelView.Full }, (9, 8));
+        using var wrongSize = new GridWorldPixels(layout, new PixelObservationOptions { View = PixelView.Full }, (9, 8));
         var e = Assert.Throws<InvalidOperationException>(() => wrongSize.Reset(0));
         Assert.Contains("grid is 8x8", e.Message);
-        Assert.Throws<ConfigurationException>(() => new GridWorldPixels(layout, new GridWorldPixelOptions { TileSize = 0 }));
+        Assert.Throws<ConfigurationException>(() => new GridWorldPixels(layout, new PixelObservationOptions { TileSize = 0 }));
     }
 
     [Fact]
