@@ -22,7 +22,8 @@ internal static class WorkerVerb
         var config = new Option<string?>("--config") { Description = "This worker's experiment file: the learner refuses the worker when it differs from the run's." };
         var set = new Option<string[]>("--set") { Description = "Override a key of --config (repeatable).", Arity = ArgumentArity.ZeroOrMore };
         var exitWith = new Option<int?>("--exit-with") { Description = "Exit when this process id ends (set by the learner for its local workers)." };
-        var command = new Command("worker", "Join a distributed training run as a rollout worker.") { learner, id, config, set, exitWith };
+        var timeout = new Option<double>("--response-timeout") { Description = "Seconds a call to the learner may take before the worker reconnects.", DefaultValueFactory = _ => 15 };
+        var command = new Command("worker", "Join a distributed training run as a rollout worker.") { learner, id, config, set, exitWith, timeout };
         command.SetAction((parse, cancellation) => ExecuteAsync(parse, cancellation));
         return command;
 
@@ -34,8 +35,11 @@ internal static class WorkerVerb
             string? configJson = null;
             if (parse.GetValue(config) is { } file)
                 configJson = OptionsBinder.Serialize(TrainingRunner.Load(file, parse.GetValue(set) ?? []));
+            double seconds = parse.GetValue(timeout);
+            if (seconds is not (> 0 and <= 3600)) throw new UserError($"--response-timeout must be in (0, 3600] seconds, got {seconds}");
             var settings = new WorkerSettings
             {
+                ResponseTimeout = TimeSpan.FromSeconds(seconds),
                 Learner = endpoint, WorkerId = parse.GetValue(id), ConfigJson = configJson, ExitWithProcess = parse.GetValue(exitWith), Log = console.Out,
             };
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });

@@ -43,9 +43,10 @@ public static class DistributedHosting
 
     /// <summary>
     /// A host with an Orleans client that reaches the learner at <paramref name="learner"/> (HOST:PORT of its gateway),
-    /// or through the configured clustering provider when <paramref name="configuration"/> names one.
+    /// or through the configured clustering provider when <paramref name="configuration"/> names one; a call unanswered
+    /// after <paramref name="responseTimeout"/> fails (a dead learner is noticed then).
     /// </summary>
-    public static IHost BuildWorkerClient(string learner, IConfiguration? configuration = null)
+    public static IHost BuildWorkerClient(string learner, TimeSpan responseTimeout, IConfiguration? configuration = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
         if (configuration is not null) builder.Configuration.AddConfiguration(configuration);
@@ -56,8 +57,7 @@ public static class DistributedHosting
         {
             client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ClusterId, ClusterId));
             if (gateway is not null) client.UseStaticClustering(gateway);
-            // Long polls last at most 10 s; a learner that died mid-call is noticed after this long.
-            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(15));
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = responseTimeout);
         });
         return builder.Build();
     }

@@ -80,7 +80,7 @@ public static class DistributedTraining
     }
 
     /// <summary>Starts local worker <paramref name="index"/>: it asks for that id, exits with this process, and writes to <c>workers/worker-K.log</c>.</summary>
-    public static Process StartWorker(WorkerCommand command, DistributedOptions distributed, int index, string runDirectory)
+    public static Process StartWorker(WorkerCommand command, DistributedOptions distributed, int index, string runDirectory, params string[] extra)
     {
         string logs = Path.Combine(runDirectory, "workers");
         Directory.CreateDirectory(logs);
@@ -89,6 +89,7 @@ public static class DistributedTraining
         foreach (var a in new[] { "worker", "--learner", $"{distributed.Host}:{distributed.GatewayPort}", "--id", index.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--exit-with", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) })
             info.ArgumentList.Add(a);
+        foreach (var a in extra) info.ArgumentList.Add(a);
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {command.FileName}.");
         var log = new StreamWriter(Path.Combine(logs, $"worker-{index}.log"), append: true) { AutoFlush = true };
         var gate = new object();

@@ -50,6 +50,9 @@ public sealed class RolloutWorker : IDisposable
         _incarnation = 0;
     }
 
+    /// <summary>The longest a long poll waits at the learner; below the client's response timeout.</summary>
+    public TimeSpan MaxWait { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The id the learner gave this worker (after registration).</summary>
     public int? WorkerId => _registration?.WorkerId;
 
@@ -69,14 +72,14 @@ public sealed class RolloutWorker : IDisposable
             if (status.Incarnation != _incarnation) { status = await RegisterAsync().ConfigureAwait(false); continue; }
             if (status.Phase < 0)
             {
-                status = await _learner.WaitForChange(_registration!.WorkerId, _version, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                status = await _learner.WaitForChange(_registration!.WorkerId, _version, MaxWait).ConfigureAwait(false);
                 continue;
             }
             if (status.Version - _version > status.PullLag || _version < 0) await PullWeightsAsync().ConfigureAwait(false);
             if (!status.Collect)
             {
                 // Wait for new weights or a share to collect; twice a collection's time before collecting anyway (a peer may have died).
-                var wait = TimeSpan.FromTicks(Math.Clamp(_lastCollection.Ticks * 2, TimeSpan.FromMilliseconds(200).Ticks, TimeSpan.FromSeconds(10).Ticks));
+                var wait = TimeSpan.FromTicks(Math.Clamp(_lastCollection.Ticks * 2, TimeSpan.FromMilliseconds(200).Ticks, Math.Max(MaxWait.Ticks, TimeSpan.FromMilliseconds(200).Ticks)));
                 status = await _learner.WaitForChange(_registration!.WorkerId, _version, wait).ConfigureAwait(false);
                 continue;
             }

@@ -23,6 +23,12 @@ public sealed class WorkerSettings
     /// <summary>How long the learner may stay unreachable before the worker gives up.</summary>
     public TimeSpan ReconnectTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How long a call to the learner may take before the learner counts as unreachable (then the worker reconnects);
+    /// long polls wait at most half of it.
+    /// </summary>
+    public TimeSpan ResponseTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Where the worker reports (one line per notable event).</summary>
     public TextWriter Log { get; init; } = TextWriter.Null;
 
@@ -55,7 +61,7 @@ public sealed class RolloutWorkerService(WorkerSettings settings, IHostApplicati
         {
             while (!token.IsCancellationRequested)
             {
-                using var client = DistributedHosting.BuildWorkerClient(settings.Learner, settings.Configuration);
+                using var client = DistributedHosting.BuildWorkerClient(settings.Learner, settings.ResponseTimeout, settings.Configuration);
                 try
                 {
                     await client.StartAsync(token).ConfigureAwait(false);
@@ -67,7 +73,7 @@ public sealed class RolloutWorkerService(WorkerSettings settings, IHostApplicati
                         {
                             RequestedId = settings.WorkerId, ConfigJson = settings.ConfigJson, CodeVersion = CodeVersion.Current,
                             Process = $"{Environment.MachineName}:{Environment.ProcessId}",
-                        }, settings.Log);
+                        }, settings.Log) { MaxWait = settings.ResponseTimeout / 2 };
                     else Worker.Attach(learner);
                     unreachableSince.Restart();
                     await Worker.RunAsync(token).ConfigureAwait(false);
