@@ -34,6 +34,8 @@ if (args is ["gridworld-throughput", .. var throughputArgs])
 if (args is ["lm", .. var lmArgs]) return RLAgents.Benchmarks.LanguageModel.LanguageModelBench.Run(lmArgs);
 //   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- text-encoder [--model all-MiniLM-L6-v2] [--threads 1,2] [--repeats 20]   (pretrained encoder latency on 16 missions: batched, cached cold/warm, ONNX Runtime)
 if (args is [RLAgents.Benchmarks.LanguageModel.TextEncoderBench.Command, .. var encoderArgs]) return RLAgents.Benchmarks.LanguageModel.TextEncoderBench.Run(encoderArgs);
+//   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- serving [--backend torch|onnx] [--seconds 2] [--clients 1,16,64] [--only mlp|transformer]   (policy server under load on loopback)
+if (args is [RLAgents.Benchmarks.Serving.ServingBench.Command, .. var servingArgs]) return RLAgents.Benchmarks.Serving.ServingBench.Run(servingArgs);
 //   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- episode-logs [cartpoleSteps] [gridSteps] [ppoCartpoleSteps]
 if (args is ["episode-logs", .. var logArgs])
 {

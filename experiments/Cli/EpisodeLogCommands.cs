@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
+using RLAgents.Core;
 using RLAgents.Environments;
 using RLAgents.EpisodeLogs;
 using RLAgents.EpisodeLogs.Rendering;
@@ -18,7 +19,7 @@ internal static class EpisodeLogCommands
 
     public static Command Replay(IServiceProvider services)
     {
-        var log = new Argument<string>("log") { Description = "An episode log (Arrow IPC stream)." };
+        var log = new Argument<string>("log") { Description = "An episode log (an Arrow IPC stream: .arrows, or .arrow from earlier builds)." };
         var episode = new Option<long?>("--episode") { Description = "Replay only this episode index." };
         var verify = new Option<bool>("--verify") { Description = "Compare observations (or their hashes), rewards and flags with the log, step by step." };
         var force = new Option<bool>("--force") { Description = "Replay even if the log was recorded with another environment version." };
@@ -34,7 +35,7 @@ internal static class EpisodeLogCommands
             if (!parse.GetValue(verify))
             {
                 foreach (var e in report.Episodes) console.Out.WriteLine($"episode {e.Episode}: {e.StepsReplayed} steps re-simulated");
-                if (report.Damage is not null) console.Error.WriteLine("error: " + report.Damage);
+                foreach (var d in report.Damages) console.Error.WriteLine("error: " + d);
                 return report.Damage is null ? RLAgentsCli.Ok : Divergent;
             }
             console.Out.WriteLine(report.Summary());
@@ -53,7 +54,9 @@ internal static class EpisodeLogCommands
         command.SetAction(parse =>
         {
             var console = services.GetRequiredService<CliConsole>();
-            var data = EpisodeLogReader.ReadAll(ExistingLog(parse.GetValue(log)!));
+            string input = ExistingLog(parse.GetValue(log)!);
+            if (parse.GetValue(output) is { } target) UserPaths.EnsureNotAnInput("--out", target, input);
+            var data = EpisodeLogReader.ReadAll(input);
             var recorded = data.Episode(parse.GetValue(episode));
             var rendered = new EpisodeRenderer(new Replayer(services.GetRequiredService<EnvRegistry>())).Render(data.Header, recorded);
             string fmt = parse.GetValue(format)!;
@@ -69,6 +72,7 @@ internal static class EpisodeLogCommands
                     break;
                 case "png":
                     string folder = outPath ?? throw new UserError("render --format png needs --out <folder>");
+                    if (File.Exists(folder)) throw new UserError($"render --format png writes one file per step into a folder; --out {folder} is a file");
                     Directory.CreateDirectory(folder);
                     PngEncoder.WriteAll(folder, rendered.Frames);
                     console.Out.WriteLine($"wrote {rendered.Frames.Count} PNG frames to {folder}");
@@ -84,8 +88,8 @@ internal static class EpisodeLogCommands
                 default:
                     throw new UserError($"render: unknown format '{fmt}' (ascii, play, png, gif, html)");
             }
-            if (data.Damage is not null) { console.Error.WriteLine("error: " + data.Damage); return Divergent; }
-            return RLAgentsCli.Ok;
+            foreach (var d in data.Damages) console.Error.WriteLine("error: " + d);
+            return data.Damage is null ? RLAgentsCli.Ok : Divergent;
         });
         return command;
     }
@@ -131,9 +135,11 @@ internal static class EpisodeLogCommands
         export.SetAction(async (parse, cancel) =>
         {
             var console = services.GetRequiredService<CliConsole>();
-            var data = EpisodeLogReader.ReadAll(ExistingLog(parse.GetValue(exportLog)!));
-            var f = ParseFilter(parse.GetValue(exportFilter));
+            string input = ExistingLog(parse.GetValue(exportLog)!);
             string outPath = parse.GetValue(exportOut)!;
+            UserPaths.EnsureNotAnInput("--out", outPath, input);
+            var data = EpisodeLogReader.ReadAll(input);
+            var f = ParseFilter(parse.GetValue(exportFilter));
             var summary = parse.GetValue(exportFormat) switch
             {
                 "jsonl" => EpisodeExporter.ToJsonl(data, outPath, f),
@@ -141,8 +147,8 @@ internal static class EpisodeLogCommands
                 var other => throw new UserError($"export: unknown format '{other}' (jsonl or parquet)"),
             };
             console.Out.WriteLine($"wrote {summary.Episodes} episodes ({summary.Steps} steps) to {summary.Output}");
-            if (data.Damage is not null) { console.Error.WriteLine("error: " + data.Damage); return Divergent; }
-            return RLAgentsCli.Ok;
+            foreach (var d in data.Damages) console.Error.WriteLine("error: " + d);
+            return data.Damage is null ? RLAgentsCli.Ok : Divergent;
         });
         episodes.Subcommands.Add(export);
         return episodes;

@@ -41,10 +41,16 @@ internal static class EvalCommand
             if (n <= 0) throw new UserError($"--episodes must be positive, got {n}");
             if (!File.Exists(path) && !Directory.Exists(path)) throw new UserError($"checkpoint '{path}' does not exist");
             string? recordTo = parse.GetValue(record);
+            if (recordTo is not null) Core.UserPaths.EnsureNotAnInput("--record", recordTo, path);
             var table = parse.GetValue(paraphrases) is { } tablePath ? ParaphraseTable.Load(tablePath) : null;
             bool sampled = parse.GetValue(sample);
-            var report = Evaluator.Evaluate(path, n, parse.GetValue(seed), recordTo: recordTo, greedy: !sampled, paraphrases: table, overrides: parse.GetValue(set) ?? []);
-            if (parse.GetValue(json))
+            bool asJson = parse.GetValue(json);
+            // JSON output is one document: no progress lines in it.
+            var progress = new ProgressLine(asJson ? TextWriter.Null : console.Out);
+            var report = Evaluator.Evaluate(path, n, parse.GetValue(seed), recordTo: recordTo, greedy: !sampled, paraphrases: table, overrides: parse.GetValue(set) ?? [],
+                episodesDone: done => progress.Report("evaluation", done, n, "episodes"));
+            progress.Finish();
+            if (asJson)
             {
                 console.Out.WriteLine(Json(report, sampled, recordTo).ToJsonString());
                 return RLAgentsCli.Ok;

@@ -59,7 +59,7 @@ internal static class PlayCommand
             }
             console.Out.WriteLine(FormattableString.Invariant(
                 $"recorded {session.Episodes} episodes ({session.Successes} successful, {session.Steps} steps) to {path}{(session.Quit ? "; quit before the end, the unfinished episode is not recorded" : "")}"));
-            console.Out.WriteLine($"make demonstrations of them with: rlagents episodes to-sft {path} --filter success --out demos.arrow");
+            console.Out.WriteLine($"make demonstrations of them with: rlagents episodes to-sft {path} --filter success --out demos.arrows");
             return RLAgentsCli.Ok;
         });
         return command;

@@ -56,8 +56,9 @@ internal static class PretrainCommand
             }
 
             console.Out.WriteLine($"pretrain {options.Model.NLayer} layers × {options.Model.NEmbd} wide on {options.CorpusPath} → {runDir}");
-            var progress = new Progress(console.Out, options.Steps);
+            var progress = new Progress(new ProgressLine(console.Out), options.Steps);
             var result = Pretrainer.Run(options, runDir, resume: resumeDir is not null, progress);
+            progress.Line.Finish();
             console.Out.WriteLine(FormattableString.Invariant($"done: step {result.Step}, eval loss {result.FinalEvalLoss:F4} (perplexity {Math.Exp(result.FinalEvalLoss):F2})"));
             console.Out.WriteLine($"checkpoint: {result.CheckpointDirectory}");
             return RLAgentsCli.Ok;
@@ -65,21 +66,21 @@ internal static class PretrainCommand
         return command;
     }
 
-    /// <summary>Prints evaluation rows and about ten training rows per run (synchronously, in order).</summary>
-    private sealed class Progress(TextWriter output, int totalSteps) : IProgress<PretrainMetrics>
+    /// <summary>Shows the pretraining steps on a <see cref="ProgressLine"/> with the latest loss, learning rate, throughput and held-out perplexity.</summary>
+    private sealed class Progress(ProgressLine line, int totalSteps) : IProgress<PretrainMetrics>
     {
-        private long _nextPrint;
+        private double? _loss, _tokensPerSecond, _perplexity;
+        private double _learningRate;
+
+        public ProgressLine Line => line;
 
         public void Report(PretrainMetrics m)
         {
-            if (m.EvalLoss is double eval)
-            {
-                output.WriteLine(FormattableString.Invariant($"step {m.Step,7}  eval loss {eval:F4}  perplexity {m.EvalPerplexity:F2}"));
-                return;
-            }
-            if (m.Step < _nextPrint) return;
-            _nextPrint = m.Step + Math.Max(1, totalSteps / 10);
-            output.WriteLine(FormattableString.Invariant($"step {m.Step,7}  loss {m.TrainLoss:F4}  lr {m.LearningRate:E2}  {m.TokensPerSecond:F0} tokens/s"));
+            (_loss, _tokensPerSecond, _learningRate) = (m.TrainLoss ?? _loss, m.TokensPerSecond ?? _tokensPerSecond, m.LearningRate);
+            _perplexity = m.EvalPerplexity ?? _perplexity;
+            string detail = FormattableString.Invariant($"loss {_loss:F4}  lr {_learningRate:E2}  {_tokensPerSecond:F0} tokens/s")
+                + (_perplexity is double p ? FormattableString.Invariant($"  eval perplexity {p:F2}") : "");
+            line.Report("pretrain", m.Step, totalSteps, "steps", detail);
         }
     }
 }

@@ -2,18 +2,22 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using RLAgents.Agents.Training;
+using RLAgents.Core;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
 using RLAgents.EpisodeLogs;
 using RLAgents.LanguageModel.Checkpoints;
+using RLAgents.LanguageModel.Pretrained;
 
 namespace RLAgents.Experiments.Cli;
 
 /// <summary>
 /// Entry point of the <c>rlagents</c> command, callable in-process (the end-to-end tests do).
-/// User mistakes (<see cref="UserError"/>, <see cref="ConfigurationException"/>, invalid actions,
-/// missing files) print one line on the error writer and exit with code 2; anything else is a
-/// bug and keeps its stack trace (exit code 1).
+/// Exit codes: 0 success; 1 a replay diverged, a log is damaged or an env failed its checks; 2 a user
+/// mistake (bad config or arguments, an unreadable or damaged input file, an output that would overwrite
+/// an input); 3 training stopped on an environment fault or a non-finite value (the run keeps its last
+/// good checkpoint); 130 a run interrupted by Ctrl+C after it checkpointed. Codes 2 and 3 print one
+/// line, <c>error: …</c>, and no stack trace; anything else is a bug and keeps its stack trace.
 /// </summary>
 public static class RLAgentsCli
 {
@@ -22,6 +26,9 @@ public static class RLAgentsCli
 
     /// <summary>Exit code for a user mistake (bad config, bad arguments, bad input file).</summary>
     public const int UsageError = 2;
+
+    /// <summary>Exit code of a run stopped by an environment fault or a non-finite loss, gradient, reward or observation.</summary>
+    public const int Fault = 3;
 
     /// <summary>Exit code of a run stopped by Ctrl+C / SIGTERM after it checkpointed (128 + SIGINT, as shells report it).</summary>
     public const int Interrupted = 130;
@@ -39,8 +46,7 @@ public static class RLAgentsCli
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var e in parse.Errors) await error.WriteLineAsync($"error: {e.Message}");
-            await error.WriteLineAsync("Run 'rlagents --help' for usage.");
+            await error.WriteLineAsync($"error: {string.Join("; ", parse.Errors.Select(e => OneLine(e.Message)))} (rlagents --help lists the verbs and options)");
             return UsageError;
         }
         try
@@ -53,12 +59,21 @@ public static class RLAgentsCli
                 ProcessTerminationTimeout = parse.CommandResult.Command.Name == "run" ? TimeSpan.FromMinutes(5) : TimeSpan.FromSeconds(2),
             }, cancellation);
         }
+        catch (Exception e) when (e is TrainingFaultException or EnvFaultException)
+        {
+            await error.WriteLineAsync($"error: {OneLine(e.Message)}");
+            return Fault;
+        }
         catch (Exception e) when (IsUserError(e))
         {
-            await error.WriteLineAsync($"error: {e.Message}");
+            await error.WriteLineAsync($"error: {OneLine(e.Message)}");
             return UsageError;
         }
     }
+
+    /// <summary>A message as one line (messages from plug-ins and the runtime may span several).</summary>
+    internal static string OneLine(string message) =>
+        string.Join(" ", message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static IEnumerable<Command> Commands(IServiceProvider services)
     {
@@ -73,14 +88,22 @@ public static class RLAgentsCli
         yield return EpisodeLogCommands.Replay(services);
         yield return EpisodeLogCommands.Render(services);
         yield return EpisodeLogCommands.Episodes(services);
+        yield return CurveCommands.Plot(services);
+        yield return CurveCommands.Compare(services);
         yield return ConfigCommand.Create(services);
+        yield return ExportCommand.Create(services);
+        yield return ServeCommand.Create(services);
     }
 
-    private static bool IsUserError(Exception e) => e is UserError or ConfigurationException or InvalidActionException or UnsupportedActionSpaceException or EnvPluginException
+    private static bool IsUserError(Exception e) => e is UserError or InputException or ConfigurationException or InvalidActionException or UnsupportedActionSpaceException or EnvPluginException
         || e is EpisodeLogFormatException or EpisodeLogEnvironmentException
-        || e is FileNotFoundException or DirectoryNotFoundException
+        // Files and folders the user named: missing, unreadable, not writable, in the way.
+        || e is IOException or UnauthorizedAccessException
         // Unreadable checkpoints, replay buffers and tensor files name the file and the problem.
         || e is InvalidDataException or CheckpointException or RunFormatException
+        // A pretrained model's package or resource that is missing names the model, the places looked in and the package.
+        || e is PretrainedModelException
+        // A worker whose config or code version differs from the learner's run names the first difference.
         || e is Distributed.WorkerRefusedException;
 }
 

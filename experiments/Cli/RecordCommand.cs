@@ -25,7 +25,7 @@ internal static class RecordCommand
         var episodes = new Option<int>("--episodes") { Description = "Number of episodes.", DefaultValueFactory = _ => 10 };
         var seed = new Option<long>("--seed") { Description = "Episode seeds and random actions derive from it.", DefaultValueFactory = _ => 0 };
         var hashes = new Option<bool>("--hashes") { Description = "Store 64-bit observation hashes instead of observations." };
-        var output = new Option<string>("--out") { Description = "Episode log to write (Arrow IPC stream).", Required = true };
+        var output = new Option<string>("--out") { Description = "Episode log to write (an Arrow IPC stream, conventionally named .arrows).", Required = true };
         var command = new Command("record", "Play episodes with a random policy or the environment's expert and record them to an episode log.") { env, policy, episodes, seed, hashes, output };
         command.SetAction(parse =>
         {
@@ -44,7 +44,7 @@ internal static class RecordCommand
     {
         var env = new Option<string>("--env") { Description = "An environment with an expert: a BabyAI level id such as BabyAI-GoToLocal-v0, or a plug-in.", Required = true };
         var episodes = new Option<int>("--episodes") { Description = "Number of successful demonstrations to write.", DefaultValueFactory = _ => 100 };
-        var output = new Option<string>("--out") { Description = "Episode log to write (Arrow IPC stream); an SFT phase reads it as sft.demonstrationsFile.", Required = true };
+        var output = new Option<string>("--out") { Description = "Episode log to write (an Arrow IPC stream, conventionally named .arrows); an SFT phase reads it as sft.demonstrationsFile.", Required = true };
         var seed = new Option<long>("--seed") { Description = "Episode seeds derive from it.", DefaultValueFactory = _ => 0 };
         var generate = new Command("generate", "Record successful expert episodes as demonstrations for supervised fine-tuning.") { env, episodes, output, seed };
         generate.SetAction(parse =>
@@ -84,6 +84,8 @@ internal static class RecordCommand
         {
             recorder.Phase = expert ? "expert" : "random";
             var random = new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "record-actions"));
+            var progress = new ProgressLine(services.GetRequiredService<CliConsole>().Out);
+            string stage = untilWritten ? $"{registration.Id} demonstrations" : $"{registration.Id} {recorder.Phase} episodes";
             var expertPolicy = expert ? Experts.For(recorder) : null;
             var randomAction = new ActionBatch(recorder.ActionSpace, 1); // uniform over any action space
             double total = 0, steps = 0;
@@ -97,18 +99,23 @@ internal static class RecordCommand
                 {
                     // An expert that fails mid-episode abandons it; the recorder never writes unfinished episodes.
                     if (Experts.Play(recorder, expertPolicy, episodeSeed) is { } e) { total += e.Rewards.Sum(); steps += e.Length; }
-                    continue;
                 }
-                recorder.Reset(episodeSeed);
-                StepResult step;
-                do
+                else
                 {
-                    randomAction.Sample(random);
-                    step = recorder.Step(randomAction[0]);
-                    total += step.Reward;
-                    steps++;
-                } while (!step.Done);
+                    recorder.Reset(episodeSeed);
+                    StepResult step;
+                    do
+                    {
+                        randomAction.Sample(random);
+                        step = recorder.Step(randomAction[0]);
+                        total += step.Reward;
+                        steps++;
+                    } while (!step.Done);
+                }
+                progress.Report(stage, untilWritten ? writer.EpisodesWritten : played, count, untilWritten ? "written" : "episodes",
+                    FormattableString.Invariant($"mean return {total / played:F3}"));
             }
+            progress.Finish();
             return new Played(played, (int)writer.EpisodesWritten, total / played, steps / played, clock.Elapsed.TotalSeconds);
         }
     }

@@ -47,20 +47,30 @@ internal static class RunCommand
             {
                 if (path is null) throw new UserError("run needs an experiment file (or --resume <run dir>).");
                 options = Load(path, overrides);
-                runDir = NewRunDirectory(parse.GetValue(output)!, options.Name);
+                string parent = parse.GetValue(output)!;
+                if (File.Exists(parent)) throw new UserError($"--output {parent} is a file; give the folder that holds run directories");
+                runDir = NewRunDirectory(parent, options.Name);
             }
 
+            void Notice(string line) => console.Error.WriteLine("warning: " + RLAgentsCli.OneLine(line));
+            AgentFactory.ResolveEnvironment(options, Notice);
             var schedule = options.Schedule;
             string what = schedule.Count == 1 ? schedule[0].Kind.ToString().ToLowerInvariant() : $"{schedule.Count} phases";
-            console.Out.WriteLine($"{(resumeDir is null ? "run" : "resume")} {options.Name}: {options.Env.Plugin ?? options.Env.Id}, {what}, seed {options.Seed} → {runDir}");
+            string env = options.Env.Plugin is { } plugin ? $"{options.Env.Id} (plug-in {plugin})" : options.Env.Id;
+            console.Out.WriteLine($"{(resumeDir is null ? "run" : "resume")} {options.Name}: {env}, {what}, seed {options.Seed} → {runDir}");
             var bar = new ProgressLine(console.Out);
+            void RunNotice(string line)
+            {
+                bar.Finish();
+                Notice(line);
+            }
             RunResult result;
             if (options.Distributed is { } distributed)
             {
                 console.Out.WriteLine($"learner listening on {distributed.Host}:{distributed.GatewayPort}; join more workers with: rlagents worker --learner {distributed.Host}:{distributed.GatewayPort}");
                 try
                 {
-                    result = DistributedTraining.Run(options, runDir, resumeDir is not null, bar.Report, cancellation, WorkerVerb.Self());
+                    result = DistributedTraining.Run(options, runDir, resumeDir is not null, bar.Report, cancellation, WorkerVerb.Self(), notice: RunNotice);
                 }
                 catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
                 {
@@ -69,7 +79,7 @@ internal static class RunCommand
                     return RLAgentsCli.Interrupted;
                 }
             }
-            else result = TrainingRunner.Run(options, runDir, resume: resumeDir is not null, progress: bar.Report, cancellation: cancellation);
+            else result = TrainingRunner.Run(options, runDir, resume: resumeDir is not null, progress: bar.Report, cancellation: cancellation, notice: RunNotice);
             bar.Finish();
             console.Out.WriteLine(Summary(result));
             if (!result.Interrupted) return RLAgentsCli.Ok;

@@ -29,11 +29,12 @@ public static class DistributedTraining
     /// Trains <paramref name="options"/> (which has a <c>distributed</c> section) into <paramref name="runDirectory"/> as
     /// <see cref="TrainingRunner.Run"/> does, with rollouts from workers: <c>distributed.localWorkers</c> processes started
     /// with <paramref name="workers"/> (null starts none) and any that join with <c>rlagents worker</c>. <paramref name="started"/>
-    /// sees the learner once its silo listens. When the run ends the workers are told to exit.
+    /// sees the learner once its silo listens; <paramref name="notice"/> hears what <see cref="TrainingRunner.Run"/> tells the user.
+    /// When the run ends the workers are told to exit.
     /// </summary>
     /// <exception cref="OperationCanceledException">Stopped while no batches arrived (no live workers); <c>--resume</c> continues from the latest checkpoint.</exception>
     public static RunResult Run(ExperimentOptions options, string runDirectory, bool resume, Action<RunProgress>? progress, CancellationToken cancellation,
-        WorkerCommand? workers, IConfiguration? configuration = null, Action<Learner>? started = null)
+        WorkerCommand? workers, IConfiguration? configuration = null, Action<Learner>? started = null, Action<string>? notice = null)
     {
         options.Validate();
         var distributed = options.Distributed ?? throw new ArgumentException("The experiment has no distributed section.", nameof(options));
@@ -63,7 +64,7 @@ public static class DistributedTraining
             if (workers is not null)
                 for (int k = 0; k < (distributed.LocalWorkers ?? distributed.Workers); k++)
                     processes.Add(StartWorker(workers, distributed, k, runDirectory));
-            return TrainingRunner.Run(options, runDirectory, resume, progress, cancellation, learner);
+            return TrainingRunner.Run(options, runDirectory, resume, progress, cancellation, notice, learner);
         }
         finally
         {

@@ -185,7 +185,7 @@ public sealed class Learner : IExperienceSourceFactory
     {
         lock (_gate)
         {
-            _phase = new PhaseChannel(index, kind, kind != AlgorithmKind.Dqn) { Steps = phaseSteps };
+            _phase = new PhaseChannel(index, kind, onPolicy: kind is AlgorithmKind.Ppo or AlgorithmKind.A2c or AlgorithmKind.Reinforce) { Steps = phaseSteps };
             Signal();
         }
     }

@@ -1,6 +1,8 @@
+using RLAgents.Agents.Algorithms;
 using RLAgents.Agents.Buffers;
 using RLAgents.Agents.Collection;
 using RLAgents.Agents.Training;
+using RLAgents.Core.Metrics;
 using RLAgents.Environments;
 using RLAgents.EpisodeLogs;
 using RLAgents.Policies;
@@ -34,7 +36,7 @@ public sealed class RemoteExperienceSource : IExperienceSource
         NumEnvs = phase.Options.Env.NumEnvs;
         _shard = NumEnvs / distributed.Workers;
         Rng = phase.CollectorRng;
-        _nStepTail = _shard * phase.Phase.Dqn.NStep;
+        _nStepTail = phase.Phase.Kind is AlgorithmKind.Dqn or AlgorithmKind.Sac or AlgorithmKind.Td3 ? _shard * RolloutWorker.OffPolicy(phase.Phase).NStep : 0;
         learner.OpenPhase(phase.Index, phase.Phase.Kind, 0);
     }
 
@@ -42,7 +44,26 @@ public sealed class RemoteExperienceSource : IExperienceSource
     public ObservationSpace ObservationSpace => _policy.ObservationSpace;
 
     /// <inheritdoc />
+    public Space ActionSpace => _policy.ActionSpace;
+
+    /// <inheritdoc />
     public int NumEnvs { get; }
+
+    /// <summary>Empty: the workers' acting distributions stay with them.</summary>
+    public MetricsHistogram ActionProbabilities { get; } = new(0, 1, 20);
+
+    /// <summary>Recorded for the run's view of the options; the workers apply <c>training.checkEnvSteps</c> from the run's config where the envs run.</summary>
+    public bool CheckSteps { get; set; }
+
+    /// <summary>Null: the envs live in the workers' processes, so a resume restarts their episodes.</summary>
+    public RolloutState? CaptureState(out string? reason)
+    {
+        reason = "distributed workers step the envs in their own processes";
+        return null;
+    }
+
+    /// <summary>Never called (<see cref="CaptureState"/> saves nothing).</summary>
+    public void RestoreState(RolloutState state) => throw new InvalidOperationException("A distributed run's checkpoints hold no env state.");
 
     /// <inheritdoc />
     public long Steps { get; set; }
@@ -70,7 +91,7 @@ public sealed class RemoteExperienceSource : IExperienceSource
     public void CollectRollout(RolloutBuffer buffer, ActionSelection selection)
     {
         _learner.Publish(_policy, Steps);
-        _scratch ??= new RolloutBuffer(ObservationSpace, buffer.Steps, _shard);
+        _scratch ??= new RolloutBuffer(ObservationSpace, buffer.Steps, _shard, ActionSpace.ActionLayout);
         var round = _learner.TakeRound();
         for (int k = 0; k < round.Count; k++)
         {
@@ -91,7 +112,7 @@ public sealed class RemoteExperienceSource : IExperienceSource
         using var r = TrajectoryBatch.Open(data, TrajectoryBatch.Payload.Transitions, _episodes, source);
         // A batch holds at most its env steps plus the n-step steps pending from the batch before.
         int capacity = header.EnvSteps + _nStepTail;
-        if (_staging is null || _staging.Capacity < capacity) _staging = new ReplayBuffer(ObservationSpace, capacity);
+        if (_staging is null || _staging.Capacity < capacity) _staging = new ReplayBuffer(ObservationSpace, capacity, ActionSpace.ActionLayout);
         replay.AddTransitions(r, _staging, source);
         Steps += header.EnvSteps;
     }

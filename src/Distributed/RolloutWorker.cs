@@ -161,6 +161,15 @@ public sealed class RolloutWorker : IDisposable
         _collector = new PhaseCollector(_options!, phase, _agent, _registration!.ShardEnvs, _registration.WorkerSeed, _sequence);
     }
 
+    /// <summary>An off-policy phase's env steps per update round, n and γ of its n-step returns (DQN, SAC, TD3).</summary>
+    internal static (int TrainFrequency, int NStep, double Gamma) OffPolicy(PhaseOptions phase) => phase.Kind switch
+    {
+        AlgorithmKind.Dqn => (phase.Dqn.TrainFrequency, phase.Dqn.NStep, phase.Dqn.Gamma),
+        AlgorithmKind.Sac => (phase.Sac.TrainFrequency, phase.Sac.NStep, phase.Sac.Gamma),
+        AlgorithmKind.Td3 => (phase.Td3.TrainFrequency, phase.Td3.NStep, phase.Td3.Gamma),
+        _ => throw new ArgumentException($"{phase.Kind} is not an off-policy algorithm.", nameof(phase)),
+    };
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -187,14 +196,17 @@ public sealed class RolloutWorker : IDisposable
             var env = AgentFactory.MakeEnv(options, envs);
             _collector = new RolloutCollector(env, agent.Policy, new Rng(0UL));
             _collector.Reset(unchecked((long)Rng.DeriveSeed(Rng.DeriveSeed(workerSeed, "phase", phase), "env", sequence)));
+            // training.checkEnvSteps applies where the envs run.
+            _collector.CheckSteps = options.Training.CheckEnvSteps;
             var space = env.SingleObservationSpace;
-            if (_phase.Kind == AlgorithmKind.Dqn)
+            var layout = env.SingleActionSpace.ActionLayout;
+            if (_phase.Kind is AlgorithmKind.Dqn or AlgorithmKind.Sac or AlgorithmKind.Td3)
             {
-                var dqn = _phase.Dqn;
-                _vectorSteps = (dqn.TrainFrequency + envs - 1) / envs;
-                _nStep = new NStepAccumulator(space, envs, dqn.NStep, dqn.Gamma);
+                var (trainFrequency, nStep, gamma) = OffPolicy(_phase);
+                _vectorSteps = (trainFrequency + envs - 1) / envs;
+                _nStep = new NStepAccumulator(space, envs, nStep, gamma, layout);
                 // n-step transitions out of one batch: at most its steps plus the steps pending from the one before.
-                _staging = new ReplayBuffer(space, _vectorSteps * envs + envs * dqn.NStep);
+                _staging = new ReplayBuffer(space, _vectorSteps * envs + envs * nStep, layout);
             }
             else
             {
@@ -205,9 +217,18 @@ public sealed class RolloutWorker : IDisposable
                     AlgorithmKind.Reinforce => _phase.Reinforce.RolloutSteps,
                     _ => throw new InvalidOperationException($"{_phase.Kind} collects no experience."),
                 };
-                _rollout = new RolloutBuffer(space, steps, envs);
+                _rollout = new RolloutBuffer(space, steps, envs, layout);
             }
         }
+
+        // The action choice at phase step `step`, as the algorithm makes it in a local run: DQN's ε schedule; SAC and TD3
+        // act uniformly at random until learningStarts, then SAC samples its policy and TD3 adds Gaussian noise to its mode.
+        private ActionSelection Selection(long step) => _phase.Kind switch
+        {
+            AlgorithmKind.Dqn => ActionSelection.EpsilonGreedy(_phase.Dqn.Exploration.ValueAt(step, _phase.Steps)),
+            AlgorithmKind.Sac => step < _phase.Sac.LearningStarts ? ActionSelection.Uniform : ActionSelection.Sample,
+            _ => step < _phase.Td3.LearningStarts ? ActionSelection.Uniform : ActionSelection.NoisyGreedy(_phase.Td3.ExplorationNoise),
+        };
 
         public int Phase { get; }
 
@@ -221,12 +242,10 @@ public sealed class RolloutWorker : IDisposable
                 _collector.CollectRollout(_rollout, ActionSelection.Sample);
                 return (TrajectoryBatch.Pack(_rollout, _collector.DrainEpisodes()), checked((int)(_collector.Steps - before)));
             }
-            // ε follows the learner's phase steps, as it does in a local run.
+            // ε (DQN) and the end of the random warm-up (SAC, TD3) follow the learner's phase steps, as they do in a local run.
             _collector.Steps = phaseSteps;
             before = phaseSteps;
-            var exploration = _phase.Dqn.Exploration;
-            long total = _phase.Steps;
-            _collector.CollectTransitions(_vectorSteps, step => ActionSelection.EpsilonGreedy(exploration.ValueAt(step, total)), _nStep!, _staging!);
+            _collector.CollectTransitions(_vectorSteps, Selection, _nStep!, _staging!);
             var data = TrajectoryBatch.Pack(_staging!, _collector.DrainEpisodes());
             _staging!.Clear();
             return (data, checked((int)(_collector.Steps - before)));

@@ -20,12 +20,16 @@ internal sealed class EpisodeBatchEncoder
 {
     // Metadata layout (offsets within the flatbuffer; see Message.fbs / Schema.fbs of Arrow):
     //   0  root uoffset → Message table at 24
-    //   4  Message vtable [12 bytes]: size, table size, version@16, header_type@18, header@4, bodyLength@8
-    //  24  Message table: soffset to vtable, header uoffset → RecordBatch at 64, bodyLength i64, version i16 (V5), header_type u8 (RecordBatch)
+    //   4  Message vtable [14 bytes]: size, table size, version@16, header_type@18, header@4, bodyLength@8, custom_metadata@20
+    //  24  Message table: soffset to vtable, header uoffset → RecordBatch at 64, bodyLength i64, version i16 (V5), header_type u8 (RecordBatch),
+    //      custom_metadata uoffset → C
     //  48  RecordBatch vtable [10 bytes]: size, table size, length@8, nodes@4, buffers@16
     //  64  RecordBatch table: soffset, nodes uoffset, length i64, buffers uoffset
     //  92  nodes vector: u32 count, then FieldNode{length i64, null_count i64}[] at 96 (8-aligned)
     //   Q  buffers vector: u32 count (Q ≡ 4 mod 8), then Buffer{offset i64, length i64}[]
+    //   C  custom_metadata (C ≡ 0 mod 8): vector of one KeyValue [u32 count, uoffset]; KeyValue vtable [8 bytes] at C+8;
+    //      KeyValue table at C+16 (soffset, key uoffset, value uoffset); key string at C+28 ("rlagents.crc32c");
+    //      value string at C+48 (8 hex digits at C+52): the message's CRC-32C (see BatchChecksum)
     private const int MessageTable = 24, BatchVTable = 48, BatchTable = 64, NodesVector = 92;
     private const short MetadataV5 = 4;
     private const byte HeaderRecordBatch = 3;
@@ -33,7 +37,7 @@ internal sealed class EpisodeBatchEncoder
     private readonly ModalityLayout[] _modalities;
     private readonly int[] _sizes;
     private readonly byte[] _template;
-    private readonly int _nodeCount, _bufferCount, _buffersVector, _metadataLength;
+    private readonly int _nodeCount, _bufferCount, _buffersVector, _customMetadata, _metadataLength;
     private byte[] _message = new byte[1 << 16];
     private int _pos, _node, _buffer;
     private readonly MemoryStream _deflated = new();
@@ -55,7 +59,8 @@ internal sealed class EpisodeBatchEncoder
         _nodeCount = nodes;
         _bufferCount = buffers;
         _buffersVector = NodesVector + 4 + 16 * nodes + 4;
-        _metadataLength = _buffersVector + 4 + 16 * buffers;
+        _customMetadata = _buffersVector + 4 + 16 * buffers;
+        _metadataLength = _customMetadata + 64;
         _template = BuildTemplate();
     }
 
@@ -98,7 +103,9 @@ internal sealed class EpisodeBatchEncoder
         BinaryPrimitives.WriteInt32LittleEndian(_message.AsSpan(4), _metadataLength);
         BinaryPrimitives.WriteInt64LittleEndian(meta[(MessageTable + 8)..], bodyLength);
         BinaryPrimitives.WriteInt64LittleEndian(meta[(BatchTable + 8)..], rows);
-        return _message.AsSpan(0, _pos);
+        var message = _message.AsSpan(0, _pos);
+        BatchChecksum.Seal(message, 8 + _customMetadata + 52);
+        return message;
     }
 
     // ---- metadata ----
@@ -108,8 +115,8 @@ internal sealed class EpisodeBatchEncoder
         var fb = new byte[_metadataLength];
         var s = fb.AsSpan();
         BinaryPrimitives.WriteUInt32LittleEndian(s, MessageTable);
-        // Message vtable at 4: fields version(0), header_type(1), header(2), bodyLength(3).
-        WriteU16(s, 4, 12); WriteU16(s, 6, 24); WriteU16(s, 8, 16); WriteU16(s, 10, 18); WriteU16(s, 12, 4); WriteU16(s, 14, 8);
+        // Message vtable at 4: fields version(0), header_type(1), header(2), bodyLength(3), custom_metadata(4).
+        WriteU16(s, 4, 14); WriteU16(s, 6, 24); WriteU16(s, 8, 16); WriteU16(s, 10, 18); WriteU16(s, 12, 4); WriteU16(s, 14, 8); WriteU16(s, 16, 20);
         BinaryPrimitives.WriteInt32LittleEndian(s[MessageTable..], MessageTable - 4);
         BinaryPrimitives.WriteUInt32LittleEndian(s[(MessageTable + 4)..], BatchTable - (MessageTable + 4));
         BinaryPrimitives.WriteInt16LittleEndian(s[(MessageTable + 16)..], MetadataV5);
@@ -121,6 +128,18 @@ internal sealed class EpisodeBatchEncoder
         BinaryPrimitives.WriteUInt32LittleEndian(s[(BatchTable + 16)..], (uint)(_buffersVector - (BatchTable + 16)));
         BinaryPrimitives.WriteUInt32LittleEndian(s[NodesVector..], (uint)_nodeCount);
         BinaryPrimitives.WriteUInt32LittleEndian(s[_buffersVector..], (uint)_bufferCount);
+        // custom_metadata: one KeyValue holding the message checksum (its digits are filled in per message).
+        int c = _customMetadata;
+        BinaryPrimitives.WriteUInt32LittleEndian(s[(MessageTable + 20)..], (uint)(c - (MessageTable + 20)));
+        BinaryPrimitives.WriteUInt32LittleEndian(s[c..], 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[(c + 4)..], 12);
+        WriteU16(s, c + 8, 8); WriteU16(s, c + 10, 12); WriteU16(s, c + 12, 4); WriteU16(s, c + 14, 8);
+        BinaryPrimitives.WriteInt32LittleEndian(s[(c + 16)..], 8);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[(c + 20)..], 8);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[(c + 24)..], 24);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[(c + 28)..], (uint)BatchChecksum.Key.Length);
+        Encoding.ASCII.GetBytes(BatchChecksum.Key, s[(c + 32)..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[(c + 48)..], 8);
         return fb;
     }
 

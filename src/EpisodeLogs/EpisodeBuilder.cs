@@ -138,6 +138,24 @@ public sealed class EpisodeBuilder : IEpisodeColumns
         return e;
     }
 
+    /// <summary>The open episode's index, checkpoint id, phase and evaluation flag (checkpoints save them).</summary>
+    internal RecordedEpisode OpenMeta => _open ? _meta : throw new InvalidOperationException("No episode is open.");
+
+    /// <summary>The agent outputs added to the open episode so far: per step its action probabilities (empty when none) and value.</summary>
+    internal (float[][] Probabilities, float?[] Values) AgentOutputs()
+    {
+        var counts = _probCounts.Span;
+        var flat = _probValues.Span;
+        var probabilities = new float[counts.Length][];
+        var values = new float?[counts.Length];
+        for (int t = 0, at = 0; t < counts.Length; at += counts[t], t++)
+        {
+            probabilities[t] = flat.Slice(at, counts[t]).ToArray();
+            values[t] = _valueSet.Span[t] ? _values.Span[t] : null;
+        }
+        return (probabilities, values);
+    }
+
     /// <summary>Drops the open episode.</summary>
     public void Abandon() => _open = _closed = false;
 

@@ -11,23 +11,89 @@ namespace RLAgents.EpisodeLogs;
 /// to JSON Lines or Parquet for tools that read neither Arrow streams nor RLAgents.
 /// <list type="bullet">
 /// <item>JSONL: one object per row with the Arrow column names; float32 modalities as number arrays,
-/// uint8 modalities as base64 of the raw (decompressed) bytes, hashes as <c>"0x…"</c> hex strings.</item>
+/// uint8 modalities as base64 of the raw (decompressed) bytes, hashes as <c>"0x…"</c> hex strings, and the
+/// 64-bit integers (<c>episode</c>, <c>seed</c>) as decimal strings, since JSON readers that parse numbers
+/// as doubles (JavaScript, DuckDB's auto-detection of large values aside) round them beyond 2^53 and a
+/// rounded seed no longer reproduces its episode. A sidecar <c>&lt;file&gt;.schema.json</c> holds the log
+/// header and each column's metadata (<see cref="ColumnsKey"/>).</item>
 /// <item>Parquet: the same columns, except <c>action_probs</c> spread over <c>prob_0 … prob_{n-1}</c>;
 /// float32 modalities of at most 16 elements as one column per element (<c>obs_state_0</c> …), larger
 /// ones as binary of little-endian float32; uint8 modalities as binary; hashes as uint64. The log
-/// header is the file's key-value metadata.</item>
+/// header is the file's key-value metadata, with each observation column's metadata under <see cref="ColumnsKey"/>.</item>
 /// </list>
+/// Column metadata carries the log's field metadata (<c>rlagents.modality</c>, <c>rlagents.storage</c>,
+/// <c>rlagents.shape</c>, <c>rlagents.encoding</c>: exports always hold raw values, so zlib cells say <c>Raw</c>),
+/// plus <c>rlagents.export_layout</c> (how a cell is written) and, for per-element Parquet columns, <c>rlagents.export_columns</c>.
 /// </summary>
 public static class EpisodeExporter
 {
     private const int MaxElementColumns = 16;
     private const int RowGroupRows = 1 << 16;
 
+    /// <summary>Metadata key (Parquet key-value metadata, JSONL sidecar) of the per-column metadata, a JSON object column → key → value.</summary>
+    public const string ColumnsKey = "rlagents.columns";
+
+    /// <summary>Suffix of the JSONL export's sidecar: the log header and the column metadata.</summary>
+    public const string JsonlSchemaSuffix = ".schema.json";
+
+    /// <summary>Columns written as decimal strings in JSONL (int64 values).</summary>
+    public static IReadOnlyList<string> Int64Columns { get; } = [EpisodeLogFormat.Columns.Episode, EpisodeLogFormat.Columns.Seed];
+
+    /// <summary>Each observation column's metadata in an export (<paramref name="parquet"/> or JSONL layout).</summary>
+    public static Dictionary<string, Dictionary<string, string>> ColumnMetadata(EpisodeLogHeader header, bool parquet)
+    {
+        var columns = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+        foreach (var m in header.Modalities)
+        {
+            bool hash = m.Encoding == ObservationEncoding.Hash64;
+            bool elements = parquet && !hash && m.Storage == ModalityStorage.Float32 && m.Size <= MaxElementColumns;
+            string layout = hash ? (parquet ? "uint64 hash" : "hex string of the uint64 hash")
+                : m.Storage switch
+                {
+                    ModalityStorage.Float32 => elements ? "one float32 column per element, row-major" : parquet ? "binary, little-endian float32, row-major" : "number array, row-major",
+                    ModalityStorage.UInt8 => parquet ? "binary, row-major" : "base64, row-major",
+                    ModalityStorage.Int32 => "int32",
+                    _ => "utf8 string",
+                };
+            var meta = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [EpisodeLogFormat.KeyModality] = m.Name,
+                [EpisodeLogFormat.KeyStorage] = m.Storage.ToString(),
+                [EpisodeLogFormat.KeyShape] = string.Join(",", m.Shape),
+                [EpisodeLogFormat.KeyEncoding] = hash ? nameof(ObservationEncoding.Hash64) : nameof(ObservationEncoding.Raw),
+                ["rlagents.export_layout"] = layout,
+            };
+            if (elements) meta["rlagents.export_columns"] = string.Join(",", Enumerable.Range(0, m.Size).Select(i => $"{m.Column}_{i}"));
+            columns[m.Column] = meta;
+        }
+        if (!parquet)
+            foreach (string c in Int64Columns) columns[c] = new(StringComparer.Ordinal) { ["rlagents.export_layout"] = "int64 as a decimal string" };
+        return columns;
+    }
+
+    // The log header plus the column metadata, as Parquet key-value metadata and the JSONL sidecar hold them.
+    private static Dictionary<string, string> FileMetadata(EpisodeLogHeader header, bool parquet)
+    {
+        var metadata = new Dictionary<string, string>(EpisodeLogFormat.BuildSchema(header).Metadata, StringComparer.Ordinal)
+        {
+            [ColumnsKey] = JsonSerializer.Serialize(ColumnMetadata(header, parquet)),
+        };
+        return metadata;
+    }
+
     /// <summary>Writes the episodes of <paramref name="log"/> passing <paramref name="filter"/> as JSON Lines.</summary>
     public static ExportSummary ToJsonl(EpisodeLog log, string output, EpisodeFilter? filter = null)
     {
         filter ??= new EpisodeFilter();
         int written = 0, skipped = 0, steps = 0;
+        var sidecar = FileMetadata(log.Header, parquet: false);
+        var columns = sidecar[ColumnsKey];
+        sidecar.Remove(ColumnsKey);
+        RLAgents.Core.AtomicFile.WriteText(output + JsonlSchemaSuffix, new System.Text.Json.Nodes.JsonObject
+        {
+            ["metadata"] = JsonSerializer.SerializeToNode(sidecar),
+            ["columns"] = System.Text.Json.Nodes.JsonNode.Parse(columns),
+        }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         using (var stream = File.Create(output))
         using (var json = new Utf8JsonWriter(stream))
         {
@@ -45,14 +111,14 @@ public static class EpisodeExporter
                 steps += e.Length;
             }
         }
-        return new ExportSummary(output, written, skipped, steps, log.Damage is null ? [] : [log.Damage]);
+        return new ExportSummary(output, written, skipped, steps, log.Damages);
     }
 
     private static void WriteRow(Utf8JsonWriter w, EpisodeLogHeader h, RecordedEpisode e, int t)
     {
         bool step = t < e.Length;
         w.WriteStartObject();
-        w.WriteNumber(EpisodeLogFormat.Columns.Episode, e.Index);
+        w.WriteString(EpisodeLogFormat.Columns.Episode, e.Index.ToString(System.Globalization.CultureInfo.InvariantCulture));
         w.WriteNumber(EpisodeLogFormat.Columns.Step, t);
         if (step) w.WriteNumber(EpisodeLogFormat.Columns.Action, e.Actions[t]); else w.WriteNull(EpisodeLogFormat.Columns.Action);
         if (step) w.WriteNumber(EpisodeLogFormat.Columns.Reward, e.Rewards[t]); else w.WriteNull(EpisodeLogFormat.Columns.Reward);
@@ -67,7 +133,7 @@ public static class EpisodeExporter
         }
         else w.WriteNullValue();
         if (step && e.Values[t] is float v) w.WriteNumber(EpisodeLogFormat.Columns.Value, v); else w.WriteNull(EpisodeLogFormat.Columns.Value);
-        if (e.Seed is long s) w.WriteNumber(EpisodeLogFormat.Columns.Seed, s); else w.WriteNull(EpisodeLogFormat.Columns.Seed);
+        if (e.Seed is long s) w.WriteString(EpisodeLogFormat.Columns.Seed, s.ToString(System.Globalization.CultureInfo.InvariantCulture)); else w.WriteNull(EpisodeLogFormat.Columns.Seed);
         w.WriteString(EpisodeLogFormat.Columns.StartState, t == 0 ? e.StartState : null);
         w.WriteString(EpisodeLogFormat.Columns.CheckpointId, e.CheckpointId);
         w.WriteString(EpisodeLogFormat.Columns.Phase, e.Phase);
@@ -106,7 +172,7 @@ public static class EpisodeExporter
         await using (var stream = File.Create(output))
         {
             await using var writer = await ParquetWriter.CreateAsync(table.Schema, stream, cancellationToken: cancellationToken).ConfigureAwait(false);
-            writer.CustomMetadata = EpisodeLogFormat.BuildSchema(h).Metadata;
+            writer.CustomMetadata = FileMetadata(h, parquet: true);
             foreach (var e in log.Episodes)
             {
                 if (!filter.Accepts(h.EnvId, e)) { skipped++; continue; }
@@ -117,7 +183,7 @@ public static class EpisodeExporter
             }
             if (table.Rows > 0 || written == 0) await table.FlushAsync(writer, cancellationToken).ConfigureAwait(false);
         }
-        return new ExportSummary(output, written, skipped, steps, log.Damage is null ? [] : [log.Damage]);
+        return new ExportSummary(output, written, skipped, steps, log.Damages);
     }
 
     /// <summary>Column buffers of one row group and the schema they follow.</summary>

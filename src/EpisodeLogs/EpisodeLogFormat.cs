@@ -19,14 +19,28 @@ namespace RLAgents.EpisodeLogs;
 /// </summary>
 public static class EpisodeLogFormat
 {
-    /// <summary>Current format version; readers reject logs with a larger one.</summary>
-    public const int Version = 1;
+    /// <summary>
+    /// Current format version; readers reject logs with a larger one. Version 2 adds a CRC-32C to every
+    /// message (see <see cref="BatchChecksum"/>): the schema's in its metadata, a record batch's in its
+    /// message's custom metadata; version 1 logs, which have none, are still read.
+    /// </summary>
+    public const int Version = 2;
 
     /// <summary>Recorder version written into new logs.</summary>
     public const string RecorderVersion = "rlagents-episode-recorder/1.0";
 
     /// <summary>Value of the <c>rlagents.format</c> metadata key identifying an episode log.</summary>
     public const string FormatName = "rlagents-episode-log";
+
+    /// <summary>
+    /// File extension of episode logs: Arrow's own convention for the IPC stream format (<c>.arrows</c>);
+    /// <c>.arrow</c> names Arrow's file format (magic header and footer), which Feather, pandas and polars file
+    /// readers expect. Readers look at the content, not the name, so logs named <see cref="LegacyFileExtension"/> still read.
+    /// </summary>
+    public const string FileExtension = ".arrows";
+
+    /// <summary>The extension earlier builds gave episode logs (the same stream format).</summary>
+    public const string LegacyFileExtension = ".arrow";
 
     /// <summary>Prefix of observation columns: modality <c>image</c> is column <c>obs_image</c>.</summary>
     public const string ObservationPrefix = "obs_";
@@ -47,6 +61,7 @@ public static class EpisodeLogFormat
     internal const string KeyStorage = "rlagents.storage";
     internal const string KeyShape = "rlagents.shape";
     internal const string KeyEncoding = "rlagents.encoding";
+    internal const string KeyPicture = "rlagents.picture"; // "true" on pixel images only; absent in older logs
 
     /// <summary>Column names, in schema order before the observation columns.</summary>
     public static class Columns
@@ -119,6 +134,7 @@ public static class EpisodeLogFormat
                 [KeyShape] = string.Join(",", m.Shape),
                 [KeyEncoding] = m.Encoding.ToString(),
             };
+            if (m.Picture) meta[KeyPicture] = "true";
             b.Field(new Field(m.Column, ColumnType(m), false, meta));
         }
         b.Metadata(KeyFormat, FormatName)
@@ -131,6 +147,8 @@ public static class EpisodeLogFormat
         if (header.EnvType is not null) b.Metadata(KeyEnvType, header.EnvType);
         if (header.EnvAssembly is not null) b.Metadata(KeyEnvAssembly, header.EnvAssembly);
         if (header.Plugin is not null) b.Metadata(KeyPlugin, header.Plugin);
+        // Its digits are filled in once the schema message is serialised (see BatchChecksum).
+        b.Metadata(BatchChecksum.Key, BatchChecksum.Unsealed);
         return b.Build();
     }
 
@@ -151,6 +169,18 @@ public static class EpisodeLogFormat
     /// <summary>Reads the header from a log's schema; throws <see cref="EpisodeLogFormatException"/> when it is not a log this build can read.</summary>
     public static EpisodeLogHeader ParseHeader(Schema schema, long offset = 0)
     {
+        try
+        {
+            return ParseHeaderOrThrow(schema, offset);
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or JsonException)
+        {
+            throw new EpisodeLogFormatException($"the schema's metadata is unreadable ({e.Message})", offset);
+        }
+    }
+
+    private static EpisodeLogHeader ParseHeaderOrThrow(Schema schema, long offset)
+    {
         var md = schema.Metadata ?? new Dictionary<string, string>();
         string Get(string key) => md.TryGetValue(key, out var v) ? v
             : throw new EpisodeLogFormatException($"the schema lacks metadata key '{key}'", offset);
@@ -160,6 +190,8 @@ public static class EpisodeLogFormat
             throw new EpisodeLogFormatException($"invalid format version '{Get(KeyVersion)}'", offset);
         if (version > Version)
             throw new EpisodeLogFormatException($"format version {version} is newer than this build reads ({Version}); update RLAgents", offset);
+        if (version >= 2 && !md.ContainsKey(BatchChecksum.Key))
+            throw new EpisodeLogFormatException("the schema is damaged: a format-2 schema without its checksum", offset);
         var modalities = new List<ModalityLayout>();
         foreach (var f in schema.FieldsList)
         {
@@ -170,7 +202,7 @@ public static class EpisodeLogFormat
                 || !Enum.TryParse<ModalityStorage>(storage, out var st) || !Enum.TryParse<ObservationEncoding>(enc, out var en))
                 throw new EpisodeLogFormatException($"column '{f.Name}' lacks valid modality metadata", offset);
             int[] dims = shape.Length == 0 ? [] : shape.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-            modalities.Add(new ModalityLayout(name, st, dims, en));
+            modalities.Add(new ModalityLayout(name, st, dims, en, fm.TryGetValue(KeyPicture, out var picture) && picture == "true"));
         }
         if (modalities.Count == 0) throw new EpisodeLogFormatException("the schema has no observation columns", offset);
         return new EpisodeLogHeader

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RLAgents.Environments;
+using RLAgents.Environments.Wrappers;
 
 namespace RLAgents.EpisodeLogs;
 
@@ -19,7 +20,12 @@ public enum ObservationEncoding
 /// <param name="Storage">Element storage of the modality.</param>
 /// <param name="Shape">Dimensions, outermost first (empty for Int32 and Text).</param>
 /// <param name="Encoding">How the column stores each observation.</param>
-public sealed record ModalityLayout(string Name, ModalityStorage Storage, int[] Shape, ObservationEncoding Encoding)
+/// <param name="Picture">
+/// True for a pixel image: a uint8 [H, W] or [H, W, C] modality bounded by 0..255 (an RGB view, a
+/// grey or resized frame, a frame stack), as opposed to uint8 codes such as Minigrid's symbolic
+/// 7×7×3 grid. The log keeps no bounds, so the recorder notes this for the viewer.
+/// </param>
+public sealed record ModalityLayout(string Name, ModalityStorage Storage, int[] Shape, ObservationEncoding Encoding, bool Picture = false)
 {
     /// <summary>Elements per observation (product of the shape; 1 for Int32 and Text).</summary>
     public int Size => Shape.Length == 0 ? 1 : Shape.Aggregate(1, (a, b) => a * b);
@@ -107,7 +113,8 @@ public sealed record EpisodeLogHeader
                 m.Space is BoxSpace b ? b.ShapeArray() : [],
                 options.ObservationHashes ? ObservationEncoding.Hash64
                     : m.Storage == ModalityStorage.UInt8 && m.Size >= options.CompressImagesFromBytes ? ObservationEncoding.Zlib
-                    : ObservationEncoding.Raw)).ToArray(),
+                    : ObservationEncoding.Raw,
+                ImageModalities.IsPixelImage(m.Space))).ToArray(),
         };
     }
 }

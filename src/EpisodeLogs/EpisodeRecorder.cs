@@ -14,6 +14,9 @@ namespace RLAgents.EpisodeLogs;
 /// </summary>
 public sealed class EpisodeRecorder : Wrapper
 {
+    private long _currentIndex;
+    private RecorderState? _restoring;
+    private int _restoredSteps;
     private readonly EpisodeLogWriter _writer;
     private readonly EpisodeRecorderOptions _options;
     private readonly Func<RecordedEpisode, bool>? _filter;
@@ -98,6 +101,33 @@ public sealed class EpisodeRecorder : Wrapper
         EpisodesAbandoned++;
     }
 
+    /// <summary>What this recorder holds between steps: its counters and what it knows of the episode in progress (for checkpoints).</summary>
+    public RecorderState CaptureState()
+    {
+        OpenEpisodeState? open = null;
+        if (_builder.IsOpen)
+        {
+            var meta = _builder.OpenMeta;
+            var (probabilities, values) = _builder.AgentOutputs();
+            open = new OpenEpisodeState(meta.CheckpointId, meta.Phase, meta.Evaluation, probabilities, values);
+        }
+        return new RecorderState(_localEpisodes, _currentIndex, _stopped, open);
+    }
+
+    /// <summary>
+    /// Prepares to be put back where <see cref="CaptureState"/> found it: the next reset and the steps that replay the
+    /// episode in progress (the vector env's restore) reopen it with its index, metadata and agent outputs, and draw
+    /// the same seed as it did, so that the episode is written exactly as an uninterrupted run writes it.
+    /// </summary>
+    public void PrepareRestore(RecorderState state)
+    {
+        _restoring = state;
+        _restoredSteps = 0;
+        // The replayed reset counts its episode again.
+        _localEpisodes = Math.Max(0, state.LocalEpisodes - 1);
+        _stopped = state.Stopped;
+    }
+
     /// <summary>
     /// Attaches the agent's action probabilities and value estimate on the current observation;
     /// they are stored with the next <see cref="EnvBase.Step(int)"/>.
@@ -118,7 +148,8 @@ public sealed class EpisodeRecorder : Wrapper
             _builder.Abandon();
             EpisodesAbandoned++;
         }
-        long index = _nextIndex?.Invoke() ?? _localEpisodes;
+        long index = _restoring is { } restoring ? restoring.CurrentIndex : _nextIndex?.Invoke() ?? _localEpisodes;
+        _currentIndex = index;
         long local = _localEpisodes++;
         EpisodesStarted++;
         bool capture = seed is null && (_options.UnseededResets == UnseededResetPolicy.CaptureStartState
@@ -134,7 +165,15 @@ public sealed class EpisodeRecorder : Wrapper
             RecordMode.EvaluationOnly => Evaluation,
             _ => true,
         };
-        if (select)
+        if (_restoring is not null)
+        {
+            // Replaying to a checkpoint: the episode reopens as it was, whatever the recorder's current settings.
+            var open = _restoring.Open;
+            if (open is not null)
+                _builder.Begin(index, seed, capture ? StartStates.Capture(Inner) : null, result.Observation, open.CheckpointId, open.Phase, open.Evaluation);
+            if (open is null || open.Values.Length == 0) _restoring = null;
+        }
+        else if (select)
             _builder.Begin(index, seed, capture ? StartStates.Capture(Inner) : null, result.Observation, CheckpointId, Phase, Evaluation);
         return result;
     }
@@ -143,7 +182,14 @@ public sealed class EpisodeRecorder : Wrapper
     protected override StepResult StepCore(int action)
     {
         var result = Inner.Step(action);
-        if (_builder.IsOpen)
+        if (_restoring?.Open is { } open)
+        {
+            // A replayed step: the agent's outputs are the ones saved with the checkpoint.
+            int t = _restoredSteps++;
+            _builder.Add(action, result, open.Probabilities[t], open.Values[t]);
+            if (_restoredSteps == open.Values.Length) _restoring = null;
+        }
+        else if (_builder.IsOpen)
         {
             _builder.Add(action, result, _pendingProbs.AsSpan(0, _pendingProbCount), _pendingValue);
             if (result.Done) Complete();
@@ -184,3 +230,18 @@ public sealed class EpisodeRecorder : Wrapper
         _pendingValue = null;
     }
 }
+
+/// <summary>What an <see cref="EpisodeRecorder"/> holds between steps, for checkpoints.</summary>
+/// <param name="LocalEpisodes">Episodes started on this recorder (assigned seeds derive from it).</param>
+/// <param name="CurrentIndex">The index of the episode in progress (recorded or not).</param>
+/// <param name="Stopped">Recording was stopped on this slot.</param>
+/// <param name="Open">The episode being recorded, or null when the one in progress is not.</param>
+public sealed record RecorderState(long LocalEpisodes, long CurrentIndex, bool Stopped, OpenEpisodeState? Open);
+
+/// <summary>What a recorder keeps of the episode it is recording beyond what replaying its actions gives back.</summary>
+/// <param name="CheckpointId">The acting weights' checkpoint id.</param>
+/// <param name="Phase">The phase.</param>
+/// <param name="Evaluation">Recorded during an evaluation.</param>
+/// <param name="Probabilities">Per step so far: the agent's action probabilities (empty when none were attached).</param>
+/// <param name="Values">Per step so far: the agent's value estimate.</param>
+public sealed record OpenEpisodeState(string? CheckpointId, string? Phase, bool Evaluation, float[][] Probabilities, float?[] Values);

@@ -112,6 +112,33 @@ public sealed class EpisodeRecorderGroup
         set { _evaluation = value; foreach (var r in Recorders) r.Evaluation = value; }
     }
 
+    /// <summary>The shared episode counter and every slot's recorder state (for checkpoints).</summary>
+    public RecorderGroupState CaptureState()
+    {
+        var bySlot = Volatile.Read(ref _bySlot);
+        return new RecorderGroupState(Volatile.Read(ref _next.Value), bySlot.Select(r => r?.CaptureState()).ToArray());
+    }
+
+    /// <summary>
+    /// Continues the shared counter where <paramref name="state"/> left it and prepares each slot's recorder to
+    /// reopen its episode as the vector env's restore replays it (<see cref="EpisodeRecorder.PrepareRestore"/>).
+    /// </summary>
+    public void PrepareRestore(RecorderGroupState state)
+    {
+        Volatile.Write(ref _next.Value, state.NextIndex);
+        var bySlot = Volatile.Read(ref _bySlot);
+        for (int slot = 0; slot < Math.Min(bySlot.Length, state.Slots.Length); slot++)
+            if (state.Slots[slot] is { } s && bySlot[slot] is { } r) r.PrepareRestore(s);
+    }
+
+    /// <summary>The last episode index drawn from the shared counter (the next episode gets one more).</summary>
+    public long LastIndexDrawn => Volatile.Read(ref _next.Value);
+
     /// <summary>Episodes written by all slots.</summary>
     public long EpisodesRecorded => Recorders.Sum(r => r.EpisodesRecorded);
 }
+
+/// <summary>What an <see cref="EpisodeRecorderGroup"/> holds between steps, for checkpoints.</summary>
+/// <param name="NextIndex">The shared counter (the last index drawn).</param>
+/// <param name="Slots">Each slot's recorder state (null where no recorder wraps the slot).</param>
+public sealed record RecorderGroupState(long NextIndex, RecorderState?[] Slots);

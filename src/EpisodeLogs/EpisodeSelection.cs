@@ -1,4 +1,5 @@
 using System.Globalization;
+using RLAgents.Core;
 using RLAgents.Environments;
 
 namespace RLAgents.EpisodeLogs;
@@ -77,14 +78,11 @@ public sealed class EpisodeSelection
     public EpisodeSelection(Replayer? replayer = null) => _replayer = replayer ?? new Replayer();
 
     /// <summary>Writes the episodes of <paramref name="logs"/> that pass <paramref name="filter"/> to <paramref name="output"/> (atomically).</summary>
-    /// <exception cref="InvalidOperationException">The output is one of the inputs, or the inputs record different environments or layouts.</exception>
+    /// <exception cref="InputException">The output is one of the inputs, or the inputs record different environments or layouts.</exception>
     public ExportSummary Write(IReadOnlyList<string> logs, string output, EpisodeFilter? filter = null)
     {
         filter ??= new EpisodeFilter();
-        string outputFull = System.IO.Path.GetFullPath(output);
-        foreach (var path in logs)
-            if (string.Equals(System.IO.Path.GetFullPath(path), outputFull, StringComparison.Ordinal))
-                throw new InvalidOperationException($"--out {output} is also an input; choose another file (inputs are never overwritten).");
+        UserPaths.EnsureNotAnInput("--out", output, logs);
         int written = 0, skipped = 0, steps = 0;
         var damaged = new List<EpisodeLogDamage>();
         string temp = output + ".tmp";
@@ -96,7 +94,7 @@ public sealed class EpisodeSelection
             foreach (var path in logs)
             {
                 var log = EpisodeLogReader.ReadAll(path);
-                if (log.Damage is not null) damaged.Add(log.Damage);
+                damaged.AddRange(log.Damages);
                 var h = log.Header;
                 if (first is null)
                 {
@@ -104,7 +102,7 @@ public sealed class EpisodeSelection
                     writer = EpisodeLogWriter.Create(temp, WithValues(h));
                 }
                 else if (h.EnvId != first.EnvId || h.EnvOptionsJson != first.EnvOptionsJson || !SameLayout(h, first))
-                    throw new InvalidOperationException($"{path} records {h.EnvId} {h.EnvOptionsJson}, {firstPath} records {first.EnvId} {first.EnvOptionsJson}: one selection holds one environment and layout.");
+                    throw new InputException($"{path} records {h.EnvId} {h.EnvOptionsJson}, {firstPath} records {first.EnvId} {first.EnvOptionsJson}: one selection holds one environment and layout");
                 IEnv? env = null;
                 try
                 {

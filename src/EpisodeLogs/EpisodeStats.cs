@@ -26,7 +26,7 @@ public sealed record SampleSummary(int Count, double Mean, double Median, double
 /// <param name="Phase">Training phase, or <c>-</c> when none was recorded.</param>
 /// <param name="Returns">Episode returns.</param>
 /// <param name="Lengths">Episode lengths.</param>
-/// <param name="SuccessRate">Fraction of successful episodes among those whose success is known, or null when none is.</param>
+/// <param name="SuccessRate">Fraction of successful episodes, or null when no episode reports success (once one does, an episode that reports none counts as a failure).</param>
 /// <param name="Terminated">Episodes that ended by termination.</param>
 /// <param name="Truncated">Episodes that ended by truncation.</param>
 /// <param name="ValueMean">Mean of the agent's value estimates over the steps that carry one (V(s), or Q(s, a) for Q-learners), or null when none does.</param>
@@ -71,7 +71,7 @@ public sealed class EpisodeStats
         var damaged = new List<EpisodeLogDamage>();
         foreach (var log in logs)
         {
-            if (log.Damage is not null) damaged.Add(log.Damage);
+            damaged.AddRange(log.Damages);
             all.AddRange(log.Episodes.Select(e => (log.Header.EnvId, e.Phase ?? "-", e)));
         }
         var groups = all.GroupBy(x => (x.Level, x.Phase))
@@ -102,7 +102,8 @@ public sealed class EpisodeStats
         return new EpisodeGroupStats(level, phase,
             SampleSummary.Of(episodes.Select(e => e.Return).ToList()),
             SampleSummary.Of(episodes.Select(e => (double)e.Length).ToList()),
-            known.Count == 0 ? null : known.Count(e => e.Success == true) / (double)known.Count,
+            // An env that sets IsSuccess only on success leaves failed episodes null: once any episode reports, null is a failure.
+            known.Count == 0 ? null : episodes.Count(e => e.Success == true) / (double)episodes.Count,
             episodes.Count(e => e.EndedTerminated), episodes.Count(e => e.EndedTruncated && !e.EndedTerminated),
             valueSteps == 0 ? null : valueSum / valueSteps,
             distributionSteps == 0 ? null : entropySum / distributionSteps);

@@ -49,9 +49,12 @@ public sealed record EpisodeReplayResult(long Episode, int StepsReplayed, Diverg
 /// <param name="Path">The log.</param>
 /// <param name="Header">Its header.</param>
 /// <param name="Episodes">One result per replayed episode, in file order.</param>
-/// <param name="Damage">Damage that stopped reading the log, or null.</param>
-public sealed record ReplayReport(string Path, EpisodeLogHeader Header, IReadOnlyList<EpisodeReplayResult> Episodes, EpisodeLogDamage? Damage)
+/// <param name="Damages">Damaged regions met while reading the log (their complete neighbours were replayed).</param>
+public sealed record ReplayReport(string Path, EpisodeLogHeader Header, IReadOnlyList<EpisodeReplayResult> Episodes, IReadOnlyList<EpisodeLogDamage> Damages)
 {
+    /// <summary>The first damaged region, or null when the log is intact.</summary>
+    public EpisodeLogDamage? Damage => Damages.Count > 0 ? Damages[0] : null;
+
     /// <summary>The first divergence in file order, or null.</summary>
     public Divergence? FirstDivergence => Episodes.FirstOrDefault(e => e.Divergence is not null)?.Divergence;
 
@@ -66,7 +69,7 @@ public sealed record ReplayReport(string Path, EpisodeLogHeader Header, IReadOnl
     {
         var lines = new List<string> { $"{Path}: {Header.EnvId}, replayed {Episodes.Count} episode(s), {Matched} matched exactly." };
         if (FirstDivergence is { } d) lines.Add($"first divergence: {d}");
-        if (Damage is not null) lines.Add(Damage.ToString());
+        lines.AddRange(Damages.Select(d => d.ToString()));
         return string.Join(Environment.NewLine, lines);
     }
 }

@@ -35,7 +35,7 @@ public sealed class Replayer
 
     /// <summary>Reads <paramref name="path"/> and replays its episodes (all, or <see cref="ReplayOptions.Episode"/>).</summary>
     /// <exception cref="EpisodeLogEnvironmentException">The environment cannot be rebuilt (message says why and, for versions, that --force overrides).</exception>
-    /// <exception cref="KeyNotFoundException">The requested episode is not in the log.</exception>
+    /// <exception cref="RLAgents.Core.InputException">The requested episode is not in the log.</exception>
     public ReplayReport Verify(string path, ReplayOptions? options = null)
     {
         options ??= new ReplayOptions();
@@ -43,7 +43,7 @@ public sealed class Replayer
         var episodes = options.Episode is long n ? [log.Episode(n)] : log.Episodes;
         using var env = CreateEnvironment(log.Header, options);
         var results = episodes.Select(e => Verify(env, log.Header, e)).ToList();
-        return new ReplayReport(path, log.Header, results, log.Damage);
+        return new ReplayReport(path, log.Header, results, log.Damages);
     }
 
     /// <summary>

@@ -5,7 +5,6 @@ using RLAgents.Policies.Networks;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using Categorical = RLAgents.Policies.Distributions.Categorical;
 
 namespace RLAgents.Policies;
 
@@ -16,23 +15,26 @@ namespace RLAgents.Policies;
 public sealed record ActionEvaluation(Tensor LogProbs, Tensor Entropy, Tensor Values);
 
 /// <summary>
-/// An actor-critic policy: action selector = state estimator + policy head (logits [B, K]);
+/// An actor-critic policy: action selector = state estimator + policy head (the action
+/// distribution's parameters [B, P]: logits for discrete elements; for continuous ones Gaussian means
+/// and a learned state-independent log-std, as CleanRL's <c>ppo_continuous_action.py</c>);
 /// value evaluator = (its own or the shared) state estimator + value head (V [B]).
 /// </summary>
-public sealed class ActorCriticPolicy : Policy
+public sealed partial class ActorCriticPolicy : Policy
 {
     private readonly StateEstimator actor;
     private readonly StateEstimator? critic;
     private readonly Linear policyHead;
     private readonly Linear valueHead;
+    private readonly Parameter? logStd;
 
     /// <summary>Builds the networks; weights are drawn from <paramref name="rng"/>.</summary>
-    public ActorCriticPolicy(ObservationSpace observationSpace, DiscreteSpace actionSpace, PolicyOptions options, IStateEstimatorFactory estimators, Rng rng)
+    public ActorCriticPolicy(ObservationSpace observationSpace, Space actionSpace, PolicyOptions options, IStateEstimatorFactory estimators, Rng rng)
         : base(nameof(ActorCriticPolicy), observationSpace, actionSpace, estimators.CreateTensorizer(observationSpace))
     {
         actor = estimators.Create(observationSpace, rng);
         critic = options.SharesStateEstimator ? null : estimators.Create(observationSpace, rng);
-        policyHead = nn.Linear(actor.StateSize, actionSpace.N);
+        policyHead = nn.Linear(actor.StateSize, Distribution.HeadSize(stateDependentStd: false));
         valueHead = nn.Linear((critic ?? actor).StateSize, 1);
         // CleanRL: small policy-head gain keeps the initial policy near uniform; value head gain 1.
         Init.Linear(policyHead, rng, options.OrthogonalInit ? 0.01 : null);
@@ -42,20 +44,26 @@ public sealed class ActorCriticPolicy : Policy
         if (critic is not null) register_module("critic", critic);
         register_module("policy_head", policyHead);
         register_module("value_head", valueHead);
+        if (Distribution.ContinuousCount > 0)
+        {
+            // log σ starts at options.InitialLogStd for every continuous element (CleanRL: 0, σ = 1).
+            logStd = nn.Parameter(full(Distribution.ContinuousCount, options.InitialLogStd, float32));
+            register_parameter("log_std", logStd);
+        }
     }
 
     /// <summary>Convenience: MLP state estimators from <paramref name="options"/>.</summary>
-    public ActorCriticPolicy(ObservationSpace observationSpace, DiscreteSpace actionSpace, PolicyOptions options, Rng rng)
+    public ActorCriticPolicy(ObservationSpace observationSpace, Space actionSpace, PolicyOptions options, Rng rng)
         : this(observationSpace, actionSpace, options, new MlpStateEstimatorFactory(options), rng) { }
 
     /// <summary>True when actor and critic share one state estimator.</summary>
     public bool SharesStateEstimator => critic is null;
 
-    /// <summary>Policy logits [B, K].</summary>
+    /// <summary>The action distribution's parameters [B, P] (policy logits [B, K] for a Discrete space).</summary>
     public Tensor Logits(ObservationInput observations)
     {
         var state = actor.forward(observations);
-        return policyHead.forward(state);
+        return Distribution.Parameters(policyHead.forward(state), logStd);
     }
 
     /// <summary>V(s) [B].</summary>
@@ -66,11 +74,11 @@ public sealed class ActorCriticPolicy : Policy
         return v.squeeze(-1);
     }
 
-    /// <summary>log π(a|s), entropy and V(s) for a batch of observations and actions (int64 [B], zero-based).</summary>
-    public ActionEvaluation EvaluateActions(ObservationInput observations, Tensor actions)
+    /// <summary>log π(a|s), entropy and V(s) for a batch of observations and actions (zero-based integers, floats as taken).</summary>
+    public ActionEvaluation EvaluateActions(ObservationInput observations, ActionTensors actions)
     {
         var state = actor.forward(observations);
-        var logits = policyHead.forward(state);
+        var logits = Distribution.Parameters(policyHead.forward(state), logStd);
         Tensor values;
         if (critic is null)
         {
@@ -78,14 +86,14 @@ public sealed class ActorCriticPolicy : Policy
             values = v.squeeze(-1);
         }
         else values = Value(observations);
-        return new ActionEvaluation(Categorical.LogProb(logits, actions), Categorical.Entropy(logits), values);
+        return new ActionEvaluation(Distribution.LogProb(logits, actions), Distribution.Entropy(logits), values);
     }
 
     /// <inheritdoc />
     protected override (Tensor Preferences, Tensor? Values) ActingOutputs(ObservationInput observations, bool withValues)
     {
         var state = actor.forward(observations);
-        var logits = policyHead.forward(state);
+        var logits = Distribution.Parameters(policyHead.forward(state), logStd);
         if (!withValues) return (logits, null);
         if (critic is null) return (logits, valueHead.forward(state).squeeze(-1));
         return (logits, Value(observations));

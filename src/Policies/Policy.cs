@@ -8,85 +8,145 @@ using static TorchSharp.torch;
 namespace RLAgents.Policies;
 
 /// <summary>
-/// What <see cref="Policy.Act"/> writes: per observation the chosen action, the log-probability of
-/// that action under the distribution that chose it, the value estimate and, when room was
-/// allocated for it, that whole distribution. Allocated once and reused, so acting allocates no arrays.
+/// What <see cref="Policy.Act"/> writes: per observation the chosen action (its integers in
+/// <see cref="Actions"/>, its floats in <see cref="ContinuousActions"/>, laid out by the action space's
+/// <see cref="ActionLayout"/>), the log-probability of that action under the distribution that chose
+/// it, the value estimate and, when room was allocated for it, that whole distribution. Allocated
+/// once and reused, so acting allocates no arrays.
 /// </summary>
 public sealed class ActResult
 {
     /// <summary>
-    /// Allocates room for <paramref name="capacity"/> observations; with <paramref name="actions"/>
-    /// &gt; 0 also for their action distributions (for episode logs), which <see cref="Policy.Act"/> then fills.
+    /// Allocates room for <paramref name="capacity"/> observations of a Discrete action space; with
+    /// <paramref name="actions"/> &gt; 0 also for their action distributions (for episode logs), which
+    /// <see cref="Policy.Act"/> then fills.
     /// </summary>
-    public ActResult(int capacity, int actions = 0)
+    public ActResult(int capacity, int actions = 0) : this(capacity, 1, 0, actions) { }
+
+    /// <summary>
+    /// Allocates room for <paramref name="capacity"/> actions of <paramref name="layout"/>; with
+    /// <paramref name="describe"/> also for each acting distribution (<see cref="ActionDistribution.DescriptionSize"/> floats).
+    /// </summary>
+    public ActResult(int capacity, ActionLayout layout, bool describe = false)
+        : this(capacity, layout.DiscreteCount, layout.ContinuousCount, describe ? new ActionDistribution(layout).DescriptionSize : 0) { }
+
+    private ActResult(int capacity, int discrete, int continuous, int actions)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(actions);
-        Actions = new int[capacity];
+        Capacity = capacity;
+        DiscreteCount = discrete;
+        ContinuousCount = continuous;
+        Actions = new int[capacity * discrete];
+        ContinuousActions = new float[capacity * continuous];
         LogProbs = new float[capacity];
         Values = new float[capacity];
         ActionCount = actions;
         Probabilities = new float[capacity * actions];
     }
 
-    /// <summary>Chosen actions (action-space values, i.e. including the space's start).</summary>
+    /// <summary>Observations room was allocated for.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Integers per action (Kd; 1 for a Discrete space).</summary>
+    public int DiscreteCount { get; }
+
+    /// <summary>Floats per action (Kc).</summary>
+    public int ContinuousCount { get; }
+
+    /// <summary>Chosen actions' integers, [Capacity × Kd] (action-space values, i.e. including each element's start).</summary>
     public int[] Actions { get; }
 
-    /// <summary>log-probability of each chosen action under the selecting distribution.</summary>
+    /// <summary>Chosen actions' floats, [Capacity × Kc].</summary>
+    public float[] ContinuousActions { get; }
+
+    /// <summary>log-probability of each chosen action under the selecting distribution (NaN for TD3's noisy actions).</summary>
     public float[] LogProbs { get; }
 
     /// <summary>V(s) for actor-critic policies; Q(s, a) of the chosen action for Q-networks; 0 when values were not requested.</summary>
     public float[] Values { get; }
 
-    /// <summary>Actions per distribution in <see cref="Probabilities"/> (0 when not requested).</summary>
+    /// <summary>Floats per distribution in <see cref="Probabilities"/> (0 when not requested): K probabilities for a Discrete space.</summary>
     public int ActionCount { get; }
 
     /// <summary>
     /// The selecting distribution of entry i at <c>[i*ActionCount, (i+1)*ActionCount)</c>, the one
-    /// <see cref="LogProbs"/> reads: softmax of the preferences for sampling and greedy selection
-    /// (at the Boltzmann temperature for Boltzmann), ε/K + (1 − ε)·[a = argmax] for ε-greedy. Empty when not requested.
+    /// <see cref="LogProbs"/> reads: for each categorical its probabilities (softmax of the preferences
+    /// for sampling and greedy selection, at the Boltzmann temperature for Boltzmann, ε/K + (1 − ε)·[a = argmax]
+    /// for ε-greedy), then the Gaussian's means and stds. Empty when not requested.
     /// </summary>
     public float[] Probabilities { get; }
 
     /// <summary>The distribution of entry <paramref name="i"/> (empty when not requested).</summary>
     public ReadOnlySpan<float> ProbabilitiesOf(int i) => Probabilities.AsSpan(i * ActionCount, ActionCount);
 
+    /// <summary>The integers of entry <paramref name="i"/>'s action.</summary>
+    public ReadOnlySpan<int> DiscreteOf(int i) => Actions.AsSpan(i * DiscreteCount, DiscreteCount);
+
+    /// <summary>The floats of entry <paramref name="i"/>'s action.</summary>
+    public ReadOnlySpan<float> ContinuousOf(int i) => ContinuousActions.AsSpan(i * ContinuousCount, ContinuousCount);
+
     /// <summary>Number of valid entries after the last call.</summary>
     public int Count { get; internal set; }
+
+    /// <summary>Copies the first <c>batch.Count</c> chosen actions into <paramref name="batch"/> (same layout), ready for a vector env's step.</summary>
+    public void CopyTo(ActionBatch batch)
+    {
+        if (batch.Layout.DiscreteCount != DiscreteCount || batch.Layout.ContinuousCount != ContinuousCount)
+            throw new ArgumentException($"The action batch holds {batch.Layout.DiscreteCount} integers and {batch.Layout.ContinuousCount} floats per action; these results {DiscreteCount} and {ContinuousCount}.");
+        Actions.AsSpan(0, batch.Discrete.Length).CopyTo(batch.Discrete);
+        ContinuousActions.AsSpan(0, batch.Continuous.Length).CopyTo(batch.Continuous);
+    }
 }
 
 /// <summary>
 /// A policy: state estimator(s), an action selector and a value evaluator over one observation
-/// space and a Discrete action space. Few verbs: <see cref="Act"/> here; evaluating actions and
-/// values on <see cref="ActorCriticPolicy"/>; Q-values on <see cref="QNetworkPolicy"/>.
+/// space and an action space (Discrete, MultiDiscrete, Box or a Dict of those), whose
+/// <see cref="Distribution"/> the action selector's parameters describe. Few verbs: <see cref="Act"/>
+/// here; evaluating actions and values on <see cref="ActorCriticPolicy"/>; Q-values on
+/// <see cref="QNetworkPolicy"/>; reparameterised actions on <see cref="ContinuousActor"/>.
 /// </summary>
-public abstract class Policy : nn.Module
+public abstract partial class Policy : nn.Module
 {
     private float[] _prefs = [];
     private float[] _values = [];
-    private double[] _logp = [];
 
     /// <summary>Creates the module.</summary>
-    protected Policy(string name, ObservationSpace observationSpace, DiscreteSpace actionSpace, ObservationTensorizer tensorizer) : base(name)
+    protected Policy(string name, ObservationSpace observationSpace, Space actionSpace, ObservationTensorizer tensorizer, bool squashed = false) : base(name)
     {
         ObservationSpace = observationSpace;
         ActionSpace = actionSpace;
         Tensorizer = tensorizer;
+        Distribution = new ActionDistribution(actionSpace.ActionLayout, squashed);
     }
 
     /// <summary>Observation layout read.</summary>
     public ObservationSpace ObservationSpace { get; }
 
     /// <summary>Actions produced.</summary>
-    public DiscreteSpace ActionSpace { get; }
+    public Space ActionSpace { get; }
+
+    /// <summary>The action distribution the acting parameters describe.</summary>
+    public ActionDistribution Distribution { get; }
 
     /// <summary>Converts observation batches to this policy's input tensors.</summary>
     public ObservationTensorizer Tensorizer { get; }
 
     /// <summary>
-    /// Preferences [B, K] the action selector reads (policy logits or Q-values) and, when
-    /// <paramref name="withValues"/>, the value evaluator's [B] output (or null).
+    /// The action selector's parameters [B, P] (<see cref="ActionDistribution"/>'s layout: policy logits,
+    /// Q-values, Gaussian means and log-stds) and, when <paramref name="withValues"/>, the value
+    /// evaluator's output (V [B], or Q [B, K] when <see cref="ValuesArePerAction"/>) or null.
     /// </summary>
     protected abstract (Tensor Preferences, Tensor? Values) ActingOutputs(ObservationInput observations, bool withValues);
+
+    /// <summary>
+    /// Preferences [B, K] (logits or Q-values) and, with <paramref name="withValues"/>, the value evaluator's
+    /// output (V(s) [B], or Q(s, ·) [B, K] for Q-networks), without gradients; the tensors belong to the
+    /// caller's dispose scope. For callers that select actions themselves (a policy server).
+    /// </summary>
+    public (Tensor Preferences, Tensor? Values) Outputs(ObservationInput observations, bool withValues = true)
+    {
+        using (no_grad()) return ActingOutputs(observations, withValues);
+    }
 
     /// <summary>True when <see cref="ActResult.Values"/> is Q(s, a) of the chosen action rather than V(s).</summary>
     protected virtual bool ValuesArePerAction => false;
@@ -97,71 +157,46 @@ public abstract class Policy : nn.Module
     /// </summary>
     public void Act(ObservationInput observations, ActionSelection selection, Rng rng, ActResult result, bool withValues = true)
     {
-        int batch = (int)observations.Count, k = ActionSpace.N;
-        if (batch > result.Actions.Length) throw new ArgumentException($"ActResult holds {result.Actions.Length} entries; the batch has {batch}.");
-        if (_prefs.Length < batch * k) { _prefs = new float[batch * k]; _values = new float[batch * (ValuesArePerAction ? k : 1)]; }
-        if (_logp.Length < k) _logp = new double[k];
+        var dist = Distribution;
+        int batch = (int)observations.Count, p = dist.ParameterSize, kd = dist.DiscreteCount, kc = dist.ContinuousCount;
+        if (batch > result.Capacity) throw new ArgumentException($"ActResult holds {result.Capacity} entries; the batch has {batch}.");
+        if (result.DiscreteCount != kd || result.ContinuousCount != kc)
+            throw new ArgumentException($"ActResult holds actions of {result.DiscreteCount} integers and {result.ContinuousCount} floats; the policy's {ActionSpace} has {kd} and {kc}.");
+        int perAction = ValuesArePerAction ? dist.LogitsSize : 1;
+        if (_prefs.Length < batch * p) _prefs = new float[batch * p];
+        if (_values.Length < batch * perAction) _values = new float[batch * perAction];
         bool distributions = result.ActionCount > 0;
-        if (distributions && result.ActionCount != k) throw new ArgumentException($"ActResult holds distributions over {result.ActionCount} actions; the policy has {k}.");
-        using (var scope = NewDisposeScope())
-        using (no_grad())
+        if (distributions && result.ActionCount != dist.DescriptionSize)
+            throw new ArgumentException($"ActResult holds distributions of {result.ActionCount} floats; the policy's have {dist.DescriptionSize}.");
+        if (selection.Strategy != SelectionStrategy.Uniform || withValues)
         {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
             var (prefs, values) = ActingOutputs(observations, withValues);
             prefs.data<float>().CopyTo(_prefs, 0, 0);
             values?.data<float>().CopyTo(_values, 0, 0);
         }
-        var logp = _logp.AsSpan(0, k);
         for (int i = 0; i < batch; i++)
         {
-            var row = _prefs.AsSpan(i * k, k);
-            int a;
-            switch (selection.Strategy)
-            {
-                case SelectionStrategy.Greedy:
-                    a = CategoricalSampler.ArgMax(row);
-                    CategoricalSampler.LogSoftmax(row, 1, logp);
-                    result.LogProbs[i] = (float)logp[a];
-                    if (distributions) Exp(logp, result.Probabilities.AsSpan(i * k, k));
-                    break;
-                case SelectionStrategy.EpsilonGreedy:
-                    int greedy = CategoricalSampler.ArgMax(row);
-                    a = rng.NextDouble() < selection.Epsilon ? rng.NextInt(k) : greedy;
-                    result.LogProbs[i] = (float)Math.Log(selection.Epsilon / k + (a == greedy ? 1 - selection.Epsilon : 0));
-                    if (distributions)
-                    {
-                        var p = result.Probabilities.AsSpan(i * k, k);
-                        p.Fill((float)(selection.Epsilon / k));
-                        p[greedy] = (float)(selection.Epsilon / k + 1 - selection.Epsilon);
-                    }
-                    break;
-                default:
-                    double temperature = selection.Strategy == SelectionStrategy.Boltzmann ? selection.Temperature : 1;
-                    if (!(temperature > 0)) throw new ArgumentException($"Boltzmann temperature must be > 0, got {temperature}.");
-                    CategoricalSampler.LogSoftmax(row, temperature, logp);
-                    a = CategoricalSampler.Sample(logp, rng);
-                    result.LogProbs[i] = (float)logp[a];
-                    if (distributions) Exp(logp, result.Probabilities.AsSpan(i * k, k));
-                    break;
-            }
-            result.Actions[i] = a + ActionSpace.Start;
-            result.Values[i] = !withValues ? 0 : ValuesArePerAction ? _values[i * k + a] : _values[i];
+            var description = distributions ? result.Probabilities.AsSpan(i * result.ActionCount, result.ActionCount) : default;
+            double logProb = dist.Select(_prefs.AsSpan(i * p, p), selection, rng, result.Actions.AsSpan(i * kd, kd), result.ContinuousActions.AsSpan(i * kc, kc), description);
+            result.LogProbs[i] = (float)logProb;
+            result.Values[i] = !withValues ? 0 : ValuesArePerAction ? _values[i * perAction + result.Actions[i] - dist.Layout.DiscreteStarts[0]] : _values[i];
         }
         result.Count = batch;
-    }
-
-    private static void Exp(ReadOnlySpan<double> logp, Span<float> destination)
-    {
-        for (int j = 0; j < destination.Length; j++) destination[j] = (float)Math.Exp(logp[j]);
     }
 
     /// <summary>Copies every parameter and buffer from <paramref name="source"/> (same architecture).</summary>
     public void CopyFrom(Policy source) => Polyak(source, 1.0);
 
     /// <summary>θ ← τ·θ_source + (1 − τ)·θ, parameter by parameter (τ = 1 is a hard copy).</summary>
-    public void Polyak(Policy source, double tau)
+    public void Polyak(Policy source, double tau) => Polyak(this, source, tau);
+
+    /// <summary>θ_target ← τ·θ_source + (1 − τ)·θ_target for two modules of the same architecture (target networks).</summary>
+    public static void Polyak(nn.Module target, nn.Module source, double tau)
     {
         using var _ = no_grad();
-        var mine = named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var mine = target.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         foreach (var (name, theirs) in source.named_parameters())
         {
             var p = mine[name];

@@ -78,6 +78,10 @@ public sealed class PolicyOptions : IValidatableObject
     /// <summary>Orthogonal weight initialisation with zero biases (gain √2 hidden, 0.01 policy head, 1 value head), as in CleanRL; false keeps TorchSharp's default init.</summary>
     public bool OrthogonalInit { get; set; } = true;
 
+    /// <summary>Continuous actions of actor-critic policies: the initial log σ of the Gaussian's learned state-independent std (CleanRL: 0).</summary>
+    [Range(-20.0, 5.0)]
+    public double InitialLogStd { get; set; }
+
     /// <summary>Embedding width for discrete modalities and symbolic image cells.</summary>
     [Range(1, 4096)]
     public int EmbeddingSize { get; set; } = 8;

@@ -11,7 +11,7 @@ namespace RLAgents.Policies;
 /// A Q-network: the value evaluator is a Q(s,·) head [B, K] on a state estimator, and the action
 /// selector reads the Q-values (greedy, ε-greedy or Boltzmann).
 /// </summary>
-public sealed class QNetworkPolicy : Policy
+public sealed partial class QNetworkPolicy : Policy
 {
     private readonly StateEstimator estimator;
     private readonly Linear qHead;
@@ -19,19 +19,19 @@ public sealed class QNetworkPolicy : Policy
     private readonly IStateEstimatorFactory _estimators;
 
     /// <summary>Builds the network; weights are drawn from <paramref name="rng"/>.</summary>
-    public QNetworkPolicy(ObservationSpace observationSpace, DiscreteSpace actionSpace, PolicyOptions options, IStateEstimatorFactory estimators, Rng rng)
+    public QNetworkPolicy(ObservationSpace observationSpace, Space actionSpace, PolicyOptions options, IStateEstimatorFactory estimators, Rng rng)
         : base(nameof(QNetworkPolicy), observationSpace, actionSpace, estimators.CreateTensorizer(observationSpace))
     {
         _options = options;
         _estimators = estimators;
         estimator = estimators.Create(observationSpace, rng);
-        qHead = nn.Linear(estimator.StateSize, actionSpace.N);
+        qHead = nn.Linear(estimator.StateSize, actionSpace.AsDiscrete("A Q-network over discrete actions (SAC or TD3 learn continuous ones)").N);
         Init.Linear(qHead, rng, options.OrthogonalInit ? 1.0 : null);
         RegisterComponents();
     }
 
     /// <summary>Convenience: an MLP state estimator from <paramref name="options"/>.</summary>
-    public QNetworkPolicy(ObservationSpace observationSpace, DiscreteSpace actionSpace, PolicyOptions options, Rng rng)
+    public QNetworkPolicy(ObservationSpace observationSpace, Space actionSpace, PolicyOptions options, Rng rng)
         : this(observationSpace, actionSpace, options, new MlpStateEstimatorFactory(options), rng) { }
 
     /// <summary>Q(s, ·) [B, K].</summary>

@@ -95,6 +95,28 @@ public sealed class DqfdTests
     }
 
     [Fact]
+    public void LearningWaitsForTheFirstNStepTransitionWhenItMayStartEarlier()
+    {
+        var phase = Dqfd(expertEpisodes: 2, pretrainUpdates: 3);
+        phase.Dqn.LearningStarts = 1;
+        phase.Dqn.TrainFrequency = 4; // one vector step of 4 envs per round; 3-step transitions need a few rounds
+        var options = PhaseTestKit.Options(PolicyArchitecture.Mlp, phase);
+        using var env = AgentFactory.MakeEnv(options, 4);
+        using var agent = AgentFactory.CreateAgent(options, env);
+        using var dqn = (Dqn)AgentFactory.CreateAlgorithm(options, options.Schedule[0], 0, agent, env);
+        dqn.Iterate(64);
+        Assert.Equal(0, dqn.Replay.Count);
+        Assert.Equal(3, dqn.OptimizerSteps); // pre-training only
+        for (int round = 0; round < 4 && dqn.Replay.Count == 0; round++)
+        {
+            dqn.Iterate(64);
+            // A round trains (2 gradient steps) exactly when the replay held transitions by its end.
+            Assert.Equal(dqn.Replay.Count > 0 ? 5 : 3, dqn.OptimizerSteps);
+        }
+        Assert.True(dqn.Replay.Count > 0);
+    }
+
+    [Fact]
     public void ADqfdRunCountsItsDemonstrationsAndRejectsAMissingFile()
     {
         string run = PhaseTestKit.TempDirectory();
@@ -104,7 +126,7 @@ public sealed class DqfdTests
             var result = TrainingRunner.Run(options, run);
             Assert.Equal(5, result.Demonstrations);
             Assert.Equal(5, (long)PhaseTestKit.Rows(run)[^1]["demonstrations"]!);
-            options.Phases![0].Dqn.Demonstrations.DemonstrationsFile = Path.Combine(run, "missing.arrow");
+            options.Phases![0].Dqn.Demonstrations.DemonstrationsFile = Path.Combine(run, "missing.arrows");
             var e = Assert.Throws<ConfigurationException>(options.Validate);
             Assert.StartsWith("phases[0].dqn.demonstrations.demonstrationsFile", e.Message);
         }

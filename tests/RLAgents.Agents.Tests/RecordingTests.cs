@@ -127,6 +127,15 @@ public class RecordingTests
         "training.totalSteps=192", "training.checkpointInterval=64", "training.evalInterval=64", "training.evalEpisodes=3", "training.logInterval=64",
     ];
 
+    /// <summary>A recording PPO run stopped (as by Ctrl+C) after step 64, to be resumed with the returned options.</summary>
+    private static ExperimentOptions InterruptedRecordingRun(string runDir)
+    {
+        using var cancel = new CancellationTokenSource();
+        TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", [.. EvaluatingPpo, "recording={}"]), runDir,
+            progress: p => { if (p.EnvSteps >= 64) cancel.Cancel(); }, cancellation: cancel.Token);
+        return TestPaths.Load("cartpole-ppo.json", [.. EvaluatingPpo, "recording={}"]);
+    }
+
     private static EpisodeLog ReadLog(string runDir) => EpisodeLogReader.ReadAll(Path.Combine(runDir, TrainingRunner.EpisodeLogFile)).ThrowIfDamaged();
 
     /// <summary>Step → mean evaluation return, from metrics.jsonl.</summary>
@@ -174,11 +183,9 @@ public class RecordingTests
     public void AllModeRecordsTrainingAndEvaluationEpisodesWithUniqueIndicesAcrossAResume()
     {
         using var dir = TestPaths.NewDir();
-        string[] cfg = [.. EvaluatingPpo, "recording={}"];
-        using var cancel = new CancellationTokenSource();
-        TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("run"), progress: p => { if (p.EnvSteps >= 64) cancel.Cancel(); }, cancellation: cancel.Token);
+        var cfg = InterruptedRecordingRun(dir.Sub("run"));
         int beforeResume = ReadLog(dir.Sub("run")).Episodes.Count;
-        var result = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("run"), resume: true);
+        var result = TrainingRunner.Run(cfg, dir.Sub("run"), resume: true);
         var episodes = ReadLog(result.RunDirectory).Episodes;
 
         Assert.True(episodes.Count > beforeResume, "the resumed run appended nothing");
@@ -190,6 +197,22 @@ public class RecordingTests
         Assert.All(evaluation, e => Assert.True(e.Evaluation));
         Assert.Equal(episodes.Count, episodes.Select(e => e.Index).Distinct().Count());
         AssertReplaysExactly(result.RunDirectory, episodes.Count);
+    }
+
+    [Fact]
+    public void AResumedRunOfAnEarlierBuildKeepsAppendingToItsEpisodesArrow()
+    {
+        using var dir = TestPaths.NewDir();
+        var cfg = InterruptedRecordingRun(dir.Sub("run"));
+        // Earlier builds named the run's log episodes.arrow (the same Arrow IPC stream).
+        string legacy = Path.Combine(dir.Sub("run"), "episodes.arrow");
+        File.Move(Path.Combine(dir.Sub("run"), TrainingRunner.EpisodeLogFile), legacy);
+        int beforeResume = EpisodeLogReader.ReadAll(legacy).ThrowIfDamaged().Episodes.Count;
+        Assert.Equal(legacy, TrainingRunner.EpisodeLogPath(dir.Sub("run")));
+
+        TrainingRunner.Run(cfg, dir.Sub("run"), resume: true);
+        Assert.False(File.Exists(Path.Combine(dir.Sub("run"), TrainingRunner.EpisodeLogFile)));
+        Assert.True(EpisodeLogReader.ReadAll(legacy).ThrowIfDamaged().Episodes.Count > beforeResume, "the resumed run did not append to episodes.arrow");
     }
 
     [Fact]

@@ -38,3 +38,34 @@ internal sealed class CounterEnv(int? terminateAt) : Env
         ? new TimeLimit(new CounterEnv(3), 100)
         : new TimeLimit(new CounterEnv(null), 2), 2, AutoresetMode.SameStep);
 }
+
+/// <summary>
+/// A one-step continuous bandit: the observation is a constant, the action a ∈ [−1, 1], the reward
+/// −(a − 0.5)², and every episode terminates after its one step. The best action is 0.5.
+/// </summary>
+internal sealed class TargetEnv : Env
+{
+    private static readonly ObservationSpace Space = ObservationSpace.Single("state", new BoxSpace(-1, 1, [1]));
+    private readonly Observation _obs = new(Space);
+
+    public override EnvId Id => new("Target", 0);
+    public override ObservationSpace ObservationSpace => Space;
+    public override BoxSpace ActionSpace { get; } = new(-1, 1, [1]);
+
+    protected override ResetResult ResetCore()
+    {
+        _obs.Floats(0)[0] = 1;
+        return new ResetResult(_obs, default);
+    }
+
+    protected override StepResult StepCore(EnvAction action)
+    {
+        double d = action.Continuous[0] - 0.5;
+        return new StepResult(_obs, NanRewards ? double.NaN : -d * d, true, false, default);
+    }
+
+    /// <summary>Every reward NaN: a broken env whose values reach the learner (step checks off).</summary>
+    public bool NanRewards { get; init; }
+
+    public static IVectorEnv Vector(int n, bool nanRewards = false) => new SyncVectorEnv(_ => new TargetEnv { NanRewards = nanRewards }, n, AutoresetMode.SameStep);
+}

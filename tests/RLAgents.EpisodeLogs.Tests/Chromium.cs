@@ -16,14 +16,21 @@ internal static class Chromium
         "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--mute-audio",
     ];
 
-    public static string Executable()
+    private static readonly Lazy<string> Installed = new(() =>
     {
-        foreach (var name in new[] { "chromium", "chromium-browser" })
-            foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
-                if (dir.Length > 0 && File.Exists(Path.Combine(dir, name))) return Path.Combine(dir, name);
-        Assert.Fail("Chromium is not installed; the HTML viewer tests need it: apt-get update && apt-get install -y chromium");
-        return "";
-    }
+        try
+        {
+            return ChromiumInstaller.ForThisMachine().Ensure();
+        }
+        catch (InvalidOperationException e)
+        {
+            Assert.Fail(e.Message);
+            return "";
+        }
+    });
+
+    /// <summary>Debian's Chromium; installed on first use when missing and this process can (see <see cref="ChromiumInstaller"/>).</summary>
+    public static string Executable() => Installed.Value;
 
     private static Process Start(IEnumerable<string> args, out string profile)
     {

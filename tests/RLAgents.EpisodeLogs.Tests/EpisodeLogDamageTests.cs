@@ -28,7 +28,7 @@ public sealed class EpisodeLogDamageTests
         for (int trial = 0; trial < 40; trial++)
         {
             long cut = starts[0] + rng.NextInt((int)(end - starts[0]));
-            string damaged = LogTestKit.TempFile("cut.arrow");
+            string damaged = LogTestKit.TempFile("cut.arrows");
             File.WriteAllBytes(damaged, bytes[..(int)cut]);
             int complete = starts.Count(s => s < cut) - 1; // the episode containing the cut is torn
             var log = EpisodeLogReader.ReadAll(damaged);
@@ -63,12 +63,13 @@ public sealed class EpisodeLogDamageTests
         Assert.Equal(starts[2], log.Damage!.Offset);
         Assert.Contains("marker", log.Damage.Reason);
 
-        // Scramble episode 1's flatbuffer metadata.
+        // Scramble episode 1's flatbuffer metadata: reading resumes at episode 2, found by its marker and checksum.
         var badMeta = (byte[])bytes.Clone();
         for (long i = starts[1] + 8; i < starts[1] + 40; i++) badMeta[i] ^= 0x5A;
         log = EpisodeLogReader.ReadAll(Write(badMeta));
-        Assert.Single(log.Episodes);
+        Assert.Equal([0L, 2], log.Episodes.Select(e => e.Index));
         Assert.Equal(starts[1], log.Damage!.Offset);
+        Assert.Equal(starts[2] - starts[1], log.Damage.Length);
 
         // Bytes after the end-of-stream marker.
         var tail = bytes.Concat(new byte[] { 1, 2, 3 }).ToArray();
@@ -84,8 +85,8 @@ public sealed class EpisodeLogDamageTests
         Assert.Equal("episode log damaged at byte 0: the file is empty", empty.Message);
         var text = Assert.Throws<EpisodeLogFormatException>(() => EpisodeLogReader.ReadAll(Write("hello, this is not arrow"u8.ToArray())));
         Assert.Contains("byte 0", text.Message);
-        var missing = Assert.Throws<FileNotFoundException>(() => EpisodeLogReader.ReadAll("/nonexistent/x.arrow"));
-        Assert.Contains("/nonexistent/x.arrow", missing.Message);
+        var missing = Assert.Throws<FileNotFoundException>(() => EpisodeLogReader.ReadAll("/nonexistent/x.arrows"));
+        Assert.Contains("/nonexistent/x.arrows", missing.Message);
     }
 
     [Fact]
@@ -99,7 +100,8 @@ public sealed class EpisodeLogDamageTests
         var env = LogTestKit.Registry().Make("Beacon-v2");
         using (var writer = EpisodeLogWriter.Append(path, original.Header, out var repaired))
         {
-            Assert.Equal(starts[2], repaired!.Offset);
+            Assert.Equal(starts[2], repaired!.TornTail!.Offset);
+            Assert.Empty(repaired.Damaged);
             var recorder = new EpisodeRecorder(env, writer);
             recorder.Reset(100);
             while (!recorder.Step(0).Done) { }
@@ -114,7 +116,7 @@ public sealed class EpisodeLogDamageTests
 
     private static string Write(byte[] bytes)
     {
-        string p = LogTestKit.TempFile("x.arrow");
+        string p = LogTestKit.TempFile("x.arrows");
         File.WriteAllBytes(p, bytes);
         return p;
     }

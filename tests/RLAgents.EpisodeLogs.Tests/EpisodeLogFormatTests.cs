@@ -102,7 +102,7 @@ public sealed class EpisodeLogFormatTests
         using var reader = new ArrowStreamReader(stream);
         var schema = reader.Schema;
         Assert.Equal("rlagents-episode-log", schema.Metadata["rlagents.format"]);
-        Assert.Equal("1", schema.Metadata["rlagents.format_version"]);
+        Assert.Equal("2", schema.Metadata["rlagents.format_version"]);
         Assert.Equal("Beacon-v2", schema.Metadata["rlagents.env_id"]);
         Assert.Contains("\"size\":8", schema.Metadata["rlagents.env_options"]);
         Assert.StartsWith("rlagents-episode-recorder/", schema.Metadata["rlagents.recorder_version"]);
@@ -144,7 +144,7 @@ public sealed class EpisodeLogFormatTests
         var (probs0, valueLast) = (log.Episodes[1].ActionProbabilities[0], log.Episodes[1].Values[^1]);
         log.Episodes[1].ActionProbabilities[0] = null;
         log.Episodes[1].Values[^1] = null;
-        string rewritten = LogTestKit.TempFile("rewritten.arrow");
+        string rewritten = LogTestKit.TempFile("rewritten.arrows");
         using (var writer = EpisodeLogWriter.Create(rewritten, log.Header))
             foreach (var e in log.Episodes) writer.Write(e);
         var again = EpisodeLogReader.ReadAll(rewritten).ThrowIfDamaged();
@@ -153,7 +153,7 @@ public sealed class EpisodeLogFormatTests
         Assert.Equal(log.Episodes[1].Values[0], again.Episodes[1].Values[0]);
         log.Episodes[1].ActionProbabilities[0] = probs0;
         log.Episodes[1].Values[^1] = valueLast;
-        string restored = LogTestKit.TempFile("restored.arrow");
+        string restored = LogTestKit.TempFile("restored.arrows");
         using (var writer = EpisodeLogWriter.Create(restored, log.Header))
             foreach (var e in log.Episodes) writer.Write(e);
         Assert.Equal(File.ReadAllBytes(recorded), File.ReadAllBytes(restored));

@@ -30,7 +30,7 @@ internal static class LogTestKit
     /// seed + i unless <paramref name="seeded"/> is false. Attaches fake action probabilities and values.
     /// </summary>
     public static string Record(string id, int episodes, EpisodeRecorderOptions? options = null, bool seeded = true, long seed = 1,
-        object? envOptions = null, EnvRegistry? registry = null, string? plugin = null, string file = "log.arrow")
+        object? envOptions = null, EnvRegistry? registry = null, string? plugin = null, string file = "log.arrows")
     {
         registry ??= Registry();
         string path = TempFile(file);

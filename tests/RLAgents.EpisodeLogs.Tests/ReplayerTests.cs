@@ -45,7 +45,7 @@ public sealed class ReplayerTests
         plain.Reset(3);
         plain.Step(0);
         var expected = plain.Reset().Observation.Clone();
-        string path = LogTestKit.TempFile("s.arrow");
+        string path = LogTestKit.TempFile("s.arrows");
         var rec = EpisodeRecorder.Create(registry.Make("Beacon-v2"), path, out var writer);
         rec.Reset(3);
         rec.Step(0);
@@ -148,7 +148,7 @@ public sealed class ReplayerTests
         var one = new Replayer(registry).Verify(image, new ReplayOptions { Episode = (longest + 1) % 4 });
         Assert.True(one.Success);
         Assert.Single(one.Episodes);
-        Assert.Throws<KeyNotFoundException>(() => new Replayer(registry).Verify(image, new ReplayOptions { Episode = 99 }));
+        Assert.Throws<RLAgents.Core.InputException>(() => new Replayer(registry).Verify(image, new ReplayOptions { Episode = 99 }));
     }
 
     [Fact]
@@ -170,7 +170,7 @@ public sealed class ReplayerTests
     internal static string Rewrite(string path, Func<EpisodeLogHeader, EpisodeLogHeader> header, Action<RecordedEpisode>? change = null)
     {
         var log = EpisodeLogReader.ReadAll(path);
-        string output = LogTestKit.TempFile("rewritten.arrow");
+        string output = LogTestKit.TempFile("rewritten.arrows");
         using var writer = EpisodeLogWriter.Create(output, header(log.Header));
         foreach (var e in log.Episodes)
         {

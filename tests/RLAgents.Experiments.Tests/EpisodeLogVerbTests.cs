@@ -10,7 +10,7 @@ public class EpisodeLogVerbTests
 
     private static string RecordRandomEpisodes(int episodes)
     {
-        string path = Path.Combine(CliRunner.TempDir(), "episodes.arrow");
+        string path = Path.Combine(CliRunner.TempDir(), "episodes.arrows");
         var env = EnvRegistry.CreateDefault().Make(Level);
         var recorder = EpisodeRecorder.Create(env, path, out var writer);
         using (writer)
@@ -64,7 +64,7 @@ public class EpisodeLogVerbTests
         Assert.True(ascii.ExitCode == 0, ascii.Error);
         Assert.False(string.IsNullOrWhiteSpace(ascii.Out));
 
-        string demos = Path.Combine(CliRunner.TempDir(), "demos.arrow");
+        string demos = Path.Combine(CliRunner.TempDir(), "demos.arrows");
         var sft = CliRunner.Run("episodes", "to-sft", log, "--out", demos);
         Assert.True(sft.ExitCode == 0, sft.Error);
         Assert.Equal(2, EpisodeLogReader.ReadAll(demos).Episodes.Count);
@@ -73,8 +73,8 @@ public class EpisodeLogVerbTests
     [Fact]
     public void BadInputsAreOneLineUsageErrors()
     {
-        Assert.Equal(2, CliRunner.Run("replay", "/nonexistent/log.arrow").ExitCode);
-        string notALog = Path.Combine(CliRunner.TempDir(), "x.arrow");
+        Assert.Equal(2, CliRunner.Run("replay", "/nonexistent/log.arrows").ExitCode);
+        string notALog = Path.Combine(CliRunner.TempDir(), "x.arrows");
         File.WriteAllText(notALog, "hello");
         var r = CliRunner.Run("replay", notALog, "--verify");
         Assert.NotEqual(0, r.ExitCode);
@@ -93,7 +93,7 @@ public class RecordVerbTests
     [InlineData("CartPole-v1", "random")]
     public void RecordedEpisodesReplayExactly(string env, string policy)
     {
-        string log = Path.Combine(CliRunner.TempDir(), "rec.arrow");
+        string log = Path.Combine(CliRunner.TempDir(), "rec.arrows");
         var r = CliRunner.Run("record", "--env", env, "--policy", policy, "--episodes", "4", "--out", log, "--seed", "3");
         Assert.True(r.ExitCode == 0, r.Out + r.Error);
         var replay = CliRunner.Run("replay", log, "--verify");
@@ -109,7 +109,7 @@ public class RecordVerbTests
     [Fact]
     public void TheExpertPolicyNeedsAnEnvironmentWithAnExpert()
     {
-        var r = CliRunner.Run("record", "--env", "CartPole-v1", "--policy", "expert", "--out", Path.Combine(CliRunner.TempDir(), "x.arrow"));
+        var r = CliRunner.Run("record", "--env", "CartPole-v1", "--policy", "expert", "--out", Path.Combine(CliRunner.TempDir(), "x.arrows"));
         Assert.Equal(2, r.ExitCode);
         Assert.Equal("error: CartPole-v1 has no expert policy (it does not implement IExpertEnv); use --policy random", r.Error.Trim());
     }
@@ -118,7 +118,7 @@ public class RecordVerbTests
     public void APlugInGetsDemonstrationsAndRenderingThroughTheCapabilityInterfaces()
     {
         string spec = Path.Combine(AppContext.BaseDirectory, "RLAgents.TestPlugin.dll") + ":RLAgents.TestPlugin.Corridor";
-        string demos = Path.Combine(CliRunner.TempDir(), "demos.arrow");
+        string demos = Path.Combine(CliRunner.TempDir(), "demos.arrows");
         var generate = CliRunner.Run("demos", "generate", "--env", spec, "--episodes", "6", "--out", demos, "--seed", "4");
         Assert.True(generate.ExitCode == 0, generate.Out + generate.Error);
         var log = EpisodeLogReader.ReadAll(demos);

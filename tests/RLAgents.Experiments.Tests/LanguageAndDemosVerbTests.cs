@@ -48,7 +48,7 @@ public class LanguageAndDemosVerbTests
     [Fact]
     public void DemosGenerateWritesSolvedExpertEpisodesToAnEpisodeLog()
     {
-        string file = Path.Combine(CliRunner.TempDir(), "demos.arrow");
+        string file = Path.Combine(CliRunner.TempDir(), "demos.arrows");
         var r = CliRunner.Run("demos", "generate", "--env", "BabyAI-GoToRedBallGrey-v0", "--episodes", "5", "--out", file, "--seed", "7");
         Assert.True(r.ExitCode == 0, r.Out + r.Error);
         var log = EpisodeLogReader.ReadAll(file);

@@ -26,7 +26,7 @@ public sealed class PlayVerbTests
     [Fact]
     public void KeysTypedAtTheTerminalPlayEpisodesThatBecomeDemonstrations()
     {
-        string dir = CliRunner.TempDir(), log = Path.Combine(dir, "human.arrow");
+        string dir = CliRunner.TempDir(), log = Path.Combine(dir, "human.arrows");
         const long seed = 4;
         var keys = HumanPlayer.KeysFor(["left", "right", "forward", "pickup", "drop", "toggle", "done"]);
         using var terminal = new PseudoTerminal("play", Level, "--episodes", "2", "--seed", seed.ToString(), "--out", log);
@@ -75,7 +75,7 @@ public sealed class PlayVerbTests
         }
         var replay = CliRunner.Run("replay", log, "--verify");
         Assert.True(replay.ExitCode == 0, replay.Out + replay.Error);
-        var sft = CliRunner.Run("episodes", "to-sft", log, "--filter", "success", "--out", Path.Combine(dir, "demos.arrow"));
+        var sft = CliRunner.Run("episodes", "to-sft", log, "--filter", "success", "--out", Path.Combine(dir, "demos.arrows"));
         Assert.True(sft.ExitCode == 0, sft.Error);
         Assert.Contains("wrote 2 demonstrations", sft.Out);
     }
@@ -83,7 +83,7 @@ public sealed class PlayVerbTests
     [Fact]
     public void AnEnvWithoutATextPictureIsDrawnInColouredBlocksAndQuittingKeepsOnlyFinishedEpisodes()
     {
-        string dir = CliRunner.TempDir(), log = Path.Combine(dir, "cartpole.arrow");
+        string dir = CliRunner.TempDir(), log = Path.Combine(dir, "cartpole.arrows");
         using var terminal = new PseudoTerminal("play", "CartPole-v1", "--view", "frame", "--episodes", "3", "--out", log);
         int at = terminal.WaitFor("q quit]");
         Assert.Contains("▀", terminal.Screen);
@@ -119,7 +119,7 @@ public sealed class PlayVerbTests
         {
             UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
         };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "rlagents.dll"), "play", Level, "--out", Path.Combine(CliRunner.TempDir(), "x.arrow") })
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "rlagents.dll"), "play", Level, "--out", Path.Combine(CliRunner.TempDir(), "x.arrows") })
             start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         process.StandardInput.Close();

@@ -14,6 +14,25 @@ public class RunVerbTests
     ];
 
     [Fact]
+    public void APlugInRunOnAShippedBatchedConfigNamesThePlugInAndFallsBackToSync()
+    {
+        // The README's own example: a shipped config (batched CartPole) with env.plugin set and env.id left as it is.
+        string output = CliRunner.TempDir();
+        string plugin = Path.Combine(AppContext.BaseDirectory, "RLAgents.TestPlugin.dll") + ":RLAgents.TestPlugin.Corridor";
+        var run = CliRunner.Run(["run", Config("cartpole-dqn.json"), "--output", output, "--set", $"env.plugin={plugin}",
+            "--set", "algorithm.dqn.learningStarts=64", "--set", "algorithm.dqn.gradientSteps=2", .. Tiny]);
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("Corridor-v0 (plug-in ", run.Out.Split('\n')[0]);
+        Assert.DoesNotContain("CartPole", run.Out);
+        Assert.Contains("warning: env.vectorization: Corridor-v0 has no batched implementation; stepping its envs with sync vectorization", run.Error);
+        string runDir = Assert.Single(Directory.GetDirectories(output));
+        using var info = JsonDocument.Parse(File.ReadAllText(Path.Combine(runDir, "run.json")));
+        Assert.Contains("Corridor-v0", info.RootElement.ToString());
+        Assert.DoesNotContain("CartPole", info.RootElement.ToString());
+    }
+
+    [Fact]
     public void RunTrainsIntoARunDirectoryThatEvalReads()
     {
         string output = CliRunner.TempDir();
@@ -27,7 +46,7 @@ public class RunVerbTests
         Assert.True(lastStep >= 1024, $"last logged step {lastStep}");
         Assert.Contains("checkpoint:", run.Out);
 
-        string log = Path.Combine(output, "eval.arrow");
+        string log = Path.Combine(output, "eval.arrows");
         var eval = CliRunner.Run("eval", runDir, "--episodes", "3", "--record", log);
         Assert.True(eval.ExitCode == 0, eval.Error);
         Assert.Contains("3 episodes", eval.Out);
@@ -158,7 +177,7 @@ public class RecordedRunTests
             "--set", "training.totalSteps=512", "--set", "training.evalInterval=100000", "--set", "training.checkpointInterval=100000",
             "--set", "env.vectorization=sync", "--set", "recording={\"mode\":\"all\",\"observationHashes\":true}");
         Assert.True(run.ExitCode == 0, run.Out + run.Error);
-        string log = Path.Combine(Assert.Single(Directory.GetDirectories(output)), "episodes.arrow");
+        string log = Path.Combine(Assert.Single(Directory.GetDirectories(output)), RLAgents.Agents.Training.TrainingRunner.EpisodeLogFile);
         Assert.True(File.Exists(log));
 
         var replay = CliRunner.Run("replay", log, "--verify");

@@ -24,11 +24,12 @@ public class DistributionTests
     }
 
     [Fact]
-    public void MultiCategoricalAddsLogProbsAndEntropiesOverEntries()
+    public void MultiDiscreteActionsAddLogProbsAndEntropiesOverEntries()
     {
         using var scope = NewDisposeScope();
-        var dist = new MultiCategorical(new MultiDiscreteSpace(2, 3));
+        var dist = new ActionDistribution(new MultiDiscreteSpace(2, 3).ActionLayout);
         Assert.Equal(5, dist.LogitsSize);
+        Assert.Equal(5, dist.ParameterSize);
         // Entry 0: p = (1/4, 3/4); entry 1: uniform over 3.
         var logits = tensor(new float[] { 0f, MathF.Log(3), 1f, 1f, 1f }, [1, 5]);
         double logp = dist.LogProb(logits, tensor(new long[] { 0, 2 }, [1, 2])).item<float>();

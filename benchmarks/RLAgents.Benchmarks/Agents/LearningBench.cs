@@ -7,15 +7,24 @@ namespace RLAgents.Benchmarks.Agents;
 /// <summary>
 /// Learning-speed benchmark: trains a config on N seeds and prints, per seed, the env steps and
 /// wall-clock seconds until the rolling mean of 20 training-episode returns first reaches the
-/// threshold (CartPole-v1: 475), then the summary over seeds.
+/// threshold (by default the env's solve criterion, <see cref="SolveThresholds"/>), then the summary over seeds.
 /// <code>
-/// dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- --bench-learning experiments/configs/cartpole-ppo.json [--seeds 5] [--threshold 475] [--set key=value ...]
+/// dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- --bench-learning experiments/configs/cartpole-ppo.json [--seeds 5] [--threshold R] [--set key=value ...]
 /// </code>
 /// </summary>
 public static class LearningBench
 {
     /// <summary>Command name.</summary>
     public const string Command = "--bench-learning";
+
+    /// <summary>
+    /// The return each env counts as solved (Gymnasium's reward thresholds where it declares one; Pendulum-v1 has
+    /// none, −200 is the and rl-baselines3-zoo's bar).
+    /// </summary>
+    public static IReadOnlyDictionary<string, double> SolveThresholds { get; } = new Dictionary<string, double>
+    {
+        ["CartPole-v1"] = 475, ["Acrobot-v1"] = -100, ["MountainCar-v0"] = -110, ["MountainCarContinuous-v0"] = 90, ["Pendulum-v1"] = -200,
+    };
 
     /// <summary>Runs the benchmark; returns the process exit code.</summary>
     public static int Run(string[] args)
@@ -28,7 +37,7 @@ public static class LearningBench
         string config = args[0];
         int seeds = 5;
         long firstSeed = 1;
-        double threshold = 475;
+        double? threshold = null;
         var overrides = new List<string>();
         for (int i = 1; i < args.Length; i++)
         {
@@ -42,6 +51,16 @@ public static class LearningBench
                 default: Console.Error.WriteLine($"unknown option '{args[i]}'"); return 2;
             }
         }
+        if (threshold is null)
+        {
+            string env = OptionsBinder.BindFile<ExperimentOptions>(config, overrides).Env.Id;
+            if (!SolveThresholds.TryGetValue(env, out double criterion))
+            {
+                Console.Error.WriteLine($"{env} has no solve criterion here; give --threshold.");
+                return 2;
+            }
+            threshold = criterion;
+        }
         var results = new List<(long Seed, long? Steps, double? Seconds, double? Cpu, long Trained, double Total)>();
         string root = Path.Combine(Path.GetTempPath(), "rlagents-bench-" + Environment.ProcessId);
         Console.WriteLine($"{Path.GetFileName(config)}: rolling mean-20 ≥ {threshold}, {seeds} seeds, {Environment.ProcessorCount} cores");
@@ -51,7 +70,7 @@ public static class LearningBench
         {
             long seed = firstSeed + s;
             var options = OptionsBinder.BindFile<ExperimentOptions>(config, overrides.Concat([
-                $"seed={seed}", $"training.stopAtMeanReturn={threshold.ToString(CultureInfo.InvariantCulture)}", "training.returnWindow=20",
+                $"seed={seed}", $"training.stopAtMeanReturn={threshold.Value.ToString(CultureInfo.InvariantCulture)}", "training.returnWindow=20",
                 "training.evalInterval=0", "training.evalEpisodes=5", "training.checkpointInterval=0",
             ]));
             string dir = Path.Combine(root, $"seed-{seed}");

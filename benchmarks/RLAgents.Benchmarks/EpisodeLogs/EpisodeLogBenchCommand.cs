@@ -48,7 +48,7 @@ public static class EpisodeLogBenchCommand
                 var results = new Dictionary<string, List<(double Sps, double Wall, long Episodes, long Bytes)>> { ["none"] = [], ["hashes"] = [], ["full"] = [] };
                 for (int rep = 0; rep < 5; rep++)
                     foreach (var mode in results.Keys)
-                        results[mode].Add(Measure(id, steps, mode, Path.Combine(dir, $"{id}-{mode}.arrow"), policyKind));
+                        results[mode].Add(Measure(id, steps, mode, Path.Combine(dir, $"{id}-{mode}.arrows"), policyKind));
                 foreach (var (mode, runs) in results)
                 {
                     double sps = Median(runs.Select(r => r.Sps));
@@ -58,7 +58,7 @@ public static class EpisodeLogBenchCommand
                 }
                 foreach (var mode in mlp ? [] : new[] { "hashes", "full" })
                 {
-                    string log = Path.Combine(dir, $"{id}-{mode}.arrow");
+                    string log = Path.Combine(dir, $"{id}-{mode}.arrows");
                     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                     var report = new Replayer().Verify(log);
                     double s = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;

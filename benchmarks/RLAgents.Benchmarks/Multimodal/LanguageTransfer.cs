@@ -252,7 +252,7 @@ public static class LanguageTransfer
             var agent = AgentFactory.CreateAgent(options, env);
             agent.Policy.eval();
             built.Add((v, agent.Policy, agent, null));
-            if (options.Policy.Multimodal.TextEncoder?.FineTune == RLAgents.LanguageModel.Pretrained.TextEncoderFineTuning.Lora)
+            if (options.Policy.Multimodal.Backbone.Pretrained?.FineTune == RLAgents.LanguageModel.Pretrained.TextEncoderFineTuning.Lora)
             {
                 // After an update the adapters differ, so the first acting step re-encodes every distinct mission.
                 var b = agent.Policy.named_parameters().First(p => p.name.EndsWith(".lora_B", StringComparison.Ordinal)).parameter;

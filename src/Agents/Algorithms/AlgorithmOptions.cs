@@ -18,12 +18,16 @@ public enum AlgorithmKind
     Reinforce,
     /// <summary>Supervised fine-tuning: behaviour cloning on expert demonstrations and/or the agent's own successful episodes.</summary>
     Sft,
+    /// <summary>Soft actor-critic (continuous actions); the agent is a squashed-Gaussian actor, the twin critics belong to the algorithm.</summary>
+    Sac,
+    /// <summary>Twin delayed DDPG (continuous actions); the agent is a deterministic actor, the twin critics belong to the algorithm.</summary>
+    Td3,
 }
 
 /// <summary>Which algorithm runs, and each algorithm's own options (only the chosen one is used).</summary>
 public class AlgorithmOptions
 {
-    /// <summary>The algorithm: <c>ppo</c>, <c>dqn</c>, <c>a2c</c>, <c>reinforce</c> or <c>sft</c>.</summary>
+    /// <summary>The algorithm: <c>ppo</c>, <c>dqn</c>, <c>a2c</c>, <c>reinforce</c>, <c>sft</c>, <c>sac</c> or <c>td3</c>.</summary>
     public AlgorithmKind Kind { get; set; } = AlgorithmKind.Ppo;
 
     /// <summary>PPO options.</summary>
@@ -31,6 +35,12 @@ public class AlgorithmOptions
 
     /// <summary>DQN options.</summary>
     public DqnOptions Dqn { get; set; } = new();
+
+    /// <summary>SAC options.</summary>
+    public SacOptions Sac { get; set; } = new();
+
+    /// <summary>TD3 options.</summary>
+    public Td3Options Td3 { get; set; } = new();
 
     /// <summary>A2C options.</summary>
     public A2cOptions A2c { get; set; } = new();
@@ -129,7 +139,7 @@ public sealed class SftOptions : SupervisedOptions
     /// <summary>Expert demonstrations generated on the fly by the environment's expert (<see cref="Environments.IExpertEnv"/>, e.g. the BabyAI bot); each phase draws fresh episodes.</summary>
     [Range(0, 10_000_000)] public int ExpertEpisodes { get; set; }
 
-    /// <summary>An episode log of demonstrations (<c>rlagents demos generate</c>, <c>episodes to-sft</c>, or a training run's <c>episodes.arrow</c>); null for none.</summary>
+    /// <summary>An episode log of demonstrations (<c>rlagents demos generate</c>, <c>episodes to-sft</c>, or a training run's <c>episodes.arrows</c>); null for none.</summary>
     public string? DemonstrationsFile { get; set; }
 
     /// <summary>Episodes read from <see cref="DemonstrationsFile"/> (the first ones); 0 reads all.</summary>
@@ -233,4 +243,72 @@ public sealed class DqfdOptions
     /// <summary>True when any demonstrations are configured.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Enabled => ExpertEpisodes > 0 || DemonstrationsFile is not null;
+}
+
+/// <summary>What SAC and TD3 share: the replay, the collection cadence, twin critics with Polyak targets, and Adam.</summary>
+public abstract class ContinuousControlOptions
+{
+    /// <summary>Replay capacity (transitions).</summary>
+    [Range(1, 100_000_000)] public int BufferSize { get; set; } = 1_000_000;
+    /// <summary>Env steps of uniformly random actions before learning starts.</summary>
+    [Range(0, long.MaxValue)] public long LearningStarts { get; set; } = 5000;
+    /// <summary>Transitions per gradient step.</summary>
+    [Range(1, 1_000_000)] public int BatchSize { get; set; } = 256;
+    /// <summary>Discount γ.</summary>
+    [Range(0.0, 1.0)] public double Gamma { get; set; } = 0.99;
+    /// <summary>Polyak factor τ of the target networks, applied after every gradient step (every actor step for TD3).</summary>
+    [Range(0.0, 1.0)] public double Tau { get; set; } = 0.005;
+    /// <summary>Env steps collected between training rounds (rounded up to whole vector steps).</summary>
+    [Range(1, 1_000_000)] public int TrainFrequency { get; set; } = 1;
+    /// <summary>Gradient steps per training round.</summary>
+    [Range(1, 1_000_000)] public int GradientSteps { get; set; } = 1;
+    /// <summary>Steps n of the n-step return (1 in both papers).</summary>
+    [Range(1, 1000)] public int NStep { get; set; } = 1;
+    /// <summary>Adam learning rate of the actor.</summary>
+    [Range(1e-8, 1.0)] public double ActorLearningRate { get; set; } = 3e-4;
+    /// <summary>Adam learning rate of the two critics.</summary>
+    [Range(1e-8, 1.0)] public double CriticLearningRate { get; set; } = 1e-3;
+    /// <summary>Checkpoints carry the replay buffer (a <c>.replay</c> file beside the newest checkpoint), so <c>--resume</c> continues exactly.</summary>
+    public bool CheckpointReplay { get; set; } = true;
+}
+
+/// <summary>
+/// Soft actor-critic (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications"): a
+/// tanh-squashed Gaussian actor, twin Q critics with Polyak targets, and automatic entropy tuning.
+/// Defaults are CleanRL's sac_continuous_action.py.
+/// </summary>
+public sealed class SacOptions : ContinuousControlOptions
+{
+    /// <summary>The entropy coefficient α; null tunes it automatically towards <see cref="TargetEntropy"/>.</summary>
+    [Range(0.0, 100.0)] public double? EntropyCoefficient { get; set; }
+    /// <summary>α at the start of automatic tuning.</summary>
+    [Range(1e-8, 100.0)] public double InitialEntropyCoefficient { get; set; } = 1.0;
+    /// <summary>The entropy target H̄ of automatic tuning; null is −dim(A), the paper's heuristic.</summary>
+    public double? TargetEntropy { get; set; }
+    /// <summary>Adam learning rate of log α (automatic tuning).</summary>
+    [Range(1e-8, 1.0)] public double EntropyLearningRate { get; set; } = 1e-3;
+}
+
+/// <summary>
+/// Twin delayed DDPG (Fujimoto et al. 2018): a deterministic actor, clipped double-Q targets with
+/// target-policy smoothing, and actor and target updates every <see cref="PolicyDelay"/> critic steps.
+/// Defaults are the paper's and CleanRL's td3_continuous_action.py.
+/// </summary>
+public sealed class Td3Options : ContinuousControlOptions
+{
+    /// <summary>Creates the options with the paper's learning rate 3e-4 for both networks.</summary>
+    public Td3Options()
+    {
+        CriticLearningRate = 3e-4;
+        LearningStarts = 25_000;
+    }
+
+    /// <summary>Std of the Gaussian exploration noise, in units of half the action range.</summary>
+    [Range(0.0, 10.0)] public double ExplorationNoise { get; set; } = 0.1;
+    /// <summary>Std σ̃ of the target-policy smoothing noise, in units of half the action range.</summary>
+    [Range(0.0, 10.0)] public double PolicyNoise { get; set; } = 0.2;
+    /// <summary>The smoothing noise is clipped to ±c (same units).</summary>
+    [Range(0.0, 10.0)] public double NoiseClip { get; set; } = 0.5;
+    /// <summary>Critic steps per actor (and target) step, d.</summary>
+    [Range(1, 1000)] public int PolicyDelay { get; set; } = 2;
 }

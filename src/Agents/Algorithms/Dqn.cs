@@ -101,8 +101,12 @@ public sealed class Dqn : IAlgorithm
     public double Epsilon(long step, long totalSteps) => _options.Exploration.ValueAt(step, totalSteps);
 
     /// <inheritdoc />
+    public string? NonFinite { get; private set; }
+
+    /// <inheritdoc />
     public IReadOnlyDictionary<string, double> Iterate(long totalSteps)
     {
+        NonFinite = null;
         int n = Collector.NumEnvs;
         int vectorSteps = (_options.TrainFrequency + n - 1) / n;
         var pretraining = Collector.Steps == 0 && _iterations == 0 ? Pretrain(vectorSteps * n) : null;
@@ -120,19 +124,15 @@ public sealed class Dqn : IAlgorithm
             _target.Polyak(_online, _options.Tau >= 1 ? 1 : 1 - Math.Pow(1 - _options.Tau, k));
             _targetUpdates = boundaries;
         }
-        if (Collector.Steps >= _options.LearningStarts)
+        // An n-step transition reaches the replay n steps after it starts, so a small learningStarts can find the replay still empty.
+        if (Collector.Steps >= _options.LearningStarts && _replay.Count > 0)
         {
             double progress = Math.Clamp((double)Collector.Steps / totalSteps, 0, 1);
-            var sums = new Dictionary<string, double>();
-            var counts = new Dictionary<string, int>();
-            for (int g = 0; g < _options.GradientSteps; g++)
-                // Loss diagnostics on the round's last step only: each one is extra calls and a synchronisation.
-                foreach (var (k, v) in TrainStep(progress, diagnostics: g == _options.GradientSteps - 1))
-                {
-                    sums[k] = sums.GetValueOrDefault(k) + v;
-                    counts[k] = counts.GetValueOrDefault(k) + 1;
-                }
-            foreach (var (k, v) in sums) metrics[k] = v / counts[k];
+            var round = new GradientRound();
+            // Loss diagnostics on the round's last step only: each one is extra calls and a synchronisation.
+            for (int g = 0; g < _options.GradientSteps; g++) round.Add(TrainStep(progress, diagnostics: g == _options.GradientSteps - 1));
+            round.WriteTo(metrics);
+            NonFinite = round.NonFinite;
         }
         metrics["learning_rate"] = _adam.LearningRate;
         foreach (var (k, v) in pretraining ?? []) metrics["pretrain_" + k] = v;
@@ -228,11 +228,19 @@ public sealed class Dqn : IAlgorithm
     /// <inheritdoc />
     public bool CheckpointsReplay => _options.CheckpointReplay;
 
-    /// <inheritdoc />
-    public void SaveReplay(Stream stream) => _replay.Save(stream);
+    /// <summary>Writes the replay buffer, then the n-step transitions still pending (so a resume continues them).</summary>
+    public void SaveReplay(Stream stream)
+    {
+        _replay.Save(stream);
+        _nStep.Save(stream);
+    }
 
-    /// <inheritdoc />
-    public void LoadReplay(Stream stream, string source) => _replay.Load(stream, source);
+    /// <summary>Restores what <see cref="SaveReplay"/> wrote; a file without pending n-step transitions leaves none pending.</summary>
+    public void LoadReplay(Stream stream, string source)
+    {
+        _replay.Load(stream, source);
+        _nStep.Load(stream, source);
+    }
 
     /// <inheritdoc />
     public void Dispose()

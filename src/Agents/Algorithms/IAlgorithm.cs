@@ -13,7 +13,9 @@ namespace RLAgents.Agents.Algorithms;
 /// <param name="CollectorRng">The action-draw generator.</param>
 /// <param name="LearnerRng">The minibatch / replay-sampling generator.</param>
 /// <param name="TargetUpdates">DQN: target-update boundaries crossed so far.</param>
-public sealed record AlgorithmState(long Steps, long Iterations, long OptimizerSteps, double LearningRate, RngState CollectorRng, RngState LearnerRng, long TargetUpdates = 0);
+/// <param name="Rollout">The collector's envs, episodes in progress and recorders, so a resume continues them exactly (null: the envs restart).</param>
+public sealed record AlgorithmState(long Steps, long Iterations, long OptimizerSteps, double LearningRate, RngState CollectorRng, RngState LearnerRng, long TargetUpdates = 0,
+    Collection.RolloutState? Rollout = null);
 
 /// <summary>
 /// A learning algorithm the training runner drives: one <see cref="Iterate"/> collects experience
@@ -37,8 +39,15 @@ public interface IAlgorithm : IDisposable
     /// <summary>Demonstration episodes the algorithm learns from besides its own experience (DQfD's), counted once per phase.</summary>
     long Demonstrations => 0;
 
-    /// <summary>One collect-and-update iteration; returns its metrics (losses, entropy, learning rate …).</summary>
+    /// <summary>
+    /// One collect-and-update iteration; returns its metrics (losses, entropy, learning rate …). A minibatch whose
+    /// loss or gradient is not finite updates nothing (see <c>AdamOptimizer.Step</c>); it is counted in
+    /// <c>skipped_updates</c> and described by <see cref="NonFinite"/>.
+    /// </summary>
     IReadOnlyDictionary<string, double> Iterate(long totalSteps);
+
+    /// <summary>The first non-finite loss or gradient of the latest iteration (e.g. <c>value_loss = NaN</c>), or null when every update was finite.</summary>
+    string? NonFinite { get; }
 
     /// <summary>Named tensors to checkpoint: <c>policy.*</c>, optimiser moments, target network.</summary>
     IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors();

@@ -5,6 +5,7 @@ using RLAgents.Environments;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.LanguageModel.Training;
 using RLAgents.Policies;
+using RLAgents.Policies.Distributions;
 using RLAgents.Policies.Selection;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -58,7 +59,7 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         _loss = loss;
         _rng = learnerRng;
         Collector = source;
-        _buffer = new RolloutBuffer(source.ObservationSpace, settings.RolloutSteps, source.NumEnvs);
+        _buffer = new RolloutBuffer(source.ObservationSpace, settings.RolloutSteps, source.NumEnvs, source.ActionSpace.ActionLayout);
         if (_buffer.Count < settings.Minibatches)
             throw new ArgumentException($"A rollout of {_buffer.Count} steps cannot be split into {settings.Minibatches} minibatches.");
         _adam = new AdamOptimizer(policy.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)), settings.Adam);
@@ -81,8 +82,12 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
     public LossPipeline Loss => _loss;
 
     /// <inheritdoc />
+    public string? NonFinite { get; private set; }
+
+    /// <inheritdoc />
     public IReadOnlyDictionary<string, double> Iterate(long totalSteps)
     {
+        NonFinite = null;
         double progress = Math.Clamp((double)Collector.Steps / totalSteps, 0, 1);
         if (_settings.AnnealLearningRate) _adam.LearningRate = _settings.Adam.LearningRate * (1 - progress);
         Collector.CollectRollout(_buffer, ActionSelection.Sample);
@@ -97,13 +102,13 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
     {
         var sums = new Dictionary<string, double>();
         var counts = new Dictionary<string, int>();
-        int epochsDone = 0;
+        int epochsDone = 0, skipped = 0;
         int n = _buffer.Count, size = n / _settings.Minibatches;
         bool fullBatch = _settings.Minibatches == 1;
         using var outer = NewDisposeScope();
         // The whole rollout as tensors once; minibatches are index_select copies of it.
         var observations = _policy.Tensorizer.ToInput(_buffer.Observations);
-        var actions = tensor(_buffer.Actions.Select(a => (long)a).ToArray());
+        var actions = ActionTensorsOf(_buffer);
         var oldLogProbs = tensor(_buffer.LogProbs);
         var advantages = tensor(_buffer.Advantages);
         var returns = tensor(_buffer.Returns);
@@ -113,7 +118,12 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         {
             // Diagnostics cost calls: only on the last epoch, or everywhere when target-KL stopping reads them.
             bool diagnostics = epoch == _settings.Epochs - 1 || _settings.TargetKl is not null;
-            if (!fullBatch) _rng.Shuffle(_order.AsSpan());
+            // A fresh permutation of 0..n-1 each epoch: the order carries no state from one iteration to the next.
+            if (!fullBatch)
+            {
+                for (int i = 0; i < _order.Length; i++) _order[i] = i;
+                _rng.Shuffle(_order.AsSpan());
+            }
             for (int mb = 0; mb < _settings.Minibatches; mb++)
             {
                 using var scope = NewDisposeScope();
@@ -129,7 +139,8 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
                 {
                     var index = tensor(_order.AsSpan(mb * size, size).ToArray().Select(i => (long)i).ToArray());
                     adv = advantages.index_select(0, index);
-                    batch = new OnPolicyBatch(observations.Select(index), actions.index_select(0, index), oldLogProbs.index_select(0, index),
+                    batch = new OnPolicyBatch(observations.Select(index),
+                        new ActionTensors(actions.Discrete?.index_select(0, index), actions.Continuous?.index_select(0, index)), oldLogProbs.index_select(0, index),
                         adv, returns.index_select(0, index), oldValues.index_select(0, index));
                 }
                 if (_settings.NormalizeAdvantages && size > 1) batch = batch with { Advantages = adv.sub(adv.mean()).div(adv.std().add(1e-8)) };
@@ -145,16 +156,38 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
                 }
                 _adam.ZeroGrad();
                 loss.backward();
-                context.Metrics["grad_norm"] = _adam.Step();
+                double norm = _adam.Step();
+                context.Metrics["grad_norm"] = norm;
+                if (!double.IsFinite(norm))
+                {
+                    // The optimiser applied nothing; the runner stops or counts it (training.nonFinite).
+                    skipped++;
+                    NonFinite ??= NonFiniteQuantity(context.Metrics, norm);
+                    continue;
+                }
                 Accumulate(sums, counts, context.Metrics);
             }
             epochsDone++;
         }
         var metrics = sums.ToDictionary(p => p.Key, p => p.Value / counts[p.Key]);
+        if (skipped > 0) metrics["skipped_updates"] = skipped;
         metrics["learning_rate"] = _adam.LearningRate;
         metrics["epochs"] = epochsDone;
         metrics["explained_variance"] = ExplainedVariance(_buffer.Values, _buffer.Returns);
         return metrics;
+    }
+
+    /// <summary>
+    /// The rollout's actions as tensors: integers int64 ([T·N] for a Discrete space, [T·N, Kd] otherwise)
+    /// and floats [T·N, Kc]; null where the layout has none.
+    /// </summary>
+    public static ActionTensors ActionTensorsOf(RolloutBuffer buffer)
+    {
+        int n = buffer.Count, kd = buffer.DiscreteCount, kc = buffer.ContinuousCount;
+        var integers = Array.ConvertAll(buffer.Actions, a => (long)a);
+        Tensor? discrete = kd == 0 ? null : kd == 1 ? tensor(integers, [n]) : tensor(integers, [n, kd]);
+        Tensor? continuous = kc == 0 ? null : tensor(buffer.ContinuousActions, [n, kc]);
+        return new ActionTensors(discrete, continuous);
     }
 
     private static void Accumulate(Dictionary<string, double> sums, Dictionary<string, int> counts, Dictionary<string, double> metrics)
@@ -165,6 +198,16 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
             counts[k] = counts.GetValueOrDefault(k) + 1;
         }
     }
+
+    /// <summary>Names a minibatch's first non-finite loss term, else its gradient norm, e.g. <c>value_loss = NaN</c>.</summary>
+    internal static string NonFiniteQuantity(IReadOnlyDictionary<string, double> metrics, double gradientNorm)
+    {
+        foreach (var (key, value) in metrics.OrderBy(p => p.Key, StringComparer.Ordinal))
+            if (key.EndsWith("loss", StringComparison.Ordinal) && !double.IsFinite(value)) return $"{key} = {Format(value)}";
+        return $"the gradient norm = {Format(gradientNorm)}";
+    }
+
+    private static string Format(double v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>1 − Var[R − V] / Var[R]: how much of the return variance the value function explains.</summary>
     public static double ExplainedVariance(ReadOnlySpan<float> values, ReadOnlySpan<float> returns)

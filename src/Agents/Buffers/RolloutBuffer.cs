@@ -10,15 +10,21 @@ namespace RLAgents.Agents.Buffers;
 /// </summary>
 public sealed class RolloutBuffer
 {
-    /// <summary>Allocates a rollout of <paramref name="steps"/> × <paramref name="envs"/> for <paramref name="space"/>.</summary>
-    public RolloutBuffer(ObservationSpace space, int steps, int envs)
+    /// <summary>Allocates a rollout of <paramref name="steps"/> × <paramref name="envs"/> for <paramref name="space"/> and a Discrete action space.</summary>
+    public RolloutBuffer(ObservationSpace space, int steps, int envs) : this(space, steps, envs, new DiscreteSpace(2).ActionLayout) { }
+
+    /// <summary>Allocates a rollout of <paramref name="steps"/> × <paramref name="envs"/> for <paramref name="space"/> and actions of <paramref name="actions"/>.</summary>
+    public RolloutBuffer(ObservationSpace space, int steps, int envs, ActionLayout actions)
     {
         if (steps <= 0 || envs <= 0) throw new ArgumentOutOfRangeException(nameof(steps), "A rollout needs at least one step and one env.");
         Steps = steps;
         Envs = envs;
         int n = steps * envs;
         Observations = new ObservationBatch(space, n);
-        Actions = new int[n];
+        DiscreteCount = actions.DiscreteCount;
+        ContinuousCount = actions.ContinuousCount;
+        Actions = new int[n * DiscreteCount];
+        ContinuousActions = new float[n * ContinuousCount];
         LogProbs = new float[n];
         Values = new float[n];
         Rewards = new float[n];
@@ -41,8 +47,17 @@ public sealed class RolloutBuffer
     /// <summary>s_t of each step.</summary>
     public ObservationBatch Observations { get; }
 
-    /// <summary>a_t (zero-based action indices).</summary>
+    /// <summary>Integers per action, Kd (1 for a Discrete space).</summary>
+    public int DiscreteCount { get; }
+
+    /// <summary>Floats per action, Kc.</summary>
+    public int ContinuousCount { get; }
+
+    /// <summary>a_t's integers, [T·N × Kd] (zero-based per element).</summary>
     public int[] Actions { get; }
+
+    /// <summary>a_t's floats, [T·N × Kc], exactly as the env received them.</summary>
+    public float[] ContinuousActions { get; }
 
     /// <summary>log π_old(a_t|s_t) at collection time.</summary>
     public float[] LogProbs { get; }
@@ -70,15 +85,18 @@ public sealed class RolloutBuffer
 
     /// <summary>
     /// Writes the collected fields (observations, actions, log-probabilities, values, rewards, next values,
-    /// flags; not the advantages and returns, which the learner computes) as T, N and then each field's
-    /// [T·N] values.
+    /// flags; not the advantages and returns, which the learner computes) as T, N, the action layout (Kd
+    /// integers and Kc floats per action) and then each field's [T·N] values (actions [T·N × Kd] and [T·N × Kc]).
     /// </summary>
     public void Write(BinaryWriter w)
     {
         w.Write(Steps);
         w.Write(Envs);
+        w.Write(DiscreteCount);
+        w.Write(ContinuousCount);
         ObservationPacking.Write(w, Observations, 0, Count);
         ObservationPacking.Write<int>(w, Actions);
+        ObservationPacking.Write<float>(w, ContinuousActions);
         ObservationPacking.Write<float>(w, LogProbs);
         ObservationPacking.Write<float>(w, Values);
         ObservationPacking.Write<float>(w, Rewards);
@@ -88,17 +106,20 @@ public sealed class RolloutBuffer
     }
 
     /// <summary>
-    /// Reads a rollout written by <see cref="Write"/> (same T, <paramref name="scratch"/>.Envs envs) into env columns
-    /// [<paramref name="firstEnv"/>, firstEnv + scratch.Envs) of this buffer; <paramref name="scratch"/> is a buffer of the
-    /// writer's shape that receives the data first. <paramref name="source"/> names the data in errors.
+    /// Reads a rollout written by <see cref="Write"/> (same T and action layout, <paramref name="scratch"/>.Envs envs) into env
+    /// columns [<paramref name="firstEnv"/>, firstEnv + scratch.Envs) of this buffer; <paramref name="scratch"/> is a buffer of
+    /// the writer's shape that receives the data first. <paramref name="source"/> names the data in errors.
     /// </summary>
     public void ReadColumns(BinaryReader r, RolloutBuffer scratch, int firstEnv, string source)
     {
-        int steps = r.ReadInt32(), envs = r.ReadInt32();
+        int steps = r.ReadInt32(), envs = r.ReadInt32(), kd = r.ReadInt32(), kc = r.ReadInt32();
         if (steps != Steps || envs != scratch.Envs || scratch.Steps != Steps || firstEnv < 0 || firstEnv + envs > Envs)
             throw new InvalidDataException($"{source}: a rollout of {steps} steps × {envs} envs does not fit columns {firstEnv}.. of {Steps} × {Envs}.");
+        if (kd != DiscreteCount || kc != ContinuousCount || scratch.DiscreteCount != kd || scratch.ContinuousCount != kc)
+            throw new InvalidDataException($"{source}: a rollout with actions of {kd} integers and {kc} floats; this buffer holds {DiscreteCount} and {ContinuousCount}.");
         ObservationPacking.Read(r, scratch.Observations, 0, scratch.Count);
         ObservationPacking.Read<int>(r, scratch.Actions);
+        ObservationPacking.Read<float>(r, scratch.ContinuousActions);
         ObservationPacking.Read<float>(r, scratch.LogProbs);
         ObservationPacking.Read<float>(r, scratch.Values);
         ObservationPacking.Read<float>(r, scratch.Rewards);
@@ -110,7 +131,8 @@ public sealed class RolloutBuffer
             {
                 int from = t * envs + j, to = t * Envs + firstEnv + j;
                 scratch.Observations.CopySlot(from, Observations, to);
-                Actions[to] = scratch.Actions[from];
+                scratch.Actions.AsSpan(from * kd, kd).CopyTo(Actions.AsSpan(to * kd, kd));
+                scratch.ContinuousActions.AsSpan(from * kc, kc).CopyTo(ContinuousActions.AsSpan(to * kc, kc));
                 LogProbs[to] = scratch.LogProbs[from];
                 Values[to] = scratch.Values[from];
                 Rewards[to] = scratch.Rewards[from];

@@ -1,4 +1,5 @@
 using RLAgents.Agents.Buffers;
+using RLAgents.Core.Metrics;
 using RLAgents.Environments;
 using RLAgents.EpisodeLogs;
 using RLAgents.Policies.Selection;
@@ -17,6 +18,9 @@ public interface IExperienceSource : IDisposable
     /// <summary>Layout of one observation in the buffers this source fills.</summary>
     ObservationSpace ObservationSpace { get; }
 
+    /// <summary>The action space of one env: its <see cref="Space.ActionLayout"/> shapes the buffers' actions (integers and floats).</summary>
+    Space ActionSpace { get; }
+
     /// <summary>Envs per rollout column set: a <see cref="RolloutBuffer"/> filled by this source has this many envs.</summary>
     int NumEnvs { get; }
 
@@ -29,8 +33,26 @@ public interface IExperienceSource : IDisposable
     /// <summary>Recorders for the training episodes, or null; a source that cannot record throws when given some.</summary>
     EpisodeRecorderGroup? Recorders { get; set; }
 
+    /// <summary>
+    /// π(a|s) of the discrete actions taken since the caller last cleared it (see <see cref="RolloutCollector.ActionProbabilities"/>);
+    /// a source whose actors run elsewhere may leave it empty.
+    /// </summary>
+    MetricsHistogram ActionProbabilities { get; }
+
+    /// <summary>
+    /// Check every env step's rewards and observations (<c>training.checkEnvSteps</c>); a violation stops collection with an
+    /// <see cref="EnvFaultException"/>. A remote source's workers apply it where the envs run.
+    /// </summary>
+    bool CheckSteps { get; set; }
+
     /// <summary>Restarts the episodes with <paramref name="seed"/> (a resumed phase); a remote source leaves that to its workers.</summary>
     void Reset(long seed);
+
+    /// <summary>Where the envs, the episodes in progress and the recorders stand, or null when that cannot be saved (<paramref name="reason"/> says why).</summary>
+    RolloutState? CaptureState(out string? reason);
+
+    /// <summary>Puts the envs back where <see cref="CaptureState"/> found them.</summary>
+    void RestoreState(RolloutState state);
 
     /// <summary>Returns and clears the episodes finished since the last call.</summary>
     IReadOnlyList<EpisodeRecord> DrainEpisodes();

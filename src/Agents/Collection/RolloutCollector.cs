@@ -1,5 +1,7 @@
+using RLAgents.Core.Metrics;
 using RLAgents.Agents.Buffers;
 using RLAgents.Environments;
+using RLAgents.Environments.Checking;
 using RLAgents.EpisodeLogs;
 using RLAgents.Policies;
 using RLAgents.Policies.Selection;
@@ -14,6 +16,13 @@ namespace RLAgents.Agents.Collection;
 /// <param name="Task">The last step's <see cref="StepInfo.Task"/>: the episode's task in a mixture of tasks, else null.</param>
 public readonly record struct EpisodeRecord(double Return, int Length, bool? Success, string? Task = null);
 
+/// <summary>Where a collector stands between iterations, for checkpoints: its envs, the sums of the episodes in progress, and its recorders.</summary>
+/// <param name="Env">The vector env's state (<see cref="IRestorableVectorEnv"/>).</param>
+/// <param name="EpisodeReturns">Per env: the return of its episode so far.</param>
+/// <param name="EpisodeLengths">Per env: the length of its episode so far.</param>
+/// <param name="Recorders">The recorders' state, when the collector records episodes.</param>
+public sealed record RolloutState(VectorEnvState Env, double[] EpisodeReturns, int[] EpisodeLengths, RecorderGroupState? Recorders);
+
 /// <summary>
 /// Drives an <see cref="IVectorEnv"/> (same-step autoreset) with a policy and fills buffers. It
 /// knows nothing of update rules: on-policy learners read a <see cref="RolloutBuffer"/>,
@@ -27,11 +36,14 @@ public sealed class RolloutCollector : IExperienceSource
     private ActResult _act;
     private EpisodeRecorderGroup? _recorders;
     private readonly ObservationBatch _truncated;
-    private readonly int[] _actions;
+    private readonly ActionBatch _actions;
+    private readonly ActionLayout _layout;
+    private readonly int[] _zeroBased;
     private readonly int[] _truncatedIndex;
     private readonly double[] _episodeReturn;
     private readonly int[] _episodeLength;
     private readonly List<EpisodeRecord> _finished = [];
+    private StepChecker? _checker;
 
     /// <summary>Creates the collector; call <see cref="Reset"/> before collecting.</summary>
     public RolloutCollector(IVectorEnv env, Policy policy, Rng rng)
@@ -42,9 +54,11 @@ public sealed class RolloutCollector : IExperienceSource
         Policy = policy;
         Rng = rng;
         int n = env.NumEnvs;
-        _act = new ActResult(n);
+        _layout = env.SingleActionSpace.ActionLayout;
+        _act = new ActResult(n, _layout);
         _truncated = new ObservationBatch(env.SingleObservationSpace, n);
-        _actions = new int[n];
+        _actions = new ActionBatch(env.SingleActionSpace, n);
+        _zeroBased = new int[_layout.DiscreteCount];
         _truncatedIndex = new int[n];
         _episodeReturn = new double[n];
         _episodeLength = new int[n];
@@ -73,6 +87,9 @@ public sealed class RolloutCollector : IExperienceSource
     /// <inheritdoc />
     public int NumEnvs => _env.NumEnvs;
 
+    /// <inheritdoc />
+    public Space ActionSpace => _env.SingleActionSpace;
+
     /// <summary>Disposes the environments.</summary>
     public void Dispose() => _env.Dispose();
 
@@ -88,19 +105,65 @@ public sealed class RolloutCollector : IExperienceSource
         set
         {
             _recorders = value;
-            _act = new ActResult(_env.NumEnvs, value is null ? 0 : _env.SingleActionSpace.AsDiscrete("Recording action probabilities").N);
+            _act = new ActResult(_env.NumEnvs, _layout, describe: value is not null);
         }
     }
 
     /// <summary>Env steps taken (summed over envs).</summary>
     public long Steps { get; set; }
 
+    /// <summary>
+    /// π(a|s) of every discrete action taken since the caller last cleared it, as a 20-bin histogram over [0, 1]: how sure the
+    /// acting distribution was (near 1: nearly deterministic; near 1/K: uniform). Filled from the log-probabilities
+    /// the acting forward pass already computed; the runner writes it with each metrics row.
+    /// </summary>
+    public MetricsHistogram ActionProbabilities { get; } = new(0, 1, 20);
+
+    /// <summary>
+    /// Check every step's rewards and observations (<see cref="StepChecker"/>): a violation throws
+    /// <see cref="EnvFaultException"/> before the policy sees the value. Turning it on checks the current observations.
+    /// </summary>
+    public bool CheckSteps
+    {
+        get => _checker is not null;
+        set
+        {
+            _checker = value ? new StepChecker(_env) : null;
+            _checker?.CheckReset(_env);
+        }
+    }
+
     /// <summary>Resets every env with <paramref name="seed"/> and forgets partial episodes.</summary>
     public void Reset(long seed)
     {
         _env.Reset(seed);
+        _checker?.CheckReset(_env);
         Array.Clear(_episodeReturn);
         Array.Clear(_episodeLength);
+    }
+
+    /// <summary>Where the envs, the episodes in progress and the recorders stand, or null when the env cannot save its state (<paramref name="reason"/> says why).</summary>
+    public RolloutState? CaptureState(out string? reason)
+    {
+        reason = _env is IRestorableVectorEnv ? null : $"{_env.GetType().Name} cannot save its state";
+        if (_env is not IRestorableVectorEnv restorable || restorable.CaptureState(out reason) is not { } env) return null;
+        return new RolloutState(env, [.. _episodeReturn], [.. _episodeLength], _recorders?.CaptureState());
+    }
+
+    /// <summary>
+    /// Puts the envs, the episodes in progress and the recorders back where <see cref="CaptureState"/> found them:
+    /// the recorders reopen their episodes as the envs replay them.
+    /// </summary>
+    public void RestoreState(RolloutState state)
+    {
+        if (_env is not IRestorableVectorEnv restorable) throw new InvalidOperationException($"{_env.GetType().Name} cannot restore its state.");
+        if (state.EpisodeReturns.Length != _env.NumEnvs || state.EpisodeLengths.Length != _env.NumEnvs)
+            throw new InvalidDataException($"The saved rollout has {state.EpisodeReturns.Length} envs; this collector has {_env.NumEnvs}.");
+        if (state.Recorders is { } recorders) _recorders?.PrepareRestore(recorders);
+        restorable.RestoreState(state.Env);
+        _checker?.CheckReset(_env);
+        state.EpisodeReturns.CopyTo(_episodeReturn, 0);
+        state.EpisodeLengths.CopyTo(_episodeLength, 0);
     }
 
     /// <summary>Returns and clears the episodes finished since the last call.</summary>
@@ -128,10 +191,12 @@ public sealed class RolloutCollector : IExperienceSource
             for (int i = 0; i < n; i++) obs.CopySlot(i, buffer.Observations, row + i);
             using (var scope = NewDisposeScope())
                 policy.Act(policy.Tensorizer.ToInput(obs), selection, Rng, _act);
+            TakeActions();
+            int kd = _layout.DiscreteCount, kc = _layout.ContinuousCount;
             for (int i = 0; i < n; i++)
             {
-                _actions[i] = _act.Actions[i];
-                buffer.Actions[row + i] = _act.Actions[i] - _env.SingleActionSpace.AsDiscrete("The rollout buffer").Start;
+                for (int j = 0; j < kd; j++) buffer.Actions[(row + i) * kd + j] = _act.Actions[i * kd + j] - _layout.DiscreteStarts[j];
+                _act.ContinuousOf(i).CopyTo(buffer.ContinuousActions.AsSpan((row + i) * kc, kc));
                 buffer.LogProbs[row + i] = _act.LogProbs[i];
                 buffer.Values[row + i] = _act.Values[i];
                 if (t > 0 && !buffer.Ended[row - n + i]) buffer.NextValues[row - n + i] = _act.Values[i];
@@ -178,17 +243,22 @@ public sealed class RolloutCollector : IExperienceSource
             for (int i = 0; i < n; i++) obs.CopySlot(i, _truncated, i);
             using (var scope = NewDisposeScope())
                 Policy.Act(Policy.Tensorizer.ToInput(obs), selection(Steps), Rng, _act, withValues: _recorders is not null);
-            for (int i = 0; i < n; i++) _actions[i] = _act.Actions[i];
+            TakeActions();
             AttachAgentOutputs();
             StepEnvs();
+            int kd = _layout.DiscreteCount, kc = _layout.ContinuousCount;
             for (int i = 0; i < n; i++)
             {
                 bool term = _env.Terminated[i], trunc = _env.Truncated[i];
                 var next = term || trunc ? _env.FinalObservations : _env.Observations;
-                nStep.Add(replay, i, _truncated, i, _actions[i] - _env.SingleActionSpace.AsDiscrete("The replay buffer").Start, (float)_env.Rewards[i], next, i, term, trunc);
+                for (int j = 0; j < kd; j++) _zeroBased[j] = _actions.Discrete[i * kd + j] - _layout.DiscreteStarts[j];
+                nStep.Add(replay, i, _truncated, i, _zeroBased, _actions.Continuous.AsSpan(i * kc, kc), (float)_env.Rewards[i], next, i, term, trunc);
             }
         }
     }
+
+    // The chosen actions become the step's batch (integers and floats as the policy wrote them).
+    private void TakeActions() => _act.CopyTo(_actions);
 
     /// <summary>Hands each slot's distribution and value to its recorder, before the step that records them.</summary>
     private void AttachAgentOutputs()
@@ -199,7 +269,14 @@ public sealed class RolloutCollector : IExperienceSource
 
     private void StepEnvs()
     {
-        _env.Step(_actions);
+        if (_layout.ContinuousCount == 0)
+        {
+            // π(a|s) is a probability only for discrete actions (a continuous log-density exponentiates past 1).
+            for (int i = 0; i < _env.NumEnvs; i++) ActionProbabilities.Add(MathF.Exp(_act.LogProbs[i]));
+            _env.Step(_actions.Discrete); // integer actions keep the integer fast path
+        }
+        else _env.Step(_actions);
+        _checker?.CheckStep(_env);
         Steps += _env.NumEnvs;
         for (int i = 0; i < _env.NumEnvs; i++)
         {

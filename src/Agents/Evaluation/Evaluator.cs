@@ -69,7 +69,7 @@ public static class Evaluator
     /// exactly the evaluated episodes are recorded (a slot stops recording once it has played its quota).
     /// </summary>
     public static EpisodeOutcomes RunEpisodes(Policy policy, IVectorEnv env, int episodes, long seed, ActionSelection selection,
-        EpisodeRecorderGroup? recorders = null)
+        EpisodeRecorderGroup? recorders = null, Action<int>? episodesDone = null)
     {
         if (episodes < 1) throw new ArgumentOutOfRangeException(nameof(episodes), episodes, "Evaluate at least one episode.");
         if (env.AutoresetMode != AutoresetMode.SameStep) throw new ArgumentException("Evaluation needs a SameStep vector env.");
@@ -81,7 +81,8 @@ public static class Evaluator
         var tasks = new List<string?>(episodes);
         var ret = new double[n];
         var len = new int[n];
-        var act = new ActResult(n, recorders is null ? 0 : env.SingleActionSpace.AsDiscrete("Recording action probabilities").N);
+        var act = new ActResult(n, env.SingleActionSpace.ActionLayout, describe: recorders is not null);
+        var actions = new ActionBatch(env.SingleActionSpace, n);
         var rng = new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "eval-actions"));
         env.Reset(seed);
         for (int i = 0; i < n; i++)
@@ -92,7 +93,8 @@ public static class Evaluator
                 policy.Act(policy.Tensorizer.ToInput(env.Observations), selection, rng, act, withValues: recorders is not null);
             if (recorders is not null)
                 for (int i = 0; i < n; i++) recorders.AttachAgentOutput(i, act.ProbabilitiesOf(i), act.Values[i]);
-            env.Step(act.Actions.AsSpan(0, n));
+            act.CopyTo(actions);
+            env.Step(actions);
             for (int i = 0; i < n; i++)
             {
                 ret[i] += env.Rewards[i];
@@ -103,6 +105,7 @@ public static class Evaluator
                     returns.Add(ret[i]);
                     lengths.Add(len[i]);
                     successes.Add(env.Infos[i].IsSuccess);
+                    episodesDone?.Invoke(returns.Count);
                     tasks.Add(env.Infos[i].Task);
                     // A slot past its quota keeps stepping until the others finish; the log holds only the evaluated episodes.
                     if (--quota[i] == 0) recorders?.Stop(i);
@@ -138,7 +141,7 @@ public static class Evaluator
     /// played again with the text reworded (<see cref="EvaluationReport.Paraphrased"/>; not recorded).
     /// </summary>
     public static EvaluationReport Evaluate(string checkpointPath, int episodes = 10, long seed = 0, int? numEnvs = null, string? recordTo = null, bool greedy = true,
-        ParaphraseTable? paraphrases = null, IReadOnlyList<string>? overrides = null)
+        ParaphraseTable? paraphrases = null, IReadOnlyList<string>? overrides = null, Action<int>? episodesDone = null)
     {
         var checkpoint = Checkpoint.Load(checkpointPath);
         ExperimentOptions options;
@@ -151,13 +154,19 @@ public static class Evaluator
             checkpoint.DisposeTensors();
             throw;
         }
+        if (recordTo is not null && checkpoint.RunDirectory is { } run
+            && Path.GetFullPath(recordTo).StartsWith(Path.GetFullPath(run).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            checkpoint.DisposeTensors();
+            throw new Core.InputException($"--record {recordTo} is inside the run directory {run} being evaluated (its files, the training log among them, are never overwritten); write the evaluation log elsewhere");
+        }
         if (recordTo is not null)
         {
             // Recording wraps each sub-env, which a natively batched env does not have: step them one by one.
             options.Recording ??= new EpisodeRecorderOptions();
             if (options.Env.Vectorization == VectorizationMode.Batched) options.Env.Vectorization = VectorizationMode.Sync;
         }
-        using var episodeLog = recordTo is null ? null : AgentFactory.OpenEpisodeLog(options, recordTo, append: false);
+        using var episodeLog = recordTo is null ? null : AgentFactory.OpenEpisodeLog(options, recordTo, append: false, out _);
         var recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording)
         {
             Phase = "eval",
@@ -179,7 +188,7 @@ public static class Evaluator
         }
         agent.Policy.eval();
         var selection = greedy || agent.Policy is QNetworkPolicy ? ActionSelection.Greedy : ActionSelection.Sample;
-        var outcomes = RunEpisodes(agent.Policy, env, episodes, seed, selection, recorders);
+        var outcomes = RunEpisodes(agent.Policy, env, episodes, seed, selection, recorders, episodesDone);
         long step = checkpoint.State.EnvSteps;
         var paraphrased = paraphrases is null ? null
             : RunParaphrased(agent.Policy, AgentFactory.MakeEnv(options, envs), paraphrases, episodes, seed, selection, checkpoint.WeightsPath, step);

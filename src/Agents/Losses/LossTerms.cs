@@ -1,4 +1,5 @@
 using RLAgents.Policies;
+using RLAgents.Policies.Distributions;
 using RLAgents.Policies.Encoding;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -7,12 +8,12 @@ namespace RLAgents.Agents.Losses;
 
 /// <summary>An on-policy minibatch as tensors, each [B] unless noted.</summary>
 /// <param name="Observations">s_t.</param>
-/// <param name="Actions">a_t, int64 (zero-based).</param>
+/// <param name="Actions">a_t: integers int64 (zero-based; [B] for a Discrete space, [B, Kd] otherwise) and floats [B, Kc].</param>
 /// <param name="OldLogProbs">log π_old(a_t|s_t).</param>
 /// <param name="Advantages">Â_t (normalised if the algorithm says so).</param>
 /// <param name="Returns">Value targets.</param>
 /// <param name="OldValues">V_old(s_t).</param>
-public sealed record OnPolicyBatch(ObservationInput Observations, Tensor Actions, Tensor OldLogProbs, Tensor Advantages, Tensor Returns, Tensor OldValues);
+public sealed record OnPolicyBatch(ObservationInput Observations, ActionTensors Actions, Tensor OldLogProbs, Tensor Advantages, Tensor Returns, Tensor OldValues);
 
 /// <summary>A replay minibatch as tensors, each [B] unless noted.</summary>
 /// <param name="Observations">s.</param>

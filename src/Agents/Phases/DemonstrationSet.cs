@@ -113,10 +113,11 @@ public sealed class DemonstrationSet
     /// the stored observations are what <paramref name="makeEnv"/>'s env emits, so an env built with the
     /// agent's observation wrappers gives demonstrations in the agent's own modalities. Attempt i is seeded <c>Rng.DeriveSeed(seed, "bot", i)</c>; episodes the
     /// expert fails, or that end without success where the env reports it, are dropped. Returns the set
-    /// and the attempts made.
+    /// and the attempts made; <paramref name="episodesKept"/> hears the count after each kept episode (progress).
     /// </summary>
     /// <exception cref="NotSupportedException">The environment has no expert.</exception>
-    public static (DemonstrationSet Set, int Attempts) FromExpert(Func<IEnv> makeEnv, ObservationSpace space, int count, ulong seed, double gamma)
+    public static (DemonstrationSet Set, int Attempts) FromExpert(Func<IEnv> makeEnv, ObservationSpace space, int count, ulong seed, double gamma,
+        Action<int>? episodesKept = null)
     {
         using var env = makeEnv();
         var expert = Experts.For(env);
@@ -126,7 +127,9 @@ public sealed class DemonstrationSet
         {
             if (attempts > 2 * count + 100) throw new InvalidOperationException($"{env.Id}: the expert succeeded on only {set.Episodes} of {attempts} episodes.");
             var episode = Experts.Play(env, expert, unchecked((long)Rng.DeriveSeed(seed, "bot", attempts++)));
-            if (episode is { Success: not false }) set.AddPlainEpisode(episode.Observations, episode.Actions, episode.Rewards, gamma);
+            if (episode is not { Success: not false }) continue;
+            set.AddPlainEpisode(episode.Observations, episode.Actions, episode.Rewards, gamma);
+            episodesKept?.Invoke(set.Episodes);
         }
         return (set, attempts);
     }

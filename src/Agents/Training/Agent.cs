@@ -22,16 +22,19 @@ public sealed class Agent : IDisposable
     /// (the env's <see cref="ITextVocabulary"/>, or null for bytes) unless a pretrained backbone brings its
     /// own; weights from <paramref name="rng"/>.
     /// </summary>
-    public Agent(ExperimentOptions experiment, ObservationSpace observations, DiscreteSpace actions, IReadOnlyList<string>? textVocabulary, Rng rng)
+    public Agent(ExperimentOptions experiment, ObservationSpace observations, Space actions, IReadOnlyList<string>? textVocabulary, Rng rng)
     {
         _options = experiment.Policy;
         var tokenizer = TextTokenizers.ForVocabulary(textVocabulary);
         Estimators = _options.Architecture == PolicyArchitecture.Transformer
             ? new MultimodalStateEstimatorFactory(_options.Multimodal, _options.Multimodal.Backbone.Checkpoint is null ? tokenizer : null)
             : new MlpStateEstimatorFactory(_options, tokenizer);
-        Policy = experiment.UsesQNetwork
-            ? new QNetworkPolicy(observations, actions, _options, Estimators, rng)
-            : new ActorCriticPolicy(observations, actions, _options, Estimators, rng);
+        Policy = experiment.AgentKind switch
+        {
+            AgentKind.QNetwork => new QNetworkPolicy(observations, actions, _options, Estimators, rng),
+            AgentKind.ContinuousActor => new ContinuousActor(observations, actions, _options, Estimators, rng),
+            _ => new ActorCriticPolicy(observations, actions, _options, Estimators, rng),
+        };
         _defaultTrainable = ParameterGroups.Trainable(Policy).ToHashSet(StringComparer.Ordinal);
     }
 

@@ -14,12 +14,39 @@ namespace RLAgents.Agents.Training;
 /// <summary>Builds environments, policies and algorithms from an <see cref="ExperimentOptions"/>.</summary>
 public static class AgentFactory
 {
-    /// <summary>The registry: built-ins plus the experiment's plug-in, if any.</summary>
+    /// <summary>The registry: built-ins plus the experiment's plug-in, if any. An unknown id or a plug-in that does not load is a configuration error naming the key.</summary>
     public static (EnvRegistry Registry, EnvRegistration Registration) Resolve(ExperimentOptions options)
     {
         var registry = EnvRegistry.CreateDefault();
-        var registration = options.Env.Plugin is { } plugin ? registry.LoadPlugin(plugin) : registry.Resolve(options.Env.Id);
-        return (registry, registration);
+        try
+        {
+            var registration = options.Env.Plugin is { } plugin ? registry.LoadPlugin(plugin) : registry.Resolve(options.Env.Id);
+            return (registry, registration);
+        }
+        catch (KeyNotFoundException e)
+        {
+            throw new ConfigurationException("env.id", e.Message);
+        }
+        catch (EnvPluginException e)
+        {
+            throw new ConfigurationException("env.plugin", e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Settles what the experiment's environment section leaves to the env: a plug-in run takes the plug-in's own id
+    /// (config files, headers and logs name it), and <c>batched</c> vectorization of an env without a batched
+    /// implementation (every plug-in) falls back to <c>sync</c>, said through <paramref name="notice"/>. Idempotent.
+    /// </summary>
+    public static void ResolveEnvironment(ExperimentOptions options, Action<string>? notice = null)
+    {
+        var (_, registration) = Resolve(options);
+        if (options.Env.Plugin is not null) options.Env.Id = registration.Id.ToString();
+        if (options.Env.Vectorization == VectorizationMode.Batched && registration.CreateBatched is null)
+        {
+            options.Env.Vectorization = VectorizationMode.Sync;
+            notice?.Invoke($"env.vectorization: {registration.Id} has no batched implementation; stepping its envs with sync vectorization");
+        }
     }
 
     /// <summary>
@@ -72,6 +99,25 @@ public static class AgentFactory
     }
 
     /// <summary>
+    /// One environment as the experiment's policy sees it: <see cref="MakeSingleEnv"/> and, when <c>env.memory</c> is set,
+    /// the observation history wrapper (no recorder). Its observations are what a served or exported policy reads.
+    /// </summary>
+    public static IEnv MakeActingEnv(ExperimentOptions options)
+    {
+        var env = MakeSingleEnv(options);
+        if (options.Env.Memory.Steps == 0) return env;
+        try
+        {
+            return new ObservationHistory(env, options.Env.Memory);
+        }
+        catch
+        {
+            env.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// One environment of the experiment as the agent sees it (time limit and image observation
     /// wrappers included; no memory wrapper, no recorder): expert demonstrations are played on it.
     /// </summary>
@@ -89,18 +135,20 @@ public static class AgentFactory
     }
 
     /// <summary>
-    /// Opens the run's episode log for <see cref="ExperimentOptions.Recording"/>: a new log, or on
-    /// resume the existing one with any torn tail (from a killed process) cut off.
+    /// Opens the run's episode log for <see cref="ExperimentOptions.Recording"/>: a new log, or on resume the
+    /// existing one (see <see cref="EpisodeLogWriter.Append"/>): damaged bytes set aside, a torn tail cut off, and
+    /// with <paramref name="keepBytes"/> the episodes written after the resumed checkpoint removed; <paramref name="repair"/> says what changed.
     /// </summary>
-    public static EpisodeLogWriter OpenEpisodeLog(ExperimentOptions options, string path, bool append)
+    public static EpisodeLogWriter OpenEpisodeLog(ExperimentOptions options, string path, bool append, out EpisodeLogRepair? repair, long? keepBytes = null)
     {
         var recording = options.Recording ?? throw new InvalidOperationException("The experiment records nothing.");
         recording.Validate();
         var (registry, registration) = Resolve(options);
         using var sample = registry.Make(registration.Id.ToString(), EnvOptions(options, registration), options.Env.MaxEpisodeSteps);
         var header = EpisodeLogHeader.For(sample, recording, EnvOptions(options, registration), plugin: options.Env.Plugin);
+        repair = null;
         return append
-            ? EpisodeLogWriter.Append(path, header, out _, recording.DurableFlush)
+            ? EpisodeLogWriter.Append(path, header, out repair, recording.DurableFlush, keepBytes)
             : EpisodeLogWriter.Create(path, header, recording.DurableFlush);
     }
 
@@ -114,21 +162,23 @@ public static class AgentFactory
     /// (the same weights whichever phase it starts with).
     /// </summary>
     public static Agent CreateAgent(ExperimentOptions options, IVectorEnv env) =>
-        CreateAgent(options, env.SingleObservationSpace, env.SingleActionSpace.AsDiscrete("The policy heads (categorical, Q-value)"));
+        CreateAgent(options, env.SingleObservationSpace, env.SingleActionSpace);
 
     /// <summary>The agent of <paramref name="options"/> for the given spaces, its weights drawn from <c>DeriveSeed(seed, "policy")</c>.</summary>
-    public static Agent CreateAgent(ExperimentOptions options, ObservationSpace observations, DiscreteSpace actions) =>
+    public static Agent CreateAgent(ExperimentOptions options, ObservationSpace observations, Space actions) =>
         new(options, observations, actions, TextVocabulary(options), new Rng(Rng.DeriveSeed(unchecked((ulong)options.Seed), "policy")));
 
     /// <summary>
     /// Demonstrations for a phase in the layout of <paramref name="space"/>: <paramref name="expertEpisodes"/> successful
     /// episodes of the experiment env's expert (attempts seeded from <paramref name="seed"/>) and the first
-    /// <paramref name="fileEpisodes"/> (0 = all) episodes of the log <paramref name="file"/>.
+    /// <paramref name="fileEpisodes"/> (0 = all) episodes of the log <paramref name="file"/>. <paramref name="expertEpisodesKept"/>
+    /// hears the count of expert episodes kept so far (progress).
     /// </summary>
-    public static DemonstrationSet LoadDemonstrations(ExperimentOptions options, ObservationSpace space, int expertEpisodes, string? file, int fileEpisodes, ulong seed, double gamma)
+    public static DemonstrationSet LoadDemonstrations(ExperimentOptions options, ObservationSpace space, int expertEpisodes, string? file, int fileEpisodes, ulong seed, double gamma,
+        Action<int>? expertEpisodesKept = null)
     {
         var data = new DemonstrationSet(space);
-        if (expertEpisodes > 0) data.AddAll(DemonstrationSet.FromExpert(() => MakeSingleEnv(options), space, expertEpisodes, seed, gamma).Set);
+        if (expertEpisodes > 0) data.AddAll(DemonstrationSet.FromExpert(() => MakeSingleEnv(options), space, expertEpisodes, seed, gamma, expertEpisodesKept).Set);
         if (file is not null)
         {
             // Logs hold what the environment emitted; the agent sees it through the image sections (env.pixels …).
@@ -157,7 +207,8 @@ public static class AgentFactory
     /// <summary>
     /// The RL algorithm of <paramref name="phase"/> on <paramref name="agent"/>'s policy, fed by <paramref name="source"/>
     /// (a local collector or a distributed one; the algorithm owns it). The learner's generator derives from
-    /// <c>DeriveSeed(seed, "learner", phase)</c>; DQfD demonstrations from <c>DeriveSeed(seed, "dqfd-demos", phase)</c>.
+    /// <c>DeriveSeed(seed, "learner", phase)</c>; SAC's and TD3's critics' weights from <c>DeriveSeed(seed, "critics", phase)</c>;
+    /// DQfD demonstrations from <c>DeriveSeed(seed, "dqfd-demos", phase)</c>.
     /// </summary>
     public static IAlgorithm CreateAlgorithm(ExperimentOptions options, PhaseOptions phase, int phaseIndex, Agent agent, IExperienceSource source)
     {
@@ -174,6 +225,11 @@ public static class AgentFactory
                 return new Dqn((QNetworkPolicy)agent.Policy, source, phase.Dqn, learnerRng,
                     d.MarginWeight > 0 ? [(new LargeMarginLoss(d.Margin), d.MarginWeight)] : null, demonstrations);
             }
+            var criticRng = new Rng(Rng.DeriveSeed(seed, "critics", phaseIndex));
+            if (phase.Kind == AlgorithmKind.Sac)
+                return new Sac((ContinuousActor)agent.Policy, options.Policy, agent.Estimators, source, phase.Sac, learnerRng, criticRng);
+            if (phase.Kind == AlgorithmKind.Td3)
+                return new Td3((ContinuousActor)agent.Policy, options.Policy, agent.Estimators, source, phase.Td3, learnerRng, criticRng);
             var extra = new List<(ILossTerm, double)>();
             if (phase.KlAnchor > 0 && agent.Reference is { } reference) extra.Add((new KlAnchorLoss(reference), phase.KlAnchor));
             var (settings, loss) = phase.Kind switch

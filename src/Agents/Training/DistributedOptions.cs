@@ -35,11 +35,11 @@ public sealed class DistributedOptions
     [Range(1, 65535)]
     public int GatewayPort { get; set; } = 30000;
 
-    /// <summary>DQN: how many weight versions behind the learner a batch may be and still be learned from (on-policy algorithms accept only the current version).</summary>
+    /// <summary>Off-policy algorithms (DQN, SAC, TD3): how many weight versions behind the learner a batch may be and still be learned from (on-policy algorithms accept only the current version).</summary>
     [Range(0, 1_000_000)]
     public int MaxPolicyLag { get; set; } = 8;
 
-    /// <summary>Transition batches DQN queues at the learner before workers' submissions wait (back-pressure bounds the lag).</summary>
+    /// <summary>Transition batches an off-policy phase (DQN, SAC, TD3) queues at the learner before workers' submissions wait (back-pressure bounds the lag).</summary>
     [Range(1, 1024)]
     public int QueueCapacity { get; set; } = 4;
 

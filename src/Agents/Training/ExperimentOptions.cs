@@ -21,7 +21,7 @@ namespace RLAgents.Agents.Training;
 /// </summary>
 public sealed class ExperimentOptions
 {
-    /// <summary>Experiment name (used in run-directory names and reports).</summary>
+    /// <summary>Experiment name, used in run-directory names and reports: one folder name (no <c>/</c>, <c>\</c> or <c>..</c>).</summary>
     [Required, MinLength(1)]
     public string Name { get; set; } = "experiment";
 
@@ -50,7 +50,7 @@ public sealed class ExperimentOptions
     public TrainingOptions Training { get; set; } = new();
 
     /// <summary>
-    /// Record the RL phases' episodes to <c>episodes.arrow</c> in the run directory (an Arrow IPC episode
+    /// Record the RL phases' episodes to <c>episodes.arrows</c> in the run directory (an Arrow IPC episode
     /// log that <c>rlagents replay --verify</c> re-simulates exactly; appended on resume), each tagged with
     /// its phase's name and the checkpoint its weights come from; with <c>includeEvaluations</c>, the
     /// periodic evaluations too (phase <c>eval</c>). <c>mode</c> picks all, every Nth, evaluations only,
@@ -70,12 +70,23 @@ public sealed class ExperimentOptions
 
     /// <summary>True when the agent is a Q-network (its RL phases are DQN).</summary>
     [JsonIgnore]
-    public bool UsesQNetwork => Schedule.Any(p => p.Kind == AlgorithmKind.Dqn);
+    public bool UsesQNetwork => AgentKind == AgentKind.QNetwork;
+
+    /// <summary>The kind of network the schedule's RL phases train: a Q-network (DQN), an off-policy actor (SAC, TD3) or an actor-critic.</summary>
+    [JsonIgnore]
+    public AgentKind AgentKind => AgentKindOf(Schedule);
+
+    private static AgentKind AgentKindOf(IEnumerable<PhaseOptions> schedule) =>
+        schedule.Any(p => p.Kind == AlgorithmKind.Dqn) ? AgentKind.QNetwork
+        : schedule.Any(p => p.Kind is AlgorithmKind.Sac or AlgorithmKind.Td3) ? AgentKind.ContinuousActor
+        : AgentKind.ActorCritic;
 
     /// <summary>Validates this object and every nested options object, naming the failing key path; then the rules across keys.</summary>
     public void Validate()
     {
         ValidateTree(this, "");
+        if (RLAgents.Core.UserPaths.FolderNameProblem(Name) is { } name) throw new ConfigurationException("name", name);
+        if (Env.Plugin is null && string.IsNullOrWhiteSpace(Env.Id)) throw new ConfigurationException("env.id", "give a registered environment id, or env.plugin");
         if (!Env.Images.IsEmpty && Env.Vectorization == VectorizationMode.Batched)
             throw new ConfigurationException("env.vectorization", "image observation wrappers (pixels, grayscale, resize, frameStack) wrap each environment; use sync or threaded vectorization");
         if (Recording is not null && Env.Vectorization == VectorizationMode.Batched)
@@ -103,13 +114,18 @@ public sealed class ExperimentOptions
             throw new ConfigurationException("repeat", "repeat applies to a schedule of phases");
         }
         var schedule = Phases ?? [PlainPhase()];
-        bool qNetwork = schedule.Any(p => p.Kind == AlgorithmKind.Dqn);
+        var agentKind = AgentKindOf(schedule);
+        bool qNetwork = agentKind == AgentKind.QNetwork;
         for (int i = 0; i < schedule.Length; i++)
         {
             var p = schedule[i];
             string path = Phases is null ? "algorithm" : $"phases[{i}]";
-            if (qNetwork && p.Kind is AlgorithmKind.Ppo or AlgorithmKind.A2c or AlgorithmKind.Reinforce)
-                throw new ConfigurationException($"{path}.kind", $"{p.Kind} needs an actor-critic agent, but DQN phases make this agent a Q-network; one schedule trains one agent");
+            if (agentKind != AgentKind.ActorCritic && p.Kind is AlgorithmKind.Ppo or AlgorithmKind.A2c or AlgorithmKind.Reinforce)
+                throw new ConfigurationException($"{path}.kind", $"{p.Kind} needs an actor-critic agent, but {(qNetwork ? "DQN phases make this agent a Q-network" : "SAC/TD3 phases make this agent an off-policy actor")}; one schedule trains one agent");
+            if (qNetwork && p.Kind is AlgorithmKind.Sac or AlgorithmKind.Td3)
+                throw new ConfigurationException($"{path}.kind", $"{p.Kind} trains a continuous actor, but DQN phases make this agent a Q-network; one schedule trains one agent");
+            if (agentKind == AgentKind.ContinuousActor && p.Kind == AlgorithmKind.Sft)
+                throw new ConfigurationException($"{path}.kind", "SFT phases clone discrete demonstrations; SAC/TD3 agents have continuous actions");
             if (p.Kind == AlgorithmKind.Sft && p.Sft.ExpertEpisodes == 0 && p.Sft.DemonstrationsFile is null && p.Sft.OwnEpisodes == 0 && !p.Sft.KeepEarlierData)
                 throw new ConfigurationException($"{path}.sft", "an SFT phase needs data: expertEpisodes, demonstrationsFile or ownEpisodes");
             if (p.Kind == AlgorithmKind.Sft && p.Sft.DemonstrationsFile is { } f && !File.Exists(f))
@@ -118,7 +134,9 @@ public sealed class ExperimentOptions
                 throw new ConfigurationException($"{path}.dqn.demonstrations.demonstrationsFile", $"file '{dq}' does not exist");
             if (p.Kind != AlgorithmKind.Sft && p.Steps == 0)
                 throw new ConfigurationException(Phases is null ? "training.totalSteps" : $"{path}.steps", "an RL phase needs steps > 0");
-            if (p.KlAnchor > 0 && qNetwork)
+            if (p.Kind == AlgorithmKind.Ppo && (long)p.Ppo.RolloutSteps * Env.NumEnvs < p.Ppo.Minibatches)
+                throw new ConfigurationException($"{path}.ppo.minibatches", $"a rollout of {p.Ppo.RolloutSteps} steps × {Env.NumEnvs} envs cannot be split into {p.Ppo.Minibatches} minibatches");
+            if (p.KlAnchor > 0 && agentKind != AgentKind.ActorCritic)
                 throw new ConfigurationException($"{path}.klAnchor", "the KL anchor applies to actor-critic agents only");
             foreach (var group in p.Trainable ?? [])
                 if (string.IsNullOrWhiteSpace(group)) throw new ConfigurationException($"{path}.trainable", "empty group name");
@@ -132,7 +150,7 @@ public sealed class ExperimentOptions
         return new PhaseOptions
         {
             Name = a.Kind.ToString().ToLowerInvariant(),
-            Kind = a.Kind, Ppo = a.Ppo, Dqn = a.Dqn, A2c = a.A2c, Reinforce = a.Reinforce, Sft = a.Sft,
+            Kind = a.Kind, Ppo = a.Ppo, Dqn = a.Dqn, A2c = a.A2c, Reinforce = a.Reinforce, Sft = a.Sft, Sac = a.Sac, Td3 = a.Td3,
             Steps = Training.TotalSteps ?? TrainingOptions.DefaultTotalSteps,
         };
     }
@@ -157,11 +175,21 @@ public sealed class ExperimentOptions
     }
 }
 
+/// <summary>The network an experiment's agent is, decided by the algorithms of its schedule.</summary>
+public enum AgentKind
+{
+    /// <summary>An actor-critic policy (PPO, A2C, REINFORCE, SFT).</summary>
+    ActorCritic,
+    /// <summary>A Q-network (DQN).</summary>
+    QNetwork,
+    /// <summary>An off-policy continuous actor whose critics belong to the algorithm (SAC, TD3).</summary>
+    ContinuousActor,
+}
+
 /// <summary>The environment section of an experiment.</summary>
 public sealed class EnvironmentOptions
 {
-    /// <summary>Registered id such as <c>CartPole-v1</c> (ignored when <see cref="Plugin"/> is given).</summary>
-    [Required, MinLength(1)]
+    /// <summary>Registered id such as <c>CartPole-v1</c>. With <see cref="Plugin"/> it is not needed: the run sets it to the plug-in's own id.</summary>
     public string Id { get; set; } = "CartPole-v1";
 
     /// <summary>The environment's own options, bound to its registration's options type (keys checked there); null = defaults.</summary>
@@ -171,7 +199,10 @@ public sealed class EnvironmentOptions
     [Range(1, 4096)]
     public int NumEnvs { get; set; } = 4;
 
-    /// <summary>How the environments are stepped: <c>sync</c>, <c>threaded</c>, or <c>batched</c> (a native batched implementation, CartPole-v1).</summary>
+    /// <summary>
+    /// How the environments are stepped: <c>sync</c>, <c>threaded</c>, or <c>batched</c> (a native batched implementation:
+    /// CartPole-v1, MountainCar-v0, MountainCarContinuous-v0, Acrobot-v1, Pendulum-v1). An env without a batched implementation (every plug-in) falls back to <c>sync</c> with a warning.
+    /// </summary>
     public VectorizationMode Vectorization { get; set; } = VectorizationMode.Sync;
 
     /// <summary>A plug-in environment <c>path/to/Assembly.dll:Namespace.Type</c>, loaded and used instead of <see cref="Id"/>.</summary>
@@ -268,6 +299,12 @@ public sealed class TrainingOptions
     [Range(0L, long.MaxValue)]
     public long LogInterval { get; set; } = 2_000;
 
+    /// <summary>
+    /// Also write the metrics rows as a TensorBoard event file (scalars and π(a|s) histograms) beside metrics.jsonl;
+    /// false writes metrics.jsonl only (<c>rlagents plot</c> reads that).
+    /// </summary>
+    public bool TensorBoard { get; set; } = true;
+
     /// <summary>Episodes in the rolling mean of training returns (and successes) that metrics and stopping read.</summary>
     [Range(1, 100_000)]
     public int ReturnWindow { get; set; } = 20;
@@ -288,9 +325,32 @@ public sealed class TrainingOptions
     public int Threads { get; set; } = 1;
 
     /// <summary>
+    /// Check every env step: every reward finite, every observation (final ones included) inside the observation space,
+    /// which rules out NaN and infinities in float32 boxes. A violation stops the run with one line naming the step,
+    /// the env and the value. Cheap (see the step-check benchmark); turn off only for a measured reason.
+    /// </summary>
+    public bool CheckEnvSteps { get; set; } = true;
+
+    /// <summary>
+    /// What a minibatch whose loss or gradient is not finite does: <c>stop</c> the run (naming the step and the
+    /// quantity; the run keeps its last good checkpoint), or <c>skipUpdate</c>: leave the weights as they were and
+    /// count it in the <c>skipped_updates</c> metric. Non-finite rewards and observations always stop the run.
+    /// </summary>
+    public NonFiniteMode NonFinite { get; set; } = NonFiniteMode.Stop;
+
+    /// <summary>
     /// A paraphrase table (<see cref="Environments.Wrappers.ParaphraseTable"/>, a JSON file) for evaluations: each one
     /// then also plays the same episode seeds with the missions reworded, and its row carries
     /// <c>eval_paraphrased_success</c> and <c>eval_paraphrased_return_mean</c>. Null: no paraphrased evaluation.
     /// </summary>
     public string? Paraphrases { get; set; }
+}
+
+/// <summary>What a non-finite loss or gradient does to a run (<see cref="TrainingOptions.NonFinite"/>).</summary>
+public enum NonFiniteMode
+{
+    /// <summary>Stop the run with one line; the run directory keeps its last good checkpoint.</summary>
+    Stop,
+    /// <summary>Skip the update (no weight change) and count it in <c>skipped_updates</c>.</summary>
+    SkipUpdate,
 }

@@ -65,9 +65,9 @@ public sealed record RunResult(string RunDirectory, long EnvSteps, long EnvEpiso
 /// The one runner: trains an experiment, a schedule of RL and SFT phases on one agent (a plain
 /// experiment is a schedule of one phase), into a run directory of one format:
 /// <c>config.json</c> (the resolved experiment), <c>run.json</c> (seed, versions, machine, MKL mode),
-/// <c>metrics.jsonl</c> (snake_case keys; every row carries <c>step</c> = env steps, <c>update</c> = gradient
+/// <c>metrics.jsonl</c> and a TensorBoard event file with the same rows (<see cref="RunMetrics"/>; snake_case keys; every row carries <c>step</c> = env steps, <c>update</c> = gradient
 /// updates, the phase and <c>phase_step</c> = the phase's env steps or SFT updates; wall-clock figures under <c>wall</c>), <c>checkpoints/</c> (see <see cref="Checkpoint"/>)
-/// and, when recording, <c>episodes.arrow</c>. Resuming continues at the latest checkpoint's phase and step.
+/// and, when recording, <c>episodes.arrows</c>. Resuming continues at the latest checkpoint's phase and step.
 /// Every phase derives its seeds from the run seed and its index. A plain class: hosts and tests call it directly.
 /// </summary>
 public static class TrainingRunner
@@ -79,7 +79,15 @@ public static class TrainingRunner
     public const string RunInfoFile = RunInfo.FileName;
 
     /// <summary>Name of the episode log in a run directory (when the experiment records episodes).</summary>
-    public const string EpisodeLogFile = "episodes.arrow";
+    public const string EpisodeLogFile = "episodes" + EpisodeLogFormat.FileExtension;
+
+    /// <summary>The episode log of a run directory: <see cref="EpisodeLogFile"/>, or the <c>episodes.arrow</c> of a run started by an earlier build.</summary>
+    public static string EpisodeLogPath(string runDirectory)
+    {
+        string legacy = Path.Combine(runDirectory, "episodes" + EpisodeLogFormat.LegacyFileExtension);
+        string current = Path.Combine(runDirectory, EpisodeLogFile);
+        return !File.Exists(current) && File.Exists(legacy) ? legacy : current;
+    }
 
     /// <summary>Name of the metrics file in a run directory.</summary>
     public const string MetricsFile = MetricsWriter.FileName;
@@ -105,18 +113,26 @@ public static class TrainingRunner
 
     /// <summary>
     /// Trains <paramref name="options"/> into <paramref name="runDirectory"/>; with <paramref name="resume"/>, continues
-    /// from its latest checkpoint (metrics rows after it are dropped and written again; a run killed before its
-    /// first checkpoint starts over). A stop request on <paramref name="cancellation"/> (Ctrl+C, a time budget) is
-    /// honoured at the next RL iteration or phase boundary once this call has done some work (an SFT phase is never
-    /// cut short): the run evaluates, writes a checkpoint that <paramref name="resume"/> continues from, and returns
-    /// with <see cref="RunResult.Interrupted"/> set. With <paramref name="experience"/>, RL phases learn from the
-    /// sources it supplies (e.g. rollout workers in other processes) instead of envs stepped here; everything
-    /// else (update rules, evaluations, checkpoints, metrics) is the same.
+    /// from its latest checkpoint exactly: a mid-phase checkpoint holds the envs' episodes in progress, the generators,
+    /// the partial metric sums, the replay buffer and the recorders' open episodes, so the resumed run writes the same
+    /// metrics rows, checkpoints and episode log as an uninterrupted one (metrics rows and episodes written after the
+    /// checkpoint belong to the abandoned timeline and are removed; a run killed before its first checkpoint starts
+    /// over). A stop request on <paramref name="cancellation"/> (Ctrl+C, a time budget) is honoured at the next RL
+    /// iteration or phase boundary once this call has done some work (an SFT phase is never cut short): the run
+    /// evaluates, writes a checkpoint that <paramref name="resume"/> continues from, and returns with
+    /// <see cref="RunResult.Interrupted"/> set. An environment fault or a non-finite value stops the run with a
+    /// <see cref="TrainingFaultException"/> (the run keeps its last good checkpoint); a run that fails before writing
+    /// anything leaves no directory behind. <paramref name="notice"/> hears what the user should know (a fallback, a
+    /// repaired episode log, a resume that cannot be exact). With <paramref name="experience"/>, RL phases learn from the
+    /// sources it supplies (e.g. rollout workers in other processes) instead of envs stepped here; everything else
+    /// (update rules, evaluations, checkpoints, metrics) is the same.
     /// </summary>
     public static RunResult Run(ExperimentOptions options, string runDirectory, bool resume = false,
-        Action<RunProgress>? progress = null, CancellationToken cancellation = default, IExperienceSourceFactory? experience = null)
+        Action<RunProgress>? progress = null, CancellationToken cancellation = default, Action<string>? notice = null,
+        IExperienceSourceFactory? experience = null)
     {
         options.Validate();
+        AgentFactory.ResolveEnvironment(options, notice);
         var math = LanguageModel.ReproducibleMath.Ensure();
         torch.set_num_threads(options.Training.Threads);
         var schedule = options.Schedule;
@@ -126,7 +142,13 @@ public static class TrainingRunner
         {
             if (!Directory.Exists(runDirectory)) throw new RunFormatException($"run directory '{runDirectory}' does not exist");
             if (Checkpoint.ForeignFormat(runDirectory) is { } foreign) throw new RunFormatException(foreign);
+            // Damage a resume would refuse is found before anything in the run directory changes.
+            MetricsWriter.CheckResumable(Path.Combine(runDirectory, MetricsFile));
+            // A kill mid-write leaves temporary files and a checkpoint latest.json never named: the resumed timeline writes it again.
+            Checkpoint.RemoveAbandoned(runDirectory);
             if (Checkpoint.Exists(runDirectory)) checkpoint = Checkpoint.Load(runDirectory);
+            else if (File.Exists(Path.Combine(runDirectory, MetricsFile)) && new FileInfo(Path.Combine(runDirectory, MetricsFile)).Length > 0)
+                notice?.Invoke($"'{runDirectory}' has no checkpoint yet (it stopped before its first): the run starts over from step 0");
         }
         else if (File.Exists(Path.Combine(runDirectory, MetricsFile)) || Checkpoint.Exists(runDirectory))
         {
@@ -142,30 +164,65 @@ public static class TrainingRunner
 
         // Built first: env options only the built env can check (e.g. env.memory.modalities) fail before the run directory exists.
         var paraphrases = options.Training.Paraphrases is { } table ? ParaphraseTable.Load(table) : null;
-        using var probe = AgentFactory.MakeEnv(options, 1);
+        using var probe = Faults(() => AgentFactory.MakeEnv(options, 1));
         using var agent = AgentFactory.CreateAgent(options, probe);
+        bool created = !Directory.Exists(runDirectory);
         Directory.CreateDirectory(runDirectory);
-        string metricsPath = Path.Combine(runDirectory, MetricsFile);
-        MetricsWriter metrics;
+        try
+        {
+            return RunIn(options, runDirectory, resume, checkpoint, agent, paraphrases, math, progress, cancellation, notice, experience);
+        }
+        catch
+        {
+            // A fresh run that failed before writing a metrics row or a checkpoint leaves nothing behind.
+            if (created && !resume && !Checkpoint.Exists(runDirectory)
+                && (!File.Exists(Path.Combine(runDirectory, MetricsFile)) || new FileInfo(Path.Combine(runDirectory, MetricsFile)).Length == 0))
+                Directory.Delete(runDirectory, recursive: true);
+            throw;
+        }
+    }
+
+    // An env that faults while it is built (a plug-in constructor, its first reset) is a fault, not a crash.
+    private static T Faults<T>(Func<T> build)
+    {
+        try
+        {
+            return build();
+        }
+        catch (EnvFaultException e)
+        {
+            throw new TrainingFaultException($"the environment cannot be used: {e.Message}", 0, null, e);
+        }
+    }
+
+    private static RunResult RunIn(ExperimentOptions options, string runDirectory, bool resume, Checkpoint? checkpoint, Agent agent, ParaphraseTable? paraphrases,
+        LanguageModel.ReproducibleMathStatus math, Action<RunProgress>? progress, CancellationToken cancellation, Action<string>? notice,
+        IExperienceSourceFactory? experience)
+    {
+        var schedule = options.Schedule;
+        RunMetrics metrics;
         if (checkpoint is null)
         {
             AtomicFile.WriteText(Path.Combine(runDirectory, ConfigFile), OptionsBinder.Serialize(options));
             RunInfo.Write(runDirectory, Checkpoint.Format, "training", options.Name, options.Seed, new Dictionary<string, object?>
             {
-                ["env"] = options.Env.Plugin ?? options.Env.Id,
+                ["env"] = options.Env.Id,
+                ["plugin"] = options.Env.Plugin,
                 ["phases"] = schedule.Select((p, i) => p.Label(i)).ToArray(),
                 ["reproducibleMath"] = math.Active,
                 ["mathMode"] = math.Description,
                 ["torchThreads"] = options.Training.Threads,
             }, [typeof(torch).Assembly]);
             // A resumed run without a checkpoint (killed before its first) starts over: nothing of it is kept.
-            metrics = resume ? MetricsWriter.Resume(metricsPath, _ => false, out _) : MetricsWriter.Create(metricsPath);
+            bool tensorBoard = options.Training.TensorBoard;
+            metrics = resume ? RunMetrics.Resume(runDirectory, _ => false, tensorBoard) : RunMetrics.Create(runDirectory, tensorBoard);
         }
         else
         {
             var at = checkpoint.State;
-            metrics = MetricsWriter.Resume(metricsPath,
-                row => row.GetProperty("step").GetInt64() <= at.EnvSteps && row.GetProperty("update").GetInt64() <= at.Runner.Updates, out _);
+            metrics = RunMetrics.Resume(runDirectory,
+                row => row.GetProperty("step").GetInt64() <= at.EnvSteps && row.GetProperty("update").GetInt64() <= at.Runner.Updates,
+                options.Training.TensorBoard);
             if (at.Algorithm is null) ModelWeights.Load(agent.Policy, checkpoint.Tensors, checkpoint.WeightsPath, _ => true, "policy.");
             if (at.HasReference)
             {
@@ -174,17 +231,23 @@ public static class TrainingRunner
             }
         }
 
-        // The run's episode log (optional): the RL phases' episodes and, with includeEvaluations, their evaluations.
-        string logPath = Path.Combine(runDirectory, EpisodeLogFile);
-        using var episodeLog = options.Recording is null ? null : AgentFactory.OpenEpisodeLog(options, logPath, append: checkpoint is not null && File.Exists(logPath));
+        // The run's episode log (optional): the RL phases' episodes and, with includeEvaluations, their evaluations. On
+        // resume it is cut back to where it stood at the checkpoint: the resumed timeline writes the rest again.
+        string logPath = EpisodeLogPath(runDirectory);
+        EpisodeLogRepair? repair = null;
+        using var episodeLog = options.Recording is null ? null
+            : AgentFactory.OpenEpisodeLog(options, logPath, append: checkpoint is not null && File.Exists(logPath), out repair, checkpoint?.State.EpisodeLog?.Bytes);
+        if (repair is not null) notice?.Invoke(repair.ToString());
         using (metrics)
         {
-            var run = new RunContext(options, runDirectory, agent, checkpoint?.State, metrics, progress, cancellation)
+            var run = new RunContext(options, runDirectory, agent, checkpoint?.State, checkpoint?.Id, metrics, progress, cancellation, notice)
             {
                 Experience = experience,
+                EpisodeLog = episodeLog,
                 Recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording),
                 Paraphrases = paraphrases,
             };
+            if (checkpoint?.State.EpisodeLog is { } position && run.Recorders is { } group) group.PrepareRestore(new RecorderGroupState(position.LastIndex, []));
             try
             {
                 while (!run.Stopped && !run.Interrupted && run.Phase < schedule.Count)
@@ -192,8 +255,15 @@ public static class TrainingRunner
                     // Between phases the latest checkpoint is the one the previous phase ended with: nothing to save.
                     if (run.WorkDone && cancellation.IsCancellationRequested) { run.Interrupted = true; break; }
                     var phase = schedule[run.Phase];
-                    if (phase.Kind == AlgorithmKind.Sft) run.RunSft(phase);
-                    else run.RunRl(phase, checkpoint);
+                    try
+                    {
+                        if (phase.Kind == AlgorithmKind.Sft) run.RunSft(phase);
+                        else run.RunRl(phase, checkpoint);
+                    }
+                    catch (EnvFaultException e)
+                    {
+                        throw run.Fault(e.Message, e);
+                    }
                     checkpoint?.DisposeTensors();
                     checkpoint = null;
                 }
@@ -207,8 +277,8 @@ public static class TrainingRunner
     }
 
     /// <summary>The mutable state of one call to <see cref="Run"/>.</summary>
-    private sealed class RunContext(ExperimentOptions options, string runDirectory, Agent agent, RunState? state, MetricsWriter metrics,
-        Action<RunProgress>? progress, CancellationToken cancellation)
+    private sealed class RunContext(ExperimentOptions options, string runDirectory, Agent agent, RunState? state, string? resumedId, RunMetrics metrics,
+        Action<RunProgress>? progress, CancellationToken cancellation, Action<string>? notice)
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly Process _process = Process.GetCurrentProcess();
@@ -219,12 +289,21 @@ public static class TrainingRunner
         private readonly long _envStepsBefore = state?.EnvSteps ?? 0;
         private readonly List<PhaseResult> _completed = [.. state?.Completed ?? []];
         private readonly Queue<double> _returns = new(state?.Runner.RecentReturns ?? []);
-        private readonly Queue<bool> _successes = new(state?.Runner.RecentSuccesses ?? []);
+        private readonly Queue<bool?> _successes = new(state?.Runner.RecentSuccesses ?? []);
         private RunnerState _runner = state?.Runner ?? new RunnerState([], [], 0, 0, 0, 0, 0, null);
+        private readonly bool _resumed = state is not null;
         private DemonstrationSet? _earlier;
         private TaskCurriculum? _curriculum;
         private EvaluationReport? _lastEvaluation;
         private string? _lastCheckpoint;
+        // The newest checkpoint on disk (written by this call or resumed from): what a fault leaves the run with.
+        private string? _goodCheckpoint = resumedId;
+        private bool _inexactNoted;
+        // The metrics of the RL iterations since the last row (saved with mid-phase checkpoints, so a resumed row averages the same).
+        private readonly SortedDictionary<string, double> _rowSums = new(StringComparer.Ordinal);
+        private readonly SortedDictionary<string, int> _rowCounts = new(StringComparer.Ordinal);
+        private readonly List<double> _rowReturns = [];
+        private readonly List<int> _rowLengths = [];
         private double? _solvedSeconds, _solvedCpu;
 
         // The phase that last changed the weights: the running one once it has updated, else the one before.
@@ -236,6 +315,18 @@ public static class TrainingRunner
 
         /// <summary>The supplier of RL phases' experience, or null to step envs here.</summary>
         public IExperienceSourceFactory? Experience { get; init; }
+
+        /// <summary>The run's episode log (null when nothing is recorded); checkpoints save where it stands.</summary>
+        public EpisodeLogWriter? EpisodeLog { get; init; }
+
+        /// <summary>The exception that stops the run at <paramref name="step"/> (default: the current step) on <paramref name="problem"/>.</summary>
+        public TrainingFaultException Fault(string problem, Exception? inner, long? step = null)
+        {
+            long at = step ?? EnvSteps;
+            string where = Phase < _schedule.Count ? $"{_schedule[Phase].Label(Phase)}, update {_runner.Updates}" : $"update {_runner.Updates}";
+            string kept = _goodCheckpoint is { } id ? $"the run keeps its last good checkpoint {id}, which resume continues from" : "no checkpoint was written yet";
+            return new TrainingFaultException($"training stopped at env step {at} ({where}): {problem.TrimEnd('.')}; {kept}", at, _goodCheckpoint, inner);
+        }
 
         /// <summary>The table counted evaluations also play reworded missions with (<see cref="TrainingOptions.Paraphrases"/>), or null.</summary>
         public ParaphraseTable? Paraphrases { get; init; }
@@ -253,7 +344,8 @@ public static class TrainingRunner
         private double Seconds => _secondsBefore + _clock.Elapsed.TotalSeconds;
         private string CheckpointId => Checkpoint.IdAt(_weightsPhase, EnvSteps);
         private double? RollingReturn => _returns.Count > 0 ? _returns.Average() : null;
-        private double? RollingSuccess => _successes.Count > 0 ? _successes.Count(s => s) / (double)_successes.Count : null;
+        // Envs that set IsSuccess only on success leave the other episodes null: once any episode reports, null counts as a failure.
+        private double? RollingSuccess => _successes.Any(s => s is not null) ? _successes.Count(s => s == true) / (double)_successes.Count : null;
 
         private double Cpu()
         {
@@ -299,6 +391,7 @@ public static class TrainingRunner
             using var algorithm = AgentFactory.CreateAlgorithm(options, phase, Phase, agent, source);
             if (recorders is not null) algorithm.Collector.Recorders = recorders;
             var t = options.Training;
+            ClearRow();
             if (midPhase is not null)
             {
                 algorithm.LoadState(resumeFrom!.Tensors, midPhase, resumeFrom.WeightsPath);
@@ -307,20 +400,37 @@ public static class TrainingRunner
                     using var stream = File.OpenRead(replay);
                     algorithm.LoadReplay(stream, replay);
                 }
-                // Envs restart: their seed derives from the step so a resumed run is itself reproducible.
-                algorithm.Collector.Reset(unchecked((long)Rng.DeriveSeed(_seed, "env-resume", EnvSteps)));
+                else if (algorithm.CheckpointsReplay)
+                {
+                    notice?.Invoke($"checkpoint {resumeFrom.Id} has no replay buffer beside it: DQN resumes with an empty one, so this run differs from an uninterrupted one from here on");
+                }
+                if (midPhase.Rollout is { } rollout)
+                {
+                    // The envs, their episodes in progress and the recorders' open episodes, as the checkpoint left them.
+                    algorithm.Collector.RestoreState(rollout);
+                }
+                else
+                {
+                    // A checkpoint without the envs' state (an env that cannot save it): they restart, seeded from the step.
+                    notice?.Invoke($"resuming at step {EnvSteps} without the envs' state: episodes in progress restart, so this run differs from an uninterrupted one from here on");
+                    algorithm.Collector.Reset(unchecked((long)Rng.DeriveSeed(_seed, "env-resume", EnvSteps)));
+                }
+                if (_runner.Row is { } row)
+                {
+                    foreach (var (k, v) in row.Sums) _rowSums[k] = v;
+                    foreach (var (k, c) in row.Counts) _rowCounts[k] = c;
+                    _rowReturns.AddRange(row.Returns);
+                    _rowLengths.AddRange(row.Lengths);
+                }
             }
             else
             {
                 _runner = _runner with { NextLog = Next(0, t.LogInterval), NextEval = Next(0, t.EvalInterval), NextCheckpoint = Next(0, t.CheckpointInterval) };
             }
+            algorithm.Collector.CheckSteps = t.CheckEnvSteps;
             // Demonstrations an RL algorithm replays (DQfD) count once, when the phase starts.
             if (midPhase is null) Demonstrations += algorithm.Demonstrations;
             long phaseStart = EnvSteps - algorithm.Steps, updatesBefore = _runner.Updates - algorithm.OptimizerSteps;
-            var sums = new SortedDictionary<string, double>(StringComparer.Ordinal);
-            var counts = new Dictionary<string, int>();
-            var rowReturns = new List<double>();
-            var rowLengths = new List<int>();
             long rowSteps = EnvSteps;
             double rowTime = _clock.Elapsed.TotalSeconds;
             EvaluationReport? phaseEvaluation = null;
@@ -329,24 +439,35 @@ public static class TrainingRunner
             {
                 // Episodes started in this iteration are acted by the weights of this step (the checkpoint of that id, when one is written).
                 if (recorders is not null) recorders.CheckpointId = CheckpointId;
-                var m = algorithm.Iterate(phase.Steps);
+                IReadOnlyDictionary<string, double> m;
+                try
+                {
+                    m = algorithm.Iterate(phase.Steps);
+                }
+                catch (EnvFaultException e)
+                {
+                    // The vector step that faulted: the collector counts steps after each one.
+                    throw Fault(e.Message, e, phaseStart + algorithm.Collector.Steps + algorithm.Collector.NumEnvs);
+                }
                 _weightsPhase = Phase;
                 EnvSteps = phaseStart + algorithm.Steps;
                 _runner = _runner with { Updates = updatesBefore + algorithm.OptimizerSteps };
                 WorkDone = true;
+                if (algorithm.NonFinite is { } nonFinite && t.NonFinite == NonFiniteMode.Stop)
+                    throw Fault($"{nonFinite} (the update was not applied; training.nonFinite: skipUpdate would skip such updates and count them)", null);
                 foreach (var (k, v) in m)
                 {
                     if (double.IsNaN(v)) continue;
-                    sums[k] = sums.GetValueOrDefault(k) + v;
-                    counts[k] = counts.GetValueOrDefault(k) + 1;
+                    _rowSums[k] = _rowSums.GetValueOrDefault(k) + v;
+                    _rowCounts[k] = _rowCounts.GetValueOrDefault(k) + 1;
                 }
                 foreach (var e in algorithm.Collector.DrainEpisodes())
                 {
                     EnvEpisodes++;
-                    rowReturns.Add(e.Return);
-                    rowLengths.Add(e.Length);
+                    _rowReturns.Add(e.Return);
+                    _rowLengths.Add(e.Length);
                     Push(_returns, e.Return);
-                    if (e.Success is bool s) Push(_successes, s);
+                    Push(_successes, e.Success);
                     _curriculum?.Observe(e);
                 }
                 if (_curriculum?.TryAdvance() == true && env is not null) _curriculum.Apply(env);
@@ -372,32 +493,29 @@ public static class TrainingRunner
                 if (algorithm.Steps >= _runner.NextLog || evaluation is not null)
                 {
                     double now = _clock.Elapsed.TotalSeconds;
-                    var row = Row(phase, algorithm.Steps).Metric("episode_return_mean", rowReturns.Count > 0 ? rowReturns.Average() : null)
-                        .Metric("episode_length_mean", rowLengths.Count > 0 ? rowLengths.Average() : null)
+                    var row = Row(phase, algorithm.Steps).Metric("episode_return_mean", _rowReturns.Count > 0 ? _rowReturns.Average() : null)
+                        .Metric("episode_length_mean", _rowLengths.Count > 0 ? _rowLengths.Average() : null)
                         .Metric("rolling_return", RollingReturn).Metric("rolling_success", RollingSuccess)
                         .Metric("curriculum_tasks", _curriculum?.Active).Metrics(_curriculum?.Metrics() ?? [])
-                        .Metrics(sums.Select(p => KeyValuePair.Create(p.Key, p.Value / counts[p.Key])))
+                        .Metrics(_rowSums.Select(p => KeyValuePair.Create(p.Key, p.Value / _rowCounts[p.Key])))
+                        .Histogram("action_probability", algorithm.Collector.ActionProbabilities)
                         .Wall("sps", Math.Round((EnvSteps - rowSteps) / Math.Max(1e-9, now - rowTime), 1));
+                    algorithm.Collector.ActionProbabilities.Clear();
                     WriteRow(WithEvaluation(row, evaluation));
-                    sums.Clear();
-                    counts.Clear();
-                    rowReturns.Clear();
-                    rowLengths.Clear();
+                    ClearRow();
                     (rowSteps, rowTime) = (EnvSteps, now);
                     _runner = _runner with { NextLog = Next(algorithm.Steps, t.LogInterval) };
                 }
                 if (solved || Stopped) { Stopped = true; break; }
+                // A scheduled checkpoint due at this step is the same whether or not a stop request came with it.
+                bool due = !last && t.CheckpointInterval > 0 && algorithm.Steps >= _runner.NextCheckpoint;
+                if (due) _runner = _runner with { NextCheckpoint = Next(algorithm.Steps, t.CheckpointInterval) };
+                if (due || interrupt) WriteCheckpoint(algorithm);
                 if (interrupt)
                 {
-                    WriteCheckpoint(algorithm);
                     Evaluate(label, counted: false);
                     Interrupted = true;
                     return;
-                }
-                if (!last && t.CheckpointInterval > 0 && algorithm.Steps >= _runner.NextCheckpoint)
-                {
-                    _runner = _runner with { NextCheckpoint = Next(algorithm.Steps, t.CheckpointInterval) };
-                    WriteCheckpoint(algorithm);
                 }
             }
             FinishPhase(phase, phaseEvaluation, start, before);
@@ -410,9 +528,11 @@ public static class TrainingRunner
             agent.SetTrainable(phase.Trainable);
             var sft = phase.Sft;
             var space = agent.Policy.ObservationSpace;
+            if (_resumed && _earlier is null && _schedule.Any(p => p.Kind == AlgorithmKind.Sft && p.Sft.KeepEarlierData)) _earlier = EarlierData(space);
             var data = new DemonstrationSet(space);
             if (sft.ExpertEpisodes > 0) Report(phase, "demonstrations", 0, sft.ExpertEpisodes);
-            var given = AgentFactory.LoadDemonstrations(options, space, sft.ExpertEpisodes, sft.DemonstrationsFile, sft.FileEpisodes, Rng.DeriveSeed(_seed, "bot-demos", Phase), sft.Gamma);
+            var given = AgentFactory.LoadDemonstrations(options, space, sft.ExpertEpisodes, sft.DemonstrationsFile, sft.FileEpisodes, Rng.DeriveSeed(_seed, "bot-demos", Phase), sft.Gamma,
+                kept => Report(phase, "demonstrations", kept, sft.ExpertEpisodes));
             data.AddAll(given);
             Demonstrations += given.Episodes;
             if (sft.OwnEpisodes > 0)
@@ -458,6 +578,35 @@ public static class TrainingRunner
             FinishPhase(phase, evaluation, start, before);
         }
 
+        /// <summary>
+        /// The data the SFT phases completed before a resume drew, for later phases that keep it: bot
+        /// episodes are seeded by their phase and files read alike, so drawing them again gives the same
+        /// episodes. Own episodes came from weights no longer at hand, so such a run cannot resume.
+        /// </summary>
+        private DemonstrationSet EarlierData(ObservationSpace space)
+        {
+            var earlier = new DemonstrationSet(space);
+            for (int i = 0; i < Phase; i++)
+            {
+                var sft = _schedule[i].Sft;
+                if (_schedule[i].Kind != AlgorithmKind.Sft) continue;
+                if (sft.OwnEpisodes > 0)
+                    throw new ConfigurationException($"phases[{i % Math.Max(1, options.Phases?.Length ?? 1)}].sft.ownEpisodes",
+                        $"phase {i} kept its own episodes for later phases (keepEarlierData), which a resumed run cannot draw again; start the run over");
+                Report(_schedule[i], "demonstrations", 0, sft.ExpertEpisodes);
+                earlier.AddAll(AgentFactory.LoadDemonstrations(options, space, sft.ExpertEpisodes, sft.DemonstrationsFile, sft.FileEpisodes, Rng.DeriveSeed(_seed, "bot-demos", i), sft.Gamma));
+            }
+            return earlier;
+        }
+
+        private void ClearRow()
+        {
+            _rowSums.Clear();
+            _rowCounts.Clear();
+            _rowReturns.Clear();
+            _rowLengths.Clear();
+        }
+
         // Resumed mid-phase: the phase began where the previous phase's record ended.
         private (long, long, long) PhaseStart() => (_completed.Sum(p => p.EnvSteps), _completed.Sum(p => p.EnvEpisodes), _completed.Sum(p => p.Demonstrations));
 
@@ -481,7 +630,8 @@ public static class TrainingRunner
             if (counted) _runner = _runner with { Evaluations = _runner.Evaluations + 1 };
             var selection = t.GreedyEvaluation || agent.Policy is QNetworkPolicy ? ActionSelection.Greedy : ActionSelection.Sample;
             agent.Policy.eval();
-            var outcomes = Evaluator.RunEpisodes(agent.Policy, env, t.EvalEpisodes, evalSeed, selection, recorders);
+            var outcomes = Evaluator.RunEpisodes(agent.Policy, env, t.EvalEpisodes, evalSeed, selection, recorders,
+                done => Report(_schedule[Phase], "evaluation", done, t.EvalEpisodes));
             // The same episode seeds with reworded missions (counted evaluations only: an interruption's leaves no trace).
             var paraphrased = Paraphrases is null || !counted ? null
                 : Evaluator.RunParaphrased(agent.Policy, AgentFactory.MakeEnv(options, env.NumEnvs), Paraphrases, t.EvalEpisodes, evalSeed, selection, step: EnvSteps);
@@ -528,11 +678,26 @@ public static class TrainingRunner
             var tensors = (midPhase?.CheckpointTensors() ?? ModelWeights.Named(agent.Policy, "policy."))
                 .Concat(agent.Reference is null ? [] : ModelWeights.Named(agent.Reference, "reference."));
             using var experiment = JsonDocument.Parse(OptionsBinder.Serialize(options));
-            var runState = new RunState(Checkpoint.Format, Phase, EnvSteps, EnvEpisodes, Demonstrations, Seconds, midPhase?.SaveState(),
+            var algorithm = midPhase?.SaveState();
+            if (midPhase is not null)
+            {
+                var rollout = midPhase.Collector.CaptureState(out string? reason);
+                if (rollout is null && !_inexactNoted)
+                {
+                    _inexactNoted = true;
+                    notice?.Invoke($"this run's checkpoints cannot hold its envs' state ({reason}): a resume restarts their episodes");
+                }
+                algorithm = algorithm! with { Rollout = rollout };
+            }
+            var row = midPhase is null || (_rowCounts.Count == 0 && _rowReturns.Count == 0) ? null
+                : new PartialRow(new(_rowSums), new(_rowCounts), [.. _rowReturns], [.. _rowLengths]);
+            var log = EpisodeLog is null ? null : new EpisodeLogPosition(EpisodeLog.BytesWritten, Recorders!.LastIndexDrawn);
+            var runState = new RunState(Checkpoint.Format, Phase, EnvSteps, EnvEpisodes, Demonstrations, Seconds, algorithm,
                 agent.Reference is not null, [.. _completed], Stopped,
-                _runner with { RecentReturns = [.. _returns], RecentSuccesses = [.. _successes], Curriculum = _curriculum?.State ?? _runner.Curriculum }, experiment.RootElement.Clone());
+                _runner with { RecentReturns = [.. _returns], RecentSuccesses = [.. _successes], Row = row, Curriculum = _curriculum?.State ?? _runner.Curriculum }, experiment.RootElement.Clone(), log);
             _lastCheckpoint = Checkpoint.Write(runDirectory, CheckpointId, tensors, runState,
                 midPhase is { CheckpointsReplay: true } ? midPhase.SaveReplay : null);
+            _goodCheckpoint = CheckpointId;
         }
 
         private void Report(PhaseOptions phase, string stage, long done, long total) =>

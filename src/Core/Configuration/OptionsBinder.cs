@@ -51,6 +51,7 @@ public static class OptionsBinder
     /// <summary>Parses a JSON object file into a mutable tree (comments and trailing commas allowed).</summary>
     public static JsonObject LoadFile(string file)
     {
+        if (Directory.Exists(file)) throw new ConfigurationException("", $"'{file}' is a folder, not a configuration file");
         if (!File.Exists(file)) throw new ConfigurationException("", $"configuration file '{file}' does not exist");
         try
         {

@@ -11,13 +11,15 @@ namespace RLAgents.Core.Metrics;
 /// lower-case <c>snake_case</c> (letters, digits, underscores). Identity fields (integers, strings)
 /// come first in the order they were set; metric values follow in key order. Wall-clock figures,
 /// which differ between two runs with one seed, live under the nested <c>wall</c> object, so rows
-/// of such runs compare equal without it.
+/// of such runs compare equal without it. Histograms (<see cref="Histogram"/>) go to sinks that can hold
+/// them (TensorBoard) and are not part of the JSON line.
 /// </summary>
 public sealed partial class MetricsRow
 {
     private readonly List<(string Key, object Value)> _fields = [];
     private readonly SortedDictionary<string, double?> _metrics = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, double> _wall = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, MetricsHistogram> _histograms = new(StringComparer.Ordinal);
 
     /// <summary>Adds an integer identity field (e.g. <c>step</c>, <c>episodes</c>).</summary>
     public MetricsRow Set(string key, long value) => AddField(key, value);
@@ -48,8 +50,25 @@ public sealed partial class MetricsRow
         return this;
     }
 
+    /// <summary>Adds a histogram (a copy of <paramref name="histogram"/> as it is now); an empty one is left out.</summary>
+    public MetricsRow Histogram(string key, MetricsHistogram histogram)
+    {
+        CheckKey(key);
+        if (histogram.Count > 0) _histograms[key] = histogram.Clone();
+        return this;
+    }
+
     /// <summary>The metrics set so far.</summary>
     public IReadOnlyDictionary<string, double?> MetricValues => _metrics;
+
+    /// <summary>The wall-clock figures set so far.</summary>
+    public IReadOnlyDictionary<string, double> WallValues => _wall;
+
+    /// <summary>The histograms set so far.</summary>
+    public IReadOnlyDictionary<string, MetricsHistogram> Histograms => _histograms;
+
+    /// <summary>The integer identity field <paramref name="key"/>, or null when the row has none.</summary>
+    public long? Integer(string key) => _fields.FirstOrDefault(f => f.Key == key).Value is long l ? l : null;
 
     /// <summary>True when <paramref name="key"/> is a valid metrics key: <c>^[a-z][a-z0-9_]*$</c>.</summary>
     public static bool IsValidKey(string key) => KeyPattern().IsMatch(key);
@@ -136,11 +155,18 @@ public sealed partial class MetricsRow
     private static partial Regex KeyPattern();
 }
 
+/// <summary>A destination of metrics rows (<c>metrics.jsonl</c>, TensorBoard event files); <see cref="RunMetrics"/> feeds each row to every sink.</summary>
+public interface IMetricsSink : IDisposable
+{
+    /// <summary>Writes <paramref name="row"/> durably enough that a killed process keeps every earlier row.</summary>
+    void Write(MetricsRow row);
+}
+
 /// <summary>
 /// Appends <see cref="MetricsRow"/>s to a run's <c>metrics.jsonl</c>, one complete line per write
 /// (flushed, so a killed process leaves whole lines and at most one torn last line).
 /// </summary>
-public sealed class MetricsWriter : IDisposable
+public sealed class MetricsWriter : IMetricsSink
 {
     /// <summary>The file name in a run directory.</summary>
     public const string FileName = "metrics.jsonl";
@@ -157,31 +183,78 @@ public sealed class MetricsWriter : IDisposable
     /// accepts (the rows written up to the checkpoint being resumed) and drops the rest, including a
     /// torn last line left by a killed process. Returns the writer and how many lines were dropped.
     /// </summary>
-    public static MetricsWriter Resume(string path, Func<JsonElement, bool> keep, out int dropped)
+    /// <exception cref="InputException">A line before the last is not a JSON object (damage a killed writer cannot leave):
+    /// one line naming the file, the line and its byte offset; the file is left as it was.</exception>
+    public static MetricsWriter Resume(string path, Func<JsonElement, bool> keep, out int dropped) => Resume(path, keep, out dropped, out _);
+
+    /// <summary>As <see cref="Resume(string, Func{JsonElement, bool}, out int)"/>, also returning the kept rows (for sinks rebuilt from them).</summary>
+    public static MetricsWriter Resume(string path, Func<JsonElement, bool> keep, out int dropped, out IReadOnlyList<JsonElement> keptRows)
     {
         dropped = 0;
+        var rows = new List<JsonElement>();
+        keptRows = rows;
         var kept = new StringBuilder();
-        if (File.Exists(path))
+        foreach (var (text, row) in ReadRows(path))
         {
-            foreach (var line in File.ReadLines(path, Encoding.UTF8))
+            if (row is { } r && dropped == 0 && keep(r))
             {
-                if (line.Length == 0) continue;
-                bool accept = false;
-                try
-                {
-                    using var doc = JsonDocument.Parse(line);
-                    accept = keep(doc.RootElement);
-                }
-                catch (JsonException)
-                {
-                    // A torn line: only the last line of a killed writer can be one.
-                }
-                if (accept && dropped == 0) kept.Append(line).Append('\n');
-                else dropped++;
+                kept.Append(text).Append('\n');
+                rows.Add(r);
             }
+            else dropped++;
         }
         AtomicFile.WriteText(path, kept.ToString());
         return new MetricsWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read));
+    }
+
+    /// <summary>
+    /// Throws what <see cref="Resume(string, Func{JsonElement, bool}, out int)"/> would for a file damaged before its
+    /// last line, without changing anything: a resume checks this before it touches the run directory.
+    /// </summary>
+    /// <exception cref="InputException">A line before the last is not a JSON object.</exception>
+    public static void CheckResumable(string path) => _ = ReadRows(path).Count;
+
+    // The non-empty lines of the file with their rows; a torn last line has none. Damage before the last line throws.
+    private static List<(string Text, JsonElement? Row)> ReadRows(string path)
+    {
+        var lines = new List<(string, JsonElement?)>();
+        if (!File.Exists(path)) return lines;
+        byte[] bytes = File.ReadAllBytes(path);
+        int start = 0, number = 0;
+        while (start < bytes.Length)
+        {
+            int end = Array.IndexOf(bytes, (byte)'\n', start);
+            bool last = end < 0 || bytes.AsSpan(end + 1).IndexOfAnyExcept((byte)'\n') < 0;
+            var line = bytes.AsSpan(start, (end < 0 ? bytes.Length : end) - start);
+            number++;
+            if (line.Length > 0)
+            {
+                bool parsed = TryParseRow(line, out var row);
+                // Only the last line of a killed writer can be torn; damage before it would silently cost every later row.
+                if (!parsed && !last)
+                    throw new InputException($"{path}: line {number} (byte offset {start}) is not a JSON metrics row; the file is damaged before its end, so the run cannot resume from it (it was left as it is)");
+                lines.Add((Encoding.UTF8.GetString(line), parsed ? row : null));
+            }
+            if (end < 0) break;
+            start = end + 1;
+        }
+        return lines;
+    }
+
+    private static bool TryParseRow(ReadOnlySpan<byte> line, out JsonElement row)
+    {
+        row = default;
+        try
+        {
+            using var doc = JsonDocument.Parse(line.ToArray());
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return false;
+            row = doc.RootElement.Clone();
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Appends <paramref name="row"/> as one line and flushes it to the OS.</summary>

@@ -4,13 +4,16 @@ namespace RLAgents.Environments.Checking;
 
 /// <summary>
 /// Runs any environment — built-in or plug-in — through the contract's checks and reports each by
-/// name: spaces match what reset and step return, same seed ⇒ same trajectory, reset is required,
-/// invalid actions are rejected (discrete elements out of range, NaN or infinite continuous
-/// elements), finite Box actions outside the bounds are accepted and handled by the environment
-/// (Box action spaces only), terminated/truncated bookkeeping holds, float observations are
-/// finite. Rollouts draw random actions of any action space from its <see cref="ActionLayout"/>.
-/// An exception thrown by the environment fails the check that provoked it; the checker itself
-/// never throws for a misbehaving environment.
+/// name: spaces match what reset and step return (layout and shape included, on every step), same
+/// seed ⇒ same trajectory, reset is required, invalid actions are rejected (discrete elements out of
+/// range, NaN or infinite continuous elements), finite Box actions outside the bounds are accepted and
+/// handled by the environment (Box action spaces only), terminated/truncated bookkeeping holds (the
+/// time limit respected, both flags never set before it), rewards and float observations are finite,
+/// and two instances do not share observation buffers. Rollouts draw random actions of any action
+/// space from its <see cref="ActionLayout"/>. Check the env as training builds it (the registry's
+/// <see cref="EnvRegistry.Make"/>: options, time limit and statistics wrappers). An exception thrown
+/// by the environment fails the check that provoked it; the checker itself never throws for a
+/// misbehaving environment.
 /// </summary>
 public static class EnvChecker
 {
@@ -18,14 +21,18 @@ public static class EnvChecker
     public const string Create = "create", ActionSpace = "action-space", StepBeforeReset = "step-before-reset",
         InvalidAction = "invalid-action", OutOfBoundsAction = "out-of-bounds-action", ResetObservation = "reset-observation-in-space", StepObservation = "step-observation-in-space",
         FiniteObservations = "finite-observations", Determinism = "determinism", StepAfterEnd = "step-after-end",
-        Bookkeeping = "terminated-truncated", ResetWithoutSeed = "reset-without-seed";
+        Bookkeeping = "terminated-truncated", ResetWithoutSeed = "reset-without-seed", Independence = "instances-independent";
+
+    /// <summary>Steps per rollout by default: enough that a fault once in a few thousand steps shows up.</summary>
+    public const int DefaultSteps = 10_000;
 
     /// <summary>
     /// Checks environments made by <paramref name="factory"/> (called up to twice: two instances must
-    /// agree on a seeded trajectory). <paramref name="steps"/> random actions drawn from
-    /// <paramref name="seed"/> drive each rollout; episodes that end are reset without a seed.
+    /// agree on a seeded trajectory and not share buffers). <paramref name="steps"/> random actions drawn from
+    /// <paramref name="seed"/> drive each rollout, and every observation, reward and flag is checked;
+    /// episodes that end are reset without a seed.
     /// </summary>
-    public static EnvCheckReport Check(Func<IEnv> factory, int steps = 500, long seed = 0)
+    public static EnvCheckReport Check(Func<IEnv> factory, int steps = DefaultSteps, long seed = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         var checks = new List<EnvCheck>();
@@ -42,7 +49,8 @@ public static class EnvChecker
             checks.Add(Guard(InvalidAction, () => CheckInvalidAction(first, seed)));
             if (HasContinuousElements(first)) checks.Add(Guard(OutOfBoundsAction, () => CheckOutOfBoundsAction(first, seed)));
 
-            var rollout = new Rollout(first, seed, steps);
+            int? timeLimit = first.Find<TimeLimit>()?.MaxEpisodeSteps;
+            var rollout = new Rollout(first, seed, steps, timeLimit);
             rollout.Run();
             checks.Add(rollout.ResetObservationCheck());
             checks.Add(rollout.StepObservationCheck());
@@ -51,14 +59,15 @@ public static class EnvChecker
             second = TryCreate(factory, checks, "second");
             if (second is not null)
             {
-                var replay = new Rollout(second, seed, steps);
+                var replay = new Rollout(second, seed, steps, timeLimit);
                 replay.Run();
                 checks.Add(CompareTrajectories(rollout, replay));
             }
 
             checks.Add(rollout.StepAfterEndCheck());
-            checks.Add(rollout.BookkeepingCheck(first.Find<TimeLimit>()?.MaxEpisodeSteps));
+            checks.Add(rollout.BookkeepingCheck());
             checks.Add(Guard(ResetWithoutSeed, () => CheckResetWithoutSeed(first)));
+            if (second is not null) checks.Add(Guard(Independence, () => CheckIndependence(first, second, seed)));
             return new EnvCheckReport(subject, checks);
         }
         finally
@@ -221,6 +230,27 @@ public static class EnvChecker
         return Pass(ResetWithoutSeed, "Reset() without a seed starts an episode that can be stepped");
     }
 
+    /// <summary>
+    /// Vector environments step several instances in turn (or at once, on threads): an observation one instance
+    /// returned must not change when another is reset or stepped, as it does when instances share a static buffer.
+    /// </summary>
+    private static EnvCheck CheckIndependence(IEnv first, IEnv second, long seed)
+    {
+        var returned = first.Reset(seed).Observation;
+        var kept = returned.Clone();
+        second.Reset(seed + 1);
+        var action = new RandomAction(second.ActionSpace.ActionLayout);
+        var rng = new Rng(3UL);
+        for (int t = 0; t < 3; t++)
+        {
+            action.Draw(rng);
+            if (second.Step(action.Value).Done) second.Reset();
+        }
+        if (!returned.ContentEquals(kept))
+            return Fail(Independence, $"resetting and stepping a second instance changed the observation the first returned ({FirstDifference(kept, returned)}): the instances share an observation buffer (a static field?), so vector envs would mix their observations");
+        return Pass(Independence, "an observation one instance returned stays as it was while another instance resets and steps");
+    }
+
     private static EnvCheck CompareTrajectories(Rollout a, Rollout b)
     {
         if (a.Error is not null || b.Error is not null) return Fail(Determinism, $"a rollout threw {Describe((a.Error ?? b.Error)!)}");
@@ -228,8 +258,9 @@ public static class EnvChecker
         for (int t = 0; t < n; t++)
         {
             var (x, y) = (a.Records[t], b.Records[t]);
-            if (!x.Observation.ContentEquals(y.Observation))
-                return Fail(Determinism, $"same seed, same actions: observations differ at record {t} ({x.Label}): {FirstDifference(x.Observation, y.Observation)}");
+            if (x.Checksum != y.Checksum)
+                return Fail(Determinism, $"same seed, same actions: observations differ at record {t} ({x.Label})"
+                    + (x.Observation is not null && y.Observation is not null ? $": {FirstDifference(x.Observation, y.Observation)}" : ""));
             if (!x.Reward.Equals(y.Reward) || x.Terminated != y.Terminated || x.Truncated != y.Truncated)
                 return Fail(Determinism, $"same seed, same actions: at record {t} ({x.Label}) reward/terminated/truncated are {x.Reward}/{x.Terminated}/{x.Truncated} then {y.Reward}/{y.Terminated}/{y.Truncated}");
         }

@@ -1,14 +1,19 @@
+using RLAgents.Core;
 using static RLAgents.Environments.Checking.EnvChecker;
 
 namespace RLAgents.Environments.Checking;
 
 /// <summary>
-/// One seeded random-action rollout of the checker: records every observation (cloned), reward
-/// and flag, and notes what each per-step check saw. Ended episodes are probed with one extra Step
-/// (which must throw) and then reset without a seed.
+/// One seeded random-action rollout of the checker: records every observation (a checksum of each; a
+/// clone of the first <see cref="ClonedRecords"/> for the determinism report), reward and flag, and notes
+/// what each per-step check saw. Ended episodes are probed with one extra Step (which must throw) and
+/// then reset without a seed.
 /// </summary>
-internal sealed class Rollout(IEnv env, long seed, int steps)
+internal sealed class Rollout(IEnv env, long seed, int steps, int? timeLimit)
 {
+    /// <summary>Records whose observation is kept whole (later ones keep their checksum only).</summary>
+    public const int ClonedRecords = 2000;
+
     private readonly List<Record> _records = [];
     private string? _resetViolation, _stepViolation, _nonFinite, _afterEndProblem, _bookkeepingProblem;
     private int _episodesEnded, _afterEndProbes, _truncations;
@@ -36,6 +41,9 @@ internal sealed class Rollout(IEnv env, long seed, int steps)
                 Observe(r.Observation, label, isReset: false);
                 _records[^1] = _records[^1] with { Reward = r.Reward, Terminated = r.Terminated, Truncated = r.Truncated };
                 if (!double.IsFinite(r.Reward)) _bookkeepingProblem ??= $"{label}: reward {r.Reward} is not finite";
+                // The time limit truncates, possibly on a terminating step; an env that sets both flags earlier contradicts itself.
+                if (r.Terminated && r.Truncated && length != timeLimit)
+                    _bookkeepingProblem ??= $"{label}: terminated and truncated are both true before any time limit (an env ends an episode by terminating it; truncation is the time limit's)";
                 if (!r.Terminated && !r.Truncated) continue;
 
                 _episodesEnded++;
@@ -71,8 +79,9 @@ internal sealed class Rollout(IEnv env, long seed, int steps)
         }
     }
 
-    private void Observe(Observation observation, string label, bool isReset)
+    private void Observe(Observation? observation, string label, bool isReset)
     {
+        if (observation is null) throw new InvalidOperationException($"{label}: the env returned no observation");
         var space = env.ObservationSpace;
         string? violation = space.Violation(observation);
         if (violation is not null)
@@ -81,7 +90,7 @@ internal sealed class Rollout(IEnv env, long seed, int steps)
             else _stepViolation ??= $"{label}: {violation}";
         }
         if (_nonFinite is null && observation.Space.SameLayout(space)) _nonFinite = NonFinite(observation, label);
-        _records.Add(new Record(observation.Clone(), label, 0, false, false));
+        _records.Add(new Record(_records.Count < ClonedRecords ? observation.Clone() : null, Checksum(observation), label, 0, false, false));
     }
 
     private static string? NonFinite(Observation observation, string label)
@@ -114,7 +123,7 @@ internal sealed class Rollout(IEnv env, long seed, int steps)
         : _afterEndProbes == 0 ? new EnvCheck(StepAfterEnd, CheckOutcome.NotExercised, $"no episode ended within {steps} steps")
         : Pass(StepAfterEnd, $"Step after each of {_afterEndProbes} ended episodes throws InvalidOperationException");
 
-    public EnvCheck BookkeepingCheck(int? timeLimit)
+    public EnvCheck BookkeepingCheck()
     {
         if (ErrorText is { } e) return Fail(Bookkeeping, e);
         if (_bookkeepingProblem is { } p) return Fail(Bookkeeping, p);
@@ -127,6 +136,23 @@ internal sealed class Rollout(IEnv env, long seed, int steps)
         return Pass(Bookkeeping, $"{_episodesEnded} episodes ended ({_truncations} truncated); rewards finite; reset after each end starts a new episode");
     }
 
-    /// <summary>One observation with the reward and flags of the step that produced it (zeros for resets).</summary>
-    public sealed record Record(Observation Observation, string Label, double Reward, bool Terminated, bool Truncated);
+    /// <summary>CRC-32C of an observation's values, modality by modality (text as UTF-8).</summary>
+    private static uint Checksum(Observation o)
+    {
+        uint crc = Crc32C.Start;
+        for (int m = 0; m < o.Space.Count; m++)
+        {
+            switch (o.Space[m].Storage)
+            {
+                case ModalityStorage.Float32: crc = Crc32C.Append(crc, System.Runtime.InteropServices.MemoryMarshal.AsBytes(o.Floats(m))); break;
+                case ModalityStorage.UInt8: crc = Crc32C.Append(crc, o.Bytes(m)); break;
+                case ModalityStorage.Int32: crc = Crc32C.Append(crc, BitConverter.GetBytes(o.GetInt(m))); break;
+                default: crc = Crc32C.Append(crc, System.Text.Encoding.UTF8.GetBytes(o.GetText(m) ?? "\0null")); break;
+            }
+        }
+        return Crc32C.Finish(crc);
+    }
+
+    /// <summary>One observation (whole for the first records, else null) and its checksum, with the reward and flags of the step that produced it (zeros for resets).</summary>
+    public sealed record Record(Observation? Observation, uint Checksum, string Label, double Reward, bool Terminated, bool Truncated);
 }

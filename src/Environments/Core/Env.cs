@@ -272,6 +272,13 @@ public abstract class Env : EnvBase
     /// <summary>The environment's generator; reseeded by <see cref="EnvBase.Reset"/> with a seed.</summary>
     protected Rng Random { get; }
 
+    /// <summary>The generator's state: vector envs capture it before an unseeded reset so a checkpoint can replay the episode.</summary>
+    internal RngState RandomState
+    {
+        get => Random.GetState();
+        set => Random.SetState(value);
+    }
+
     /// <summary>Starts an episode using <see cref="Random"/>; writes into the env's observation.</summary>
     protected abstract ResetResult ResetCore();
 

@@ -96,38 +96,94 @@ public sealed class ObservationSpace : Space
     /// <summary>True when <paramref name="observation"/> has this layout and every value lies in its space.</summary>
     public bool Contains(Observation observation) => Violation(observation) is null;
 
-    /// <summary>Describes the first modality whose value lies outside its space, or null when all fit.</summary>
+    /// <summary>
+    /// Describes the first thing wrong with <paramref name="observation"/>, or null when it has this layout and
+    /// every value lies in its space: a modality of another name, storage or shape, or the first value
+    /// outside its bounds (NaN and infinities included), e.g. <c>modality 'position'[0] = NaN is outside Box(…)</c>.
+    /// </summary>
     public string? Violation(Observation observation)
     {
-        if (!ReferenceEquals(observation.Space, this) && !observation.Space.SameLayout(this))
-            return "the observation's modalities differ from the space's";
+        if (!ReferenceEquals(observation.Space, this) && LayoutDifference(observation.Space) is { } layout) return layout;
         for (int m = 0; m < _modalities.Length; m++)
         {
             var mod = _modalities[m];
-            bool ok = mod.Storage switch
+            string? problem = mod.Storage switch
             {
-                ModalityStorage.Float32 => ((BoxSpace)mod.Space).Contains(observation.Floats(m)),
-                ModalityStorage.UInt8 => ((BoxSpace)mod.Space).Contains(observation.Bytes(m)),
-                ModalityStorage.Int32 => ((DiscreteSpace)mod.Space).Contains(observation.GetInt(m)),
-                _ => ((TextSpace)mod.Space).Contains(observation.GetText(m)),
+                ModalityStorage.Float32 => BoxViolation(mod, observation.Floats(m)),
+                ModalityStorage.UInt8 => BoxViolation(mod, observation.Bytes(m)),
+                ModalityStorage.Int32 => DiscreteViolation(mod, observation.GetInt(m)),
+                _ => TextViolation(mod, observation.GetText(m)),
             };
-            if (!ok) return $"modality '{mod.Name}' is outside {mod.Space}";
+            if (problem is not null) return problem;
         }
         return null;
     }
 
-    /// <summary>True when both spaces have the same modality names, storages and sizes in the same order.</summary>
-    public bool SameLayout(ObservationSpace other)
+    /// <summary>As <see cref="Violation(Observation)"/>, for slot <paramref name="slot"/> of a batch of this space's observations.</summary>
+    public string? Violation(ObservationBatch batch, int slot)
     {
-        if (other.Count != Count) return false;
+        for (int m = 0; m < _modalities.Length; m++)
+        {
+            var mod = _modalities[m];
+            int size = mod.Size;
+            string? problem = mod.Storage switch
+            {
+                ModalityStorage.Float32 => BoxViolation(mod, batch.Floats(m).AsSpan(slot * size, size)),
+                ModalityStorage.UInt8 => BoxViolation(mod, batch.Bytes(m).AsSpan(slot * size, size)),
+                ModalityStorage.Int32 => DiscreteViolation(mod, batch.Ints(m)[slot]),
+                _ => TextViolation(mod, batch.Texts(m)[slot]),
+            };
+            if (problem is not null) return problem;
+        }
+        return null;
+    }
+
+    /// <summary>How <paramref name="other"/>'s layout differs from this one (modality count, names, storages, shapes), or null when it does not.</summary>
+    public string? LayoutDifference(ObservationSpace other)
+    {
+        if (other.Count != Count)
+            return $"the observation has {other.Count} modalities ({string.Join(", ", other._modalities.Select(m => m.Name))}); the space declares {Count} ({string.Join(", ", _modalities.Select(m => m.Name))})";
         for (int i = 0; i < Count; i++)
         {
-            var a = _modalities[i];
-            var b = other._modalities[i];
-            if (a.Name != b.Name || a.Storage != b.Storage || a.Size != b.Size) return false;
+            var (a, b) = (_modalities[i], other._modalities[i]);
+            if (a.Name != b.Name) return $"modality {i} is '{b.Name}'; the space declares '{a.Name}'";
+            if (a.Storage != b.Storage) return $"modality '{a.Name}' holds {b.Storage}; the space declares {a.Storage}";
+            if (a.Space is BoxSpace ba && b.Space is BoxSpace bb && !ba.Shape.SequenceEqual(bb.Shape))
+                return $"modality '{a.Name}' has shape [{string.Join(", ", bb.ShapeArray())}]; the space declares [{string.Join(", ", ba.ShapeArray())}]";
+            if (a.Size != b.Size) return $"modality '{a.Name}' has {b.Size} elements; the space declares {a.Size}";
         }
-        return true;
+        return null;
     }
+
+    private static string? BoxViolation(Modality mod, ReadOnlySpan<float> data)
+    {
+        var box = (BoxSpace)mod.Space;
+        if (box.Contains(data)) return null;
+        if (data.Length != box.Size) return $"modality '{mod.Name}' has {data.Length} elements; {box} has {box.Size}";
+        int i = 0;
+        while (data[i] >= box.Low[i] && data[i] <= box.High[i]) i++;
+        return $"modality '{mod.Name}'[{i}] = {data[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is outside {box}";
+    }
+
+    private static string? BoxViolation(Modality mod, ReadOnlySpan<byte> data)
+    {
+        var box = (BoxSpace)mod.Space;
+        if (box.Contains(data)) return null;
+        if (data.Length != box.Size) return $"modality '{mod.Name}' has {data.Length} elements; {box} has {box.Size}";
+        int i = 0;
+        while (data[i] >= box.Low[i] && data[i] <= box.High[i]) i++;
+        return $"modality '{mod.Name}'[{i}] = {data[i]} is outside {box}";
+    }
+
+    private static string? DiscreteViolation(Modality mod, int value) =>
+        ((DiscreteSpace)mod.Space).Contains(value) ? null : $"modality '{mod.Name}' = {value} is outside {mod.Space}";
+
+    private static string? TextViolation(Modality mod, string? text) =>
+        ((TextSpace)mod.Space).Contains(text) ? null
+        : text is null ? $"modality '{mod.Name}' is null" : $"modality '{mod.Name}' = \"{(text.Length > 40 ? text[..40] + "…" : text)}\" is outside {mod.Space}";
+
+    /// <summary>True when both spaces have the same modality names, storages and shapes in the same order.</summary>
+    public bool SameLayout(ObservationSpace other) => ReferenceEquals(other, this) || LayoutDifference(other) is null;
 
     /// <inheritdoc />
     public override string ToString() => "{" + string.Join(", ", _modalities.Select(m => m.ToString())) + "}";

@@ -102,15 +102,15 @@ public sealed partial class EnvRegistry
         if (withOptions.Length == 1)
         {
             var ctor = withOptions[0];
-            return new EnvRegistration(id, ctor.GetParameters()[0].ParameterType, o => (IEnv)Construct(ctor, [o]), maxSteps, description);
+            return new EnvRegistration(id, ctor.GetParameters()[0].ParameterType, o => (IEnv)Construct(ctor, [o], id), maxSteps, description);
         }
         var parameterless = type.GetConstructor(Type.EmptyTypes)
             ?? throw new EnvPluginException($"Plug-in '{type.FullName}' in '{path}' needs a public parameterless constructor or one taking an options object.");
-        return new EnvRegistration(id, typeof(NoOptions), _ => (IEnv)Construct(parameterless, []), maxSteps, description);
+        return new EnvRegistration(id, typeof(NoOptions), _ => (IEnv)Construct(parameterless, [], id), maxSteps, description);
     }
 
-    // Surfaces the plug-in's own exception rather than reflection's wrapper.
-    private static object Construct(ConstructorInfo ctor, object?[] args)
+    // A plug-in's constructor is user code: what it throws (its own validation of its options, a bug) becomes one line naming it.
+    private static object Construct(ConstructorInfo ctor, object?[] args, EnvId id)
     {
         try
         {
@@ -118,8 +118,8 @@ public sealed partial class EnvRegistry
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
-            throw;
+            if (e.InnerException is Configuration.ConfigurationException) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw new EnvPluginException($"Plug-in {id} ({ctor.DeclaringType!.FullName}): its constructor threw {e.InnerException.GetType().Name}: {e.InnerException.Message}", e.InnerException);
         }
     }
 }

@@ -16,9 +16,10 @@ namespace RLAgents.Environments.Vector;
 /// episode statistics): env i is seeded with <c>Rng.DeriveSeed(seed, "env", i)</c> and draws its
 /// start states in the scalar env's order, so both give the same start states. Every action is
 /// validated before any env steps; a step allocates nothing, and infos are cleared only where the
-/// previous step set them.
+/// previous step set them. A checkpoint holds each env's physical state, generator, step count and
+/// return (<see cref="IRestorableVectorEnv"/>), so a resumed run steps on exactly.
 /// </remarks>
-public abstract class BatchedVectorEnv : IVectorEnv
+public abstract class BatchedVectorEnv : IVectorEnv, IRestorableVectorEnv
 {
     private readonly int _n;
     private readonly ActionLayout _layout;
@@ -150,6 +151,60 @@ public abstract class BatchedVectorEnv : IVectorEnv
 
     /// <inheritdoc />
     public void Dispose() => GC.SuppressFinalize(this);
+
+    /// <summary>Each env's physical state (float64, bit for bit), generator, step count and return so far.</summary>
+    public VectorEnvState? CaptureState(out string? reason)
+    {
+        reason = !_hasBeenReset ? $"{Id}: the vector env was never reset" : _pendingCount > 0 || _endedCount > 0 ? $"{Id}: an env awaits its reset" : null;
+        if (reason is not null) return null;
+        var envs = new SubEnvState[_n];
+        for (int i = 0; i < _n; i++)
+        {
+            var physical = new double[StateSize];
+            ReadState(i, physical);
+            envs[i] = new SubEnvState(null, _rngs[i].GetState(), null, ObservationBatches.Checksum(Observations, i), physical, _steps[i], _returns[i]);
+        }
+        return new VectorEnvState(StateKind, envs);
+    }
+
+    /// <summary>Puts every env's physical state, generator, step count and return back and rewrites the observations.</summary>
+    public void RestoreState(VectorEnvState state)
+    {
+        if (state.Kind != StateKind || state.Envs.Length != _n)
+            throw new InvalidDataException($"{Id}: saved vector-env state of kind '{state.Kind}' with {state.Envs.Length} envs cannot restore {_n} envs of kind '{StateKind}'.");
+        _now = Stopwatch.GetTimestamp();
+        for (int i = 0; i < _n; i++)
+        {
+            var s = state.Envs[i];
+            if (s.Physical is not { } p || p.Length != StateSize || s.Random is not RngState random)
+                throw new InvalidDataException($"{Id} (env {i}): the saved state lacks its generator or its {StateSize} physical values.");
+            WriteState(i, p);
+            _steps[i] = s.Steps;
+            _returns[i] = s.Return;
+            _rngs[i].SetState(random);
+            _episodeStart[i] = _now;
+            _rewards[i] = 0;
+            _terminated[i] = _truncated[i] = false;
+            if (ObservationBatches.Checksum(Observations, i) != s.Checksum)
+                throw new EnvFaultException(Id.ToString(), i, "the restored physical state does not give the checkpoint's observation");
+        }
+        Array.Clear(_infos);
+        Array.Clear(_ended);
+        _infoCount = _pendingCount = _doneCount = _endedCount = 0;
+        _hasBeenReset = true;
+    }
+
+    /// <summary>Names the implementation in a saved state, so that a state restores only into its own kind.</summary>
+    private string StateKind => $"batched {Id}";
+
+    /// <summary>Number of float64 values in one env's physical state.</summary>
+    protected abstract int StateSize { get; }
+
+    /// <summary>Copies env <paramref name="index"/>'s physical state (<see cref="StateSize"/> values) into <paramref name="destination"/>.</summary>
+    protected abstract void ReadState(int index, Span<double> destination);
+
+    /// <summary>Replaces env <paramref name="index"/>'s physical state and rewrites its observation slot.</summary>
+    protected abstract void WriteState(int index, ReadOnlySpan<double> state);
 
     /// <summary>
     /// Draws env <paramref name="index"/>'s start state with <paramref name="rng"/> (in the scalar

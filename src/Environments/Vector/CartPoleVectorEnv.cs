@@ -66,6 +66,15 @@ public sealed class CartPoleVectorEnv : BatchedVectorEnv
     }
 
     /// <inheritdoc />
+    protected override int StateSize => 4;
+
+    /// <inheritdoc />
+    protected override void ReadState(int index, Span<double> destination) => GetState(index, destination);
+
+    /// <inheritdoc />
+    protected override void WriteState(int index, ReadOnlySpan<double> state) => SetState(index, state);
+
+    /// <inheritdoc />
     protected override void ResetEnv(int i, Rng rng)
     {
         // Same draws, in the same order, as CartPole.Reset.

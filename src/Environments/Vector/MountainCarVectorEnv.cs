@@ -54,6 +54,15 @@ public sealed class MountainCarVectorEnv : BatchedVectorEnv
     }
 
     /// <inheritdoc />
+    protected override int StateSize => 2;
+
+    /// <inheritdoc />
+    protected override void ReadState(int index, Span<double> destination) => (destination[0], destination[1]) = GetState(index);
+
+    /// <inheritdoc />
+    protected override void WriteState(int index, ReadOnlySpan<double> state) => SetState(index, state[0], state[1]);
+
+    /// <inheritdoc />
     protected override void ResetEnv(int i, Rng rng)
     {
         // Same draw as MountainCar.Reset and MountainCarContinuous.Reset.

@@ -5,8 +5,10 @@ namespace RLAgents.Environments.Vector;
 /// <see cref="IEnv"/> instances whose batched buffers, autoreset bookkeeping and per-env seeding
 /// live in one <see cref="SubEnvBatch"/>. The subclasses differ only in who steps which envs.
 /// </summary>
-public abstract class SubEnvVectorEnv : IVectorEnv
+public abstract class SubEnvVectorEnv : IVectorEnv, IRestorableVectorEnv
 {
+    private const string StateKind = "sub-envs";
+
     private protected SubEnvVectorEnv(SubEnvBatch batch) => Batch = batch;
 
     /// <summary>The sub-environments and their batched state.</summary>
@@ -80,6 +82,19 @@ public abstract class SubEnvVectorEnv : IVectorEnv
 
     /// <summary>Steps every env with the actions <see cref="SubEnvBatch.BeginStep(ReadOnlySpan{int}, ReadOnlySpan{float})"/> copied.</summary>
     private protected abstract void StepAll();
+
+    /// <summary>
+    /// Each sub-environment's episode start (its reset seed, or its generator's state before an unseeded reset,
+    /// for envs built on <see cref="Env"/>) and the actions it has taken since.
+    /// </summary>
+    public VectorEnvState? CaptureState(out string? reason) => Batch.Capture(out reason) is { } envs ? new VectorEnvState(StateKind, envs) : null;
+
+    /// <summary>Replays each sub-environment's episode from its start on the calling thread; its observation must come back bit for bit.</summary>
+    public void RestoreState(VectorEnvState state)
+    {
+        if (state.Kind != StateKind) throw new InvalidDataException($"{Id}: saved vector-env state of kind '{state.Kind}' cannot restore {GetType().Name}.");
+        Batch.Restore(state.Envs);
+    }
 
     /// <inheritdoc />
     public abstract void Dispose();

@@ -14,8 +14,10 @@ namespace RLAgents.Environments.Wrappers;
 /// <item><see cref="AutoresetMode.Disabled"/>: <see cref="ResetAt"/> starts an empty history.</item>
 /// </list>
 /// </summary>
-public sealed class ObservationHistoryVectorEnv : IVectorEnv
+public sealed class ObservationHistoryVectorEnv : IVectorEnv, IRestorableVectorEnv
 {
+    private const string StateKind = "observation-history";
+
     private readonly IVectorEnv _inner;
     private readonly ObservationHistoryLayout _layout;
     private readonly bool[] _resetsNext; // NextStep: env i ended on the previous step, so this step resets it
@@ -124,6 +126,26 @@ public sealed class ObservationHistoryVectorEnv : IVectorEnv
             ObservationHistoryLayout.CopyBase(_inner.Observations, i, Observations, i);
             if (done && _inner.AutoresetMode == AutoresetMode.NextStep) _resetsNext[i] = true;
         }
+    }
+
+    /// <summary>The inner env's state and this wrapper's observations (their histories), when the inner env can be captured.</summary>
+    public VectorEnvState? CaptureState(out string? reason)
+    {
+        reason = _inner is IRestorableVectorEnv ? null : $"{_inner.GetType().Name} cannot save its state";
+        if (_inner is not IRestorableVectorEnv restorable || restorable.CaptureState(out reason) is not { } inner) return null;
+        if (_resetsNext.Any(r => r)) { reason = "an env awaits its NextStep reset"; return null; }
+        return new VectorEnvState(StateKind, [], inner, ObservationBatches.Capture(Observations));
+    }
+
+    /// <summary>Restores the inner env, then the observations with their histories as they were.</summary>
+    public void RestoreState(VectorEnvState state)
+    {
+        if (state.Kind != StateKind || state.Inner is null || state.Observations is null)
+            throw new InvalidDataException($"Saved vector-env state of kind '{state.Kind}' cannot restore {nameof(ObservationHistoryVectorEnv)}.");
+        if (_inner is not IRestorableVectorEnv restorable) throw new InvalidOperationException($"{_inner.GetType().Name} cannot restore its state.");
+        restorable.RestoreState(state.Inner);
+        ObservationBatches.Restore(state.Observations, Observations);
+        Array.Clear(_resetsNext);
     }
 
     /// <inheritdoc />

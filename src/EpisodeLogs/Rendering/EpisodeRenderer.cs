@@ -10,7 +10,16 @@ namespace RLAgents.EpisodeLogs.Rendering;
 /// <param name="Frames">RGB pictures, [Length + 1], or empty when the environment has no picture.</param>
 /// <param name="Ascii">Text renderings, [Length + 1].</param>
 /// <param name="ActionNames">Names of the actions, indexed by action.</param>
-public sealed record RenderedEpisode(EpisodeLogHeader Header, RecordedEpisode Episode, IReadOnlyList<RgbFrame> Frames, IReadOnlyList<string> Ascii, IReadOnlyList<string> ActionNames);
+public sealed record RenderedEpisode(EpisodeLogHeader Header, RecordedEpisode Episode, IReadOnlyList<RgbFrame> Frames, IReadOnlyList<string> Ascii, IReadOnlyList<string> ActionNames)
+{
+    /// <summary>The logged pixel-image modalities (<see cref="ModalityLayout.Picture"/>) as the agent saw them, in modality order; empty when the log holds none.</summary>
+    public IReadOnlyList<ObservationPicture> Pictures { get; init; } = [];
+}
+
+/// <summary>One logged pixel-image modality drawn at every step.</summary>
+/// <param name="Modality">The modality's name.</param>
+/// <param name="Frames">[Length + 1] pictures: C = 3 in colour, C = 1 in grey, C = 3k as k colour frames and other C as C grey frames side by side (a frame stack, oldest left).</param>
+public sealed record ObservationPicture(string Modality, IReadOnlyList<RgbFrame> Frames);
 
 /// <summary>
 /// Turns a logged episode into pictures and text. An environment that draws itself
@@ -59,29 +68,74 @@ public sealed class EpisodeRenderer
             if (t == full.Length) break;
             env.Step(full.Actions[t]);
         }
-        if (frameSource is null) frames = FramesFromObservations(header, full);
-        return new RenderedEpisode(header, full, frames, ascii, names);
+        var pictures = Pictures(header, full);
+        return new RenderedEpisode(header, full, frameSource is null ? FramesFromObservations(header, full, pictures) : frames, ascii, names) { Pictures = pictures };
     }
 
     /// <summary>Names of the actions of <paramref name="env"/> (from <see cref="IActionNames"/>), otherwise "action i".</summary>
     public static IReadOnlyList<string> ActionNames(IEnv env, int actionCount) =>
         env.Find<IActionNames>()?.ActionNames ?? [.. Enumerable.Range(0, actionCount).Select(a => $"action {a}")];
 
-    private static RenderedEpisode FromObservations(EpisodeLogHeader header, RecordedEpisode e, IReadOnlyList<string> names) =>
-        new(header, e, FramesFromObservations(header, e), [.. Enumerable.Range(0, e.Length + 1).Select(t => Describe(e, t))], names);
-
-    /// <summary>Pictures from the first uint8 [H, W, 3] modality, enlarged to about 160 pixels; none when there is no such modality.</summary>
-    private static List<RgbFrame> FramesFromObservations(EpisodeLogHeader header, RecordedEpisode e)
+    private static RenderedEpisode FromObservations(EpisodeLogHeader header, RecordedEpisode e, IReadOnlyList<string> names)
     {
-        var frames = new List<RgbFrame>();
-        var image = header.Modalities.Select((m, i) => (m, i)).FirstOrDefault(p => p.m.Storage == ModalityStorage.UInt8 && p.m.Shape is [_, _, 3]);
-        if (image.m is null || !e.Observations[image.i].HasValues) return frames;
-        int size = image.m.Size;
-        for (int t = 0; t <= e.Length; t++)
+        var pictures = Pictures(header, e);
+        return new(header, e, FramesFromObservations(header, e, pictures), [.. Enumerable.Range(0, e.Length + 1).Select(t => Describe(e, t))], names) { Pictures = pictures };
+    }
+
+    /// <summary>
+    /// The episode's pictures when the environment cannot draw itself: the first pixel-image modality,
+    /// or for logs written before pixel images were marked, the first uint8 [H, W, 3] modality; none otherwise.
+    /// </summary>
+    private static IReadOnlyList<RgbFrame> FramesFromObservations(EpisodeLogHeader header, RecordedEpisode e, IReadOnlyList<ObservationPicture> pictures)
+    {
+        if (pictures.Count > 0) return pictures[0].Frames;
+        int i = header.Modalities.ToList().FindIndex(m => m.Storage == ModalityStorage.UInt8 && m.Shape is [_, _, 3]);
+        return i < 0 || !e.Observations[i].HasValues ? [] : Draw(header.Modalities[i], e.Observations[i].Bytes!, e.Length);
+    }
+
+    /// <summary>Every logged pixel-image modality with values, drawn at each step.</summary>
+    private static List<ObservationPicture> Pictures(EpisodeLogHeader header, RecordedEpisode e)
+    {
+        var pictures = new List<ObservationPicture>();
+        for (int m = 0; m < header.Modalities.Count; m++)
         {
-            var px = e.Observations[image.i].Bytes.AsSpan(t * size, size).ToArray();
-            var frame = new RgbFrame(image.m.Shape[1], image.m.Shape[0], px);
-            frames.Add(frame.Scale(Math.Max(1, 160 / Math.Max(frame.Width, frame.Height))));
+            var layout = header.Modalities[m];
+            if (layout.Picture && layout.Storage == ModalityStorage.UInt8 && layout.Shape.Length is 2 or 3 && e.Observations[m].HasValues)
+                pictures.Add(new ObservationPicture(layout.Name, Draw(layout, e.Observations[m].Bytes!, e.Length)));
+        }
+        return pictures;
+    }
+
+    /// <summary>
+    /// The [Length + 1] observations of a uint8 [H, W] or [H, W, C] modality (<paramref name="bytes"/>,
+    /// row-major, channels last) as RGB pictures: C = 3 as is, C = 3k as k colour frames and any other C
+    /// as C grey frames, side by side with one black column between them, enlarged to about 160 pixels per frame.
+    /// </summary>
+    private static List<RgbFrame> Draw(ModalityLayout layout, byte[] bytes, int length)
+    {
+        int h = layout.Shape[0], w = layout.Shape[1], c = layout.Shape.Length == 3 ? layout.Shape[2] : 1;
+        bool colour = c % 3 == 0;
+        int panels = colour ? c / 3 : c, gap = panels > 1 ? 1 : 0, width = panels * w + (panels - 1) * gap;
+        int size = layout.Size, scale = Math.Max(1, 160 / Math.Max(w, h));
+        var frames = new List<RgbFrame>(length + 1);
+        for (int t = 0; t <= length; t++)
+        {
+            var src = bytes.AsSpan(t * size, size);
+            var px = new byte[width * h * 3];
+            for (int k = 0; k < panels; k++)
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++)
+                    {
+                        int to = (y * width + k * (w + gap) + x) * 3, from = (y * w + x) * c;
+                        if (colour)
+                        {
+                            px[to] = src[from + 3 * k];
+                            px[to + 1] = src[from + 3 * k + 1];
+                            px[to + 2] = src[from + 3 * k + 2];
+                        }
+                        else px[to] = px[to + 1] = px[to + 2] = src[from + k];
+                    }
+            frames.Add(new RgbFrame(width, h, px).Scale(scale));
         }
         return frames;
     }

@@ -5,7 +5,8 @@ using RLAgents.Environments;
 namespace RLAgents.EpisodeLogs.Rendering;
 
 /// <summary>
-/// Writes a self-contained offline HTML viewer of one episode: every frame as a PNG data URI, the
+/// Writes a self-contained offline HTML viewer of one episode: every frame as a PNG data URI (the
+/// environment's picture, and under it each logged pixel-image modality as the agent saw it), the
 /// text modalities (mission, description) per step, action, reward, flags, action probabilities
 /// (bars) and value per step, a step slider, previous/next and play/pause buttons, ←/→/space keys.
 /// The page opens at <c>#step=N</c> when given and starts playing with <c>?autoplay=1</c>. The
@@ -42,7 +43,8 @@ public static class HtmlViewer
             title = $"{r.Header.EnvId} — episode {e.Index}",
             env = r.Header.EnvId,
             episode = e.Index,
-            seed = e.Seed,
+            // A string: JSON.parse reads numbers as doubles, which round seeds beyond 2^53 (a rounded seed replays another episode).
+            seed = e.Seed?.ToString(System.Globalization.CultureInfo.InvariantCulture),
             phase = e.Phase,
             checkpoint = e.CheckpointId,
             ret = e.Return,
@@ -50,7 +52,8 @@ public static class HtmlViewer
             success = e.Success,
             actionNames = r.ActionNames,
             delay = frameDelayMs,
-            frames = r.Frames.Select(f => "data:image/png;base64," + Convert.ToBase64String(PngEncoder.Encode(f))).ToArray(),
+            frames = r.Frames.Select(DataUri).ToArray(),
+            pictures = r.Pictures.Select(p => new { name = p.Modality, frames = p.Frames.Select(DataUri).ToArray() }).ToArray(),
             steps,
         };
         // The default encoder escapes <, > and & so the JSON cannot close the script element.
@@ -59,6 +62,8 @@ public static class HtmlViewer
         sb.Append(Template.Replace("__DATA__", json, StringComparison.Ordinal).Replace("__TITLE__", System.Net.WebUtility.HtmlEncode(data.title), StringComparison.Ordinal));
         return sb.ToString();
     }
+
+    private static string DataUri(RgbFrame frame) => "data:image/png;base64," + Convert.ToBase64String(PngEncoder.Encode(frame));
 
     /// <summary>Writes the viewer to <paramref name="path"/>.</summary>
     public static void Write(string path, RenderedEpisode r, int frameDelayMs = 300) =>
@@ -76,6 +81,7 @@ public static class HtmlViewer
   #meta { font-size: 13px; color: #555; margin-bottom: 8px; }
   #main { display: flex; gap: 16px; align-items: flex-start; }
   #frame { image-rendering: pixelated; border: 1px solid #ccc; background: #fff; min-width: 320px; max-width: 560px; }
+  img.picture { image-rendering: pixelated; border: 1px solid #ccc; margin-top: 4px; max-width: 560px; }
   #side { min-width: 320px; font-size: 14px; }
   #controls { margin: 10px 0; display: flex; gap: 8px; align-items: center; }
   #slider { width: 360px; }
@@ -98,7 +104,7 @@ public static class HtmlViewer
   <span id="step-label"></span>
 </div>
 <div id="main">
-  <div><img id="frame" alt="frame"><pre id="ascii"></pre></div>
+  <div><img id="frame" alt="frame"><div id="pictures"></div><pre id="ascii"></pre></div>
   <div id="side">
     <div><span class="label">action:</span> <span id="action"></span></div>
     <div><span class="label">reward:</span> <span id="reward"></span> <span id="flags"></span></div>
@@ -120,11 +126,20 @@ public static class HtmlViewer
   $('meta').textContent = `seed ${data.seed ?? '-'} · phase ${data.phase ?? '-'} · checkpoint ${data.checkpoint ?? '-'} · return ${data.ret} · length ${data.length}` +
     (data.success === null ? '' : data.success ? ' · success' : ' · failure');
   if (data.frames.length === 0) $('frame').style.display = 'none';
+  const pictures = data.pictures.map(p => {
+    const box = document.createElement('div');
+    const label = document.createElement('div'); label.className = 'label'; label.textContent = `observation ${p.name}:`;
+    const img = document.createElement('img'); img.className = 'picture'; img.alt = p.name;
+    box.append(label, img);
+    $('pictures').append(box);
+    return { img, frames: p.frames };
+  });
   let step = 0, timer = null;
   function show(t) {
     step = Math.max(0, Math.min(last, t));
     const s = data.steps[step];
     if (data.frames.length) $('frame').src = data.frames[step];
+    pictures.forEach(p => { p.img.src = p.frames[step]; });
     slider.value = step;
     $('step-label').textContent = `step ${step} / ${last}`;
     $('ascii').textContent = s.ascii;

@@ -1,5 +1,8 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using RLAgents.Core;
 using RLAgents.LanguageModel.Model;
+using RLAgents.LanguageModel.Tokenization;
 using static TorchSharp.torch;
 
 namespace RLAgents.LanguageModel.Checkpoints;
@@ -12,6 +15,8 @@ namespace RLAgents.LanguageModel.Checkpoints;
 /// layers storing W as [in, out], the transpose of Linear's [out, in], so those four weights per
 /// block are transposed. <c>lm_head.weight</c> is the tied embedding and the causal-mask buffers
 /// <c>attn.bias</c> / <c>attn.masked_bias</c> of older files carry no weights; all three are skipped.
+/// <see cref="Save"/> writes the same layout back (GPT2LMHeadModel's names and <c>config.json</c> keys), so
+/// transformers' <c>GPT2LMHeadModel.from_pretrained(folder)</c> loads a model RLAgents pretrained.
 /// </summary>
 public static class HuggingFaceGpt2
 {
@@ -93,5 +98,64 @@ public static class HuggingFaceGpt2
             else mapped[name] = value;
         }
         ModelWeights.Load(model, mapped, safetensorsPath);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="model"/> in Hugging Face's GPT-2 layout into <paramref name="folder"/>: <c>config.json</c>
+    /// (GPT2Config keys), <c>model.safetensors</c> (GPT2LMHeadModel names under <c>transformer.</c>, Conv1D weights
+    /// stored [in, out], the tied <c>lm_head</c> left out as transformers does, <c>format: pt</c> metadata) and, with a
+    /// <paramref name="tokenizer"/>, its files (vocab.json, merges.txt, tokenizer.json, …) and its bos/eos ids.
+    /// LoRA adapters must be merged first (their base weights are what GPT-2 can hold).
+    /// </summary>
+    /// <exception cref="CheckpointException">The model has a shape GPT-2 cannot express (no biases, bidirectional attention, unmerged adapters).</exception>
+    public static void Save(GptModel model, string folder, ITokenizer? tokenizer = null)
+    {
+        var c = model.Config;
+        if (!c.Bias) throw new CheckpointException("GPT-2 layers carry biases; a model with bias: false cannot be exported to the GPT-2 layout.");
+        if (!c.Causal) throw new CheckpointException("GPT-2 is a causal decoder; a bidirectional model cannot be exported to the GPT-2 layout.");
+        if (model.Projections().Any(p => p.Layer.HasAdapter && !p.Layer.IsMerged))
+            throw new CheckpointException("the model carries unmerged LoRA adapters; merge them (LoraAdapters.Merge) before exporting to the GPT-2 layout.");
+        Directory.CreateDirectory(folder);
+        var config = new JsonObject
+        {
+            ["architectures"] = new JsonArray("GPT2LMHeadModel"),
+            ["model_type"] = "gpt2",
+            ["vocab_size"] = c.VocabSize,
+            ["n_positions"] = c.BlockSize,
+            ["n_ctx"] = c.BlockSize,
+            ["n_embd"] = c.NEmbd,
+            ["n_layer"] = c.NLayer,
+            ["n_head"] = c.NHead,
+            ["n_inner"] = null,
+            ["activation_function"] = c.Activation == GptActivation.GeluTanh ? "gelu_new" : "gelu",
+            ["layer_norm_epsilon"] = c.LayerNormEpsilon,
+            ["resid_pdrop"] = c.Dropout,
+            ["embd_pdrop"] = c.Dropout,
+            ["attn_pdrop"] = c.Dropout,
+            ["initializer_range"] = 0.02,
+            ["scale_attn_weights"] = true,
+            ["tie_word_embeddings"] = true,
+            ["use_cache"] = true,
+            ["torch_dtype"] = "float32",
+        };
+        if (tokenizer is not null)
+        {
+            config["bos_token_id"] = tokenizer.Special.Bos;
+            config["eos_token_id"] = tokenizer.Special.Eos;
+            config["pad_token_id"] = tokenizer.Special.Pad;
+        }
+        using (var scope = NewDisposeScope())
+        {
+            var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (var (name, tensor) in ModelWeights.Named(model))
+            {
+                if (ModelWeights.IsAdapterTensor(name)) continue;
+                // Conv1D keeps W as [in, out]; Linear's [out, in] is transposed (and made contiguous for the file).
+                tensors["transformer." + name] = Conv1DSuffixes.Any(s => name.EndsWith(s, StringComparison.Ordinal)) ? tensor.detach().t().contiguous() : tensor.detach();
+            }
+            Safetensors.Write(Path.Combine(folder, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        }
+        AtomicFile.WriteText(Path.Combine(folder, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        tokenizer?.Save(folder);
     }
 }

@@ -16,10 +16,24 @@ namespace RLAgents.LanguageModel.Checkpoints;
 /// Reads F32, F64, I64, I32, U8 and BOOL as they are, and F16/BF16 as float32 tensors; writes
 /// F32, F64, I64, I32 and U8. The one implementation of the format in RLAgents: policy
 /// checkpoints, optimiser state and language-model weights all go through it.
+/// <para>Integrity: the writer stores a CRC-32C of every tensor's bytes (<c>rlagents.crc32c.&lt;name&gt;</c>)
+/// and of the header itself (<c>rlagents.header_crc32c</c>, computed with its own value as eight zeros)
+/// in <c>__metadata__</c>, as strings, so other readers ignore them. The reader checks every checksum a file
+/// carries and names the damaged tensor and its byte range; files without them (other writers) are read as they are.</para>
 /// </summary>
 public static class Safetensors
 {
     private const string MetadataKey = "__metadata__";
+
+    /// <summary>Metadata key prefix of a tensor's CRC-32C: <c>rlagents.crc32c.&lt;tensor name&gt;</c>.</summary>
+    public const string TensorChecksumPrefix = "rlagents.crc32c.";
+
+    /// <summary>Metadata key of the header's CRC-32C (over the padded header with this value as <c>00000000</c>).</summary>
+    public const string HeaderChecksumKey = "rlagents.header_crc32c";
+
+    // The header checksum's key and the opening quote of its value, as they appear in the header JSON.
+    private static readonly byte[] HeaderChecksumMarker = Encoding.UTF8.GetBytes($"\"{HeaderChecksumKey}\":\"");
+    private const string ChecksumPlaceholder = "00000000";
     // A header larger than this is rejected before allocation (the reference implementation uses 100 MB).
     private const long MaxHeaderBytes = 100L << 20;
 
@@ -63,8 +77,15 @@ public static class Safetensors
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors writing assumes a little-endian machine.");
         var entries = tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
         var header = new JsonObject();
-        if (metadata is { Count: > 0 })
-            header[MetadataKey] = new JsonObject(metadata.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value))));
+        var meta = new JsonObject(metadata?.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value))) ?? []);
+        // A first pass over the tensors for their checksums (the header, which holds them, comes first in the file).
+        foreach (var (name, tensor) in entries)
+        {
+            using var scope = NewDisposeScope();
+            meta[TensorChecksumPrefix + name] = Crc32C.Format(Crc32C.Compute(tensor.detach().cpu().contiguous().bytes));
+        }
+        meta[HeaderChecksumKey] = ChecksumPlaceholder;
+        header[MetadataKey] = meta;
         long offset = 0;
         foreach (var (name, tensor) in entries)
         {
@@ -89,11 +110,15 @@ public static class Safetensors
         byte[] json = Encoding.UTF8.GetBytes(header.ToJsonString());
         // Pad the header with spaces so the data starts 8-byte aligned, as the reference writer does.
         int padded = (json.Length + 7) / 8 * 8;
+        var paddedHeader = new byte[padded];
+        json.CopyTo(paddedHeader, 0);
+        paddedHeader.AsSpan(json.Length).Fill((byte)' ');
+        int checksumAt = paddedHeader.AsSpan().IndexOf(HeaderChecksumMarker) + HeaderChecksumMarker.Length;
+        Encoding.ASCII.GetBytes(Crc32C.Format(Crc32C.Compute(paddedHeader)), paddedHeader.AsSpan(checksumAt, 8));
         Span<byte> length = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
         stream.Write(length);
-        stream.Write(json);
-        for (int i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
+        stream.Write(paddedHeader);
         foreach (var (_, tensor) in entries)
         {
             using var scope = NewDisposeScope();
@@ -131,6 +156,8 @@ public static class Safetensors
         readAt(headerBytes, 8);
         long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
 
+        string? headerDamage = HeaderChecksumProblem(headerBytes);
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes)) throw new CheckpointException($"{path}: {headerDamage ?? "header is not valid UTF-8"}.");
         JsonObject header;
         try
         {
@@ -138,8 +165,9 @@ public static class Safetensors
         }
         catch (JsonException e)
         {
-            throw new CheckpointException($"{path}: header is not valid JSON ({e.Message}).");
+            throw new CheckpointException($"{path}: {headerDamage ?? $"header is not valid JSON ({e.Message})"}.");
         }
+        if (headerDamage is not null) throw new CheckpointException($"{path}: {headerDamage}.");
 
         var metadata = new Dictionary<string, string>();
         var specs = new List<(string Name, string DType, long[] Shape, long Begin, long End)>();
@@ -154,6 +182,12 @@ public static class Safetensors
             specs.Add(ParseSpec(path, name, node, dataLength));
         }
         CheckNoOverlap(path, specs);
+        var checksums = metadata.Where(kv => kv.Key.StartsWith(TensorChecksumPrefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key[TensorChecksumPrefix.Length..], kv => kv.Value, StringComparer.Ordinal);
+        bool checksummed = metadata.ContainsKey(HeaderChecksumKey);
+        if (!checksummed && checksums.Count > 0) throw new CheckpointException($"{path}: the header's own checksum is missing while its tensors have theirs; the header is damaged.");
+        // Callers see their own metadata; the checksums are this reader's business.
+        foreach (var key in metadata.Keys.Where(k => k == HeaderChecksumKey || k.StartsWith(TensorChecksumPrefix, StringComparison.Ordinal)).ToList()) metadata.Remove(key);
 
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
@@ -162,6 +196,16 @@ public static class Safetensors
             {
                 var raw = new byte[spec.End - spec.Begin];
                 readAt(raw, dataStart + spec.Begin);
+                if (checksums.TryGetValue(spec.Name, out string? stored))
+                {
+                    uint actual = Crc32C.Compute(raw);
+                    if (!Crc32C.TryParse(stored, out uint expected) || expected != actual)
+                        throw new CheckpointException($"{path}: tensor '{spec.Name}' (file bytes {dataStart + spec.Begin}..{dataStart + spec.End}) is damaged: its CRC-32C is {Crc32C.Format(actual)}, the header records {stored}.");
+                }
+                else if (checksummed)
+                {
+                    throw new CheckpointException($"{path}: tensor '{spec.Name}' has no checksum in a checksummed file; the header is damaged.");
+                }
                 tensors[spec.Name] = ToTensor(raw, spec.DType, spec.Shape);
             }
         }
@@ -171,6 +215,24 @@ public static class Safetensors
             throw;
         }
         return new Contents(tensors, metadata);
+    }
+
+    /// <summary>
+    /// Checks the header's own checksum where the header carries one: null when it matches or is absent,
+    /// else what is wrong (the header bytes were changed after writing).
+    /// </summary>
+    private static string? HeaderChecksumProblem(byte[] header)
+    {
+        int at = header.AsSpan().IndexOf(HeaderChecksumMarker);
+        if (at < 0) return null;
+        int value = at + HeaderChecksumMarker.Length;
+        if (value + 8 > header.Length) return "header is damaged (its checksum is cut off)";
+        string stored = Encoding.ASCII.GetString(header, value, 8);
+        var copy = (byte[])header.Clone();
+        Encoding.ASCII.GetBytes(ChecksumPlaceholder, copy.AsSpan(value, 8));
+        uint actual = Crc32C.Compute(copy);
+        return Crc32C.TryParse(stored, out uint expected) && expected == actual ? null
+            : $"header (bytes 8..{8 + header.Length}) is damaged: its CRC-32C is {Crc32C.Format(actual)}, it records {stored}";
     }
 
     private static int ElementSize(string dtype) => dtype switch

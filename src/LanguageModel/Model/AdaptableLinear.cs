@@ -11,7 +11,7 @@ namespace RLAgents.LanguageModel.Model;
 /// Parameter names are <c>weight</c> and <c>bias</c> like torch.nn.Linear, so checkpoints look the
 /// same with or without adapters; the adapter adds <c>lora_A</c> and <c>lora_B</c>.
 /// </summary>
-public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
+public sealed partial class AdaptableLinear : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly Parameter? bias;

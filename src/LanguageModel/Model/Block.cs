@@ -9,7 +9,7 @@ namespace RLAgents.LanguageModel.Model;
 /// Post-LayerNorm (BERT): ln_1(x + attn(x)), then ln_2(x + mlp(x)); there ln_1 and ln_2 normalise
 /// the residual sums, BERT's attention.output.LayerNorm and output.LayerNorm.
 /// </summary>
-internal sealed class Block : nn.Module<Tensor, Tensor?, bool, Tensor>
+internal sealed partial class Block : nn.Module<Tensor, Tensor?, bool, Tensor>
 {
     private readonly LayerNorm ln_1;
     private readonly CausalSelfAttention attn;

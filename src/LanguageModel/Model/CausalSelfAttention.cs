@@ -8,7 +8,7 @@ namespace RLAgents.LanguageModel.Model;
 /// Multi-head self-attention with one fused q/k/v projection, computed by
 /// scaled_dot_product_attention (fused kernels on CPU when no explicit mask is given).
 /// </summary>
-internal sealed class CausalSelfAttention : nn.Module<Tensor, Tensor?, bool, Tensor>
+internal sealed partial class CausalSelfAttention : nn.Module<Tensor, Tensor?, bool, Tensor>
 {
     private readonly AdaptableLinear c_attn;
     private readonly AdaptableLinear c_proj;

@@ -32,7 +32,7 @@ public sealed record GptOutput(Tensor HiddenStates, Tensor? Logits);
 /// (logits = h · Wteᵀ, so there is no separate head matrix). Parameter names follow GPT-2
 /// (<c>wte</c>, <c>wpe</c>, <c>h.{i}.attn.c_attn</c>, …, <c>ln_f</c>), which keeps the Hugging Face mapping direct.
 /// </summary>
-public sealed class GptModel : nn.Module<Tensor, Tensor>
+public sealed partial class GptModel : nn.Module<Tensor, Tensor>
 {
     private readonly Embedding wte;
     private readonly Embedding wpe;

@@ -5,7 +5,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace RLAgents.LanguageModel.Model;
 
 /// <summary>The position-wise feed-forward network: C → H → GELU → C, H = 4C unless given (BERT reads it from its weights).</summary>
-internal sealed class Mlp : nn.Module<Tensor, Tensor>
+internal sealed partial class Mlp : nn.Module<Tensor, Tensor>
 {
     private readonly AdaptableLinear c_fc;
     private readonly AdaptableLinear c_proj;

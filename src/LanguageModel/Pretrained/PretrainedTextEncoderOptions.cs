@@ -5,7 +5,7 @@ namespace RLAgents.LanguageModel.Pretrained;
 
 /// <summary>
 /// A pretrained text encoder and how it trains, as a component's configuration binds it (for example
-/// an agent's <c>textEncoder</c> section). <see cref="PretrainedTextEncoders.Load(PretrainedTextEncoderOptions, string?)"/> applies it.
+/// an agent's <c>policy.multimodal.backbone.pretrained</c> section). <see cref="PretrainedTextEncoders.Load(PretrainedTextEncoderOptions, string?)"/> applies it.
 /// </summary>
 public sealed class PretrainedTextEncoderOptions : IValidatableObject
 {

@@ -1,20 +1,15 @@
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace RLAgents.LanguageModel.Tokenization;
 
 /// <summary>
 /// Learns byte-level BPE merges (Sennrich et al. 2016, byte-level as in GPT-2): words from the
-/// GPT-2 pre-tokenisation pattern start as byte sequences, and the most frequent adjacent pair is
+/// GPT-2 pre-tokenisation (<see cref="Gpt2PreTokenizer"/>) start as byte sequences, and the most frequent adjacent pair is
 /// merged repeatedly until the vocabulary reaches its size or no pair occurs twice. Ties between
 /// equally frequent pairs go to the pair with the smaller ids, so training is deterministic.
 /// </summary>
-public static partial class BpeTrainer
+public static class BpeTrainer
 {
-    /// <summary>GPT-2's pre-tokenisation pattern: contractions, letter runs, digit runs, other runs, whitespace.</summary>
-    [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+")]
-    public static partial Regex Gpt2Pattern();
-
     /// <summary>The learned vocabulary (token string → id, byte-level spelling) and merges in rank order.</summary>
     public sealed record Result(Dictionary<string, int> Vocabulary, List<(string Left, string Right)> Merges);
 
@@ -36,11 +31,13 @@ public static partial class BpeTrainer
 
         // Unique pre-tokenised words with their counts; each word is a sequence of token ids.
         var wordCounts = new Dictionary<string, long>(StringComparer.Ordinal);
-        var specialSplit = new Regex(string.Join("|", SpecialTokens.All.Select(Regex.Escape)));
         foreach (string text in corpus)
-            foreach (string part in specialSplit.Split(text))
-                foreach (Match m in Gpt2Pattern().Matches(part))
-                    wordCounts[m.Value] = wordCounts.GetValueOrDefault(m.Value) + 1;
+            foreach (var (offset, length, special) in Gpt2PreTokenizer.Default.Split(text))
+            {
+                if (special) continue;
+                string word = text.Substring(offset, length);
+                wordCounts[word] = wordCounts.GetValueOrDefault(word) + 1;
+            }
         var words = new List<int[]>(wordCounts.Count);
         var counts = new List<long>(wordCounts.Count);
         foreach (var (word, count) in wordCounts.OrderBy(kv => kv.Key, StringComparer.Ordinal))

@@ -10,10 +10,12 @@ namespace RLAgents.LanguageModel.Tokenization;
 /// <summary>
 /// GPT-2-style byte-level BPE. Files are the standard pair <c>vocab.json</c> (token → id, tokens
 /// spelled through <see cref="ByteToUnicode"/>) and <c>merges.txt</c> (<c>#version: 0.2</c> then one
-/// "left right" merge a line, in rank order), so Hugging Face tokenizers read them unchanged.
+/// "left right" merge a line, in rank order), so Hugging Face tokenizers read them unchanged; <see cref="Save"/>
+/// also writes Hugging Face's <c>tokenizer.json</c> and transformers' tokenizer files (<see cref="HuggingFaceTokenizerFiles"/>).
+/// Pre-tokenisation is GPT-2's on code points (<see cref="Gpt2PreTokenizer"/>), as Hugging Face's.
 /// Encoding and decoding run through Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/> in its
-/// byte-level mode (which applies the same byte ↔ character table) with GPT-2's pre-tokenisation
-/// pattern and the special tokens registered, so special-token text is never split.
+/// byte-level mode (which applies the same byte ↔ character table) with the special tokens registered,
+/// so special-token text is never split.
 /// </summary>
 public sealed class ByteLevelBpeTokenizer : ITokenizer
 {
@@ -36,7 +38,7 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
         {
             Merges = merges.Select(m => $"{m.Item1} {m.Item2}").ToList(),
             ByteLevel = true,
-            PreTokenizer = new RegexPreTokenizer(BpeTrainer.Gpt2Pattern(), special),
+            PreTokenizer = Gpt2PreTokenizer.Default,
             SpecialTokens = special,
         });
         VocabSize = vocab.Values.Max() + 1;
@@ -129,5 +131,6 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
         var merges = new StringBuilder("#version: 0.2\n");
         foreach (var (left, right) in _merges) merges.Append(left).Append(' ').Append(right).Append('\n');
         AtomicFile.WriteText(Path.Combine(directory, MergesFile), merges.ToString());
+        HuggingFaceTokenizerFiles.WriteByteLevelBpe(directory, _vocab, _merges);
     }
 }

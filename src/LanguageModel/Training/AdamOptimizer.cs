@@ -101,13 +101,16 @@ public sealed class AdamOptimizer : IDisposable
 
     /// <summary>
     /// Clips the global gradient norm (when configured) and applies one update. Returns the gradient
-    /// norm before clipping.
+    /// norm before clipping. A gradient whose norm is not finite (a NaN or infinite loss, an overflow) is
+    /// not applied: the weights, moments and <see cref="StepCount"/> stay as they were, and the caller sees
+    /// the non-finite norm and decides whether to stop or go on.
     /// </summary>
     public double Step()
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         double norm = _grad.norm().item<float>();
+        if (!double.IsFinite(norm)) return norm;
         if (_options.MaxGradNorm > 0 && norm > _options.MaxGradNorm)
             _grad.mul_(_options.MaxGradNorm / (norm + 1e-6)); // torch.nn.utils.clip_grad_norm_'s rule
         StepCount++;

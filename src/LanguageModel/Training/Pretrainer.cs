@@ -15,7 +15,7 @@ namespace RLAgents.LanguageModel.Training;
 /// Causal-LM pretraining: tokenizer (loaded or trained), random-window batches, AdamW with warmup and
 /// cosine decay, gradient clipping, held-out perplexity, <c>metrics.jsonl</c> and atomic checkpoints
 /// in the run directory, and exact resume (weights, optimizer moments, step, batch and dropout RNG).
-/// Run directory layout: <c>metrics.jsonl</c>, <c>tokenizer/</c>, <c>checkpoints/step-NNNNNN/</c>
+/// Run directory layout: <c>metrics.jsonl</c> and a TensorBoard event file (<see cref="RunMetrics"/>), <c>tokenizer/</c>, <c>checkpoints/step-NNNNNN/</c>
 /// each with <c>model.safetensors</c>, <c>config.json</c>, <c>optimizer.safetensors</c>,
 /// <c>trainer_state.json</c> and the tokenizer files.
 /// </summary>
@@ -100,10 +100,9 @@ public static class Pretrainer
         }
 
         // One row per step that logs or evaluates (both in one row); a resume drops rows after its checkpoint and any torn line.
-        string metricsPath = Path.Combine(runDirectory, MetricsWriter.FileName);
         using var metrics = latest is { } resumed
-            ? MetricsWriter.Resume(metricsPath, row => row.GetProperty("step").GetInt64() <= resumed.Step, out _)
-            : MetricsWriter.Create(metricsPath);
+            ? RunMetrics.Resume(runDirectory, row => row.GetProperty("step").GetInt64() <= resumed.Step)
+            : RunMetrics.Create(runDirectory);
         model.train();
         double lossSum = 0, lastLr = 0, evalLoss = double.NaN;
         int lossCount = 0;

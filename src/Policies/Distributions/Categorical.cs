@@ -31,54 +31,6 @@ public static class Categorical
 }
 
 /// <summary>
-/// Independent categoricals, one per entry of a <see cref="MultiDiscreteSpace"/>: logits
-/// [B, Σ nvec] split into blocks; log-probabilities and entropies add over entries.
-/// </summary>
-public sealed class MultiCategorical
-{
-    private readonly long[] _sizes;
-
-    /// <summary>Creates the distribution family of <paramref name="space"/>.</summary>
-    public MultiCategorical(MultiDiscreteSpace space) => _sizes = space.Nvec.ToArray().Select(n => (long)n).ToArray();
-
-    /// <summary>Width of the logits vector, Σ nvec.</summary>
-    public int LogitsSize => (int)_sizes.Sum();
-
-    /// <summary>Σ_k log π_k(a_k|s) of <paramref name="actions"/> (int64 [B, K]) → [B].</summary>
-    public Tensor LogProb(Tensor logits, Tensor actions)
-    {
-        var blocks = logits.split(_sizes, -1);
-        Tensor? total = null;
-        for (int k = 0; k < blocks.Length; k++)
-        {
-            var column = actions.select(1, k);
-            var lp = Categorical.LogProb(blocks[k], column);
-            var next = total is null ? lp.clone() : total.add(lp);
-            total?.Dispose();
-            total = next;
-        }
-        foreach (var b in blocks) b.Dispose();
-        return total!;
-    }
-
-    /// <summary>Σ_k entropy of each entry's distribution → [B].</summary>
-    public Tensor Entropy(Tensor logits)
-    {
-        var blocks = logits.split(_sizes, -1);
-        Tensor? total = null;
-        foreach (var block in blocks)
-        {
-            var h = Categorical.Entropy(block);
-            var next = total is null ? h.clone() : total.add(h);
-            total?.Dispose();
-            total = next;
-        }
-        foreach (var b in blocks) b.Dispose();
-        return total!;
-    }
-}
-
-/// <summary>
 /// Categorical arithmetic on plain arrays for the acting hot path: one row of logits is a few
 /// floats, so sampling in C# with the run's <see cref="Rng"/> is cheaper than tensor calls and its
 /// state is saved with checkpoints.

@@ -9,7 +9,7 @@ namespace RLAgents.Policies.Encoding;
 /// Encodes one modality's tensor (see <see cref="ObservationInput"/>) into flat features [B, OutputSize].
 /// The size is computed from the modality's space, never from a dummy pass.
 /// </summary>
-public abstract class ModalityEncoder : nn.Module<Tensor, Tensor>
+public abstract partial class ModalityEncoder : nn.Module<Tensor, Tensor>
 {
     /// <summary>Creates the encoder module.</summary>
     protected ModalityEncoder(string name) : base(name) { }
@@ -54,7 +54,7 @@ public abstract class ModalityEncoder : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>A float32 vector passed through unchanged: [B, S] → [B, S].</summary>
-public sealed class VectorEncoder : ModalityEncoder
+public sealed partial class VectorEncoder : ModalityEncoder
 {
     private readonly int _size;
 
@@ -73,7 +73,7 @@ public sealed class VectorEncoder : ModalityEncoder
 }
 
 /// <summary>A uint8 image scaled by its upper bound to [0, 1] and flattened: [B, H·W·C] → [B, H·W·C].</summary>
-public sealed class ScaledImageEncoder : ModalityEncoder
+public sealed partial class ScaledImageEncoder : ModalityEncoder
 {
     private readonly int _size;
     private readonly double _scale;
@@ -99,7 +99,7 @@ public sealed class ScaledImageEncoder : ModalityEncoder
 /// A symbolic grid [H, W, C] of small codes: every (channel, value) pair has a learned embedding;
 /// a cell's vector is the sum over its channels. [B, H·W·C] uint8 → [B, H·W·E].
 /// </summary>
-public sealed class SymbolicImageEncoder : ModalityEncoder
+public sealed partial class SymbolicImageEncoder : ModalityEncoder
 {
     private readonly nn.Module<Tensor, Tensor> embedding;
     private readonly Tensor offsets;
@@ -141,7 +141,7 @@ public sealed class SymbolicImageEncoder : ModalityEncoder
 }
 
 /// <summary>A discrete value as a learned embedding: int64 [B] → [B, E].</summary>
-public sealed class DiscreteEncoder : ModalityEncoder
+public sealed partial class DiscreteEncoder : ModalityEncoder
 {
     private readonly nn.Module<Tensor, Tensor> embedding;
     private readonly int _start, _size;

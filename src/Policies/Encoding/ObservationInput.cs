@@ -63,7 +63,7 @@ public sealed class ObservationInput
 /// Turns the strings of one text modality into a tensor: padded token ids [B, L] for the
 /// Transformer, token counts [B, V] for the MLP.
 /// </summary>
-public interface ITextTensorizer
+public partial interface ITextTensorizer
 {
     /// <summary>Width of the tensor per observation (tokens L, or features of a bag of tokens).</summary>
     int Width { get; }
@@ -118,6 +118,9 @@ public sealed class ObservationTensorizer
                 ?? throw new NotSupportedException($"Modality '{space[m].Name}' is text; the tensorizer needs a text encoding for it (a state-estimator factory provides one).");
         }
     }
+
+    /// <summary>The text encoding of modality <paramref name="m"/>, or null when it is not text.</summary>
+    public ITextTensorizer? Text(int m) => _text[m];
 
     /// <summary>Width of the tensor of text modality <paramref name="m"/> per observation.</summary>
     public int TextWidth(int m) => _text[m]?.Width ?? throw new InvalidOperationException($"Modality {m} is not text.");

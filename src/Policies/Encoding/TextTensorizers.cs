@@ -8,7 +8,7 @@ namespace RLAgents.Policies.Encoding;
 /// pad id (which the estimator masks out of attention). Encodings are cached per distinct string,
 /// since missions repeat across steps.
 /// </summary>
-public sealed class TokenIdTensorizer : ITextTensorizer
+public sealed partial class TokenIdTensorizer : ITextTensorizer
 {
     private const int CacheLimit = 1 << 14;
     private readonly ITokenizer _tokenizer;
@@ -26,6 +26,9 @@ public sealed class TokenIdTensorizer : ITextTensorizer
     /// <inheritdoc />
     public int Width { get; }
 
+    /// <summary>The tokenizer the ids come from.</summary>
+    public ITokenizer Tokenizer => _tokenizer;
+
     /// <summary>The pad id written after the end of each text.</summary>
     public int PadId => _tokenizer.Special.Pad;
 
@@ -33,13 +36,19 @@ public sealed class TokenIdTensorizer : ITextTensorizer
     public Tensor ToTensor(ReadOnlySpan<string> texts)
     {
         var ids = new long[texts.Length * Width];
-        Array.Fill(ids, PadId);
+        Encode(texts, ids);
+        return tensor(ids, [texts.Length, Width]);
+    }
+
+    /// <summary>Writes the padded ids of <paramref name="texts"/> into <paramref name="ids"/> (row-major [texts.Length, Width]).</summary>
+    public void Encode(ReadOnlySpan<string> texts, Span<long> ids)
+    {
+        ids[..(texts.Length * Width)].Fill(PadId);
         for (int i = 0; i < texts.Length; i++)
         {
             var encoded = Encode(texts[i]);
             for (int j = 0; j < Math.Min(Width, encoded.Length); j++) ids[i * Width + j] = encoded[j];
         }
-        return tensor(ids, [texts.Length, Width]);
     }
 
     private int[] Encode(string text)
@@ -56,8 +65,11 @@ public sealed class TokenIdTensorizer : ITextTensorizer
 }
 
 /// <summary>Text → token counts, float32 [B, V] (a bag of tokens, for MLP baselines on tokenised text).</summary>
-public sealed class BagOfTokensTensorizer(ITokenizer tokenizer) : ITextTensorizer
+public sealed partial class BagOfTokensTensorizer(ITokenizer tokenizer) : ITextTensorizer
 {
+    /// <summary>The tokenizer whose ids are counted.</summary>
+    public ITokenizer Tokenizer => tokenizer;
+
     /// <inheritdoc />
     public int Width => tokenizer.VocabSize;
 

@@ -10,7 +10,7 @@ namespace RLAgents.Policies.Multimodal;
 /// another (image and vector tokens), then an MLP; both with residual connections.
 /// x [B, Lq, C], context [B, Lk, C] (optionally with a key mask, bool [B, Lk], true = attend) → [B, Lq, C].
 /// </summary>
-public sealed class CrossAttentionBlock : nn.Module<Tensor, Tensor, Tensor>
+public sealed partial class CrossAttentionBlock : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly LayerNorm ln_q;
     private readonly LayerNorm ln_kv;

@@ -18,7 +18,7 @@ namespace RLAgents.Policies.Multimodal;
 /// and masked by the estimator through <see cref="Mask"/>.
 /// Output: [B, K, C].
 /// </summary>
-public sealed class HistoryTokenEncoder : nn.Module<ObservationInput, Tensor>
+public sealed partial class HistoryTokenEncoder : nn.Module<ObservationInput, Tensor>
 {
     private readonly ModuleList<HistoryFrameEncoder> frames;
     private readonly Embedding age;
@@ -59,7 +59,7 @@ public sealed class HistoryTokenEncoder : nn.Module<ObservationInput, Tensor>
 }
 
 /// <summary>K stored values of one modality → one vector per step: [B, K·S] → [B, K, C].</summary>
-public abstract class HistoryFrameEncoder : nn.Module<Tensor, Tensor>
+public abstract partial class HistoryFrameEncoder : nn.Module<Tensor, Tensor>
 {
     /// <summary>Creates the module.</summary>
     protected HistoryFrameEncoder(string name) : base(name) { }
@@ -88,7 +88,7 @@ public abstract class HistoryFrameEncoder : nn.Module<Tensor, Tensor>
 /// summing and projecting, but forward and backward are single matrix products.
 /// uint8 [B, K·H·W·Ch] → [B, K, C].
 /// </summary>
-public sealed class SymbolicFrameEncoder : HistoryFrameEncoder
+public sealed partial class SymbolicFrameEncoder : HistoryFrameEncoder
 {
     private readonly Linear projection;
     private readonly Tensor offsets;
@@ -130,7 +130,7 @@ public sealed class SymbolicFrameEncoder : HistoryFrameEncoder
 }
 
 /// <summary>A float (or pixel, scaled to [0, 1]) frame per step projected to one token: [B, K·S] → [B, K, C].</summary>
-public sealed class ProjectedFrameEncoder : HistoryFrameEncoder
+public sealed partial class ProjectedFrameEncoder : HistoryFrameEncoder
 {
     private readonly Linear projection;
     private readonly int _steps, _size;
@@ -155,7 +155,7 @@ public sealed class ProjectedFrameEncoder : HistoryFrameEncoder
 }
 
 /// <summary>A discrete value per step (stored shifted to start at 0) as a learned vector: float32 [B, K] → [B, K, C].</summary>
-public sealed class DiscreteFrameEncoder : HistoryFrameEncoder
+public sealed partial class DiscreteFrameEncoder : HistoryFrameEncoder
 {
     private readonly Embedding table;
     private readonly int _n;

@@ -55,6 +55,17 @@ public sealed class BackboneOptions
 
     /// <summary>LoRA scale α (the adapter's output is multiplied by α/r).</summary>
     [Range(0.0, 4096.0)] public double LoraAlpha { get; set; } = 16;
+
+    /// <summary>
+    /// A real pretrained language model that reads the text modalities, by catalog name and fine-tune mode (e.g.
+    /// <c>{ "name": "all-MiniLM-L6-v2", "fineTune": "lora" }</c>; see <see cref="PretrainedTextEncoders.Known"/>).
+    /// Its token states are projected to <see cref="NEmbd"/> and meet the other modalities' tokens in this
+    /// backbone's fusion (see <see cref="PretrainedTextTokens"/>): the pretrained model reads text only, once per
+    /// distinct string, because running every image cell through a 384-wide, 6-layer BERT would cost tens of
+    /// times the acting budget. Its <c>maxTokens</c> defaults to <see cref="MultimodalOptions.MaxTextTokens"/>.
+    /// Null: text goes through this backbone's own tokenizer and embedding. Exclusive with <see cref="Checkpoint"/>.
+    /// </summary>
+    public PretrainedTextEncoderOptions? Pretrained { get; set; }
 }
 
 /// <summary>
@@ -70,16 +81,8 @@ public sealed class MultimodalOptions
     public BackboneOptions Backbone { get; set; } = new();
 
     /// <summary>
-    /// A pretrained text encoder (e.g. <c>{ "name": "all-MiniLM-L6-v2", "fineTune": "lora" }</c>) that reads the text
-    /// modalities in place of the backbone's token embedding; its token states are projected to the backbone's width
-    /// (see <see cref="PretrainedTextTokens"/>). Null: text goes through the backbone's own tokenizer and embedding.
-    /// Its <c>maxTokens</c> defaults to <see cref="MaxTextTokens"/>.
-    /// </summary>
-    public PretrainedTextEncoderOptions? TextEncoder { get; set; }
-
-    /// <summary>
     /// Tokens kept per text modality (padded to this length, masked; longer texts are cut after
-    /// this many tokens; with a <see cref="TextEncoder"/>, WordPieces with [CLS] and [SEP]). BabyAI missions
+    /// this many tokens; with <see cref="BackboneOptions.Pretrained"/>, WordPieces with [CLS] and [SEP]). BabyAI missions
     /// up to GoToLocal take at most 7 words.
     /// </summary>
     [Range(1, 1024)] public int MaxTextTokens { get; set; } = 12;

@@ -25,7 +25,7 @@ namespace RLAgents.Policies.Multimodal;
 /// that take part like any non-text modality, and rows before the episode start are masked out of
 /// attention (early and cross-attention fusion) and out of pooling (late fusion).
 /// </summary>
-public sealed class MultimodalStateEstimator : StateEstimator
+public sealed partial class MultimodalStateEstimator : StateEstimator
 {
     private readonly GptModel backbone;
     private readonly ModuleList<TokenEncoder> encoders;

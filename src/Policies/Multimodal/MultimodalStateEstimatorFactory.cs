@@ -13,7 +13,7 @@ namespace RLAgents.Policies.Multimodal;
 /// Builds <see cref="MultimodalStateEstimator"/>s: a GPT backbone from scratch or from a pretraining
 /// checkpoint, with LoRA adapters or frozen per <see cref="BackboneOptions.FineTune"/>, and the
 /// tensorizer that turns text into the backbone tokenizer's ids; or, with a pretrained text encoder
-/// (<see cref="MultimodalOptions.TextEncoder"/>), a scratch backbone whose text comes as strings through
+/// (<see cref="BackboneOptions.Pretrained"/>), a scratch backbone whose text comes as strings through
 /// <see cref="PretrainedTextTokens"/>. The encoder's package is read once per factory; every estimator gets
 /// its own copy of the base weights (estimators train apart: actor and critic, the KL reference).
 /// </summary>
@@ -28,7 +28,7 @@ public sealed class MultimodalStateEstimatorFactory : IStateEstimatorFactory, ID
     /// <summary>
     /// Reads the checkpoint's configuration and tokenizer (if one is given) or prepares a scratch backbone
     /// whose text goes through <paramref name="tokenizer"/> (required then: see <see cref="TextTokenizers.ForVocabulary"/>),
-    /// or, with <see cref="MultimodalOptions.TextEncoder"/>, the pretrained text encoder the options name (then no tokenizer
+    /// or, with <see cref="BackboneOptions.Pretrained"/>, the pretrained text encoder the options name (then no tokenizer
     /// is needed): <paramref name="textEncoder"/> when given (already loaded, frozen, without adapters; the caller keeps
     /// owning it), else loaded from its package.
     /// </summary>
@@ -36,14 +36,14 @@ public sealed class MultimodalStateEstimatorFactory : IStateEstimatorFactory, ID
     {
         _options = options;
         var b = options.Backbone;
-        if (options.TextEncoder is { } text)
+        if (b.Pretrained is { } text)
         {
             if (b.Checkpoint is not null)
-                throw new ArgumentException("policy.multimodal: textEncoder reads the text itself, so it cannot be combined with backbone.checkpoint (a GPT pretrained to read text); drop one of them.");
+                throw new ArgumentException("policy.multimodal.backbone: pretrained reads the text itself, so it cannot be combined with checkpoint (a GPT pretrained to read text); drop one of them.");
             if (b.NEmbd % b.NHead != 0) throw new ArgumentException($"policy.multimodal.backbone.nEmbd ({b.NEmbd}) must be a multiple of nHead ({b.NHead}).");
             text.Validate();
             if (textEncoder is not null && !string.Equals(textEncoder.Info.Name, text.Name, StringComparison.OrdinalIgnoreCase))
-                throw new ArgumentException($"policy.multimodal.textEncoder names '{text.Name}' but the encoder given is '{textEncoder.Info.Name}'.");
+                throw new ArgumentException($"policy.multimodal.backbone.pretrained names '{text.Name}' but the encoder given is '{textEncoder.Info.Name}'.");
             _ownsText = textEncoder is null;
             _text = textEncoder ?? PretrainedTextEncoders.Load(text.Name, maxTokens: text.MaxTokens ?? options.MaxTextTokens, dropout: text.Dropout);
             // Text never reaches the backbone's token table: one row keeps the model well formed.
@@ -94,7 +94,7 @@ public sealed class MultimodalStateEstimatorFactory : IStateEstimatorFactory, ID
         if (b.FineTune == FineTuneMode.Lora)
             LoraAdapters.Attach(model, new LoraOptions { Rank = b.LoraRank, Alpha = b.LoraAlpha, Seed = unchecked((long)Rng.DeriveSeed(seed, "lora")) });
         // The text encoder draws after the backbone, so a config without one initialises exactly as before.
-        var text = _text is null ? null : new PretrainedTextTokens(_text.Copy(), _options.TextEncoder!, _config.NEmbd, rng);
+        var text = _text is null ? null : new PretrainedTextTokens(_text.Copy(), b.Pretrained!, _config.NEmbd, rng);
         var estimator = new MultimodalStateEstimator(space, _options, model, Tokenizer?.Special.Pad ?? 0, rng, text);
         // Default trainable set of the backbone (LoRA: the adapters only, as Attach left it); phases may override it for the whole policy.
         if (b.FineTune == FineTuneMode.Frozen)

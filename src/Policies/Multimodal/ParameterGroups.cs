@@ -22,7 +22,7 @@ public static class ParameterGroups
         bool adapter = name.Contains(".lora_", StringComparison.Ordinal);
         bool backbone = !adapter && (name.StartsWith("backbone.", StringComparison.Ordinal) || name.Contains(".backbone.", StringComparison.Ordinal));
         bool head = name.StartsWith("policy_head.", StringComparison.Ordinal) || name.StartsWith("value_head.", StringComparison.Ordinal)
-            || name.StartsWith("qHead.", StringComparison.Ordinal);
+            || name.StartsWith("qHead.", StringComparison.Ordinal) || name.StartsWith("q_head.", StringComparison.Ordinal) || name == "log_std";
         return group switch
         {
             "all" => true,

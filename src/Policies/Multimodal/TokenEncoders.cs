@@ -10,7 +10,7 @@ namespace RLAgents.Policies.Multimodal;
 /// Turns one non-text modality's tensor (see <see cref="Encoding.ObservationInput"/>) into tokens
 /// [B, TokenCount, C] of the backbone's width. Token counts come from the space, never from a dummy pass.
 /// </summary>
-public abstract class TokenEncoder : nn.Module<Tensor, Tensor>
+public abstract partial class TokenEncoder : nn.Module<Tensor, Tensor>
 {
     /// <summary>Creates the module.</summary>
     protected TokenEncoder(string name) : base(name) { }
@@ -41,7 +41,7 @@ public abstract class TokenEncoder : nn.Module<Tensor, Tensor>
 /// positions (row + column embeddings). uint8 [B, H·W·Ch] → [B, H·W, C]. Pixel images are
 /// <see cref="PatchTokenEncoder"/>'s.
 /// </summary>
-public sealed class CellTokenEncoder : TokenEncoder
+public sealed partial class CellTokenEncoder : TokenEncoder
 {
     private readonly Embedding values;
     private readonly Embedding rows;
@@ -93,7 +93,7 @@ public sealed class CellTokenEncoder : TokenEncoder
 }
 
 /// <summary>A float32 vector projected to one token: [B, S] → [B, 1, C].</summary>
-public sealed class VectorTokenEncoder : TokenEncoder
+public sealed partial class VectorTokenEncoder : TokenEncoder
 {
     private readonly Linear projection;
 
@@ -118,7 +118,7 @@ public sealed class VectorTokenEncoder : TokenEncoder
 }
 
 /// <summary>A discrete value (e.g. the agent's direction) as one learned token: int64 [B] → [B, 1, C].</summary>
-public sealed class DiscreteTokenEncoder : TokenEncoder
+public sealed partial class DiscreteTokenEncoder : TokenEncoder
 {
     private readonly Embedding table;
     private readonly int _start;

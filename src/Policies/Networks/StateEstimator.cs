@@ -14,7 +14,7 @@ namespace RLAgents.Policies.Networks;
 /// features; a Transformer estimator tokenises the modalities and pools its output to the same
 /// [B, D] state, and the heads never know which one they read.
 /// </summary>
-public abstract class StateEstimator : nn.Module<ObservationInput, Tensor>
+public abstract partial class StateEstimator : nn.Module<ObservationInput, Tensor>
 {
     /// <summary>Creates the module.</summary>
     protected StateEstimator(string name) : base(name) { }
@@ -37,7 +37,7 @@ public interface IStateEstimatorFactory
 /// A backbone over fused features: [B, InputSize] → [B, OutputSize]. MLP today; any module with
 /// this shape (a Transformer reading one feature token, an RNN cell) can replace it.
 /// </summary>
-public abstract class Backbone : nn.Module<Tensor, Tensor>
+public abstract partial class Backbone : nn.Module<Tensor, Tensor>
 {
     /// <summary>Creates the module.</summary>
     protected Backbone(string name) : base(name) { }
@@ -50,7 +50,7 @@ public abstract class Backbone : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>A multilayer perceptron: Linear → activation, for each hidden width.</summary>
-public sealed class MlpBackbone : Backbone
+public sealed partial class MlpBackbone : Backbone
 {
     private readonly ModuleList<Linear> layers;
     private readonly Activation _activation;
@@ -95,7 +95,7 @@ public sealed class MlpBackbone : Backbone
 }
 
 /// <summary>One encoder per modality in the space's fixed order, concatenated, then a backbone.</summary>
-public sealed class EncoderStateEstimator : StateEstimator
+public sealed partial class EncoderStateEstimator : StateEstimator
 {
     private readonly ModuleList<ModalityEncoder> encoders;
     private readonly Backbone backbone;

@@ -13,14 +13,23 @@ public enum SelectionStrategy
     EpsilonGreedy,
     /// <summary>Sample from softmax(preferences / temperature).</summary>
     Boltzmann,
+    /// <summary>A uniformly random action of the space, ignoring the network (off-policy warm-up before learning starts).</summary>
+    Uniform,
 }
 
 /// <summary>One acting call's strategy and its parameter.</summary>
 /// <param name="Strategy">The strategy.</param>
 /// <param name="Epsilon">Exploration probability for <see cref="SelectionStrategy.EpsilonGreedy"/>.</param>
 /// <param name="Temperature">Softmax temperature for <see cref="SelectionStrategy.Boltzmann"/> (&gt; 0).</param>
-public readonly record struct ActionSelection(SelectionStrategy Strategy, double Epsilon = 0, double Temperature = 1)
+/// <param name="NoiseScale">Greedy continuous actions only: std of Gaussian noise added to the deterministic action, in units of half the Box's range (TD3's exploration noise); 0 for none.</param>
+public readonly record struct ActionSelection(SelectionStrategy Strategy, double Epsilon = 0, double Temperature = 1, double NoiseScale = 0)
 {
+    /// <summary>A uniformly random action.</summary>
+    public static ActionSelection Uniform => new(SelectionStrategy.Uniform);
+
+    /// <summary>The deterministic action plus Gaussian noise of std <paramref name="noiseScale"/> × half the range (TD3).</summary>
+    public static ActionSelection NoisyGreedy(double noiseScale) => new(SelectionStrategy.Greedy, NoiseScale: noiseScale);
+
     /// <summary>Sampling from the policy.</summary>
     public static ActionSelection Sample => new(SelectionStrategy.Sample);
 

@@ -66,7 +66,9 @@ public sealed class ParaphrasedEvaluationTests
         {
             TrainingRunner.Run(PhaseTestKit.Options(PolicyArchitecture.Mlp, PhaseTestKit.Sft(expertEpisodes: 2, updates: 1)), run);
             // GoToRedBallGrey's mission is always the red ball: holding it out leaves the level nothing to generate.
-            var error = Assert.Throws<InvalidOperationException>(() => Evaluator.Evaluate(run, 2, overrides: ["env.options.heldOut=[\"red ball\"]"]));
+            // An env whose reset throws is an env fault: one line naming the env and the slot.
+            var error = Assert.Throws<RLAgents.Environments.EnvFaultException>(() => Evaluator.Evaluate(run, 2, overrides: ["env.options.heldOut=[\"red ball\"]"]));
+            Assert.StartsWith("BabyAI-GoToRedBallGrey-v0 (env 0): Reset threw", error.Message);
             Assert.Contains("no episode in 10000 avoids the held-out pairs red ball", error.Message);
             var only = Evaluator.Evaluate(run, 2, overrides: ["env.options.heldOut=[\"red ball\"]", "env.options.heldOutMode=only"]);
             Assert.Equal(2, only.Outcomes.Returns.Length);

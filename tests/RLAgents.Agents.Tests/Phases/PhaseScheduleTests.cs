@@ -92,6 +92,32 @@ public sealed class PhaseScheduleTests
     }
 
     [Fact]
+    public void Resuming_a_growing_demonstration_set_draws_the_earlier_repetitions_again_and_reproduces_the_uninterrupted_run()
+    {
+        string full = TempDirectory(), resumed = TempDirectory();
+        try
+        {
+            var sft = Sft(expertEpisodes: 2, updates: 6);
+            sft.Sft.KeepEarlierData = true;
+            var options = Options(PolicyArchitecture.Mlp, sft);
+            options.Repeat = 3;
+            var complete = TrainingRunner.Run(options, full);
+            // Interrupted after the first repetition: the second and third must still train on all the data drawn so far.
+            CopyRunUpTo(full, resumed, "phase-000-step-0000000000");
+            var result = TrainingRunner.Run(options, resumed, resume: true);
+
+            Assert.Equal([2L, 2L, 2L], result.Phases.Select(p => p.Demonstrations));
+            Assert.Equal(6, result.Demonstrations);
+            var dataEpisodes = Rows(resumed).Where(r => r["data_episodes"] is not null).GroupBy(r => r["phase_index"]!.GetValue<int>()).Select(g => g.Last()["data_episodes"]!.GetValue<double>());
+            Assert.Equal([2.0, 4.0, 6.0], dataEpisodes);
+            var a = LatestPolicy(full);
+            var b = LatestPolicy(resumed);
+            foreach (var (name, values) in a) Assert.True(values.SequenceEqual(b[name]), $"{name} differs after resume");
+        }
+        finally { Directory.Delete(full, true); Directory.Delete(resumed, true); }
+    }
+
+    [Fact]
     public void Resuming_inside_an_rl_phase_continues_from_its_step()
     {
         string full = TempDirectory(), resumed = TempDirectory();

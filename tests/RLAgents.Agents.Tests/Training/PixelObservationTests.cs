@@ -122,7 +122,7 @@ public sealed class PixelObservationTests
     [Fact]
     public void SymbolicDemonstrationLogsAreReplayedUnderThePixelWrappers()
     {
-        string log = Path.Combine(TempDirectory(), "demos.arrow");
+        string log = Path.Combine(TempDirectory(), "demos.arrows");
         Directory.CreateDirectory(Path.GetDirectoryName(log)!);
         try
         {
@@ -200,7 +200,7 @@ public sealed class PixelObservationTests
             var weights = LatestPolicy(run);
             var patches = Assert.Single(weights, p => p.Key.EndsWith(".projection.weight", StringComparison.Ordinal));
             Assert.Equal(16 * 3 * 8 * 8, patches.Value.Length);
-            string logPath = Path.Combine(run, "episodes.arrow");
+            string logPath = Path.Combine(run, TrainingRunner.EpisodeLogFile);
             var log = EpisodeLogReader.ReadAll(logPath);
             Assert.NotEmpty(log.Episodes);
             Assert.Equal(7 * 7 * 3, log.Header.Modalities.Single(m => m.Name == "image").Size);

@@ -15,7 +15,9 @@ public sealed class ShippedConfigTests
     public static TheoryData<string> Configs()
     {
         var data = new TheoryData<string>();
-        foreach (var file in Directory.GetFiles(ConfigDirectory(), "*.json").Order(StringComparer.Ordinal)) data.Add(Path.GetFileName(file));
+        // pretrain-*.json are language-model pretraining configs (rlagents pretrain), run by the Experiments tests.
+        foreach (var file in Directory.GetFiles(ConfigDirectory(), "*.json").Order(StringComparer.Ordinal))
+            if (!Path.GetFileName(file).StartsWith("pretrain-", StringComparison.Ordinal)) data.Add(Path.GetFileName(file));
         return data;
     }
 
@@ -34,7 +36,7 @@ public sealed class ShippedConfigTests
     {
         string[] expected =
         [
-            "babyai-bosslevel-sft", "babyai-gotolocal-99", "babyai-gotolocal-human-sft", "babyai-gotolocal-pixels-sft-ppo", "babyai-gotolocal-ppo-mlp",
+            "babyai-bosslevel-sft", "babyai-gotolocal-99", "babyai-gotolocal-human-sft", "babyai-gotolocal-pixels-cnn-sft-ppo", "babyai-gotolocal-pixels-sft-ppo", "babyai-gotolocal-ppo-mlp",
             "babyai-gotolocal-sft", "babyai-gotolocal-sft-ppo", "babyai-gotolocal-sft-ppo-lora", "babyai-gotolocal-sft-ppo-minilm-frozen", "babyai-gotolocal-sft-ppo-minilm-lora", "babyai-gotolocal-sft-ppo-pretrained",
             "babyai-gotoobjmazes4r2-memory", "babyai-gotoredballgrey-dqfd", "babyai-gotoredballgrey-memory", "babyai-gotoredballgrey-pixels-cnn-sft-ppo", "babyai-gotoredballgrey-pixels-resnet18-sft", "babyai-gotoredballgrey-pixels-sft-ppo", "babyai-gotoredballgrey-ppo-mlp",
             "babyai-gotoredballgrey-sft", "babyai-gotoredballgrey-sft-ppo", "babyai-gotoredballgrey-transformer-dqn",
@@ -79,7 +81,8 @@ public sealed class ShippedConfigTests
         }
         finally
         {
-            Directory.Delete(run, true);
+            // A run that fails before writing anything removes its own directory.
+            if (Directory.Exists(run)) Directory.Delete(run, true);
             Directory.Delete(checkpoint, true);
         }
     }
@@ -116,11 +119,18 @@ public sealed class ShippedConfigTests
             phase.Ppo.RolloutSteps = 8;
             phase.Ppo.Minibatches = 2;
             phase.Ppo.Epochs = 1;
-            phase.Dqn.LearningStarts = 8;
+            // 8 env steps per env: the first n-step transitions (n ≤ 5 in the shipped configs) are in replay before learning starts.
+            phase.Dqn.LearningStarts = 16;
             phase.Dqn.TrainFrequency = 8;
             phase.Dqn.GradientSteps = 1;
             phase.Dqn.BatchSize = 8;
             phase.Dqn.BufferSize = 64;
+            foreach (var c in new ContinuousControlOptions[] { phase.Sac, phase.Td3 })
+            {
+                c.LearningStarts = 8;
+                c.BatchSize = 8;
+                c.BufferSize = 64;
+            }
             phase.Dqn.Demonstrations.ExpertEpisodes = Math.Min(phase.Dqn.Demonstrations.ExpertEpisodes, 2);
             phase.Dqn.Demonstrations.PretrainUpdates = Math.Min(phase.Dqn.Demonstrations.PretrainUpdates, 2);
             phase.Sft.ExpertEpisodes = Math.Min(phase.Sft.ExpertEpisodes, 2);

@@ -127,7 +127,7 @@ public sealed class SpaceTests
         var obs = new Observation(space);
         Assert.Null(space.Violation(obs));
         obs.Bytes(0)[3] = 11;
-        Assert.Equal("modality 'image' is outside Box(uint8, [2, 2], 0, 10)", space.Violation(obs));
+        Assert.Equal("modality 'image'[3] = 11 is outside Box(uint8, [2, 2], 0, 10)", space.Violation(obs));
         obs.Bytes(0)[3] = 0;
         obs.SetInt(1, 4);
         Assert.Contains("'direction'", space.Violation(obs));
@@ -136,7 +136,13 @@ public sealed class SpaceTests
         Assert.Contains("'mission'", space.Violation(obs));
         obs.SetText(2, "ok");
         obs.Floats(3)[0] = float.NaN;
-        Assert.Contains("'vector'", space.Violation(obs));
+        Assert.Equal("modality 'vector'[0] = NaN is outside Box(float32, [3], -1, 1)", space.Violation(obs));
+        // A transposed shape has the right size but another layout.
+        var transposed = new ObservationSpace(
+            new Modality("image", new BoxSpace(0, 10, [2, 2], DType.UInt8)), new Modality("direction", new DiscreteSpace(4)),
+            new Modality("mission", new TextSpace(10)), new Modality("vector", new BoxSpace(-1f, 1f, [3, 1])));
+        Assert.False(space.SameLayout(transposed));
+        Assert.Equal("modality 'vector' has shape [3, 1]; the space declares [3]", space.Violation(new Observation(transposed)));
         Assert.Contains("image: Box(uint8", space.ToString());
         Assert.Throws<ArgumentException>(() => new ObservationSpace(new Modality("a", new DiscreteSpace(2)), new Modality("a", new DiscreteSpace(3))));
         Assert.Throws<ArgumentException>(() => new Modality("m", new MultiDiscreteSpace(2)));

@@ -188,8 +188,11 @@ public sealed class SyncVectorEnvTests
         using var vec = new ThreadedVectorEnv(i => new FailingEnv(failAtStep: i == 3 ? 2 : int.MaxValue), 4, AutoresetMode.SameStep, workers: 2);
         vec.Reset(seed: 0);
         vec.Step([0, 0, 0, 0]);
-        var ex = Assert.Throws<InvalidDataException>(() => vec.Step([0, 0, 0, 0]));
-        Assert.Contains("step 2", ex.Message);
+        // The env's exception becomes one line naming the env and the slot; the original is its inner exception.
+        var ex = Assert.Throws<EnvFaultException>(() => vec.Step([0, 0, 0, 0]));
+        Assert.Equal(3, ex.Slot);
+        Assert.StartsWith("Failing-v0 (env 3): Step threw InvalidDataException: ", ex.Message);
+        Assert.Contains("step 2", Assert.IsType<InvalidDataException>(ex.InnerException).Message);
     }
 
     [Fact]

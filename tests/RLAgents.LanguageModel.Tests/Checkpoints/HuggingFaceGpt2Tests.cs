@@ -96,4 +96,55 @@ public class HuggingFaceGpt2Tests
         File.WriteAllText(Path.Combine(dir.Path, "config.json"), """{"vocab_size": 10, "n_positions": 8, "n_embd": 8, "n_layer": 1}""");
         Assert.Contains("'n_head'", Assert.Throws<CheckpointException>(() => HuggingFaceGpt2.ReadConfig(dir.Path)).Message);
     }
+
+    [Fact]
+    public void ImportExportImportKeepsEveryWeightAndTheHuggingFaceLayout()
+    {
+        using var source = new TempDirectory();
+        using var exported = new TempDirectory();
+        using var scope = NewDisposeScope();
+        WriteTinyGpt2(source.Path, lmHeadPrefix: true);
+        using var imported = HuggingFaceGpt2.Load(source.Path);
+        var tokenizer = RLAgents.LanguageModel.Tokenization.ByteLevelBpeTokenizer.Train(["the red ball", "the blue key"], vocabSize: 270);
+        HuggingFaceGpt2.Save(imported, exported.Path, tokenizer);
+        using var again = HuggingFaceGpt2.Load(exported.Path);
+
+        // Weights survive the round trip bit for bit.
+        var first = imported.state_dict();
+        var second = again.state_dict();
+        Assert.Equal(first.Keys.Order(), second.Keys.Order());
+        foreach (var (name, value) in first) Assert.True(Same(value, second[name]), name);
+
+        // The file holds GPT2LMHeadModel's names and Conv1D layout: each tensor equals the source file's.
+        using var original = Safetensors.Read(Path.Combine(source.Path, "model.safetensors"));
+        using var written = Safetensors.Read(Path.Combine(exported.Path, "model.safetensors"));
+        var expectedNames = original.Tensors.Keys.Where(n => n != "lm_head.weight" && !n.EndsWith(".attn.bias", StringComparison.Ordinal)).Order();
+        Assert.Equal(expectedNames, written.Tensors.Keys.Order());
+        foreach (var (name, value) in written.Tensors) Assert.True(Same(value, original.Tensors[name]), name);
+        Assert.Equal("pt", written.Metadata["format"]);
+
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(exported.Path, "config.json")));
+        var c = config.RootElement;
+        Assert.Equal("gpt2", c.GetProperty("model_type").GetString());
+        Assert.Equal("GPT2LMHeadModel", c.GetProperty("architectures")[0].GetString());
+        Assert.Equal((V, T, C, L, H), (c.GetProperty("vocab_size").GetInt32(), c.GetProperty("n_positions").GetInt32(), c.GetProperty("n_embd").GetInt32(),
+            c.GetProperty("n_layer").GetInt32(), c.GetProperty("n_head").GetInt32()));
+        Assert.Equal("gelu_new", c.GetProperty("activation_function").GetString());
+        Assert.Equal(tokenizer.Special.Eos, c.GetProperty("eos_token_id").GetInt32());
+        Assert.True(File.Exists(Path.Combine(exported.Path, "tokenizer.json")));
+        Assert.True(File.Exists(Path.Combine(exported.Path, "merges.txt")));
+    }
+
+    private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && equal(a, b).all().item<bool>();
+
+    [Fact]
+    public void AModelGptTwoCannotExpressIsRefusedWithTheReason()
+    {
+        using var dir = new TempDirectory();
+        using var noBias = new GptModel(new GptConfig { VocabSize = 8, BlockSize = 4, NEmbd = 8, NLayer = 1, NHead = 2, Bias = false });
+        Assert.Contains("bias", Assert.Throws<CheckpointException>(() => HuggingFaceGpt2.Save(noBias, dir.Path)).Message);
+        using var encoder = new GptModel(new GptConfig { VocabSize = 8, BlockSize = 4, NEmbd = 8, NLayer = 1, NHead = 2, Causal = false });
+        Assert.Contains("causal", Assert.Throws<CheckpointException>(() => HuggingFaceGpt2.Save(encoder, dir.Path)).Message);
+        Assert.Empty(Directory.GetFiles(dir.Path));
+    }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using RLAgents.Environments;
 using RLAgents.LanguageModel.Checkpoints;
 using static TorchSharp.torch;
 
@@ -126,5 +127,39 @@ public class SafetensorsTests
         Assert.Equal(7L, back.Tensors["n"].item<long>());
         // Errors name the blob as they name a file.
         Assert.Contains("weights v3", Assert.Throws<CheckpointException>(() => Safetensors.Read(blob.AsMemory(0, 20), "weights v3")).Message);
+        // A damaged blob is caught by the checksums, as a damaged file is.
+        blob[^1] ^= 1;
+        string damaged = Assert.Throws<CheckpointException>(() => Safetensors.Read(blob, "weights v3")).Message;
+        Assert.Contains("weights v3: tensor 'w'", damaged);
+    }
+
+    [Fact]
+    public void EveryByteFlipIsReportedWithTheDamagedTensorOrTheHeader()
+    {
+        using var dir = new TempDirectory();
+        using var scope = NewDisposeScope();
+        string path = Path.Combine(dir.Path, "c.safetensors");
+        Safetensors.Write(path, new Dictionary<string, Tensor> { ["policy.w"] = arange(12, dtype: float32).reshape(3, 4) / 7, ["step"] = tensor(new long[] { 5 }) },
+            new Dictionary<string, string> { ["format"] = "test" });
+        byte[] original = File.ReadAllBytes(path);
+        int dataStart = 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(original);
+        using (var clean = Safetensors.Read(path))
+        {
+            // The checksums are the reader's business: callers see their own metadata only.
+            Assert.Equal(["format"], clean.Metadata.Keys);
+        }
+        var rng = new Rng(5);
+        string flipped = Path.Combine(dir.Path, "flipped.safetensors");
+        // Every byte of the file, one random bit each: header bytes (length, JSON, padding) and tensor bytes alike.
+        for (int at = 0; at < original.Length; at++)
+        {
+            var bytes = (byte[])original.Clone();
+            bytes[at] ^= (byte)(1 << rng.NextInt(8));
+            File.WriteAllBytes(flipped, bytes);
+            var error = Assert.Throws<CheckpointException>(() => Safetensors.Read(flipped).Dispose());
+            Assert.Contains(flipped, error.Message);
+            // A flip in the data names the tensor whose bytes it hit (policy.w: 12 float32 = 48 bytes, first in ordinal order).
+            if (at >= dataStart) Assert.Contains(at < dataStart + 48 ? "'policy.w'" : "'step'", error.Message);
+        }
     }
 }

@@ -25,10 +25,13 @@ public sealed class PretrainedTextTokensTests(MiniLmBase miniLm) : IClassFixture
     private static MultimodalOptions Options(FusionMode fusion, TextEncoderFineTuning fineTune, int? loraLayers = null) => new()
     {
         Fusion = fusion,
-        Backbone = new BackboneOptions { NLayer = 1, NHead = 2, NEmbd = 16, BlockSize = 128 },
+        Backbone = new BackboneOptions
+        {
+            NLayer = 1, NHead = 2, NEmbd = 16, BlockSize = 128,
+            Pretrained = new PretrainedTextEncoderOptions { Name = PretrainedTextEncoders.MiniLM, FineTune = fineTune, Lora = new LoraOptions { Rank = 4 }, LoraLayers = loraLayers },
+        },
         MaxTextTokens = 16,
         FusionHiddenSizes = [24],
-        TextEncoder = new PretrainedTextEncoderOptions { Name = PretrainedTextEncoders.MiniLM, FineTune = fineTune, Lora = new LoraOptions { Rank = 4 }, LoraLayers = loraLayers },
     };
 
     private MultimodalStateEstimatorFactory Factory(FusionMode fusion, TextEncoderFineTuning fineTune, int? loraLayers = null) =>
@@ -188,11 +191,11 @@ public sealed class PretrainedTextTokensTests(MiniLmBase miniLm) : IClassFixture
     }
 
     [Fact]
-    public void AGptThatReadsTextCannotBeCombinedWithATextEncoder()
+    public void AGptThatReadsTextCannotBeCombinedWithAPretrainedTextReader()
     {
         var options = Options(FusionMode.Early, TextEncoderFineTuning.Frozen);
         options.Backbone.Checkpoint = "experiments/checkpoints/babyai-gpt-tiny";
         var error = Assert.Throws<ArgumentException>(() => new MultimodalStateEstimatorFactory(options, textEncoder: miniLm.Encoder));
-        Assert.StartsWith("policy.multimodal: textEncoder reads the text itself", error.Message);
+        Assert.StartsWith("policy.multimodal.backbone: pretrained reads the text itself", error.Message);
     }
 }

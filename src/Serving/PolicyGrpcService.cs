@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RLAgents.Environments;
+using RLAgents.Serving.Grpc;
+
+namespace RLAgents.Serving;
+
+/// <summary>
+/// The gRPC transport (<c>Protos/policy.proto</c>): <c>Act</c> (unary), <c>Session</c> (a bidirectional
+/// stream per env session: one response per request, in order) and <c>GetSpaces</c>. A malformed request
+/// fails its call with INVALID_ARGUMENT naming the modality and the problem; a session stream ends when
+/// the server stops, after its current request.
+/// </summary>
+internal sealed class PolicyGrpcService(ActionService service, ServingMetrics metrics, PolicyServerOptions options,
+    IHostApplicationLifetime lifetime, ILogger<PolicyGrpcService> log) : PolicyService.PolicyServiceBase
+{
+    public override Task<ActResponse> Act(ActRequest request, ServerCallContext context) => Answer(request, "grpc_unary");
+
+    public override async Task Session(IAsyncStreamReader<ActRequest> requests, IServerStreamWriter<ActResponse> responses, ServerCallContext context)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        try
+        {
+            while (await requests.MoveNext(stop.Token))
+                await responses.WriteAsync(await Answer(requests.Current, "grpc_stream"));
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            // Graceful shutdown: the session ends with OK after its last answered request.
+        }
+        catch (IOException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The client reset its stream (went away mid-session): there is no one left to answer.
+        }
+    }
+
+    public override Task<SpacesResponse> GetSpaces(SpacesRequest request, ServerCallContext context) =>
+        Task.FromResult(new SpacesResponse { Json = HttpApi.SpacesDocument(service).ToJsonString() });
+
+    private async Task<ActResponse> Answer(ActRequest request, string transport)
+    {
+        long start = Stopwatch.GetTimestamp();
+        int count = request.Observations.Count;
+        try
+        {
+            var space = service.Info.ObservationSpace;
+            if (count == 0) throw new BadRequestException("observations: the request holds none");
+            if (count > options.MaxRequestObservations) throw new BadRequestException($"observations: {count} observations, at most {options.MaxRequestObservations} per request");
+            var batch = new ObservationBatch(space, count);
+            var reader = new ObservationReader(space);
+            for (int i = 0; i < count; i++) reader.Read(request.Observations[i], count == 1 ? "observation" : $"observations[{i}]", batch, i);
+            var outcome = await service.ActAsync(batch, count, new ActOptions(request.Sample, request.HasSeed ? request.Seed : null, request.Probabilities, request.Value));
+            var response = new ActResponse();
+            response.Actions.AddRange(outcome.Actions);
+            if (outcome.Probabilities is { } p) response.Probabilities.AddRange(p);
+            if (outcome.Values is { } v) response.Values.AddRange(v);
+            metrics.Request(transport, "ok", count, start);
+            return response;
+        }
+        catch (BadRequestException e)
+        {
+            metrics.Request(transport, "invalid", count, start);
+            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+        }
+        catch (InvalidOperationException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            metrics.Request(transport, "error", count, start);
+            throw new RpcException(new Status(StatusCode.Unavailable, "the server is shutting down"));
+        }
+        catch (Exception e) when (e is not RpcException and not OperationCanceledException)
+        {
+            metrics.Request(transport, "error", count, start);
+            log.LogError(e, "{Transport} act failed", transport);
+            throw new RpcException(new Status(StatusCode.Internal, $"internal error: {e.Message}"));
+        }
+    }
+}

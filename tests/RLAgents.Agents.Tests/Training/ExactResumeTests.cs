@@ -1,0 +1,108 @@
+using RLAgents.Agents.Tests.Phases;
+using RLAgents.Agents.Training;
+using RLAgents.EpisodeLogs;
+using RLAgents.Policies;
+
+namespace RLAgents.Agents.Tests.Training;
+
+/// <summary>
+/// A run interrupted mid-phase and resumed writes exactly what the uninterrupted run writes: the same metrics rows
+/// (wall-clock fields aside), the same checkpoints (tensors, state and replay buffer; wall-clock seconds aside) and
+/// the same episode log, byte for byte.
+/// </summary>
+public class ExactResumeTests
+{
+    private static readonly string[] TinyPpo =
+    [
+        "env.numEnvs=4", "env.vectorization=sync", "algorithm.ppo.rolloutSteps=16", "algorithm.ppo.epochs=2", "algorithm.ppo.minibatches=2",
+        "training.totalSteps=768", "training.logInterval=128", "training.evalInterval=384", "training.evalEpisodes=2",
+        "training.checkpointInterval=256", "recording={}",
+    ];
+
+    private static readonly string[] TinyDqn =
+    [
+        "env.vectorization=sync", "algorithm.dqn.learningStarts=64", "algorithm.dqn.trainFrequency=32", "algorithm.dqn.gradientSteps=2",
+        "algorithm.dqn.bufferSize=400", "algorithm.dqn.nStep=3", "training.totalSteps=640", "training.logInterval=96",
+        "training.evalInterval=320", "training.evalEpisodes=2", "training.checkpointInterval=160", "recording={}",
+    ];
+
+    /// <summary>A schedule: behaviour cloning of the BabyAI bot, then PPO anchored to it, recorded (hashes) with its evaluations.</summary>
+    internal static ExperimentOptions Phased()
+    {
+        var ppo = PhaseTestKit.Ppo(384, klAnchor: 0.05);
+        var options = PhaseTestKit.Options(PolicyArchitecture.Mlp, PhaseTestKit.Sft(expertEpisodes: 4, updates: 4), ppo);
+        options.Recording = new EpisodeRecorderOptions { ObservationHashes = true };
+        options.Training.CheckpointInterval = 128;
+        options.Training.LogInterval = 64;
+        options.Training.EvalInterval = 192;
+        options.Training.EvalEpisodes = 2;
+        return options;
+    }
+
+    private static ExperimentOptions Load(string kind) => kind switch
+    {
+        "ppo" => TestPaths.Load("cartpole-ppo.json", TinyPpo),
+        "dqn" => TestPaths.Load("cartpole-dqn.json", TinyDqn),
+        _ => Phased(),
+    };
+
+    [Theory]
+    [InlineData("ppo", 352)]    // between checkpoints, with a metrics row half gathered and episodes open in every env
+    [InlineData("dqn", 224)]    // pending n-step transitions and a replay buffer
+    [InlineData("phased", 208)] // inside the PPO phase of a schedule, after SFT and with a KL reference
+    public void AnInterruptedRunResumedWritesWhatTheUninterruptedRunWrites(string kind, long stopAt)
+    {
+        using var dir = TestPaths.NewDir();
+        var full = TrainingRunner.Run(Load(kind), dir.Sub("full"));
+
+        using var cancel = new CancellationTokenSource();
+        var part = TrainingRunner.Run(Load(kind), dir.Sub("part"), progress: p => { if (p.EnvSteps >= stopAt) cancel.Cancel(); }, cancellation: cancel.Token);
+        Assert.True(part.Interrupted);
+        Assert.True(part.EnvSteps < full.EnvSteps);
+        var notices = new List<string>();
+        var resumed = TrainingRunner.Run(TrainingRunner.LoadRunConfig(part.RunDirectory), part.RunDirectory, resume: true, notice: notices.Add);
+        Assert.False(resumed.Interrupted);
+        Assert.DoesNotContain(notices, n => n.Contains("differs", StringComparison.Ordinal));
+
+        RunComparison.AssertSameRun(full.RunDirectory, resumed.RunDirectory);
+    }
+
+    [Fact]
+    public void AResumeRepairsATornMetricsLineAndATornEpisodeLogTail()
+    {
+        using var dir = TestPaths.NewDir();
+        var full = TrainingRunner.Run(Load("ppo"), dir.Sub("full"));
+        using var cancel = new CancellationTokenSource();
+        var part = TrainingRunner.Run(Load("ppo"), dir.Sub("part"), progress: p => { if (p.EnvSteps >= 352) cancel.Cancel(); }, cancellation: cancel.Token);
+        Assert.True(part.Interrupted);
+        // What a kill in the middle of writes leaves: half a metrics row, half a record batch, an atomic write's temporary file.
+        File.AppendAllText(Path.Combine(part.RunDirectory, TrainingRunner.MetricsFile), "{\"step\":448,\"update\":2");
+        using (var log = new FileStream(Path.Combine(part.RunDirectory, TrainingRunner.EpisodeLogFile), FileMode.Append))
+            log.Write(File.ReadAllBytes(Path.Combine(full.RunDirectory, TrainingRunner.EpisodeLogFile)).AsSpan(0, 300));
+        File.WriteAllText(Path.Combine(part.RunDirectory, Checkpoint.Folder, "latest.json.tmp-1-0"), "{\"format\"");
+
+        var resumed = TrainingRunner.Run(TrainingRunner.LoadRunConfig(part.RunDirectory), part.RunDirectory, resume: true);
+
+        Assert.False(resumed.Interrupted);
+        RunComparison.AssertSameRun(full.RunDirectory, resumed.RunDirectory);
+        Assert.Empty(Directory.GetFiles(resumed.RunDirectory, "*.tmp-*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void ARunKilledBeforeItsFirstCheckpointStartsOverFromStepZero()
+    {
+        using var dir = TestPaths.NewDir();
+        var full = TrainingRunner.Run(Load("ppo"), dir.Sub("full"));
+        var killed = TrainingRunner.Run(Load("ppo"), dir.Sub("killed"));
+        // A run killed before its first checkpoint: config, metrics rows and recorded episodes, no checkpoint.
+        Directory.Delete(Path.Combine(killed.RunDirectory, Checkpoint.Folder), recursive: true);
+        File.AppendAllText(Path.Combine(killed.RunDirectory, TrainingRunner.MetricsFile), "{\"step\":");
+
+        var notices = new List<string>();
+        var resumed = TrainingRunner.Run(TrainingRunner.LoadRunConfig(killed.RunDirectory), killed.RunDirectory, resume: true, notice: notices.Add);
+
+        Assert.Contains(notices, n => n.Contains("starts over from step 0", StringComparison.Ordinal));
+        Assert.Equal(full.EnvSteps, resumed.EnvSteps);
+        RunComparison.AssertSameRun(full.RunDirectory, resumed.RunDirectory);
+    }
+}
