@@ -43,6 +43,7 @@ public sealed class Learner : IExperienceSourceFactory
     private byte[] _weights = [];
     private long _accepted, _duplicates, _stale, _consumedSteps;
     private bool _finished;
+    private (string Env, int? Slot, string Problem)? _fault;
 
     /// <summary>Creates the learner of <paramref name="options"/> (which must have a <c>distributed</c> section).</summary>
     public Learner(ExperimentOptions options, TimeProvider? time = null)
@@ -164,6 +165,22 @@ public sealed class Learner : IExperienceSourceFactory
         }
     }
 
+    /// <summary>Records a worker's env fault (see <see cref="ILearnerGrain.ReportFault"/>); the runner's next wait for batches throws it.</summary>
+    public void ReportFault(int workerId, string env, int? slot, string problem)
+    {
+        lock (_gate)
+        {
+            _fault ??= (env, slot, $"{problem} (on worker {workerId})");
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    // Called under the gate while the runner waits for batches: a worker's env fault stops the run as a local env's does.
+    private void ThrowIfFaulted()
+    {
+        if (_fault is { } f) throw new EnvFaultException(f.Env, f.Slot, f.Problem);
+    }
+
     /// <summary>The current weights (see <see cref="ILearnerGrain.Weights"/>).</summary>
     public WeightsReply Weights(int workerId)
     {
@@ -225,6 +242,7 @@ public sealed class Learner : IExperienceSourceFactory
             var phase = _phase ?? throw new InvalidOperationException("No phase is open.");
             while (phase.Round.Count < _distributed.Workers)
             {
+                ThrowIfFaulted();
                 Stopping.ThrowIfCancellationRequested();
                 Monitor.Wait(_gate, 200);
             }
@@ -247,6 +265,7 @@ public sealed class Learner : IExperienceSourceFactory
             {
                 while (phase.Queue.Count == 0)
                 {
+                    ThrowIfFaulted();
                     Stopping.ThrowIfCancellationRequested();
                     Monitor.Wait(_gate, 200);
                 }
@@ -368,7 +387,8 @@ public sealed class Learner : IExperienceSourceFactory
 /// <summary>The code version workers and learner must share: the distributed assembly's informational version (with the source commit where the build knows it) and the batch protocol.</summary>
 public static class CodeVersion
 {
-    private const int Protocol = 1;
+    // 2: batches of format 2 (action layout and float actions).
+    private const int Protocol = 2;
 
     /// <summary>This build's version string.</summary>
     public static string Current { get; } =

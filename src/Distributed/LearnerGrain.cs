@@ -23,6 +23,13 @@ public sealed class LearnerGrain(Learner learner) : Grain, ILearnerGrain
 
     /// <inheritdoc />
     public Task<WeightsReply> Weights(int workerId) => Task.FromResult(learner.Weights(workerId));
+
+    /// <inheritdoc />
+    public Task ReportFault(int workerId, string env, int? slot, string problem)
+    {
+        learner.ReportFault(workerId, env, slot, problem);
+        return Task.CompletedTask;
+    }
 }
 
 /// <summary>Tells a worker which run the cluster's learner trains (the key of its <see cref="ILearnerGrain"/>).</summary>

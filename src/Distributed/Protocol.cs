@@ -20,6 +20,12 @@ public interface ILearnerGrain : IGrainWithStringKey
 
     /// <summary>The current weights (safetensors bytes) and their version.</summary>
     Task<WeightsReply> Weights(int workerId);
+
+    /// <summary>
+    /// Reports that a worker's env broke its contract (<c>training.checkEnvSteps</c>, or a Step or Reset that threw): the
+    /// learner stops the run with the fault, as a local run stops on its own env's.
+    /// </summary>
+    Task ReportFault(int workerId, string env, int? slot, string problem);
 }
 
 /// <summary>What a worker tells the learner when it registers.</summary>

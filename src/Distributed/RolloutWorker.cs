@@ -83,10 +83,22 @@ public sealed class RolloutWorker : IDisposable
                 status = await _learner.WaitForChange(_registration!.WorkerId, _version, wait).ConfigureAwait(false);
                 continue;
             }
-            if (_collector is null || _collector.Phase != status.Phase) OpenPhase(status.Phase);
             var clock = Stopwatch.StartNew();
-            // Env stepping runs on a pool thread, never on the caller's (a grain or host) scheduler.
-            var (data, steps) = await Task.Run(() => _collector!.Collect(_sequence, status.PhaseSteps), cancellation).ConfigureAwait(false);
+            (byte[] Data, int Steps) batch;
+            try
+            {
+                if (_collector is null || _collector.Phase != status.Phase) OpenPhase(status.Phase);
+                // Env stepping runs on a pool thread, never on the caller's (a grain or host) scheduler.
+                batch = await Task.Run(() => _collector!.Collect(_sequence, status.PhaseSteps), cancellation).ConfigureAwait(false);
+            }
+            catch (EnvFaultException e)
+            {
+                // The learner stops the run with it (as a local run stops); this worker stops too.
+                _log.WriteLine($"worker {WorkerId}: {e.Message}");
+                await _learner.ReportFault(_registration!.WorkerId, e.Env, e.Slot, e.Problem).ConfigureAwait(false);
+                throw;
+            }
+            var (data, steps) = batch;
             _lastCollection = clock.Elapsed;
             EnvSteps += steps;
             var header = new BatchHeader

@@ -7,12 +7,14 @@ namespace RLAgents.Distributed;
 /// The packed form of a worker's batch, shipped as one <c>byte[]</c> (Orleans copies a byte array as a
 /// block; a float[] element by element is ~4× slower): a format tag, the finished episodes' statistics,
 /// then the buffer's own packed form — a <see cref="RolloutBuffer"/> (<see cref="RolloutBuffer.Write"/>)
-/// for on-policy phases or n-step transitions (<see cref="ReplayBuffer.WriteTransitions"/>) for DQN.
+/// for on-policy phases or n-step transitions (<see cref="ReplayBuffer.WriteTransitions"/>) for DQN, SAC and TD3;
+/// both carry the action layout and float actions.
 /// Text observations travel as UTF-8 (see <see cref="ObservationPacking"/>).
 /// </summary>
 public static class TrajectoryBatch
 {
-    private const int Format = 1;
+    // 2: the buffers carry their action layout and float actions.
+    private const int Format = 2;
 
     /// <summary>What the payload holds.</summary>
     public enum Payload : byte

@@ -123,16 +123,95 @@ public class DistributedTrainingTests
     }
 
     [Theory]
-    [InlineData(AlgorithmKind.A2c, 41300)]
-    [InlineData(AlgorithmKind.Reinforce, 41400)]
-    public async Task OtherOnPolicyAlgorithmsRunDistributed(AlgorithmKind kind, int port)
+    [InlineData(AlgorithmKind.A2c, "Pendulum-v1", 41300)]
+    [InlineData(AlgorithmKind.Reinforce, "CartPole-v1", 41400)]
+    public async Task OtherOnPolicyAlgorithmsRunDistributedWithIntegerOrFloatActions(AlgorithmKind kind, string env, int port)
     {
         string dir = Path.Combine(TempDir(), "run");
         var options = CartPole(kind, port, steps: 512);
+        // Pendulum's Box action: a Gaussian policy, so the rollout batches carry float actions.
+        options.Env.Id = env;
         var (result, counters, workers) = Train(options, dir, 2);
         await ExitAll(workers);
         AssertExactAccounting(result, counters, 512);
         Assert.True(result.Phases.Single().Evaluation is not null);
+        var rows = File.ReadAllLines(Path.Combine(dir, TrainingRunner.MetricsFile)).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.True(rows[^1].GetProperty("update").GetInt64() > 0);
+    }
+
+    private static T Tiny<T>(T options) where T : ContinuousControlOptions
+    {
+        options.LearningStarts = 48;
+        options.BatchSize = 32;
+        options.TrainFrequency = 8;
+        options.BufferSize = 1000;
+        return options;
+    }
+
+    [Fact]
+    public async Task SacAndTd3LearnFromWorkersTransitionsWithFloatActions()
+    {
+        string dir = Path.Combine(TempDir(), "run");
+        var options = new ExperimentOptions
+        {
+            Name = "pendulum-sac-td3-distributed",
+            Seed = 7,
+            Env = new EnvironmentOptions { Id = "Pendulum-v1", NumEnvs = 2 },
+            Policy = new PolicyOptions { HiddenSizes = [32, 32] },
+            Phases =
+            [
+                new PhaseOptions
+                {
+                    Name = "sac", Kind = AlgorithmKind.Sac, Steps = 192,
+                    Sac = Tiny(new SacOptions()),
+                },
+                new PhaseOptions
+                {
+                    Name = "td3", Kind = AlgorithmKind.Td3, Steps = 192,
+                    Td3 = Tiny(new Td3Options()),
+                },
+            ],
+            Training = new TrainingOptions { EvalInterval = 0, EvalEpisodes = 1, CheckpointInterval = 0, LogInterval = 64 },
+            Distributed = new DistributedOptions { Workers = 2, SiloPort = 41900, GatewayPort = 41901, WorkerTimeoutSeconds = 3 },
+        };
+        var (result, counters, workers) = Train(options, dir, 2);
+        await ExitAll(workers);
+        Assert.Equal([192L, 192L], result.Phases.Select(p => p.EnvSteps));
+        Assert.Equal(384, counters.ConsumedSteps);
+        Assert.Equal(counters.Consumed.Count, counters.Consumed.Distinct().Count());
+        // One batch per iteration: trainFrequency 8 env steps of a 1-env shard.
+        Assert.Equal(384 / 8, counters.Consumed.Count);
+        var rows = File.ReadAllLines(Path.Combine(dir, TrainingRunner.MetricsFile)).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        // Both phases made gradient steps from the workers' transitions after their random warm-up.
+        foreach (string phase in new[] { "sac", "td3" })
+        {
+            var last = rows.Last(r => r.TryGetProperty("phase", out var p) && p.GetString() == phase && r.TryGetProperty("replay_size", out _));
+            // The row's mean over its iterations: the phase's own replay, grown to 192 by its end.
+            Assert.InRange(last.GetProperty("replay_size").GetDouble(), 100, 192);
+            Assert.True(last.TryGetProperty("critic_loss", out var loss) && double.IsFinite(loss.GetDouble()), last.ToString());
+        }
+    }
+
+    [Fact]
+    public async Task AWorkersEnvFaultStopsTheRunNamingTheEnvAndTheWorker()
+    {
+        string dir = Path.Combine(TempDir(), "run");
+        var options = CartPole(AlgorithmKind.Ppo, 42000, steps: 6400);
+        options.Env = new EnvironmentOptions
+        {
+            Id = "Faulty-v0", NumEnvs = 4,
+            Plugin = Path.Combine(AppContext.BaseDirectory, "RLAgents.TestPlugin.dll") + ":RLAgents.TestPlugin.Faulty",
+            Options = JsonDocument.Parse("""{"fault":"nanReward","after":40}""").RootElement,
+        };
+        var hosts = new List<IHost>();
+        // training.checkEnvSteps (on by default) applies where the envs run: the worker's check stops the learner's run.
+        var fault = Assert.Throws<TrainingFaultException>(() => DistributedTraining.Run(options, dir, resume: false, progress: null, CancellationToken.None, workers: null,
+            started: _ => hosts.AddRange(Enumerable.Range(0, 2).Select(k => StartWorker(options.Distributed!, k)))));
+        await ExitAll(hosts);
+        Assert.DoesNotContain('\n', fault.Message);
+        Assert.Contains("Faulty-v0 (env ", fault.Message);
+        Assert.Contains("Step returned reward NaN", fault.Message);
+        Assert.Matches(@"on worker [01]", fault.Message);
     }
 
     [Fact]

@@ -49,6 +49,8 @@ public class ReliabilityTests
         options.Algorithm!.Ppo = new PpoOptions { RolloutSteps = 16, Epochs = 1, Minibatches = 1 };
         options.Training.CheckpointInterval = 0;
         var d = options.Distributed!;
+        // Long enough that a live worker slowed by a loaded machine (its first, JIT-compiled collection) is not taken for dead.
+        d.WorkerTimeoutSeconds = 6;
         Process? killed = null, late = null, survivor = null;
         Learner? learner = null;
         long killedAt = -1, lateAt = -1;
@@ -172,10 +174,20 @@ public class ReliabilityTests
             Assert.Contains("algorithm.ppo.epochs is 3, the learner's is 2", line);
 
             // The same config joins.
-            code = await RLAgentsCli.RunAsync(["worker", "--learner", "127.0.0.1:41801", "--config", config, "--set", "training.totalSteps=640"], output, error,
-                new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
-            Assert.Equal(RLAgentsCli.Ok, code);
-            Assert.Contains("registered with the learner of 'cartpole-ppo-distributed'", output.ToString());
+            // Stopped as soon as it has registered (or after 20 s, which fails the assertion below).
+            var joined = new StringWriter();
+            // The worker writes from its own thread; the synchronized writer locks itself, and so does the reader.
+            var synced = TextWriter.Synchronized(joined);
+            string Joined()
+            {
+                lock (synced) return joined.ToString();
+            }
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            var worker = RLAgentsCli.RunAsync(["worker", "--learner", "127.0.0.1:41801", "--config", config, "--set", "training.totalSteps=640"], synced, error, stop.Token);
+            while (!worker.IsCompleted && !Joined().Contains("registered with the learner", StringComparison.Ordinal)) await Task.Delay(50);
+            await stop.CancelAsync();
+            Assert.Equal(RLAgentsCli.Ok, await worker);
+            Assert.Contains("registered with the learner of 'cartpole-ppo-distributed'", Joined());
         }
         finally
         {

@@ -107,6 +107,62 @@ public class TrajectoryBatchTests
         }
     }
 
+    // Two integers and two floats per action: a Dict of a MultiDiscrete and a Box, as a structured-action env has.
+    private static readonly ActionLayout Mixed = new DictSpace(("pick", new MultiDiscreteSpace(3, 5)), ("force", new BoxSpace(-2f, 2f, [2]))).ActionLayout;
+
+    [Fact]
+    public void RolloutActionsOfAnyLayoutTravelWithTheirFloats()
+    {
+        var shard = new RolloutBuffer(Space, steps: 2, envs: 2, Mixed);
+        for (int k = 0; k < shard.Count; k++)
+        {
+            shard.Actions[2 * k] = k % 3;
+            shard.Actions[2 * k + 1] = 4 - k;
+            shard.ContinuousActions[2 * k] = -1.75f + k;
+            shard.ContinuousActions[2 * k + 1] = 0.125f * k;
+        }
+        byte[] data = TrajectoryBatch.Pack(shard, []);
+        var learner = new RolloutBuffer(Space, steps: 2, envs: 4, Mixed);
+        using (var r = TrajectoryBatch.Open(data, TrajectoryBatch.Payload.Rollout, [], "test batch"))
+            learner.ReadColumns(r, new RolloutBuffer(Space, 2, 2, Mixed), firstEnv: 2, "test batch");
+        for (int t = 0; t < 2; t++)
+            for (int j = 0; j < 2; j++)
+            {
+                int from = t * 2 + j, to = t * 4 + 2 + j;
+                Assert.Equal(shard.Actions.AsSpan(2 * from, 2).ToArray(), learner.Actions.AsSpan(2 * to, 2).ToArray());
+                Assert.Equal(shard.ContinuousActions.AsSpan(2 * from, 2).ToArray(), learner.ContinuousActions.AsSpan(2 * to, 2).ToArray());
+            }
+
+        // A learner whose buffers hold another action layout refuses the batch, naming it.
+        var discrete = new RolloutBuffer(Space, steps: 2, envs: 4);
+        using var again = TrajectoryBatch.Open(data, TrajectoryBatch.Payload.Rollout, [], "batch 3 of worker 1");
+        var e = Assert.Throws<InvalidDataException>(() => discrete.ReadColumns(again, new RolloutBuffer(Space, 2, 2), 0, "batch 3 of worker 1"));
+        Assert.Contains("batch 3 of worker 1: a rollout with actions of 2 integers and 2 floats", e.Message);
+    }
+
+    [Fact]
+    public void TransitionActionsOfAnyLayoutTravelWithTheirFloats()
+    {
+        var staging = new ReplayBuffer(Space, capacity: 4, Mixed);
+        var obs = new ObservationBatch(Space, 3);
+        for (int i = 0; i < 3; i++)
+        {
+            Fill(obs, i, i);
+            staging.Add(obs, i, [i, 2 * i], [0.5f * i, -0.25f * i], i, obs, i, 0.9f);
+        }
+        byte[] data = TrajectoryBatch.Pack(staging, []);
+        var replay = new ReplayBuffer(Space, capacity: 10, Mixed);
+        using (var r = TrajectoryBatch.Open(data, TrajectoryBatch.Payload.Transitions, [], "test batch"))
+            Assert.Equal(3, replay.AddTransitions(r, new ReplayBuffer(Space, 4, Mixed), "test batch"));
+        Assert.Equal(new[] { 0, 0, 1, 2, 2, 4 }, replay.Actions[..6].ToArray());
+        Assert.Equal(new[] { 0f, 0f, 0.5f, -0.25f, 1f, -0.5f }, replay.ContinuousActions[..6].ToArray());
+
+        var discrete = new ReplayBuffer(Space, capacity: 10);
+        using var again = TrajectoryBatch.Open(data, TrajectoryBatch.Payload.Transitions, [], "batch 4 of worker 0");
+        var e = Assert.Throws<InvalidDataException>(() => discrete.AddTransitions(again, new ReplayBuffer(Space, 4), "batch 4 of worker 0"));
+        Assert.Contains("batch 4 of worker 0: transitions with actions of 2 integers and 2 floats", e.Message);
+    }
+
     [Fact]
     public void ABatchOfTheWrongKindIsRefusedNamingIt()
     {
