@@ -153,12 +153,7 @@ public sealed class ReplayBuffer
         w.Write(Count);
         w.Write(_kd);
         w.Write(_kc);
-        ObservationPacking.Write(w, _obs, 0, Count);
-        ObservationPacking.Write(w, _next, 0, Count);
-        ObservationPacking.Write<int>(w, _actions.AsSpan(0, Count * _kd));
-        ObservationPacking.Write<float>(w, _continuous.AsSpan(0, Count * _kc));
-        ObservationPacking.Write<float>(w, _returns.AsSpan(0, Count));
-        ObservationPacking.Write<float>(w, _discounts.AsSpan(0, Count));
+        WriteSlots(w);
     }
 
     /// <summary>
@@ -173,12 +168,7 @@ public sealed class ReplayBuffer
         if (kd != _kd || kc != _kc || scratch._kd != _kd || scratch._kc != _kc)
             throw new InvalidDataException($"{source}: transitions with actions of {kd} integers and {kc} floats; this buffer holds {_kd} and {_kc}.");
         scratch.Clear();
-        ObservationPacking.Read(r, scratch._obs, 0, count);
-        ObservationPacking.Read(r, scratch._next, 0, count);
-        ObservationPacking.Read<int>(r, scratch._actions.AsSpan(0, count * _kd));
-        ObservationPacking.Read<float>(r, scratch._continuous.AsSpan(0, count * _kc));
-        ObservationPacking.Read<float>(r, scratch._returns.AsSpan(0, count));
-        ObservationPacking.Read<float>(r, scratch._discounts.AsSpan(0, count));
+        scratch.ReadSlots(r, count);
         for (int i = 0; i < count; i++)
             Add(scratch._obs, i, scratch._actions.AsSpan(i * _kd, _kd), scratch._continuous.AsSpan(i * _kc, _kc), scratch._returns[i], scratch._next, i, scratch._discounts[i]);
         return count;
@@ -205,12 +195,30 @@ public sealed class ReplayBuffer
         w.Write(Count);
         w.Write(_position);
         w.Write(Added);
+        WriteSlots(w);
+    }
+
+    // Slots [0, Count) of every array, in the one packed layout of replay files and transition batches: s, s', the
+    // actions' integers [Count × Kd] and floats [Count × Kc], returns, discounts.
+    private void WriteSlots(BinaryWriter w)
+    {
         ObservationPacking.Write(w, _obs, 0, Count);
         ObservationPacking.Write(w, _next, 0, Count);
         ObservationPacking.Write<int>(w, _actions.AsSpan(0, Count * _kd));
         ObservationPacking.Write<float>(w, _continuous.AsSpan(0, Count * _kc));
         ObservationPacking.Write<float>(w, _returns.AsSpan(0, Count));
         ObservationPacking.Write<float>(w, _discounts.AsSpan(0, Count));
+    }
+
+    // Reads what WriteSlots wrote for `count` slots into slots [0, count); the caller sets the counters.
+    private void ReadSlots(BinaryReader r, int count)
+    {
+        ObservationPacking.Read(r, _obs, 0, count);
+        ObservationPacking.Read(r, _next, 0, count);
+        ObservationPacking.Read<int>(r, _actions.AsSpan(0, count * _kd));
+        ObservationPacking.Read<float>(r, _continuous.AsSpan(0, count * _kc));
+        ObservationPacking.Read<float>(r, _returns.AsSpan(0, count));
+        ObservationPacking.Read<float>(r, _discounts.AsSpan(0, count));
     }
 
     /// <summary>
@@ -236,12 +244,7 @@ public sealed class ReplayBuffer
             long added = r.ReadInt64();
             if (count < 0 || count > capacity || position < 0 || position >= capacity || added < count)
                 throw new InvalidDataException($"{source}: inconsistent replay counters (count {count}, position {position}, added {added}).");
-            ObservationPacking.Read(r, _obs, 0, count);
-            ObservationPacking.Read(r, _next, 0, count);
-            ObservationPacking.Read<int>(r, _actions.AsSpan(0, count * _kd));
-            ObservationPacking.Read<float>(r, _continuous.AsSpan(0, count * _kc));
-            ObservationPacking.Read<float>(r, _returns.AsSpan(0, count));
-            ObservationPacking.Read<float>(r, _discounts.AsSpan(0, count));
+            ReadSlots(r, count);
             Count = count;
             _position = position;
             Added = added;
