@@ -78,6 +78,7 @@ public static class RLAgentsCli
     private static IEnumerable<Command> Commands(IServiceProvider services)
     {
         yield return RunCommand.Create(services);
+        yield return WorkerVerb.Create(services);
         yield return EvalCommand.Create(services);
         yield return EnvsCommand.Create(services);
         yield return PretrainCommand.Create(services);
@@ -101,7 +102,9 @@ public static class RLAgentsCli
         // Unreadable checkpoints, replay buffers and tensor files name the file and the problem.
         || e is InvalidDataException or CheckpointException or RunFormatException
         // A pretrained model's package or resource that is missing names the model, the places looked in and the package.
-        || e is PretrainedModelException;
+        || e is PretrainedModelException
+        // A worker whose config or code version differs from the learner's run names the first difference.
+        || e is Distributed.WorkerRefusedException;
 }
 
 /// <summary>A mistake the user can fix (bad argument, unreadable input); printed as one line, exit code 2.</summary>

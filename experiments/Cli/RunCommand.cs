@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using RLAgents.Agents.Training;
+using RLAgents.Distributed;
 using RLAgents.Environments.Configuration;
 
 namespace RLAgents.Experiments.Cli;
@@ -58,11 +59,27 @@ internal static class RunCommand
             string env = options.Env.Plugin is { } plugin ? $"{options.Env.Id} (plug-in {plugin})" : options.Env.Id;
             console.Out.WriteLine($"{(resumeDir is null ? "run" : "resume")} {options.Name}: {env}, {what}, seed {options.Seed} → {runDir}");
             var bar = new ProgressLine(console.Out);
-            var result = TrainingRunner.Run(options, runDir, resume: resumeDir is not null, progress: bar.Report, cancellation: cancellation, notice: line =>
+            void RunNotice(string line)
             {
                 bar.Finish();
                 Notice(line);
-            });
+            }
+            RunResult result;
+            if (options.Distributed is { } distributed)
+            {
+                console.Out.WriteLine($"learner listening on {distributed.Host}:{distributed.GatewayPort}; join more workers with: rlagents worker --learner {distributed.Host}:{distributed.GatewayPort}");
+                try
+                {
+                    result = DistributedTraining.Run(options, runDir, resumeDir is not null, bar.Report, cancellation, WorkerVerb.Self(), notice: RunNotice);
+                }
+                catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+                {
+                    bar.Finish();
+                    console.Out.WriteLine($"interrupted while no worker delivered batches; continue from the latest checkpoint with: rlagents run --resume {runDir}");
+                    return RLAgentsCli.Interrupted;
+                }
+            }
+            else result = TrainingRunner.Run(options, runDir, resume: resumeDir is not null, progress: bar.Report, cancellation: cancellation, notice: RunNotice);
             bar.Finish();
             console.Out.WriteLine(Summary(result));
             if (!result.Interrupted) return RLAgentsCli.Ok;

@@ -22,20 +22,19 @@ public abstract class ContinuousOffPolicyAlgorithm : IAlgorithm
     private long _iterations;
 
     /// <summary>
-    /// Sets up collection from <paramref name="env"/> (a Box action space) for <paramref name="actor"/>; the critics are
-    /// built like the actor's networks (<paramref name="policyOptions"/>, <paramref name="estimators"/>) with weights from
-    /// <paramref name="criticRng"/>; envs are reset with <paramref name="envSeed"/>.
+    /// Sets up learning from <paramref name="source"/> (a Box action space; which it owns and disposes) for <paramref name="actor"/>;
+    /// the critics are built like the actor's networks (<paramref name="policyOptions"/>, <paramref name="estimators"/>) with
+    /// weights from <paramref name="criticRng"/>.
     /// </summary>
-    protected ContinuousOffPolicyAlgorithm(ContinuousActor actor, PolicyOptions policyOptions, IStateEstimatorFactory estimators, IVectorEnv env,
-        ContinuousControlOptions options, Rng collectorRng, Rng learnerRng, Rng criticRng, long envSeed)
+    protected ContinuousOffPolicyAlgorithm(ContinuousActor actor, PolicyOptions policyOptions, IStateEstimatorFactory estimators, IExperienceSource source,
+        ContinuousControlOptions options, Rng learnerRng, Rng criticRng)
     {
         Actor = actor;
         _options = options;
         LearnerRng = learnerRng;
-        Critics = new TwinCritics(env.SingleObservationSpace, (BoxSpace)actor.ActionSpace, policyOptions, estimators, options.CriticLearningRate, criticRng);
-        Replay = new ContinuousReplay(env, options);
-        Collector = new RolloutCollector(env, actor, collectorRng);
-        Collector.Reset(envSeed);
+        Collector = source;
+        Critics = new TwinCritics(source.ObservationSpace, (BoxSpace)actor.ActionSpace, policyOptions, estimators, options.CriticLearningRate, criticRng);
+        Replay = new ContinuousReplay(source, options);
         ActorAdam = new AdamOptimizer(actor.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)),
             new AdamOptions { LearningRate = options.ActorLearningRate });
     }
@@ -59,7 +58,7 @@ public abstract class ContinuousOffPolicyAlgorithm : IAlgorithm
     public Policy Policy => Actor;
 
     /// <inheritdoc />
-    public RolloutCollector Collector { get; }
+    public IExperienceSource Collector { get; }
 
     /// <inheritdoc />
     public abstract long OptimizerSteps { get; }
@@ -82,7 +81,7 @@ public abstract class ContinuousOffPolicyAlgorithm : IAlgorithm
     public IReadOnlyDictionary<string, double> Iterate(long totalSteps)
     {
         NonFinite = null;
-        int n = Collector.Env.NumEnvs;
+        int n = Collector.NumEnvs;
         int vectorSteps = (_options.TrainFrequency + n - 1) / n;
         Collector.CollectTransitions(vectorSteps, step => step < _options.LearningStarts ? ActionSelection.Uniform : Exploration, Replay.NStep, Replay.Buffer);
         var metrics = new Dictionary<string, double> { ["replay_size"] = Replay.Buffer.Count };
@@ -140,12 +139,12 @@ public abstract class ContinuousOffPolicyAlgorithm : IAlgorithm
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Releases the optimiser, critics and envs; subclasses release their own tensors too.</summary>
+    /// <summary>Releases the optimiser, critics and the experience source (its envs); subclasses release their own tensors too.</summary>
     protected virtual void Dispose(bool disposing)
     {
         if (!disposing) return;
         ActorAdam.Dispose();
         Critics.Dispose();
-        Collector.Env.Dispose();
+        Collector.Dispose();
     }
 }

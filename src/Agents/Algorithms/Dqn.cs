@@ -45,6 +45,13 @@ public sealed class Dqn : IAlgorithm
     /// </summary>
     public Dqn(QNetworkPolicy policy, IVectorEnv env, DqnOptions options, Rng collectorRng, Rng learnerRng, long envSeed,
         IEnumerable<(ILossTerm, double)>? extraTerms = null, DemonstrationSet? demonstrations = null)
+        : this(policy, RolloutCollector.Started(env, policy, collectorRng, envSeed), options, learnerRng, extraTerms, demonstrations)
+    {
+    }
+
+    /// <summary>Creates DQN over an experience <paramref name="source"/> (which it owns and disposes); demonstrations as above.</summary>
+    public Dqn(QNetworkPolicy policy, IExperienceSource source, DqnOptions options, Rng learnerRng,
+        IEnumerable<(ILossTerm, double)>? extraTerms = null, DemonstrationSet? demonstrations = null)
     {
         _online = policy;
         _target = policy.CloneNetwork();
@@ -53,15 +60,14 @@ public sealed class Dqn : IAlgorithm
         _options = options;
         _rng = learnerRng;
         _loss = new LossPipeline(new (ILossTerm, double)[] { (new TdLoss(options.Loss), 1.0) }.Concat(extraTerms ?? []));
-        Collector = new RolloutCollector(env, policy, collectorRng);
-        Collector.Reset(envSeed);
-        _replay = new ReplayBuffer(env.SingleObservationSpace, options.BufferSize);
-        _nStep = new NStepAccumulator(env.SingleObservationSpace, env.NumEnvs, options.NStep, options.Gamma);
-        _sample = new ReplaySample(env.SingleObservationSpace, options.BatchSize);
+        Collector = source;
+        _replay = new ReplayBuffer(source.ObservationSpace, options.BufferSize);
+        _nStep = new NStepAccumulator(source.ObservationSpace, source.NumEnvs, options.NStep, options.Gamma);
+        _sample = new ReplaySample(source.ObservationSpace, options.BatchSize);
         _demonstrationMask = new float[options.BatchSize];
         if (demonstrations is { Count: > 0 })
         {
-            _demonstrations = new ReplayBuffer(env.SingleObservationSpace, demonstrations.Count);
+            _demonstrations = new ReplayBuffer(source.ObservationSpace, demonstrations.Count);
             demonstrations.FillReplay(_demonstrations, options.NStep, options.Gamma);
             _demonstrationRows = (int)Math.Round(options.BatchSize * options.Demonstrations.BatchFraction);
             Demonstrations = demonstrations.Episodes;
@@ -86,7 +92,7 @@ public sealed class Dqn : IAlgorithm
     public long Demonstrations { get; }
 
     /// <inheritdoc />
-    public RolloutCollector Collector { get; }
+    public IExperienceSource Collector { get; }
 
     /// <inheritdoc />
     public long OptimizerSteps => _adam.StepCount;
@@ -101,7 +107,7 @@ public sealed class Dqn : IAlgorithm
     public IReadOnlyDictionary<string, double> Iterate(long totalSteps)
     {
         NonFinite = null;
-        int n = Collector.Env.NumEnvs;
+        int n = Collector.NumEnvs;
         int vectorSteps = (_options.TrainFrequency + n - 1) / n;
         var pretraining = Collector.Steps == 0 && _iterations == 0 ? Pretrain(vectorSteps * n) : null;
         Collector.CollectTransitions(vectorSteps, step => ActionSelection.EpsilonGreedy(Epsilon(step, totalSteps)), _nStep, _replay);
@@ -241,6 +247,6 @@ public sealed class Dqn : IAlgorithm
     {
         _adam.Dispose();
         _target.Dispose();
-        Collector.Env.Dispose();
+        Collector.Dispose();
     }
 }

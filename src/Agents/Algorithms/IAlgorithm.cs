@@ -27,8 +27,8 @@ public interface IAlgorithm : IDisposable
     /// <summary>The policy being trained (its greedy form is evaluated).</summary>
     Policy Policy { get; }
 
-    /// <summary>The collector driving the training envs.</summary>
-    RolloutCollector Collector { get; }
+    /// <summary>Where the experience comes from: the local collector driving the training envs, or a distributed source.</summary>
+    IExperienceSource Collector { get; }
 
     /// <summary>Env steps taken so far.</summary>
     long Steps => Collector.Steps;

@@ -47,14 +47,19 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
 
     /// <summary>Creates the algorithm over <paramref name="env"/>; the envs are reset with <paramref name="envSeed"/>.</summary>
     public OnPolicyAlgorithm(ActorCriticPolicy policy, IVectorEnv env, OnPolicySettings settings, LossPipeline loss, Rng collectorRng, Rng learnerRng, long envSeed)
+        : this(policy, RolloutCollector.Started(env, policy, collectorRng, envSeed), settings, loss, learnerRng)
+    {
+    }
+
+    /// <summary>Creates the algorithm over an experience <paramref name="source"/> (which it owns and disposes).</summary>
+    public OnPolicyAlgorithm(ActorCriticPolicy policy, IExperienceSource source, OnPolicySettings settings, LossPipeline loss, Rng learnerRng)
     {
         _policy = policy;
         _settings = settings;
         _loss = loss;
         _rng = learnerRng;
-        Collector = new RolloutCollector(env, policy, collectorRng);
-        Collector.Reset(envSeed);
-        _buffer = new RolloutBuffer(env.SingleObservationSpace, settings.RolloutSteps, env.NumEnvs, env.SingleActionSpace.ActionLayout);
+        Collector = source;
+        _buffer = new RolloutBuffer(source.ObservationSpace, settings.RolloutSteps, source.NumEnvs, source.ActionSpace.ActionLayout);
         if (_buffer.Count < settings.Minibatches)
             throw new ArgumentException($"A rollout of {_buffer.Count} steps cannot be split into {settings.Minibatches} minibatches.");
         _adam = new AdamOptimizer(policy.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)), settings.Adam);
@@ -65,7 +70,7 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
     public Policy Policy => _policy;
 
     /// <inheritdoc />
-    public RolloutCollector Collector { get; }
+    public IExperienceSource Collector { get; }
 
     /// <inheritdoc />
     public long OptimizerSteps => _adam.StepCount;
@@ -245,7 +250,7 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
     public void Dispose()
     {
         _adam.Dispose();
-        Collector.Env.Dispose();
+        Collector.Dispose();
     }
 }
 

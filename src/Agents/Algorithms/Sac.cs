@@ -31,13 +31,14 @@ public sealed class Sac : ContinuousOffPolicyAlgorithm
     private readonly double _targetEntropy;
 
     /// <summary>
-    /// Creates SAC over <paramref name="env"/> (a Box action space) for <paramref name="actor"/>; the critics
+    /// Creates SAC over an experience <paramref name="source"/> (a Box action space, e.g. a started
+    /// <see cref="Collection.RolloutCollector"/>; SAC owns and disposes it) for <paramref name="actor"/>; the critics
     /// are built like the actor's networks (<paramref name="policyOptions"/>, <paramref name="estimators"/>)
-    /// with weights from <paramref name="criticRng"/>; envs are reset with <paramref name="envSeed"/>.
+    /// with weights from <paramref name="criticRng"/>.
     /// </summary>
-    public Sac(ContinuousActor actor, PolicyOptions policyOptions, IStateEstimatorFactory estimators, IVectorEnv env, SacOptions options,
-        Rng collectorRng, Rng learnerRng, Rng criticRng, long envSeed)
-        : base(actor, policyOptions, estimators, env, options, collectorRng, learnerRng, criticRng, envSeed)
+    public Sac(ContinuousActor actor, PolicyOptions policyOptions, IStateEstimatorFactory estimators, Collection.IExperienceSource source, SacOptions options,
+        Rng learnerRng, Rng criticRng)
+        : base(actor, policyOptions, estimators, source, options, learnerRng, criticRng)
     {
         _options = options;
         _targetEntropy = options.TargetEntropy ?? -actor.Distribution.ContinuousCount;

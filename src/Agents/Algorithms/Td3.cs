@@ -27,13 +27,13 @@ public sealed class Td3 : ContinuousOffPolicyAlgorithm
     private readonly float[] _scale, _low, _high;
 
     /// <summary>
-    /// Creates TD3 over <paramref name="env"/> (a Box action space) for <paramref name="actor"/> (its mode is
-    /// the deterministic policy); the critics are built like the actor's networks, weights from
-    /// <paramref name="criticRng"/>; envs are reset with <paramref name="envSeed"/>.
+    /// Creates TD3 over an experience <paramref name="source"/> (a Box action space, e.g. a started
+    /// <see cref="Collection.RolloutCollector"/>; TD3 owns and disposes it) for <paramref name="actor"/> (its mode is
+    /// the deterministic policy); the critics are built like the actor's networks, weights from <paramref name="criticRng"/>.
     /// </summary>
-    public Td3(ContinuousActor actor, PolicyOptions policyOptions, IStateEstimatorFactory estimators, IVectorEnv env, Td3Options options,
-        Rng collectorRng, Rng learnerRng, Rng criticRng, long envSeed)
-        : base(actor, policyOptions, estimators, env, options, collectorRng, learnerRng, criticRng, envSeed)
+    public Td3(ContinuousActor actor, PolicyOptions policyOptions, IStateEstimatorFactory estimators, Collection.IExperienceSource source, Td3Options options,
+        Rng learnerRng, Rng criticRng)
+        : base(actor, policyOptions, estimators, source, options, learnerRng, criticRng)
     {
         _targetActor = actor.CloneNetwork();
         foreach (var p in _targetActor.parameters()) p.requires_grad = false;

@@ -1,4 +1,5 @@
 using RLAgents.Agents.Buffers;
+using RLAgents.Agents.Collection;
 using RLAgents.Environments;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.LanguageModel.Training;
@@ -104,12 +105,12 @@ internal sealed class ContinuousReplay
 {
     private readonly float[] _noise;
 
-    public ContinuousReplay(IVectorEnv env, ContinuousControlOptions options)
+    public ContinuousReplay(IExperienceSource source, ContinuousControlOptions options)
     {
-        var layout = env.SingleActionSpace.ActionLayout;
-        Buffer = new ReplayBuffer(env.SingleObservationSpace, options.BufferSize, layout);
-        NStep = new NStepAccumulator(env.SingleObservationSpace, env.NumEnvs, options.NStep, options.Gamma, layout);
-        Sample = new ReplaySample(env.SingleObservationSpace, options.BatchSize, layout);
+        var layout = source.ActionSpace.ActionLayout;
+        Buffer = new ReplayBuffer(source.ObservationSpace, options.BufferSize, layout);
+        NStep = new NStepAccumulator(source.ObservationSpace, source.NumEnvs, options.NStep, options.Gamma, layout);
+        Sample = new ReplaySample(source.ObservationSpace, options.BatchSize, layout);
         ActionSize = layout.ContinuousCount;
         _noise = new float[options.BatchSize * ActionSize];
     }

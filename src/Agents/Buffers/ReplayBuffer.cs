@@ -135,6 +135,45 @@ public sealed class ReplayBuffer
         Added++;
     }
 
+    /// <summary>Empties the buffer (a worker's staging buffer after it shipped its transitions); <see cref="Added"/> keeps counting.</summary>
+    public void Clear()
+    {
+        Count = 0;
+        _position = 0;
+    }
+
+    /// <summary>
+    /// Writes the held transitions, oldest first, in the packed form of <see cref="ObservationPacking"/>: the count and the
+    /// action layout (Kd integers, Kc floats per action), s and s' of each, then the actions' integers and floats, returns
+    /// and discounts. A rollout worker ships its staging buffer this way.
+    /// </summary>
+    public void WriteTransitions(BinaryWriter w)
+    {
+        if (Count == Capacity && _position != 0) throw new InvalidOperationException("The buffer wrapped; size a staging buffer to hold a whole batch.");
+        w.Write(Count);
+        w.Write(_kd);
+        w.Write(_kc);
+        WriteSlots(w);
+    }
+
+    /// <summary>
+    /// Adds the transitions <see cref="WriteTransitions"/> wrote, read first into <paramref name="scratch"/> (emptied, its
+    /// capacity at least the count, its action layout this buffer's); returns how many were added. <paramref name="source"/>
+    /// names the data in errors.
+    /// </summary>
+    public int AddTransitions(BinaryReader r, ReplayBuffer scratch, string source)
+    {
+        int count = r.ReadInt32(), kd = r.ReadInt32(), kc = r.ReadInt32();
+        if (count < 0 || count > scratch.Capacity) throw new InvalidDataException($"{source}: {count} transitions exceed the scratch capacity {scratch.Capacity}.");
+        if (kd != _kd || kc != _kc || scratch._kd != _kd || scratch._kc != _kc)
+            throw new InvalidDataException($"{source}: transitions with actions of {kd} integers and {kc} floats; this buffer holds {_kd} and {_kc}.");
+        scratch.Clear();
+        scratch.ReadSlots(r, count);
+        for (int i = 0; i < count; i++)
+            Add(scratch._obs, i, scratch._actions.AsSpan(i * _kd, _kd), scratch._continuous.AsSpan(i * _kc, _kc), scratch._returns[i], scratch._next, i, scratch._discounts[i]);
+        return count;
+    }
+
     private const string Magic = "RLAgents-replay";
     private const int FormatVersion = 2;
 
@@ -156,12 +195,30 @@ public sealed class ReplayBuffer
         w.Write(Count);
         w.Write(_position);
         w.Write(Added);
-        WriteBatch(w, _obs, Count);
-        WriteBatch(w, _next, Count);
-        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_actions.AsSpan(0, Count * _kd)));
-        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_continuous.AsSpan(0, Count * _kc)));
-        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_returns.AsSpan(0, Count)));
-        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_discounts.AsSpan(0, Count)));
+        WriteSlots(w);
+    }
+
+    // Slots [0, Count) of every array, in the one packed layout of replay files and transition batches: s, s', the
+    // actions' integers [Count × Kd] and floats [Count × Kc], returns, discounts.
+    private void WriteSlots(BinaryWriter w)
+    {
+        ObservationPacking.Write(w, _obs, 0, Count);
+        ObservationPacking.Write(w, _next, 0, Count);
+        ObservationPacking.Write<int>(w, _actions.AsSpan(0, Count * _kd));
+        ObservationPacking.Write<float>(w, _continuous.AsSpan(0, Count * _kc));
+        ObservationPacking.Write<float>(w, _returns.AsSpan(0, Count));
+        ObservationPacking.Write<float>(w, _discounts.AsSpan(0, Count));
+    }
+
+    // Reads what WriteSlots wrote for `count` slots into slots [0, count); the caller sets the counters.
+    private void ReadSlots(BinaryReader r, int count)
+    {
+        ObservationPacking.Read(r, _obs, 0, count);
+        ObservationPacking.Read(r, _next, 0, count);
+        ObservationPacking.Read<int>(r, _actions.AsSpan(0, count * _kd));
+        ObservationPacking.Read<float>(r, _continuous.AsSpan(0, count * _kc));
+        ObservationPacking.Read<float>(r, _returns.AsSpan(0, count));
+        ObservationPacking.Read<float>(r, _discounts.AsSpan(0, count));
     }
 
     /// <summary>
@@ -187,12 +244,7 @@ public sealed class ReplayBuffer
             long added = r.ReadInt64();
             if (count < 0 || count > capacity || position < 0 || position >= capacity || added < count)
                 throw new InvalidDataException($"{source}: inconsistent replay counters (count {count}, position {position}, added {added}).");
-            ReadBatch(r, _obs, count);
-            ReadBatch(r, _next, count);
-            ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(_actions.AsSpan(0, count * _kd)));
-            ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(_continuous.AsSpan(0, count * _kc)));
-            ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(_returns.AsSpan(0, count)));
-            ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(_discounts.AsSpan(0, count)));
+            ReadSlots(r, count);
             Count = count;
             _position = position;
             Added = added;
@@ -203,42 +255,6 @@ public sealed class ReplayBuffer
         }
     }
 
-    internal static void WriteBatch(BinaryWriter w, ObservationBatch batch, int count)
-    {
-        var space = batch.Space;
-        for (int m = 0; m < space.Count; m++)
-        {
-            int size = space[m].Size;
-            switch (space[m].Storage)
-            {
-                case ModalityStorage.Float32: w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Floats(m).AsSpan(0, count * size))); break;
-                case ModalityStorage.UInt8: w.Write(batch.Bytes(m).AsSpan(0, count * size)); break;
-                case ModalityStorage.Int32: w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Ints(m).AsSpan(0, count))); break;
-                default: foreach (var text in batch.Texts(m).AsSpan(0, count)) w.Write(text ?? ""); break;
-            }
-        }
-    }
-
-    internal static void ReadBatch(BinaryReader r, ObservationBatch batch, int count)
-    {
-        var space = batch.Space;
-        for (int m = 0; m < space.Count; m++)
-        {
-            int size = space[m].Size;
-            switch (space[m].Storage)
-            {
-                case ModalityStorage.Float32: ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Floats(m).AsSpan(0, count * size))); break;
-                case ModalityStorage.UInt8: ReadExactly(r, batch.Bytes(m).AsSpan(0, count * size)); break;
-                case ModalityStorage.Int32: ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Ints(m).AsSpan(0, count))); break;
-                default:
-                    var texts = batch.Texts(m);
-                    for (int i = 0; i < count; i++) texts[i] = r.ReadString();
-                    break;
-            }
-        }
-    }
-
-    internal static void ReadExactly(BinaryReader r, Span<byte> destination) => r.BaseStream.ReadExactly(destination);
 
     /// <summary>Fills <paramref name="sample"/> with transitions drawn uniformly with replacement.</summary>
     public void Sample(Rng rng, ReplaySample sample) => Sample(rng, sample, 0, sample.Count);
@@ -348,9 +364,9 @@ public sealed class NStepAccumulator
         w.Write(_n);
         foreach (int h in _head) w.Write(h);
         foreach (int c in _count) w.Write(c);
-        ReplayBuffer.WriteBatch(w, _pendingObs, _envs * _n);
-        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_pendingActions.AsSpan()));
-        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_pendingRewards.AsSpan()));
+        ObservationPacking.Write(w, _pendingObs, 0, _envs * _n);
+        ObservationPacking.Write<int>(w, _pendingActions);
+        ObservationPacking.Write<float>(w, _pendingRewards);
     }
 
     /// <summary>Restores what <see cref="Save"/> wrote; at the end of the stream (a file written without it) nothing is pending.</summary>
@@ -367,9 +383,9 @@ public sealed class NStepAccumulator
             for (int i = 0; i < _envs; i++) _head[i] = r.ReadInt32();
             for (int i = 0; i < _envs; i++) _count[i] = r.ReadInt32();
             if (_head.Any(h => h < 0 || h >= _n) || _count.Any(c => c < 0 || c >= _n)) throw new InvalidDataException($"{source}: inconsistent pending n-step counters.");
-            ReplayBuffer.ReadBatch(r, _pendingObs, _envs * _n);
-            ReplayBuffer.ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(_pendingActions.AsSpan()));
-            ReplayBuffer.ReadExactly(r, System.Runtime.InteropServices.MemoryMarshal.AsBytes(_pendingRewards.AsSpan()));
+            ObservationPacking.Read(r, _pendingObs, 0, _envs * _n);
+            ObservationPacking.Read<int>(r, _pendingActions);
+            ObservationPacking.Read<float>(r, _pendingRewards);
         }
         catch (EndOfStreamException)
         {

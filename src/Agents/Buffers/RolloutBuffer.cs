@@ -4,8 +4,9 @@ namespace RLAgents.Agents.Buffers;
 
 /// <summary>
 /// One on-policy rollout of T steps from N envs as plain preallocated arrays, time-major
-/// (index t·N + i). Every field is a contiguous array, so a rollout can be packed as bytes and
-/// shipped from a worker to a learner unchanged.
+/// (index t·N + i). Every field is a contiguous array, so a rollout packs as bytes (<see cref="Write"/>,
+/// text observations as UTF-8 through <see cref="ObservationPacking"/>) and a learner unpacks a worker's
+/// rollout into its own env columns (<see cref="ReadColumns"/>).
 /// </summary>
 public sealed class RolloutBuffer
 {
@@ -81,6 +82,65 @@ public sealed class RolloutBuffer
 
     /// <summary>Value targets, filled after collection.</summary>
     public float[] Returns { get; }
+
+    /// <summary>
+    /// Writes the collected fields (observations, actions, log-probabilities, values, rewards, next values,
+    /// flags; not the advantages and returns, which the learner computes) as T, N, the action layout (Kd
+    /// integers and Kc floats per action) and then each field's [T·N] values (actions [T·N × Kd] and [T·N × Kc]).
+    /// </summary>
+    public void Write(BinaryWriter w)
+    {
+        w.Write(Steps);
+        w.Write(Envs);
+        w.Write(DiscreteCount);
+        w.Write(ContinuousCount);
+        ObservationPacking.Write(w, Observations, 0, Count);
+        ObservationPacking.Write<int>(w, Actions);
+        ObservationPacking.Write<float>(w, ContinuousActions);
+        ObservationPacking.Write<float>(w, LogProbs);
+        ObservationPacking.Write<float>(w, Values);
+        ObservationPacking.Write<float>(w, Rewards);
+        ObservationPacking.Write<float>(w, NextValues);
+        ObservationPacking.Write<bool>(w, Terminated);
+        ObservationPacking.Write<bool>(w, Ended);
+    }
+
+    /// <summary>
+    /// Reads a rollout written by <see cref="Write"/> (same T and action layout, <paramref name="scratch"/>.Envs envs) into env
+    /// columns [<paramref name="firstEnv"/>, firstEnv + scratch.Envs) of this buffer; <paramref name="scratch"/> is a buffer of
+    /// the writer's shape that receives the data first. <paramref name="source"/> names the data in errors.
+    /// </summary>
+    public void ReadColumns(BinaryReader r, RolloutBuffer scratch, int firstEnv, string source)
+    {
+        int steps = r.ReadInt32(), envs = r.ReadInt32(), kd = r.ReadInt32(), kc = r.ReadInt32();
+        if (steps != Steps || envs != scratch.Envs || scratch.Steps != Steps || firstEnv < 0 || firstEnv + envs > Envs)
+            throw new InvalidDataException($"{source}: a rollout of {steps} steps × {envs} envs does not fit columns {firstEnv}.. of {Steps} × {Envs}.");
+        if (kd != DiscreteCount || kc != ContinuousCount || scratch.DiscreteCount != kd || scratch.ContinuousCount != kc)
+            throw new InvalidDataException($"{source}: a rollout with actions of {kd} integers and {kc} floats; this buffer holds {DiscreteCount} and {ContinuousCount}.");
+        ObservationPacking.Read(r, scratch.Observations, 0, scratch.Count);
+        ObservationPacking.Read<int>(r, scratch.Actions);
+        ObservationPacking.Read<float>(r, scratch.ContinuousActions);
+        ObservationPacking.Read<float>(r, scratch.LogProbs);
+        ObservationPacking.Read<float>(r, scratch.Values);
+        ObservationPacking.Read<float>(r, scratch.Rewards);
+        ObservationPacking.Read<float>(r, scratch.NextValues);
+        ObservationPacking.Read<bool>(r, scratch.Terminated);
+        ObservationPacking.Read<bool>(r, scratch.Ended);
+        for (int t = 0; t < Steps; t++)
+            for (int j = 0; j < envs; j++)
+            {
+                int from = t * envs + j, to = t * Envs + firstEnv + j;
+                scratch.Observations.CopySlot(from, Observations, to);
+                scratch.Actions.AsSpan(from * kd, kd).CopyTo(Actions.AsSpan(to * kd, kd));
+                scratch.ContinuousActions.AsSpan(from * kc, kc).CopyTo(ContinuousActions.AsSpan(to * kc, kc));
+                LogProbs[to] = scratch.LogProbs[from];
+                Values[to] = scratch.Values[from];
+                Rewards[to] = scratch.Rewards[from];
+                NextValues[to] = scratch.NextValues[from];
+                Terminated[to] = scratch.Terminated[from];
+                Ended[to] = scratch.Ended[from];
+            }
+    }
 
     /// <summary>Fills <see cref="Advantages"/> and <see cref="Returns"/> with GAE(λ).</summary>
     public void ComputeGae(double gamma, double lambda) =>

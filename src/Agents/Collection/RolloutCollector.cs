@@ -27,9 +27,10 @@ public sealed record RolloutState(VectorEnvState Env, double[] EpisodeReturns, i
 /// Drives an <see cref="IVectorEnv"/> (same-step autoreset) with a policy and fills buffers. It
 /// knows nothing of update rules: on-policy learners read a <see cref="RolloutBuffer"/>,
 /// off-policy learners a <see cref="ReplayBuffer"/>. Random action draws use its own
-/// <see cref="Rng"/>, whose state is part of checkpoints.
+/// <see cref="Rng"/>, whose state is part of checkpoints. The local <see cref="IExperienceSource"/>:
+/// it owns its env and disposes it.
 /// </summary>
-public sealed class RolloutCollector
+public sealed class RolloutCollector : IExperienceSource
 {
     private readonly IVectorEnv _env;
     private ActResult _act;
@@ -63,6 +64,14 @@ public sealed class RolloutCollector
         _episodeLength = new int[n];
     }
 
+    /// <summary>A collector over <paramref name="env"/> whose envs are reset with <paramref name="envSeed"/>.</summary>
+    public static RolloutCollector Started(IVectorEnv env, Policy policy, Rng rng, long envSeed)
+    {
+        var collector = new RolloutCollector(env, policy, rng);
+        collector.Reset(envSeed);
+        return collector;
+    }
+
     /// <summary>The acting policy.</summary>
     public Policy Policy { get; }
 
@@ -71,6 +80,18 @@ public sealed class RolloutCollector
 
     /// <summary>The environments.</summary>
     public IVectorEnv Env => _env;
+
+    /// <inheritdoc />
+    public ObservationSpace ObservationSpace => _env.SingleObservationSpace;
+
+    /// <inheritdoc />
+    public int NumEnvs => _env.NumEnvs;
+
+    /// <inheritdoc />
+    public Space ActionSpace => _env.SingleActionSpace;
+
+    /// <summary>Disposes the environments.</summary>
+    public void Dispose() => _env.Dispose();
 
     /// <summary>
     /// The recorders wrapping the env's sub-environments (slot i = sub-env i), or null. When set,

@@ -1,4 +1,5 @@
 using RLAgents.Agents.Algorithms;
+using RLAgents.Agents.Collection;
 using RLAgents.Agents.Losses;
 using RLAgents.Agents.Phases;
 using RLAgents.Environments;
@@ -196,32 +197,54 @@ public static class AgentFactory
     public static IAlgorithm CreateAlgorithm(ExperimentOptions options, PhaseOptions phase, int phaseIndex, Agent agent, IVectorEnv env)
     {
         ulong seed = unchecked((ulong)options.Seed);
-        var collectorRng = new Rng(Rng.DeriveSeed(seed, "collector", phaseIndex));
-        var learnerRng = new Rng(Rng.DeriveSeed(seed, "learner", phaseIndex));
         long envSeed = unchecked((long)Rng.DeriveSeed(seed, "env", phaseIndex));
-        if (phase.Kind == AlgorithmKind.Dqn)
+        return CreateAlgorithm(options, phase, phaseIndex, agent, RolloutCollector.Started(env, agent.Policy, CollectorRng(options, phaseIndex), envSeed));
+    }
+
+    /// <summary>The generator of a phase's action draws in the learner's process: <c>DeriveSeed(seed, "collector", phase)</c>.</summary>
+    public static Rng CollectorRng(ExperimentOptions options, int phaseIndex) => new(Rng.DeriveSeed(unchecked((ulong)options.Seed), "collector", phaseIndex));
+
+    /// <summary>
+    /// The RL algorithm of <paramref name="phase"/> on <paramref name="agent"/>'s policy, fed by <paramref name="source"/>
+    /// (a local collector or a distributed one; the algorithm owns it). The learner's generator derives from
+    /// <c>DeriveSeed(seed, "learner", phase)</c>; SAC's and TD3's critics' weights from <c>DeriveSeed(seed, "critics", phase)</c>;
+    /// DQfD demonstrations from <c>DeriveSeed(seed, "dqfd-demos", phase)</c>.
+    /// </summary>
+    public static IAlgorithm CreateAlgorithm(ExperimentOptions options, PhaseOptions phase, int phaseIndex, Agent agent, IExperienceSource source)
+    {
+        ulong seed = unchecked((ulong)options.Seed);
+        var learnerRng = new Rng(Rng.DeriveSeed(seed, "learner", phaseIndex));
+        try
         {
-            var d = phase.Dqn.Demonstrations;
-            if (!d.Enabled) return new Dqn((QNetworkPolicy)agent.Policy, env, phase.Dqn, collectorRng, learnerRng, envSeed);
-            var demonstrations = LoadDemonstrations(options, env.SingleObservationSpace, d.ExpertEpisodes, d.DemonstrationsFile, d.FileEpisodes,
-                Rng.DeriveSeed(seed, "dqfd-demos", phaseIndex), phase.Dqn.Gamma);
-            return new Dqn((QNetworkPolicy)agent.Policy, env, phase.Dqn, collectorRng, learnerRng, envSeed,
-                d.MarginWeight > 0 ? [(new LargeMarginLoss(d.Margin), d.MarginWeight)] : null, demonstrations);
+            if (phase.Kind == AlgorithmKind.Dqn)
+            {
+                var d = phase.Dqn.Demonstrations;
+                if (!d.Enabled) return new Dqn((QNetworkPolicy)agent.Policy, source, phase.Dqn, learnerRng);
+                var demonstrations = LoadDemonstrations(options, source.ObservationSpace, d.ExpertEpisodes, d.DemonstrationsFile, d.FileEpisodes,
+                    Rng.DeriveSeed(seed, "dqfd-demos", phaseIndex), phase.Dqn.Gamma);
+                return new Dqn((QNetworkPolicy)agent.Policy, source, phase.Dqn, learnerRng,
+                    d.MarginWeight > 0 ? [(new LargeMarginLoss(d.Margin), d.MarginWeight)] : null, demonstrations);
+            }
+            var criticRng = new Rng(Rng.DeriveSeed(seed, "critics", phaseIndex));
+            if (phase.Kind == AlgorithmKind.Sac)
+                return new Sac((ContinuousActor)agent.Policy, options.Policy, agent.Estimators, source, phase.Sac, learnerRng, criticRng);
+            if (phase.Kind == AlgorithmKind.Td3)
+                return new Td3((ContinuousActor)agent.Policy, options.Policy, agent.Estimators, source, phase.Td3, learnerRng, criticRng);
+            var extra = new List<(ILossTerm, double)>();
+            if (phase.KlAnchor > 0 && agent.Reference is { } reference) extra.Add((new KlAnchorLoss(reference), phase.KlAnchor));
+            var (settings, loss) = phase.Kind switch
+            {
+                AlgorithmKind.Ppo => Ppo.Configure(phase.Ppo, extra),
+                AlgorithmKind.A2c => A2c.Configure(phase.A2c, extra),
+                AlgorithmKind.Reinforce => Reinforce.Configure(phase.Reinforce, extra),
+                _ => throw new ArgumentException($"{phase.Kind} is not an RL algorithm.", nameof(phase)),
+            };
+            return new OnPolicyAlgorithm((ActorCriticPolicy)agent.Policy, source, settings, loss, learnerRng);
         }
-        var criticRng = new Rng(Rng.DeriveSeed(seed, "critics", phaseIndex));
-        if (phase.Kind == AlgorithmKind.Sac)
-            return new Sac((ContinuousActor)agent.Policy, options.Policy, agent.Estimators, env, phase.Sac, collectorRng, learnerRng, criticRng, envSeed);
-        if (phase.Kind == AlgorithmKind.Td3)
-            return new Td3((ContinuousActor)agent.Policy, options.Policy, agent.Estimators, env, phase.Td3, collectorRng, learnerRng, criticRng, envSeed);
-        var extra = new List<(ILossTerm, double)>();
-        if (phase.KlAnchor > 0 && agent.Reference is { } reference) extra.Add((new KlAnchorLoss(reference), phase.KlAnchor));
-        var (settings, loss) = phase.Kind switch
+        catch
         {
-            AlgorithmKind.Ppo => Ppo.Configure(phase.Ppo, extra),
-            AlgorithmKind.A2c => A2c.Configure(phase.A2c, extra),
-            AlgorithmKind.Reinforce => Reinforce.Configure(phase.Reinforce, extra),
-            _ => throw new ArgumentException($"{phase.Kind} is not an RL algorithm.", nameof(phase)),
-        };
-        return new OnPolicyAlgorithm((ActorCriticPolicy)agent.Policy, env, settings, loss, collectorRng, learnerRng, envSeed);
+            source.Dispose();
+            throw;
+        }
     }
 }

@@ -59,6 +59,9 @@ public sealed class ExperimentOptions
     /// </summary>
     public EpisodeRecorderOptions? Recording { get; set; }
 
+    /// <summary>Train with rollout workers in other processes or on other machines (see <see cref="DistributedOptions"/>); null trains in this process.</summary>
+    public DistributedOptions? Distributed { get; set; }
+
     /// <summary>The phases in execution order: <see cref="Phases"/> <see cref="Repeat"/> times, or the one phase of a plain experiment.</summary>
     [JsonIgnore]
     public IReadOnlyList<PhaseOptions> Schedule => Phases is { } phases
@@ -88,6 +91,15 @@ public sealed class ExperimentOptions
             throw new ConfigurationException("env.vectorization", "image observation wrappers (pixels, grayscale, resize, frameStack) wrap each environment; use sync or threaded vectorization");
         if (Recording is not null && Env.Vectorization == VectorizationMode.Batched)
             throw new ConfigurationException("env.vectorization", "recording needs sync or threaded vectorization (a batched env has no per-episode hook)");
+        if (Distributed is { } distributed)
+        {
+            if (Env.NumEnvs % distributed.Workers != 0)
+                throw new ConfigurationException("distributed.workers", $"env.numEnvs ({Env.NumEnvs}) must split evenly into {distributed.Workers} worker shards");
+            if (Recording is not null && Recording.Mode != RecordMode.EvaluationOnly)
+                throw new ConfigurationException("recording.mode", "distributed training records evaluations only (mode evaluationOnly): training episodes are stepped by the workers");
+            if (Env.Curriculum is not null)
+                throw new ConfigurationException("env.curriculum", "a task curriculum steers the learner's own envs; distributed workers do not follow it yet");
+        }
         if (Recording is { Mode: RecordMode.EvaluationOnly, IncludeEvaluations: false })
             throw new ConfigurationException("recording.includeEvaluations", "mode evaluationOnly records a training run's evaluations; with includeEvaluations false it would record nothing");
         if (Phases is not null)

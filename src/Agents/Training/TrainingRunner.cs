@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using RLAgents.Agents.Algorithms;
+using RLAgents.Agents.Collection;
 using RLAgents.Agents.Evaluation;
 using RLAgents.Agents.Phases;
 using RLAgents.Core;
@@ -122,10 +123,13 @@ public static class TrainingRunner
     /// <see cref="RunResult.Interrupted"/> set. An environment fault or a non-finite value stops the run with a
     /// <see cref="TrainingFaultException"/> (the run keeps its last good checkpoint); a run that fails before writing
     /// anything leaves no directory behind. <paramref name="notice"/> hears what the user should know (a fallback, a
-    /// repaired episode log, a resume that cannot be exact).
+    /// repaired episode log, a resume that cannot be exact). With <paramref name="experience"/>, RL phases learn from the
+    /// sources it supplies (e.g. rollout workers in other processes) instead of envs stepped here; everything else
+    /// (update rules, evaluations, checkpoints, metrics) is the same.
     /// </summary>
     public static RunResult Run(ExperimentOptions options, string runDirectory, bool resume = false,
-        Action<RunProgress>? progress = null, CancellationToken cancellation = default, Action<string>? notice = null)
+        Action<RunProgress>? progress = null, CancellationToken cancellation = default, Action<string>? notice = null,
+        IExperienceSourceFactory? experience = null)
     {
         options.Validate();
         AgentFactory.ResolveEnvironment(options, notice);
@@ -166,7 +170,7 @@ public static class TrainingRunner
         Directory.CreateDirectory(runDirectory);
         try
         {
-            return RunIn(options, runDirectory, resume, checkpoint, agent, paraphrases, math, progress, cancellation, notice);
+            return RunIn(options, runDirectory, resume, checkpoint, agent, paraphrases, math, progress, cancellation, notice, experience);
         }
         catch
         {
@@ -192,7 +196,8 @@ public static class TrainingRunner
     }
 
     private static RunResult RunIn(ExperimentOptions options, string runDirectory, bool resume, Checkpoint? checkpoint, Agent agent, ParaphraseTable? paraphrases,
-        LanguageModel.ReproducibleMathStatus math, Action<RunProgress>? progress, CancellationToken cancellation, Action<string>? notice)
+        LanguageModel.ReproducibleMathStatus math, Action<RunProgress>? progress, CancellationToken cancellation, Action<string>? notice,
+        IExperienceSourceFactory? experience)
     {
         var schedule = options.Schedule;
         RunMetrics metrics;
@@ -237,6 +242,7 @@ public static class TrainingRunner
         {
             var run = new RunContext(options, runDirectory, agent, checkpoint?.State, checkpoint?.Id, metrics, progress, cancellation, notice)
             {
+                Experience = experience,
                 EpisodeLog = episodeLog,
                 Recorders = episodeLog is null ? null : new EpisodeRecorderGroup(episodeLog, options.Recording),
                 Paraphrases = paraphrases,
@@ -307,6 +313,9 @@ public static class TrainingRunner
         /// <summary>The run's recorder group (null when nothing is recorded); every RL phase and evaluation records through it or a sibling.</summary>
         public EpisodeRecorderGroup? Recorders { get; init; }
 
+        /// <summary>The supplier of RL phases' experience, or null to step envs here.</summary>
+        public IExperienceSourceFactory? Experience { get; init; }
+
         /// <summary>The run's episode log (null when nothing is recorded); checkpoints save where it stands.</summary>
         public EpisodeLogWriter? EpisodeLog { get; init; }
 
@@ -361,14 +370,26 @@ public static class TrainingRunner
                 recorders.Phase = label;
                 recorders.CheckpointId = CheckpointId;
             }
-            var env = AgentFactory.MakeEnv(options, options.Env.NumEnvs, recorders);
-            if (options.Env.Curriculum is { } curriculum)
+            IExperienceSource source;
+            IVectorEnv? env = null;
+            if (Experience is null)
             {
-                _curriculum ??= TaskCurriculum.For(curriculum, env, _runner.Curriculum);
-                _curriculum.Apply(env);
+                env = AgentFactory.MakeEnv(options, options.Env.NumEnvs, recorders);
+                if (options.Env.Curriculum is { } curriculum)
+                {
+                    _curriculum ??= TaskCurriculum.For(curriculum, env, _runner.Curriculum);
+                    _curriculum.Apply(env);
+                }
+                source = RolloutCollector.Started(env, agent.Policy, AgentFactory.CollectorRng(options, Phase),
+                    unchecked((long)Rng.DeriveSeed(_seed, "env", Phase)));
             }
-            using var algorithm = AgentFactory.CreateAlgorithm(options, phase, Phase, agent, env);
-            algorithm.Collector.Recorders = recorders;
+            else
+            {
+                source = Experience.Create(new ExperiencePhase(options, Phase, phase, agent.Policy, AgentFactory.CollectorRng(options, Phase),
+                    midPhase is null ? EnvSteps : PhaseStart().Item1, midPhase is not null));
+            }
+            using var algorithm = AgentFactory.CreateAlgorithm(options, phase, Phase, agent, source);
+            if (recorders is not null) algorithm.Collector.Recorders = recorders;
             var t = options.Training;
             ClearRow();
             if (midPhase is not null)
@@ -426,7 +447,7 @@ public static class TrainingRunner
                 catch (EnvFaultException e)
                 {
                     // The vector step that faulted: the collector counts steps after each one.
-                    throw Fault(e.Message, e, phaseStart + algorithm.Collector.Steps + algorithm.Collector.Env.NumEnvs);
+                    throw Fault(e.Message, e, phaseStart + algorithm.Collector.Steps + algorithm.Collector.NumEnvs);
                 }
                 _weightsPhase = Phase;
                 EnvSteps = phaseStart + algorithm.Steps;
@@ -449,7 +470,7 @@ public static class TrainingRunner
                     Push(_successes, e.Success);
                     _curriculum?.Observe(e);
                 }
-                if (_curriculum?.TryAdvance() == true) _curriculum.Apply(algorithm.Collector.Env);
+                if (_curriculum?.TryAdvance() == true && env is not null) _curriculum.Apply(env);
                 if (_runner.SolvedAtStep is null && t.StopAtMeanReturn is double goal && _returns.Count >= t.ReturnWindow && RollingReturn >= goal)
                 {
                     _runner = _runner with { SolvedAtStep = EnvSteps };

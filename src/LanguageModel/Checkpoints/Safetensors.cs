@@ -56,6 +56,24 @@ public static class Safetensors
     /// <summary>Writes <paramref name="tensors"/> to <paramref name="path"/> atomically (temp file, then rename), names in ordinal order.</summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        var entries = tensors.ToList();
+        AtomicFile.Write(path, stream => Write(stream, entries, metadata));
+    }
+
+    /// <summary>
+    /// The safetensors bytes of <paramref name="tensors"/> in memory: one blob a process can ship to another
+    /// (distributed rollout workers load policy weights from it) and <see cref="Read(ReadOnlyMemory{byte}, string)"/> reads.
+    /// </summary>
+    public static byte[] ToBytes(IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        using var memory = new MemoryStream();
+        Write(memory, tensors.Select(t => KeyValuePair.Create(t.Name, t.Tensor)), metadata);
+        return memory.ToArray();
+    }
+
+    /// <summary>Writes the safetensors layout of <paramref name="tensors"/> to <paramref name="stream"/>, names in ordinal order.</summary>
+    public static void Write(Stream stream, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors writing assumes a little-endian machine.");
         var entries = tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
         var header = new JsonObject();
@@ -69,7 +87,6 @@ public static class Safetensors
         meta[HeaderChecksumKey] = ChecksumPlaceholder;
         header[MetadataKey] = meta;
         long offset = 0;
-        var sizes = new List<long>(entries.Count);
         foreach (var (name, tensor) in entries)
         {
             string dtype = tensor.dtype switch
@@ -88,7 +105,6 @@ public static class Safetensors
                 ["shape"] = new JsonArray(tensor.shape.Select(d => (JsonNode?)JsonValue.Create(d)).ToArray()),
                 ["data_offsets"] = new JsonArray(offset, offset + bytes),
             };
-            sizes.Add(bytes);
             offset += bytes;
         }
         byte[] json = Encoding.UTF8.GetBytes(header.ToJsonString());
@@ -99,18 +115,15 @@ public static class Safetensors
         paddedHeader.AsSpan(json.Length).Fill((byte)' ');
         int checksumAt = paddedHeader.AsSpan().IndexOf(HeaderChecksumMarker) + HeaderChecksumMarker.Length;
         Encoding.ASCII.GetBytes(Crc32C.Format(Crc32C.Compute(paddedHeader)), paddedHeader.AsSpan(checksumAt, 8));
-        AtomicFile.Write(path, stream =>
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
+        stream.Write(length);
+        stream.Write(paddedHeader);
+        foreach (var (_, tensor) in entries)
         {
-            Span<byte> length = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
-            stream.Write(length);
-            stream.Write(paddedHeader);
-            foreach (var (_, tensor) in entries)
-            {
-                using var scope = NewDisposeScope();
-                stream.Write(tensor.detach().cpu().contiguous().bytes);
-            }
-        });
+            using var scope = NewDisposeScope();
+            stream.Write(tensor.detach().cpu().contiguous().bytes);
+        }
     }
 
     /// <summary>Writes named tensors (a module's named parameters, optimiser moments) to <paramref name="path"/> atomically.</summary>
@@ -122,15 +135,25 @@ public static class Safetensors
     {
         if (!File.Exists(path)) throw new CheckpointException($"{path}: file not found.");
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        long fileLength = RandomAccess.GetLength(handle);
+        return Read(path, RandomAccess.GetLength(handle), (buffer, offset) => RandomAccess.Read(handle, buffer, offset));
+    }
+
+    /// <summary>Reads safetensors bytes held in memory (<see cref="ToBytes"/>); <paramref name="source"/> names them in errors.</summary>
+    public static Contents Read(ReadOnlyMemory<byte> data, string source) =>
+        Read(source, data.Length, (buffer, offset) => data.Span.Slice((int)offset, buffer.Length).CopyTo(buffer));
+
+    private delegate void ReadAt(Span<byte> buffer, long offset);
+
+    private static Contents Read(string path, long fileLength, ReadAt readAt)
+    {
         if (fileLength < 8) throw new CheckpointException($"{path}: truncated: {fileLength} bytes, shorter than the 8-byte header length.");
         Span<byte> lengthBytes = stackalloc byte[8];
-        RandomAccess.Read(handle, lengthBytes, 0);
+        readAt(lengthBytes, 0);
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
         if (headerLength > MaxHeaderBytes || 8 + (long)headerLength > fileLength)
             throw new CheckpointException($"{path}: header length {headerLength} at byte 0 exceeds the file ({fileLength} bytes); truncated or not a safetensors file.");
         var headerBytes = new byte[headerLength];
-        RandomAccess.Read(handle, headerBytes, 8);
+        readAt(headerBytes, 8);
         long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
 
         string? headerDamage = HeaderChecksumProblem(headerBytes);
@@ -172,7 +195,7 @@ public static class Safetensors
             foreach (var spec in specs)
             {
                 var raw = new byte[spec.End - spec.Begin];
-                RandomAccess.Read(handle, raw, dataStart + spec.Begin);
+                readAt(raw, dataStart + spec.Begin);
                 if (checksums.TryGetValue(spec.Name, out string? stored))
                 {
                     uint actual = Crc32C.Compute(raw);

@@ -1,4 +1,5 @@
 using RLAgents.Agents.Algorithms;
+using RLAgents.Agents.Collection;
 using RLAgents.Environments;
 using RLAgents.Policies;
 using RLAgents.Policies.Encoding;
@@ -31,9 +32,10 @@ public class ContinuousControlTests
         var env = TargetEnv.Vector(2, nanRewards);
         actor = new ContinuousActor(env.SingleObservationSpace, env.SingleActionSpace, Small, new Rng(seed));
         var estimators = new MlpStateEstimatorFactory(Small);
+        var source = RolloutCollector.Started(env, actor, new Rng(seed + 1), 5);
         return kind == "sac"
-            ? new Sac(actor, Small, estimators, env, TinySac(), new Rng(seed + 1), new Rng(seed + 2), new Rng(seed + 3), 5)
-            : new Td3(actor, Small, estimators, env, TinyTd3(), new Rng(seed + 1), new Rng(seed + 2), new Rng(seed + 3), 5);
+            ? new Sac(actor, Small, estimators, source, TinySac(), new Rng(seed + 2), new Rng(seed + 3))
+            : new Td3(actor, Small, estimators, source, TinyTd3(), new Rng(seed + 2), new Rng(seed + 3));
     }
 
     // Distance of the deterministic action from the bandit's optimum 0.5.

@@ -113,6 +113,27 @@ public class SafetensorsTests
     }
 
     [Fact]
+    public void InMemoryBytesEqualTheFileAndReadBack()
+    {
+        using var dir = new TempDirectory();
+        using var scope = NewDisposeScope();
+        string path = Path.Combine(dir.Path, "t.safetensors");
+        var named = new (string, Tensor)[] { ("w", arange(6, dtype: float32).reshape(3, 2)), ("n", tensor(new long[] { 7 })) };
+        Safetensors.Write(path, named);
+        byte[] blob = Safetensors.ToBytes(named);
+        Assert.Equal(File.ReadAllBytes(path), blob);
+        using var back = Safetensors.Read(blob, "weights v3");
+        Assert.Equal(new float[] { 0, 1, 2, 3, 4, 5 }, back.Tensors["w"].data<float>().ToArray());
+        Assert.Equal(7L, back.Tensors["n"].item<long>());
+        // Errors name the blob as they name a file.
+        Assert.Contains("weights v3", Assert.Throws<CheckpointException>(() => Safetensors.Read(blob.AsMemory(0, 20), "weights v3")).Message);
+        // A damaged blob is caught by the checksums, as a damaged file is.
+        blob[^1] ^= 1;
+        string damaged = Assert.Throws<CheckpointException>(() => Safetensors.Read(blob, "weights v3")).Message;
+        Assert.Contains("weights v3: tensor 'w'", damaged);
+    }
+
+    [Fact]
     public void EveryByteFlipIsReportedWithTheDamagedTensorOrTheHeader()
     {
         using var dir = new TempDirectory();
