@@ -355,7 +355,7 @@ public sealed class NStepAccumulator
 
     private const string Magic = "RLAgents-nstep";
 
-    /// <summary>Writes the pending steps of every env (ring positions, observations, actions, rewards) after a replay buffer's data.</summary>
+    /// <summary>Writes the pending steps of every env (ring positions, observations, integer actions, rewards, float actions) after a replay buffer's data.</summary>
     public void Save(Stream stream)
     {
         using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
@@ -367,6 +367,8 @@ public sealed class NStepAccumulator
         ObservationPacking.Write(w, _pendingObs, 0, _envs * _n);
         ObservationPacking.Write<int>(w, _pendingActions);
         ObservationPacking.Write<float>(w, _pendingRewards);
+        // Float actions last: a Discrete layout writes none, so files of discrete runs read as before.
+        ObservationPacking.Write<float>(w, _pendingContinuous);
     }
 
     /// <summary>Restores what <see cref="Save"/> wrote; at the end of the stream (a file written without it) nothing is pending.</summary>
@@ -386,6 +388,7 @@ public sealed class NStepAccumulator
             ObservationPacking.Read(r, _pendingObs, 0, _envs * _n);
             ObservationPacking.Read<int>(r, _pendingActions);
             ObservationPacking.Read<float>(r, _pendingRewards);
+            ObservationPacking.Read<float>(r, _pendingContinuous);
         }
         catch (EndOfStreamException)
         {
