@@ -35,6 +35,9 @@ internal static class EpisodeBatchCodec
             if (episodeCol.GetValue(t) != episodeCol.GetValue(0)) throw Bad($"row {t} belongs to episode {episodeCol.GetValue(t)}, not {episodeCol.GetValue(0)}");
         }
         var actions = Col<Int32Array>(EpisodeLogFormat.Columns.Action);
+        int k = header.ActionFloats;
+        var floatActions = k > 0 ? Col<ListArray>(EpisodeLogFormat.Columns.ActionContinuous) : null;
+        var floatValues = floatActions is null ? null : floatActions.Values as FloatArray ?? throw Bad("action_continuous values are not float32");
         var rewards = Col<DoubleArray>(EpisodeLogFormat.Columns.Reward);
         var term = Col<BooleanArray>(EpisodeLogFormat.Columns.Terminated);
         var trunc = Col<BooleanArray>(EpisodeLogFormat.Columns.Truncated);
@@ -52,6 +55,8 @@ internal static class EpisodeBatchCodec
             Return = Col<DoubleArray>(EpisodeLogFormat.Columns.EpisodeReturn).GetValue(0) ?? double.NaN,
             Success = Col<BooleanArray>(EpisodeLogFormat.Columns.Success).GetValue(0),
             Actions = new int[l],
+            ActionFloats = k,
+            ContinuousActions = new float[l * k],
             Rewards = new double[l],
             Terminated = new bool[l],
             Truncated = new bool[l],
@@ -61,7 +66,14 @@ internal static class EpisodeBatchCodec
         var probValues = probs.Values as FloatArray;
         for (int t = 0; t < l; t++)
         {
-            e.Actions[t] = actions.GetValue(t) ?? throw Bad($"step {t} has no action");
+            if (header.HasDiscreteAction) e.Actions[t] = actions.GetValue(t) ?? throw Bad($"step {t} has no action");
+            if (floatActions is not null)
+            {
+                if (floatActions.IsNull(t)) throw Bad($"step {t} has no action_continuous");
+                int start = floatActions.ValueOffsets[t], n = floatActions.ValueOffsets[t + 1] - start;
+                if (n != k) throw Bad($"step {t} has {n} action floats, expected {k}");
+                floatValues!.Values.Slice(start, k).CopyTo(e.ContinuousActions.AsSpan(t * k, k));
+            }
             e.Rewards[t] = rewards.GetValue(t) ?? throw Bad($"step {t} has no reward");
             e.Terminated[t] = term.GetValue(t) ?? throw Bad($"step {t} has no terminated flag");
             e.Truncated[t] = trunc.GetValue(t) ?? throw Bad($"step {t} has no truncated flag");
@@ -73,7 +85,7 @@ internal static class EpisodeBatchCodec
             }
             e.Values[t] = values.GetValue(t);
         }
-        if (actions.GetValue(l) is not null) throw Bad($"the last row of episode {e.Index} has an action");
+        if (actions.GetValue(l) is not null || (floatActions is not null && !floatActions.IsNull(l))) throw Bad($"the last row of episode {e.Index} has an action");
         e.Observations = new ModalityRecord[header.Modalities.Count];
         for (int m = 0; m < header.Modalities.Count; m++)
         {

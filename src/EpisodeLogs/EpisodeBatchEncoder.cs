@@ -35,6 +35,8 @@ internal sealed class EpisodeBatchEncoder
     private const byte HeaderRecordBatch = 3;
 
     private readonly ModalityLayout[] _modalities;
+    private readonly int _actionFloats;
+    private readonly bool _discreteActions;
     private readonly int[] _sizes;
     private readonly byte[] _template;
     private readonly int _nodeCount, _bufferCount, _buffersVector, _customMetadata, _metadataLength;
@@ -46,9 +48,13 @@ internal sealed class EpisodeBatchEncoder
     {
         _modalities = [.. header.Modalities];
         _sizes = _modalities.Select(m => m.Size).ToArray();
+        _actionFloats = header.ActionFloats;
+        _discreteActions = header.HasDiscreteAction;
         // Fixed columns: episode..success. Primitive and bool columns: 1 node, 2 buffers (validity,
         // values); the action_probs list: 2 nodes (list, float child), 4 buffers; strings: 1 node, 3 buffers.
+        // Float actions add one list column (2 nodes, 4 buffers).
         int nodes = 16 + 1, buffers = 12 * 2 + 4 + 3 * 3;
+        if (_actionFloats > 0) { nodes += 2; buffers += 4; }
         foreach (var m in _modalities)
         {
             bool list = m.Encoding == ObservationEncoding.Raw && m.Storage == ModalityStorage.Float32;
@@ -78,7 +84,8 @@ internal sealed class EpisodeBatchEncoder
         // Step columns: row L (the last observation) is null.
         Fixed(rows, e.Index);
         Steps(rows);
-        Primitive(e.Actions[..l], rows, nullLast: true);
+        if (_discreteActions) Primitive(e.Actions[..l], rows, nullLast: true); else AllNull(rows, 4);
+        if (_actionFloats > 0) FloatActions(e.ContinuousActions[..(l * _actionFloats)], rows);
         Primitive(e.Rewards[..l], rows, nullLast: true);
         Bools(e.Terminated[..l], rows, nullLast: true);
         Bools(e.Truncated[..l], rows, nullLast: true);
@@ -270,6 +277,18 @@ internal sealed class EpisodeBatchEncoder
         Node(total, 0);
         EmptyBuffer();
         MemoryMarshal.AsBytes(values[..total]).CopyTo(Buffer(total * 4));
+    }
+
+    /// <summary>The action_continuous list column: <see cref="_actionFloats"/> floats on each of the first rows − 1 rows, null on the last.</summary>
+    private void FloatActions(ReadOnlySpan<float> values, int rows)
+    {
+        Node(rows, 1);
+        PrefixValidity(rows, rows - 1);
+        var offsets = MemoryMarshal.Cast<byte, int>(Buffer((rows + 1) * 4));
+        for (int t = 0; t < rows; t++) offsets[t + 1] = Math.Min(t + 1, rows - 1) * _actionFloats;
+        Node(values.Length, 0);
+        EmptyBuffer();
+        MemoryMarshal.AsBytes(values).CopyTo(Buffer(values.Length * 4));
     }
 
     private void Values(ReadOnlySpan<float> data, ReadOnlySpan<bool> set, int rows)

@@ -20,6 +20,7 @@ public sealed class EpisodeBuilder : IEpisodeColumns
     private readonly string?[] _lastText;
     private readonly ulong[] _lastTextHash;
     private readonly Grow<int> _actions = new();
+    private readonly Grow<float> _continuous = new();
     private readonly Grow<double> _rewards = new();
     private readonly Grow<bool> _terminated = new();
     private readonly Grow<bool> _truncated = new();
@@ -68,7 +69,7 @@ public sealed class EpisodeBuilder : IEpisodeColumns
         _meta = new RecordedEpisode { Index = index, Seed = seed, StartState = startState, CheckpointId = checkpointId, Phase = phase, Evaluation = evaluation };
         _open = true;
         _closed = false;
-        _actions.Clear(); _rewards.Clear(); _terminated.Clear(); _truncated.Clear();
+        _actions.Clear(); _continuous.Clear(); _rewards.Clear(); _terminated.Clear(); _truncated.Clear();
         _probCounts.Clear(); _probValues.Clear(); _values.Clear(); _valueSet.Clear();
         _anyAgentOutput = false;
         for (int m = 0; m < _header.Modalities.Count; m++)
@@ -81,9 +82,27 @@ public sealed class EpisodeBuilder : IEpisodeColumns
     /// <summary>Adds one transition: the action taken, the agent's outputs on the observation it acted on (empty span / null when none), and the step's result.</summary>
     public void Add(int action, in StepResult step, ReadOnlySpan<float> actionProbabilities = default, float? value = null)
     {
+        if (_header.ActionFloats != 0) throw new InvalidOperationException($"This log's actions have {_header.ActionFloats} floats; add an EnvAction.");
+        AddStep(action, default, step, actionProbabilities, value);
+    }
+
+    /// <summary>
+    /// Adds one transition of any action space the log holds: its integer (if any) and its floats, stored with
+    /// their exact bits; then as <see cref="Add(int, in StepResult, ReadOnlySpan{float}, float?)"/>.
+    /// </summary>
+    public void Add(EnvAction action, in StepResult step, ReadOnlySpan<float> actionProbabilities = default, float? value = null)
+    {
+        if (action.Continuous.Length != _header.ActionFloats || action.Discrete.Length > 1)
+            throw new ArgumentException($"This log's actions have {_header.ActionFloats} floats and at most one integer; got {action.ToString()}.", nameof(action));
+        AddStep(action.Discrete.IsEmpty ? 0 : action.Discrete[0], action.Continuous, step, actionProbabilities, value);
+    }
+
+    private void AddStep(int action, ReadOnlySpan<float> continuous, in StepResult step, ReadOnlySpan<float> actionProbabilities, float? value)
+    {
         if (!_open) throw new InvalidOperationException("Begin an episode before adding steps.");
         var e = _meta;
         _actions.Add(action);
+        _continuous.AddRange(continuous);
         _rewards.Add(step.Reward);
         _terminated.Add(step.Terminated);
         _truncated.Add(step.Truncated);
@@ -105,6 +124,8 @@ public sealed class EpisodeBuilder : IEpisodeColumns
         var e = _meta;
         e.Length = _actions.Count;
         e.Actions = _actions.ToArray();
+        e.ActionFloats = _header.ActionFloats;
+        e.ContinuousActions = _continuous.ToArray();
         e.Rewards = _rewards.ToArray();
         e.Terminated = _terminated.ToArray();
         e.Truncated = _truncated.ToArray();
@@ -180,6 +201,7 @@ public sealed class EpisodeBuilder : IEpisodeColumns
     int IEpisodeColumns.Length => Closed.Length;
     bool? IEpisodeColumns.Success => Closed.Success;
     ReadOnlySpan<int> IEpisodeColumns.Actions => _actions.Span;
+    ReadOnlySpan<float> IEpisodeColumns.ContinuousActions => _continuous.Span;
     ReadOnlySpan<double> IEpisodeColumns.Rewards => _rewards.Span;
     ReadOnlySpan<bool> IEpisodeColumns.Terminated => _terminated.Span;
     ReadOnlySpan<bool> IEpisodeColumns.Truncated => _truncated.Span;

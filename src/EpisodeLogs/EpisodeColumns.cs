@@ -19,6 +19,9 @@ internal interface IEpisodeColumns
     int Length { get; }
     bool? Success { get; }
     ReadOnlySpan<int> Actions { get; }
+
+    /// <summary>The floats of the actions, [Length × header's ActionFloats] (empty for discrete actions).</summary>
+    ReadOnlySpan<float> ContinuousActions { get; }
     ReadOnlySpan<double> Rewards { get; }
     ReadOnlySpan<bool> Terminated { get; }
     ReadOnlySpan<bool> Truncated { get; }
@@ -86,6 +89,7 @@ internal sealed class RecordedEpisodeColumns : IEpisodeColumns
     public int Length => _e.Length;
     public bool? Success => _e.Success;
     public ReadOnlySpan<int> Actions => _e.Actions;
+    public ReadOnlySpan<float> ContinuousActions => _e.ContinuousActions;
     public ReadOnlySpan<double> Rewards => _e.Rewards;
     public ReadOnlySpan<bool> Terminated => _e.Terminated;
     public ReadOnlySpan<bool> Truncated => _e.Truncated;

@@ -16,7 +16,8 @@ namespace RLAgents.EpisodeLogs;
 /// as doubles (JavaScript, DuckDB's auto-detection of large values aside) round them beyond 2^53 and a
 /// rounded seed no longer reproduces its episode. A sidecar <c>&lt;file&gt;.schema.json</c> holds the log
 /// header and each column's metadata (<see cref="ColumnsKey"/>).</item>
-/// <item>Parquet: the same columns, except <c>action_probs</c> spread over <c>prob_0 … prob_{n-1}</c>;
+/// <item>Parquet: the same columns, except <c>action_probs</c> spread over <c>prob_0 … prob_{n-1}</c> and float
+/// actions over <c>action_continuous_0 … action_continuous_{k-1}</c> (float32, null on an episode's last row);
 /// float32 modalities of at most 16 elements as one column per element (<c>obs_state_0</c> …), larger
 /// ones as binary of little-endian float32; uint8 modalities as binary; hashes as uint64. The log
 /// header is the file's key-value metadata, with each observation column's metadata under <see cref="ColumnsKey"/>.</item>
@@ -120,7 +121,19 @@ public static class EpisodeExporter
         w.WriteStartObject();
         w.WriteString(EpisodeLogFormat.Columns.Episode, e.Index.ToString(System.Globalization.CultureInfo.InvariantCulture));
         w.WriteNumber(EpisodeLogFormat.Columns.Step, t);
-        if (step) w.WriteNumber(EpisodeLogFormat.Columns.Action, e.Actions[t]); else w.WriteNull(EpisodeLogFormat.Columns.Action);
+        if (step && h.HasDiscreteAction) w.WriteNumber(EpisodeLogFormat.Columns.Action, e.Actions[t]); else w.WriteNull(EpisodeLogFormat.Columns.Action);
+        if (h.ActionFloats > 0)
+        {
+            // float32 → double is exact and the writer prints the shortest round-trip digits, so readers get the recorded bits back.
+            w.WritePropertyName(EpisodeLogFormat.Columns.ActionContinuous);
+            if (step)
+            {
+                w.WriteStartArray();
+                foreach (float f in e.ContinuousActionAt(t)) w.WriteNumberValue(f);
+                w.WriteEndArray();
+            }
+            else w.WriteNullValue();
+        }
         if (step) w.WriteNumber(EpisodeLogFormat.Columns.Reward, e.Rewards[t]); else w.WriteNull(EpisodeLogFormat.Columns.Reward);
         if (step) w.WriteBoolean(EpisodeLogFormat.Columns.Terminated, e.Terminated[t]); else w.WriteNull(EpisodeLogFormat.Columns.Terminated);
         if (step) w.WriteBoolean(EpisodeLogFormat.Columns.Truncated, e.Truncated[t]); else w.WriteNull(EpisodeLogFormat.Columns.Truncated);
@@ -198,6 +211,7 @@ public static class EpisodeExporter
         private readonly List<bool?> _truncated = [];
         private readonly List<float?> _value = [];
         private readonly List<float?>[] _probs;
+        private readonly List<float?>[] _floatActions;
         private readonly List<long?> _seed = [];
         private readonly List<string?> _startState = [];
         private readonly List<string?> _checkpoint = [];
@@ -212,13 +226,17 @@ public static class EpisodeExporter
         {
             _h = h;
             _probs = Enumerable.Range(0, h.ActionCount).Select(_ => new List<float?>()).ToArray();
+            _floatActions = Enumerable.Range(0, h.ActionFloats).Select(_ => new List<float?>()).ToArray();
             var fields = new List<Field>
             {
                 new DataField<long>(EpisodeLogFormat.Columns.Episode), new DataField<int>(EpisodeLogFormat.Columns.Step),
-                new DataField<int?>(EpisodeLogFormat.Columns.Action), new DataField<double?>(EpisodeLogFormat.Columns.Reward),
-                new DataField<bool?>(EpisodeLogFormat.Columns.Terminated), new DataField<bool?>(EpisodeLogFormat.Columns.Truncated),
-                new DataField<float?>(EpisodeLogFormat.Columns.Value),
+                new DataField<int?>(EpisodeLogFormat.Columns.Action),
             };
+            fields.AddRange(Enumerable.Range(0, h.ActionFloats).Select(i => new DataField<float?>($"{EpisodeLogFormat.Columns.ActionContinuous}_{i}")));
+            fields.AddRange([
+                new DataField<double?>(EpisodeLogFormat.Columns.Reward),
+                new DataField<bool?>(EpisodeLogFormat.Columns.Terminated), new DataField<bool?>(EpisodeLogFormat.Columns.Truncated),
+                new DataField<float?>(EpisodeLogFormat.Columns.Value)]);
             fields.AddRange(Enumerable.Range(0, h.ActionCount).Select(a => new DataField<float?>($"prob_{a}")));
             fields.AddRange([
                 new DataField<long?>(EpisodeLogFormat.Columns.Seed), new DataField(EpisodeLogFormat.Columns.StartState, typeof(string), true),
@@ -251,7 +269,8 @@ public static class EpisodeExporter
                 bool step = t < e.Length;
                 _episode.Add(e.Index);
                 _step.Add(t);
-                _action.Add(step ? e.Actions[t] : null);
+                _action.Add(step && _h.HasDiscreteAction ? e.Actions[t] : null);
+                for (int i = 0; i < _floatActions.Length; i++) _floatActions[i].Add(step ? e.ContinuousActions[t * _floatActions.Length + i] : null);
                 _reward.Add(step ? e.Rewards[t] : null);
                 _terminated.Add(step ? e.Terminated[t] : null);
                 _truncated.Add(step ? e.Truncated[t] : null);
@@ -298,6 +317,7 @@ public static class EpisodeExporter
                 await rg.WriteAsync<long>(fields[f++], _episode.ToArray(), null, null, ct).ConfigureAwait(false);
                 await rg.WriteAsync<int>(fields[f++], _step.ToArray(), null, null, ct).ConfigureAwait(false);
                 await rg.WriteAsync<int>(fields[f++], _action.ToArray(), null, null, ct).ConfigureAwait(false);
+                foreach (var a in _floatActions) await rg.WriteAsync<float>(fields[f++], a.ToArray(), null, null, ct).ConfigureAwait(false);
                 await rg.WriteAsync<double>(fields[f++], _reward.ToArray(), null, null, ct).ConfigureAwait(false);
                 await rg.WriteAsync<bool>(fields[f++], _terminated.ToArray(), null, null, ct).ConfigureAwait(false);
                 await rg.WriteAsync<bool>(fields[f++], _truncated.ToArray(), null, null, ct).ConfigureAwait(false);
@@ -332,6 +352,7 @@ public static class EpisodeExporter
         {
             _episode.Clear(); _step.Clear(); _action.Clear(); _reward.Clear(); _terminated.Clear(); _truncated.Clear(); _value.Clear();
             foreach (var p in _probs) p.Clear();
+            foreach (var a in _floatActions) a.Clear();
             _seed.Clear(); _startState.Clear(); _checkpoint.Clear(); _phase.Clear(); _evaluation.Clear(); _return.Clear(); _length.Clear(); _success.Clear();
             foreach (var cols in _obs)
                 foreach (var col in cols) ((System.Collections.IList)col).Clear();

@@ -22,9 +22,14 @@ public static class EpisodeLogFormat
     /// <summary>
     /// Current format version; readers reject logs with a larger one. Version 2 adds a CRC-32C to every
     /// message (see <see cref="BatchChecksum"/>): the schema's in its metadata, a record batch's in its
-    /// message's custom metadata; version 1 logs, which have none, are still read.
+    /// message's custom metadata; version 1 logs, which have none, are still read. Version 3 adds float
+    /// actions (<see cref="Columns.ActionContinuous"/>, for Box and Dict action spaces); logs of discrete
+    /// actions are still written as <see cref="DiscreteVersion"/>, so that builds that read version 2 keep reading them.
     /// </summary>
-    public const int Version = 2;
+    public const int Version = 3;
+
+    /// <summary>The version written for logs of a Discrete action space (their layout has not changed since version 2).</summary>
+    public const int DiscreteVersion = 2;
 
     /// <summary>Recorder version written into new logs.</summary>
     public const string RecorderVersion = "rlagents-episode-recorder/1.0";
@@ -56,6 +61,8 @@ public static class EpisodeLogFormat
     internal const string KeyEnvAssembly = "rlagents.env_assembly";
     internal const string KeyPlugin = "rlagents.plugin";
     internal const string KeyActionCount = "rlagents.action_count";
+    internal const string KeyActionFloats = "rlagents.action_floats";
+    internal const string KeyActionSpace = "rlagents.action_space";
     // Field metadata keys of observation columns.
     internal const string KeyModality = "rlagents.modality";
     internal const string KeyStorage = "rlagents.storage";
@@ -70,8 +77,14 @@ public static class EpisodeLogFormat
         public const string Episode = "episode";
         /// <summary>int32: row index t within the episode, 0..L.</summary>
         public const string Step = "step";
-        /// <summary>int32, null on the last row: action taken on observation t.</summary>
+        /// <summary>int32, null on the last row: action taken on observation t (null on every row when the action space has no discrete part).</summary>
         public const string Action = "action";
+        /// <summary>
+        /// list&lt;float&gt; of <see cref="EpisodeLogHeader.ActionFloats"/> values, null on the last row: the floats of
+        /// the action taken on observation t, exactly as the environment received them (float32 bits).
+        /// Present only in logs of an action space with continuous elements.
+        /// </summary>
+        public const string ActionContinuous = "action_continuous";
         /// <summary>float64, null on the last row: reward of transition t.</summary>
         public const string Reward = "reward";
         /// <summary>bool, null on the last row: transition t terminated the episode.</summary>
@@ -111,8 +124,9 @@ public static class EpisodeLogFormat
         var b = new Schema.Builder()
             .Field(new Field(Columns.Episode, Int64Type.Default, false))
             .Field(new Field(Columns.Step, Int32Type.Default, false))
-            .Field(new Field(Columns.Action, Int32Type.Default, true))
-            .Field(new Field(Columns.Reward, DoubleType.Default, true))
+            .Field(new Field(Columns.Action, Int32Type.Default, true));
+        if (header.ActionFloats > 0) b.Field(new Field(Columns.ActionContinuous, new ListType(new Field("item", FloatType.Default, false)), true));
+        b.Field(new Field(Columns.Reward, DoubleType.Default, true))
             .Field(new Field(Columns.Terminated, BooleanType.Default, true))
             .Field(new Field(Columns.Truncated, BooleanType.Default, true))
             .Field(new Field(Columns.ActionProbs, new ListType(new Field("item", FloatType.Default, false)), true))
@@ -144,6 +158,8 @@ public static class EpisodeLogFormat
             .Metadata(KeyEnvOptions, header.EnvOptionsJson)
             .Metadata(KeyWrappers, JsonSerializer.Serialize(header.Wrappers, Json))
             .Metadata(KeyActionCount, header.ActionCount.ToString(CultureInfo.InvariantCulture));
+        if (header.ActionFloats > 0) b.Metadata(KeyActionFloats, header.ActionFloats.ToString(CultureInfo.InvariantCulture));
+        if (header.ActionSpace is not null) b.Metadata(KeyActionSpace, header.ActionSpace);
         if (header.EnvType is not null) b.Metadata(KeyEnvType, header.EnvType);
         if (header.EnvAssembly is not null) b.Metadata(KeyEnvAssembly, header.EnvAssembly);
         if (header.Plugin is not null) b.Metadata(KeyPlugin, header.Plugin);
@@ -215,6 +231,8 @@ public static class EpisodeLogFormat
             EnvAssembly = md.GetValueOrDefault(KeyEnvAssembly),
             Plugin = md.GetValueOrDefault(KeyPlugin),
             ActionCount = int.Parse(Get(KeyActionCount), CultureInfo.InvariantCulture),
+            ActionFloats = md.TryGetValue(KeyActionFloats, out var floats) ? int.Parse(floats, NumberStyles.None, CultureInfo.InvariantCulture) : 0,
+            ActionSpace = md.GetValueOrDefault(KeyActionSpace),
             RecorderVersion = Get(KeyRecorder),
             Modalities = modalities,
         };

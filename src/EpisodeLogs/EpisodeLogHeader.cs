@@ -79,8 +79,21 @@ public sealed record EpisodeLogHeader
     /// <summary>Observation modalities in the environment's fixed order.</summary>
     public required IReadOnlyList<ModalityLayout> Modalities { get; init; }
 
-    /// <summary>Number of discrete actions (size of the action space).</summary>
+    /// <summary>Number of discrete actions: the size of a Discrete action space (or of the one Discrete part of a Dict); 0 when actions have no discrete part.</summary>
     public int ActionCount { get; init; }
+
+    /// <summary>
+    /// Floats per action (the continuous elements of a Box action space or of a Dict's Box parts; see
+    /// <see cref="ActionLayout"/>); 0 for discrete actions. Logs with float actions carry them in
+    /// <see cref="EpisodeLogFormat.Columns.ActionContinuous"/> and are format version 3.
+    /// </summary>
+    public int ActionFloats { get; init; }
+
+    /// <summary>True when actions have an integer (the <see cref="EpisodeLogFormat.Columns.Action"/> column holds it); false for a Box action space.</summary>
+    public bool HasDiscreteAction => ActionFloats == 0 || ActionCount > 0;
+
+    /// <summary>The action space as <see cref="Space.ToString"/> wrote it (e.g. <c>Box(-2.0, 2.0, (1,), float32)</c>); null for a Discrete space, whose <see cref="ActionCount"/> says it all.</summary>
+    public string? ActionSpace { get; init; }
 
     /// <summary>Version of the recorder that wrote the log.</summary>
     public string RecorderVersion { get; init; } = EpisodeLogFormat.RecorderVersion;
@@ -98,6 +111,10 @@ public sealed record EpisodeLogHeader
         IReadOnlyList<string>? wrappers = null, string? plugin = null)
     {
         var inner = EnvStack.Innermost(env);
+        var layout = env.ActionSpace.ActionLayout;
+        // One integer column and one float-list column hold an action: a Discrete or Box space, or a Dict with at most one Discrete part.
+        if (layout.DiscreteCount > 1 || layout.Parts.Any(p => p.Space is MultiDiscreteSpace))
+            throw new UnsupportedActionSpaceException("Episode logs", "a Discrete, float32 Box or Dict of one Discrete and Boxes", env.ActionSpace);
         var asm = inner.GetType().Assembly.GetName();
         return new EpisodeLogHeader
         {
@@ -107,7 +124,11 @@ public sealed record EpisodeLogHeader
             EnvType = inner.GetType().FullName,
             EnvAssembly = $"{asm.Name}, {asm.Version}",
             Plugin = plugin,
-            ActionCount = env.ActionSpace.AsDiscrete("Episode logs").N,
+            FormatVersion = layout.IsDiscrete ? EpisodeLogFormat.DiscreteVersion : EpisodeLogFormat.Version,
+            ActionCount = layout.IsDiscrete ? ((DiscreteSpace)env.ActionSpace).N
+                : layout.Parts.Select(p => p.Space).OfType<DiscreteSpace>().Select(d => d.N).SingleOrDefault(),
+            ActionFloats = layout.ContinuousCount,
+            ActionSpace = layout.IsDiscrete ? null : env.ActionSpace.ToString(),
             Modalities = env.ObservationSpace.Modalities.Select(m => new ModalityLayout(
                 m.Name, m.Storage,
                 m.Space is BoxSpace b ? b.ShapeArray() : [],

@@ -179,9 +179,13 @@ public sealed class EpisodeRecorder : Wrapper
     }
 
     /// <inheritdoc />
-    protected override StepResult StepCore(int action)
+    protected override StepResult StepCore(int action) => Record(new EnvAction(in action), Inner.Step(action));
+
+    /// <summary>Any action space the log holds (float actions are stored with their exact bits).</summary>
+    protected override StepResult StepCore(EnvAction action) => Record(action, Inner.Step(action));
+
+    private StepResult Record(EnvAction action, StepResult result)
     {
-        var result = Inner.Step(action);
         if (_restoring?.Open is { } open)
         {
             // A replayed step: the agent's outputs are the ones saved with the checkpoint.

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using RLAgents.Environments;
 using RLAgents.Environments.Wrappers;
 
@@ -48,7 +49,7 @@ public sealed class ObservedReplay : IDisposable
         for (int t = 0; t < episode.Length; t++)
         {
             observations[t] = observation.Clone();
-            var step = _outer.Step(episode.Actions[t]);
+            var step = episode.ActionFloats > 0 ? _outer.Step(episode.ActionAt(t, _outer.ActionSpace.ActionLayout)) : _outer.Step(episode.Actions[t]);
             observation = step.Observation;
             if ((step.Terminated || step.Truncated) && t + 1 < episode.Length)
                 throw new InvalidDataException($"episode {episode.Index}, step {t}: the wrapped environment ended the episode, the log goes on to step {episode.Length}");
@@ -80,11 +81,29 @@ public sealed class ObservedReplay : IDisposable
 
         protected override StepResult StepCore(int action)
         {
+            CheckInEpisode();
+            return Checked(new EnvAction(in action), Inner.Step(action));
+        }
+
+        protected override StepResult StepCore(EnvAction action)
+        {
+            CheckInEpisode();
+            return Checked(action, Inner.Step(action));
+        }
+
+        private void CheckInEpisode()
+        {
             var e = Episode!;
             if (_t >= e.Length) throw new InvalidDataException($"episode {e.Index} has {e.Length} steps; the replay went on");
-            var r = Inner.Step(action);
+        }
+
+        private StepResult Checked(EnvAction action, StepResult r)
+        {
+            var e = Episode!;
             int t = _t++;
-            if (action != e.Actions[t]) throw new InvalidOperationException($"episode {e.Index}, step {t}: replayed action {action}, logged {e.Actions[t]}");
+            bool same = (action.Discrete.IsEmpty || action.Discrete[0] == e.Actions[t])
+                && MemoryMarshal.Cast<float, int>(action.Continuous).SequenceEqual(MemoryMarshal.Cast<float, int>(e.ContinuousActionAt(t)));
+            if (!same) throw new InvalidOperationException($"episode {e.Index}, step {t}: replayed action {action.ToString()}, logged {e.DescribeAction(t)}");
             if (BitConverter.DoubleToInt64Bits(r.Reward) != BitConverter.DoubleToInt64Bits(e.Rewards[t]))
                 Check(new Divergence(e.Index, t, DivergenceKind.Reward, null, e.Rewards[t].ToString("R", CultureInfo.InvariantCulture), r.Reward.ToString("R", CultureInfo.InvariantCulture)));
             if (r.Terminated != e.Terminated[t] || r.Truncated != e.Truncated[t])

@@ -97,8 +97,31 @@ public sealed class RecordedEpisode
     /// <summary>Whether the goal was reached (from <see cref="StepInfo.IsSuccess"/> on the last step), or null when unknown.</summary>
     public bool? Success { get; set; }
 
-    /// <summary>Actions, [Length].</summary>
+    /// <summary>Actions, [Length]: the integer of each action (0 when the action space has no discrete part).</summary>
     public int[] Actions { get; set; } = [];
+
+    /// <summary>Floats per action (<see cref="EpisodeLogHeader.ActionFloats"/>); 0 for discrete actions.</summary>
+    public int ActionFloats { get; set; }
+
+    /// <summary>The floats of the actions, [Length × <see cref="ActionFloats"/>] row-major (empty for discrete actions).</summary>
+    public float[] ContinuousActions { get; set; } = [];
+
+    /// <summary>The floats of action <paramref name="t"/>, [<see cref="ActionFloats"/>].</summary>
+    public ReadOnlySpan<float> ContinuousActionAt(int t) => ContinuousActions.AsSpan(t * ActionFloats, ActionFloats);
+
+    /// <summary>
+    /// Action <paramref name="t"/> as an environment of <paramref name="layout"/> takes it: its integer
+    /// (when the layout has a discrete element) and its floats.
+    /// </summary>
+    public EnvAction ActionAt(int t, ActionLayout layout) =>
+        new(layout.DiscreteCount == 0 ? default : Actions.AsSpan(t, 1), ContinuousActionAt(t));
+
+    /// <summary>Action <paramref name="t"/> for people: <c>2</c>, or the floats as <c>[0.5, -1.25]</c> (round-trip digits).</summary>
+    public string DescribeAction(int t)
+    {
+        if (ActionFloats == 0) return Actions[t].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return "[" + string.Join(", ", ContinuousActionAt(t).ToArray().Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "]";
+    }
 
     /// <summary>Rewards, [Length].</summary>
     public double[] Rewards { get; set; } = [];

@@ -70,9 +70,18 @@ public sealed class Replayer
         {
             CheckAssembly(header, env, options.Force);
             env = Wrap(env, header.Wrappers, options.Force);
-            int actionCount = env.ActionSpace.AsDiscrete("Episode replay").N;
-            if (actionCount != header.ActionCount && !options.Force)
-                throw new EpisodeLogEnvironmentException($"{header.EnvId} now has {actionCount} actions; the log was recorded with {header.ActionCount}. Use --force to replay anyway.");
+            var layout = env.ActionSpace.ActionLayout;
+            if (header.ActionFloats == 0 && header.ActionSpace is null)
+            {
+                int actionCount = env.ActionSpace.AsDiscrete("Episode replay").N;
+                if (actionCount != header.ActionCount && !options.Force)
+                    throw new EpisodeLogEnvironmentException($"{header.EnvId} now has {actionCount} actions; the log was recorded with {header.ActionCount}. Use --force to replay anyway.");
+            }
+            else if (layout.ContinuousCount != header.ActionFloats || layout.DiscreteCount != (header.HasDiscreteAction ? 1 : 0))
+                // Not even --force replays floats into a space of another size.
+                throw new EpisodeLogEnvironmentException($"{header.EnvId}'s action space is now {env.ActionSpace}; the log was recorded with {header.ActionSpace} ({header.ActionFloats} floats per action).");
+            else if (env.ActionSpace.ToString() != header.ActionSpace && !options.Force)
+                throw new EpisodeLogEnvironmentException($"{header.EnvId}'s action space is now {env.ActionSpace}; the log was recorded with {header.ActionSpace}. Use --force to replay anyway.");
             if (env.ObservationSpace.Count != header.Modalities.Count
                 || !header.Modalities.Zip(env.ObservationSpace.Modalities).All(p => p.First.Matches(p.Second)))
                 throw new EpisodeLogEnvironmentException($"{header.EnvId}'s observation space {env.ObservationSpace} does not match the log's modalities ({string.Join(", ", header.Modalities.Select(m => $"{m.Name}:{m.Storage}[{m.Size}]"))}).");
@@ -128,18 +137,22 @@ public sealed class Replayer
         }
         capture?.Begin(e.Index, e.Seed, e.StartState, obs);
         if (CompareObservation(e, header, obs, 0) is { } d0) return new(e.Index, 0, d0);
+        // Discrete logs step with the integer (the fast path every env has); float actions go in as recorded, bit for bit.
+        var layout = env.ActionSpace.ActionLayout;
+        bool floats = header.ActionFloats > 0;
         for (int t = 0; t < e.Length; t++)
         {
             StepResult r;
             try
             {
-                r = env.Step(e.Actions[t]);
+                r = floats ? env.Step(e.ActionAt(t, layout)) : env.Step(e.Actions[t]);
             }
             catch (Exception ex) when (ex is InvalidActionException or InvalidOperationException or ArgumentException)
             {
-                return new(e.Index, t, new Divergence(e.Index, t, DivergenceKind.EnvironmentError, null, $"action {e.Actions[t]}", ex.Message));
+                return new(e.Index, t, new Divergence(e.Index, t, DivergenceKind.EnvironmentError, null, $"action {e.DescribeAction(t)}", ex.Message));
             }
-            capture?.Add(e.Actions[t], r);
+            if (floats) capture?.Add(e.ActionAt(t, layout), r);
+            else capture?.Add(e.Actions[t], r);
             if (BitConverter.DoubleToInt64Bits(r.Reward) != BitConverter.DoubleToInt64Bits(e.Rewards[t]))
                 return new(e.Index, t, new Divergence(e.Index, t, DivergenceKind.Reward, null, R(e.Rewards[t]), R(r.Reward)));
             if (r.Terminated != e.Terminated[t])

@@ -69,3 +69,36 @@ internal sealed class TargetEnv : Env
 
     public static IVectorEnv Vector(int n, bool nanRewards = false) => new SyncVectorEnv(_ => new TargetEnv { NanRewards = nanRewards }, n, AutoresetMode.SameStep);
 }
+
+/// <summary>
+/// A user-style env that only its text explains: the instruction (<c>mission</c>) says "go left" or "go right",
+/// a vector <c>position</c> in [−1, 1] is drawn at random and says nothing about the goal, the action is a
+/// velocity a ∈ [−1, 1], and the one step's reward is a toward the instructed side (−a for left): +1 at best,
+/// 0 on average for any policy that ignores the text.
+/// </summary>
+internal sealed class InstructedReachEnv : Env, ITextVocabulary
+{
+    private static readonly ObservationSpace Space = new(
+        new Modality("position", new BoxSpace(-1, 1, [1])),
+        new Modality("mission", new TextSpace(16)));
+    private readonly Observation _obs = new(Space);
+    private int _direction;
+
+    public override EnvId Id => new("InstructedReach", 0);
+    public override ObservationSpace ObservationSpace => Space;
+    public override BoxSpace ActionSpace { get; } = new(-1, 1, [1]);
+    public IReadOnlyList<string> TextVocabulary { get; } = ["go", "left", "right"];
+
+    protected override ResetResult ResetCore()
+    {
+        _direction = Random.NextInt(2) == 0 ? -1 : 1;
+        _obs.Floats(0)[0] = (float)(2 * Random.NextDouble() - 1);
+        _obs.SetText(1, _direction < 0 ? "go left" : "go right");
+        return new ResetResult(_obs, default);
+    }
+
+    protected override StepResult StepCore(EnvAction action) =>
+        new(_obs, _direction * Math.Clamp(action.Continuous[0], -1f, 1f), true, false, default);
+
+    public static IVectorEnv Vector(int n) => new SyncVectorEnv(_ => new InstructedReachEnv(), n, AutoresetMode.SameStep);
+}

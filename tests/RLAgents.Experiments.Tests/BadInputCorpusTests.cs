@@ -99,6 +99,8 @@ public sealed class BadInputCorpusTests(CorpusRunFixture fixture) : IClassFixtur
         ["zero evaluation episodes"] = new(Set("training.evalEpisodes=0"), 2, "training.evalEpisodes"),
         ["zero threads"] = new(Set("training.threads=0"), 2, "training.threads"),
         ["success rate above one"] = new(Set("training.stopAtSuccessRate=1.5"), 2, "training.stopAtSuccessRate"),
+        ["distributed with observation normalisation"] = new(Set("env.vectorization=sync", "distributed={\"workers\":2}", "env.normalizeObservation={}"), 2, "env.normalizeObservation: distributed workers"),
+        ["rescaled actions with an empty range"] = new(Set("env.vectorization=sync", "env.rescaleAction={\"min\":1,\"max\":1}"), 2, "env.rescaleAction"),
         ["non-finite mode unknown"] = new(Set("training.nonFinite=ignore"), 2, "training.nonFinite"),
         ["name that climbs out of --output"] = new(Set("name=../escape"), 2, "name: '../escape' is not a folder name"),
         ["name with a slash"] = new(Set("name=a/b"), 2, "name: 'a/b'"),

@@ -166,6 +166,13 @@ public sealed class RolloutCollector : IExperienceSource
         state.EpisodeLengths.CopyTo(_episodeLength, 0);
     }
 
+    /// <summary>
+    /// Report each finished episode's return as the environment's episode statistics (<see cref="StepInfo.Episode"/>)
+    /// give it rather than the sum of the rewards the agent received: true when a wrapper outside them rescales
+    /// rewards (<c>env.normalizeReward</c>), so that metrics and stopping read the environment's own returns.
+    /// </summary>
+    public bool EnvReturns { get; set; }
+
     /// <summary>Returns and clears the episodes finished since the last call.</summary>
     public IReadOnlyList<EpisodeRecord> DrainEpisodes()
     {
@@ -284,7 +291,8 @@ public sealed class RolloutCollector : IExperienceSource
             _episodeLength[i]++;
             if (_env.Terminated[i] || _env.Truncated[i])
             {
-                _finished.Add(new EpisodeRecord(_episodeReturn[i], _episodeLength[i], _env.Infos[i].IsSuccess, _env.Infos[i].Task));
+                double episodeReturn = EnvReturns && _env.Infos[i].Episode is { } episode ? episode.Return : _episodeReturn[i];
+                _finished.Add(new EpisodeRecord(episodeReturn, _episodeLength[i], _env.Infos[i].IsSuccess, _env.Infos[i].Task));
                 _episodeReturn[i] = 0;
                 _episodeLength[i] = 0;
             }

@@ -176,7 +176,9 @@ public static class Evaluator
         // The run's thread count: libtorch's default of one per core spin-waits on a shared machine.
         TorchSharp.torch.set_num_threads(options.Training.Threads);
         int envs = numEnvs ?? Math.Min(episodes, 16);
-        using var env = AgentFactory.MakeEnv(options, envs, recorders);
+        using var env = AgentFactory.MakeEnv(options, envs, recorders, evaluation: true);
+        // Observations normalised as the checkpointed training run normalised them, frozen.
+        checkpoint.State.Normalization?.ApplyFrozen(env);
         using var agent = AgentFactory.CreateAgent(options, env);
         try
         {

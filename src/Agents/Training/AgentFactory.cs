@@ -52,11 +52,12 @@ public static class AgentFactory
     /// <summary>
     /// <paramref name="numEnvs"/> environments of the experiment in same-step autoreset mode; with
     /// <paramref name="recorders"/>, each sub-environment (time limit and statistics included, as
-    /// replay rebuilds them) is wrapped by that group's episode recorder.
+    /// replay rebuilds them) is wrapped by that group's episode recorder. For <paramref name="evaluation"/> the
+    /// rewards are the environment's own (no <c>env.normalizeReward</c>): evaluations report real returns.
     /// </summary>
-    public static IVectorEnv MakeEnv(ExperimentOptions options, int numEnvs, EpisodeRecorderGroup? recorders = null)
+    public static IVectorEnv MakeEnv(ExperimentOptions options, int numEnvs, EpisodeRecorderGroup? recorders = null, bool evaluation = false)
     {
-        var env = MakeEnvWithoutMemory(options, numEnvs, recorders);
+        var env = MakeEnvWithoutMemory(options, numEnvs, recorders, evaluation);
         // Memory wraps outside the recorders: episode logs keep the plain observations that replay re-simulates.
         return options.Env.Memory.Steps > 0 ? WithMemory(env, options.Env.Memory) : env;
     }
@@ -74,26 +75,28 @@ public static class AgentFactory
         }
     }
 
-    private static IVectorEnv MakeEnvWithoutMemory(ExperimentOptions options, int numEnvs, EpisodeRecorderGroup? recorders)
+    private static IVectorEnv MakeEnvWithoutMemory(ExperimentOptions options, int numEnvs, EpisodeRecorderGroup? recorders, bool evaluation)
     {
         var (registry, registration) = Resolve(options);
         object? envOptions = EnvOptions(options, registration);
         string id = registration.Id.ToString();
         var images = options.Env.Images;
-        if (recorders is null && images.IsEmpty)
+        var control = evaluation ? options.Env.Control with { NormalizeReward = null } : options.Env.Control;
+        if (recorders is null && images.IsEmpty && control.IsEmpty)
             return VectorEnvs.Make(registry, id, numEnvs, AutoresetMode.SameStep, options.Env.Vectorization, envOptions, options.Env.MaxEpisodeSteps);
-        // Image wrappers sit outside each recorder: the log keeps what the environment emits, which replay re-simulates.
+        // Image, action and normalisation wrappers sit outside each recorder: the log keeps what the environment
+        // emits and receives, which replay re-simulates.
         IEnv Single(int slot)
         {
             var env = registry.Make(id, envOptions, options.Env.MaxEpisodeSteps);
-            return images.Wrap(recorders is null ? env : recorders.Wrap(env, slot));
+            return control.Wrap(images.Wrap(recorders is null ? env : recorders.Wrap(env, slot)));
         }
         return options.Env.Vectorization switch
         {
             VectorizationMode.Sync => new SyncVectorEnv(Single, numEnvs, AutoresetMode.SameStep),
             VectorizationMode.Threaded => new ThreadedVectorEnv(Single, numEnvs, AutoresetMode.SameStep),
             _ => throw new ConfigurationException("env.vectorization", recorders is null
-                ? "image observation wrappers (pixels, grayscale, resize, frameStack) wrap each environment; use sync or threaded vectorization"
+                ? "image, action and normalisation wrappers (pixels, grayscale, resize, frameStack, clipAction, rescaleAction, normalizeObservation, normalizeReward) wrap each environment; use sync or threaded vectorization"
                 : "recording needs sync or threaded vectorization (a batched env has no per-episode hook)"),
         };
     }
@@ -124,7 +127,7 @@ public static class AgentFactory
     public static IEnv MakeSingleEnv(ExperimentOptions options)
     {
         var (registry, registration) = Resolve(options);
-        return options.Env.Images.Wrap(registry.Make(registration.Id.ToString(), EnvOptions(options, registration), options.Env.MaxEpisodeSteps));
+        return options.Env.Control.Wrap(options.Env.Images.Wrap(registry.Make(registration.Id.ToString(), EnvOptions(options, registration), options.Env.MaxEpisodeSteps)));
     }
 
     /// <summary>The closed vocabulary of the experiment env's text (its <see cref="ITextVocabulary"/>), or null when it declares none.</summary>

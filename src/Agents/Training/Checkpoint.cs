@@ -81,9 +81,10 @@ public sealed class TrainingFaultException(string message, long step, string? la
 /// <param name="Runner">The runner's bookkeeping.</param>
 /// <param name="Experiment">The resolved experiment, so a checkpoint file alone can be evaluated.</param>
 /// <param name="EpisodeLog">Where the run's episode log stood, when the run records one.</param>
+/// <param name="Normalization">The training envs' normalisation statistics, when the experiment normalises observations or rewards.</param>
 public sealed record RunState(int FormatVersion, int Phase, long EnvSteps, long EnvEpisodes, long Demonstrations, double Seconds,
     AlgorithmState? Algorithm, bool HasReference, PhaseResult[] Completed, bool Stopped, RunnerState Runner, JsonElement Experiment,
-    EpisodeLogPosition? EpisodeLog = null)
+    EpisodeLogPosition? EpisodeLog = null, NormalizationStatistics? Normalization = null)
 {
     /// <summary>True when the schedule has nothing left to run.</summary>
     public bool Finished(int scheduleLength) => Stopped || (Phase >= scheduleLength && Algorithm is null);

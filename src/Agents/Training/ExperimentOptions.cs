@@ -89,6 +89,10 @@ public sealed class ExperimentOptions
         if (Env.Plugin is null && string.IsNullOrWhiteSpace(Env.Id)) throw new ConfigurationException("env.id", "give a registered environment id, or env.plugin");
         if (!Env.Images.IsEmpty && Env.Vectorization == VectorizationMode.Batched)
             throw new ConfigurationException("env.vectorization", "image observation wrappers (pixels, grayscale, resize, frameStack) wrap each environment; use sync or threaded vectorization");
+        if (!Env.Control.IsEmpty && Env.Vectorization == VectorizationMode.Batched)
+            throw new ConfigurationException("env.vectorization", "action and normalisation wrappers (clipAction, rescaleAction, normalizeObservation, normalizeReward) wrap each environment; use sync or threaded vectorization");
+        if (Env.RescaleAction is { } rescale && !(float.IsFinite(rescale.Min) && float.IsFinite(rescale.Max) && rescale.Min < rescale.Max))
+            throw new ConfigurationException("env.rescaleAction", $"min {rescale.Min} and max {rescale.Max} must be finite with min < max");
         if (Recording is not null && Env.Vectorization == VectorizationMode.Batched)
             throw new ConfigurationException("env.vectorization", "recording needs sync or threaded vectorization (a batched env has no per-episode hook)");
         if (Distributed is { } distributed)
@@ -99,6 +103,11 @@ public sealed class ExperimentOptions
                 throw new ConfigurationException("recording.mode", "distributed training records evaluations only (mode evaluationOnly): training episodes are stepped by the workers");
             if (Env.Curriculum is not null)
                 throw new ConfigurationException("env.curriculum", "a task curriculum steers the learner's own envs; distributed workers do not follow it yet");
+            // Each worker's envs would keep running statistics of their own, and checkpoints hold the learner's envs' only.
+            if (Env.NormalizeObservation is not null)
+                throw new ConfigurationException("env.normalizeObservation", "distributed workers do not share running observation statistics yet; normalise inside the env or train in one process");
+            if (Env.NormalizeReward is not null)
+                throw new ConfigurationException("env.normalizeReward", "distributed workers do not share running reward statistics yet; train in one process");
         }
         if (Recording is { Mode: RecordMode.EvaluationOnly, IncludeEvaluations: false })
             throw new ConfigurationException("recording.includeEvaluations", "mode evaluationOnly records a training run's evaluations; with includeEvaluations false it would record nothing");
@@ -240,6 +249,37 @@ public sealed class EnvironmentOptions
     /// <summary>The image sections as one pipeline (empty when none is given).</summary>
     [JsonIgnore]
     public ImagePipeline Images => new(Pixels, Grayscale, Resize, FrameStack, "env");
+
+    /// <summary>
+    /// Clip continuous actions into the environment's Box bounds (Gymnasium's <c>ClipAction</c>) before they reach it.
+    /// Like every action and normalisation wrapper it wraps each environment outside its episode recorder, so logs
+    /// hold the actions the environment received; needs sync or threaded vectorization.
+    /// </summary>
+    public bool ClipAction { get; set; }
+
+    /// <summary>
+    /// Present the continuous actions on new bounds <c>{ "min": -1, "max": 1 }</c> (Gymnasium's <c>RescaleAction</c>),
+    /// mapped affinely onto the environment's; applied before <see cref="ClipAction"/>. Null (the default) keeps the env's bounds.
+    /// </summary>
+    public RescaleActionOptions? RescaleAction { get; set; }
+
+    /// <summary>
+    /// Normalise float observations to running zero mean and unit variance, then clip (<c>epsilon</c>, <c>clip</c>;
+    /// Gymnasium's <c>NormalizeObservation</c>, one set of statistics per environment). The statistics are saved in
+    /// checkpoints and frozen in evaluation. Null (the default) leaves observations as they are.
+    /// </summary>
+    public NormalizeObservationOptions? NormalizeObservation { get; set; }
+
+    /// <summary>
+    /// Scale rewards by the running standard deviation of the discounted return (<c>gamma</c>, <c>epsilon</c>;
+    /// Gymnasium's <c>NormalizeReward</c>, per environment); returns reported in metrics stay the environment's.
+    /// Saved in checkpoints like <see cref="NormalizeObservation"/>. Null (the default) leaves rewards as they are.
+    /// </summary>
+    public NormalizeRewardOptions? NormalizeReward { get; set; }
+
+    /// <summary>The action and normalisation sections as one pipeline (empty when none is given).</summary>
+    [JsonIgnore]
+    public ControlPipeline Control => new(ClipAction, RescaleAction, NormalizeObservation, NormalizeReward, "env");
 
     /// <summary>
     /// A curriculum over a task mixture's tasks (e.g. <c>BabyAI-Mixture-v0</c>'s levels, in <c>env.options.ids</c>

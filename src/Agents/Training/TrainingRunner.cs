@@ -299,6 +299,10 @@ public static class TrainingRunner
         // The newest checkpoint on disk (written by this call or resumed from): what a fault leaves the run with.
         private string? _goodCheckpoint = resumedId;
         private bool _inexactNoted;
+        // Normalisation statistics (env.normalizeObservation / normalizeReward): of the running phase's envs while
+        // one runs (_trainingEnv), otherwise as the last phase or the resumed checkpoint left them.
+        private NormalizationStatistics? _normalization = state?.Normalization;
+        private IVectorEnv? _trainingEnv;
         // The metrics of the RL iterations since the last row (saved with mid-phase checkpoints, so a resumed row averages the same).
         private readonly SortedDictionary<string, double> _rowSums = new(StringComparer.Ordinal);
         private readonly SortedDictionary<string, int> _rowCounts = new(StringComparer.Ordinal);
@@ -375,6 +379,9 @@ public static class TrainingRunner
             if (Experience is null)
             {
                 env = AgentFactory.MakeEnv(options, options.Env.NumEnvs, recorders);
+                // A later phase, or a resume without the envs' state, continues the statistics where they stood.
+                _normalization?.Restore(env);
+                _trainingEnv = env;
                 if (options.Env.Curriculum is { } curriculum)
                 {
                     _curriculum ??= TaskCurriculum.For(curriculum, env, _runner.Curriculum);
@@ -407,7 +414,12 @@ public static class TrainingRunner
                 if (midPhase.Rollout is { } rollout)
                 {
                     // The envs, their episodes in progress and the recorders' open episodes, as the checkpoint left them.
+                    // The envs replay their episodes in progress under the saved statistics, frozen (the saved ones already
+                    // count those observations, so the current observation comes out as it was); then the statistics and
+                    // the reward wrappers' discounted returns are put back as saved and resume updating.
+                    if (env is not null) _normalization?.Restore(env, frozen: true);
                     algorithm.Collector.RestoreState(rollout);
+                    if (env is not null) _normalization?.Restore(env);
                 }
                 else
                 {
@@ -428,6 +440,7 @@ public static class TrainingRunner
                 _runner = _runner with { NextLog = Next(0, t.LogInterval), NextEval = Next(0, t.EvalInterval), NextCheckpoint = Next(0, t.CheckpointInterval) };
             }
             algorithm.Collector.CheckSteps = t.CheckEnvSteps;
+            if (algorithm.Collector is RolloutCollector local) local.EnvReturns = options.Env.NormalizeReward is not null;
             // Demonstrations an RL algorithm replays (DQfD) count once, when the phase starts.
             if (midPhase is null) Demonstrations += algorithm.Demonstrations;
             long phaseStart = EnvSteps - algorithm.Steps, updatesBefore = _runner.Updates - algorithm.OptimizerSteps;
@@ -518,7 +531,9 @@ public static class TrainingRunner
                     return;
                 }
             }
+            if (env is not null) _normalization = NormalizationStatistics.Capture(env) ?? _normalization;
             FinishPhase(phase, phaseEvaluation, start, before);
+            _trainingEnv = null;
         }
 
         public void RunSft(PhaseOptions phase)
@@ -625,7 +640,9 @@ public static class TrainingRunner
                 recorders.CheckpointId = CheckpointId;
             }
             Report(_schedule[Phase], "evaluation", 0, t.EvalEpisodes);
-            using var env = AgentFactory.MakeEnv(options, Math.Min(t.EvalEpisodes, Math.Max(options.Env.NumEnvs, 16)), recorders);
+            using var env = AgentFactory.MakeEnv(options, Math.Min(t.EvalEpisodes, Math.Max(options.Env.NumEnvs, 16)), recorders, evaluation: true);
+            // Observations normalised as training normalises them now, without changing the statistics.
+            (_trainingEnv is null ? _normalization : NormalizationStatistics.Capture(_trainingEnv))?.ApplyFrozen(env);
             long evalSeed = unchecked((long)(counted ? Rng.DeriveSeed(_seed, "eval", _runner.Evaluations) : Rng.DeriveSeed(_seed, "eval-interrupted", EnvSteps)));
             if (counted) _runner = _runner with { Evaluations = _runner.Evaluations + 1 };
             var selection = t.GreedyEvaluation || agent.Policy is QNetworkPolicy ? ActionSelection.Greedy : ActionSelection.Sample;
@@ -688,13 +705,14 @@ public static class TrainingRunner
                     notice?.Invoke($"this run's checkpoints cannot hold its envs' state ({reason}): a resume restarts their episodes");
                 }
                 algorithm = algorithm! with { Rollout = rollout };
+                if (_trainingEnv is not null) _normalization = NormalizationStatistics.Capture(_trainingEnv) ?? _normalization;
             }
             var row = midPhase is null || (_rowCounts.Count == 0 && _rowReturns.Count == 0) ? null
                 : new PartialRow(new(_rowSums), new(_rowCounts), [.. _rowReturns], [.. _rowLengths]);
             var log = EpisodeLog is null ? null : new EpisodeLogPosition(EpisodeLog.BytesWritten, Recorders!.LastIndexDrawn);
             var runState = new RunState(Checkpoint.Format, Phase, EnvSteps, EnvEpisodes, Demonstrations, Seconds, algorithm,
                 agent.Reference is not null, [.. _completed], Stopped,
-                _runner with { RecentReturns = [.. _returns], RecentSuccesses = [.. _successes], Row = row, Curriculum = _curriculum?.State ?? _runner.Curriculum }, experiment.RootElement.Clone(), log);
+                _runner with { RecentReturns = [.. _returns], RecentSuccesses = [.. _successes], Row = row, Curriculum = _curriculum?.State ?? _runner.Curriculum }, experiment.RootElement.Clone(), log, _normalization);
             _lastCheckpoint = Checkpoint.Write(runDirectory, CheckpointId, tensors, runState,
                 midPhase is { CheckpointsReplay: true } ? midPhase.SaveReplay : null);
             _goodCheckpoint = CheckpointId;

@@ -73,3 +73,13 @@ public sealed class RescaleAction : Wrapper
         return space is DictSpace ? new DictSpace(layout.Parts.Select((p, i) => (p.Name, parts[i])).ToArray()) : parts[0];
     }
 }
+
+/// <summary>Options of <see cref="RescaleAction"/> as an experiment's <c>env.rescaleAction</c> section gives them.</summary>
+public sealed class RescaleActionOptions
+{
+    /// <summary>The new lower bound of every continuous action element (what the agent emits at the inner env's low).</summary>
+    public float Min { get; set; } = -1f;
+
+    /// <summary>The new upper bound of every continuous action element; must exceed <see cref="Min"/>.</summary>
+    public float Max { get; set; } = 1f;
+}

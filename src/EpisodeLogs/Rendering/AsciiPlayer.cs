@@ -15,9 +15,14 @@ public static class AsciiPlayer
         sb.Append(CultureInfo.InvariantCulture, $"episode {e.Index}  step {t}/{e.Length}");
         if (t < e.Length)
         {
-            int a = e.Actions[t];
-            string name = a >= 0 && a < r.ActionNames.Count ? r.ActionNames[a] : a.ToString(CultureInfo.InvariantCulture);
-            sb.Append(CultureInfo.InvariantCulture, $"  action {name} ({a})  reward {e.Rewards[t]:0.####}");
+            if (e.ActionFloats > 0) sb.Append("  action ").Append(e.DescribeAction(t));
+            else
+            {
+                int a = e.Actions[t];
+                string name = a >= 0 && a < r.ActionNames.Count ? r.ActionNames[a] : a.ToString(CultureInfo.InvariantCulture);
+                sb.Append(CultureInfo.InvariantCulture, $"  action {name} ({a})");
+            }
+            sb.Append(CultureInfo.InvariantCulture, $"  reward {e.Rewards[t]:0.####}");
             if (e.Values[t] is float v) sb.Append(CultureInfo.InvariantCulture, $"  value {v:0.###}");
             if (e.ActionProbabilities[t] is { } p) sb.Append("  probs [").Append(string.Join(" ", p.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))).Append(']');
             if (e.Terminated[t]) sb.Append("  terminated");

@@ -66,7 +66,8 @@ public sealed class EpisodeRenderer
             if (frameSource is not null) frames.Add(frameSource.RenderFrame());
             ascii.Add(textSource?.RenderText() ?? Describe(full, t));
             if (t == full.Length) break;
-            env.Step(full.Actions[t]);
+            if (full.ActionFloats > 0) env.Step(full.ActionAt(t, env.ActionSpace.ActionLayout));
+            else env.Step(full.Actions[t]);
         }
         var pictures = Pictures(header, full);
         return new RenderedEpisode(header, full, frameSource is null ? FramesFromObservations(header, full, pictures) : frames, ascii, names) { Pictures = pictures };

@@ -29,6 +29,9 @@ public static class HtmlViewer
                 t,
                 action = step ? e.Actions[t] : (int?)null,
                 actionName = step && e.Actions[t] < r.ActionNames.Count ? r.ActionNames[e.Actions[t]] : null,
+                // A Box action: its floats, shown rounded with the exact (round-trip) digits on hover.
+                continuous = step && e.ActionFloats > 0 ? e.ContinuousActionAt(t).ToArray() : null,
+                continuousText = step && e.ActionFloats > 0 ? e.DescribeAction(t) : null,
                 reward = step ? e.Rewards[t] : (double?)null,
                 terminated = step && e.Terminated[t],
                 truncated = step && e.Truncated[t],
@@ -143,7 +146,10 @@ public static class HtmlViewer
     slider.value = step;
     $('step-label').textContent = `step ${step} / ${last}`;
     $('ascii').textContent = s.ascii;
-    $('action').textContent = s.action === null ? '(episode end)' : `${s.actionName ?? s.action} (${s.action})`;
+    $('action').textContent = s.action === null ? '(episode end)'
+      : s.continuous ? '[' + s.continuous.map(v => v.toFixed(4)).join(', ') + ']'
+      : `${s.actionName ?? s.action} (${s.action})`;
+    $('action').title = s.continuousText ?? '';
     $('reward').textContent = s.reward === null ? '-' : s.reward;
     $('flags').textContent = (s.terminated ? 'terminated ' : '') + (s.truncated ? 'truncated' : '');
     $('value').textContent = s.value === null ? '-' : s.value.toFixed(4);

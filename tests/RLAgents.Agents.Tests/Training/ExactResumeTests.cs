@@ -39,9 +39,19 @@ public class ExactResumeTests
         return options;
     }
 
+    /// <summary>Gaussian PPO on Pendulum with clipped actions and normalised observations and rewards (their statistics resume too).</summary>
+    private static readonly string[] TinyNormalizedPendulum =
+    [
+        "env.numEnvs=4", "env.vectorization=sync", "env.clipAction=true", "env.normalizeObservation={}", "env.normalizeReward={\"gamma\":0.9}",
+        "algorithm.ppo.rolloutSteps=16", "algorithm.ppo.epochs=2", "algorithm.ppo.minibatches=2",
+        "training.totalSteps=1024", "training.logInterval=128", "training.evalInterval=512", "training.evalEpisodes=2",
+        "training.checkpointInterval=256", "recording={}",
+    ];
+
     private static ExperimentOptions Load(string kind) => kind switch
     {
         "ppo" => TestPaths.Load("cartpole-ppo.json", TinyPpo),
+        "normalized" => TestPaths.Load("pendulum-ppo.json", TinyNormalizedPendulum),
         "dqn" => TestPaths.Load("cartpole-dqn.json", TinyDqn),
         _ => Phased(),
     };
@@ -50,6 +60,7 @@ public class ExactResumeTests
     [InlineData("ppo", 352)]    // between checkpoints, with a metrics row half gathered and episodes open in every env
     [InlineData("dqn", 224)]    // pending n-step transitions and a replay buffer
     [InlineData("phased", 208)] // inside the PPO phase of a schedule, after SFT and with a KL reference
+    [InlineData("normalized", 480)] // float actions, normalisation statistics mid-episode (Pendulum episodes are 200 steps)
     public void AnInterruptedRunResumedWritesWhatTheUninterruptedRunWrites(string kind, long stopAt)
     {
         using var dir = TestPaths.NewDir();
