@@ -112,15 +112,22 @@ public sealed class AdamOptimizer : IDisposable
         double norm = _grad.norm().item<float>();
         if (!double.IsFinite(norm)) return norm;
         if (_options.MaxGradNorm > 0 && norm > _options.MaxGradNorm)
-            _grad.mul_(_options.MaxGradNorm / (norm + 1e-6)); // torch.nn.utils.clip_grad_norm_'s rule
+        {
+            using Scalar clip = _options.MaxGradNorm / (norm + 1e-6);
+            _grad.mul_(clip); // torch.nn.utils.clip_grad_norm_'s rule
+        }
         StepCount++;
         double b1 = _options.Beta1, b2 = _options.Beta2;
         double bc1 = 1 - Math.Pow(b1, StepCount), bc2 = 1 - Math.Pow(b2, StepCount);
-        if (_decayed > 0) _flat.narrow(0, 0, _decayed).mul_(1 - LearningRate * _options.WeightDecay);
-        _m.mul_(b1).add_(_grad, alpha: 1 - b1);                   // m ← β₁m + (1−β₁)g
-        _v.mul_(b2).addcmul_(_grad, _grad, value: 1 - b2);         // v ← β₂v + (1−β₂)g²
-        var denom = _v.sqrt().div_(Math.Sqrt(bc2)).add_(_options.Epsilon);
-        _flat.addcdiv_(_m, denom, value: -LearningRate / bc1);     // θ ← θ − lr·m̂/(√v̂ + ε)
+        // The scalars live in variables until the step is done: an implicit double → Scalar temporary is a native
+        // object the GC may finalize while libtorch still reads it (seen as a rare "toFloat" failure under heavy load).
+        using Scalar decay = 1 - LearningRate * _options.WeightDecay, beta1 = b1, beta2 = b2, oneMinusBeta1 = 1 - b1, oneMinusBeta2 = 1 - b2,
+            sqrtBc2 = Math.Sqrt(bc2), epsilon = _options.Epsilon, stepSize = -LearningRate / bc1;
+        if (_decayed > 0) _flat.narrow(0, 0, _decayed).mul_(decay);
+        _m.mul_(beta1).add_(_grad, alpha: oneMinusBeta1);                  // m ← β₁m + (1−β₁)g
+        _v.mul_(beta2).addcmul_(_grad, _grad, value: oneMinusBeta2);        // v ← β₂v + (1−β₂)g²
+        var denom = _v.sqrt().div_(sqrtBc2).add_(epsilon);
+        _flat.addcdiv_(_m, denom, value: stepSize);                        // θ ← θ − lr·m̂/(√v̂ + ε)
         return norm;
     }
 
