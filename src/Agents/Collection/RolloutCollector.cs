@@ -288,7 +288,10 @@ public sealed class RolloutCollector
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var values = policy.Value(policy.Tensorizer.ToInput(batch, 0, count)).data<float>().ToArray();
-        for (int j = 0; j < count; j++) destination[indices[j]] = values[j];
+        // The whole (env-sized) batch through the preallocated step input, rows ≥ count ignored: no per-rollout
+        // copies that grow with the number of envs. values [N].
+        var values = policy.Value(policy.Tensorizer.ToStepInput(batch));
+        var span = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(values.bytes);
+        for (int j = 0; j < count; j++) destination[indices[j]] = span[j];
     }
 }

@@ -103,7 +103,8 @@ public sealed class ObservationTensorizer
 {
     private readonly ObservationSpace _space;
     private readonly ITextTensorizer?[] _text;
-    private ObservationInput? _step;
+    private readonly bool _hasText;
+    private ObservationInput? _step; // ToStepInput's persistent tensors
 
     /// <summary>
     /// Prepares the conversions for <paramref name="space"/>; text modality m is encoded by
@@ -118,6 +119,7 @@ public sealed class ObservationTensorizer
             if (space[m].Space is not TextSpace) continue;
             _text[m] = textTensorizers?.Invoke(m)
                 ?? throw new NotSupportedException($"Modality '{space[m].Name}' is text; the tensorizer needs a text encoding for it (a state-estimator factory provides one).");
+            _hasText = true;
         }
     }
 
@@ -132,7 +134,7 @@ public sealed class ObservationTensorizer
     /// </summary>
     public ObservationInput ToStepInput(ObservationBatch batch)
     {
-        if (_text.Any(t => t is not null)) return ToInput(batch);
+        if (_hasText) return ToInput(batch);
         int count = batch.Count;
         if (_step is null || _step.Count != count)
         {
