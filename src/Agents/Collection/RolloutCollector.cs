@@ -170,10 +170,13 @@ public sealed class RolloutCollector
             var obs = _env.Observations;
             int row = t * n;
             for (int i = 0; i < n; i++) obs.CopySlot(i, buffer.Observations, row + i);
-            var input = policy.Tensorizer.ToStepInput(obs);
-            clock = IterationProfile.Stop(ProfileSection.Tensorize, clock);
             using (var scope = NewDisposeScope())
+            {
+                // Inside the scope: spaces with text fall back to fresh tensors, which the scope frees.
+                var input = policy.Tensorizer.ToStepInput(obs);
+                clock = IterationProfile.Stop(ProfileSection.Tensorize, clock);
                 policy.Act(input, selection, Rng, _act);
+            }
             clock = IterationProfile.Stop(ProfileSection.Act, clock);
             TakeActions();
             int kd = _layout.DiscreteCount, kc = _layout.ContinuousCount;
@@ -230,10 +233,12 @@ public sealed class RolloutCollector
             var obs = _env.Observations;
             // s_t must survive the step (the env rewrites its batch in place).
             for (int i = 0; i < n; i++) obs.CopySlot(i, _truncated, i);
-            var input = Policy.Tensorizer.ToStepInput(obs);
-            clock = IterationProfile.Stop(ProfileSection.Tensorize, clock);
             using (var scope = NewDisposeScope())
+            {
+                var input = Policy.Tensorizer.ToStepInput(obs); // inside the scope, as in CollectRollout
+                clock = IterationProfile.Stop(ProfileSection.Tensorize, clock);
                 Policy.Act(input, selection(Steps), Rng, _act, withValues: _recorders is not null);
+            }
             clock = IterationProfile.Stop(ProfileSection.Act, clock);
             TakeActions();
             AttachAgentOutputs();
@@ -290,7 +295,7 @@ public sealed class RolloutCollector
         using var _ = no_grad();
         // The whole (env-sized) batch through the preallocated step input, rows ≥ count ignored: no per-rollout
         // copies that grow with the number of envs. values [N].
-        var values = policy.Value(policy.Tensorizer.ToStepInput(batch));
+        var values = policy.Value(policy.Tensorizer.ToStepInput(batch, count));
         var span = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(values.bytes);
         for (int j = 0; j < count; j++) destination[indices[j]] = span[j];
     }

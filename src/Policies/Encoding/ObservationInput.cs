@@ -130,12 +130,13 @@ public sealed class ObservationTensorizer
     /// The whole of <paramref name="batch"/> as input tensors that this tensorizer keeps and rewrites in place on every
     /// call (the acting hot path: no managed or native allocation per step for numeric modalities). The tensors belong
     /// to no dispose scope and stay valid until the next call with a batch of the same size; callers must neither
-    /// dispose nor keep them. Spaces with text fall back to <see cref="ToInput"/>.
+    /// dispose nor keep them. Spaces with text fall back to <see cref="ToInput"/> of the first <paramref name="count"/>
+    /// slots (all when negative); otherwise every slot is copied and the caller reads the first <paramref name="count"/> rows.
     /// </summary>
-    public ObservationInput ToStepInput(ObservationBatch batch)
+    public ObservationInput ToStepInput(ObservationBatch batch, int count = -1)
     {
-        if (_hasText) return ToInput(batch);
-        int count = batch.Count;
+        if (_hasText) return ToInput(batch, 0, count);
+        count = batch.Count;
         if (_step is null || _step.Count != count)
         {
             if (_step is not null) for (int m = 0; m < _space.Count; m++) _step[m].Dispose();
