@@ -29,9 +29,10 @@ public partial class CrashResumeTests(ITestOutputHelper log)
 
     private static readonly string[] Dqn =
     [
-        "--set", "env.vectorization=sync", "--set", "algorithm.dqn.learningStarts=128", "--set", "algorithm.dqn.trainFrequency=16",
+        // One env, a 256-256 network (the shipped config's before issue 16) and 4,096 steps keep the run long enough for the kills to land.
+        "--set", "env.vectorization=sync", "--set", "env.numEnvs=1", "--set", "policy.hiddenSizes=[256,256]", "--set", "algorithm.dqn.learningStarts=128", "--set", "algorithm.dqn.trainFrequency=16",
         "--set", "algorithm.dqn.gradientSteps=2", "--set", "algorithm.dqn.bufferSize=2000", "--set", "algorithm.dqn.nStep=3",
-        "--set", "training.totalSteps=2048", "--set", "training.logInterval=256", "--set", "training.evalInterval=1024",
+        "--set", "training.totalSteps=4096", "--set", "training.logInterval=256", "--set", "training.evalInterval=1024",
         "--set", "training.evalEpisodes=2", "--set", "training.checkpointInterval=128", "--set", "recording={}",
     ];
 

@@ -9,7 +9,7 @@ namespace RLAgents.Benchmarks.Agents;
 /// wall-clock seconds until the rolling mean of 20 training-episode returns first reaches the
 /// threshold (by default the env's solve criterion, <see cref="SolveThresholds"/>), then the summary over seeds.
 /// <code>
-/// dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- --bench-learning experiments/configs/cartpole-ppo.json [--seeds 5] [--threshold R] [--set key=value ...]
+/// dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- --bench-learning experiments/configs/cartpole-ppo.json [--seeds 5] [--threshold R] [--set key=value ...] [--profile]
 /// </code>
 /// </summary>
 public static class LearningBench
@@ -31,7 +31,7 @@ public static class LearningBench
     {
         if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
         {
-            Console.Error.WriteLine($"usage: {Command} <config.json> [--seeds N] [--first-seed S] [--threshold R] [--set key=value ...]");
+            Console.Error.WriteLine($"usage: {Command} <config.json> [--seeds N] [--first-seed S] [--threshold R] [--set key=value ...] [--profile]");
             return 2;
         }
         string config = args[0];
@@ -48,6 +48,7 @@ public static class LearningBench
                 case "--first-seed": firstSeed = long.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--threshold": threshold = double.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--set": overrides.Add(Value()); break;
+                case "--profile": IterationProfile.Enabled = true; break;
                 default: Console.Error.WriteLine($"unknown option '{args[i]}'"); return 2;
             }
         }
@@ -75,15 +76,18 @@ public static class LearningBench
             ]));
             string dir = Path.Combine(root, $"seed-{seed}");
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            IterationProfile.Reset();
             var result = TrainingRunner.Run(options, dir);
             results.Add((seed, result.SolvedAtStep, result.SolvedAtSeconds, result.SolvedAtCpuSeconds, result.EnvSteps, result.ProcessSeconds));
-            Console.WriteLine($"{seed,4}  {Show(result.SolvedAtStep),18}  {Show(result.SolvedAtSeconds),20}  {Show(result.SolvedAtCpuSeconds),24}  {result.EnvSteps,13}  {result.ProcessSeconds,13:F1}");
+            Console.WriteLine($"{seed,4}  {Show(result.SolvedAtStep),18}  {Show(result.SolvedAtSeconds),20}  {Show(result.SolvedAtCpuSeconds),24}  {result.EnvSteps,13}  {result.ProcessSeconds,13:F2}");
+            // Where the iterations' time went (--profile): collection (env, tensorize, act), advantage, update (forward, backward, optimizer).
+            if (IterationProfile.Enabled) Console.Write(IterationProfile.Report());
         }
         Directory.Delete(root, recursive: true);
         var solved = results.Where(r => r.Steps is not null).ToList();
         Console.WriteLine($"solved {solved.Count}/{seeds}" + (solved.Count > 0
-            ? $"; steps median {Median(solved.Select(r => (double)r.Steps!.Value)):F0} (max {solved.Max(r => r.Steps)}), seconds median {Median(solved.Select(r => r.Seconds!.Value)):F1} (max {solved.Max(r => r.Seconds):F1})"
-            + $", cpu-seconds median {Median(solved.Select(r => r.Cpu!.Value)):F1}"
+            ? $"; steps median {Median(solved.Select(r => (double)r.Steps!.Value)):F0} (max {solved.Max(r => r.Steps)}), seconds median {Median(solved.Select(r => r.Seconds!.Value)):F2} (max {solved.Max(r => r.Seconds):F2})"
+            + $", cpu-seconds median {Median(solved.Select(r => r.Cpu!.Value)):F2}, env-steps/s median {Median(solved.Select(r => r.Steps!.Value / r.Seconds!.Value)):F0}"
             : ""));
         Console.WriteLine($"load average at end: {LoadAverage()}");
         return 0;
@@ -93,7 +97,7 @@ public static class LearningBench
 
     private static string Show(long? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "not reached";
 
-    private static string Show(double? v) => v is double d ? d.ToString("F1", CultureInfo.InvariantCulture) : "not reached";
+    private static string Show(double? v) => v is double d ? d.ToString("F2", CultureInfo.InvariantCulture) : "not reached";
 
     private static double Median(IEnumerable<double> values)
     {

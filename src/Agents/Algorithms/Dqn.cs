@@ -1,5 +1,6 @@
 using RLAgents.Agents.Buffers;
 using RLAgents.Agents.Collection;
+using RLAgents.Agents.Training;
 using RLAgents.Agents.Losses;
 using RLAgents.Agents.Phases;
 using RLAgents.Environments;
@@ -164,6 +165,7 @@ public sealed class Dqn : IAlgorithm
     private Dictionary<string, double> TrainStep(double progress, bool diagnostics, bool demonstrationsOnly = false)
     {
         using var scope = NewDisposeScope();
+        long clock = IterationProfile.Start();
         // Rows [0, B − d) from the agent's replay, [B − d, B) from the demonstrations.
         int demo = _demonstrations is null ? 0 : demonstrationsOnly ? _sample.Count : _demonstrationRows;
         if (demo < _sample.Count) _replay.Sample(_rng, _sample, 0, _sample.Count - demo);
@@ -193,9 +195,12 @@ public sealed class Dqn : IAlgorithm
         }
         var context = new LossContext(_online, progress) { Replay = new ReplayBatch(observations, actions, targets, demoRows), Diagnostics = diagnostics };
         var loss = _loss.Total(context);
+        clock = IterationProfile.Stop(ProfileSection.Forward, clock);
         _adam.ZeroGrad();
         loss.backward();
+        clock = IterationProfile.Stop(ProfileSection.Backward, clock);
         context.Metrics["grad_norm"] = _adam.Step();
+        IterationProfile.Stop(ProfileSection.Optimizer, clock);
         return context.Metrics;
     }
 

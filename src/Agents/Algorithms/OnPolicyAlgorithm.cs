@@ -1,6 +1,7 @@
 using RLAgents.Agents.Buffers;
 using RLAgents.Agents.Collection;
 using RLAgents.Agents.Losses;
+using RLAgents.Agents.Training;
 using RLAgents.Environments;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.LanguageModel.Training;
@@ -91,8 +92,10 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         double progress = Math.Clamp((double)Collector.Steps / totalSteps, 0, 1);
         if (_settings.AnnealLearningRate) _adam.LearningRate = _settings.Adam.LearningRate * (1 - progress);
         Collector.CollectRollout(_buffer, ActionSelection.Sample);
+        long clock = IterationProfile.Start();
         if (_settings.GaeLambda is double lambda) _buffer.ComputeGae(_settings.Gamma, lambda);
         else _buffer.ComputeDiscountedReturns(_settings.Gamma);
+        IterationProfile.Stop(ProfileSection.Advantage, clock);
         var metrics = Update(progress);
         _iterations++;
         return metrics;
@@ -127,6 +130,7 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
             for (int mb = 0; mb < _settings.Minibatches; mb++)
             {
                 using var scope = NewDisposeScope();
+                long clock = IterationProfile.Start();
                 OnPolicyBatch batch;
                 Tensor adv;
                 if (fullBatch)
@@ -154,9 +158,12 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
                     stop = true;
                     break;
                 }
+                clock = IterationProfile.Stop(ProfileSection.Forward, clock);
                 _adam.ZeroGrad();
                 loss.backward();
+                clock = IterationProfile.Stop(ProfileSection.Backward, clock);
                 double norm = _adam.Step();
+                IterationProfile.Stop(ProfileSection.Optimizer, clock);
                 context.Metrics["grad_norm"] = norm;
                 if (!double.IsFinite(norm))
                 {

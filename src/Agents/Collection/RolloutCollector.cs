@@ -1,5 +1,6 @@
 using RLAgents.Core.Metrics;
 using RLAgents.Agents.Buffers;
+using RLAgents.Agents.Training;
 using RLAgents.Environments;
 using RLAgents.Environments.Checking;
 using RLAgents.EpisodeLogs;
@@ -193,11 +194,18 @@ public sealed class RolloutCollector : IExperienceSource
         if (buffer.Envs != n) throw new ArgumentException($"The buffer is for {buffer.Envs} envs; the vector env has {n}.");
         for (int t = 0; t < buffer.Steps; t++)
         {
+            long clock = IterationProfile.Start();
             var obs = _env.Observations;
             int row = t * n;
             for (int i = 0; i < n; i++) obs.CopySlot(i, buffer.Observations, row + i);
             using (var scope = NewDisposeScope())
-                policy.Act(policy.Tensorizer.ToInput(obs), selection, Rng, _act);
+            {
+                // Inside the scope: spaces with text fall back to fresh tensors, which the scope frees.
+                var input = policy.Tensorizer.ToStepInput(obs);
+                clock = IterationProfile.Stop(ProfileSection.Tensorize, clock);
+                policy.Act(input, selection, Rng, _act);
+            }
+            clock = IterationProfile.Stop(ProfileSection.Act, clock);
             TakeActions();
             int kd = _layout.DiscreteCount, kc = _layout.ContinuousCount;
             for (int i = 0; i < n; i++)
@@ -224,15 +232,19 @@ public sealed class RolloutCollector : IExperienceSource
                     _truncatedIndex[truncatedCount++] = k;
                 }
             }
+            clock = IterationProfile.Stop(ProfileSection.Env, clock);
             // Truncation bootstraps from V(final observation); a batched call over the truncated envs only.
             if (truncatedCount > 0) WriteValues(policy, _truncated, truncatedCount, buffer.NextValues, _truncatedIndex);
+            IterationProfile.Stop(ProfileSection.Act, clock);
         }
+        long last0 = IterationProfile.Start();
         // V(s_T) for the envs whose last step did not end an episode.
         int last = (buffer.Steps - 1) * n;
         int open = 0;
         for (int i = 0; i < n; i++)
             if (!buffer.Ended[last + i]) { _env.Observations.CopySlot(i, _truncated, open); _truncatedIndex[open++] = last + i; }
         if (open > 0) WriteValues(policy, _truncated, open, buffer.NextValues, _truncatedIndex);
+        IterationProfile.Stop(ProfileSection.Act, last0);
     }
 
     /// <summary>
@@ -245,11 +257,17 @@ public sealed class RolloutCollector : IExperienceSource
         int n = _env.NumEnvs;
         for (int s = 0; s < steps; s++)
         {
+            long clock = IterationProfile.Start();
             var obs = _env.Observations;
             // s_t must survive the step (the env rewrites its batch in place).
             for (int i = 0; i < n; i++) obs.CopySlot(i, _truncated, i);
             using (var scope = NewDisposeScope())
-                Policy.Act(Policy.Tensorizer.ToInput(obs), selection(Steps), Rng, _act, withValues: _recorders is not null);
+            {
+                var input = Policy.Tensorizer.ToStepInput(obs); // inside the scope, as in CollectRollout
+                clock = IterationProfile.Stop(ProfileSection.Tensorize, clock);
+                Policy.Act(input, selection(Steps), Rng, _act, withValues: _recorders is not null);
+            }
+            clock = IterationProfile.Stop(ProfileSection.Act, clock);
             TakeActions();
             AttachAgentOutputs();
             StepEnvs();
@@ -261,6 +279,7 @@ public sealed class RolloutCollector : IExperienceSource
                 for (int j = 0; j < kd; j++) _zeroBased[j] = _actions.Discrete[i * kd + j] - _layout.DiscreteStarts[j];
                 nStep.Add(replay, i, _truncated, i, _zeroBased, _actions.Continuous.AsSpan(i * kc, kc), (float)_env.Rewards[i], next, i, term, trunc);
             }
+            IterationProfile.Stop(ProfileSection.Env, clock);
         }
     }
 
@@ -303,7 +322,10 @@ public sealed class RolloutCollector : IExperienceSource
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var values = policy.Value(policy.Tensorizer.ToInput(batch, 0, count)).data<float>().ToArray();
-        for (int j = 0; j < count; j++) destination[indices[j]] = values[j];
+        // The whole (env-sized) batch through the preallocated step input, rows ≥ count ignored: no per-rollout
+        // copies that grow with the number of envs. values [N].
+        var values = policy.Value(policy.Tensorizer.ToStepInput(batch, count));
+        var span = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(values.bytes);
+        for (int j = 0; j < count; j++) destination[indices[j]] = span[j];
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using RLAgents.Environments;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -102,6 +103,8 @@ public sealed class ObservationTensorizer
 {
     private readonly ObservationSpace _space;
     private readonly ITextTensorizer?[] _text;
+    private readonly bool _hasText;
+    private ObservationInput? _step; // ToStepInput's persistent tensors
 
     /// <summary>
     /// Prepares the conversions for <paramref name="space"/>; text modality m is encoded by
@@ -116,6 +119,7 @@ public sealed class ObservationTensorizer
             if (space[m].Space is not TextSpace) continue;
             _text[m] = textTensorizers?.Invoke(m)
                 ?? throw new NotSupportedException($"Modality '{space[m].Name}' is text; the tensorizer needs a text encoding for it (a state-estimator factory provides one).");
+            _hasText = true;
         }
     }
 
@@ -124,6 +128,51 @@ public sealed class ObservationTensorizer
 
     /// <summary>Width of the tensor of text modality <paramref name="m"/> per observation.</summary>
     public int TextWidth(int m) => _text[m]?.Width ?? throw new InvalidOperationException($"Modality {m} is not text.");
+
+    /// <summary>
+    /// The whole of <paramref name="batch"/> as input tensors that this tensorizer keeps and rewrites in place on every
+    /// call (the acting hot path: no managed or native allocation per step for numeric modalities). The tensors belong
+    /// to no dispose scope and stay valid until the next call with a batch of the same size; callers must neither
+    /// dispose nor keep them. Spaces with text fall back to <see cref="ToInput"/> of the first <paramref name="count"/>
+    /// slots (all when negative); otherwise every slot is copied and the caller reads the first <paramref name="count"/> rows.
+    /// </summary>
+    public ObservationInput ToStepInput(ObservationBatch batch, int count = -1)
+    {
+        if (_hasText) return ToInput(batch, 0, count);
+        count = batch.Count;
+        if (_step is null || _step.Count != count)
+        {
+            if (_step is not null) for (int m = 0; m < _space.Count; m++) _step[m].Dispose();
+            var tensors = new Tensor[_space.Count];
+            for (int m = 0; m < _space.Count; m++)
+            {
+                int size = _space[m].Size;
+                // Float32 [B, S], UInt8 [B, S], Int32 → int64 [B]; made outside any scope so they outlive each step.
+                tensors[m] = (_space[m].Storage switch
+                {
+                    ModalityStorage.Float32 => zeros([count, size], ScalarType.Float32),
+                    ModalityStorage.UInt8 => zeros([count, size], ScalarType.Byte),
+                    _ => zeros([count], ScalarType.Int64),
+                }).DetachFromDisposeScope();
+            }
+            _step = new ObservationInput(_space, tensors);
+        }
+        for (int m = 0; m < _space.Count; m++)
+        {
+            var bytes = _step[m].bytes;
+            switch (_space[m].Storage)
+            {
+                case ModalityStorage.Float32: batch.Floats(m).AsSpan(0, bytes.Length / sizeof(float)).CopyTo(MemoryMarshal.Cast<byte, float>(bytes)); break;
+                case ModalityStorage.UInt8: batch.Bytes(m).AsSpan(0, bytes.Length).CopyTo(bytes); break;
+                default:
+                    var longs = MemoryMarshal.Cast<byte, long>(bytes);
+                    var ints = batch.Ints(m);
+                    for (int i = 0; i < longs.Length; i++) longs[i] = ints[i];
+                    break;
+            }
+        }
+        return _step;
+    }
 
     /// <summary>Slots [<paramref name="start"/>, start+count) of <paramref name="batch"/> as tensors.</summary>
     public ObservationInput ToInput(ObservationBatch batch, int start = 0, int count = -1)
