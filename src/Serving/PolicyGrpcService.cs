@@ -14,19 +14,21 @@ namespace RLAgents.Serving;
 /// the server stops, after its current request.
 /// </summary>
 internal sealed class PolicyGrpcService(ActionService service, ServingMetrics metrics, PolicyServerOptions options,
-    IHostApplicationLifetime lifetime, ILogger<PolicyGrpcService> log) : PolicyService.PolicyServiceBase
+    IHostApplicationLifetime lifetime, SessionRegistry sessions, ILogger<PolicyGrpcService> log) : PolicyService.PolicyServiceBase
 {
     public override Task<ActResponse> Act(ActRequest request, ServerCallContext context) => Answer(request, "grpc_unary");
 
     public override async Task Session(IAsyncStreamReader<ActRequest> requests, IServerStreamWriter<ActResponse> responses, ServerCallContext context)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        using var open = sessions.Enter();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, sessions.Ending, lifetime.ApplicationStopping);
         try
         {
             while (await requests.MoveNext(stop.Token))
                 await responses.WriteAsync(await Answer(requests.Current, "grpc_stream"));
         }
-        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when ((sessions.Ending.IsCancellationRequested || lifetime.ApplicationStopping.IsCancellationRequested)
+            && !context.CancellationToken.IsCancellationRequested)
         {
             // Graceful shutdown: the session ends with OK after its last answered request.
         }
@@ -74,6 +76,60 @@ internal sealed class PolicyGrpcService(ActionService service, ServingMetrics me
             metrics.Request(transport, "error", count, start);
             log.LogError(e, "{Transport} act failed", transport);
             throw new RpcException(new Status(StatusCode.Internal, $"internal error: {e.Message}"));
+        }
+    }
+}
+
+/// <summary>
+/// The open gRPC sessions, so that a graceful stop ends them first — each with OK after its last answered request,
+/// its trailers written while the server is fully up — and only then stops Kestrel, which would otherwise close
+/// connections around streams still finishing.
+/// </summary>
+internal sealed class SessionRegistry
+{
+    private readonly CancellationTokenSource _ending = new();
+    private readonly Lock _lock = new();
+    private TaskCompletionSource _idle = NewIdle(completed: true);
+    private int _active;
+
+    /// <summary>Cancelled when the server starts stopping: open sessions stop reading requests.</summary>
+    public CancellationToken Ending => _ending.Token;
+
+    /// <summary>Counts a session as open until the returned handle is disposed.</summary>
+    public IDisposable Enter()
+    {
+        lock (_lock)
+        {
+            if (_active++ == 0) _idle = NewIdle(completed: false);
+        }
+        return new Leave(this);
+    }
+
+    /// <summary>Asks every open session to end and waits (at most <paramref name="timeout"/>) until none is open.</summary>
+    public async Task EndAllAsync(TimeSpan timeout)
+    {
+        Task idle;
+        lock (_lock) idle = _idle.Task;
+        await _ending.CancelAsync();
+        await Task.WhenAny(idle, Task.Delay(timeout));
+    }
+
+    private static TaskCompletionSource NewIdle(bool completed)
+    {
+        var source = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (completed) source.SetResult();
+        return source;
+    }
+
+    private sealed class Leave(SessionRegistry registry) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 1) return;
+            lock (registry._lock)
+                if (--registry._active == 0) registry._idle.SetResult();
         }
     }
 }

@@ -113,6 +113,7 @@ public sealed class PolicyServer : IAsyncDisposable
         builder.Services.AddSingleton(sp => new DynamicBatcher(backend, options.MaxBatch,
             TimeSpan.FromTicks(options.MaxQueueDelayMicroseconds * TimeSpan.TicksPerMicrosecond), sp.GetRequiredService<ServingMetrics>()));
         builder.Services.AddSingleton<ActionService>();
+        builder.Services.AddSingleton<SessionRegistry>();
         builder.Services.AddGrpc();
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServingMetrics.MeterName).AddPrometheusExporter());
         var app = builder.Build();
@@ -137,6 +138,8 @@ public sealed class PolicyServer : IAsyncDisposable
     /// <summary>Stops gracefully (see the class remarks).</summary>
     public async Task StopAsync()
     {
+        // Sessions end first, while Kestrel still serves their final frames; in-flight requests finish under Kestrel's own stop.
+        await _app.Services.GetRequiredService<SessionRegistry>().EndAllAsync(TimeSpan.FromSeconds(5));
         await _app.StopAsync();
         await _batcher.StopAsync();
     }
