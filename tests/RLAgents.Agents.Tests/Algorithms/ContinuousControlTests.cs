@@ -157,6 +157,18 @@ public class ContinuousControlTests
         Assert.True(after < 0.15 && after < before, $"{kind}: |a − 0.5| went from {before:F3} to {after:F3}");
     }
 
+    // Trains for `iterations` PPO iterations; the mean reward of their rollouts.
+    private static double MeanRolloutReward(OnPolicyAlgorithm ppo, int iterations, long totalSteps)
+    {
+        double sum = 0;
+        for (int i = 0; i < iterations; i++)
+        {
+            ppo.Iterate(totalSteps);
+            sum += ppo.Buffer.Rewards.Average(r => (double)r);
+        }
+        return sum / iterations;
+    }
+
     [Fact]
     public void PpoWithAGaussianPolicyImprovesOnTheBandit()
     {
@@ -165,16 +177,7 @@ public class ContinuousControlTests
         var policy = new ActorCriticPolicy(env.SingleObservationSpace, env.SingleActionSpace, options, new Rng(2UL));
         var (settings, loss) = Ppo.Configure(new PpoOptions { RolloutSteps = 16, Epochs = 4, Minibatches = 2, LearningRate = 1e-2, EntropyCoefficient = 0, AnnealLearningRate = false });
         using var ppo = new OnPolicyAlgorithm(policy, env, settings, loss, new Rng(3UL), new Rng(4UL), 5);
-        double Mean(int iterations)
-        {
-            double sum = 0;
-            for (int i = 0; i < iterations; i++)
-            {
-                ppo.Iterate(100_000);
-                sum += ppo.Buffer.Rewards.Average(r => (double)r);
-            }
-            return sum / iterations;
-        }
+        double Mean(int iterations) => MeanRolloutReward(ppo, iterations, 100_000);
         double first = Mean(2);
         Mean(20);
         double last = Mean(3);
@@ -208,16 +211,7 @@ public class ContinuousControlTests
         Assert.IsType<Policies.Multimodal.MultimodalStateEstimatorFactory>(agent.Estimators);
         var (settings, loss) = Ppo.Configure(new PpoOptions { RolloutSteps = 16, Epochs = 4, Minibatches = 4, LearningRate = 3e-3, EntropyCoefficient = 0, AnnealLearningRate = false });
         using var ppo = new OnPolicyAlgorithm(Assert.IsType<ActorCriticPolicy>(agent.Policy), env, settings, loss, new Rng(12UL), new Rng(13UL), 5);
-        double Mean(int iterations)
-        {
-            double sum = 0;
-            for (int i = 0; i < iterations; i++)
-            {
-                ppo.Iterate(1_000_000);
-                sum += ppo.Buffer.Rewards.Average(r => (double)r);
-            }
-            return sum / iterations;
-        }
+        double Mean(int iterations) => MeanRolloutReward(ppo, iterations, 1_000_000);
         double first = Mean(2);
         Mean(30);
         double last = Mean(3);
