@@ -119,7 +119,8 @@ public sealed class DqfdTests
     [Fact]
     public void ADqfdRunCountsItsDemonstrationsAndRejectsAMissingFile()
     {
-        string run = PhaseTestKit.TempDirectory();
+        using var temp = new TempDirectory();
+        string run = temp.Combine("run");
         try
         {
             var options = PhaseTestKit.Options(PolicyArchitecture.Mlp, Dqfd(expertEpisodes: 5, pretrainUpdates: 4));

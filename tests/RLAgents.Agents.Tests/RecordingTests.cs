@@ -49,9 +49,9 @@ public class RecordingTests
     [InlineData("threaded")] // recorders step on worker threads; outputs are attached on the collector's thread before the step
     public void PpoRunRecordsTheActingDistributionAndValueOfEveryStep(string vectorization)
     {
-        using var dir = TestPaths.NewDir();
+        using var dir = new TempDirectory();
         var options = TestPaths.Load("cartpole-ppo.json", [.. TinyPpo, $"env.vectorization={vectorization}"]);
-        var result = TrainingRunner.Run(options, dir.Sub("run"));
+        var result = TrainingRunner.Run(options, dir.Combine("run"));
         var log = EpisodeLogReader.ReadAll(Path.Combine(result.RunDirectory, TrainingRunner.EpisodeLogFile)).ThrowIfDamaged();
         var episodes = log.Episodes.Where(e => e.Phase == "ppo").ToList();
         Assert.True(episodes.Count >= 4, $"{episodes.Count} training episodes recorded");
@@ -92,12 +92,12 @@ public class RecordingTests
     [Fact]
     public void DqnRunRecordsTheEpsilonGreedyDistributionAndQOfTheChosenAction()
     {
-        using var dir = TestPaths.NewDir();
+        using var dir = new TempDirectory();
         // No learning within the budget (learningStarts above it): the initial Q-network acts throughout.
         var options = TestPaths.Load("cartpole-dqn.json", "env.numEnvs=2", "env.vectorization=sync", "algorithm.dqn.learningStarts=10000",
             "training.totalSteps=160", "training.evalInterval=0", "training.evalEpisodes=1", "training.checkpointInterval=0",
             "training.logInterval=80", "recording={\"includeEvaluations\":false}");
-        var result = TrainingRunner.Run(options, dir.Sub("run"));
+        var result = TrainingRunner.Run(options, dir.Combine("run"));
         var episodes = EpisodeLogReader.ReadAll(Path.Combine(result.RunDirectory, TrainingRunner.EpisodeLogFile)).ThrowIfDamaged().Episodes.Where(e => e.Phase == "dqn").ToList();
         Assert.NotEmpty(episodes);
         using var sample = EnvRegistry.CreateDefault().Make("CartPole-v1");
@@ -154,9 +154,9 @@ public class RecordingTests
     [Fact]
     public void EvaluationOnlyRecordsExactlyTheEvaluatedEpisodesWithTheirCheckpointAndReplaysThem()
     {
-        using var dir = TestPaths.NewDir();
+        using var dir = new TempDirectory();
         var options = TestPaths.Load("cartpole-ppo.json", [.. EvaluatingPpo, "recording={\"mode\":\"evaluationOnly\",\"observationHashes\":true}"]);
-        var result = TrainingRunner.Run(options, dir.Sub("run"));
+        var result = TrainingRunner.Run(options, dir.Combine("run"));
         var episodes = ReadLog(result.RunDirectory).Episodes;
 
         Assert.All(episodes, e => { Assert.Equal("eval", e.Phase); Assert.True(e.Evaluation); });
@@ -182,10 +182,10 @@ public class RecordingTests
     [Fact]
     public void AllModeRecordsTrainingAndEvaluationEpisodesWithUniqueIndicesAcrossAResume()
     {
-        using var dir = TestPaths.NewDir();
-        var cfg = InterruptedRecordingRun(dir.Sub("run"));
-        int beforeResume = ReadLog(dir.Sub("run")).Episodes.Count;
-        var result = TrainingRunner.Run(cfg, dir.Sub("run"), resume: true);
+        using var dir = new TempDirectory();
+        var cfg = InterruptedRecordingRun(dir.Combine("run"));
+        int beforeResume = ReadLog(dir.Combine("run")).Episodes.Count;
+        var result = TrainingRunner.Run(cfg, dir.Combine("run"), resume: true);
         var episodes = ReadLog(result.RunDirectory).Episodes;
 
         Assert.True(episodes.Count > beforeResume, "the resumed run appended nothing");
@@ -202,25 +202,25 @@ public class RecordingTests
     [Fact]
     public void AResumedRunOfAnEarlierBuildKeepsAppendingToItsEpisodesArrow()
     {
-        using var dir = TestPaths.NewDir();
-        var cfg = InterruptedRecordingRun(dir.Sub("run"));
+        using var dir = new TempDirectory();
+        var cfg = InterruptedRecordingRun(dir.Combine("run"));
         // Earlier builds named the run's log episodes.arrow (the same Arrow IPC stream).
-        string legacy = Path.Combine(dir.Sub("run"), "episodes.arrow");
-        File.Move(Path.Combine(dir.Sub("run"), TrainingRunner.EpisodeLogFile), legacy);
+        string legacy = Path.Combine(dir.Combine("run"), "episodes.arrow");
+        File.Move(Path.Combine(dir.Combine("run"), TrainingRunner.EpisodeLogFile), legacy);
         int beforeResume = EpisodeLogReader.ReadAll(legacy).ThrowIfDamaged().Episodes.Count;
-        Assert.Equal(legacy, TrainingRunner.EpisodeLogPath(dir.Sub("run")));
+        Assert.Equal(legacy, TrainingRunner.EpisodeLogPath(dir.Combine("run")));
 
-        TrainingRunner.Run(cfg, dir.Sub("run"), resume: true);
-        Assert.False(File.Exists(Path.Combine(dir.Sub("run"), TrainingRunner.EpisodeLogFile)));
+        TrainingRunner.Run(cfg, dir.Combine("run"), resume: true);
+        Assert.False(File.Exists(Path.Combine(dir.Combine("run"), TrainingRunner.EpisodeLogFile)));
         Assert.True(EpisodeLogReader.ReadAll(legacy).ThrowIfDamaged().Episodes.Count > beforeResume, "the resumed run did not append to episodes.arrow");
     }
 
     [Fact]
     public void EveryNthAppliesToTrainingAndEvaluationEpisodesAlike()
     {
-        using var dir = TestPaths.NewDir();
+        using var dir = new TempDirectory();
         var options = TestPaths.Load("cartpole-ppo.json", [.. EvaluatingPpo, "recording={\"mode\":\"everyNth\",\"everyN\":3,\"observationHashes\":true}"]);
-        var result = TrainingRunner.Run(options, dir.Sub("run"));
+        var result = TrainingRunner.Run(options, dir.Combine("run"));
         var episodes = ReadLog(result.RunDirectory).Episodes;
         Assert.Contains(episodes, e => e.Phase == "ppo");
         Assert.All(episodes, e => Assert.Equal(0, e.Index % 3));

@@ -92,7 +92,7 @@ public class ReplayCheckpointTests
     [Fact]
     public void ResumedDqnRunSamplesFromTheCheckpointedReplayBuffer()
     {
-        using var dir = TestPaths.NewDir();
+        using var dir = new TempDirectory();
         string[] cfg =
         [
             "algorithm.dqn.learningStarts=64", "algorithm.dqn.trainFrequency=32", "algorithm.dqn.gradientSteps=2", "algorithm.dqn.nStep=1",
@@ -100,7 +100,7 @@ public class ReplayCheckpointTests
             "training.evalInterval=0", "training.checkpointInterval=128",
         ];
         using var cancel = new CancellationTokenSource();
-        var part = TrainingRunner.Run(TestPaths.Load("cartpole-dqn.json", cfg), dir.Sub("run"), progress: p => { if (p.EnvSteps >= 320) cancel.Cancel(); }, cancellation: cancel.Token);
+        var part = TrainingRunner.Run(TestPaths.Load("cartpole-dqn.json", cfg), dir.Combine("run"), progress: p => { if (p.EnvSteps >= 320) cancel.Cancel(); }, cancellation: cancel.Token);
         // One replay file: beside the newest checkpoint only.
         var replays = Directory.GetFiles(Path.Combine(part.RunDirectory, "checkpoints"), "*" + Checkpoint.ReplayExtension);
         Assert.Equal(Path.ChangeExtension(part.FinalCheckpoint!, Checkpoint.ReplayExtension), Assert.Single(replays));

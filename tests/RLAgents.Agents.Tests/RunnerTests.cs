@@ -33,11 +33,11 @@ public class RunnerTests
     [InlineData("cartpole-dqn.json", true)]
     public void SameConfigAndSeedGiveIdenticalMetrics(string config, bool dqn)
     {
-        using var dir = TestPaths.NewDir();
+        using var dir = new TempDirectory();
         var tiny = dqn ? TinyDqn : TinyPpo;
-        var a = TrainingRunner.Run(TestPaths.Load(config, tiny), dir.Sub("a"));
-        var b = TrainingRunner.Run(TestPaths.Load(config, tiny), dir.Sub("b"));
-        var c = TrainingRunner.Run(TestPaths.Load(config, [.. tiny, "seed=2"]), dir.Sub("c"));
+        var a = TrainingRunner.Run(TestPaths.Load(config, tiny), dir.Combine("a"));
+        var b = TrainingRunner.Run(TestPaths.Load(config, tiny), dir.Combine("b"));
+        var c = TrainingRunner.Run(TestPaths.Load(config, [.. tiny, "seed=2"]), dir.Combine("c"));
         var rowsA = Rows(a.RunDirectory);
         Assert.True(rowsA.Count >= 4);
         var rowsB = Rows(b.RunDirectory);
@@ -52,8 +52,8 @@ public class RunnerTests
     [Fact]
     public void RunDirectoryHoldsResolvedConfigRunInfoAndCheckpoints()
     {
-        using var dir = TestPaths.NewDir();
-        var result = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", TinyPpo), dir.Sub("run"));
+        using var dir = new TempDirectory();
+        var result = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", TinyPpo), dir.Combine("run"));
         Assert.Equal(1024, result.EnvSteps);
         var config = TrainingRunner.LoadRunConfig(result.RunDirectory);
         Assert.Equal(16, config.Algorithm!.Ppo.RolloutSteps);
@@ -66,20 +66,20 @@ public class RunnerTests
         Assert.True(File.Exists(Path.Combine(result.RunDirectory, "checkpoints", "phase-000-step-0000000512.safetensors")));
         Assert.EndsWith("phase-000-step-0000001024.safetensors", result.FinalCheckpoint);
         Assert.Empty(Directory.GetFiles(Path.Combine(result.RunDirectory, "checkpoints"), "*.tmp-*"));
-        var again = Assert.Throws<InvalidOperationException>(() => TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", TinyPpo), dir.Sub("run")));
+        var again = Assert.Throws<InvalidOperationException>(() => TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", TinyPpo), dir.Combine("run")));
         Assert.Contains("already holds a run", again.Message);
     }
 
     [Fact]
     public void ResumeContinuesStepCountOptimiserAndGeneratorStates()
     {
-        using var dir = TestPaths.NewDir();
+        using var dir = new TempDirectory();
         string[] cfg = [.. TinyPpo, "training.checkpointInterval=256", "training.evalInterval=0"];
-        var full = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("full"));
+        var full = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Combine("full"));
 
         // Interrupted at 512 steps (a cancellation writes a checkpoint), then resumed to the end.
         using var cancel = new CancellationTokenSource();
-        var part = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("part"), progress: p => { if (p.EnvSteps >= 512) cancel.Cancel(); }, cancellation: cancel.Token);
+        var part = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Combine("part"), progress: p => { if (p.EnvSteps >= 512) cancel.Cancel(); }, cancellation: cancel.Token);
         Assert.Equal(512, part.EnvSteps);
         Assert.True(part.Interrupted);
         var interrupted = Checkpoint.Load(part.FinalCheckpoint!);
@@ -124,8 +124,8 @@ public class RunnerTests
     [Fact]
     public void EvaluatorLoadsACheckpointAndReportsStatistics()
     {
-        using var dir = TestPaths.NewDir();
-        var result = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", TinyPpo), dir.Sub("run"));
+        using var dir = new TempDirectory();
+        var result = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", TinyPpo), dir.Combine("run"));
         var report = Evaluator.Evaluate(result.RunDirectory, episodes: 6, seed: 3);
         Assert.Equal(6, report.Outcomes.Returns.Length);
         Assert.Equal(1024, report.Step);
@@ -142,10 +142,10 @@ public class RunnerTests
     [InlineData("cartpole-reinforce.json", AlgorithmKind.Reinforce)]
     public void EveryConfigTrainsABriefRun(string config, AlgorithmKind kind)
     {
-        using var dir = TestPaths.NewDir();
+        using var dir = new TempDirectory();
         var options = TestPaths.Load(config, "training.totalSteps=4000", "training.evalInterval=0", "training.evalEpisodes=2", "training.checkpointInterval=0");
         Assert.Equal(kind, options.Algorithm!.Kind);
-        var result = TrainingRunner.Run(options, dir.Sub("run"));
+        var result = TrainingRunner.Run(options, dir.Combine("run"));
         Assert.True(result.EnvSteps >= 4000);
         var last = JsonNode.Parse(File.ReadLines(Path.Combine(result.RunDirectory, TrainingRunner.MetricsFile)).Last())!;
         Assert.True(double.IsFinite(last["policy_loss"]!.GetValue<double>()));
@@ -166,8 +166,8 @@ public class RunnerTests
         var invalid = Assert.Throws<ConfigurationException>(() => code.Validate());
         Assert.Contains("training.threads", invalid.Message);
         var envOptions = TestPaths.Load("cartpole-ppo.json", "env.options={\"gravity\": 1}");
-        using var dir = TestPaths.NewDir();
-        var bad = Assert.Throws<ConfigurationException>(() => TrainingRunner.Run(envOptions, dir.Sub("run")));
+        using var dir = new TempDirectory();
+        var bad = Assert.Throws<ConfigurationException>(() => TrainingRunner.Run(envOptions, dir.Combine("run")));
         Assert.Contains("env.options.gravity", bad.Message);
     }
 }

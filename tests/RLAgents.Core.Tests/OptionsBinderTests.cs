@@ -117,11 +117,11 @@ public class OptionsBinderTests
         Assert.Throws<ConfigurationException>(() => OptionsBinder.ApplyOverride(new JsonObject(), "novalue"));
         var missing = Assert.Throws<ConfigurationException>(() => OptionsBinder.LoadFile("/nonexistent/x.json"));
         Assert.Contains("does not exist", missing.Message);
-        string bad = Path.GetTempFileName();
+        using var dir = new TempDirectory();
+        string bad = dir.Combine("bad.json");
         File.WriteAllText(bad, "{\"a\": }");
         var malformed = Assert.Throws<ConfigurationException>(() => OptionsBinder.LoadFile(bad));
         Assert.Contains("not valid JSON (line 1", malformed.Message);
-        File.Delete(bad);
     }
 
     [Fact]

@@ -32,20 +32,19 @@ internal static class Chromium
     /// <summary>Debian's Chromium; installed on first use when missing and this process can (see <see cref="ChromiumInstaller"/>).</summary>
     public static string Executable() => Installed.Value;
 
-    private static Process Start(IEnumerable<string> args, out string profile)
+    private static Process Start(IEnumerable<string> args, out TempDirectory profile)
     {
-        profile = Path.Combine(Path.GetTempPath(), "rlagents-chromium-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(profile);
+        profile = new TempDirectory();
         var psi = new ProcessStartInfo(Executable()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var f in Flags) psi.ArgumentList.Add(f);
-        psi.ArgumentList.Add("--user-data-dir=" + profile);
+        psi.ArgumentList.Add("--user-data-dir=" + profile.Path);
         foreach (var a in args) psi.ArgumentList.Add(a);
         return Process.Start(psi)!;
     }
 
     private static string Run(IEnumerable<string> args)
     {
-        using var p = Start(args, out string profile);
+        using var p = Start(args, out var profile);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(90_000))
@@ -53,7 +52,7 @@ internal static class Chromium
             p.Kill(entireProcessTree: true);
             Assert.Fail("Chromium did not finish within 90 s.");
         }
-        Directory.Delete(profile, recursive: true);
+        profile.Dispose();
         Assert.True(p.ExitCode == 0, $"Chromium exited with {p.ExitCode}: {stderr.Result}");
         return stdout.Result;
     }
@@ -68,11 +67,11 @@ internal static class Chromium
     public sealed class Session : IAsyncDisposable
     {
         private readonly Process _process;
-        private readonly string _profile;
+        private readonly TempDirectory _profile;
         private readonly ClientWebSocket _ws = new();
         private int _id;
 
-        private Session(Process process, string profile)
+        private Session(Process process, TempDirectory profile)
         {
             _process = process;
             _profile = profile;
@@ -80,10 +79,10 @@ internal static class Chromium
 
         public static async Task<Session> OpenAsync(string url, int width = 1000, int height = 700)
         {
-            var p = Start(["--remote-debugging-port=0", $"--window-size={width},{height}", url], out string profile);
+            var p = Start(["--remote-debugging-port=0", $"--window-size={width},{height}", url], out var profile);
             var s = new Session(p, profile);
             // Chromium writes the port it chose into DevToolsActivePort in the profile.
-            string portFile = Path.Combine(profile, "DevToolsActivePort");
+            string portFile = profile.Combine("DevToolsActivePort");
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while (!File.Exists(portFile) || File.ReadAllText(portFile).Split('\n').Length < 2)
             {
@@ -158,7 +157,7 @@ internal static class Chromium
             if (!_process.HasExited) _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
             _process.Dispose();
-            try { Directory.Delete(_profile, recursive: true); } catch (IOException) { /* the browser may still release files */ }
+            try { _profile.Dispose(); } catch (IOException) { /* the browser may still release files */ }
         }
     }
 }

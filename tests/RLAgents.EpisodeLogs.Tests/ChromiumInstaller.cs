@@ -21,7 +21,7 @@ internal sealed class ChromiumInstaller(IReadOnlyList<string> searchPath, bool i
     {
         var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries);
         string? apt = path.Select(d => Path.Combine(d, "apt-get")).FirstOrDefault(File.Exists);
-        return new ChromiumInstaller(path, geteuid() == 0, apt, Path.Combine(Path.GetTempPath(), "rlagents-chromium-install.lock"));
+        return new ChromiumInstaller(path, geteuid() == 0, apt, TempDirectory.Shared("chromium-install.lock"));
     }
 
     /// <summary>The first Chromium executable on the search path, or null.</summary>

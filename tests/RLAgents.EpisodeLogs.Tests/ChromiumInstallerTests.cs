@@ -7,17 +7,17 @@ namespace RLAgents.EpisodeLogs.Tests;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class ChromiumInstallerTests : IDisposable
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "rlagents-chromium-fake-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _root = new();
     private readonly string _bin, _aptGet, _aptLog;
 
     public ChromiumInstallerTests()
     {
-        _bin = Directory.CreateDirectory(Path.Combine(_root, "bin")).FullName;
-        _aptGet = Path.Combine(_root, "apt-get");
-        _aptLog = Path.Combine(_root, "apt.log");
+        _bin = _root.CreateDirectory("bin");
+        _aptGet = _root.Combine("apt-get");
+        _aptLog = _root.Combine("apt.log");
     }
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose() => _root.Dispose();
 
     // A fake apt-get: logs its arguments; `install ... chromium` puts an executable `chromium` into bin/ (or fails with exitCode).
     private void FakeAptGet(int exitCode = 0)
@@ -34,7 +34,7 @@ public sealed class ChromiumInstallerTests : IDisposable
         File.SetUnixFileMode(_aptGet, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
-    private ChromiumInstaller Installer(bool root) => new([_bin], root, File.Exists(_aptGet) ? _aptGet : null, Path.Combine(_root, "install.lock"));
+    private ChromiumInstaller Installer(bool root) => new([_bin], root, File.Exists(_aptGet) ? _aptGet : null, _root.Combine("install.lock"));
 
     [Fact]
     public void AMissingChromiumIsInstalledWithAptGetWhenRunningAsRoot()

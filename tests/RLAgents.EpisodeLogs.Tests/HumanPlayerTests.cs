@@ -24,7 +24,7 @@ public sealed class HumanPlayerTests
     [Fact]
     public void KeyPressesTakeTheirActionsAndOnlyFinishedEpisodesAreRecorded()
     {
-        string log = LogTestKit.TempFile("human.arrows");
+        string log = TempDirectory.ForProcess.NewFile("human.arrows");
         var env = EnvRegistry.CreateDefault().Make("CartPole-v1");
         var recorder = EpisodeRecorder.Create(env, log, out var writer);
         var output = new StringWriter();

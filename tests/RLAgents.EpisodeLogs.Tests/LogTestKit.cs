@@ -3,19 +3,12 @@ using RLAgents.EpisodeLogs;
 
 namespace RLAgents.EpisodeLogs.Tests;
 
-/// <summary>Shared helpers: temp files, registries holding the test env, recording runs with a seeded random policy.</summary>
+/// <summary>Shared helpers: registries holding the test env, recording runs with a seeded random policy.</summary>
 internal static class LogTestKit
 {
     /// <summary>The test plug-in assembly, copied next to the tests, and its Corridor env as a plug-in spec.</summary>
     public static readonly string PluginPath = Path.Combine(AppContext.BaseDirectory, "RLAgents.TestPlugin.dll");
     public static readonly string CorridorSpec = PluginPath + ":RLAgents.TestPlugin.Corridor";
-
-    public static string TempFile(string name)
-    {
-        string dir = Path.Combine(Path.GetTempPath(), "rlagents-logs-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return Path.Combine(dir, name);
-    }
 
     public static EnvRegistry Registry()
     {
@@ -33,7 +26,7 @@ internal static class LogTestKit
         object? envOptions = null, EnvRegistry? registry = null, string? plugin = null, string file = "log.arrows")
     {
         registry ??= Registry();
-        string path = TempFile(file);
+        string path = TempDirectory.ForProcess.NewFile(file);
         var env = registry.Make(plugin ?? id, envOptions);
         var recorder = EpisodeRecorder.Create(env, path, out var writer, options, envOptions, plugin);
         var policy = new Rng(seed);

@@ -11,7 +11,7 @@ public sealed class CorpusRunFixture
 {
     public CorpusRunFixture()
     {
-        string output = CliRunner.TempDir();
+        string output = TempDirectory.ForProcess.NewDirectory();
         var r = CliRunner.Run(["run", BadInputCorpusTests.Config, "--output", output, .. BadInputCorpusTests.TinyRun, "--set", "recording={}"]);
         if (r.ExitCode != 0) throw new InvalidOperationException($"the corpus run failed: {r.Error}");
         Run = Directory.GetDirectories(output).Single();
@@ -292,7 +292,7 @@ public sealed class BadInputCorpusTests(CorpusRunFixture fixture) : IClassFixtur
 
     private Case NewCase()
     {
-        string dir = CliRunner.TempDir();
+        string dir = TempDirectory.ForProcess.NewDirectory();
         string run = Path.Combine(dir, "run");
         foreach (var file in Directory.GetFiles(fixture.Run, "*", SearchOption.AllDirectories))
         {

@@ -28,12 +28,4 @@ internal static class CliRunner
             return dir?.FullName ?? throw new InvalidOperationException("RLAgents.sln not found above the test output.");
         }
     }
-
-    /// <summary>A fresh temporary directory.</summary>
-    public static string TempDir()
-    {
-        string d = Path.Combine(Path.GetTempPath(), "rlagents-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(d);
-        return d;
-    }
 }

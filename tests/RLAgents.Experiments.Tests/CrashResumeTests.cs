@@ -57,7 +57,8 @@ public partial class CrashResumeTests(ITestOutputHelper log)
     [InlineData("phased", 3)]
     public void RunsKilledAtRandomMomentsResumeToExactlyTheUninterruptedRun(string kind, int kills)
     {
-        string dir = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         try
         {
             KillAndResume(dir, kind, kills);

@@ -17,7 +17,7 @@ public sealed class CurveVerbTests
 
     private static string TwoExperiments()
     {
-        string root = CliRunner.TempDir();
+        string root = TempDirectory.ForProcess.NewDirectory();
         for (int seed = 1; seed <= 3; seed++)
         {
             WriteRun(Path.Combine(root, $"fast-{seed}"), "fast", seed, s => s / 100.0 + seed);
@@ -60,7 +60,8 @@ public sealed class CurveVerbTests
     [Fact]
     public void PlotAndCompareReadARealRun()
     {
-        string output = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string output = temp.Path;
         var run = CliRunner.Run("run", Path.Combine(CliRunner.RepoRoot, "experiments", "configs", "cartpole-ppo.json"), "--output", output,
             "--set", "training.totalSteps=1024", "--set", "training.logInterval=256", "--set", "training.evalInterval=512", "--set", "training.evalEpisodes=2");
         Assert.True(run.ExitCode == 0, run.Out + run.Error);
@@ -84,7 +85,8 @@ public sealed class CurveVerbTests
         Assert.Equal(2, metric.ExitCode);
         Assert.Contains("'eval_success'", metric.Error);
         Assert.Single(metric.Error.Trim().Split('\n'));
-        var empty = CliRunner.Run("compare", CliRunner.TempDir());
+        using var temp = new TempDirectory();
+        var empty = CliRunner.Run("compare", temp.Path);
         Assert.Equal(2, empty.ExitCode);
         Assert.Contains("holds none", empty.Error);
     }

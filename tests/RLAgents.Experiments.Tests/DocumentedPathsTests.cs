@@ -83,7 +83,8 @@ public sealed partial class DocumentedPathsTests
     [Fact]
     public void TheShippedPretrainConfigRunsAndWritesHuggingFaceTokenizerFiles()
     {
-        string output = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string output = temp.Path;
         var r = CliRunner.Run("pretrain", Path.Combine(CliRunner.RepoRoot, "experiments", "configs", "pretrain-tiny.json"),
             "--set", "steps=4", "--set", "warmupSteps=2", "--set", "evalInterval=2", "--set", "checkpointInterval=4", "--output", output);
         Assert.True(r.ExitCode == 0, r.Out + r.Error);

@@ -10,7 +10,7 @@ public class EpisodeLogVerbTests
 
     private static string RecordRandomEpisodes(int episodes)
     {
-        string path = Path.Combine(CliRunner.TempDir(), "episodes.arrows");
+        string path = TempDirectory.ForProcess.NewFile("episodes.arrows");
         var env = EnvRegistry.CreateDefault().Make(Level);
         var recorder = EpisodeRecorder.Create(env, path, out var writer);
         using (writer)
@@ -55,7 +55,8 @@ public class EpisodeLogVerbTests
         Assert.True(stats.ExitCode == 0, stats.Error);
         Assert.Contains(Level, stats.Out);
 
-        string html = Path.Combine(CliRunner.TempDir(), "episode.html");
+        using var temp = new TempDirectory();
+        string html = temp.Combine("episode.html");
         var render = CliRunner.Run("render", log, "--episode", "1", "--format", "html", "--out", html);
         Assert.True(render.ExitCode == 0, render.Error);
         Assert.Contains("<html", File.ReadAllText(html));
@@ -64,7 +65,7 @@ public class EpisodeLogVerbTests
         Assert.True(ascii.ExitCode == 0, ascii.Error);
         Assert.False(string.IsNullOrWhiteSpace(ascii.Out));
 
-        string demos = Path.Combine(CliRunner.TempDir(), "demos.arrows");
+        string demos = temp.Combine("demos.arrows");
         var sft = CliRunner.Run("episodes", "to-sft", log, "--out", demos);
         Assert.True(sft.ExitCode == 0, sft.Error);
         Assert.Equal(2, EpisodeLogReader.ReadAll(demos).Episodes.Count);
@@ -74,13 +75,14 @@ public class EpisodeLogVerbTests
     public void BadInputsAreOneLineUsageErrors()
     {
         Assert.Equal(2, CliRunner.Run("replay", "/nonexistent/log.arrows").ExitCode);
-        string notALog = Path.Combine(CliRunner.TempDir(), "x.arrows");
+        using var temp = new TempDirectory();
+        string notALog = temp.Combine("x.arrows");
         File.WriteAllText(notALog, "hello");
         var r = CliRunner.Run("replay", notALog, "--verify");
         Assert.NotEqual(0, r.ExitCode);
         Assert.DoesNotContain("   at ", r.Error);
         string log = RecordRandomEpisodes(1);
-        var filter = CliRunner.Run("episodes", "to-sft", log, "--filter", "bogus", "--out", Path.Combine(CliRunner.TempDir(), "d.jsonl"));
+        var filter = CliRunner.Run("episodes", "to-sft", log, "--filter", "bogus", "--out", temp.Combine("d.jsonl"));
         Assert.Equal(2, filter.ExitCode);
         Assert.Contains("bogus", filter.Error);
     }
@@ -93,7 +95,8 @@ public class RecordVerbTests
     [InlineData("CartPole-v1", "random")]
     public void RecordedEpisodesReplayExactly(string env, string policy)
     {
-        string log = Path.Combine(CliRunner.TempDir(), "rec.arrows");
+        using var temp = new TempDirectory();
+        string log = temp.Combine("rec.arrows");
         var r = CliRunner.Run("record", "--env", env, "--policy", policy, "--episodes", "4", "--out", log, "--seed", "3");
         Assert.True(r.ExitCode == 0, r.Out + r.Error);
         var replay = CliRunner.Run("replay", log, "--verify");
@@ -109,7 +112,8 @@ public class RecordVerbTests
     [Fact]
     public void TheExpertPolicyNeedsAnEnvironmentWithAnExpert()
     {
-        var r = CliRunner.Run("record", "--env", "CartPole-v1", "--policy", "expert", "--out", Path.Combine(CliRunner.TempDir(), "x.arrows"));
+        using var temp = new TempDirectory();
+        var r = CliRunner.Run("record", "--env", "CartPole-v1", "--policy", "expert", "--out", temp.Combine("x.arrows"));
         Assert.Equal(2, r.ExitCode);
         Assert.Equal("error: CartPole-v1 has no expert policy (it does not implement IExpertEnv); use --policy random", r.Error.Trim());
     }
@@ -118,7 +122,8 @@ public class RecordVerbTests
     public void APlugInGetsDemonstrationsAndRenderingThroughTheCapabilityInterfaces()
     {
         string spec = Path.Combine(AppContext.BaseDirectory, "RLAgents.TestPlugin.dll") + ":RLAgents.TestPlugin.Corridor";
-        string demos = Path.Combine(CliRunner.TempDir(), "demos.arrows");
+        using var temp = new TempDirectory();
+        string demos = temp.Combine("demos.arrows");
         var generate = CliRunner.Run("demos", "generate", "--env", spec, "--episodes", "6", "--out", demos, "--seed", "4");
         Assert.True(generate.ExitCode == 0, generate.Out + generate.Error);
         var log = EpisodeLogReader.ReadAll(demos);
@@ -131,7 +136,7 @@ public class RecordVerbTests
         Assert.Matches(@"\[[.AG]+\]", ascii.Out);
         int first = log.Episodes[2].Actions[0];
         Assert.Contains($"action {(first == 1 ? "right" : "left")} ({first})", ascii.Out); // names from IActionNames
-        string gif = Path.Combine(CliRunner.TempDir(), "corridor.gif");
+        string gif = temp.Combine("corridor.gif");
         var render = CliRunner.Run("render", demos, "--episode", "2", "--format", "gif", "--out", gif);
         Assert.True(render.ExitCode == 0, render.Error);
         Assert.Equal("GIF89a", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(gif), 0, 6));

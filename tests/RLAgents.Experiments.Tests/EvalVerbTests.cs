@@ -51,7 +51,8 @@ public sealed class EvalVerbTests
     [InlineData("""{"swap": {}}""", "swap: unknown key")]
     public void AMalformedTableIsOneLineAndExitCode2(string json, string expected)
     {
-        string dir = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         string table = Path.Combine(dir, "table.json");
         File.WriteAllText(table, json);
         var r = CliRunner.Run("eval", Shipped, "--episodes", "2", "--paraphrases", table);

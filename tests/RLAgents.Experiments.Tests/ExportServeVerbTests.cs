@@ -12,7 +12,7 @@ public class ExportServeVerbTests
 {
     private static string TrainTinyCartPole()
     {
-        string output = CliRunner.TempDir();
+        string output = TempDirectory.ForProcess.NewDirectory();
         var run = CliRunner.Run("run", Path.Combine(CliRunner.RepoRoot, "experiments", "configs", "cartpole-ppo.json"), "--output", output,
             "--set", "training.totalSteps=512", "--set", "training.evalInterval=0", "--set", "training.evalEpisodes=1", "--set", "training.checkpointInterval=512", "--set", "training.logInterval=256");
         Assert.True(run.ExitCode == 0, run.Error);
@@ -38,7 +38,8 @@ public class ExportServeVerbTests
     public async Task ARunExportsAtOpset15AndTheExportedFileServesGreedyActionsUntilCancelled()
     {
         string run = TrainTinyCartPole();
-        string model = Path.Combine(CliRunner.TempDir(), "policy.onnx");
+        using var temp = new TempDirectory();
+        string model = temp.Combine("policy.onnx");
         var export = CliRunner.Run("export", run, "--format", "onnx", "--out", model, "--opset", "15");
         Assert.True(export.ExitCode == 0, export.Error);
         Assert.Contains("opset 15", export.Out);
@@ -83,7 +84,8 @@ public class ExportServeVerbTests
     [Fact]
     public void ExportAndServeMistakesAreOneLineWithExitCode2()
     {
-        string dir = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         string missing = Path.Combine(dir, "nothing-here");
         AssertOneLineUsageError(CliRunner.Run("export", missing, "--out", Path.Combine(dir, "p.onnx")), $"checkpoint '{missing}' does not exist");
         AssertOneLineUsageError(CliRunner.Run("export", dir, "--format", "tflite", "--out", Path.Combine(dir, "p.onnx")), "--format: 'tflite' is not supported (onnx)");

@@ -8,7 +8,8 @@ public class LanguageAndDemosVerbTests
     [Fact]
     public void PretrainTrainsOnACorpusFileAndResumes()
     {
-        string dir = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         var words = new[] { "go", "to", "the", "red", "ball", "open", "door", "pick", "up", "a", "blue", "key" };
         var rng = new Random(3);
         File.WriteAllLines(Path.Combine(dir, "corpus.txt"),
@@ -35,7 +36,8 @@ public class LanguageAndDemosVerbTests
     [Fact]
     public void PretrainRejectsAMissingCorpusAndUnknownKeys()
     {
-        string dir = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         File.WriteAllText(Path.Combine(dir, "p.json"), """{ "corpusPath": "missing.txt" }""");
         var missing = CliRunner.Run("pretrain", Path.Combine(dir, "p.json"), "--output", dir);
         Assert.Equal(2, missing.ExitCode);
@@ -48,7 +50,8 @@ public class LanguageAndDemosVerbTests
     [Fact]
     public void DemosGenerateWritesSolvedExpertEpisodesToAnEpisodeLog()
     {
-        string file = Path.Combine(CliRunner.TempDir(), "demos.arrows");
+        using var temp = new TempDirectory();
+        string file = temp.Combine("demos.arrows");
         var r = CliRunner.Run("demos", "generate", "--env", "BabyAI-GoToRedBallGrey-v0", "--episodes", "5", "--out", file, "--seed", "7");
         Assert.True(r.ExitCode == 0, r.Out + r.Error);
         var log = EpisodeLogReader.ReadAll(file);

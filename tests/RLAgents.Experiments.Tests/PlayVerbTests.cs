@@ -26,7 +26,8 @@ public sealed class PlayVerbTests
     [Fact]
     public void KeysTypedAtTheTerminalPlayEpisodesThatBecomeDemonstrations()
     {
-        string dir = CliRunner.TempDir(), log = Path.Combine(dir, "human.arrows");
+        using var temp = new TempDirectory();
+        string dir = temp.Path, log = Path.Combine(dir, "human.arrows");
         const long seed = 4;
         var keys = HumanPlayer.KeysFor(["left", "right", "forward", "pickup", "drop", "toggle", "done"]);
         using var terminal = new PseudoTerminal("play", Level, "--episodes", "2", "--seed", seed.ToString(), "--out", log);
@@ -83,7 +84,8 @@ public sealed class PlayVerbTests
     [Fact]
     public void AnEnvWithoutATextPictureIsDrawnInColouredBlocksAndQuittingKeepsOnlyFinishedEpisodes()
     {
-        string dir = CliRunner.TempDir(), log = Path.Combine(dir, "cartpole.arrows");
+        using var temp = new TempDirectory();
+        string dir = temp.Path, log = Path.Combine(dir, "cartpole.arrows");
         using var terminal = new PseudoTerminal("play", "CartPole-v1", "--view", "frame", "--episodes", "3", "--out", log);
         int at = terminal.WaitFor("q quit]");
         Assert.Contains("▀", terminal.Screen);
@@ -119,7 +121,8 @@ public sealed class PlayVerbTests
         {
             UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
         };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "rlagents.dll"), "play", Level, "--out", Path.Combine(CliRunner.TempDir(), "x.arrows") })
+        using var temp = new TempDirectory();
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "rlagents.dll"), "play", Level, "--out", temp.Combine("x.arrows") })
             start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         process.StandardInput.Close();

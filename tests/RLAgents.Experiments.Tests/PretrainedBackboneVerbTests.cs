@@ -13,7 +13,8 @@ public sealed class PretrainedBackboneVerbTests
     [Fact]
     public void AnUnknownPretrainedNameIsOneLineListingTheKnownOnes()
     {
-        string dir = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         var r = CliRunner.Run("run", LoraConfig, "--output", Path.Combine(dir, "run"), "--set", "policy.multimodal.backbone.pretrained.name=bert-large-uncased");
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.Error.Trim().Split('\n'));
@@ -27,7 +28,8 @@ public sealed class PretrainedBackboneVerbTests
     public void ACheckpointTrainedOnOtherBaseWeightsIsOneLineNamingTheHashes()
     {
         // A copy of the shipped checkpoint whose stored base hash differs in one byte.
-        string dir = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         foreach (var file in Directory.GetFiles(Shipped, "*", SearchOption.AllDirectories))
         {
             string to = Path.Combine(dir, Path.GetRelativePath(Shipped, file));

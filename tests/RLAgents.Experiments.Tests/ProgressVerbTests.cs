@@ -37,7 +37,8 @@ public sealed partial class ProgressVerbTests
     [Fact]
     public void DemosGenerateAndRecordShowEpisodeProgress()
     {
-        string dir = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         var demos = CliRunner.Run("demos", "generate", "--env", "BabyAI-GoToRedBallGrey-v0", "--episodes", "20", "--out", Path.Combine(dir, "d.arrows"));
         Assert.True(demos.ExitCode == 0, demos.Out + demos.Error);
         AssertPlainProgress(Lines(demos.Out, "BabyAI-GoToRedBallGrey-v0 demonstrations"), 20, "written");
@@ -49,7 +50,8 @@ public sealed partial class ProgressVerbTests
     [Fact]
     public void EvalAndPretrainShowProgress()
     {
-        string output = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string output = temp.Path;
         var run = CliRunner.Run("run", Path.Combine(CliRunner.RepoRoot, "experiments", "configs", "cartpole-ppo.json"), "--output", output,
             "--set", "training.totalSteps=512", "--set", "training.evalEpisodes=2");
         Assert.True(run.ExitCode == 0, run.Out + run.Error);
@@ -71,7 +73,8 @@ public sealed partial class ProgressVerbTests
     public void APhasedRunShowsProgressInsideEachPhase()
     {
         // SFT (bot demonstrations, then updates) and PPO (env steps, then the closing evaluation) each report their work.
-        string dir = CliRunner.TempDir(), file = Path.Combine(dir, "tiny.json");
+        using var temp = new TempDirectory();
+        string dir = temp.Path, file = Path.Combine(dir, "tiny.json");
         File.WriteAllText(file, ScheduleRunVerbTests.Tiny);
         var run = CliRunner.Run("run", file, "--output", Path.Combine(dir, "runs"));
         Assert.True(run.ExitCode == 0, run.Out + run.Error);

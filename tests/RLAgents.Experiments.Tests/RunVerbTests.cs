@@ -17,7 +17,8 @@ public class RunVerbTests
     public void APlugInRunOnAShippedBatchedConfigNamesThePlugInAndFallsBackToSync()
     {
         // The README's own example: a shipped config (batched CartPole) with env.plugin set and env.id left as it is.
-        string output = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string output = temp.Path;
         string plugin = Path.Combine(AppContext.BaseDirectory, "RLAgents.TestPlugin.dll") + ":RLAgents.TestPlugin.Corridor";
         var run = CliRunner.Run(["run", Config("cartpole-dqn.json"), "--output", output, "--set", $"env.plugin={plugin}",
             "--set", "algorithm.dqn.learningStarts=64", "--set", "algorithm.dqn.gradientSteps=2", .. Tiny]);
@@ -35,7 +36,8 @@ public class RunVerbTests
     [Fact]
     public void RunTrainsIntoARunDirectoryThatEvalReads()
     {
-        string output = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string output = temp.Path;
         var run = CliRunner.Run(["run", Config("cartpole-ppo.json"), "--output", output, .. Tiny]);
         Assert.True(run.ExitCode == 0, run.Error);
         string runDir = Assert.Single(Directory.GetDirectories(output));
@@ -76,7 +78,8 @@ public class RunVerbTests
     [InlineData("algorithm.kind=sarsa", "error: algorithm.kind: 'sarsa' is not one of")]
     public void ABadConfigPrintsOneLineAndExitsWith2(string assignment, string expectedStart)
     {
-        string output = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string output = temp.Path;
         var r = CliRunner.Run("run", Config("cartpole-ppo.json"), "--set", assignment, "--output", output);
         Assert.Equal(2, r.ExitCode);
         var lines = r.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -100,7 +103,8 @@ public class RunVerbTests
     [InlineData("cartpole-reinforce.json")]
     public void ShippedConfigsBindAndTrainBriefly(string config)
     {
-        string output = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string output = temp.Path;
         var r = CliRunner.Run(["run", Config(config), "--output", output, .. Tiny]);
         Assert.True(r.ExitCode == 0, r.Error);
         Assert.Contains("done:", r.Out);
@@ -110,7 +114,8 @@ public class RunVerbTests
     public void APlainBabyAiExperimentTrainsAndEvaluates()
     {
         // One RL phase on a GridWorld level with the MLP: text goes through the env's vocabulary (this crashed with exit 134 before).
-        string output = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string output = temp.Path;
         var run = CliRunner.Run(["run", Config("cartpole-ppo.json"), "--output", output, .. Tiny,
             "--set", "env.id=BabyAI-GoToRedBallGrey-v0", "--set", "env.vectorization=sync", "--set", "env.numEnvs=4"]);
         Assert.True(run.ExitCode == 0, run.Out + run.Error);
@@ -127,7 +132,8 @@ public class RunVerbTests
     [Fact]
     public void EveryKindOfRunWritesOneKeyConventionAndNoStepTwice()
     {
-        string dir = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         // A plain CartPole run, a schedule on BabyAI, and LM pretraining.
         var cartpole = CliRunner.Run(["run", Config("cartpole-ppo.json"), "--output", Path.Combine(dir, "cartpole"), .. Tiny]);
         Assert.True(cartpole.ExitCode == 0, cartpole.Error);
@@ -172,7 +178,8 @@ public class RecordedRunTests
     [Fact]
     public void TrainingEpisodesAreRecordedAndReplayBitExactly()
     {
-        string output = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string output = temp.Path;
         var run = CliRunner.Run("run", Path.Combine(CliRunner.RepoRoot, "experiments", "configs", "cartpole-ppo.json"), "--output", output,
             "--set", "training.totalSteps=512", "--set", "training.evalInterval=100000", "--set", "training.checkpointInterval=100000",
             "--set", "env.vectorization=sync", "--set", "recording={\"mode\":\"all\",\"observationHashes\":true}");
@@ -189,7 +196,8 @@ public class RecordedRunTests
     [Fact]
     public void RecordingWithABatchedEnvIsAConfigurationError()
     {
-        string output = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string output = temp.Path;
         var r = CliRunner.Run("run", Path.Combine(CliRunner.RepoRoot, "experiments", "configs", "cartpole-ppo.json"), "--output", output,
             "--set", "env.vectorization=batched", "--set", "recording={}");
         Assert.Equal(2, r.ExitCode);

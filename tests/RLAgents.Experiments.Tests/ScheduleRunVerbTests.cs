@@ -23,7 +23,8 @@ public class ScheduleRunVerbTests
     [Fact]
     public void APhasedExperimentRunsAndResumesThroughTheRunVerb()
     {
-        string dir = CliRunner.TempDir(), output = Path.Combine(dir, "runs"), file = Path.Combine(dir, "tiny.json");
+        using var temp = new TempDirectory();
+        string dir = temp.Path, output = Path.Combine(dir, "runs"), file = Path.Combine(dir, "tiny.json");
         File.WriteAllText(file, Tiny);
         var run = CliRunner.Run("run", file, "--output", output);
         Assert.True(run.ExitCode == 0, run.Error);
@@ -48,7 +49,8 @@ public class ScheduleRunVerbTests
     [Fact]
     public void CtrlCStopsAtABoundaryWithACheckpointExitCode130AndTheResumeCommand()
     {
-        string dir = CliRunner.TempDir(), output = Path.Combine(dir, "runs"), file = Path.Combine(dir, "tiny.json");
+        using var temp = new TempDirectory();
+        string dir = temp.Path, output = Path.Combine(dir, "runs"), file = Path.Combine(dir, "tiny.json");
         File.WriteAllText(file, Tiny);
         using var ctrlC = new CancellationTokenSource();
         ctrlC.Cancel();

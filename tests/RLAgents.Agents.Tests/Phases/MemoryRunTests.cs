@@ -27,7 +27,8 @@ public sealed class MemoryRunTests
     [Fact]
     public void APpoRunWithMemoryTrainsEndToEndAndRepeatsExactly()
     {
-        string a = TempDirectory(), b = TempDirectory();
+        using var temp = new TempDirectory();
+        string a = temp.Combine("a"), b = temp.Combine("b");
         try
         {
             var first = TrainingRunner.Run(WithMemory(Ppo(steps: 128)), a);
@@ -52,7 +53,8 @@ public sealed class MemoryRunTests
     [Fact]
     public void MlpAndQNetworkAgentsTrainWithMemoryToo()
     {
-        string mlp = TempDirectory(), dqn = TempDirectory();
+        using var temp = new TempDirectory();
+        string mlp = temp.Combine("mlp"), dqn = temp.Combine("dqn");
         try
         {
             var mlpOptions = WithMemory(Sft(expertEpisodes: 2, updates: 5), Ppo(steps: 64));
@@ -119,7 +121,8 @@ public sealed class MemoryRunTests
         var text = Assert.Throws<ConfigurationException>(() => AgentFactory.MakeEnv(bound, 2));
         Assert.Equal("env.memory.modalities[1]", text.Path);
         // Both runners reject it before they create the run directory (nothing is left behind).
-        string runDir = Path.Combine(Path.GetTempPath(), "rlagents-memory-" + Guid.NewGuid().ToString("N"));
+        using var temp = new TempDirectory();
+        string runDir = temp.Combine("run");
         Assert.Equal("env.memory.modalities[1]", Assert.Throws<ConfigurationException>(() => TrainingRunner.Run(bound, runDir)).Path);
         var phased = Options(PolicyArchitecture.Mlp, Ppo(steps: 16));
         phased.Env = bound.Env;
