@@ -64,7 +64,7 @@ public sealed class MemoryRunTests
             {
                 Kind = AlgorithmKind.Dqn,
                 Steps = 128,
-                Dqn = new Algorithms.DqnOptions { LearningStarts = 32, TrainFrequency = 32, GradientSteps = 2, BatchSize = 16, BufferSize = 256 },
+                Dqn = new RLAgents.Agents.Algorithms.DqnOptions { LearningStarts = 32, TrainFrequency = 32, GradientSteps = 2, BatchSize = 16, BufferSize = 256 },
             };
             var result = TrainingRunner.Run(WithMemory(dqnPhase), dqn);
             Assert.Equal(128, result.EnvSteps);
@@ -142,8 +142,8 @@ public sealed class MemoryRunTests
         using var env = AgentFactory.MakeEnv(options, 4);
         using var agent = AgentFactory.CreateAgent(phased, env);
         var ppo = phased.Phases![0].Ppo;
-        var (settings, loss) = Algorithms.Ppo.Configure(ppo);
-        using var algorithm = new Algorithms.OnPolicyAlgorithm((Policies.ActorCriticPolicy)agent.Policy, env, settings, loss, new Rng(2UL), new Rng(3UL), 4);
+        var (settings, loss) = RLAgents.Agents.Algorithms.Ppo.Configure(ppo);
+        using var algorithm = new RLAgents.Agents.Algorithms.OnPolicyAlgorithm((Policies.ActorCriticPolicy)agent.Policy, env, settings, loss, new Rng(2UL), new Rng(3UL), 4);
         for (int i = 0; i < 2; i++) algorithm.Iterate(1_000_000);
         long warm = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         for (int i = 0; i < 6; i++) algorithm.Iterate(1_000_000);
