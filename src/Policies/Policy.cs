@@ -179,7 +179,7 @@ public abstract partial class Policy : nn.Module
         for (int i = 0; i < batch; i++)
         {
             var description = distributions ? result.Probabilities.AsSpan(i * result.ActionCount, result.ActionCount) : default;
-            double logProb = dist.Select(_prefs.AsSpan(i * p, p), selection, rng, result.Actions.AsSpan(i * kd, kd), result.ContinuousActions.AsSpan(i * kc, kc), description);
+            double logProb = dist.Select(_prefs.AsSpan(i * p, p), selection, rng, result.Actions.AsSpan(i * kd, kd), result.ContinuousActions.AsSpan(i * kc, kc), description, i);
             result.LogProbs[i] = (float)logProb;
             result.Values[i] = !withValues ? 0 : ValuesArePerAction ? _values[i * perAction + result.Actions[i] - dist.Layout.DiscreteStarts[0]] : _values[i];
         }

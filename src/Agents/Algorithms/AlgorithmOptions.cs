@@ -289,6 +289,15 @@ public sealed class SacOptions : ContinuousControlOptions
     [Range(1e-8, 1.0)] public double EntropyLearningRate { get; set; } = 1e-3;
 }
 
+/// <summary>Where TD3's exploration draws come from.</summary>
+public enum ExplorationNoiseProcess
+{
+    /// <summary>An independent N(0, 1) draw per step and action element.</summary>
+    Gaussian,
+    /// <summary>An Ornstein–Uhlenbeck process per env slot and action element (<see cref="Policies.Selection.OrnsteinUhlenbeckNoise"/>).</summary>
+    OrnsteinUhlenbeck,
+}
+
 /// <summary>
 /// Twin delayed DDPG (Fujimoto et al. 2018): a deterministic actor, clipped double-Q targets with
 /// target-policy smoothing, and actor and target updates every <see cref="PolicyDelay"/> critic steps.
@@ -303,8 +312,17 @@ public sealed class Td3Options : ContinuousControlOptions
         LearningStarts = 25_000;
     }
 
-    /// <summary>Std of the Gaussian exploration noise, in units of half the action range.</summary>
+    /// <summary>Scale of the exploration noise, in units of half the action range: the std of the Gaussian noise, or σ of the Ornstein–Uhlenbeck process.</summary>
     [Range(0.0, 10.0)] public double ExplorationNoise { get; set; } = 0.1;
+    /// <summary>
+    /// Where the exploration draws come from: independent normals each step (the paper), or an Ornstein–Uhlenbeck
+    /// process per env slot, restarted each episode (DDPG's; rl-baselines3-zoo's choice for MountainCarContinuous-v0).
+    /// </summary>
+    public ExplorationNoiseProcess NoiseProcess { get; set; } = ExplorationNoiseProcess.Gaussian;
+    /// <summary>Mean reversion θ of the Ornstein–Uhlenbeck process (SB3's 0.15).</summary>
+    [Range(0.0, 10.0)] public double NoiseTheta { get; set; } = 0.15;
+    /// <summary>Time step dt of the Ornstein–Uhlenbeck process (SB3's 0.01); draws are correlated over about 1/(θ·dt) env steps.</summary>
+    [Range(1e-6, 0.09)] public double NoiseDt { get; set; } = 0.01;
     /// <summary>Std σ̃ of the target-policy smoothing noise, in units of half the action range.</summary>
     [Range(0.0, 10.0)] public double PolicyNoise { get; set; } = 0.2;
     /// <summary>The smoothing noise is clipped to ±c (same units).</summary>

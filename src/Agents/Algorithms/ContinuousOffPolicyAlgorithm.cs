@@ -104,7 +104,13 @@ public abstract class ContinuousOffPolicyAlgorithm : IAlgorithm
 
     /// <inheritdoc />
     public AlgorithmState SaveState() =>
-        new(Collector.Steps, _iterations, OptimizerSteps, ActorAdam.LearningRate, Collector.Rng.GetState(), LearnerRng.GetState());
+        new(Collector.Steps, _iterations, OptimizerSteps, ActorAdam.LearningRate, Collector.Rng.GetState(), LearnerRng.GetState())
+        {
+            ExplorationNoise = ActionNoise?.SaveState(),
+        };
+
+    /// <summary>The stateful exploration process acting uses, if any (its state is checkpointed).</summary>
+    protected virtual IActionNoise? ActionNoise => null;
 
     /// <inheritdoc />
     public virtual void LoadState(IReadOnlyDictionary<string, Tensor> tensors, AlgorithmState state, string source)
@@ -117,6 +123,7 @@ public abstract class ContinuousOffPolicyAlgorithm : IAlgorithm
         _iterations = state.Iterations;
         Collector.Rng.SetState(state.CollectorRng);
         LearnerRng.SetState(state.LearnerRng);
+        if (ActionNoise is { } noise && state.ExplorationNoise is { } noiseState) noise.LoadState(noiseState);
         Replay.NStep.Clear();
     }
 

@@ -15,7 +15,11 @@ namespace RLAgents.Agents.Algorithms;
 /// <param name="TargetUpdates">DQN: target-update boundaries crossed so far.</param>
 /// <param name="Rollout">The collector's envs, episodes in progress and recorders, so a resume continues them exactly (null: the envs restart).</param>
 public sealed record AlgorithmState(long Steps, long Iterations, long OptimizerSteps, double LearningRate, RngState CollectorRng, RngState LearnerRng, long TargetUpdates = 0,
-    Collection.RolloutState? Rollout = null);
+    Collection.RolloutState? Rollout = null)
+{
+    /// <summary>The state of a stateful exploration process (TD3's Ornstein–Uhlenbeck noise, slot-major), exact; null when there is none.</summary>
+    public double[]? ExplorationNoise { get; init; }
+}
 
 /// <summary>
 /// A learning algorithm the training runner drives: one <see cref="Iterate"/> collects experience

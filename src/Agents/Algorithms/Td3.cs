@@ -11,7 +11,7 @@ namespace RLAgents.Agents.Algorithms;
 /// <summary>
 /// Twin delayed DDPG (Fujimoto et al. 2018, Algorithm 1): uniformly random actions until
 /// <see cref="ContinuousControlOptions.LearningStarts"/>, then the deterministic actor's action plus
-/// N(0, σ²) exploration noise, clipped to the bounds, into a replay buffer; per gradient step, on a minibatch
+/// N(0, σ²) exploration noise (or σ × an Ornstein–Uhlenbeck process, <see cref="Td3Options.NoiseProcess"/>), clipped to the bounds, into a replay buffer; per gradient step, on a minibatch
 /// <list type="number">
 /// <item>target-policy smoothing: ã' = clip(μ'(s') + clip(N(0, σ̃²), −c, c), low, high);</item>
 /// <item>clipped double-Q: the twin critics regress onto y = r + γ_d·min_i Q'_i(s', ã');</item>
@@ -25,6 +25,7 @@ public sealed class Td3 : ContinuousOffPolicyAlgorithm
     private readonly ContinuousActor _targetActor;
     private readonly Td3Options _options;
     private readonly float[] _scale, _low, _high;
+    private readonly OrnsteinUhlenbeckNoise? _noise;
 
     /// <summary>
     /// Creates TD3 over an experience <paramref name="source"/> (a Box action space, e.g. a started
@@ -42,13 +43,18 @@ public sealed class Td3 : ContinuousOffPolicyAlgorithm
         _scale = actor.Distribution.ActionScale.ToArray();
         _low = layout.Low.ToArray();
         _high = layout.High.ToArray();
+        if (options.NoiseProcess == ExplorationNoiseProcess.OrnsteinUhlenbeck)
+            _noise = new OrnsteinUhlenbeckNoise(source.NumEnvs, layout.ContinuousCount, options.NoiseTheta, options.NoiseDt);
     }
 
     /// <inheritdoc />
     public override long OptimizerSteps => Critics.Steps;
 
     /// <inheritdoc />
-    protected override ActionSelection Exploration => ActionSelection.NoisyGreedy(_options.ExplorationNoise);
+    protected override ActionSelection Exploration => ActionSelection.NoisyGreedy(_options.ExplorationNoise, _noise);
+
+    /// <inheritdoc />
+    protected override IActionNoise? ActionNoise => _noise;
 
     /// <inheritdoc />
     protected override Dictionary<string, double> TrainStep()

@@ -259,13 +259,15 @@ public sealed class RolloutCollector : IExperienceSource
         {
             long clock = IterationProfile.Start();
             var obs = _env.Observations;
+            ActionSelection chosen;
             // s_t must survive the step (the env rewrites its batch in place).
             for (int i = 0; i < n; i++) obs.CopySlot(i, _truncated, i);
             using (var scope = NewDisposeScope())
             {
                 var input = Policy.Tensorizer.ToStepInput(obs); // inside the scope, as in CollectRollout
                 clock = IterationProfile.Stop(ProfileSection.Tensorize, clock);
-                Policy.Act(input, selection(Steps), Rng, _act, withValues: _recorders is not null);
+                chosen = selection(Steps);
+                Policy.Act(input, chosen, Rng, _act, withValues: _recorders is not null);
             }
             clock = IterationProfile.Stop(ProfileSection.Act, clock);
             TakeActions();
@@ -275,6 +277,8 @@ public sealed class RolloutCollector : IExperienceSource
             for (int i = 0; i < n; i++)
             {
                 bool term = _env.Terminated[i], trunc = _env.Truncated[i];
+                // A stateful exploration process restarts with the slot's episode.
+                if (term || trunc) chosen.Noise?.EndEpisode(i);
                 var next = term || trunc ? _env.FinalObservations : _env.Observations;
                 for (int j = 0; j < kd; j++) _zeroBased[j] = _actions.Discrete[i * kd + j] - _layout.DiscreteStarts[j];
                 nStep.Add(replay, i, _truncated, i, _zeroBased, _actions.Continuous.AsSpan(i * kc, kc), (float)_env.Rewards[i], next, i, term, trunc);

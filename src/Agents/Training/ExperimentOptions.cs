@@ -145,6 +145,9 @@ public sealed class ExperimentOptions
                 throw new ConfigurationException(Phases is null ? "training.totalSteps" : $"{path}.steps", "an RL phase needs steps > 0");
             if (p.Kind == AlgorithmKind.Ppo && (long)p.Ppo.RolloutSteps * Env.NumEnvs < p.Ppo.Minibatches)
                 throw new ConfigurationException($"{path}.ppo.minibatches", $"a rollout of {p.Ppo.RolloutSteps} steps × {Env.NumEnvs} envs cannot be split into {p.Ppo.Minibatches} minibatches");
+            // Workers act with the phase's selection but keep no exploration state between batches.
+            if (Distributed is not null && p.Kind == AlgorithmKind.Td3 && p.Td3.NoiseProcess != ExplorationNoiseProcess.Gaussian)
+                throw new ConfigurationException($"{path}.td3.noiseProcess", $"{p.Td3.NoiseProcess} noise keeps a state per env that distributed workers do not carry yet; use gaussian or train in one process");
             if (p.KlAnchor > 0 && agentKind != AgentKind.ActorCritic)
                 throw new ConfigurationException($"{path}.klAnchor", "the KL anchor applies to actor-critic agents only");
             foreach (var group in p.Trainable ?? [])

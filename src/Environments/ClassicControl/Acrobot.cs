@@ -17,7 +17,7 @@ namespace RLAgents.Environments.ClassicControl;
 /// reproduce its float32 observations bit for bit. Resets draw each state element from
 /// uniform(−0.1, 0.1), rounded to float32, with this env's <see cref="Rng"/> (not numpy's).
 /// </remarks>
-public sealed class Acrobot : Env
+public sealed partial class Acrobot : Env
 {
     /// <summary>Integration step (s).</summary>
     public const double Dt = 0.2;

@@ -14,24 +14,22 @@ public sealed partial class CartPole : IRenderFrame, IRenderText, IActionNames, 
     /// <summary>The cart, pole, track and axle as Gymnasium draws them, scaled to 300×200.</summary>
     public RgbFrame RenderFrame()
     {
-        const int w = FrameWidth, h = FrameHeight;
-        var px = new byte[w * h * 3];
-        Array.Fill(px, (byte)255);
+        var canvas = new ControlCanvas(FrameWidth, FrameHeight);
         double x = _obs[0], theta = _obs[2];
-        double scale = w / (2 * XThreshold);
+        double scale = FrameWidth / (2 * XThreshold);
         int cartY = 130, cartW = 25, cartH = 15;
-        int cx = (int)(x * scale + w / 2.0);
-        Fill(px, 0, cartY + cartH / 2, w, 1, 0, 0, 0);
-        Fill(px, cx - cartW, cartY - cartH, 2 * cartW, 2 * cartH, 0, 0, 0);
+        int cx = (int)(x * scale + FrameWidth / 2.0);
+        canvas.FillRect(0, cartY + cartH / 2, FrameWidth, 1, (0, 0, 0));
+        canvas.FillRect(cx - cartW, cartY - cartH, 2 * cartW, 2 * cartH, (0, 0, 0));
         // The pole: a 5-pixel-thick segment from the axle, 2 × Length in world units.
         double len = 2 * Length * scale;
         for (double r = 0; r <= len; r += 0.5)
         {
             int px0 = (int)(cx + r * Math.Sin(theta)), py0 = (int)(cartY - cartH - r * Math.Cos(theta));
-            Fill(px, px0 - 2, py0 - 2, 5, 5, 202, 152, 101);
+            canvas.FillRect(px0 - 2, py0 - 2, 5, 5, (202, 152, 101));
         }
-        Fill(px, cx - 3, cartY - cartH - 3, 7, 7, 129, 132, 203);
-        return new RgbFrame(w, h, px);
+        canvas.FillRect(cx - 3, cartY - cartH - 3, 7, 7, (129, 132, 203));
+        return canvas.ToFrame();
     }
 
     /// <summary>The cart on a 61-character track with the pole's lean, and the four state values.</summary>
@@ -68,15 +66,5 @@ public sealed partial class CartPole : IRenderFrame, IRenderText, IActionNames, 
         }
         if (state is not { Length: 4 }) throw new FormatException($"CartPole start state must be {{\"state\":[x,xDot,theta,thetaDot]}}, got: {startState}");
         return SetState(state);
-    }
-
-    private static void Fill(byte[] px, int x0, int y0, int fw, int fh, byte r, byte g, byte b)
-    {
-        for (int y = Math.Max(0, y0); y < Math.Min(FrameHeight, y0 + fh); y++)
-            for (int x = Math.Max(0, x0); x < Math.Min(FrameWidth, x0 + fw); x++)
-            {
-                int i = (y * FrameWidth + x) * 3;
-                px[i] = r; px[i + 1] = g; px[i + 2] = b;
-            }
     }
 }

@@ -14,7 +14,7 @@ namespace RLAgents.Environments.ClassicControl;
 /// trajectories from the same state reproduce its float32 observations bit for bit. Resets draw
 /// the position from uniform(−0.6, −0.4) with this env's <see cref="Rng"/> (not numpy's).
 /// </remarks>
-public sealed class MountainCar : Env
+public sealed partial class MountainCar : Env
 {
     /// <summary>Leftmost position (a wall).</summary>
     public const double MinPosition = -1.2;

@@ -16,7 +16,7 @@ namespace RLAgents.Environments.ClassicControl;
 /// Trajectories from the same state reproduce Gymnasium's observations and rewards bit for bit.
 /// Resets draw the position from uniform(−0.6, −0.4) with this env's <see cref="Rng"/> (not numpy's).
 /// </remarks>
-public sealed class MountainCarContinuous : Env
+public sealed partial class MountainCarContinuous : Env
 {
     /// <summary>Smallest force; smaller actions are clipped to it.</summary>
     public const double MinAction = -1.0;

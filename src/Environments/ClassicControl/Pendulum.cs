@@ -18,7 +18,7 @@ namespace RLAgents.Environments.ClassicControl;
 /// observations and float64 rewards bit for bit. Resets draw θ from uniform(−π, π) and θ̇ from
 /// uniform(−1, 1) with this env's <see cref="Rng"/> (not numpy's).
 /// </remarks>
-public sealed class Pendulum : Env
+public sealed partial class Pendulum : Env
 {
     /// <summary>Bound of θ̇ (rad/s).</summary>
     public const double MaxSpeed = 8;

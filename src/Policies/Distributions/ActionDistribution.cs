@@ -248,10 +248,11 @@ public sealed class ActionDistribution
     /// floats, and when <paramref name="description"/> is not empty the acting distribution
     /// (<see cref="DescriptionSize"/> floats); returns log π(a|s) under the selecting distribution.
     /// Categoricals follow <paramref name="selection"/> (sample, greedy, ε-greedy, Boltzmann); the Gaussian
-    /// samples, takes its mode when greedy, or adds <see cref="ActionSelection.NoiseScale"/>·scale Gaussian noise to the mode
-    /// (clipped to the bounds, TD3's exploration); <see cref="SelectionStrategy.Uniform"/> draws from the space.
+    /// samples, takes its mode when greedy, or adds <see cref="ActionSelection.NoiseScale"/>·scale noise to the mode
+    /// (clipped to the bounds, TD3's exploration; the draws come from <see cref="ActionSelection.Noise"/> for env slot
+    /// <paramref name="row"/>, Gaussian without one); <see cref="SelectionStrategy.Uniform"/> draws from the space.
     /// </summary>
-    public double Select(ReadOnlySpan<float> parameters, ActionSelection selection, Rng rng, Span<int> discrete, Span<float> continuous, Span<float> description)
+    public double Select(ReadOnlySpan<float> parameters, ActionSelection selection, Rng rng, Span<int> discrete, Span<float> continuous, Span<float> description, int row = 0)
     {
         if (selection.Strategy == SelectionStrategy.Uniform)
         {
@@ -280,9 +281,10 @@ public sealed class ActionDistribution
             switch (selection.Strategy)
             {
                 case SelectionStrategy.Greedy when selection.NoiseScale > 0:
-                    // TD3: the deterministic action plus N(0, (noise·scale)²), clipped to the bounds; its density is not tracked.
+                    // TD3: the deterministic action plus noise·scale·draw (N(0, 1) or the slot's process), clipped to the bounds; its density is not tracked.
                     double mode = Squashed ? _bias[j] + _scale[j] * Math.Tanh(mean) : mean;
-                    double noisy = mode + selection.NoiseScale * (Squashed ? _scale[j] : 1) * rng.NextNormal();
+                    double draw = selection.Noise is { } process ? process.Next(row, j, rng) : rng.NextNormal();
+                    double noisy = mode + selection.NoiseScale * (Squashed ? _scale[j] : 1) * draw;
                     continuous[j] = (float)Math.Clamp(noisy, Layout.Low[j], Layout.High[j]);
                     total = double.NaN;
                     continue;

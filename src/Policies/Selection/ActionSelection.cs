@@ -21,14 +21,18 @@ public enum SelectionStrategy
 /// <param name="Strategy">The strategy.</param>
 /// <param name="Epsilon">Exploration probability for <see cref="SelectionStrategy.EpsilonGreedy"/>.</param>
 /// <param name="Temperature">Softmax temperature for <see cref="SelectionStrategy.Boltzmann"/> (&gt; 0).</param>
-/// <param name="NoiseScale">Greedy continuous actions only: std of Gaussian noise added to the deterministic action, in units of half the Box's range (TD3's exploration noise); 0 for none.</param>
-public readonly record struct ActionSelection(SelectionStrategy Strategy, double Epsilon = 0, double Temperature = 1, double NoiseScale = 0)
+/// <param name="NoiseScale">Greedy continuous actions only: scale of the noise added to the deterministic action, in units of half the Box's range (TD3's exploration noise); 0 for none.</param>
+/// <param name="Noise">The process the noise draws come from (e.g. <see cref="OrnsteinUhlenbeckNoise"/>); null for independent standard normals.</param>
+public readonly record struct ActionSelection(SelectionStrategy Strategy, double Epsilon = 0, double Temperature = 1, double NoiseScale = 0, IActionNoise? Noise = null)
 {
     /// <summary>A uniformly random action.</summary>
     public static ActionSelection Uniform => new(SelectionStrategy.Uniform);
 
-    /// <summary>The deterministic action plus Gaussian noise of std <paramref name="noiseScale"/> × half the range (TD3).</summary>
-    public static ActionSelection NoisyGreedy(double noiseScale) => new(SelectionStrategy.Greedy, NoiseScale: noiseScale);
+    /// <summary>
+    /// The deterministic action plus <paramref name="noiseScale"/> × half the range × a draw of <paramref name="noise"/>
+    /// (TD3; without a process, Gaussian noise of that std).
+    /// </summary>
+    public static ActionSelection NoisyGreedy(double noiseScale, IActionNoise? noise = null) => new(SelectionStrategy.Greedy, NoiseScale: noiseScale, Noise: noise);
 
     /// <summary>Sampling from the policy.</summary>
     public static ActionSelection Sample => new(SelectionStrategy.Sample);

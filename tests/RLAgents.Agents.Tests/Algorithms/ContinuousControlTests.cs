@@ -29,13 +29,15 @@ public class ContinuousControlTests
 
     private static IAlgorithm Create(string kind, ulong seed, out ContinuousActor actor, bool nanRewards = false)
     {
+        var td3 = TinyTd3();
+        if (kind == "td3-ou") td3.NoiseProcess = ExplorationNoiseProcess.OrnsteinUhlenbeck;
         var env = TargetEnv.Vector(2, nanRewards);
         actor = new ContinuousActor(env.SingleObservationSpace, env.SingleActionSpace, Small, new Rng(seed));
         var estimators = new MlpStateEstimatorFactory(Small);
         var source = RolloutCollector.Started(env, actor, new Rng(seed + 1), 5);
         return kind == "sac"
             ? new Sac(actor, Small, estimators, source, TinySac(), new Rng(seed + 2), new Rng(seed + 3))
-            : new Td3(actor, Small, estimators, source, TinyTd3(), new Rng(seed + 2), new Rng(seed + 3));
+            : new Td3(actor, Small, estimators, source, td3, new Rng(seed + 2), new Rng(seed + 3));
     }
 
     // Distance of the deterministic action from the bandit's optimum 0.5.
@@ -103,6 +105,7 @@ public class ContinuousControlTests
     [Theory]
     [InlineData("sac")]
     [InlineData("td3")]
+    [InlineData("td3-ou")]
     public void SameSeedGivesIdenticalUpdates(string kind)
     {
         var metrics = new List<IReadOnlyDictionary<string, double>>[2];
@@ -113,6 +116,29 @@ public class ContinuousControlTests
         }
         Assert.Contains("critic_loss", metrics[0][^1].Keys);
         for (int i = 0; i < 8; i++) Assert.Equal(metrics[0][i].OrderBy(p => p.Key), metrics[1][i].OrderBy(p => p.Key));
+    }
+
+    [Fact]
+    public void OrnsteinUhlenbeckExplorationActsThroughItsStateAndCheckpointsIt()
+    {
+        IAlgorithm Run(string kind, out IReadOnlyList<float> replayActions)
+        {
+            var algorithm = Create(kind, 4, out _);
+            for (int i = 0; i < 8; i++) algorithm.Iterate(1000); // 64 env steps: 32 uniform, 32 explored
+            replayActions = ((Td3)algorithm).Replay.Buffer.ContinuousActions[..64].ToArray();
+            return algorithm;
+        }
+        using var gaussian = Run("td3", out var gaussianActions);
+        using var process = Run("td3-ou", out var processActions);
+        Assert.Null(gaussian.SaveState().ExplorationNoise);
+        var state = process.SaveState().ExplorationNoise;
+        Assert.NotNull(state);
+        Assert.Equal(2, state.Length); // 2 envs × 1 action float
+        // Every bandit episode is one step long, so each slot's process restarted after its last step.
+        Assert.All(state, x => Assert.Equal(0.0, x));
+        // The same seeds: identical warm-up, different exploration afterwards.
+        Assert.Equal(gaussianActions.Take(32), processActions.Take(32));
+        Assert.NotEqual(gaussianActions.Skip(32), processActions.Skip(32));
     }
 
     [Theory]
@@ -148,6 +174,7 @@ public class ContinuousControlTests
     [Theory]
     [InlineData("sac")]
     [InlineData("td3")]
+    [InlineData("td3-ou")]
     public void LearnsTheBestActionOfAOneStepBandit(string kind)
     {
         using var algorithm = Create(kind, 7, out var actor);

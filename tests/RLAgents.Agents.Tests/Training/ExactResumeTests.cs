@@ -48,8 +48,17 @@ public class ExactResumeTests
         "training.checkpointInterval=256", "recording={}",
     ];
 
+    /// <summary>TD3 acting through an Ornstein–Uhlenbeck process, whose per-env state is mid-episode at the interruption.</summary>
+    private static readonly string[] TinyOrnsteinUhlenbeckTd3 =
+    [
+        "env.numEnvs=2", "env.vectorization=sync", "policy.hiddenSizes=[16,16]", "algorithm.td3.learningStarts=32", "algorithm.td3.batchSize=32",
+        "algorithm.td3.bufferSize=400", "algorithm.td3.trainFrequency=8", "algorithm.td3.gradientSteps=2", "training.totalSteps=640",
+        "training.logInterval=96", "training.evalInterval=320", "training.evalEpisodes=1", "training.checkpointInterval=160", "recording={}",
+    ];
+
     private static ExperimentOptions Load(string kind) => kind switch
     {
+        "td3-ou" => TestPaths.Load("mountaincarcontinuous-td3.json", TinyOrnsteinUhlenbeckTd3),
         "ppo" => TestPaths.Load("cartpole-ppo.json", TinyPpo),
         "normalized" => TestPaths.Load("pendulum-ppo.json", TinyNormalizedPendulum),
         "dqn" => TestPaths.Load("cartpole-dqn.json", TinyDqn),
@@ -61,6 +70,7 @@ public class ExactResumeTests
     [InlineData("dqn", 224)]    // pending n-step transitions and a replay buffer
     [InlineData("phased", 208)] // inside the PPO phase of a schedule, after SFT and with a KL reference
     [InlineData("normalized", 480)] // float actions, normalisation statistics mid-episode (Pendulum episodes are 200 steps)
+    [InlineData("td3-ou", 224)]     // exploration noise with a state per env, mid-episode (MountainCarContinuous episodes are 999 steps)
     public void AnInterruptedRunResumedWritesWhatTheUninterruptedRunWrites(string kind, long stopAt)
     {
         using var dir = new TempDirectory();

@@ -37,7 +37,7 @@ internal static class EstimatorTestKit
         void Act()
         {
             using var scope = NewDisposeScope();
-            policy.Act(policy.Tensorizer.ToInput(batch), RLAgents.Policies.Selection.ActionSelection.Sample, rng, result);
+            policy.Act(policy.Tensorizer.ToInput(batch), Policies.Selection.ActionSelection.Sample, rng, result);
         }
         for (int i = 0; i < 3; i++) Act();
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
