@@ -46,13 +46,6 @@ public class DistributedTrainingTests
         return host;
     }
 
-    internal static string TempDir()
-    {
-        string d = Path.Combine(Path.GetTempPath(), "rlagents-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(d);
-        return d;
-    }
-
     private static (RunResult Result, LearnerCounters Counters, List<IHost> Workers) Train(ExperimentOptions options, string dir, int workers)
     {
         var hosts = new List<IHost>();
@@ -88,7 +81,8 @@ public class DistributedTrainingTests
     [Fact]
     public async Task PpoLearnsFromTwoWorkersWithExactEnvStepAccountingAndTheLocalRunDirectory()
     {
-        string dir = Path.Combine(TempDir(), "run");
+        using var temp = new TempDirectory();
+        string dir = temp.Combine("run");
         var options = CartPole(AlgorithmKind.Ppo, 41100);
         var (result, counters, workers) = Train(options, dir, 2);
         await ExitAll(workers);
@@ -110,7 +104,8 @@ public class DistributedTrainingTests
     [Fact]
     public async Task DqnLearnsFromWorkersWithReplayAtTheLearner()
     {
-        string dir = Path.Combine(TempDir(), "run");
+        using var temp = new TempDirectory();
+        string dir = temp.Combine("run");
         var options = CartPole(AlgorithmKind.Dqn, 41200, workers: 2, numEnvs: 2, steps: 240);
         var (result, counters, workers) = Train(options, dir, 2);
         await ExitAll(workers);
@@ -127,7 +122,8 @@ public class DistributedTrainingTests
     [InlineData(AlgorithmKind.Reinforce, "CartPole-v1", 41400)]
     public async Task OtherOnPolicyAlgorithmsRunDistributedWithIntegerOrFloatActions(AlgorithmKind kind, string env, int port)
     {
-        string dir = Path.Combine(TempDir(), "run");
+        using var temp = new TempDirectory();
+        string dir = temp.Combine("run");
         var options = CartPole(kind, port, steps: 512);
         // Pendulum's Box action: a Gaussian policy, so the rollout batches carry float actions.
         options.Env.Id = env;
@@ -151,7 +147,8 @@ public class DistributedTrainingTests
     [Fact]
     public async Task SacAndTd3LearnFromWorkersTransitionsWithFloatActions()
     {
-        string dir = Path.Combine(TempDir(), "run");
+        using var temp = new TempDirectory();
+        string dir = temp.Combine("run");
         var options = new ExperimentOptions
         {
             Name = "pendulum-sac-td3-distributed",
@@ -195,7 +192,8 @@ public class DistributedTrainingTests
     [Fact]
     public async Task AWorkersEnvFaultStopsTheRunNamingTheEnvAndTheWorker()
     {
-        string dir = Path.Combine(TempDir(), "run");
+        using var temp = new TempDirectory();
+        string dir = temp.Combine("run");
         var options = CartPole(AlgorithmKind.Ppo, 42000, steps: 6400);
         options.Env = new EnvironmentOptions
         {
@@ -217,7 +215,8 @@ public class DistributedTrainingTests
     [Fact]
     public async Task PhasedSftAndPpoScheduleRunsWithTextObservationsFromWorkers()
     {
-        string dir = Path.Combine(TempDir(), "run");
+        using var temp = new TempDirectory();
+        string dir = temp.Combine("run");
         var options = new ExperimentOptions
         {
             Name = "gridworld-sft-ppo-distributed",

@@ -43,7 +43,8 @@ public class ReliabilityTests
     public void AKilledWorkerLeavesTrainingToTheOthersAndALateWorkerJoinsWithCurrentWeights()
     {
         Assert.True(File.Exists(Rlagents.FileName), $"{Rlagents.FileName} is missing: the test project references experiments/.");
-        string dir = Path.Combine(DistributedTrainingTests.TempDir(), "run");
+        using var temp = new TempDirectory();
+        string dir = temp.Combine("run");
         const int round = 64;
         var options = DistributedTrainingTests.CartPole(AlgorithmKind.Ppo, 41600, steps: 40 * round);
         options.Algorithm!.Ppo = new PpoOptions { RolloutSteps = 16, Epochs = 1, Minibatches = 1 };
@@ -110,7 +111,8 @@ public class ReliabilityTests
     [Fact]
     public void AKilledLearnerResumesFromItsCheckpointAndWorkersReconnect()
     {
-        string parent = DistributedTrainingTests.TempDir();
+        using var temp = new TempDirectory();
+        string parent = temp.Path;
         const int round = 64;
         var options = DistributedTrainingTests.CartPole(AlgorithmKind.Ppo, 41700, workers: 1, steps: 40 * round);
         options.Algorithm!.Ppo = new PpoOptions { RolloutSteps = 16, Epochs = 1, Minibatches = 1 };
@@ -154,7 +156,8 @@ public class ReliabilityTests
     [Fact]
     public async Task AWorkerWithADifferentConfigIsRefusedWithOneLine()
     {
-        string dir = DistributedTrainingTests.TempDir();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         var options = DistributedTrainingTests.CartPole(AlgorithmKind.Ppo, 41800);
         string config = Path.Combine(dir, "experiment.json");
         File.WriteAllText(config, OptionsBinder.Serialize(options));

@@ -47,7 +47,7 @@ public sealed class CrashSafetyTests
     [Fact]
     public void KilledMidEpisodeLosesOnlyTheOpenEpisode()
     {
-        string path = LogTestKit.TempFile("killed.arrows");
+        string path = TempDirectory.ForProcess.NewFile("killed.arrows");
         using var p = Start(path, pauseEpisode: 4, pauseStep: 7);
         var lines = ReadUntil(p, "open 4 7");
         Assert.Equal(["written 0", "written 1", "written 2", "written 3", "open 4 7"], lines);
@@ -67,7 +67,7 @@ public sealed class CrashSafetyTests
     {
         for (int trial = 0; trial < 2; trial++)
         {
-            string path = LogTestKit.TempFile("killed-anywhere.arrows");
+            string path = TempDirectory.ForProcess.NewFile("killed-anywhere.arrows");
             using var p = Start(path, pauseEpisode: -1, pauseStep: 0);
             ReadUntil(p, $"written {20 + 37 * trial}");
             Kill9(p);

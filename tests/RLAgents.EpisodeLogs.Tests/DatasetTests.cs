@@ -82,7 +82,7 @@ public sealed class DatasetTests
         string log = GridWorldLogTests.RecordLevel(id, 4, new EpisodeRecorderOptions { ObservationHashes = hashes }, seed: 30);
         string reference = GridWorldLogTests.RecordLevel(id, 4, seed: 30);
         byte[] before = File.ReadAllBytes(log);
-        string output = LogTestKit.TempFile("demos.arrows");
+        string output = TempDirectory.ForProcess.NewFile("demos.arrows");
         var summary = new EpisodeSelection().Write([log], output, EpisodeFilter.Parse($"success,level={id}"));
 
         // Bot episodes (even) succeed; random ones (odd) on GoToLocal are expected to fail within budget.
@@ -110,7 +110,7 @@ public sealed class DatasetTests
     {
         string grid = GridWorldLogTests.RecordLevel("BabyAI-GoToLocal-v0", 2, seed: 30);
         string other = GridWorldLogTests.RecordLevel("BabyAI-GoToRedBall-v0", 2, seed: 30);
-        var mixed = Assert.Throws<RLAgents.Core.InputException>(() => new EpisodeSelection().Write([grid, other], LogTestKit.TempFile("x.arrows")));
+        var mixed = Assert.Throws<RLAgents.Core.InputException>(() => new EpisodeSelection().Write([grid, other], TempDirectory.ForProcess.NewFile("x.arrows")));
         Assert.Contains("BabyAI-GoToRedBall-v0", mixed.Message);
         Assert.Contains("one selection holds one environment", mixed.Message);
 
@@ -125,7 +125,7 @@ public sealed class DatasetTests
     {
         string path = LogTestKit.Record("Beacon-v2", 3, seed: 5);
         var log = EpisodeLogReader.ReadAll(path);
-        string output = LogTestKit.TempFile("table.jsonl");
+        string output = TempDirectory.ForProcess.NewFile("table.jsonl");
         var summary = EpisodeExporter.ToJsonl(log, output);
         var lines = File.ReadAllLines(output);
         Assert.Equal(log.Episodes.Sum(e => e.Length + 1), lines.Length);
@@ -149,7 +149,7 @@ public sealed class DatasetTests
     {
         string path = LogTestKit.Record("CartPole-v1", 4, new EpisodeRecorderOptions { Mode = RecordMode.All }, seed: 8);
         var log = EpisodeLogReader.ReadAll(path);
-        string output = LogTestKit.TempFile("table.parquet");
+        string output = TempDirectory.ForProcess.NewFile("table.parquet");
         var summary = await EpisodeExporter.ToParquetAsync(log, output, EpisodeFilter.Parse("minReturn=0"));
         Assert.Equal(4, summary.Episodes);
         int rows = log.Episodes.Sum(e => e.Length + 1);

@@ -17,7 +17,7 @@ public sealed class EpisodeLogChecksumTests
 
     private static string Write(byte[] bytes)
     {
-        string p = LogTestKit.TempFile("flipped.arrow");
+        string p = TempDirectory.ForProcess.NewFile("flipped.arrow");
         File.WriteAllBytes(p, bytes);
         return p;
     }

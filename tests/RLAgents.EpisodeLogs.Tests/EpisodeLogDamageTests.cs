@@ -28,7 +28,7 @@ public sealed class EpisodeLogDamageTests
         for (int trial = 0; trial < 40; trial++)
         {
             long cut = starts[0] + rng.NextInt((int)(end - starts[0]));
-            string damaged = LogTestKit.TempFile("cut.arrows");
+            string damaged = TempDirectory.ForProcess.NewFile("cut.arrows");
             File.WriteAllBytes(damaged, bytes[..(int)cut]);
             int complete = starts.Count(s => s < cut) - 1; // the episode containing the cut is torn
             var log = EpisodeLogReader.ReadAll(damaged);
@@ -116,7 +116,7 @@ public sealed class EpisodeLogDamageTests
 
     private static string Write(byte[] bytes)
     {
-        string p = LogTestKit.TempFile("x.arrows");
+        string p = TempDirectory.ForProcess.NewFile("x.arrows");
         File.WriteAllBytes(p, bytes);
         return p;
     }

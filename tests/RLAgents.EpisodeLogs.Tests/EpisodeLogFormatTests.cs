@@ -144,7 +144,7 @@ public sealed class EpisodeLogFormatTests
         var (probs0, valueLast) = (log.Episodes[1].ActionProbabilities[0], log.Episodes[1].Values[^1]);
         log.Episodes[1].ActionProbabilities[0] = null;
         log.Episodes[1].Values[^1] = null;
-        string rewritten = LogTestKit.TempFile("rewritten.arrows");
+        string rewritten = TempDirectory.ForProcess.NewFile("rewritten.arrows");
         using (var writer = EpisodeLogWriter.Create(rewritten, log.Header))
             foreach (var e in log.Episodes) writer.Write(e);
         var again = EpisodeLogReader.ReadAll(rewritten).ThrowIfDamaged();
@@ -153,7 +153,7 @@ public sealed class EpisodeLogFormatTests
         Assert.Equal(log.Episodes[1].Values[0], again.Episodes[1].Values[0]);
         log.Episodes[1].ActionProbabilities[0] = probs0;
         log.Episodes[1].Values[^1] = valueLast;
-        string restored = LogTestKit.TempFile("restored.arrows");
+        string restored = TempDirectory.ForProcess.NewFile("restored.arrows");
         using (var writer = EpisodeLogWriter.Create(restored, log.Header))
             foreach (var e in log.Episodes) writer.Write(e);
         Assert.Equal(File.ReadAllBytes(recorded), File.ReadAllBytes(restored));

@@ -8,7 +8,7 @@ public sealed class EpisodeRecorderTests
     /// <summary>Runs <paramref name="episodes"/> seeded episodes through a recorder; the policy walks east then south.</summary>
     private static (EpisodeRecorder rec, EpisodeLog log) Run(EpisodeRecorderOptions options, int episodes, Func<RecordedEpisode, bool>? filter = null, Action<EpisodeRecorder, int>? before = null)
     {
-        string path = LogTestKit.TempFile("modes.arrows");
+        string path = TempDirectory.ForProcess.NewFile("modes.arrows");
         var rec = EpisodeRecorder.Create(LogTestKit.Registry().Make("Beacon-v2"), path, out var writer, options, filter: filter);
         for (int e = 0; e < episodes; e++)
         {
@@ -69,7 +69,7 @@ public sealed class EpisodeRecorderTests
     [Fact]
     public void AgentOutputsAttachToTheNextStepOnly()
     {
-        string path = LogTestKit.TempFile("agent.arrows");
+        string path = TempDirectory.ForProcess.NewFile("agent.arrows");
         var rec = EpisodeRecorder.Create(LogTestKit.Registry().Make("Beacon-v2"), path, out var writer);
         rec.Reset(1);
         rec.AttachAgentOutput([0.1f, 0.2f, 0.3f, 0.4f], 2.5f);
@@ -93,21 +93,21 @@ public sealed class EpisodeRecorderTests
     public void InvalidOptionsAndMismatchedLogsAreRejectedWithNamedErrors()
     {
         var env = LogTestKit.Registry().Make("Beacon-v2");
-        string path = LogTestKit.TempFile("bad.arrows");
+        string path = TempDirectory.ForProcess.NewFile("bad.arrows");
         var ex = Assert.Throws<ArgumentException>(() => EpisodeRecorder.Create(env, path, out _, new EpisodeRecorderOptions { EveryN = 0 }));
         Assert.Contains("EveryN", ex.Message);
-        using var cartpoleLog = EpisodeLogWriter.Create(LogTestKit.TempFile("c.arrows"), EpisodeLogHeader.For(EnvRegistry.CreateDefault().Make("CartPole-v1"), new EpisodeRecorderOptions()));
+        using var cartpoleLog = EpisodeLogWriter.Create(TempDirectory.ForProcess.NewFile("c.arrows"), EpisodeLogHeader.For(EnvRegistry.CreateDefault().Make("CartPole-v1"), new EpisodeRecorderOptions()));
         ex = Assert.Throws<ArgumentException>(() => new EpisodeRecorder(env, cartpoleLog));
         Assert.Contains("state", ex.Message);
         var corridor = new RLAgents.TestPlugin.Corridor(new RLAgents.TestPlugin.CorridorOptions());
-        ex = Assert.Throws<ArgumentException>(() => EpisodeRecorder.Create(corridor, LogTestKit.TempFile("d.arrows"), out _, new EpisodeRecorderOptions { UnseededResets = UnseededResetPolicy.CaptureStartState }));
+        ex = Assert.Throws<ArgumentException>(() => EpisodeRecorder.Create(corridor, TempDirectory.ForProcess.NewFile("d.arrows"), out _, new EpisodeRecorderOptions { UnseededResets = UnseededResetPolicy.CaptureStartState }));
         Assert.Contains("AssignSeed", ex.Message);
     }
 
     [Fact]
     public void UnseededResetsOfAnEnvWithoutStartStatesGetDerivedSeeds()
     {
-        string path = LogTestKit.TempFile("assigned.arrows");
+        string path = TempDirectory.ForProcess.NewFile("assigned.arrows");
         var rec = EpisodeRecorder.Create(new RLAgents.Environments.Wrappers.TimeLimit(new RLAgents.TestPlugin.Corridor(new RLAgents.TestPlugin.CorridorOptions()), 6), path, out var writer, new EpisodeRecorderOptions { Seed = 77 });
         for (int e = 0; e < 3; e++)
         {
@@ -130,7 +130,7 @@ public sealed class EpisodeRecorderTests
         // working size), then record more episodes of the same kind with agent outputs attached.
         var registry = EnvRegistry.CreateDefault();
         var baseline = registry.Make(id);
-        string path = LogTestKit.TempFile("alloc.arrows");
+        string path = TempDirectory.ForProcess.NewFile("alloc.arrows");
         using var rec = EpisodeRecorder.Create(registry.Make(id), path, out var writer, new EpisodeRecorderOptions { ObservationHashes = hashes });
         var probs = new float[rec.ActionSpace.AsDiscrete("this test").N];
         probs[0] = 1;

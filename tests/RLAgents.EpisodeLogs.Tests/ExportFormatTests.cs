@@ -20,7 +20,7 @@ public sealed class ExportFormatTests
     {
         var log = EpisodeLogReader.ReadAll(RecordWithDerivedSeeds("wide" + EpisodeLogFormat.FileExtension));
         Assert.Contains(log.Episodes, e => Math.Abs((double)e.Seed!.Value) > 9007199254740992.0);
-        string output = LogTestKit.TempFile("table.jsonl");
+        string output = TempDirectory.ForProcess.NewFile("table.jsonl");
         EpisodeExporter.ToJsonl(log, output);
         var rows = File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         foreach (var e in log.Episodes)
@@ -35,7 +35,7 @@ public sealed class ExportFormatTests
     public void JsonlExportKeepsColumnMetadataInItsSchemaSidecar()
     {
         var log = EpisodeLogReader.ReadAll(LogTestKit.Record("Beacon-v2", 1, seed: 3));
-        string output = LogTestKit.TempFile("table.jsonl");
+        string output = TempDirectory.ForProcess.NewFile("table.jsonl");
         EpisodeExporter.ToJsonl(log, output);
         using var sidecar = JsonDocument.Parse(File.ReadAllText(output + EpisodeExporter.JsonlSchemaSuffix));
         var root = sidecar.RootElement;
@@ -55,7 +55,7 @@ public sealed class ExportFormatTests
     public async Task ParquetExportKeepsColumnMetadata()
     {
         var log = EpisodeLogReader.ReadAll(LogTestKit.Record("Beacon-v2", 1, seed: 3));
-        string output = LogTestKit.TempFile("table.parquet");
+        string output = TempDirectory.ForProcess.NewFile("table.parquet");
         await EpisodeExporter.ToParquetAsync(log, output);
         await using var reader = await ParquetReader.CreateAsync(output);
         using var columns = JsonDocument.Parse(reader.CustomMetadata[EpisodeExporter.ColumnsKey]);

@@ -15,7 +15,7 @@ public sealed class FloatActionLogTests
     /// </summary>
     private static (string Path, List<int> Bits) RecordRandom(string id, int episodes, long seed)
     {
-        string path = LogTestKit.TempFile("box.arrows");
+        string path = TempDirectory.ForProcess.NewFile("box.arrows");
         var recorder = EpisodeRecorder.Create(LogTestKit.Registry().Make(id), path, out var writer);
         var random = new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "record-actions"));
         var action = new ActionBatch(recorder.ActionSpace, 1);
@@ -68,7 +68,7 @@ public sealed class FloatActionLogTests
             Assert.True(sent.SequenceEqual(bits), $"{reader.Name} read other floats than were recorded");
         }
         // Our own Parquet export of this log holds the same floats, one column per element, null on each episode's last row.
-        string parquet = LogTestKit.TempFile("box.parquet");
+        string parquet = TempDirectory.ForProcess.NewFile("box.parquet");
         await EpisodeExporter.ToParquetAsync(EpisodeLogReader.ReadAll(path), parquet);
         await using var file = await ParquetReader.CreateAsync(parquet);
         using var group = file.OpenRowGroupReader(0);
@@ -124,7 +124,7 @@ public sealed class FloatActionLogTests
     public void JsonlExportWritesTheFloatsAndANullIntegerAction()
     {
         var (path, sent) = RecordRandom("MountainCarContinuous-v0", 1, seed: 4);
-        string jsonl = LogTestKit.TempFile("box.jsonl");
+        string jsonl = TempDirectory.ForProcess.NewFile("box.jsonl");
         EpisodeExporter.ToJsonl(EpisodeLogReader.ReadAll(path), jsonl);
         var rows = File.ReadAllLines(jsonl).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.All(rows, r => Assert.Equal(JsonValueKind.Null, r.GetProperty("action").ValueKind));

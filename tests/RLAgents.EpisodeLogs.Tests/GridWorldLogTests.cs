@@ -14,7 +14,7 @@ public sealed class GridWorldLogTests
     /// </summary>
     internal static string RecordLevel(string id, int episodes, EpisodeRecorderOptions? options = null, long seed = 0, string phase = "bot")
     {
-        string path = LogTestKit.TempFile($"{id}.arrows");
+        string path = TempDirectory.ForProcess.NewFile($"{id}.arrows");
         var recorder = EpisodeRecorder.Create(EnvRegistry.CreateDefault().Make(id), path, out var writer, options);
         recorder.Phase = phase;
         var policy = new Rng(seed + 1000);

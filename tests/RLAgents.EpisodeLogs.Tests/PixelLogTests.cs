@@ -17,7 +17,7 @@ public sealed class PixelLogTests
     /// </summary>
     private static (string Path, List<List<byte[]>> Live) Record(ImagePipeline pipeline, string modality, int episodes)
     {
-        string path = LogTestKit.TempFile("pixels.arrow");
+        string path = TempDirectory.ForProcess.NewFile("pixels.arrow");
         var env = pipeline.Wrap(EnvRegistry.CreateDefault().Make(Level));
         var recorder = EpisodeRecorder.Create(env, path, out var writer);
         var policy = new Rng(7);

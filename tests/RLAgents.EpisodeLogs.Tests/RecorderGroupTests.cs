@@ -12,7 +12,7 @@ public sealed class RecorderGroupTests
     public void VectorEnvSubEnvsRecordIntoOneReplayableLog(string id, bool threaded)
     {
         var registry = EnvRegistry.CreateDefault();
-        string path = LogTestKit.TempFile("vector.arrows");
+        string path = TempDirectory.ForProcess.NewFile("vector.arrows");
         using var writer = EpisodeLogWriter.Create(path, EpisodeLogHeader.For(registry.Make(id), new EpisodeRecorderOptions { ObservationHashes = true }));
         var group = new EpisodeRecorderGroup(writer, new EpisodeRecorderOptions { ObservationHashes = true, Seed = 5 }) { Phase = "rl" };
         IVectorEnv vec = threaded
@@ -45,7 +45,7 @@ public sealed class RecorderGroupTests
     public void SiblingsShareTheEpisodeCounterStoppedSlotsRecordNothingAndAppendsContinueTheNumbering()
     {
         var registry = EnvRegistry.CreateDefault();
-        string path = LogTestKit.TempFile("siblings.arrows");
+        string path = TempDirectory.ForProcess.NewFile("siblings.arrows");
         var header = EpisodeLogHeader.For(registry.Make("CartPole-v1"), new EpisodeRecorderOptions());
         var probs = new float[] { 0.25f, 0.75f };
         void Play(EpisodeRecorderGroup group, int episodes, bool stopSlot1)

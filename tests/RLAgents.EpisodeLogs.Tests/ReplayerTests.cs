@@ -45,7 +45,7 @@ public sealed class ReplayerTests
         plain.Reset(3);
         plain.Step(0);
         var expected = plain.Reset().Observation.Clone();
-        string path = LogTestKit.TempFile("s.arrows");
+        string path = TempDirectory.ForProcess.NewFile("s.arrows");
         var rec = EpisodeRecorder.Create(registry.Make("Beacon-v2"), path, out var writer);
         rec.Reset(3);
         rec.Step(0);
@@ -170,7 +170,7 @@ public sealed class ReplayerTests
     internal static string Rewrite(string path, Func<EpisodeLogHeader, EpisodeLogHeader> header, Action<RecordedEpisode>? change = null)
     {
         var log = EpisodeLogReader.ReadAll(path);
-        string output = LogTestKit.TempFile("rewritten.arrows");
+        string output = TempDirectory.ForProcess.NewFile("rewritten.arrows");
         using var writer = EpisodeLogWriter.Create(output, header(log.Header));
         foreach (var e in log.Episodes)
         {

@@ -64,7 +64,8 @@ public sealed partial class PackagingTests
     [Fact]
     public void ThePluginTemplateBuildsAndTrainsAgainstThePackedPackagesOffline()
     {
-        string root = CliRunner.TempDir();
+        using var temp = new TempDirectory();
+        string root = temp.Path;
         string feed = Path.Combine(root, "feed");
         // The libraries a plug-in needs (RLAgents.Environments and what it depends on), as built for these tests.
         Pack("src/Core/RLAgents.Core.csproj", feed, noBuild: true);

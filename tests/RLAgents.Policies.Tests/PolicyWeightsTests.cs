@@ -13,20 +13,17 @@ public class PolicyWeightsTests
     public void PolicyWeightsRoundTripIntoAFreshNetworkThroughAFile()
     {
         using var scope = NewDisposeScope();
-        string path = Path.Combine(Path.GetTempPath(), $"rlagents-weights-{Guid.NewGuid():N}.safetensors");
-        try
-        {
-            var source = new ActorCriticPolicy(Space, new DiscreteSpace(2), new PolicyOptions(), new Rng(1UL));
-            var target = new ActorCriticPolicy(Space, new DiscreteSpace(2), new PolicyOptions(), new Rng(2UL));
-            Assert.NotEqual(Flat(source), Flat(target));
-            Safetensors.Write(path, ModelWeights.Named(source, "policy."), new Dictionary<string, string> { ["format"] = "test" });
-            using var contents = Safetensors.Read(path);
-            Assert.Equal("test", contents.Metadata["format"]);
-            Assert.All(contents.Tensors.Keys, k => Assert.StartsWith("policy.", k));
-            ModelWeights.Load(target, contents.Tensors, path, _ => true, "policy.");
-            Assert.Equal(Flat(source), Flat(target));
-        }
-        finally { File.Delete(path); }
+        using var dir = new TempDirectory();
+        string path = dir.Combine("policy.safetensors");
+        var source = new ActorCriticPolicy(Space, new DiscreteSpace(2), new PolicyOptions(), new Rng(1UL));
+        var target = new ActorCriticPolicy(Space, new DiscreteSpace(2), new PolicyOptions(), new Rng(2UL));
+        Assert.NotEqual(Flat(source), Flat(target));
+        Safetensors.Write(path, ModelWeights.Named(source, "policy."), new Dictionary<string, string> { ["format"] = "test" });
+        using var contents = Safetensors.Read(path);
+        Assert.Equal("test", contents.Metadata["format"]);
+        Assert.All(contents.Tensors.Keys, k => Assert.StartsWith("policy.", k));
+        ModelWeights.Load(target, contents.Tensors, path, _ => true, "policy.");
+        Assert.Equal(Flat(source), Flat(target));
     }
 
     [Fact]

@@ -151,21 +151,15 @@ public sealed class PolicyServerTests
     [Fact]
     public void ABadModelFileIsAStartupErrorInOneLine()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"rlagents-bad-{Guid.NewGuid():N}.onnx");
+        using var dir = new TempDirectory();
+        string path = dir.Combine("bad.onnx");
         File.WriteAllBytes(path, [0x08, 0x07, 0x12, 0xff, 0xff, 0x01, 0x02]);
-        try
-        {
-            var e = Assert.Throws<ServingStartupException>(() => PolicyBackends.Open(path, BackendKind.Onnx, 1));
-            Assert.StartsWith($"{path}: not a valid ONNX model", e.Message);
-            var torch = Assert.Throws<ServingStartupException>(() => PolicyBackends.Open(path, BackendKind.Torch, 1));
-            Assert.Contains("serve it with --backend onnx", torch.Message);
-            var missing = Assert.Throws<ServingStartupException>(() => PolicyBackends.Open(path + ".missing", BackendKind.Onnx, 1));
-            Assert.Contains("does not exist", missing.Message);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        var e = Assert.Throws<ServingStartupException>(() => PolicyBackends.Open(path, BackendKind.Onnx, 1));
+        Assert.StartsWith($"{path}: not a valid ONNX model", e.Message);
+        var torch = Assert.Throws<ServingStartupException>(() => PolicyBackends.Open(path, BackendKind.Torch, 1));
+        Assert.Contains("serve it with --backend onnx", torch.Message);
+        var missing = Assert.Throws<ServingStartupException>(() => PolicyBackends.Open(path + ".missing", BackendKind.Onnx, 1));
+        Assert.Contains("does not exist", missing.Message);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ using RLAgents.Policies.Selection;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace RLAgents.Agents.Tests;
+namespace RLAgents.Agents.Tests.Algorithms;
 
 /// <summary>SAC and TD3: their update math on tiny cases, determinism, memory, and learning a one-step bandit; PPO with a Gaussian policy.</summary>
 public class ContinuousControlTests

@@ -1,6 +1,6 @@
 using RLAgents.Agents.Algorithms;
 
-namespace RLAgents.Agents.Tests;
+namespace RLAgents.Agents.Tests.Algorithms;
 
 /// <summary>A round of off-policy gradient steps: averages over the applied steps, skips and names the non-finite ones.</summary>
 public class GradientRoundTests

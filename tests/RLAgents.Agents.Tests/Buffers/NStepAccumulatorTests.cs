@@ -1,7 +1,7 @@
 using RLAgents.Agents.Buffers;
 using RLAgents.Environments;
 
-namespace RLAgents.Agents.Tests;
+namespace RLAgents.Agents.Tests.Buffers;
 
 /// <summary>The n-step accumulator's pending steps survive a save and load with their float actions (SAC/TD3 resume exactly).</summary>
 public class NStepAccumulatorTests

@@ -5,7 +5,7 @@ namespace RLAgents.Agents.Tests.Evaluation;
 
 public sealed class LearningCurvesTests : IDisposable
 {
-    private readonly TempDir _dir = TestPaths.NewDir();
+    private readonly TempDirectory _dir = new TempDirectory();
 
     public void Dispose() => _dir.Dispose();
 
@@ -25,7 +25,7 @@ public sealed class LearningCurvesTests : IDisposable
         // Run k has value k·step/100, logged at its own interval (25, 50, 100, 200 steps) up to step 200:
         // interpolated at step 100 the runs hold 1, 2, 3, 4.
         int[] every = [25, 50, 100, 200];
-        var runs = Enumerable.Range(1, 4).Select(k => LearningCurves.Read(WriteRun(_dir.Sub($"r{k}"), "ppo", k,
+        var runs = Enumerable.Range(1, 4).Select(k => LearningCurves.Read(WriteRun(_dir.Combine($"r{k}"), "ppo", k,
             Enumerable.Range(0, 200 / every[k - 1] + 1).Select(i => ((long)(every[k - 1] * i), k * every[k - 1] * i / 100.0, 0.5 * i))))).ToList();
         var group = Assert.Single(LearningCurves.Aggregate(runs, CurveAxis.Steps, gridPoints: 3));
         Assert.Equal("ppo", group.Name);
@@ -44,8 +44,8 @@ public sealed class LearningCurvesTests : IDisposable
     [Fact]
     public void NoRunIsExtrapolatedPastItsLastRowAndWallClockIsASecondAxis()
     {
-        var shortRun = LearningCurves.Read(WriteRun(_dir.Sub("a"), "dqn", 1, [(0, 0, 0), (100, 10, 5)]));
-        var longRun = LearningCurves.Read(WriteRun(_dir.Sub("b"), "dqn", 2, [(0, 0, 0), (200, 20, 40)]));
+        var shortRun = LearningCurves.Read(WriteRun(_dir.Combine("a"), "dqn", 1, [(0, 0, 0), (100, 10, 5)]));
+        var longRun = LearningCurves.Read(WriteRun(_dir.Combine("b"), "dqn", 2, [(0, 0, 0), (200, 20, 40)]));
         var steps = Assert.Single(LearningCurves.Aggregate([shortRun, longRun], CurveAxis.Steps, gridPoints: 3));
         Assert.Equal([2, 2, 1], steps.Points.Select(p => p.Runs));
         Assert.Equal(20, steps.Points[^1].Iqm.Value, 12);
@@ -59,16 +59,16 @@ public sealed class LearningCurvesTests : IDisposable
     [Fact]
     public void SuccessIsTheDefaultWhereTheEnvReportsIt()
     {
-        var withSuccess = LearningCurves.Read(WriteRun(_dir.Sub("s"), "babyai", 1, [(0, 0.5, 0), (10, 0.7, 1)], extra: ",\"rolling_success\":0.25"));
+        var withSuccess = LearningCurves.Read(WriteRun(_dir.Combine("s"), "babyai", 1, [(0, 0.5, 0), (10, 0.7, 1)], extra: ",\"rolling_success\":0.25"));
         Assert.Equal("rolling_success", withSuccess.Metric);
         Assert.All(withSuccess.Points, p => Assert.Equal(0.25, p.Value));
-        Assert.Equal("rolling_return", LearningCurves.Read(WriteRun(_dir.Sub("r"), "cartpole", 1, [(0, 1, 0)])).Metric);
+        Assert.Equal("rolling_return", LearningCurves.Read(WriteRun(_dir.Combine("r"), "cartpole", 1, [(0, 1, 0)])).Metric);
     }
 
     [Fact]
     public void ATornLastLineIsSkippedButDamageInsideIsNamed()
     {
-        string dir = WriteRun(_dir.Sub("t"), "x", 1, [(0, 1, 0), (10, 2, 1)]);
+        string dir = WriteRun(_dir.Combine("t"), "x", 1, [(0, 1, 0), (10, 2, 1)]);
         File.AppendAllText(Path.Combine(dir, "metrics.jsonl"), "{\"step\":20,\"rolli");
         Assert.Equal(2, LearningCurves.Read(dir).Points.Count);
         File.WriteAllText(Path.Combine(dir, "metrics.jsonl"), "{\"step\":0,\n{\"step\":1,\"rolling_return\":1.0}\n");
@@ -78,10 +78,10 @@ public sealed class LearningCurvesTests : IDisposable
     [Fact]
     public void AMetricNoRowHasIsNamedWithTheMetricsThereAre()
     {
-        string dir = WriteRun(_dir.Sub("m"), "x", 1, [(0, 1, 0)]);
+        string dir = WriteRun(_dir.Combine("m"), "x", 1, [(0, 1, 0)]);
         var e = Assert.Throws<InvalidDataException>(() => LearningCurves.Read(dir, "eval_success"));
         Assert.Contains("'eval_success'", e.Message);
         Assert.Contains("rolling_return", e.Message);
-        Assert.Contains("not a run directory", Assert.Throws<InvalidDataException>(() => LearningCurves.Read(_dir.Sub("none"))).Message);
+        Assert.Contains("not a run directory", Assert.Throws<InvalidDataException>(() => LearningCurves.Read(_dir.Combine("none"))).Message);
     }
 }

@@ -19,7 +19,8 @@ public sealed class ParaphrasedEvaluationTests
     [Fact]
     public void EvaluationsAlsoPlayTheSameSeedsWithRewordedMissionsAndLogBoth()
     {
-        string run = PhaseTestKit.TempDirectory(), tables = PhaseTestKit.TempDirectory();
+        using var temp = new TempDirectory();
+        string run = temp.Combine("run"), tables = temp.Combine("tables");
         Directory.CreateDirectory(tables);
         try
         {
@@ -50,7 +51,8 @@ public sealed class ParaphrasedEvaluationTests
     [Fact]
     public void AMissingTableFailsBeforeTheRunDirectoryExists()
     {
-        string run = PhaseTestKit.TempDirectory();
+        using var temp = new TempDirectory();
+        string run = temp.Combine("run");
         var options = PhaseTestKit.Options(PolicyArchitecture.Mlp, PhaseTestKit.Sft(expertEpisodes: 2, updates: 1));
         options.Training.Paraphrases = "/nonexistent/table.json";
         var error = Assert.Throws<ConfigurationException>(() => TrainingRunner.Run(options, run));
@@ -61,7 +63,8 @@ public sealed class ParaphrasedEvaluationTests
     [Fact]
     public void OverridesChangeTheStoredExperimentForOneEvaluation()
     {
-        string run = PhaseTestKit.TempDirectory();
+        using var temp = new TempDirectory();
+        string run = temp.Combine("run");
         try
         {
             TrainingRunner.Run(PhaseTestKit.Options(PolicyArchitecture.Mlp, PhaseTestKit.Sft(expertEpisodes: 2, updates: 1)), run);

@@ -27,7 +27,8 @@ public sealed class MemoryRunTests
     [Fact]
     public void APpoRunWithMemoryTrainsEndToEndAndRepeatsExactly()
     {
-        string a = TempDirectory(), b = TempDirectory();
+        using var temp = new TempDirectory();
+        string a = temp.Combine("a"), b = temp.Combine("b");
         try
         {
             var first = TrainingRunner.Run(WithMemory(Ppo(steps: 128)), a);
@@ -52,7 +53,8 @@ public sealed class MemoryRunTests
     [Fact]
     public void MlpAndQNetworkAgentsTrainWithMemoryToo()
     {
-        string mlp = TempDirectory(), dqn = TempDirectory();
+        using var temp = new TempDirectory();
+        string mlp = temp.Combine("mlp"), dqn = temp.Combine("dqn");
         try
         {
             var mlpOptions = WithMemory(Sft(expertEpisodes: 2, updates: 5), Ppo(steps: 64));
@@ -62,7 +64,7 @@ public sealed class MemoryRunTests
             {
                 Kind = AlgorithmKind.Dqn,
                 Steps = 128,
-                Dqn = new Algorithms.DqnOptions { LearningStarts = 32, TrainFrequency = 32, GradientSteps = 2, BatchSize = 16, BufferSize = 256 },
+                Dqn = new RLAgents.Agents.Algorithms.DqnOptions { LearningStarts = 32, TrainFrequency = 32, GradientSteps = 2, BatchSize = 16, BufferSize = 256 },
             };
             var result = TrainingRunner.Run(WithMemory(dqnPhase), dqn);
             Assert.Equal(128, result.EnvSteps);
@@ -119,7 +121,8 @@ public sealed class MemoryRunTests
         var text = Assert.Throws<ConfigurationException>(() => AgentFactory.MakeEnv(bound, 2));
         Assert.Equal("env.memory.modalities[1]", text.Path);
         // Both runners reject it before they create the run directory (nothing is left behind).
-        string runDir = Path.Combine(Path.GetTempPath(), "rlagents-memory-" + Guid.NewGuid().ToString("N"));
+        using var temp = new TempDirectory();
+        string runDir = temp.Combine("run");
         Assert.Equal("env.memory.modalities[1]", Assert.Throws<ConfigurationException>(() => TrainingRunner.Run(bound, runDir)).Path);
         var phased = Options(PolicyArchitecture.Mlp, Ppo(steps: 16));
         phased.Env = bound.Env;
@@ -139,8 +142,8 @@ public sealed class MemoryRunTests
         using var env = AgentFactory.MakeEnv(options, 4);
         using var agent = AgentFactory.CreateAgent(phased, env);
         var ppo = phased.Phases![0].Ppo;
-        var (settings, loss) = Algorithms.Ppo.Configure(ppo);
-        using var algorithm = new Algorithms.OnPolicyAlgorithm((Policies.ActorCriticPolicy)agent.Policy, env, settings, loss, new Rng(2UL), new Rng(3UL), 4);
+        var (settings, loss) = RLAgents.Agents.Algorithms.Ppo.Configure(ppo);
+        using var algorithm = new RLAgents.Agents.Algorithms.OnPolicyAlgorithm((Policies.ActorCriticPolicy)agent.Policy, env, settings, loss, new Rng(2UL), new Rng(3UL), 4);
         for (int i = 0; i < 2; i++) algorithm.Iterate(1_000_000);
         long warm = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         for (int i = 0; i < 6; i++) algorithm.Iterate(1_000_000);

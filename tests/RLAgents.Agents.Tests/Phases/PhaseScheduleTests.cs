@@ -14,7 +14,8 @@ public sealed class PhaseScheduleTests
     [Fact]
     public void PhasesSwitchAtTheirStepCountsAndRepeatInOrder()
     {
-        string dir = TempDirectory();
+        using var temp = new TempDirectory();
+        string dir = temp.Combine("dir");
         try
         {
             var options = Options(PolicyArchitecture.Mlp, Sft(expertEpisodes: 3, updates: 10), Ppo(steps: 128));
@@ -45,7 +46,8 @@ public sealed class PhaseScheduleTests
     [Fact]
     public void APhaseTrainsOnlyItsTrainableGroups()
     {
-        string dir = TempDirectory();
+        using var temp = new TempDirectory();
+        string dir = temp.Combine("dir");
         try
         {
             var options = Options(PolicyArchitecture.Transformer, Ppo(steps: 64, trainable: ["heads"]));
@@ -70,7 +72,8 @@ public sealed class PhaseScheduleTests
     [Fact]
     public void ResumingAtAPhaseBoundaryReproducesTheUninterruptedRun()
     {
-        string full = TempDirectory(), resumed = TempDirectory();
+        using var temp = new TempDirectory();
+        string full = temp.Combine("full"), resumed = temp.Combine("resumed");
         try
         {
             var options = Options(PolicyArchitecture.Mlp, Ppo(steps: 64), Sft(expertEpisodes: 2, updates: 8), Ppo(steps: 64, klAnchor: 0.5));
@@ -94,7 +97,8 @@ public sealed class PhaseScheduleTests
     [Fact]
     public void ResumingAGrowingDemonstrationSetDrawsTheEarlierRepetitionsAgainAndReproducesTheUninterruptedRun()
     {
-        string full = TempDirectory(), resumed = TempDirectory();
+        using var temp = new TempDirectory();
+        string full = temp.Combine("full"), resumed = temp.Combine("resumed");
         try
         {
             var sft = Sft(expertEpisodes: 2, updates: 6);
@@ -120,7 +124,8 @@ public sealed class PhaseScheduleTests
     [Fact]
     public void ResumingInsideAnRlPhaseContinuesFromItsStep()
     {
-        string full = TempDirectory(), resumed = TempDirectory();
+        using var temp = new TempDirectory();
+        string full = temp.Combine("full"), resumed = temp.Combine("resumed");
         try
         {
             var options = Options(PolicyArchitecture.Mlp, Ppo(steps: 192), Sft(expertEpisodes: 2, updates: 4));
@@ -141,7 +146,8 @@ public sealed class PhaseScheduleTests
     [Fact]
     public void AStopRequestCheckpointsAtTheNextIterationAndResumeFinishesTheSchedule()
     {
-        string dir = TempDirectory(), boundary = TempDirectory();
+        using var temp = new TempDirectory();
+        string dir = temp.Combine("dir"), boundary = temp.Combine("boundary");
         try
         {
             var options = Options(PolicyArchitecture.Mlp, Ppo(steps: 192), Sft(expertEpisodes: 2, updates: 4));

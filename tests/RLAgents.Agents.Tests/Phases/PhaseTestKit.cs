@@ -69,6 +69,4 @@ internal static class PhaseTestKit
             File.Copy(Path.Combine(source, Checkpoint.Folder, id + ext), Path.Combine(destination, Checkpoint.Folder, id + ext));
         File.WriteAllText(Path.Combine(destination, Checkpoint.Folder, "latest.json"), $$"""{"format":{{Checkpoint.Format}},"id":"{{id}}"}""");
     }
-
-    public static string TempDirectory() => Path.Combine(Path.GetTempPath(), "rlagents-phases-" + Guid.NewGuid().ToString("N"));
 }

@@ -13,12 +13,12 @@ public class PhasedRecordingTests
     [Fact]
     public void RlPhasesAndEvaluationsAreRecordedWithTheirPhaseAndReplayExactly()
     {
-        using var dir = TestPaths.NewDir();
+        using var dir = new TempDirectory();
         var first = PhaseTestKit.Ppo(320); // 80 steps per env: past the level's 64-step limit
         first.Name = "ppo-warmup";
         var options = PhaseTestKit.Options(PolicyArchitecture.Mlp, PhaseTestKit.Sft(expertEpisodes: 4, updates: 2), first, PhaseTestKit.Ppo(320));
         options.Recording = new EpisodeRecorderOptions { ObservationHashes = true };
-        var result = TrainingRunner.Run(options, dir.Sub("run"));
+        var result = TrainingRunner.Run(options, dir.Combine("run"));
         string path = Path.Combine(result.RunDirectory, TrainingRunner.EpisodeLogFile);
 
         var episodes = EpisodeLogReader.ReadAll(path).ThrowIfDamaged().Episodes;

@@ -7,9 +7,9 @@ public class CheckpointLeftoversTests
 {
     private static string Id(int phase, long step) => Checkpoint.IdAt(phase, step);
 
-    private static string MakeRun(TempDir dir, string? latest, params string[] files)
+    private static string MakeRun(TempDirectory dir, string? latest, params string[] files)
     {
-        string run = dir.Sub("run");
+        string run = dir.Combine("run");
         Directory.CreateDirectory(Path.Combine(run, Checkpoint.Folder));
         File.WriteAllText(Path.Combine(run, "metrics.jsonl"), "");
         foreach (var f in files) File.WriteAllText(Path.Combine(run, f), "x");
@@ -23,7 +23,7 @@ public class CheckpointLeftoversTests
     [Fact]
     public void CheckpointsAfterTheLatestOlderReplayBuffersAndTemporaryFilesGo()
     {
-        using var dir = TestPaths.NewDir();
+        using var dir = new TempDirectory();
         string c = Checkpoint.Folder + "/";
         string run = MakeRun(dir, $"{{\"format\":2,\"id\":\"{Id(1, 256)}\",\"phase\":1,\"step\":256}}",
             c + Id(0, 128) + ".safetensors", c + Id(0, 128) + ".json", c + Id(0, 128) + ".replay",
@@ -45,7 +45,7 @@ public class CheckpointLeftoversTests
     [Fact]
     public void WithoutLatestOnlyIncompleteCheckpointsGo()
     {
-        using var dir = TestPaths.NewDir();
+        using var dir = new TempDirectory();
         string c = Checkpoint.Folder + "/";
         string run = MakeRun(dir, null, c + Id(0, 128) + ".safetensors", c + Id(0, 128) + ".json", c + Id(0, 256) + ".safetensors", c + Id(0, 256) + ".replay");
 
@@ -57,7 +57,7 @@ public class CheckpointLeftoversTests
     [Fact]
     public void ADamagedLatestLeavesEveryCheckpointFileAlone()
     {
-        using var dir = TestPaths.NewDir();
+        using var dir = new TempDirectory();
         string c = Checkpoint.Folder + "/";
         string run = MakeRun(dir, "{\"format\":2,\"id\":\"../elsewhere\"}", c + Id(0, 128) + ".safetensors", c + Id(0, 256) + ".safetensors");
 

@@ -73,11 +73,11 @@ public class ExactResumeTests
     [InlineData("td3-ou", 224)]     // exploration noise with a state per env, mid-episode (MountainCarContinuous episodes are 999 steps)
     public void AnInterruptedRunResumedWritesWhatTheUninterruptedRunWrites(string kind, long stopAt)
     {
-        using var dir = TestPaths.NewDir();
-        var full = TrainingRunner.Run(Load(kind), dir.Sub("full"));
+        using var dir = new TempDirectory();
+        var full = TrainingRunner.Run(Load(kind), dir.Combine("full"));
 
         using var cancel = new CancellationTokenSource();
-        var part = TrainingRunner.Run(Load(kind), dir.Sub("part"), progress: p => { if (p.EnvSteps >= stopAt) cancel.Cancel(); }, cancellation: cancel.Token);
+        var part = TrainingRunner.Run(Load(kind), dir.Combine("part"), progress: p => { if (p.EnvSteps >= stopAt) cancel.Cancel(); }, cancellation: cancel.Token);
         Assert.True(part.Interrupted);
         Assert.True(part.EnvSteps < full.EnvSteps);
         var notices = new List<string>();
@@ -91,10 +91,10 @@ public class ExactResumeTests
     [Fact]
     public void AResumeRepairsATornMetricsLineAndATornEpisodeLogTail()
     {
-        using var dir = TestPaths.NewDir();
-        var full = TrainingRunner.Run(Load("ppo"), dir.Sub("full"));
+        using var dir = new TempDirectory();
+        var full = TrainingRunner.Run(Load("ppo"), dir.Combine("full"));
         using var cancel = new CancellationTokenSource();
-        var part = TrainingRunner.Run(Load("ppo"), dir.Sub("part"), progress: p => { if (p.EnvSteps >= 352) cancel.Cancel(); }, cancellation: cancel.Token);
+        var part = TrainingRunner.Run(Load("ppo"), dir.Combine("part"), progress: p => { if (p.EnvSteps >= 352) cancel.Cancel(); }, cancellation: cancel.Token);
         Assert.True(part.Interrupted);
         // What a kill in the middle of writes leaves: half a metrics row, half a record batch, an atomic write's temporary file.
         File.AppendAllText(Path.Combine(part.RunDirectory, TrainingRunner.MetricsFile), "{\"step\":448,\"update\":2");
@@ -112,9 +112,9 @@ public class ExactResumeTests
     [Fact]
     public void ARunKilledBeforeItsFirstCheckpointStartsOverFromStepZero()
     {
-        using var dir = TestPaths.NewDir();
-        var full = TrainingRunner.Run(Load("ppo"), dir.Sub("full"));
-        var killed = TrainingRunner.Run(Load("ppo"), dir.Sub("killed"));
+        using var dir = new TempDirectory();
+        var full = TrainingRunner.Run(Load("ppo"), dir.Combine("full"));
+        var killed = TrainingRunner.Run(Load("ppo"), dir.Combine("killed"));
         // A run killed before its first checkpoint: config, metrics rows and recorded episodes, no checkpoint.
         Directory.Delete(Path.Combine(killed.RunDirectory, Checkpoint.Folder), recursive: true);
         File.AppendAllText(Path.Combine(killed.RunDirectory, TrainingRunner.MetricsFile), "{\"step\":");

@@ -58,9 +58,9 @@ public class NormalizationStatisticsTests
     [Fact]
     public void CheckpointsHoldTheStatisticsAndEvaluationUsesThemFrozen()
     {
-        using var dir = TestPaths.NewDir();
+        using var dir = new TempDirectory();
         var options = TestPaths.Load("pendulum-ppo.json", [.. Tiny, "env.normalizeObservation={}", "env.normalizeReward={}"]);
-        var result = TrainingRunner.Run(options, dir.Sub("run"));
+        var result = TrainingRunner.Run(options, dir.Combine("run"));
         var checkpoint = Checkpoint.Load(result.RunDirectory);
         checkpoint.DisposeTensors();
         var saved = Assert.IsType<NormalizationStatistics>(checkpoint.State.Normalization);

@@ -56,7 +56,8 @@ public sealed class PixelObservationTests
         Assert.Equal("env.resize.modalities", Assert.Throws<ConfigurationException>(() => AgentFactory.MakeEnv(symbolic, 2)).Path);
         var clash = Bind("""{ "id": "BabyAI-GoToRedBallGrey-v0", "pixels": { "modality": "direction" } }""");
         Assert.Equal("env.pixels.modality", Assert.Throws<ConfigurationException>(() => AgentFactory.MakeSingleEnv(clash)).Path);
-        string runDir = Path.Combine(Path.GetTempPath(), "rlagents-pixels-" + Guid.NewGuid().ToString("N"));
+        using var temp = new TempDirectory();
+        string runDir = temp.Combine("run");
         Assert.Equal("env.pixels", Assert.Throws<ConfigurationException>(() => TrainingRunner.Run(cartPole, runDir)).Path);
         Assert.False(Directory.Exists(runDir));
     }
@@ -122,7 +123,8 @@ public sealed class PixelObservationTests
     [Fact]
     public void SymbolicDemonstrationLogsAreReplayedUnderThePixelWrappers()
     {
-        string log = Path.Combine(TempDirectory(), "demos.arrows");
+        using var temp = new TempDirectory();
+        string log = temp.Combine("demos.arrows");
         Directory.CreateDirectory(Path.GetDirectoryName(log)!);
         try
         {
@@ -189,7 +191,8 @@ public sealed class PixelObservationTests
     [Fact]
     public void APixelAgentTrainsThroughTheRunnerAndItsEpisodeLogStaysSymbolicAndReplays()
     {
-        string run = TempDirectory();
+        using var temp = new TempDirectory();
+        string run = temp.Combine("run");
         try
         {
             var options = PixelAgent(Sft(expertEpisodes: 2, updates: 3), Ppo(steps: 64));

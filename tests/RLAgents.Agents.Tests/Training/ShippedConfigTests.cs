@@ -50,7 +50,8 @@ public sealed class ShippedConfigTests
     [MemberData(nameof(Configs))]
     public void ConfigBindsAndRunsAFewStepsOfEveryPhase(string file)
     {
-        string run = Phases.PhaseTestKit.TempDirectory(), checkpoint = Phases.PhaseTestKit.TempDirectory();
+        using var temp = new TempDirectory();
+        string run = temp.Combine("run"), checkpoint = temp.Combine("checkpoint");
         try
         {
             // Pretrained variants point at a checkpoint the bench or `rlagents pretrain` makes; a tiny stand-in in the same format here.

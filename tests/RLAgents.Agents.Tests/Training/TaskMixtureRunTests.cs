@@ -30,7 +30,8 @@ public sealed class TaskMixtureRunTests
     [Fact]
     public void EvaluationReportsTheSuccessOfEveryLevelUnderItsOwnKey()
     {
-        string run = PhaseTestKit.TempDirectory();
+        using var temp = new TempDirectory();
+        string run = temp.Combine("run");
         try
         {
             var result = TrainingRunner.Run(Mixture(PhaseTestKit.Ppo(128)), run);
@@ -96,7 +97,8 @@ public sealed class TaskMixtureRunTests
     [Fact]
     public void ACurriculumRunStartsOnTheFirstLevelsAndSavesItsStateInCheckpoints()
     {
-        string run = PhaseTestKit.TempDirectory();
+        using var temp = new TempDirectory();
+        string run = temp.Combine("run");
         try
         {
             var options = Mixture(PhaseTestKit.Ppo(1024));
@@ -119,7 +121,8 @@ public sealed class TaskMixtureRunTests
     [Fact]
     public void ACurriculumOnAnEnvThatMixesNoTasksIsAConfigurationError()
     {
-        string run = PhaseTestKit.TempDirectory();
+        using var temp = new TempDirectory();
+        string run = temp.Combine("run");
         try
         {
             var options = PhaseTestKit.Options(PolicyArchitecture.Mlp, PhaseTestKit.Ppo(32));

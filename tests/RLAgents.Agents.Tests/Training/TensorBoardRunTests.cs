@@ -11,10 +11,10 @@ public sealed class TensorBoardRunTests
     [Fact]
     public void ARunDirectoryHoldsAnEventPerMetricsRowWithActionProbabilityHistograms()
     {
-        using var dir = TestPaths.NewDir();
+        using var dir = new TempDirectory();
         var result = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json",
             "env.numEnvs=4", "algorithm.ppo.rolloutSteps=16", "algorithm.ppo.epochs=1", "training.totalSteps=256",
-            "training.logInterval=64", "training.evalInterval=0", "training.evalEpisodes=2", "training.checkpointInterval=0"), dir.Sub("run"));
+            "training.logInterval=64", "training.evalInterval=0", "training.evalEpisodes=2", "training.checkpointInterval=0"), dir.Combine("run"));
         var rows = File.ReadLines(Path.Combine(result.RunDirectory, TrainingRunner.MetricsFile)).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var (events, damage) = TensorBoardEventReader.Read(Assert.Single(TensorBoardWriter.EventFiles(result.RunDirectory)));
         Assert.Null(damage);
@@ -42,11 +42,11 @@ public sealed class TensorBoardRunTests
     [Fact]
     public void WithTensorBoardOffARunWritesTheSameMetricsAndNoEventFile()
     {
-        using var dir = TestPaths.NewDir();
+        using var dir = new TempDirectory();
         string[] cfg = ["env.numEnvs=4", "algorithm.ppo.rolloutSteps=16", "algorithm.ppo.epochs=1", "training.totalSteps=128",
             "training.logInterval=64", "training.evalInterval=0", "training.evalEpisodes=2", "training.checkpointInterval=0"];
-        var on = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Sub("on"));
-        var off = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", [.. cfg, "training.tensorBoard=false"]), dir.Sub("off"));
+        var on = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", cfg), dir.Combine("on"));
+        var off = TrainingRunner.Run(TestPaths.Load("cartpole-ppo.json", [.. cfg, "training.tensorBoard=false"]), dir.Combine("off"));
         Assert.Empty(TensorBoardWriter.EventFiles(off.RunDirectory));
         // The same rows apart from wall-clock figures.
         static IEnumerable<string> Rows(string run) => File.ReadLines(Path.Combine(run, TrainingRunner.MetricsFile))

@@ -5,13 +5,13 @@ namespace RLAgents.Core.Tests.Metrics;
 /// <summary>Resuming a metrics file: a torn last line is dropped; damage before the end refuses and leaves the file untouched.</summary>
 public sealed class MetricsResumeTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("rlagents-metrics-").FullName;
+    private readonly TempDirectory _dir = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     private string Write(string text)
     {
-        string path = Path.Combine(_dir, MetricsWriter.FileName);
+        string path = Path.Combine(_dir.Path, MetricsWriter.FileName);
         File.WriteAllText(path, text);
         return path;
     }

@@ -6,9 +6,9 @@ namespace RLAgents.Core.Tests.Metrics;
 
 public sealed class TensorBoardWriterTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("rlagents-tb-").FullName;
+    private readonly TempDirectory _dir = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     private static MetricsRow Row(long step, double loss) => new MetricsRow().Set("step", step).Set("update", step / 2).Set("phase", "ppo")
         .Metric("loss", loss).Metric("eval_success", step % 2 == 0 ? 0.5 : null).Wall("sps", 1234.5);
@@ -33,7 +33,7 @@ public sealed class TensorBoardWriterTests : IDisposable
         var histogram = new MetricsHistogram(0, 1, 4);
         foreach (double p in new[] { 0.1, 0.3, 0.3, 0.9, 1.0 }) histogram.Add(p);
         string path;
-        using (var writer = TensorBoardWriter.Create(_dir))
+        using (var writer = TensorBoardWriter.Create(_dir.Path))
         {
             path = writer.Path;
             writer.Write(Row(10, 0.25).Histogram("action_probability", histogram));
@@ -71,7 +71,7 @@ public sealed class TensorBoardWriterTests : IDisposable
     public void ATornOrCorruptedRecordIsFoundAndEarlierRecordsStillRead()
     {
         string path;
-        using (var writer = TensorBoardWriter.Create(_dir))
+        using (var writer = TensorBoardWriter.Create(_dir.Path))
         {
             path = writer.Path;
             for (int s = 1; s <= 3; s++) writer.Write(Row(s, s));
@@ -93,10 +93,10 @@ public sealed class TensorBoardWriterTests : IDisposable
     [Fact]
     public void RunMetricsSendsEveryRowToBothSinks()
     {
-        using (var metrics = RunMetrics.Create(_dir))
+        using (var metrics = RunMetrics.Create(_dir.Path))
             for (int s = 1; s <= 4; s++) metrics.Write(Row(s, s / 10.0));
-        var lines = File.ReadAllLines(Path.Combine(_dir, MetricsWriter.FileName));
-        var (events, damage) = TensorBoardEventReader.Read(Assert.Single(TensorBoardWriter.EventFiles(_dir)));
+        var lines = File.ReadAllLines(Path.Combine(_dir.Path, MetricsWriter.FileName));
+        var (events, damage) = TensorBoardEventReader.Read(Assert.Single(TensorBoardWriter.EventFiles(_dir.Path)));
         Assert.Null(damage);
         Assert.Equal(lines.Length, events.Count - 1);
         for (int i = 0; i < lines.Length; i++)
@@ -110,15 +110,15 @@ public sealed class TensorBoardWriterTests : IDisposable
     [Fact]
     public void WithoutTensorBoardOnlyMetricsJsonlIsWrittenAndAResumeDropsEarlierEventFiles()
     {
-        using (var metrics = RunMetrics.Create(_dir))
+        using (var metrics = RunMetrics.Create(_dir.Path))
             metrics.Write(Row(1, 1));
-        Assert.Single(TensorBoardWriter.EventFiles(_dir));
-        using (var resumed = RunMetrics.Resume(_dir, _ => true, tensorBoard: false))
+        Assert.Single(TensorBoardWriter.EventFiles(_dir.Path));
+        using (var resumed = RunMetrics.Resume(_dir.Path, _ => true, tensorBoard: false))
             resumed.Write(Row(2, 2));
-        Assert.Empty(TensorBoardWriter.EventFiles(_dir));
-        Assert.Equal(2, File.ReadAllLines(Path.Combine(_dir, MetricsWriter.FileName)).Length);
+        Assert.Empty(TensorBoardWriter.EventFiles(_dir.Path));
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(_dir.Path, MetricsWriter.FileName)).Length);
 
-        string fresh = Directory.CreateDirectory(Path.Combine(_dir, "fresh")).FullName;
+        string fresh = Directory.CreateDirectory(Path.Combine(_dir.Path, "fresh")).FullName;
         using (var metrics = RunMetrics.Create(fresh, tensorBoard: false))
             metrics.Write(Row(1, 1));
         Assert.Empty(TensorBoardWriter.EventFiles(fresh));
@@ -128,14 +128,14 @@ public sealed class TensorBoardWriterTests : IDisposable
     [Fact]
     public void AResumeRebuildsTheEventFileFromTheKeptRows()
     {
-        File.WriteAllText(Path.Combine(_dir, RunInfo.FileName), """{ "started": "2026-12-01T10:00:00Z" }""");
-        using (var metrics = RunMetrics.Create(_dir))
+        File.WriteAllText(Path.Combine(_dir.Path, RunInfo.FileName), """{ "started": "2026-12-01T10:00:00Z" }""");
+        using (var metrics = RunMetrics.Create(_dir.Path))
             for (int s = 1; s <= 5; s++) metrics.Write(Row(s, s).Wall("time_s", s * 1.5));
-        using (var resumed = RunMetrics.Resume(_dir, row => row.GetProperty("step").GetInt64() <= 2))
+        using (var resumed = RunMetrics.Resume(_dir.Path, row => row.GetProperty("step").GetInt64() <= 2))
             resumed.Write(Row(3, 30));
 
-        Assert.Equal(3, File.ReadAllLines(Path.Combine(_dir, MetricsWriter.FileName)).Length);
-        var (events, damage) = TensorBoardEventReader.Read(Assert.Single(TensorBoardWriter.EventFiles(_dir)));
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(_dir.Path, MetricsWriter.FileName)).Length);
+        var (events, damage) = TensorBoardEventReader.Read(Assert.Single(TensorBoardWriter.EventFiles(_dir.Path)));
         Assert.Null(damage);
         Assert.Equal([1L, 2L, 3L], events.Skip(1).Select(e => e.Step));
         Assert.Equal([1f, 2f, 30f], events.Skip(1).Select(e => e.Scalars["loss"]));

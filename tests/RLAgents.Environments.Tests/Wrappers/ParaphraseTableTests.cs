@@ -65,19 +65,13 @@ public sealed class ParaphraseTableTests
     [InlineData("{\"replace\": {\"zip\": [\"zap\"]", "not valid JSON at line 1")]
     public void AMalformedTableNamesTheFileTheKeyAndTheProblemInOneLine(string json, string expected)
     {
-        string file = Path.Combine(Path.GetTempPath(), $"paraphrases-{Guid.NewGuid():N}.json");
+        using var dir = new TempDirectory();
+        string file = dir.Combine("paraphrases.json");
         File.WriteAllText(file, json);
-        try
-        {
-            var error = Assert.Throws<ConfigurationException>(() => ParaphraseTable.Load(file));
-            Assert.StartsWith(file + ": ", error.Message);
-            Assert.Contains(expected, error.Message);
-            Assert.DoesNotContain('\n', error.Message);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
+        var error = Assert.Throws<ConfigurationException>(() => ParaphraseTable.Load(file));
+        Assert.StartsWith(file + ": ", error.Message);
+        Assert.Contains(expected, error.Message);
+        Assert.DoesNotContain('\n', error.Message);
     }
 
     [Fact]

@@ -79,7 +79,8 @@ public sealed class ResNetImageEncoderTests
         var e = Assert.Throws<PretrainedModelException>(() => ResNetOnnxImport.Load(preprocess, preprocess, 56, 56, "ResNetPreprocess.onnx"));
         Assert.StartsWith("ResNetPreprocess.onnx: ", e.Message);
         Assert.DoesNotContain('\n', e.Message);
-        var missing = Assert.Throws<PretrainedModelException>(() => PretrainedImageEncoders.PackageDirectory(Path.GetTempPath()));
+        using var empty = new TempDirectory();
+        var missing = Assert.Throws<PretrainedModelException>(() => PretrainedImageEncoders.PackageDirectory(empty.Path));
         Assert.Contains(PretrainedImageEncoders.Package, missing.Message);
     }
 }

@@ -174,15 +174,8 @@ public sealed class PolicyOnnxExportTests
     [Fact]
     public void ExportingToAFileWritesTheTokenizerBesideItAndTheMetadataReadsBack()
     {
-        string dir = Path.Combine(Path.GetTempPath(), $"rlagents-export-{Guid.NewGuid():N}");
-        try
-        {
-            ExportToAFile(dir);
-        }
-        finally
-        {
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        }
+        using var dir = new TempDirectory();
+        ExportToAFile(dir.Path);
     }
 
     private static void ExportToAFile(string dir)

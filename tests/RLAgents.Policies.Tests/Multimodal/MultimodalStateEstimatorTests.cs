@@ -158,36 +158,29 @@ public sealed class MultimodalStateEstimatorTests
     [Fact]
     public void APretrainingCheckpointInitialisesTheBackboneAndATooShortBlockSizeIsAClearError()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "rlagents-mm-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        try
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
+        var tokenizer = TextTokenizers.ForVocabulary(GridWorldVocabulary.Words);
+        var config = new GptConfig { VocabSize = tokenizer.VocabSize, BlockSize = 96, NLayer = 1, NHead = 2, NEmbd = 16 };
+        using (var pretrained = new GptModel(config, seed: 42))
         {
-            var tokenizer = TextTokenizers.ForVocabulary(GridWorldVocabulary.Words);
-            var config = new GptConfig { VocabSize = tokenizer.VocabSize, BlockSize = 96, NLayer = 1, NHead = 2, NEmbd = 16 };
-            using (var pretrained = new GptModel(config, seed: 42))
-            {
-                ModelWeights.Save(pretrained, Path.Combine(dir, "model.safetensors"));
-                config.Save(Path.Combine(dir, "config.json"));
-                tokenizer.Save(dir);
-            }
-            var space = GridWorldEnv.CreateObservationSpace(includeDescription: false);
-            var options = new MultimodalOptions { Backbone = new BackboneOptions { Checkpoint = dir }, MaxTextTokens = 8 };
-            var estimator = (MultimodalStateEstimator)new MultimodalStateEstimatorFactory(options, EstimatorTestKit.Tokenizer).Create(space, new Rng(9));
-            using var reference = new GptModel(config, seed: 42);
-            using var scope = NewDisposeScope();
-            Assert.True(reference.TokenEmbeddingWeight.allclose(estimator.Backbone.TokenEmbeddingWeight, rtol: 0, atol: 0));
+            ModelWeights.Save(pretrained, Path.Combine(dir, "model.safetensors"));
+            config.Save(Path.Combine(dir, "config.json"));
+            tokenizer.Save(dir);
+        }
+        var space = GridWorldEnv.CreateObservationSpace(includeDescription: false);
+        var options = new MultimodalOptions { Backbone = new BackboneOptions { Checkpoint = dir }, MaxTextTokens = 8 };
+        var estimator = (MultimodalStateEstimator)new MultimodalStateEstimatorFactory(options, EstimatorTestKit.Tokenizer).Create(space, new Rng(9));
+        using var reference = new GptModel(config, seed: 42);
+        using var scope = NewDisposeScope();
+        Assert.True(reference.TokenEmbeddingWeight.allclose(estimator.Backbone.TokenEmbeddingWeight, rtol: 0, atol: 0));
 
-            var tooLong = new MultimodalOptions { Backbone = new BackboneOptions { Checkpoint = dir }, MaxTextTokens = 64 };
-            var error = Assert.Throws<ArgumentException>(() => new MultimodalStateEstimatorFactory(tooLong, EstimatorTestKit.Tokenizer).Create(space, new Rng(9)));
-            Assert.Contains("blockSize is 96", error.Message);
-            var missing = Assert.Throws<DirectoryNotFoundException>(() => new MultimodalStateEstimatorFactory(
-                new MultimodalOptions { Backbone = new BackboneOptions { Checkpoint = Path.Combine(dir, "nope") } }, EstimatorTestKit.Tokenizer));
-            Assert.Contains("backbone.checkpoint", missing.Message);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        var tooLong = new MultimodalOptions { Backbone = new BackboneOptions { Checkpoint = dir }, MaxTextTokens = 64 };
+        var error = Assert.Throws<ArgumentException>(() => new MultimodalStateEstimatorFactory(tooLong, EstimatorTestKit.Tokenizer).Create(space, new Rng(9)));
+        Assert.Contains("blockSize is 96", error.Message);
+        var missing = Assert.Throws<DirectoryNotFoundException>(() => new MultimodalStateEstimatorFactory(
+            new MultimodalOptions { Backbone = new BackboneOptions { Checkpoint = Path.Combine(dir, "nope") } }, EstimatorTestKit.Tokenizer));
+        Assert.Contains("backbone.checkpoint", missing.Message);
     }
 
     [Fact]
