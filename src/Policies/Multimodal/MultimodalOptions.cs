@@ -98,4 +98,12 @@ public sealed class MultimodalOptions
 
     /// <summary>Hidden widths of the fusion MLP of <see cref="FusionMode.Late"/>; the last one is the state size.</summary>
     [MinLength(1)] public int[] FusionHiddenSizes { get; set; } = [128];
+
+    /// <summary>
+    /// While acting (no gradients recorded), reuse what depends only on the text and the weights: the backbone's
+    /// encoding of each distinct mission (cross-attention: the [CLS, text] pass; late fusion: the pooled text),
+    /// recomputed whenever any weight that shapes it changes (an exact comparison on every call). Training
+    /// forwards are never cached. Off: every step runs the whole network, as the training forward does.
+    /// </summary>
+    public bool ActingCache { get; set; } = true;
 }
