@@ -225,7 +225,7 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
         var (text, textMask) = PackText(tokens, masks);
         var sequence = cat([cls.expand(b, 1, cls.shape[2]), text!], 1);            // [B, 1 + Σ L_m, C]
         var mask = cat([ones(b, 1, dtype: @bool), textMask!], 1);
-        return Run(sequence, mask).select(1, 0);
+        return Run(sequence, mask, firstPositions: 1).select(1, 0);
     }
 
     /// <summary><see cref="TextState(Tensor[], Tensor?[], long)"/> of token ids, one int64 [U, L_m] per text modality (others null).</summary>
@@ -303,7 +303,7 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
         var sequence = cat(parts.ToArray(), 1); // [B, 1 + Σ n_m, C]
         // No mask at all when nothing is padded (the backbone's fused attention path).
         var mask = textMask is null && contextMask is null ? null : cat(maskParts.ToArray(), 1);
-        return Run(sequence, mask).select(1, 0);
+        return Run(sequence, mask, firstPositions: 1).select(1, 0);
     }
 
     private Tensor Late(ObservationInput input, Tensor types, bool cached)
@@ -357,8 +357,9 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
         return ln_cross!.forward(fused.squeeze(1));
     }
 
-    private Tensor Run(Tensor embeddings, Tensor? mask) =>
-        backbone.forward(new GptInput(Embeddings: embeddings, AttentionMask: mask, Causal: false, ComputeLogits: false)).HiddenStates;
+    /// <summary>The backbone, bidirectional, on embeddings [B, T, C] with a padding mask: hidden states [B, T, C], or [B, N, C] of the first <paramref name="firstPositions"/> (a CLS readout: the last block then computes its queries and MLP for those alone).</summary>
+    private Tensor Run(Tensor embeddings, Tensor? mask, int? firstPositions = null) =>
+        backbone.forward(new GptInput(Embeddings: embeddings, AttentionMask: mask, Causal: false, ComputeLogits: false, FirstPositions: firstPositions)).HiddenStates;
 
     /// <summary>The acting cache (<see cref="MultimodalOptions.ActingCache"/>), or null when nothing is cached (early fusion, a pretrained text encoder, switched off).</summary>
     internal ActingCache? ActingCache => _cache;
