@@ -175,7 +175,7 @@ internal sealed class ActingCache : IDisposable
     }
 
     /// <summary>Keys compared by value, looked up by span without copying.</summary>
-    private sealed class KeyComparer : IEqualityComparer<long[]>, IAlternateEqualityComparer<ReadOnlySpan<long>, long[]>
+    internal sealed class KeyComparer : IEqualityComparer<long[]>, IAlternateEqualityComparer<ReadOnlySpan<long>, long[]>
     {
         public static KeyComparer Instance { get; } = new();
 
@@ -193,5 +193,33 @@ internal sealed class ActingCache : IDisposable
         }
 
         public long[] Create(ReadOnlySpan<long> alternate) => alternate.ToArray();
+    }
+}
+
+/// <summary>Rows of a key matrix grouped by value.</summary>
+internal static class DistinctKeys
+{
+    /// <summary>
+    /// For keys [B, <paramref name="width"/>] (row-major): the first row of each distinct key, in order of first appearance
+    /// ([U]), and each row's index into them ([B]).
+    /// </summary>
+    public static (long[] First, long[] Inverse) Find(ReadOnlySpan<long> keys, int width)
+    {
+        int rows = keys.Length / width;
+        var index = new Dictionary<long[], int>(ActingCache.KeyComparer.Instance).GetAlternateLookup<ReadOnlySpan<long>>();
+        var first = new List<long>();
+        var inverse = new long[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            var key = keys.Slice(i * width, width);
+            if (!index.TryGetValue(key, out int k))
+            {
+                k = first.Count;
+                index[key] = k;
+                first.Add(i);
+            }
+            inverse[i] = k;
+        }
+        return ([.. first], inverse);
     }
 }

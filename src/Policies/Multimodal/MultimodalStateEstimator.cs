@@ -121,21 +121,19 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
         }
         RegisterComponents();
 
-        // Acting cache: cross-attention keeps [CLS, text] through the backbone per text; late fusion each text's and each
-        // discrete value's pool. Early fusion mixes text with the image in every layer: nothing depends on the text alone.
+        // Keyed modalities: what they contribute is a function of a small key alone (cross-attention: [CLS, text] through
+        // the backbone, keyed by all text ids; late fusion: each text's and each discrete value's pool). A batch computes
+        // it once per distinct key, and acting caches it per key. Early fusion mixes text with the image in every layer.
         _keyed = new bool[space.Count];
         _textKeyWidth = texts * _textTokens;
-        if (options.ActingCache && text is null && _fusion != FusionMode.Early)
+        if (text is null && _fusion != FusionMode.Early)
+            for (int m = 0; m < space.Count; m++)
+                _keyed[m] = _encoderOf[m] == -1 || (_fusion == FusionMode.Late && _encoderOf[m] >= 0 && encoders[_encoderOf[m]] is DiscreteTokenEncoder);
+        if (options.ActingCache && _keyed.Any(k => k))
         {
             var shaping = backbone.parameters().Concat(modality_type.parameters()).Append(cls).ToList();
             for (int m = 0; m < space.Count; m++)
-            {
-                if (_fusion != FusionMode.Late) continue;
-                _keyed[m] = _encoderOf[m] == -1 || (_encoderOf[m] >= 0 && encoders[_encoderOf[m]] is DiscreteTokenEncoder);
-                if (_encoderOf[m] >= 0 && _keyed[m]) shaping.AddRange(encoders[_encoderOf[m]].parameters());
-            }
-            if (_fusion == FusionMode.CrossAttention)
-                for (int m = 0; m < space.Count; m++) _keyed[m] = _encoderOf[m] == -1;
+                if (_keyed[m] && _encoderOf[m] >= 0) shaping.AddRange(encoders[_encoderOf[m]].parameters());
             _cache = new ActingCache(shaping, _fusion == FusionMode.Late ? space.Count : 1, width);
         }
     }
@@ -166,14 +164,14 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
     {
         long b = input.Count;
         var types = modality_type.forward(modalityIds); // [M, C]
-        bool cached = Cached(input);
-        if (_fusion == FusionMode.Late) return Late(input, types, cached);
+        bool readable = KeysReadable(input), cached = readable && Cached();
+        if (_fusion == FusionMode.Late) return Late(input, types, readable, cached);
         var tokens = new Tensor[Space.Count];                   // each [B, n_m, C]
         var masks = new Tensor?[Space.Count];                   // text: bool [B, L], true = real token
         for (int m = 0; m < Space.Count; m++)
         {
             if (_encoderOf[m] >= 0) tokens[m] = encoders[_encoderOf[m]].forward(input[m]).add(types[m]);
-            else if (_encoderOf[m] == -1 && !cached)
+            else if (_encoderOf[m] == -1 && !_keyed[m])
             {
                 if (text is null) (tokens[m], masks[m]) = EmbedText(m, input[m], types);
                 else
@@ -198,22 +196,46 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
         Tensor? contextMask = memoryMask is null ? null : cat([ones(b, context!.shape[1] - memoryMask.shape[1], dtype: @bool), memoryMask], 1);
         if (_fusion == FusionMode.CrossAttention)
         {
-            // The backbone's output at CLS of [CLS, text], [B, C]: a function of the text alone.
-            var queries = cached ? _cache!.Lookup(0, TextKeys(input), _textKeyWidth, key => TextState(KeyIds(key), types))
-                : TextState(tokens, masks, b);
+            // The backbone's output at CLS of [CLS, text], [B, C]: a function of the text alone, so once per distinct text.
+            Tensor queries;
+            if (_keyed.Any(k => k))
+            {
+                var ids = new Tensor?[Space.Count];
+                for (int m = 0; m < Space.Count; m++) if (_keyed[m]) ids[m] = input[m];
+                queries = cached ? _cache!.Lookup(0, TextKeys(input), _textKeyWidth, key => TextState(KeyIds(key), types))
+                    : readable ? PerDistinctKey(TextKeys(input), _textKeyWidth, ids, rows => TextState(rows, types))
+                    : TextState(ids, types);
+            }
+            else queries = TextState(tokens, masks, b);
             return Cross(queries, context!, contextMask);
         }
         var (textTokens, textMask) = PackText(tokens, masks);
         return Early(cls.expand(b, 1, cls.shape[2]), context, contextMask, textTokens, textMask, b);
     }
 
-    /// <summary>True when this forward may use the acting cache: no gradients, deterministic layers, keys on the CPU, weights unchanged or the cache emptied.</summary>
-    private bool Cached(ObservationInput input)
+    /// <summary>True when every keyed modality's tensor can be read as keys in place: int64, contiguous, on the CPU.</summary>
+    private bool KeysReadable(ObservationInput input)
     {
-        if (_cache is null || is_grad_enabled() || (training && backbone.Config.Dropout > 0)) return false;
         for (int m = 0; m < Space.Count; m++)
             if (_keyed[m] && (input[m].device_type != DeviceType.CPU || !input[m].is_contiguous() || input[m].dtype != ScalarType.Int64)) return false;
-        return _cache.Validate();
+        return true;
+    }
+
+    /// <summary>True when this forward may use the acting cache: no gradients, deterministic layers, weights unchanged or the cache emptied.</summary>
+    private bool Cached() => _cache is not null && !is_grad_enabled() && !(training && backbone.Config.Dropout > 0) && _cache.Validate();
+
+    /// <summary>
+    /// <paramref name="compute"/> of the rows of <paramref name="inputs"/> (each [B, …], null entries skipped) with distinct
+    /// keys (<paramref name="keys"/>, [B, <paramref name="width"/>] row-major) only, gathered back to every row: [B, C].
+    /// Differentiable: the gather's backward sums each row's gradient into its key's.
+    /// </summary>
+    private static Tensor PerDistinctKey(ReadOnlySpan<long> keys, int width, Tensor?[] inputs, Func<Tensor?[], Tensor> compute)
+    {
+        var (first, inverse) = DistinctKeys.Find(keys, width);
+        if (first.Length == inverse.Length) return compute(inputs);   // nothing repeats
+        var rows = tensor(first);
+        var distinct = compute([.. inputs.Select(x => x?.index_select(0, rows))]);  // [U, C]
+        return distinct.index_select(0, tensor(inverse));
     }
 
     /// <summary>Text modality <paramref name="m"/>'s token ids [B, L] → tokens [B, L, C] (type embedding added) and mask bool [B, L].</summary>
@@ -306,7 +328,7 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
         return Run(sequence, mask, firstPositions: 1).select(1, 0);
     }
 
-    private Tensor Late(ObservationInput input, Tensor types, bool cached)
+    private Tensor Late(ObservationInput input, Tensor types, bool readable, bool cached)
     {
         var pooled = new List<Tensor>();
         for (int m = 0; m < Space.Count; m++)
@@ -316,6 +338,8 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
             // Text ids and discrete values pool to a function of the value alone: per key from the cache while acting.
             if (cached && _keyed[m]) pooled.Add(_cache!.Lookup(m, MemoryMarshal.Cast<byte, long>(input[m].bytes), KeyWidth(m),
                 key => PoolModality(mm, _encoderOf[mm] >= 0 ? tensor(key, [1]) : tensor(key, [1, key.Length]), types)));
+            else if (readable && _keyed[m]) pooled.Add(PerDistinctKey(MemoryMarshal.Cast<byte, long>(input[m].bytes), KeyWidth(m), [input[m]],
+                rows => PoolModality(mm, rows[0]!, types)));
             // A pretrained encoder's text is already one pooled, projected vector per row.
             else if (_encoderOf[m] == -1 && text is not null) pooled.Add(text.Pooled(input.RowTexts(m)));
             else pooled.Add(PoolModality(m, input[m], types));

@@ -130,6 +130,40 @@ public sealed class ActingCacheTests
     [Theory]
     [InlineData(FusionMode.CrossAttention)]
     [InlineData(FusionMode.Late)]
+    public void ABatchWithRepeatedMissionsGivesTheOutputsAndGradientsOfItsRowsOneByOne(FusionMode fusion)
+    {
+        // With gradients (training), each distinct mission goes through the backbone once per batch and is gathered back.
+        var batch = MixedMissions(description: false);
+        using var policy = Policy(batch.Space, fusion, cache: true);
+        var weights = Enumerable.Range(0, 16 * 7).Select(i => (float)Math.Sin(i)).ToArray();
+        var parameters = policy.parameters().ToArray();
+        float[] together, alone = new float[16 * 7];
+        Tensor?[] batched;   // null for parameters the logits do not reach (the value head)
+        using (var scope = NewDisposeScope())
+        {
+            var logits = policy.Logits(policy.Tensorizer.ToInput(batch));                     // [16, 7]
+            logits.mul(tensor(weights, [16, 7])).sum().backward();
+            together = logits.detach().data<float>().ToArray();
+            batched = [.. parameters.Select(p => p.grad?.clone().DetachFromDisposeScope())];
+        }
+        foreach (var p in parameters) p.grad?.zero_();
+        for (int i = 0; i < 16; i++)
+        {
+            using var scope = NewDisposeScope();
+            var logits = policy.Logits(policy.Tensorizer.ToInput(batch, i, 1));               // [1, 7]: nothing repeats
+            logits.mul(tensor(weights.AsSpan(i * 7, 7).ToArray(), [1, 7])).sum().backward();
+            logits.detach().data<float>().ToArray().CopyTo(alone, i * 7);
+        }
+        AssertClose(alone, together);
+        for (int k = 0; k < parameters.Length; k++)
+            if (batched[k] is { } g) Assert.True(parameters[k].grad!.allclose(g, rtol: 1e-4, atol: 1e-6), $"gradient of parameter {k} ({string.Join("×", parameters[k].shape)})");
+        Assert.True(batched.Count(g => g is not null) > 10);
+        foreach (var g in batched) g?.Dispose();
+    }
+
+    [Theory]
+    [InlineData(FusionMode.CrossAttention)]
+    [InlineData(FusionMode.Late)]
     public void ActingThroughTheCacheOverChangingMissionsKeepsTheLiveTensorCountFlat(FusionMode fusion)
     {
         var batches = Enumerable.Range(0, 6).Select(k => MixedMissions(description: false, firstSeed: 400 + 8 * k)).ToArray();
