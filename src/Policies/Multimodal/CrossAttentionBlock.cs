@@ -53,16 +53,20 @@ public sealed partial class CrossAttentionBlock : nn.Module<Tensor, Tensor, Tens
     public Tensor forward(Tensor x, Tensor context, Tensor? contextMask)
     {
         long b = x.shape[0], lq = x.shape[1], lk = context.shape[1];
-        int hs = _width / _heads;
-        var q = q_proj.forward(ln_q.forward(x)).view(b, lq, _heads, hs).transpose(1, 2);   // [B, H, Lq, hs]
-        var z = ln_kv.forward(context).unsqueeze(1);                                         // [B, 1, Lk, C]
-        var w = kv_proj.weight!.view(2, _heads, hs, _width);                                  // W_k and W_v by head, [2, H, hs, C]
-        var scores = q.matmul(w[0]).matmul(z.transpose(-2, -1)).mul(1.0 / Math.Sqrt(hs));   // [B, H, Lq, C] · zᵀ → [B, H, Lq, Lk]
-        if (contextMask is not null) scores = scores.masked_fill(contextMask.view(b, 1, 1, lk).logical_not(), double.NegativeInfinity);
-        var mixed = scores.softmax(-1).matmul(z);                                             // Σ_j a_j z_j, [B, H, Lq, C]
-        var valueBias = kv_proj.bias!.view(2, _heads, 1, hs)[1];                              // [H, 1, hs]
-        var y = mixed.matmul(w[1].transpose(-2, -1)).add(valueBias)                           // [B, H, Lq, hs]
-            .transpose(1, 2).reshape(b, lq, _width);
+        int hs = _width / _heads, h = _heads;
+        // Batched products arranged so every matmul is a 3-D bmm over heads (weights) or over rows (context), never a broadcast copy.
+        var q = q_proj.forward(ln_q.forward(x)).view(b * lq, h, hs).transpose(0, 1);         // [H, B·Lq, hs]
+        var w = kv_proj.weight!.view(2, h, hs, _width);                                       // W_k and W_v by head, [2, H, hs, C]
+        var qk = q.bmm(w[0])                                                                  // q_h W_k,h: [H, B·Lq, C]
+            .view(h, b, lq, _width).permute(1, 0, 2, 3).reshape(b, h * lq, _width);           // [B, H·Lq, C]
+        var z = ln_kv.forward(context);                                                       // [B, Lk, C]
+        var scores = qk.bmm(z.transpose(1, 2)).mul(1.0 / Math.Sqrt(hs));                    // [B, H·Lq, Lk]
+        if (contextMask is not null) scores = scores.masked_fill(contextMask.view(b, 1, lk).logical_not(), double.NegativeInfinity);
+        var mixed = scores.softmax(-1).bmm(z)                                                 // Σ_j a_j z_j: [B, H·Lq, C]
+            .view(b, h, lq, _width).permute(1, 0, 2, 3).reshape(h, b * lq, _width);          // [H, B·Lq, C]
+        var valueBias = kv_proj.bias!.view(2, h, 1, hs)[1];                                   // [H, 1, hs]
+        var y = mixed.bmm(w[1].transpose(1, 2)).add(valueBias)                                // [H, B·Lq, hs]
+            .transpose(0, 1).reshape(b, lq, _width);
         x = x.add(out_proj.forward(y));
         return x.add(proj.forward(F.gelu(fc.forward(ln_mlp.forward(x)))));
     }
