@@ -11,6 +11,10 @@ if (args.Length > 0 && args[0] == RLAgents.Benchmarks.Multimodal.BabyAiCompariso
 //   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- language-transfer [--seeds 1,2,3] [--parallel 2] [--latency-only]
 if (args.Length > 0 && args[0] == RLAgents.Benchmarks.Multimodal.LanguageTransfer.Command) return RLAgents.Benchmarks.Multimodal.LanguageTransfer.Run(args[1..]);
 
+// Acting latency of the multimodal Transformer per fusion mode, acting cache off and on (issue 16):
+//   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- acting-latency [--config experiments/configs/babyai-gotolocal-sft-ppo.json] [--fusion early,late,crossAttention]
+if (args.Length > 0 && args[0] == RLAgents.Benchmarks.Multimodal.ActingLatency.Command) return RLAgents.Benchmarks.Multimodal.ActingLatency.Run(args[1..]);
+
 // Distributed training (Orleans): CartPole PPO steps/s and time-to-475 with 1, 2, 4 worker processes; a spinning env's speed-up per worker:
 //   dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- distributed [--workers 1,2,4] [--spin-us 500] [--rlagents experiments/bin/Release/net10.0/rlagents]
 if (args.Length > 0 && args[0] == RLAgents.Benchmarks.Distributed.DistributedBench.Command) return RLAgents.Benchmarks.Distributed.DistributedBench.Run(args[1..]);

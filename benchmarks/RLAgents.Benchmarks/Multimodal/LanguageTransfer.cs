@@ -9,7 +9,6 @@ using RLAgents.Environments.Configuration;
 using RLAgents.Environments.Wrappers;
 using RLAgents.Policies;
 using RLAgents.Policies.Selection;
-using static RLAgents.Benchmarks.BenchTiming;
 using static TorchSharp.torch;
 
 namespace RLAgents.Benchmarks.Multimodal;
@@ -236,7 +235,7 @@ public static class LanguageTransfer
     /// <summary>
     /// Milliseconds per acting step (act + value) for 16 GoToLocal envs, per variant, in one process: each variant's
     /// policy from its config, the same 16 observations (missions repeat, so caches are warm after the first step),
-    /// rounds interleaved across variants so a busy machine slows them alike; medians of wall and CPU time.
+    /// rounds interleaved across variants so a busy machine slows them alike (<see cref="ActingLatency.Interleaved"/>); medians of wall and thread CPU time per step.
     /// MiniLM LoRA is also timed right after an update, when the cache starts over (its first step of a rollout).
     /// </summary>
     private static string Latency(Settings s, string[] variants, int envs = 16, int rounds = 7, int steps = 25)
@@ -261,34 +260,23 @@ public static class LanguageTransfer
         }
         var result = new ActResult(envs);
         var rng = new Rng(3);
-        var wall = built.ToDictionary(b => b.Name, _ => new List<double>());
-        var cpu = built.ToDictionary(b => b.Name, _ => new List<double>());
-        foreach (var b in built) Act(b.Policy);   // warm: caches filled, allocations made
-        for (int round = 0; round < rounds; round++)
-            foreach (var b in built)
-            {
-                var t = Measure(() =>
-                {
-                    for (int i = 0; i < steps; i++)
-                    {
-                        b.Invalidate?.Invoke();
-                        Act(b.Policy);
-                    }
-                }, warmup: 0, repeats: 1);
-                wall[b.Name].Add(t.Wall * 1000 / steps);
-                cpu[b.Name].Add(t.Cpu * 1000 / steps);
-            }
-        double baseline = Median(cpu[built[0].Name]);
-        var rows = built.Select(b => new[]
+        // Every step acts on the same observations; a variant with Invalidate changes its adapters first (timed with the step).
+        var figures = ActingLatency.Interleaved([.. built.Select(b => new ActingLatency.Variant(b.Name, () =>
+        {
+            b.Invalidate?.Invoke();
+            Act(b.Policy);
+        }))], rounds, steps);
+        double baseline = figures[0].CpuMs;
+        var rows = built.Zip(figures, (b, f) => new[]
         {
             b.Name, b.Policy.parameters().Sum(p => p.numel()).ToString(CultureInfo.InvariantCulture),
             b.Policy.parameters().Where(p => p.requires_grad).Sum(p => p.numel()).ToString(CultureInfo.InvariantCulture),
-            Median(wall[b.Name]).ToString("F2", CultureInfo.InvariantCulture), Median(cpu[b.Name]).ToString("F2", CultureInfo.InvariantCulture),
-            (Median(cpu[b.Name]) / baseline).ToString("F2", CultureInfo.InvariantCulture) + "×",
+            f.WallMs.ToString("F2", CultureInfo.InvariantCulture), f.CpuMs.ToString("F2", CultureInfo.InvariantCulture),
+            (f.CpuMs / baseline).ToString("F2", CultureInfo.InvariantCulture) + "×",
         }).ToList();
         foreach (var b in built.DistinctBy(b => b.Agent)) b.Agent.Dispose();
-        return $"Acting latency, one step (act + value) for {envs} GoToLocal envs, 1 thread, median of {rounds} interleaved rounds of {steps} steps:\n"
-            + BabyAiComparison.Table(["policy", "parameters", "trainable", "wall ms/step", "cpu ms/step", "cpu vs first"], rows);
+        return $"Acting latency, one step (act + value) for {envs} GoToLocal envs, 1 thread, median over {rounds} interleaved rounds of {steps} steps:\n"
+            + BabyAiComparison.Table(["policy", "parameters", "trainable", "wall ms/step", "thread cpu ms/step", "cpu vs first"], rows);
 
         void Act(Policy policy)
         {

@@ -42,4 +42,20 @@ internal sealed partial class Block : nn.Module<Tensor, Tensor?, bool, Tensor>
         x = x + attn.forward(ln_1.forward(x), mask, causal);
         return x + mlp.forward(ln_2.forward(x));
     }
+
+    /// <summary>
+    /// The first <paramref name="queries"/> rows of <see cref="forward(Tensor, Tensor?, bool)"/>: x (B, T, C) → (B, N, C).
+    /// Keys and values come from every position; the residual, the MLP and the queries only from the first N.
+    /// </summary>
+    public Tensor forward(Tensor x, Tensor? mask, bool causal, int queries)
+    {
+        var first = x.narrow(1, 0, queries);                                          // (B, N, C)
+        if (_postLayerNorm)
+        {
+            first = ln_1.forward(first + attn.forward(x, mask, causal, queries));
+            return ln_2.forward(first + mlp.forward(first));
+        }
+        first = first + attn.forward(ln_1.forward(x), mask, causal, queries);
+        return first + mlp.forward(ln_2.forward(first));
+    }
 }

@@ -14,15 +14,21 @@ namespace RLAgents.LanguageModel.Model;
 /// <param name="AttentionMask">Padding mask (B, T), bool or integer, nonzero = real position; null = no padding.</param>
 /// <param name="Causal">Causal (true) or bidirectional (false) attention; null = <see cref="GptConfig.Causal"/>.</param>
 /// <param name="ComputeLogits">Whether to apply the LM head (skip it when only hidden states are needed).</param>
+/// <param name="FirstPositions">
+/// Read out only the first N positions (e.g. 1 for a [CLS] readout): the last block still attends over every key
+/// but computes its queries, MLP and the final LayerNorm for those N positions alone, so the outputs are (B, N, …)
+/// and equal the first N rows of the full forward. Null: every position.
+/// </param>
 public sealed record GptInput(
     Tensor? TokenIds = null,
     Tensor? Embeddings = null,
     Tensor? AttentionMask = null,
     bool? Causal = null,
-    bool ComputeLogits = true);
+    bool ComputeLogits = true,
+    int? FirstPositions = null);
 
 /// <summary>The backbone's outputs.</summary>
-/// <param name="HiddenStates">Final-LayerNorm hidden states (B, T, C), one per position, for heads.</param>
+/// <param name="HiddenStates">Final-LayerNorm hidden states (B, T, C), one per position (T = <see cref="GptInput.FirstPositions"/> when given), for heads.</param>
 /// <param name="Logits">Next-token logits (B, T, V), or null when not requested.</param>
 public sealed record GptOutput(Tensor HiddenStates, Tensor? Logits);
 
@@ -88,11 +94,14 @@ public sealed partial class GptModel : nn.Module<Tensor, Tensor>
         if (t > Config.BlockSize)
             throw new ArgumentException($"Sequence length {t} exceeds the block size {Config.BlockSize}.", nameof(input));
 
+        if (input.FirstPositions is < 1 || input.FirstPositions > t)
+            throw new ArgumentException($"FirstPositions must be in [1, {t}], got {input.FirstPositions}.", nameof(input));
         bool causal = input.Causal ?? Config.Causal;
         var positions = arange(t, dtype: int64, device: x.device);
         x = drop.forward(x + wpe.forward(positions));  // (B, T, C) + (T, C)
         var mask = input.AttentionMask is null ? null : BuildMask(input.AttentionMask, b, t, causal);
-        foreach (var block in h) x = block.forward(x, mask, causal);
+        for (int i = 0; i < h.Count; i++)
+            x = i == h.Count - 1 && input.FirstPositions is int n && n < t ? h[i].forward(x, mask, causal, n) : h[i].forward(x, mask, causal);
         x = ln_f.forward(x);
         return new GptOutput(x, input.ComputeLogits ? LanguageModelHead(x) : null);
     }

@@ -77,6 +77,12 @@ public partial interface ITextTensorizer
     /// (<see cref="ObservationInput.RowTexts"/>) and <see cref="ToTensor"/> makes the row keys int64 [B].
     /// </summary>
     bool KeepsTexts => false;
+
+    /// <summary>True when <see cref="Write"/> can rewrite a tensor that <see cref="ToTensor"/> made (the acting hot path's persistent input).</summary>
+    bool WritesInPlace => false;
+
+    /// <summary>Writes the encoding of <paramref name="texts"/> into <paramref name="destination"/> ([texts.Length, Width], as <see cref="ToTensor"/> makes it) in place.</summary>
+    void Write(ReadOnlySpan<string> texts, Tensor destination) => throw new NotSupportedException($"{GetType().Name} does not write in place.");
 }
 
 /// <summary>
@@ -103,7 +109,7 @@ public sealed class ObservationTensorizer
 {
     private readonly ObservationSpace _space;
     private readonly ITextTensorizer?[] _text;
-    private readonly bool _hasText;
+    private readonly bool _hasText, _textInPlace;
     private ObservationInput? _step; // ToStepInput's persistent tensors
 
     /// <summary>
@@ -121,6 +127,7 @@ public sealed class ObservationTensorizer
                 ?? throw new NotSupportedException($"Modality '{space[m].Name}' is text; the tensorizer needs a text encoding for it (a state-estimator factory provides one).");
             _hasText = true;
         }
+        _textInPlace = _text.All(t => t is null || t.WritesInPlace);
     }
 
     /// <summary>The text encoding of modality <paramref name="m"/>, or null when it is not text.</summary>
@@ -133,12 +140,13 @@ public sealed class ObservationTensorizer
     /// The whole of <paramref name="batch"/> as input tensors that this tensorizer keeps and rewrites in place on every
     /// call (the acting hot path: no managed or native allocation per step for numeric modalities). The tensors belong
     /// to no dispose scope and stay valid until the next call with a batch of the same size; callers must neither
-    /// dispose nor keep them. Spaces with text fall back to <see cref="ToInput"/> of the first <paramref name="count"/>
-    /// slots (all when negative); otherwise every slot is copied and the caller reads the first <paramref name="count"/> rows.
+    /// dispose nor keep them. Text is rewritten in place too when its encoding can (<see cref="ITextTensorizer.WritesInPlace"/>: token
+    /// ids); spaces with other text fall back to <see cref="ToInput"/> of the first <paramref name="count"/> slots (all when
+    /// negative). Otherwise every slot is copied and the caller reads the first <paramref name="count"/> rows.
     /// </summary>
     public ObservationInput ToStepInput(ObservationBatch batch, int count = -1)
     {
-        if (_hasText) return ToInput(batch, 0, count);
+        if (_hasText && !_textInPlace) return ToInput(batch, 0, count);
         count = batch.Count;
         if (_step is null || _step.Count != count)
         {
@@ -147,12 +155,13 @@ public sealed class ObservationTensorizer
             for (int m = 0; m < _space.Count; m++)
             {
                 int size = _space[m].Size;
-                // Float32 [B, S], UInt8 [B, S], Int32 → int64 [B]; made outside any scope so they outlive each step.
+                // Float32 [B, S], UInt8 [B, S], Int32 → int64 [B], text as its encoding makes it; made outside any scope so they outlive each step.
                 tensors[m] = (_space[m].Storage switch
                 {
                     ModalityStorage.Float32 => zeros([count, size], ScalarType.Float32),
                     ModalityStorage.UInt8 => zeros([count, size], ScalarType.Byte),
-                    _ => zeros([count], ScalarType.Int64),
+                    ModalityStorage.Int32 => zeros([count], ScalarType.Int64),
+                    _ => _text[m]!.ToTensor(batch.Texts(m).AsSpan(0, count)),
                 }).DetachFromDisposeScope();
             }
             _step = new ObservationInput(_space, tensors);
@@ -164,6 +173,7 @@ public sealed class ObservationTensorizer
             {
                 case ModalityStorage.Float32: batch.Floats(m).AsSpan(0, bytes.Length / sizeof(float)).CopyTo(MemoryMarshal.Cast<byte, float>(bytes)); break;
                 case ModalityStorage.UInt8: batch.Bytes(m).AsSpan(0, bytes.Length).CopyTo(bytes); break;
+                case ModalityStorage.Text: _text[m]!.Write(batch.Texts(m).AsSpan(0, count), _step[m]); break;
                 default:
                     var longs = MemoryMarshal.Cast<byte, long>(bytes);
                     var ints = batch.Ints(m);

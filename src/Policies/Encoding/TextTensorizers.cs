@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using RLAgents.LanguageModel.Tokenization;
 using static TorchSharp.torch;
 
@@ -39,6 +40,12 @@ public sealed partial class TokenIdTensorizer : ITextTensorizer
         Encode(texts, ids);
         return tensor(ids, [texts.Length, Width]);
     }
+
+    /// <inheritdoc />
+    public bool WritesInPlace => true;
+
+    /// <inheritdoc />
+    public void Write(ReadOnlySpan<string> texts, Tensor destination) => Encode(texts, MemoryMarshal.Cast<byte, long>(destination.bytes));
 
     /// <summary>Writes the padded ids of <paramref name="texts"/> into <paramref name="ids"/> (row-major [texts.Length, Width]).</summary>
     public void Encode(ReadOnlySpan<string> texts, Span<long> ids)

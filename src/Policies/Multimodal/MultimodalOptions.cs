@@ -98,4 +98,12 @@ public sealed class MultimodalOptions
 
     /// <summary>Hidden widths of the fusion MLP of <see cref="FusionMode.Late"/>; the last one is the state size.</summary>
     [MinLength(1)] public int[] FusionHiddenSizes { get; set; } = [128];
+
+    /// <summary>
+    /// While acting (no gradients recorded), keep what depends only on a mission's token ids or a discrete value and the
+    /// weights (cross-attention: the [CLS, text] backbone pass; late fusion: each text's and each discrete value's pool), per
+    /// key, recomputed whenever a weight that shapes it changes (an exact comparison on every call). Training forwards are
+    /// never cached. Off: acting computes them every step (once per distinct key in the batch, as training does).
+    /// </summary>
+    public bool ActingCache { get; set; } = true;
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using RLAgents.Environments;
 using RLAgents.Environments.Wrappers;
 using RLAgents.LanguageModel.Model;
@@ -40,6 +41,10 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
     private readonly int[] _encoderOf;   // modality → encoder index, −1 for text, −2 for memory (history or mask)
     private readonly FusionMode _fusion;
     private readonly int _padId, _textTokens, _stateSize;
+    private readonly ActingCache? _cache;
+    private readonly bool[] _keyed;      // modality → its states are cached per key (late fusion: text ids, discrete values)
+    private readonly int _textKeyWidth;  // Σ L_m over text modalities: a cross-attention text key
+    private long[] _keys = [];           // cross-attention keys of several text modalities, [B, Σ L_m]
 
     /// <summary>
     /// Builds the estimator for <paramref name="space"/> around <paramref name="backboneModel"/>;
@@ -115,6 +120,22 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
                 break;
         }
         RegisterComponents();
+
+        // Keyed modalities: what they contribute is a function of a small key alone (cross-attention: [CLS, text] through
+        // the backbone, keyed by all text ids; late fusion: each text's and each discrete value's pool). A batch computes
+        // it once per distinct key, and acting caches it per key. Early fusion mixes text with the image in every layer.
+        _keyed = new bool[space.Count];
+        _textKeyWidth = texts * _textTokens;
+        if (text is null && _fusion != FusionMode.Early)
+            for (int m = 0; m < space.Count; m++)
+                _keyed[m] = _encoderOf[m] == -1 || (_fusion == FusionMode.Late && _encoderOf[m] >= 0 && encoders[_encoderOf[m]] is DiscreteTokenEncoder);
+        if (options.ActingCache && _keyed.Any(k => k))
+        {
+            var shaping = backbone.parameters().Concat(modality_type.parameters()).Append(cls).ToList();
+            for (int m = 0; m < space.Count; m++)
+                if (_keyed[m] && _encoderOf[m] >= 0) shaping.AddRange(encoders[_encoderOf[m]].parameters());
+            _cache = new ActingCache(shaping, _fusion == FusionMode.Late ? space.Count : 1, width);
+        }
     }
 
     /// <summary>The observation layout read.</summary>
@@ -143,24 +164,22 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
     {
         long b = input.Count;
         var types = modality_type.forward(modalityIds); // [M, C]
-        var tokens = new Tensor[Space.Count];                   // each [B, n_m, C]; late fusion with a pretrained encoder: text pooled, [B, C]
+        bool readable = KeysReadable(input), cached = readable && Cached();
+        if (_fusion == FusionMode.Late) return Late(input, types, readable, cached);
+        var tokens = new Tensor[Space.Count];                   // each [B, n_m, C]
         var masks = new Tensor?[Space.Count];                   // text: bool [B, L], true = real token
         for (int m = 0; m < Space.Count; m++)
         {
-            if (_encoderOf[m] == -2) continue;
             if (_encoderOf[m] >= 0) tokens[m] = encoders[_encoderOf[m]].forward(input[m]).add(types[m]);
-            else if (text is null)
+            else if (_encoderOf[m] == -1 && !_keyed[m])
             {
-                var ids = input[m];
-                masks[m] = ids.ne(_padId);
-                tokens[m] = backbone.EmbedTokens(ids).add(types[m]);
-            }
-            else if (_fusion == FusionMode.Late) tokens[m] = text.Pooled(input.RowTexts(m));
-            else
-            {
-                var (encoded, encodedMask) = text.Tokens(input.RowTexts(m));
-                tokens[m] = encoded.add(types[m]);
-                masks[m] = encodedMask;
+                if (text is null) (tokens[m], masks[m]) = EmbedText(m, input[m], types);
+                else
+                {
+                    var (encoded, encodedMask) = text.Tokens(input.RowTexts(m));
+                    tokens[m] = encoded.add(types[m]);
+                    masks[m] = encodedMask;
+                }
             }
         }
         // Memory: [B, K, C] tokens of the mask modality's type, bool [B, K] true = row of this episode.
@@ -170,15 +189,106 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
             memoryTokens = memory.forward(input).add(types[memory.MaskIndex]);
             memoryMask = memory.Mask(input);
         }
-        var clsToken = cls.expand(b, 1, cls.shape[2]);
-        if (_fusion == FusionMode.Late) return Late(tokens, masks, memoryTokens, memoryMask);
-        var (textTokens, textMask) = PackText(tokens, masks);
         var nonText = Enumerable.Range(0, Space.Count).Where(m => _encoderOf[m] >= 0).Select(m => tokens[m]).ToList();
         if (memoryTokens is not null) nonText.Add(memoryTokens);
         // Non-text tokens, memory last: [B, N (+ K), C] (null for a text-only space) and, with memory, their mask [B, N + K].
         var context = nonText.Count == 0 ? null : cat(nonText.ToArray(), 1);
         Tensor? contextMask = memoryMask is null ? null : cat([ones(b, context!.shape[1] - memoryMask.shape[1], dtype: @bool), memoryMask], 1);
-        return _fusion == FusionMode.Early ? Early(clsToken, context, contextMask, textTokens, textMask, b) : Cross(clsToken, context, contextMask, textTokens!, textMask!, b);
+        if (_fusion == FusionMode.CrossAttention)
+        {
+            // The backbone's output at CLS of [CLS, text], [B, C]: a function of the text alone, so once per distinct text.
+            Tensor queries;
+            if (_keyed.Any(k => k))
+            {
+                var ids = new Tensor?[Space.Count];
+                for (int m = 0; m < Space.Count; m++) if (_keyed[m]) ids[m] = input[m];
+                queries = cached ? _cache!.Lookup(0, TextKeys(input), _textKeyWidth, key => TextState(KeyIds(key), types))
+                    : readable ? PerDistinctKey(TextKeys(input), _textKeyWidth, ids, rows => TextState(rows, types))
+                    : TextState(ids, types);
+            }
+            else queries = TextState(tokens, masks, b);
+            return Cross(queries, context!, contextMask);
+        }
+        var (textTokens, textMask) = PackText(tokens, masks);
+        return Early(cls.expand(b, 1, cls.shape[2]), context, contextMask, textTokens, textMask, b);
+    }
+
+    /// <summary>True when every keyed modality's tensor can be read as keys in place: int64, contiguous, on the CPU.</summary>
+    private bool KeysReadable(ObservationInput input)
+    {
+        for (int m = 0; m < Space.Count; m++)
+            if (_keyed[m] && (input[m].device_type != DeviceType.CPU || !input[m].is_contiguous() || input[m].dtype != ScalarType.Int64)) return false;
+        return true;
+    }
+
+    /// <summary>True when this forward may use the acting cache: no gradients, deterministic layers, weights unchanged or the cache emptied.</summary>
+    private bool Cached() => _cache is not null && !is_grad_enabled() && !(training && backbone.Config.Dropout > 0) && _cache.Validate();
+
+    /// <summary>
+    /// <paramref name="compute"/> of the rows of <paramref name="inputs"/> (each [B, …], null entries skipped) with distinct
+    /// keys (<paramref name="keys"/>, [B, <paramref name="width"/>] row-major) only, gathered back to every row: [B, C].
+    /// Differentiable: the gather's backward sums each row's gradient into its key's.
+    /// </summary>
+    private static Tensor PerDistinctKey(ReadOnlySpan<long> keys, int width, Tensor?[] inputs, Func<Tensor?[], Tensor> compute)
+    {
+        var (first, inverse) = DistinctKeys.Find(keys, width);
+        if (first.Length == inverse.Length) return compute(inputs);   // nothing repeats
+        var rows = tensor(first);
+        var distinct = compute([.. inputs.Select(x => x?.index_select(0, rows))]);  // [U, C]
+        return distinct.index_select(0, tensor(inverse));
+    }
+
+    /// <summary>Text modality <paramref name="m"/>'s token ids [B, L] → tokens [B, L, C] (type embedding added) and mask bool [B, L].</summary>
+    private (Tensor Tokens, Tensor Mask) EmbedText(int m, Tensor ids, Tensor types) => (backbone.EmbedTokens(ids).add(types[m]), ids.ne(_padId));
+
+    /// <summary>The backbone's output at CLS of [CLS, packed text] for the text modalities' tokens and masks (indexed by modality), [B, C].</summary>
+    private Tensor TextState(Tensor[] tokens, Tensor?[] masks, long b)
+    {
+        var (text, textMask) = PackText(tokens, masks);
+        var sequence = cat([cls.expand(b, 1, cls.shape[2]), text!], 1);            // [B, 1 + Σ L_m, C]
+        var mask = cat([ones(b, 1, dtype: @bool), textMask!], 1);
+        return Run(sequence, mask, firstPositions: 1).select(1, 0);
+    }
+
+    /// <summary><see cref="TextState(Tensor[], Tensor?[], long)"/> of token ids, one int64 [U, L_m] per text modality (others null).</summary>
+    private Tensor TextState(Tensor?[] ids, Tensor types)
+    {
+        var tokens = new Tensor[Space.Count];
+        var masks = new Tensor?[Space.Count];
+        for (int m = 0; m < Space.Count; m++)
+            if (ids[m] is { } x) (tokens[m], masks[m]) = EmbedText(m, x, types);
+        return TextState(tokens, masks, ids.First(x => x is not null)!.shape[0]);
+    }
+
+    /// <summary>Each row's text keys: the token ids of every text modality in order, [B, Σ L_m] row-major (the input's own memory for one text modality).</summary>
+    private ReadOnlySpan<long> TextKeys(ObservationInput input)
+    {
+        var texts = Enumerable.Range(0, Space.Count).Where(m => _encoderOf[m] == -1).ToArray();
+        if (texts.Length == 1) return MemoryMarshal.Cast<byte, long>(input[texts[0]].bytes);
+        int b = (int)input.Count, offset = 0;
+        if (_keys.Length < b * _textKeyWidth) _keys = new long[b * _textKeyWidth];
+        foreach (int m in texts)
+        {
+            int l = (int)input[m].shape[1];
+            var ids = MemoryMarshal.Cast<byte, long>(input[m].bytes);
+            for (int i = 0; i < b; i++) ids.Slice(i * l, l).CopyTo(_keys.AsSpan(i * _textKeyWidth + offset, l));
+            offset += l;
+        }
+        return _keys.AsSpan(0, b * _textKeyWidth);
+    }
+
+    /// <summary>One row's text key back to its token ids, int64 [1, L_m] per text modality (null elsewhere).</summary>
+    private Tensor?[] KeyIds(long[] key)
+    {
+        var ids = new Tensor?[Space.Count];
+        int offset = 0;
+        for (int m = 0; m < Space.Count; m++)
+        {
+            if (_encoderOf[m] != -1) continue;
+            ids[m] = tensor(key.AsSpan(offset, _textTokens).ToArray(), [1, _textTokens]);
+            offset += _textTokens;
+        }
+        return ids;
     }
 
     /// <summary>
@@ -215,23 +325,40 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
         var sequence = cat(parts.ToArray(), 1); // [B, 1 + Σ n_m, C]
         // No mask at all when nothing is padded (the backbone's fused attention path).
         var mask = textMask is null && contextMask is null ? null : cat(maskParts.ToArray(), 1);
-        return Run(sequence, mask).select(1, 0);
+        return Run(sequence, mask, firstPositions: 1).select(1, 0);
     }
 
-    private Tensor Late(Tensor[] tokens, Tensor?[] masks, Tensor? memoryTokens, Tensor? memoryMask)
+    private Tensor Late(ObservationInput input, Tensor types, bool readable, bool cached)
     {
         var pooled = new List<Tensor>();
-        for (int m = 0; m < tokens.Length; m++)
+        for (int m = 0; m < Space.Count; m++)
         {
             if (_encoderOf[m] == -2) continue;
+            int mm = m;
+            // Text ids and discrete values pool to a function of the value alone: per key from the cache while acting.
+            if (cached && _keyed[m]) pooled.Add(_cache!.Lookup(m, MemoryMarshal.Cast<byte, long>(input[m].bytes), KeyWidth(m),
+                key => PoolModality(mm, _encoderOf[mm] >= 0 ? tensor(key, [1]) : tensor(key, [1, key.Length]), types)));
+            else if (readable && _keyed[m]) pooled.Add(PerDistinctKey(MemoryMarshal.Cast<byte, long>(input[m].bytes), KeyWidth(m), [input[m]],
+                rows => PoolModality(mm, rows[0]!, types)));
             // A pretrained encoder's text is already one pooled, projected vector per row.
-            pooled.Add(_encoderOf[m] == -1 && text is not null ? tokens[m] : Pool(tokens[m], masks[m]));
+            else if (_encoderOf[m] == -1 && text is not null) pooled.Add(text.Pooled(input.RowTexts(m)));
+            else pooled.Add(PoolModality(m, input[m], types));
         }
-        if (memoryTokens is not null) pooled.Add(Pool(memoryTokens, memoryMask));
+        if (memory is not null) pooled.Add(Pool(memory.forward(input).add(types[memory.MaskIndex]), memory.Mask(input)));
         var x = cat(pooled, 1); // [B, pools·C]
         foreach (var layer in fusion!) x = layer.forward(x).tanh();
         return x;
     }
+
+    /// <summary>Modality <paramref name="m"/>'s tensor (not pretrained text) through its encoder (token ids: the backbone's embedding) and the backbone, pooled: [B, C].</summary>
+    private Tensor PoolModality(int m, Tensor x, Tensor types)
+    {
+        if (_encoderOf[m] >= 0) return Pool(encoders[_encoderOf[m]].forward(x).add(types[m]), null);
+        var (tokens, mask) = EmbedText(m, x, types);
+        return Pool(tokens, mask);
+    }
+
+    private int KeyWidth(int m) => _encoderOf[m] == -1 ? _textTokens : 1;
 
     private Tensor Pool(Tensor tokens, Tensor? mask)
     {
@@ -242,16 +369,29 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
         return hidden.mul(weights).sum(1).div(weights.sum(1).clamp_min(1));
     }
 
-    private Tensor Cross(Tensor clsToken, Tensor? context, Tensor? contextMask, Tensor text, Tensor textMask, long b)
+    /// <summary>
+    /// The CLS query [B, C] (the backbone's output at CLS of [CLS, text]) attends to the context: only the CLS position
+    /// of the text sequence is read out, and the block treats query positions independently, so no other text position
+    /// goes through it.
+    /// </summary>
+    private Tensor Cross(Tensor queries, Tensor context, Tensor? contextMask)
     {
-        var sequence = cat([clsToken, text], 1);                                   // [B, 1 + T·L, C]
-        var mask = cat([ones(b, 1, dtype: @bool), textMask], 1);
-        var hidden = Run(sequence, mask);
         // context [B, image cells + vectors (+ memory), C]; masked memory rows are not attended.
-        var fused = cross!.forward(hidden, context!, contextMask);
-        return ln_cross!.forward(fused.select(1, 0));
+        var fused = cross!.forward(queries.unsqueeze(1), context, contextMask);     // [B, 1, C]
+        return ln_cross!.forward(fused.squeeze(1));
     }
 
-    private Tensor Run(Tensor embeddings, Tensor? mask) =>
-        backbone.forward(new GptInput(Embeddings: embeddings, AttentionMask: mask, Causal: false, ComputeLogits: false)).HiddenStates;
+    /// <summary>The backbone, bidirectional, on embeddings [B, T, C] with a padding mask: hidden states [B, T, C], or [B, N, C] of the first <paramref name="firstPositions"/> (a CLS readout: the last block then computes its queries and MLP for those alone).</summary>
+    private Tensor Run(Tensor embeddings, Tensor? mask, int? firstPositions = null) =>
+        backbone.forward(new GptInput(Embeddings: embeddings, AttentionMask: mask, Causal: false, ComputeLogits: false, FirstPositions: firstPositions)).HiddenStates;
+
+    /// <summary>The acting cache (<see cref="MultimodalOptions.ActingCache"/>), or null when nothing is cached (early fusion, a pretrained text encoder, switched off).</summary>
+    internal ActingCache? ActingCache => _cache;
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _cache?.Dispose();
+        base.Dispose(disposing);
+    }
 }

@@ -85,8 +85,13 @@ public sealed partial class CellTokenEncoder : TokenEncoder
     public override Tensor forward(Tensor input)
     {
         long b = input.shape[0];
-        var codes = input.to_type(ScalarType.Int64).view(b, _h * _w, _channels).add(offsets);
-        var cells = values.forward(codes).sum(2); // [B, H·W, Ch, C] summed over channels
+        var codes = input.to_type(ScalarType.Int64).view(b, _h * _w, _channels).add(offsets);   // [B, H·W, Ch], disjoint ranges per channel
+        // The sum over channels of each code's embedding. Training: one matmul, multi-hot [B, H·W, V] · table [V, C], whose
+        // backward is a matmul too instead of a scatter-add into the table (about 4× faster fwd+bwd for a minibatch of 256
+        // views). Without gradients the gather [B, H·W, Ch, C] and sum is the faster of the two (fewer calls at acting sizes).
+        var cells = is_grad_enabled()
+            ? zeros([b, _h * _w, values.weight!.shape[0]]).scatter_(2, codes, ones_like(codes, ScalarType.Float32)).matmul(values.weight!)
+            : values.forward(codes).sum(2);                                                       // [B, H·W, C]
         var position = rows.forward(rowIndex).add(cols.forward(colIndex)); // [H·W, C]
         using (cells) return cells.add(position);
     }

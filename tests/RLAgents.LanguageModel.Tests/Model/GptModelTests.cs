@@ -116,6 +116,36 @@ public class GptModelTests
         Assert.True(allclose(full, unmasked, atol: 1e-5));
     }
 
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(false, 3)]
+    [InlineData(true, 2)]
+    public void ReadingOutTheFirstPositionsGivesTheFirstRowsOfTheFullForward(bool causal, int first)
+    {
+        using var scope = NewDisposeScope();
+        using var model = new GptModel(Tiny(causal));
+        var ids = RandomIds(4, 9, 37, 5);
+        var mask = ones(4, 9, dtype: @bool);
+        mask[1, 6..] = false;   // a padded row
+        foreach (var padding in new Tensor?[] { null, mask })
+        {
+            var full = model.forward(new GptInput(TokenIds: ids, AttentionMask: padding));
+            var read = model.forward(new GptInput(TokenIds: ids, AttentionMask: padding, FirstPositions: first));
+            Assert.Equal(new long[] { 4, first, 16 }, read.HiddenStates.shape);
+            Assert.True(read.HiddenStates.allclose(full.HiddenStates.narrow(1, 0, first), rtol: 0, atol: 1e-6));
+            Assert.True(read.Logits!.allclose(full.Logits!.narrow(1, 0, first), rtol: 0, atol: 1e-5));
+            // The last position is a key of the first ones (bidirectional), so it must still be read.
+            if (!causal)
+            {
+                var changed = ids.clone();
+                changed[.., 8] = (changed[.., 8] + 1) % 37;
+                var other = model.forward(new GptInput(TokenIds: changed, AttentionMask: padding, FirstPositions: first));
+                Assert.False(other.HiddenStates.allclose(read.HiddenStates, rtol: 0, atol: 1e-6));
+            }
+        }
+        Assert.Throws<ArgumentException>(() => model.forward(new GptInput(TokenIds: ids, FirstPositions: 10)));
+    }
+
     [Fact]
     public void SameSeedSameWeightsDifferentSeedDifferentWeights()
     {

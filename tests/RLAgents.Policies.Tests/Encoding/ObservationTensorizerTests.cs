@@ -69,4 +69,38 @@ public sealed class ObservationTensorizerTests
         // ToInput copies 1024 × (4 floats + 1 long + 3 bytes) into new arrays per call (~28 KB); the step input copies into its tensors.
         Assert.Equal(0, least);
     }
+
+    private static readonly ObservationSpace TextSpace = new(
+        new Modality("cell", new DiscreteSpace(5)),
+        new Modality("mission", new TextSpace(64)));
+
+    private static ObservationTensorizer TokenIds() =>
+        new(TextSpace, _ => new TokenIdTensorizer(RLAgents.Policies.Tests.Multimodal.EstimatorTestKit.Tokenizer, 6));
+
+    [Fact]
+    public void TokenIdTextIsRewrittenInPlaceWithTheValuesOfACopyAndNoAllocationPerCall()
+    {
+        var tensorizer = TokenIds();
+        var batch = new ObservationBatch(TextSpace, 4);
+        string[] missions = ["go to the red ball", "pick up a blue key", "go to the grey door", "open the door"];
+        using var scope = NewDisposeScope();
+        Tensor? first = null;
+        for (int offset = 0; offset < 3; offset++)
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                batch.Ints(0)[i] = (i + offset) % 5;
+                batch.Texts(1)[i] = missions[(i + offset) % 4];
+            }
+            var step = tensorizer.ToStepInput(batch);
+            var copy = tensorizer.ToInput(batch);
+            first ??= step[1];
+            Assert.Same(first, step[1]);   // the same tensor, rewritten
+            Assert.True(copy[1].eq(step[1]).all().item<bool>(), $"mission ids differ at offset {offset}");
+            Assert.True(copy[0].eq(step[0]).all().item<bool>());
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int call = 0; call < 200; call++) tensorizer.ToStepInput(batch);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
