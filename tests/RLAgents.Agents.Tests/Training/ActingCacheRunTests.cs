@@ -21,13 +21,13 @@ public class ActingCacheRunTests
     [InlineData("late")]
     public void SameSeedRunsAndAResumedRunWriteTheSameMetricsCheckpointsAndEpisodes(string fusion)
     {
-        using var dir = TestPaths.NewDir();
-        var full = TrainingRunner.Run(Tiny(fusion), dir.Sub("full"));
-        var again = TrainingRunner.Run(Tiny(fusion), dir.Sub("again"));
+        using var dir = new TempDirectory();
+        var full = TrainingRunner.Run(Tiny(fusion), dir.Combine("full"));
+        var again = TrainingRunner.Run(Tiny(fusion), dir.Combine("again"));
         RunComparison.AssertSameRun(full.RunDirectory, again.RunDirectory);
 
         using var cancel = new CancellationTokenSource();
-        var part = TrainingRunner.Run(Tiny(fusion), dir.Sub("part"), progress: p => { if (p.EnvSteps >= 208) cancel.Cancel(); }, cancellation: cancel.Token);
+        var part = TrainingRunner.Run(Tiny(fusion), dir.Combine("part"), progress: p => { if (p.EnvSteps >= 208) cancel.Cancel(); }, cancellation: cancel.Token);
         Assert.True(part.Interrupted);
         var resumed = TrainingRunner.Run(TrainingRunner.LoadRunConfig(part.RunDirectory), part.RunDirectory, resume: true);
         Assert.False(resumed.Interrupted);

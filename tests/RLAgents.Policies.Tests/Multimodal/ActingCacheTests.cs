@@ -173,7 +173,7 @@ public sealed class ActingCacheTests
         void Act(ObservationBatch batch)
         {
             using var scope = NewDisposeScope();
-            policy.Act(policy.Tensorizer.ToInput(batch), Selection.ActionSelection.Sample, rng, result);
+            policy.Act(policy.Tensorizer.ToInput(batch), Policies.Selection.ActionSelection.Sample, rng, result);
         }
         Act(batches[0]);
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
