@@ -100,6 +100,8 @@ public sealed class BadInputCorpusTests(CorpusRunFixture fixture) : IClassFixtur
         ["zero threads"] = new(Set("training.threads=0"), 2, "training.threads"),
         ["success rate above one"] = new(Set("training.stopAtSuccessRate=1.5"), 2, "training.stopAtSuccessRate"),
         ["distributed with observation normalisation"] = new(Set("env.vectorization=sync", "distributed={\"workers\":2}", "env.normalizeObservation={}"), 2, "env.normalizeObservation: distributed workers"),
+        ["unknown exploration noise process"] = new(Set("algorithm.kind=td3", "algorithm.td3.noiseProcess=pink"), 2, "algorithm.td3.noiseProcess: 'pink' is not one of"),
+        ["distributed with Ornstein-Uhlenbeck noise"] = new(Set("env.vectorization=sync", "distributed={\"workers\":2}", "algorithm.kind=td3", "algorithm.td3.noiseProcess=ornsteinUhlenbeck"), 2, "algorithm.td3.noiseProcess: OrnsteinUhlenbeck noise keeps a state per env"),
         ["rescaled actions with an empty range"] = new(Set("env.vectorization=sync", "env.rescaleAction={\"min\":1,\"max\":1}"), 2, "env.rescaleAction"),
         ["non-finite mode unknown"] = new(Set("training.nonFinite=ignore"), 2, "training.nonFinite"),
         ["name that climbs out of --output"] = new(Set("name=../escape"), 2, "name: '../escape' is not a folder name"),
