@@ -20,7 +20,14 @@ internal sealed class PolicyGrpcService(ActionService service, ServingMetrics me
 
     public override async Task Session(IAsyncStreamReader<ActRequest> requests, IServerStreamWriter<ActResponse> responses, ServerCallContext context)
     {
-        using var open = sessions.Enter();
+        // The session counts as open until its response (the OK trailers included) has been sent, not merely until
+        // this handler returns: a graceful stop that began between the two would close the connection under them.
+        var open = sessions.Enter();
+        context.GetHttpContext().Response.OnCompleted(() =>
+        {
+            open.Dispose();
+            return Task.CompletedTask;
+        });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, sessions.Ending, lifetime.ApplicationStopping);
         try
         {
