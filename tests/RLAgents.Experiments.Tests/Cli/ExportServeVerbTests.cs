@@ -20,11 +20,24 @@ public class ExportServeVerbTests
     }
 
     /// <summary>A TCP port nobody listens on right now.</summary>
-    private static int FreePort()
+    private static int FreePort() => FreePorts(1)[0];
+
+    /// <summary>
+    /// <paramref name="count"/> distinct TCP ports nobody listens on right now: the probes stay open until all are
+    /// bound, so the system cannot hand out the same port twice (two probes in a row sometimes got one port).
+    /// </summary>
+    private static int[] FreePorts(int count)
     {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
+        var probes = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        try
+        {
+            foreach (var probe in probes) probe.Start();
+            return [.. probes.Select(p => ((IPEndPoint)p.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            foreach (var probe in probes) probe.Stop();
+        }
     }
 
     private static void AssertOneLineUsageError(CliRunner.Result r, string expected)
@@ -50,7 +63,8 @@ public class ExportServeVerbTests
         Assert.Equal(2, info.ActionSpace.N);
         Assert.Equal("state", info.ObservationSpace[0].Name);
 
-        int port = FreePort(), grpcPort = FreePort();
+        var ports = FreePorts(2);
+        int port = ports[0], grpcPort = ports[1];
         using var stop = new CancellationTokenSource();
         var serve = Task.Run(() => CliRunner.Run(stop.Token, "serve", model, "--port", port.ToString(), "--grpc-port", grpcPort.ToString()));
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
