@@ -7,6 +7,7 @@ using RLAgents.Agents.Training;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
 using RLAgents.Environments.Wrappers;
+using RLAgents.LanguageModel.Pretrained;
 using RLAgents.Policies;
 using RLAgents.Policies.Selection;
 using static TorchSharp.torch;
@@ -23,8 +24,11 @@ namespace RLAgents.Benchmarks.Multimodal;
 /// <code>
 /// dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- language-transfer [--variants a,b] [--seeds 1,2,3] [--out dir]
 ///     [--paraphrases experiments/paraphrases/babyai-synonyms.json] [--held-out "red ball,green box,..."] [--episodes 200]
-///     [--eval-seed 12345] [--parallel 1] [--max-seconds 0] [--set key=value ...] [--latency-only] [--no-latency]
+///     [--eval-seed 12345] [--parallel 1] [--max-seconds 0] [--set key=value ...] [--latency-only] [--no-latency] [--ceiling-only]
 /// </code>
+/// It also prints what each pretrained encoder itself makes of the paraphrase table (<see cref="PhraseResolution"/>):
+/// the share of alternatives its sentence embedding puts nearest their own key, a ceiling on the paraphrase transfer
+/// a frozen encoder can give.
 /// Run directories (<c>out/variant/seed-N</c>) persist: a run that was stopped (Ctrl+C, <c>--max-seconds</c>, a crash)
 /// resumes from its latest checkpoint the next time, and a finished run's evaluation (<c>transfer.json</c>) is reused.
 /// With <c>--parallel n</c>, n runs train at once, each in its own child process with one thread.
@@ -62,7 +66,7 @@ public static class LanguageTransfer
         int episodes = 200, parallel = 1;
         long evalSeed = 12345;
         double maxSeconds = 0;
-        bool latencyOnly = false, latency = true;
+        bool latencyOnly = false, latency = true, ceilingOnly = false;
         string? job = null;
         var overrides = new List<string>();
         for (int i = 0; i < args.Length; i++)
@@ -84,8 +88,9 @@ public static class LanguageTransfer
                 case "--job" when next: job = args[++i]; break;   // child mode of --parallel: one variant:seed
                 case "--latency-only": latencyOnly = true; break;
                 case "--no-latency": latency = false; break;
+                case "--ceiling-only": ceilingOnly = true; break;
                 default:
-                    Console.Error.WriteLine($"{Command}: unknown argument '{args[i]}'. Usage: {Command} [--variants a,b] [--seeds 1,2,3] [--out dir] [--paraphrases file] [--held-out \"red ball,...\"] [--episodes n] [--eval-seed s] [--parallel n] [--max-seconds s] [--set key=value] [--latency-only] [--no-latency]");
+                    Console.Error.WriteLine($"{Command}: unknown argument '{args[i]}'. Usage: {Command} [--variants a,b] [--seeds 1,2,3] [--out dir] [--paraphrases file] [--held-out \"red ball,...\"] [--episodes n] [--eval-seed s] [--parallel n] [--max-seconds s] [--set key=value] [--latency-only] [--no-latency] [--ceiling-only]");
                     return 2;
             }
         }
@@ -101,6 +106,8 @@ public static class LanguageTransfer
             var parts = job.Split(':');
             return RunJob(parts[0], int.Parse(parts[1], CultureInfo.InvariantCulture), settings) is null ? 3 : 0;
         }
+        if (job is null) Console.WriteLine(Ceiling(paraphrases));
+        if (ceilingOnly) return 0;
         if (!latencyOnly)
         {
             // Seeds outermost, so every variant has its first seeds before any has its last.
@@ -230,6 +237,31 @@ public static class LanguageTransfer
             + BabyAiComparison.Table(["variant", "seed", "in distribution", "paraphrased", "kept", "held-out", "episodes+demos", "seconds"], perRun) + "\n"
             + "Per variant, mean over seeds [95% bootstrap CI over seeds]:\n"
             + BabyAiComparison.Table(["variant", "seeds", "in distribution", "paraphrased", "kept", "held-out", "env episodes + demos", "wall-clock s"], perVariant);
+    }
+
+    /// <summary>
+    /// For each pretrained text encoder, how many of the table's alternatives its own sentence embedding puts nearer
+    /// their key than any other key (<see cref="PhraseResolution"/>), per key and in all, with the misses named.
+    /// </summary>
+    private static string Ceiling(string paraphrases)
+    {
+        var table = ParaphraseTable.Load(paraphrases);
+        var entries = table.Keys.Select((k, i) => (k, table.Alternatives(i))).ToList();
+        var text = new System.Text.StringBuilder($"What each encoder itself makes of {paraphrases}: alternatives whose sentence embedding lies nearest their own key among the table's {table.Count} keys\n");
+        var rows = new List<string[]>();
+        var misses = new List<string>();
+        foreach (var info in PretrainedTextEncoders.Known)
+        {
+            using var encoder = PretrainedTextEncoders.Load(info.Name);
+            var resolved = PhraseResolution.Measure(encoder, entries);
+            rows.Add([info.Name, $"{resolved.Count(r => r.Resolved)}/{resolved.Count}",
+                string.Join(", ", resolved.GroupBy(r => r.Key).Select(g => $"{g.Key} {g.Count(r => r.Resolved)}/{g.Count()}"))]);
+            misses.Add($"{info.Name} misses: " + string.Join(", ", resolved.Where(r => !r.Resolved).Select(r =>
+                FormattableString.Invariant($"{r.Alternative}→{r.Nearest} ({r.NearestCosine:F2} vs {r.Key} {r.OwnCosine:F2})"))));
+        }
+        text.Append(BabyAiComparison.Table(["encoder", "resolved", "per key"], rows));
+        foreach (var m in misses) text.Append(m).Append('\n');
+        return text.ToString();
     }
 
     /// <summary>
