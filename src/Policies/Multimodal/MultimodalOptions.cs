@@ -106,4 +106,12 @@ public sealed class MultimodalOptions
     /// never cached. Off: acting computes them every step (once per distinct key in the batch, as training does).
     /// </summary>
     public bool ActingCache { get; set; } = true;
+
+    /// <summary>
+    /// Adds to each symbolic grid cell's token how strongly its values are mentioned by the text (per channel and head,
+    /// the best match over the text tokens; see <see cref="CellTextMatching"/>): scores that say "this cell's colour is
+    /// named" without saying which colour, so the agent can go to a colour–object pair it never saw as a target
+    /// (held-out compositions). Early and cross-attention fusion; needs a symbolic grid and a text modality. Default off.
+    /// </summary>
+    public bool CellTextMatching { get; set; }
 }

@@ -12,6 +12,7 @@ public sealed partial class MultimodalStateEstimator : IOnnxExportable
     /// <inheritdoc />
     public override string ExportOnnx(OnnxGraphBuilder g, IReadOnlyList<string> observation)
     {
+        if (matching is not null) throw g.Unsupported(matching[0], "policy.multimodal.cellTextMatching has no ONNX export yet");
         string like = observation[0];                               // any input: they share the batch axis
         var tokens = new string?[Space.Count];                      // each [B, n_m, C]
         var masks = new string?[Space.Count];                       // text: bool [B, L], true = real token

@@ -37,6 +37,8 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
     private readonly ModuleList<Linear>? fusion;
     private readonly HistoryTokenEncoder? memory;
     private readonly PretrainedTextTokens? text;
+    private readonly ModuleList<CellTextMatching>? matching;
+    private readonly int[] _matchingOf = [];   // modality → its CellTextMatching index, −1 for none
     private readonly Tensor modalityIds;
     private readonly int[] _encoderOf;   // modality → encoder index, −1 for text, −2 for memory (history or mask)
     private readonly FusionMode _fusion;
@@ -75,6 +77,23 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
             _encoderOf[m] = encoders.Count;
             encoders.Add(encoder);
             if (encoder.IsSpatial) spatialTokens += encoder.TokenCount; else otherTokens += encoder.TokenCount;
+        }
+        if (options.CellTextMatching)
+        {
+            if (_fusion == FusionMode.Late) throw new ArgumentException("policy.multimodal.cellTextMatching needs early or crossAttention fusion (late fusion pools each modality on its own, so cells never meet the text).");
+            if (texts == 0) throw new ArgumentException($"policy.multimodal.cellTextMatching needs a text modality; {space} has none.");
+            matching = new ModuleList<CellTextMatching>();
+            _matchingOf = new int[space.Count];
+            for (int m = 0; m < space.Count; m++)
+            {
+                _matchingOf[m] = -1;
+                if (_encoderOf[m] >= 0 && encoders[_encoderOf[m]] is CellTokenEncoder grid)
+                {
+                    _matchingOf[m] = matching.Count;
+                    matching.Add(new CellTextMatching(width, backboneModel.Config.NHead, grid.Channels, rng));
+                }
+            }
+            if (matching.Count == 0) throw new ArgumentException($"policy.multimodal.cellTextMatching needs a symbolic grid modality (uint8 H×W×channels of small codes); {space} has none.");
         }
         modality_type = nn.Embedding(space.Count, width);
         Init.Embedding(modality_type, rng);
@@ -182,6 +201,7 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
                 }
             }
         }
+        if (matching is not null) MatchCells(input, tokens, masks, types);
         // Memory: [B, K, C] tokens of the mask modality's type, bool [B, K] true = row of this episode.
         Tensor? memoryTokens = null, memoryMask = null;
         if (memory is not null)
@@ -211,6 +231,25 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
         }
         var (textTokens, textMask) = PackText(tokens, masks);
         return Early(cls.expand(b, 1, cls.shape[2]), context, contextMask, textTokens, textMask, b);
+    }
+
+    /// <summary>
+    /// Adds each symbolic grid's <see cref="CellTextMatching"/> feature to its cell tokens in <paramref name="tokens"/>, against
+    /// all text modalities' tokens packed (the ones the forward already has; keyed text is embedded here, a table lookup).
+    /// </summary>
+    private void MatchCells(ObservationInput input, Tensor[] tokens, Tensor?[] masks, Tensor types)
+    {
+        var textTokens = new Tensor[Space.Count];
+        var textMasks = new Tensor?[Space.Count];
+        for (int m = 0; m < Space.Count; m++)
+            if (_encoderOf[m] == -1) (textTokens[m], textMasks[m]) = tokens[m] is null ? EmbedText(m, input[m], types) : (tokens[m], masks[m]);
+        var (text, textMask) = PackText(textTokens, textMasks);                                       // [B, Σ L_m, C], [B, Σ L_m]
+        for (int m = 0; m < Space.Count; m++)
+        {
+            if (_matchingOf[m] < 0) continue;
+            var grid = (CellTokenEncoder)encoders[_encoderOf[m]];
+            tokens[m] = tokens[m].add(matching![_matchingOf[m]].forward(grid.Codes(input[m]), grid.CodeTable, text!, textMask));  // [B, H·W, C]
+        }
     }
 
     /// <summary>True when every keyed modality's tensor can be read as keys in place: int64, contiguous, on the CPU.</summary>

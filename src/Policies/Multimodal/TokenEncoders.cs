@@ -81,11 +81,20 @@ public sealed partial class CellTokenEncoder : TokenEncoder
     /// <inheritdoc />
     public override bool IsSpatial => true;
 
+    /// <summary>Channels per cell.</summary>
+    public int Channels => _channels;
+
+    /// <summary>The embedding of every (channel, value) code, [V, C]; <see cref="Codes"/> index it.</summary>
+    public Tensor CodeTable => values.weight!;
+
+    /// <summary>Each cell's codes, int64 [B, H·W, Ch]: channel c's value plus the channel's offset (disjoint ranges per channel), rows of <see cref="CodeTable"/>.</summary>
+    public Tensor Codes(Tensor input) => input.to_type(ScalarType.Int64).view(input.shape[0], _h * _w, _channels).add(offsets);
+
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         long b = input.shape[0];
-        var codes = input.to_type(ScalarType.Int64).view(b, _h * _w, _channels).add(offsets);   // [B, H·W, Ch], disjoint ranges per channel
+        var codes = Codes(input);                                                                 // [B, H·W, Ch]
         // The sum over channels of each code's embedding. Training: one matmul, multi-hot [B, H·W, V] · table [V, C], whose
         // backward is a matmul too instead of a scatter-add into the table (about 4× faster fwd+bwd for a minibatch of 256
         // views). Without gradients the gather [B, H·W, Ch, C] and sum is the faster of the two (fewer calls at acting sizes).

@@ -79,6 +79,50 @@ public sealed class MultimodalStateEstimatorTests
         for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) < 1e-4, $"element {i}: {a[i]} vs {b[i]}");
     }
 
+    [Theory]
+    [InlineData(FusionMode.Early)]
+    [InlineData(FusionMode.CrossAttention)]
+    public void CellTextMatchingFeedsTheCellsAndTrainsThroughTheirState(FusionMode fusion)
+    {
+        var batch = Observations(3, description: false);
+        var options = With(fusion);
+        options.CellTextMatching = true;
+        var (estimator, tensorizer) = EstimatorTestKit.Build(options, batch.Space);
+        var plain = EstimatorTestKit.State(EstimatorTestKit.Build(With(fusion), batch.Space).Estimator, tensorizer, batch);
+        var matched = EstimatorTestKit.State(estimator, tensorizer, batch);
+        Assert.Equal(plain.Length, matched.Length);
+        Assert.Contains(Enumerable.Range(0, plain.Length), i => Math.Abs(plain[i] - matched[i]) > 1e-4);
+        // The matching parameters get gradients from the state, and a row's state follows its own mission only.
+        using (var scope = NewDisposeScope())
+        {
+            estimator.forward(tensorizer.ToInput(batch)).square().sum().backward();
+            var grads = estimator.named_parameters().Where(p => p.name.StartsWith("matching.", StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(grads);
+            Assert.All(grads, p => Assert.True(p.parameter.grad is { } g && g.abs().sum().item<float>() > 0, p.name));
+        }
+        int mission = batch.Space.IndexOf("mission");
+        batch.Texts(mission)[0] = batch.Texts(mission)[0] == "go to the purple key" ? "go to the yellow ball" : "go to the purple key";
+        var after = EstimatorTestKit.State(estimator, tensorizer, batch);
+        int d = estimator.StateSize;
+        Assert.Contains(Enumerable.Range(0, d), i => Math.Abs(matched[i] - after[i]) > 1e-4);
+        Assert.All(Enumerable.Range(d, 2 * d), i => Assert.Equal(matched[i], after[i], 5));
+    }
+
+    [Fact]
+    public void CellTextMatchingNeedsCellsThatMeetTheText()
+    {
+        var batch = Observations(1, description: false);
+        var late = With(FusionMode.Late);
+        late.CellTextMatching = true;
+        var error = Assert.Throws<ArgumentException>(() => EstimatorTestKit.Build(late, batch.Space));
+        Assert.Contains("cellTextMatching", error.Message);
+        var noText = new ObservationSpace(batch.Space.Modalities.Where(m => m.Space is not TextSpace).ToArray());
+        var cross = With(FusionMode.Early);
+        cross.CellTextMatching = true;
+        error = Assert.Throws<ArgumentException>(() => EstimatorTestKit.Build(cross, noText));
+        Assert.Contains("needs a text modality", error.Message);
+    }
+
     [Fact]
     public void AttentionIsBidirectionalSoTheLeadingClsTokenReadsTextThatFollowsIt()
     {
