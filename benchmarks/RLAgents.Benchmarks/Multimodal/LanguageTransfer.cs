@@ -253,19 +253,30 @@ public static class LanguageTransfer
     {
         var table = ParaphraseTable.Load(paraphrases);
         var entries = table.Keys.Select((k, i) => (k, table.Alternatives(i))).ToList();
-        var text = new System.Text.StringBuilder($"What each encoder itself makes of {paraphrases}: alternatives whose sentence embedding lies nearest their own key among the table's {table.Count} keys\n");
+        // GoToLocal's own missions, the contexts the agent reads its keys in.
+        var missions = new List<string>();
+        using (var env = RLAgents.Environments.GridWorld.Levels.BabyAILevels.Make("BabyAI-GoToLocal-v0", new RLAgents.Environments.GridWorld.GridWorldOptions()))
+        {
+            int mission = env.ObservationSpace.IndexOf("mission");
+            for (int i = 0; i < 300; i++) missions.Add(env.Reset(i).Observation.GetText(mission));
+        }
+        var text = new System.Text.StringBuilder($"What each encoder itself makes of {paraphrases}: alternatives whose sentence embedding lies nearest their own key among the table's {table.Count} keys; "
+            + $"and a linear read-out of the encoder's token states, fitted to the keys in {missions.Distinct().Count()} GoToLocal missions, applied to the alternatives in their place\n");
         var rows = new List<string[]>();
         var misses = new List<string>();
         foreach (var info in PretrainedTextEncoders.Known)
         {
             using var encoder = PretrainedTextEncoders.Load(info.Name);
             var resolved = PhraseResolution.Measure(encoder, entries);
+            var readOut = PhraseResolution.ReadOut(encoder, entries, missions);
             rows.Add([info.Name, $"{resolved.Count(r => r.Resolved)}/{resolved.Count}",
+                FormattableString.Invariant($"{readOut.Alternatives:P0} of {readOut.AlternativeCount} (keys {readOut.Train:P0} of {readOut.TrainCount}): ")
+                    + string.Join(", ", readOut.PerKey.Select(k => FormattableString.Invariant($"{k.Key} {k.Accuracy:P0}"))),
                 string.Join(", ", resolved.GroupBy(r => r.Key).Select(g => $"{g.Key} {g.Count(r => r.Resolved)}/{g.Count()}"))]);
             misses.Add($"{info.Name} misses: " + string.Join(", ", resolved.Where(r => !r.Resolved).Select(r =>
                 FormattableString.Invariant($"{r.Alternative}→{r.Nearest} ({r.NearestCosine:F2} vs {r.Key} {r.OwnCosine:F2})"))));
         }
-        text.Append(BabyAiComparison.Table(["encoder", "resolved", "per key"], rows));
+        text.Append(BabyAiComparison.Table(["encoder", "resolved (sentence embedding)", "linear read-out in context", "per key (sentence embedding)"], rows));
         foreach (var m in misses) text.Append(m).Append('\n');
         return text.ToString();
     }
