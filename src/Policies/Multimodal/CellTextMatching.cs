@@ -43,21 +43,42 @@ public sealed class CellTextMatching : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>Code scores per observation: <see cref="CodeScores"/>' [B, V·H] for a code table of <paramref name="codes"/> rows.</summary>
+    public int ScoreWidth(long codes) => (int)codes * _heads;
+
+    /// <summary>
+    /// The best match of every code over the real text tokens, per head: [B, V·H] (code-major), a function of the text and
+    /// the weights alone — the part an acting cache can keep per mission. <paramref name="codeTable"/> [V, C]; text tokens
+    /// <paramref name="text"/> [B, T, C] with mask bool [B, T] (true = real token; every row needs one).
+    /// </summary>
+    public Tensor CodeScores(Tensor codeTable, Tensor text, Tensor? textMask)
+    {
+        long b = text.shape[0], t = text.shape[1], v = codeTable.shape[0];
+        var q = q_proj.forward(codeTable).view(v, _heads, _headSize).transpose(0, 1);                    // [H, V, d]
+        var k = k_proj.forward(ln_text.forward(text)).view(b, t, _heads, _headSize).permute(0, 2, 3, 1);  // [B, H, d, T]
+        var scores = q.unsqueeze(0).matmul(k).mul(1.0 / Math.Sqrt(_headSize));                         // [B, H, V, T]
+        if (textMask is not null) scores = scores.masked_fill(textMask.view(b, 1, 1, t).logical_not(), double.NegativeInfinity);
+        return scores.amax([-1]).transpose(1, 2).reshape(b, v * _heads);                                // [B, V·H]
+    }
+
+    /// <summary>
+    /// The feature per cell, [B, N, C], from <see cref="CodeScores"/>' <paramref name="scores"/> [B, V·H] and each cell's codes
+    /// <paramref name="codes"/> (int64 [B, N, Ch], rows of the code table): each cell gathers its codes' scores, [Ch·H], and
+    /// a linear map turns them into the feature.
+    /// </summary>
+    public Tensor Cells(Tensor codes, Tensor scores)
+    {
+        long b = codes.shape[0], n = codes.shape[1];
+        var perCell = scores.view(b, -1, _heads)                                                        // [B, V, H]
+            .gather(1, codes.view(b, n * _channels, 1).expand(-1, -1, _heads))                          // [B, N·Ch, H]
+            .reshape(b, n, _channels * _heads);
+        return out_proj.forward(perCell);                                                               // [B, N, C]
+    }
+
     /// <summary>
     /// The feature per cell, [B, N, C], for the grid's codes <paramref name="codes"/> (int64 [B, N, Ch], indices into
     /// <paramref name="codeTable"/> [V, C]) and the text tokens <paramref name="text"/> [B, T, C] (mask bool [B, T],
-    /// true = real token; every row needs one).
+    /// true = real token; every row needs one): <see cref="Cells"/> of <see cref="CodeScores"/>.
     /// </summary>
-    public Tensor forward(Tensor codes, Tensor codeTable, Tensor text, Tensor? textMask)
-    {
-        long b = text.shape[0], t = text.shape[1], v = codeTable.shape[0], n = codes.shape[1];
-        var q = q_proj.forward(codeTable).view(v, _heads, _headSize).transpose(0, 1);                 // [H, V, d]
-        var k = k_proj.forward(ln_text.forward(text)).view(b, t, _heads, _headSize).permute(0, 2, 3, 1);  // [B, H, d, T]
-        var scores = q.unsqueeze(0).matmul(k).mul(1.0 / Math.Sqrt(_headSize));                      // [B, H, V, T]
-        if (textMask is not null) scores = scores.masked_fill(textMask.view(b, 1, 1, t).logical_not(), double.NegativeInfinity);
-        var best = scores.amax([-1]).transpose(1, 2);                                                // [B, V, H]
-        var perCell = best.gather(1, codes.view(b, n * _channels, 1).expand(-1, -1, _heads))          // [B, N·Ch, H]
-            .reshape(b, n, _channels * _heads);
-        return out_proj.forward(perCell);                                                             // [B, N, C]
-    }
+    public Tensor forward(Tensor codes, Tensor codeTable, Tensor text, Tensor? textMask) => Cells(codes, CodeScores(codeTable, text, textMask));
 }

@@ -100,9 +100,10 @@ public sealed class MultimodalOptions
     [MinLength(1)] public int[] FusionHiddenSizes { get; set; } = [128];
 
     /// <summary>
-    /// While acting (no gradients recorded), keep what depends only on a mission's token ids or a discrete value and the
-    /// weights (cross-attention: the [CLS, text] backbone pass; late fusion: each text's and each discrete value's pool), per
-    /// key, recomputed whenever a weight that shapes it changes (an exact comparison on every call). Training forwards are
+    /// While acting (no gradients recorded), keep what depends only on a mission and the weights, per key, recomputed whenever
+    /// a weight that shapes it changes (an exact comparison on every call): cross-attention keeps the [CLS, text] backbone pass
+    /// and, with <see cref="CellTextMatching"/>, the code scores, keyed by the token ids or, with a frozen or LoRA pretrained
+    /// text encoder, by the strings; late fusion keeps each text's and each discrete value's pool. Training forwards are
     /// never cached. Off: acting computes them every step (once per distinct key in the batch, as training does).
     /// </summary>
     public bool ActingCache { get; set; } = true;

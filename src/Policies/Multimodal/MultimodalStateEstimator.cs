@@ -47,6 +47,8 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
     private readonly bool[] _keyed;      // modality → its states are cached per key (late fusion: text ids, discrete values)
     private readonly int _textKeyWidth;  // Σ L_m over text modalities: a cross-attention text key
     private long[] _keys = [];           // cross-attention keys of several text modalities, [B, Σ L_m]
+    private readonly bool _pretrainedCached; // cross-attention over a pretrained text encoder whose summary is cached per text
+    private readonly int _summaryWidth;      // C + Σ_i V_i·H: the CLS query and every matching module's code scores
 
     /// <summary>
     /// Builds the estimator for <paramref name="space"/> around <paramref name="backboneModel"/>;
@@ -148,12 +150,28 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
         if (text is null && _fusion != FusionMode.Early)
             for (int m = 0; m < space.Count; m++)
                 _keyed[m] = _encoderOf[m] == -1 || (_fusion == FusionMode.Late && _encoderOf[m] >= 0 && encoders[_encoderOf[m]] is DiscreteTokenEncoder);
-        if (options.ActingCache && _keyed.Any(k => k))
+        // Cross-attention's per-text part: the CLS query [C] and, with cell matching, every module's code scores [V_i·H].
+        _summaryWidth = width;
+        if (matching is not null)
+            for (int m = 0; m < space.Count; m++)
+                if (_matchingOf[m] >= 0) _summaryWidth += matching[_matchingOf[m]].ScoreWidth(((CellTokenEncoder)encoders[_encoderOf[m]]).CodeTable.shape[0]);
+        // A pretrained encoder's text is a function of its strings too: cached per string while the weights that shape it
+        // stay put — the projection and any adapters; a base that trains (full or top-layer fine-tuning) is too large to compare every step.
+        _pretrainedCached = text is not null && _fusion == FusionMode.CrossAttention
+            && text.FineTune is LanguageModel.Pretrained.TextEncoderFineTuning.Frozen or LanguageModel.Pretrained.TextEncoderFineTuning.Lora;
+        if (options.ActingCache && (_keyed.Any(k => k) || _pretrainedCached))
         {
             var shaping = backbone.parameters().Concat(modality_type.parameters()).Append(cls).ToList();
             for (int m = 0; m < space.Count; m++)
                 if (_keyed[m] && _encoderOf[m] >= 0) shaping.AddRange(encoders[_encoderOf[m]].parameters());
-            _cache = new ActingCache(shaping, _fusion == FusionMode.Late ? space.Count : 1, width);
+            if (_fusion == FusionMode.CrossAttention && matching is not null)
+            {
+                shaping.AddRange(matching.parameters());
+                for (int m = 0; m < space.Count; m++) if (_matchingOf[m] >= 0) shaping.AddRange(encoders[_encoderOf[m]].parameters());
+            }
+            if (_pretrainedCached)
+                shaping.AddRange(text!.named_parameters().Where(p => !text.ExternalTensors.Contains(p.name)).Select(p => p.parameter));
+            _cache = new ActingCache(shaping, _fusion == FusionMode.Late ? space.Count : 1, _fusion == FusionMode.CrossAttention ? _summaryWidth : width);
         }
     }
 
@@ -190,7 +208,7 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
         for (int m = 0; m < Space.Count; m++)
         {
             if (_encoderOf[m] >= 0) tokens[m] = encoders[_encoderOf[m]].forward(input[m]).add(types[m]);
-            else if (_encoderOf[m] == -1 && !_keyed[m])
+            else if (_encoderOf[m] == -1 && !_keyed[m] && !_pretrainedCached)   // cached pretrained text is encoded in Summary, per distinct string
             {
                 if (text is null) (tokens[m], masks[m]) = EmbedText(m, input[m], types);
                 else
@@ -201,7 +219,16 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
                 }
             }
         }
-        if (matching is not null) MatchCells(input, tokens, masks, types);
+        Tensor? queries = null;
+        if (_fusion == FusionMode.CrossAttention)
+        {
+            // What the text alone decides, [B, C + S]: the backbone's output at CLS of [CLS, text] (the cross-attention
+            // query) and each matching module's code scores; once per distinct text, per text from the cache while acting.
+            var summary = Summary(input, tokens, masks, types, readable, cached, b);
+            queries = summary.narrow(1, 0, backbone.Config.NEmbd);
+            if (matching is not null) AddCellScores(input, tokens, summary);
+        }
+        else if (matching is not null) MatchCells(input, tokens, masks, types);
         // Memory: [B, K, C] tokens of the mask modality's type, bool [B, K] true = row of this episode.
         Tensor? memoryTokens = null, memoryMask = null;
         if (memory is not null)
@@ -214,21 +241,7 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
         // Non-text tokens, memory last: [B, N (+ K), C] (null for a text-only space) and, with memory, their mask [B, N + K].
         var context = nonText.Count == 0 ? null : cat(nonText.ToArray(), 1);
         Tensor? contextMask = memoryMask is null ? null : cat([ones(b, context!.shape[1] - memoryMask.shape[1], dtype: @bool), memoryMask], 1);
-        if (_fusion == FusionMode.CrossAttention)
-        {
-            // The backbone's output at CLS of [CLS, text], [B, C]: a function of the text alone, so once per distinct text.
-            Tensor queries;
-            if (_keyed.Any(k => k))
-            {
-                var ids = new Tensor?[Space.Count];
-                for (int m = 0; m < Space.Count; m++) if (_keyed[m]) ids[m] = input[m];
-                queries = cached ? _cache!.Lookup(0, TextKeys(input), _textKeyWidth, key => TextState(KeyIds(key), types))
-                    : readable ? PerDistinctKey(TextKeys(input), _textKeyWidth, ids, rows => TextState(rows, types))
-                    : TextState(ids, types);
-            }
-            else queries = TextState(tokens, masks, b);
-            return Cross(queries, context!, contextMask);
-        }
+        if (_fusion == FusionMode.CrossAttention) return Cross(queries!, context!, contextMask);
         var (textTokens, textMask) = PackText(tokens, masks);
         return Early(cls.expand(b, 1, cls.shape[2]), context, contextMask, textTokens, textMask, b);
     }
@@ -280,23 +293,104 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
     /// <summary>Text modality <paramref name="m"/>'s token ids [B, L] → tokens [B, L, C] (type embedding added) and mask bool [B, L].</summary>
     private (Tensor Tokens, Tensor Mask) EmbedText(int m, Tensor ids, Tensor types) => (backbone.EmbedTokens(ids).add(types[m]), ids.ne(_padId));
 
-    /// <summary>The backbone's output at CLS of [CLS, packed text] for the text modalities' tokens and masks (indexed by modality), [B, C].</summary>
-    private Tensor TextState(Tensor[] tokens, Tensor?[] masks, long b)
+    /// <summary>
+    /// Cross-attention's per-text summary [B, C + S] of every row (see <see cref="TextSummary(Tensor[], Tensor?[], long)"/>): from
+    /// the acting cache per text key while acting, once per distinct text while training.
+    /// </summary>
+    private Tensor Summary(ObservationInput input, Tensor[] tokens, Tensor?[] masks, Tensor types, bool readable, bool cached, long b)
+    {
+        if (_keyed.Any(k => k))
+        {
+            var ids = new Tensor?[Space.Count];
+            for (int m = 0; m < Space.Count; m++) if (_keyed[m]) ids[m] = input[m];
+            return cached ? _cache!.Lookup(0, TextKeys(input), _textKeyWidth, key => TextSummary(KeyIds(key), types))
+                : readable ? PerDistinctKey(TextKeys(input), _textKeyWidth, ids, rows => TextSummary(rows, types))
+                : TextSummary(ids, types);
+        }
+        if (!_pretrainedCached) return TextSummary(tokens, masks, b);
+        // A pretrained encoder's strings: each row's texts (one per text modality) keyed by two 64-bit hashes each, the
+        // strings of this batch kept alongside so a missing key can be encoded from them.
+        var texts = Enumerable.Range(0, Space.Count).Where(m => _encoderOf[m] == -1).Select(m => (Modality: m, Rows: input.RowTexts(m))).ToArray();
+        int width = 2 * texts.Length;
+        var keys = new long[b * width];
+        var byKey = new Dictionary<long[], string[]>(ActingCache.KeyComparer.Instance);
+        for (int i = 0; i < b; i++)
+        {
+            for (int t = 0; t < texts.Length; t++)
+                (keys[i * width + 2 * t], keys[i * width + 2 * t + 1]) = TextHash(texts[t].Rows[i]);
+            byKey.TryAdd(keys.AsSpan(i * width, width).ToArray(), [.. texts.Select(t => t.Rows[i])]);
+        }
+        if (cached) return _cache!.Lookup(0, keys, width, key => PretrainedSummary(texts.Select(t => t.Modality).ToArray(), [byKey[key]], types));
+        var (first, inverse) = DistinctKeys.Find(keys, width);
+        var distinct = PretrainedSummary(texts.Select(t => t.Modality).ToArray(), [.. first.Select(i => texts.Select(t => t.Rows[i]).ToArray())], types);
+        return first.Length == inverse.Length ? distinct : distinct.index_select(0, tensor(inverse));
+    }
+
+    /// <summary><see cref="TextSummary(Tensor[], Tensor?[], long)"/> of rows of strings (each row: one string per text modality in <paramref name="modalities"/>), [U, C + S].</summary>
+    private Tensor PretrainedSummary(int[] modalities, string[][] rows, Tensor types)
+    {
+        var tokens = new Tensor[Space.Count];
+        var masks = new Tensor?[Space.Count];
+        for (int t = 0; t < modalities.Length; t++)
+        {
+            var (encoded, mask) = text!.Tokens([.. rows.Select(r => r[t])]);
+            (tokens[modalities[t]], masks[modalities[t]]) = (encoded.add(types[modalities[t]]), mask);
+        }
+        return TextSummary(tokens, masks, rows.Length);
+    }
+
+    /// <summary>Two independent 64-bit FNV-1a hashes of <paramref name="s"/> (forwards and backwards, different offsets): a 128-bit key.</summary>
+    private static (long, long) TextHash(string s)
+    {
+        ulong a = 14695981039346656037UL, z = 0x9E3779B97F4A7C15UL;
+        for (int i = 0; i < s.Length; i++)
+        {
+            a = (a ^ s[i]) * 1099511628211UL;
+            z = (z ^ s[s.Length - 1 - i]) * 1099511628211UL;
+        }
+        return (unchecked((long)a), unchecked((long)(z ^ (ulong)s.Length)));
+    }
+
+    /// <summary>
+    /// What the text decides on its own, [B, C + S]: the backbone's output at CLS of [CLS, packed text] for the text modalities'
+    /// tokens and masks (indexed by modality), then, with cell matching, each module's code scores against the packed text.
+    /// </summary>
+    private Tensor TextSummary(Tensor[] tokens, Tensor?[] masks, long b)
     {
         var (text, textMask) = PackText(tokens, masks);
         var sequence = cat([cls.expand(b, 1, cls.shape[2]), text!], 1);            // [B, 1 + Σ L_m, C]
         var mask = cat([ones(b, 1, dtype: @bool), textMask!], 1);
-        return Run(sequence, mask, firstPositions: 1).select(1, 0);
+        var query = Run(sequence, mask, firstPositions: 1).select(1, 0);             // [B, C]
+        if (matching is null) return query;
+        var parts = new List<Tensor> { query };
+        for (int m = 0; m < Space.Count; m++)
+            if (_matchingOf[m] >= 0) parts.Add(matching[_matchingOf[m]].CodeScores(((CellTokenEncoder)encoders[_encoderOf[m]]).CodeTable, text!, textMask));
+        return cat(parts, 1);
     }
 
-    /// <summary><see cref="TextState(Tensor[], Tensor?[], long)"/> of token ids, one int64 [U, L_m] per text modality (others null).</summary>
-    private Tensor TextState(Tensor?[] ids, Tensor types)
+    /// <summary><see cref="TextSummary(Tensor[], Tensor?[], long)"/> of token ids, one int64 [U, L_m] per text modality (others null).</summary>
+    private Tensor TextSummary(Tensor?[] ids, Tensor types)
     {
         var tokens = new Tensor[Space.Count];
         var masks = new Tensor?[Space.Count];
         for (int m = 0; m < Space.Count; m++)
             if (ids[m] is { } x) (tokens[m], masks[m]) = EmbedText(m, x, types);
-        return TextState(tokens, masks, ids.First(x => x is not null)!.shape[0]);
+        return TextSummary(tokens, masks, ids.First(x => x is not null)!.shape[0]);
+    }
+
+    /// <summary>Adds each symbolic grid's matching feature to its cell tokens, from the code scores in <paramref name="summary"/> [B, C + S].</summary>
+    private void AddCellScores(ObservationInput input, Tensor[] tokens, Tensor summary)
+    {
+        long offset = backbone.Config.NEmbd;
+        for (int m = 0; m < Space.Count; m++)
+        {
+            if (_matchingOf[m] < 0) continue;
+            var grid = (CellTokenEncoder)encoders[_encoderOf[m]];
+            var module = matching![_matchingOf[m]];
+            int width = module.ScoreWidth(grid.CodeTable.shape[0]);
+            tokens[m] = tokens[m].add(module.Cells(grid.Codes(input[m]), summary.narrow(1, offset, width)));  // [B, H·W, C]
+            offset += width;
+        }
     }
 
     /// <summary>Each row's text keys: the token ids of every text modality in order, [B, Σ L_m] row-major (the input's own memory for one text modality).</summary>

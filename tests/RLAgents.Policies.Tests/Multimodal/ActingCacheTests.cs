@@ -15,18 +15,19 @@ namespace RLAgents.Policies.Tests.Multimodal;
 /// </summary>
 public sealed class ActingCacheTests
 {
-    private static MultimodalOptions Options(FusionMode fusion, bool cache) => new()
+    private static MultimodalOptions Options(FusionMode fusion, bool cache, bool matching = false) => new()
     {
         Fusion = fusion,
         Backbone = new BackboneOptions { NLayer = 2, NHead = 4, NEmbd = 32, BlockSize = 128 },
         MaxTextTokens = 8,
         FusionHiddenSizes = [24],
         ActingCache = cache,
+        CellTextMatching = matching,
     };
 
-    private static ActorCriticPolicy Policy(ObservationSpace space, FusionMode fusion, bool cache) =>
+    private static ActorCriticPolicy Policy(ObservationSpace space, FusionMode fusion, bool cache, bool matching = false) =>
         new(space, new DiscreteSpace(7), new PolicyOptions { ShareStateEstimator = true },
-            new MultimodalStateEstimatorFactory(Options(fusion, cache), EstimatorTestKit.Tokenizer), new Rng(11));
+            new MultimodalStateEstimatorFactory(Options(fusion, cache, matching), EstimatorTestKit.Tokenizer), new Rng(11));
 
     /// <summary>
     /// 16 GoToLocal observations: 8 episodes at their start, then the same 8 episodes two steps on, so every mission
@@ -64,13 +65,15 @@ public sealed class ActingCacheTests
     [Theory]
     [InlineData(FusionMode.CrossAttention, false)]
     [InlineData(FusionMode.CrossAttention, true)]   // two text modalities: the key is mission and description together
+    [InlineData(FusionMode.CrossAttention, false, true)]   // the cells' code scores are cached with the query
+    [InlineData(FusionMode.CrossAttention, true, true)]
     [InlineData(FusionMode.Late, false)]
     [InlineData(FusionMode.Late, true)]
-    public void CachedActingGivesThePlainForwardsLogitsAndValuesForMixedMissions(FusionMode fusion, bool description)
+    public void CachedActingGivesThePlainForwardsLogitsAndValuesForMixedMissions(FusionMode fusion, bool description, bool matching = false)
     {
         var batch = MixedMissions(description);
-        using var cached = Policy(batch.Space, fusion, cache: true);
-        using var plain = Policy(batch.Space, fusion, cache: false);
+        using var cached = Policy(batch.Space, fusion, cache: true, matching);
+        using var plain = Policy(batch.Space, fusion, cache: false, matching);
         var expected = Outputs(plain, batch);
         var cold = Outputs(cached, batch);   // every key a miss
         var warm = Outputs(cached, batch);   // every key a hit
@@ -97,12 +100,13 @@ public sealed class ActingCacheTests
 
     [Theory]
     [InlineData(FusionMode.CrossAttention)]
+    [InlineData(FusionMode.CrossAttention, true)]
     [InlineData(FusionMode.Late)]
-    public void AnOptimiserStepEmptiesTheCacheAndActingThenMatchesTheUpdatedPlainForward(FusionMode fusion)
+    public void AnOptimiserStepEmptiesTheCacheAndActingThenMatchesTheUpdatedPlainForward(FusionMode fusion, bool matching = false)
     {
         var batch = MixedMissions(description: false);
-        using var cached = Policy(batch.Space, fusion, cache: true);
-        using var plain = Policy(batch.Space, fusion, cache: false);
+        using var cached = Policy(batch.Space, fusion, cache: true, matching);
+        using var plain = Policy(batch.Space, fusion, cache: false, matching);
         var before = Outputs(cached, batch);
         using (var optimizer = new AdamOptimizer(cached.named_parameters().Select(p => (p.name, p.parameter)), new AdamOptions { LearningRate = 0.01 }))
         {
@@ -129,12 +133,13 @@ public sealed class ActingCacheTests
 
     [Theory]
     [InlineData(FusionMode.CrossAttention)]
+    [InlineData(FusionMode.CrossAttention, true)]
     [InlineData(FusionMode.Late)]
-    public void ABatchWithRepeatedMissionsGivesTheOutputsAndGradientsOfItsRowsOneByOne(FusionMode fusion)
+    public void ABatchWithRepeatedMissionsGivesTheOutputsAndGradientsOfItsRowsOneByOne(FusionMode fusion, bool matching = false)
     {
         // With gradients (training), each distinct mission goes through the backbone once per batch and is gathered back.
         var batch = MixedMissions(description: false);
-        using var policy = Policy(batch.Space, fusion, cache: true);
+        using var policy = Policy(batch.Space, fusion, cache: true, matching);
         var weights = Enumerable.Range(0, 16 * 7).Select(i => (float)Math.Sin(i)).ToArray();
         var parameters = policy.parameters().ToArray();
         float[] together, alone = new float[16 * 7];
@@ -163,11 +168,12 @@ public sealed class ActingCacheTests
 
     [Theory]
     [InlineData(FusionMode.CrossAttention)]
+    [InlineData(FusionMode.CrossAttention, true)]
     [InlineData(FusionMode.Late)]
-    public void ActingThroughTheCacheOverChangingMissionsKeepsTheLiveTensorCountFlat(FusionMode fusion)
+    public void ActingThroughTheCacheOverChangingMissionsKeepsTheLiveTensorCountFlat(FusionMode fusion, bool matching = false)
     {
         var batches = Enumerable.Range(0, 6).Select(k => MixedMissions(description: false, firstSeed: 400 + 8 * k)).ToArray();
-        using var policy = Policy(batches[0].Space, fusion, cache: true);
+        using var policy = Policy(batches[0].Space, fusion, cache: true, matching);
         var result = new ActResult(16);
         var rng = new Rng(1);
         void Act(ObservationBatch batch)

@@ -22,7 +22,7 @@ public sealed class MiniLmBase : IDisposable
 
 public sealed class PretrainedTextTokensTests(MiniLmBase miniLm) : IClassFixture<MiniLmBase>
 {
-    private static MultimodalOptions Options(FusionMode fusion, TextEncoderFineTuning fineTune, int? loraLayers = null) => new()
+    private static MultimodalOptions Options(FusionMode fusion, TextEncoderFineTuning fineTune, int? loraLayers = null, bool cache = true, bool matching = false) => new()
     {
         Fusion = fusion,
         Backbone = new BackboneOptions
@@ -32,13 +32,15 @@ public sealed class PretrainedTextTokensTests(MiniLmBase miniLm) : IClassFixture
         },
         MaxTextTokens = 16,
         FusionHiddenSizes = [24],
+        ActingCache = cache,
+        CellTextMatching = matching,
     };
 
-    private MultimodalStateEstimatorFactory Factory(FusionMode fusion, TextEncoderFineTuning fineTune, int? loraLayers = null) =>
-        new(Options(fusion, fineTune, loraLayers), textEncoder: miniLm.Encoder);
+    private MultimodalStateEstimatorFactory Factory(FusionMode fusion, TextEncoderFineTuning fineTune, int? loraLayers = null, bool cache = true, bool matching = false) =>
+        new(Options(fusion, fineTune, loraLayers, cache, matching), textEncoder: miniLm.Encoder);
 
-    private ActorCriticPolicy Policy(FusionMode fusion, TextEncoderFineTuning fineTune, ulong seed = 1, int? loraLayers = null) =>
-        new(Space, new DiscreteSpace(7), new PolicyOptions { ShareStateEstimator = true }, Factory(fusion, fineTune, loraLayers), new Rng(seed));
+    private ActorCriticPolicy Policy(FusionMode fusion, TextEncoderFineTuning fineTune, ulong seed = 1, int? loraLayers = null, bool cache = true, bool matching = false) =>
+        new(Space, new DiscreteSpace(7), new PolicyOptions { ShareStateEstimator = true }, Factory(fusion, fineTune, loraLayers, cache, matching), new Rng(seed));
 
     private static ObservationSpace Space => GridWorldEnv.CreateObservationSpace(includeDescription: false);
 
@@ -96,6 +98,43 @@ public sealed class PretrainedTextTokensTests(MiniLmBase miniLm) : IClassFixture
         Assert.Equal(distinct, cache.Hits);   // the cache sees each distinct text once per call
         Assert.All(policy.named_parameters().Where(p => p.name.Contains(".text.backbone.", StringComparison.Ordinal)), p => Assert.Null(p.parameter.grad));
         Assert.NotNull(policy.named_parameters().Single(p => p.name == "actor.text.projection.weight").parameter.grad);
+    }
+
+    [Theory]
+    [InlineData(TextEncoderFineTuning.Frozen, false)]
+    [InlineData(TextEncoderFineTuning.Frozen, true)]
+    [InlineData(TextEncoderFineTuning.Lora, true)]
+    public void ActingKeepsWhatEachMissionDecidesAndFollowsEveryUpdate(TextEncoderFineTuning fineTune, bool matching)
+    {
+        // Cross-attention over MiniLM: the CLS query (and the cells' code scores) are a function of the mission's string,
+        // kept per string while acting; the plain forward (cache off, same weights) is what it must give, before and after a step.
+        using var cached = Policy(FusionMode.CrossAttention, fineTune, loraLayers: 2, matching: matching);
+        using var plain = Policy(FusionMode.CrossAttention, fineTune, loraLayers: 2, cache: false, matching: matching);
+        var cache = Estimator(cached).ActingCache!;
+        Assert.Null(Estimator(plain).ActingCache);
+        var batch = Observations(30, 31, 32, 33, 30, 31, 34, 35);   // rows 4 and 5 repeat rows 0 and 1
+        int distinct = batch.Texts(2).Distinct().Count();
+        float[] Act(ActorCriticPolicy policy)
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            return policy.Logits(policy.Tensorizer.ToInput(batch)).data<float>().ToArray();
+        }
+        var trainable = cached.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
+        using var adam = new AdamOptimizer(trainable, new AdamOptions { LearningRate = 0.01 });
+        for (int update = 0; update < 2; update++)
+        {
+            plain.CopyFrom(cached);
+            var expected = Act(plain);
+            Assert.Equal(expected, Act(cached), (a, b) => Math.Abs(a - b) < 1e-5);     // misses
+            Assert.Equal(expected, Act(cached), (a, b) => Math.Abs(a - b) < 1e-5);     // hits
+            Assert.Equal(distinct * (update + 1), cache.Misses);
+            using var scope = NewDisposeScope();
+            adam.ZeroGrad();
+            cached.Logits(cached.Tensorizer.ToInput(batch)).logsumexp(1).sum().backward();
+            adam.Step();
+        }
+        Assert.Equal(1, cache.Invalidations);
     }
 
     [Theory]
