@@ -241,6 +241,10 @@ public sealed class OnnxGraphBuilder
     public string ReduceMean(string x, bool keepDims, params long[] axes) =>
         Op("ReduceMean", [x], OnnxAttribute.Of("axes", axes), OnnxAttribute.Of("keepdims", keepDims ? 1L : 0L));
 
+    /// <summary>Maximum over <paramref name="axes"/> (axes as an attribute, as opsets below 18 take them).</summary>
+    public string ReduceMax(string x, bool keepDims, params long[] axes) =>
+        Op("ReduceMax", [x], OnnxAttribute.Of("axes", axes), OnnxAttribute.Of("keepdims", keepDims ? 1L : 0L));
+
     /// <summary>Softmax over the last axis.</summary>
     public string Softmax(string x) => Op("Softmax", [x], OnnxAttribute.Of("axis", -1L));
 

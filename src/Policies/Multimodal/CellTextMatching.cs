@@ -22,7 +22,7 @@ namespace RLAgents.Policies.Multimodal;
 /// [B, H, V, T] products, then one gather per cell and channel.
 /// </para>
 /// </summary>
-public sealed class CellTextMatching : nn.Module
+public sealed partial class CellTextMatching : nn.Module
 {
     private readonly Linear q_proj;
     private readonly Linear k_proj;

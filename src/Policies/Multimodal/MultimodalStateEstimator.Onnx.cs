@@ -12,7 +12,6 @@ public sealed partial class MultimodalStateEstimator : IOnnxExportable
     /// <inheritdoc />
     public override string ExportOnnx(OnnxGraphBuilder g, IReadOnlyList<string> observation)
     {
-        if (matching is not null) throw g.Unsupported(matching[0], "policy.multimodal.cellTextMatching has no ONNX export yet");
         string like = observation[0];                               // any input: they share the batch axis
         var tokens = new string?[Space.Count];                      // each [B, n_m, C]
         var masks = new string?[Space.Count];                       // text: bool [B, L], true = real token
@@ -47,6 +46,15 @@ public sealed partial class MultimodalStateEstimator : IOnnxExportable
         var clsToken = g.Op("Expand", [g.Parameter("cls", cls), g.BatchShape(like, 1, width)]); // [B, 1, C]
         if (_fusion == FusionMode.Late) return Late(g, tokens, masks, memoryTokens, memoryMask);
         var (text, textMask) = PackText(g, observation);
+        if (matching is not null)
+            for (int m = 0; m < Space.Count; m++)
+            {
+                if (_matchingOf[m] < 0) continue;
+                var grid = (CellTokenEncoder)encoders[_encoderOf[m]];
+                string codes;
+                using (g.Enter($"encoders.{_encoderOf[m]}")) codes = grid.ExportCodes(g, observation[m]);
+                using (g.Enter($"matching.{_matchingOf[m]}")) tokens[m] = g.Add(tokens[m]!, matching[_matchingOf[m]].ExportOnnx(g, codes, grid.CodeTable, text!, textMask!));
+            }
         var nonText = Enumerable.Range(0, Space.Count).Where(m => _encoderOf[m] >= 0).Select(m => tokens[m]!).ToList();
         long contextLength = Enumerable.Range(0, Space.Count).Where(m => _encoderOf[m] >= 0).Sum(m => (long)encoders[_encoderOf[m]].TokenCount);
         if (memoryTokens is not null) nonText.Add(memoryTokens);
@@ -167,10 +175,14 @@ public abstract partial class TokenEncoder
 
 public sealed partial class CellTokenEncoder : IOnnxExportable
 {
+    /// <summary>Each cell's codes, int64 [B, H·W, Ch], as <see cref="Codes"/>.</summary>
+    public string ExportCodes(OnnxGraphBuilder g, string input) =>
+        g.Add(g.Reshape(g.Cast(input, OnnxDataType.Int64), 0, _h * _w, _channels), g.Parameter("offsets", offsets));
+
     /// <inheritdoc />
     public override string ExportOnnx(OnnxGraphBuilder g, string input)
     {
-        var codes = g.Add(g.Reshape(g.Cast(input, OnnxDataType.Int64), 0, _h * _w, _channels), g.Parameter("offsets", offsets));
+        var codes = ExportCodes(g, input);
         var cells = g.ReduceSum(g.Gather(g.Parameter("values.weight", values.weight!), codes), false, 2); // [B, H·W, Ch, C] → [B, H·W, C]
         // The 2-D positions depend on weights only: rows[r] + cols[c] per cell, [H·W, C], written once.
         var position = g.Parameter("rows.weight", "plus_cols", () => rows.forward(rowIndex).add(cols.forward(colIndex)));
@@ -253,5 +265,27 @@ public sealed partial class DiscreteFrameEncoder : IOnnxExportable
     {
         var index = g.Op("Clip", [g.Cast(input, OnnxDataType.Int64), g.Scalar(0L), g.Scalar((long)_n - 1)]); // float [B, K] → int64, truncated as torch casts
         return g.Gather(g.Parameter("table.weight", table.weight!), index);
+    }
+}
+
+public sealed partial class CellTextMatching : IOnnxExportable
+{
+    /// <summary>
+    /// Codes int64 [B, N, Ch] (rows of <paramref name="codeTable"/> [V, C]), packed text tokens [B, T, C] and their mask bool [B, T]
+    /// → the feature per cell [B, N, C], as <see cref="Cells"/> of <see cref="CodeScores"/>.
+    /// </summary>
+    public string ExportOnnx(OnnxGraphBuilder g, string codes, Tensor codeTable, string text, string textMask)
+    {
+        long v = codeTable.shape[0];
+        // The codes' queries depend on weights only: [1, H, V, d], written once.
+        var q = g.Parameter("q_proj.weight", "codes", () => q_proj.forward(codeTable).view(1, v, _heads, _headSize).transpose(1, 2).contiguous().detach());
+        var k = g.Transpose(g.Reshape(g.Linear(g.LayerNorm(text, ln_text.weight!, ln_text.bias, ln_text.eps, "ln_text"), k_proj.weight!, null, "k_proj"), 0, 0, _heads, _headSize), 0, 2, 3, 1); // [B, H, d, T]
+        var scores = g.Mul(g.MatMul(q, k), g.Scalar((float)(1.0 / Math.Sqrt(_headSize))));                       // [B, H, V, T]
+        scores = g.Op("Where", [g.Unsqueeze(textMask, 1, 2), scores, g.Scalar(float.NegativeInfinity)]);
+        var best = g.Transpose(g.ReduceMax(scores, false, -1), 0, 2, 1);                                           // [B, V, H]
+        var index = g.Op("Expand", [g.Reshape(codes, 0, -1, 1), g.Ints(1, 1, _heads)]);       // [B, N·Ch, H]
+        var perCell = g.Op("GatherElements", [best, index], OnnxAttribute.Of("axis", 1L));
+        var cells = g.Reshape(perCell, 0, -1, _channels * _heads);                                                    // [B, N, Ch·H]
+        return g.Linear(cells, out_proj.weight!, out_proj.bias, "out_proj");
     }
 }

@@ -99,6 +99,23 @@ public sealed class PolicyOnnxExportTests
         Assert.Contains(export.Model.Graph!.Nodes, n => n.OpType == "LayerNormalization");
     }
 
+    [Theory]
+    [InlineData(FusionMode.Early)]
+    [InlineData(FusionMode.CrossAttention)]
+    public void CellTextMatchingMatchesTorchWithTwoTextModalities(FusionMode fusion)
+    {
+        using var env = GoToLocal(description: true);
+        var batch = RandomObservations.Collect(env, 300, 15);
+        var multimodal = Transformer(fusion);
+        multimodal.CellTextMatching = true;
+        var options = new PolicyOptions { Architecture = PolicyArchitecture.Transformer, Multimodal = multimodal };
+        var factory = new MultimodalStateEstimatorFactory(options.Multimodal, GridWords);
+        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, factory);
+        var export = ExportTestKit.AssertParity(policy, batch);
+        Assert.Contains(export.Model.Graph!.Nodes, n => n.OpType == "GatherElements");
+        Assert.Contains(export.Model.Graph!.Nodes, n => n.OpType == "ReduceMax");
+    }
+
     [Fact]
     public void TransformerWithLoraAdaptersExportsThemMergedAndLeavesTheModelUnmerged()
     {
