@@ -41,6 +41,7 @@ public sealed class ShippedConfigTests
             "babyai-gotoobjmazes4r2-memory", "babyai-gotoredballgrey-dqfd", "babyai-gotoredballgrey-memory", "babyai-gotoredballgrey-pixels-cnn-sft-ppo", "babyai-gotoredballgrey-pixels-resnet18-sft", "babyai-gotoredballgrey-pixels-sft-ppo", "babyai-gotoredballgrey-ppo-mlp",
             "babyai-gotoredballgrey-sft", "babyai-gotoredballgrey-sft-ppo", "babyai-gotoredballgrey-transformer-dqn",
             "babyai-gotoredballgrey-transformer-ppo", "babyai-keycorridors3r2-memory", "babyai-mixture-curriculum",
+            "babyai-pickuploc-99", "babyai-putnextlocal-99",
         ];
         var shipped = Directory.GetFiles(ConfigDirectory(), "babyai-*.json").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal);
         Assert.Equal(expected.Order(StringComparer.Ordinal), shipped);

@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
-using System.Text.Json;
 
 namespace RLAgents.Experiments.Tests.Cli;
 
@@ -36,18 +33,16 @@ public sealed class PretrainedBackboneVerbTests
             Directory.CreateDirectory(Path.GetDirectoryName(to)!);
             File.Copy(file, to);
         }
+        // Rewritten through the checkpoint writer, so the file's own CRCs are right and only the recorded base hash is wrong.
         string weights = Directory.GetFiles(dir, "*.safetensors", SearchOption.AllDirectories).Single();
-        var bytes = File.ReadAllBytes(weights);
-        long headerLength = BinaryPrimitives.ReadInt64LittleEndian(bytes);
-        using var header = JsonDocument.Parse(Encoding.UTF8.GetString(bytes, 8, (int)headerLength));
-        var hashes = header.RootElement.EnumerateObject().Where(p => p.Name.EndsWith("base_sha256", StringComparison.Ordinal)).ToList();
-        Assert.NotEmpty(hashes);
-        foreach (var hash in hashes)
+        using (var contents = LanguageModel.Checkpoints.Safetensors.Read(weights))
         {
-            long offset = 8 + headerLength + hash.Value.GetProperty("data_offsets")[0].GetInt64();
-            bytes[offset] ^= 0xFF;
+            var hashes = contents.Tensors.Where(t => t.Key.EndsWith("base_sha256", StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(hashes);
+            foreach (var (_, hash) in hashes) hash[0] = hash[0].bitwise_xor(0xFF);
+            var metadata = contents.Metadata.Where(m => !m.Key.StartsWith("rlagents.crc32c.", StringComparison.Ordinal)).ToDictionary();
+            LanguageModel.Checkpoints.Safetensors.Write(weights, contents.Tensors.ToList(), metadata);
         }
-        File.WriteAllBytes(weights, bytes);
 
         var r = CliRunner.Run("eval", dir, "--episodes", "2");
         Assert.Equal(2, r.ExitCode);
