@@ -95,7 +95,19 @@ public sealed class MultimodalStateEstimatorFactory : IStateEstimatorFactory, ID
             LoraAdapters.Attach(model, new LoraOptions { Rank = b.LoraRank, Alpha = b.LoraAlpha, Seed = unchecked((long)Rng.DeriveSeed(seed, "lora")) });
         // The text encoder draws after the backbone, so a config without one initialises exactly as before.
         var text = _text is null ? null : new PretrainedTextTokens(_text.Copy(), b.Pretrained!, _config.NEmbd, rng);
-        var estimator = new MultimodalStateEstimator(space, _options, model, Tokenizer?.Special.Pad ?? 0, rng, text);
+        MultimodalStateEstimator estimator;
+        try
+        {
+            estimator = new MultimodalStateEstimator(space, _options, model, Tokenizer?.Special.Pad ?? 0, rng, text);
+        }
+        catch (ArgumentException e)
+        {
+            // The constructor checks the options against the env's observations (a fusion mode or cell matching the
+            // modalities cannot feed, a sequence longer than blockSize): a configuration mistake, reported as one.
+            model.Dispose();
+            text?.Dispose();
+            throw new Environments.Configuration.ConfigurationException("policy.multimodal", e.Message);
+        }
         // Default trainable set of the backbone (LoRA: the adapters only, as Attach left it); phases may override it for the whole policy.
         if (b.FineTune == FineTuneMode.Frozen)
             foreach (var p in model.parameters()) p.requires_grad = false;

@@ -114,12 +114,12 @@ public sealed class MultimodalStateEstimatorTests
         var batch = Observations(1, description: false);
         var late = With(FusionMode.Late);
         late.CellTextMatching = true;
-        var error = Assert.Throws<ArgumentException>(() => EstimatorTestKit.Build(late, batch.Space));
+        var error = Assert.Throws<Environments.Configuration.ConfigurationException>(() => EstimatorTestKit.Build(late, batch.Space));
         Assert.Contains("cellTextMatching", error.Message);
         var noText = new ObservationSpace(batch.Space.Modalities.Where(m => m.Space is not TextSpace).ToArray());
         var cross = With(FusionMode.Early);
         cross.CellTextMatching = true;
-        error = Assert.Throws<ArgumentException>(() => EstimatorTestKit.Build(cross, noText));
+        error = Assert.Throws<Environments.Configuration.ConfigurationException>(() => EstimatorTestKit.Build(cross, noText));
         Assert.Contains("needs a text modality", error.Message);
     }
 
@@ -220,7 +220,7 @@ public sealed class MultimodalStateEstimatorTests
         Assert.True(reference.TokenEmbeddingWeight.allclose(estimator.Backbone.TokenEmbeddingWeight, rtol: 0, atol: 0));
 
         var tooLong = new MultimodalOptions { Backbone = new BackboneOptions { Checkpoint = dir }, MaxTextTokens = 64 };
-        var error = Assert.Throws<ArgumentException>(() => new MultimodalStateEstimatorFactory(tooLong, EstimatorTestKit.Tokenizer).Create(space, new Rng(9)));
+        var error = Assert.Throws<Environments.Configuration.ConfigurationException>(() => new MultimodalStateEstimatorFactory(tooLong, EstimatorTestKit.Tokenizer).Create(space, new Rng(9)));
         Assert.Contains("blockSize is 96", error.Message);
         var missing = Assert.Throws<DirectoryNotFoundException>(() => new MultimodalStateEstimatorFactory(
             new MultimodalOptions { Backbone = new BackboneOptions { Checkpoint = Path.Combine(dir, "nope") } }, EstimatorTestKit.Tokenizer));
