@@ -8,11 +8,41 @@ using static TorchSharp.torch;
 
 namespace RLAgents.Policies;
 
-/// <summary>Differentiable outputs of <see cref="ActorCriticPolicy.EvaluateActions"/>, each [B].</summary>
-/// <param name="LogProbs">log π(a|s) of the given actions.</param>
-/// <param name="Entropy">Entropy of π(·|s).</param>
-/// <param name="Values">V(s).</param>
-public sealed record ActionEvaluation(Tensor LogProbs, Tensor Entropy, Tensor Values);
+/// <summary>
+/// Differentiable outputs of <see cref="ActorCriticPolicy.EvaluateActions"/>, each [B]. The entropy is
+/// computed on first read: PPO without an entropy bonus reads it only on the minibatches it logs, and each
+/// tensor call it saves is a forward and a backward node fewer on every other one (issue 16).
+/// </summary>
+public sealed class ActionEvaluation
+{
+    private Tensor? _entropy;
+    private readonly Func<Tensor>? _entropyOf;
+
+    /// <summary>Outputs already computed.</summary>
+    public ActionEvaluation(Tensor logProbs, Tensor entropy, Tensor values)
+    {
+        LogProbs = logProbs;
+        _entropy = entropy;
+        Values = values;
+    }
+
+    /// <summary>Outputs whose entropy is computed by <paramref name="entropyOf"/> when first read.</summary>
+    public ActionEvaluation(Tensor logProbs, Func<Tensor> entropyOf, Tensor values)
+    {
+        LogProbs = logProbs;
+        _entropyOf = entropyOf;
+        Values = values;
+    }
+
+    /// <summary>log π(a|s) of the given actions.</summary>
+    public Tensor LogProbs { get; }
+
+    /// <summary>Entropy of π(·|s) (computed on first read, in the reader's dispose scope).</summary>
+    public Tensor Entropy => _entropy ??= _entropyOf!();
+
+    /// <summary>V(s).</summary>
+    public Tensor Values { get; }
+}
 
 /// <summary>
 /// An actor-critic policy: action selector = state estimator + policy head (the action
@@ -86,7 +116,36 @@ public sealed partial class ActorCriticPolicy : Policy
             values = v.squeeze(-1);
         }
         else values = Value(observations);
-        return new ActionEvaluation(Distribution.LogProb(logits, actions), Distribution.Entropy(logits), values);
+        return new ActionEvaluation(Distribution.LogProb(logits, actions), () => Distribution.Entropy(logits), values);
+    }
+
+    private HostMlp? _hostActor, _hostCritic;
+    private bool _hostBuilt;
+    private float[] _hostHead = [];
+
+    /// <inheritdoc />
+    private protected override bool HostOutputs(ObservationInput observations, int batch, bool withValues, float[] preferences, float[] values)
+    {
+        if (!_hostBuilt) (_hostActor, _hostCritic, _hostBuilt) = (HostMlp.TryCreate(actor, policyHead), HostMlp.TryCreate(critic ?? actor, valueHead), true);
+        if (_hostActor is null || _hostCritic is null || !_hostActor.Accepts(observations, batch) || withValues && !_hostCritic.Accepts(observations, batch))
+            return false;
+        int kc = Distribution.ContinuousCount;
+        if (kc == 0) _hostActor.Forward(observations, batch, preferences);
+        else
+        {
+            // Rows [head ‖ log σ] (Distribution.Parameters' layout): the head [B, H] goes through a scratch buffer.
+            int h = _hostActor.OutputSize, p = h + kc;
+            if (_hostHead.Length < batch * h) _hostHead = new float[batch * h];
+            _hostActor.Forward(observations, batch, _hostHead);
+            var logStds = logStd!.data<float>().ToArray();
+            for (int i = 0; i < batch; i++)
+            {
+                _hostHead.AsSpan(i * h, h).CopyTo(preferences.AsSpan(i * p));
+                logStds.CopyTo(preferences.AsSpan(i * p + h));
+            }
+        }
+        if (withValues) _hostCritic.Forward(observations, batch, values);
+        return true;
     }
 
     /// <inheritdoc />

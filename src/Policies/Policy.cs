@@ -2,6 +2,7 @@ using RLAgents.Environments;
 using RLAgents.Policies.Distributions;
 using RLAgents.Policies.Encoding;
 using RLAgents.Policies.Selection;
+using RLAgents.Policies.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -148,6 +149,13 @@ public abstract partial class Policy : nn.Module
         using (no_grad()) return ActingOutputs(observations, withValues);
     }
 
+    /// <summary>
+    /// Writes what <see cref="ActingOutputs"/> would, as host floats ([B, P] preferences, and the values when
+    /// <paramref name="withValues"/>), without tensor calls — for small MLPs (<see cref="HostMlp"/>) — and returns
+    /// true; false when this policy or these observations need the tensor path.
+    /// </summary>
+    private protected virtual bool HostOutputs(ObservationInput observations, int batch, bool withValues, float[] preferences, float[] values) => false;
+
     /// <summary>True when <see cref="ActResult.Values"/> is Q(s, a) of the chosen action rather than V(s).</summary>
     protected virtual bool ValuesArePerAction => false;
 
@@ -168,7 +176,7 @@ public abstract partial class Policy : nn.Module
         bool distributions = result.ActionCount > 0;
         if (distributions && result.ActionCount != dist.DescriptionSize)
             throw new ArgumentException($"ActResult holds distributions of {result.ActionCount} floats; the policy's have {dist.DescriptionSize}.");
-        if (selection.Strategy != SelectionStrategy.Uniform || withValues)
+        if ((selection.Strategy != SelectionStrategy.Uniform || withValues) && !HostOutputs(observations, batch, withValues, _prefs, _values))
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();

@@ -52,6 +52,19 @@ public sealed partial class QNetworkPolicy : Policy
     /// <inheritdoc />
     protected override bool ValuesArePerAction => true;
 
+    private HostMlp? _host;
+    private bool _hostBuilt;
+
+    /// <inheritdoc />
+    private protected override bool HostOutputs(ObservationInput observations, int batch, bool withValues, float[] preferences, float[] values)
+    {
+        if (!_hostBuilt) (_host, _hostBuilt) = (HostMlp.TryCreate(estimator, qHead), true);
+        if (_host is null || !_host.Accepts(observations, batch)) return false;
+        _host.Forward(observations, batch, preferences);
+        if (withValues) preferences.AsSpan(0, batch * _host.OutputSize).CopyTo(values);
+        return true;
+    }
+
     /// <inheritdoc />
     protected override (Tensor Preferences, Tensor? Values) ActingOutputs(ObservationInput observations, bool withValues)
     {

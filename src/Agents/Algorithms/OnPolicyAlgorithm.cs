@@ -116,6 +116,9 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         var advantages = tensor(_buffer.Advantages);
         var returns = tensor(_buffer.Returns);
         var oldValues = tensor(_buffer.Values);
+        bool normalize = _settings.NormalizeAdvantages && size > 1;
+        // One minibatch of everything: the normalised advantages are the same every epoch, so once per update.
+        if (fullBatch && normalize) advantages = Normalized(advantages);
         bool stop = false;
         for (int epoch = 0; epoch < _settings.Epochs && !stop; epoch++)
         {
@@ -147,7 +150,7 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
                         new ActionTensors(actions.Discrete?.index_select(0, index), actions.Continuous?.index_select(0, index)), oldLogProbs.index_select(0, index),
                         adv, returns.index_select(0, index), oldValues.index_select(0, index));
                 }
-                if (_settings.NormalizeAdvantages && size > 1) batch = batch with { Advantages = adv.sub(adv.mean()).div(adv.std().add(1e-8)) };
+                if (normalize && !fullBatch) batch = batch with { Advantages = Normalized(adv) };
                 var context = new LossContext(_policy, progress) { OnPolicy = batch, Diagnostics = diagnostics };
                 var loss = _loss.Total(context);
                 if (diagnostics && !context.Metrics.ContainsKey("entropy"))
@@ -183,6 +186,9 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         metrics["explained_variance"] = ExplainedVariance(_buffer.Values, _buffer.Returns);
         return metrics;
     }
+
+    /// <summary>(Â − mean) / (std + 1e-8) over the batch [B].</summary>
+    private static Tensor Normalized(Tensor advantages) => advantages.sub(advantages.mean()).div(advantages.std().add(1e-8));
 
     /// <summary>
     /// The rollout's actions as tensors: integers int64 ([T·N] for a Discrete space, [T·N, Kd] otherwise)

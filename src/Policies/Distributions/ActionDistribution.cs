@@ -117,6 +117,8 @@ public sealed class ActionDistribution
         if (_sizes.Length > 0)
         {
             var d = actions.Discrete ?? throw new ArgumentException("The layout has discrete elements; the actions carry none.", nameof(actions));
+            // One categorical over all the parameters (a Discrete space): no narrow/select calls on the hot path.
+            if (_sizes.Length == 1 && ContinuousCount == 0 && d.dim() == 1) return Categorical.LogProb(parameters, d);
             if (d.dim() == 1) d = d.unsqueeze(1);
             long offset = 0;
             for (int k = 0; k < _sizes.Length; k++)
@@ -153,6 +155,7 @@ public sealed class ActionDistribution
     /// </summary>
     public Tensor Entropy(Tensor parameters)
     {
+        if (_sizes.Length == 1 && ContinuousCount == 0) return Categorical.Entropy(parameters);
         Tensor? total = null;
         long offset = 0;
         foreach (long n in _sizes)

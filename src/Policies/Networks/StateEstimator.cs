@@ -77,6 +77,9 @@ public sealed partial class MlpBackbone : Backbone
     /// <inheritdoc />
     public override int InputSize => _in;
 
+    /// <summary>The hidden layers in order, each followed by the activation (for <see cref="HostMlp"/>).</summary>
+    internal IEnumerable<(Linear Layer, Activation Activation)> Layers => layers.Select(l => (l, _activation));
+
     /// <inheritdoc />
     public override int OutputSize => _out;
 
@@ -116,6 +119,13 @@ public sealed partial class EncoderStateEstimator : StateEstimator
 
     /// <inheritdoc />
     public override int StateSize => backbone.OutputSize;
+
+    /// <summary>
+    /// The MLP layers when this estimator is one float vector modality (read as is) into an <see cref="MlpBackbone"/>,
+    /// the shape <see cref="HostMlp"/> runs on the host; otherwise null.
+    /// </summary>
+    internal IReadOnlyList<(Linear Layer, Activation Activation)>? HostLayers =>
+        encoders.Count == 1 && encoders[0] is VectorEncoder && backbone is MlpBackbone mlp && mlp.Layers.Any() ? mlp.Layers.ToList() : null;
 
     /// <inheritdoc />
     public override Tensor forward(ObservationInput input)
