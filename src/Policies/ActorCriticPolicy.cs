@@ -123,10 +123,33 @@ public sealed partial class ActorCriticPolicy : Policy
     private bool _hostBuilt;
     private float[] _hostHead = [];
 
+    private void BuildHost()
+    {
+        if (!_hostBuilt) (_hostActor, _hostCritic, _hostBuilt) = (HostMlp.TryCreate(actor, policyHead), HostMlp.TryCreate(critic ?? actor, valueHead), true);
+    }
+
+    /// <summary>
+    /// V(s) of all <paramref name="batch"/> rows of <paramref name="observations"/> into <paramref name="values"/>, without
+    /// gradients: on the host for a small MLP critic (no tensor calls, no allocation), else through <see cref="Value"/>.
+    /// </summary>
+    public void ValuesInto(ObservationInput observations, int batch, Span<float> values)
+    {
+        BuildHost();
+        if (_hostCritic is not null && _hostCritic.Accepts(observations, batch))
+        {
+            _hostCritic.Forward(observations, batch, values);
+            return;
+        }
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var v = Value(observations); // [B]
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(v.bytes)[..batch].CopyTo(values);
+    }
+
     /// <inheritdoc />
     private protected override bool HostOutputs(ObservationInput observations, int batch, bool withValues, float[] preferences, float[] values)
     {
-        if (!_hostBuilt) (_hostActor, _hostCritic, _hostBuilt) = (HostMlp.TryCreate(actor, policyHead), HostMlp.TryCreate(critic ?? actor, valueHead), true);
+        BuildHost();
         if (_hostActor is null || _hostCritic is null || !_hostActor.Accepts(observations, batch) || withValues && !_hostCritic.Accepts(observations, batch))
             return false;
         int kc = Distribution.ContinuousCount;

@@ -37,6 +37,7 @@ public sealed class Dqn : IAlgorithm
     private readonly ReplayBuffer? _demonstrations;
     private readonly int _demonstrationRows;
     private readonly float[] _demonstrationMask;
+    private readonly long[] _sampleActions; // the minibatch's actions as int64, reused every step
     private long _iterations, _targetUpdates;
 
     /// <summary>
@@ -66,6 +67,7 @@ public sealed class Dqn : IAlgorithm
         _nStep = new NStepAccumulator(source.ObservationSpace, source.NumEnvs, options.NStep, options.Gamma);
         _sample = new ReplaySample(source.ObservationSpace, options.BatchSize);
         _demonstrationMask = new float[options.BatchSize];
+        _sampleActions = new long[options.BatchSize];
         if (demonstrations is { Count: > 0 })
         {
             _demonstrations = new ReplayBuffer(source.ObservationSpace, demonstrations.Count);
@@ -172,7 +174,8 @@ public sealed class Dqn : IAlgorithm
         if (demo > 0) _demonstrations!.Sample(_rng, _sample, _sample.Count - demo, demo);
         var observations = _online.Tensorizer.ToInput(_sample.Observations);
         var next = _online.Tensorizer.ToInput(_sample.NextObservations);
-        var actions = tensor(_sample.Actions.Select(a => (long)a).ToArray());
+        for (int i = 0; i < _sampleActions.Length; i++) _sampleActions[i] = _sample.Actions[i];
+        var actions = tensor(_sampleActions);
         Tensor targets;
         using (no_grad())
         {
@@ -205,7 +208,7 @@ public sealed class Dqn : IAlgorithm
     }
 
     /// <summary>y = R + discount · Q_next, elementwise over [B] (discount already 0 for terminated transitions).</summary>
-    public static Tensor TdTargets(Tensor returns, Tensor discounts, Tensor nextQ) => returns.add(discounts.mul(nextQ));
+    public static Tensor TdTargets(Tensor returns, Tensor discounts, Tensor nextQ) => returns.addcmul(discounts, nextQ, 1);
 
     /// <inheritdoc />
     public IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors() =>

@@ -41,6 +41,7 @@ public sealed class RolloutCollector : IExperienceSource
     private readonly ActionLayout _layout;
     private readonly int[] _zeroBased;
     private readonly int[] _truncatedIndex;
+    private float[] _values = []; // V of a step input's rows (truncations, the rollout's last step)
     private readonly double[] _episodeReturn;
     private readonly int[] _episodeLength;
     private readonly List<EpisodeRecord> _finished = [];
@@ -198,9 +199,10 @@ public sealed class RolloutCollector : IExperienceSource
             var obs = _env.Observations;
             int row = t * n;
             for (int i = 0; i < n; i++) obs.CopySlot(i, buffer.Observations, row + i);
-            using (var scope = NewDisposeScope())
+            // Spaces with text may fall back to fresh tensors, which a scope frees; in-place inputs need none (a scope is an
+            // allocation per step, and Act scopes its own tensor calls).
+            using (var scope = policy.Tensorizer.StepInputInPlace ? null : NewDisposeScope())
             {
-                // Inside the scope: spaces with text fall back to fresh tensors, which the scope frees.
                 var input = policy.Tensorizer.ToStepInput(obs);
                 clock = IterationProfile.Stop(ProfileSection.Tensorize, clock);
                 policy.Act(input, selection, Rng, _act);
@@ -262,9 +264,9 @@ public sealed class RolloutCollector : IExperienceSource
             ActionSelection chosen;
             // s_t must survive the step (the env rewrites its batch in place).
             for (int i = 0; i < n; i++) obs.CopySlot(i, _truncated, i);
-            using (var scope = NewDisposeScope())
+            using (var scope = Policy.Tensorizer.StepInputInPlace ? null : NewDisposeScope())
             {
-                var input = Policy.Tensorizer.ToStepInput(obs); // inside the scope, as in CollectRollout
+                var input = Policy.Tensorizer.ToStepInput(obs); // as in CollectRollout
                 clock = IterationProfile.Stop(ProfileSection.Tensorize, clock);
                 chosen = selection(Steps);
                 Policy.Act(input, chosen, Rng, _act, withValues: _recorders is not null);
@@ -322,14 +324,15 @@ public sealed class RolloutCollector : IExperienceSource
         }
     }
 
-    private static void WriteValues(ActorCriticPolicy policy, ObservationBatch batch, int count, float[] destination, int[] indices)
+    private void WriteValues(ActorCriticPolicy policy, ObservationBatch batch, int count, float[] destination, int[] indices)
     {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
         // The whole (env-sized) batch through the preallocated step input, rows ≥ count ignored: no per-rollout
         // copies that grow with the number of envs. values [N].
-        var values = policy.Value(policy.Tensorizer.ToStepInput(batch, count));
-        var span = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(values.bytes);
-        for (int j = 0; j < count; j++) destination[indices[j]] = span[j];
+        using var scope = policy.Tensorizer.StepInputInPlace ? null : NewDisposeScope();
+        var input = policy.Tensorizer.ToStepInput(batch, count);
+        int rows = (int)input.Count;
+        if (_values.Length < rows) _values = new float[rows];
+        policy.ValuesInto(input, rows, _values);
+        for (int j = 0; j < count; j++) destination[indices[j]] = _values[j];
     }
 }

@@ -137,6 +137,12 @@ public sealed class ObservationTensorizer
     public int TextWidth(int m) => _text[m]?.Width ?? throw new InvalidOperationException($"Modality {m} is not text.");
 
     /// <summary>
+    /// True when <see cref="ToStepInput"/> rewrites tensors this tensorizer keeps (no new tensors, so a caller needs no
+    /// dispose scope for them); false when the space's text makes it fall back to fresh tensors.
+    /// </summary>
+    public bool StepInputInPlace => !_hasText || _textInPlace;
+
+    /// <summary>
     /// The whole of <paramref name="batch"/> as input tensors that this tensorizer keeps and rewrites in place on every
     /// call (the acting hot path: no managed or native allocation per step for numeric modalities). The tensors belong
     /// to no dispose scope and stay valid until the next call with a batch of the same size; callers must neither
@@ -146,7 +152,7 @@ public sealed class ObservationTensorizer
     /// </summary>
     public ObservationInput ToStepInput(ObservationBatch batch, int count = -1)
     {
-        if (_hasText && !_textInPlace) return ToInput(batch, 0, count);
+        if (!StepInputInPlace) return ToInput(batch, 0, count);
         count = batch.Count;
         if (_step is null || _step.Count != count)
         {
