@@ -106,7 +106,8 @@ public sealed class MultimodalStateEstimatorFactory : IStateEstimatorFactory, ID
             // modalities cannot feed, a sequence longer than blockSize): a configuration mistake, reported as one.
             model.Dispose();
             text?.Dispose();
-            throw new Environments.Configuration.ConfigurationException("policy.multimodal", e.Message);
+            // Messages that name their key already (policy.multimodal.cellTextMatching …) keep it; others get the section's.
+            throw new Environments.Configuration.ConfigurationException(e.Message.StartsWith("policy.", StringComparison.Ordinal) ? "" : "policy.multimodal", e.Message);
         }
         // Default trainable set of the backbone (LoRA: the adapters only, as Attach left it); phases may override it for the whole policy.
         if (b.FineTune == FineTuneMode.Frozen)
