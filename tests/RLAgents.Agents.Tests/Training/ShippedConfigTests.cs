@@ -38,7 +38,7 @@ public sealed class ShippedConfigTests
         [
             "babyai-bosslevel-sft", "babyai-gotolocal-99", "babyai-gotolocal-human-sft", "babyai-gotolocal-pixels-cnn-sft-ppo", "babyai-gotolocal-pixels-sft-ppo", "babyai-gotolocal-ppo-mlp",
             "babyai-gotolocal-sft", "babyai-gotolocal-sft-ppo", "babyai-gotolocal-sft-ppo-lora", "babyai-gotolocal-sft-ppo-minilm-frozen", "babyai-gotolocal-sft-ppo-minilm-lora", "babyai-gotolocal-sft-ppo-pretrained",
-            "babyai-gotoobjmazes4r2-memory", "babyai-gotoredballgrey-dqfd", "babyai-gotoredballgrey-memory", "babyai-gotoredballgrey-pixels-cnn-sft-ppo", "babyai-gotoredballgrey-pixels-resnet18-sft", "babyai-gotoredballgrey-pixels-sft-ppo", "babyai-gotoredballgrey-ppo-mlp",
+            "babyai-gotoobjmazes4r2-memory", "babyai-gotoredballgrey-dqfd", "babyai-gotoredballgrey-dqfd-memory", "babyai-gotoredballgrey-memory", "babyai-gotoredballgrey-pixels-cnn-sft-ppo", "babyai-gotoredballgrey-pixels-resnet18-sft", "babyai-gotoredballgrey-pixels-sft-ppo", "babyai-gotoredballgrey-ppo-mlp",
             "babyai-gotoredballgrey-sft", "babyai-gotoredballgrey-sft-ppo", "babyai-gotoredballgrey-transformer-dqn",
             "babyai-gotoredballgrey-transformer-ppo", "babyai-keycorridors3r2-memory", "babyai-mixture-curriculum",
             "babyai-pickuploc-99", "babyai-putnextlocal-99",
