@@ -193,6 +193,8 @@ public sealed class DqnOptions
     public LinearSchedule Exploration { get; set; } = new() { Start = 1.0, End = 0.04, Fraction = 0.16 };
     /// <summary>Adam learning rate.</summary>
     [Range(1e-8, 1.0)] public double LearningRate { get; set; } = 2.3e-3;
+    /// <summary>Anneal the learning rate linearly to 0 over the phase (as the policy-gradient algorithms' option); false keeps it constant.</summary>
+    public bool AnnealLearningRate { get; set; }
     /// <summary>Adam ε.</summary>
     [Range(1e-12, 1.0)] public double AdamEpsilon { get; set; } = 1e-8;
     /// <summary>Global gradient-norm clip; 0 disables (SB3 uses 10).</summary>

@@ -131,6 +131,8 @@ public sealed class Dqn : IAlgorithm
         if (Collector.Steps >= _options.LearningStarts && _replay.Count > 0)
         {
             double progress = Math.Clamp((double)Collector.Steps / totalSteps, 0, 1);
+            // Set from progress every round (not decayed in place), so a resumed run steps with the same rates.
+            if (_options.AnnealLearningRate) _adam.LearningRate = _options.LearningRate * (1 - progress);
             var round = new GradientRound();
             // Loss diagnostics on the round's last step only: each one is extra calls and a synchronisation.
             for (int g = 0; g < _options.GradientSteps; g++) round.Add(TrainStep(progress, diagnostics: g == _options.GradientSteps - 1));

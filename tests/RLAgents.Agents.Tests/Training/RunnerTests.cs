@@ -50,6 +50,21 @@ public class RunnerTests
     }
 
     [Fact]
+    public void DqnAnnealsItsLearningRateToZeroOverThePhaseWhenAsked()
+    {
+        using var dir = new TempDirectory();
+        static double[] Rates(string runDir) => File.ReadLines(Path.Combine(runDir, TrainingRunner.MetricsFile))
+            .Select(l => JsonNode.Parse(l)!["learning_rate"]).Where(v => v is not null).Select(v => (double)v!).ToArray();
+        var constant = Rates(TrainingRunner.Run(TestPaths.Load("cartpole-dqn.json", TinyDqn), dir.Combine("a")).RunDirectory);
+        var annealed = Rates(TrainingRunner.Run(TestPaths.Load("cartpole-dqn.json", [.. TinyDqn, "algorithm.dqn.annealLearningRate=true"]), dir.Combine("b")).RunDirectory);
+        Assert.True(constant.Length >= 3);
+        Assert.All(constant, r => Assert.Equal(7e-4, r, 12));
+        Assert.Equal(constant.Length, annealed.Length);
+        for (int i = 1; i < annealed.Length; i++) Assert.True(annealed[i] < annealed[i - 1], $"row {i}: {annealed[i]} after {annealed[i - 1]}");
+        Assert.InRange(annealed[^1], 0, 7e-4 * 0.2); // the last round of 480 steps runs at progress ≥ 0.8
+    }
+
+    [Fact]
     public void RunDirectoryHoldsResolvedConfigRunInfoAndCheckpoints()
     {
         using var dir = new TempDirectory();
