@@ -132,6 +132,7 @@ public sealed class BadInputCorpusTests(CorpusRunFixture fixture) : IClassFixtur
         ["--set without ="] = new(Set("noequals"), 2, "--set expects path=value"),
         ["--set without a key"] = new(Set("=5"), 2, "--set expects path=value"),
         ["--set with broken JSON"] = new(Set("training={"), 2, "training"),
+        ["DQN learning-rate annealing not a bool"] = Schedule("""[{"kind":"dqn","steps":100,"dqn":{"annealLearningRate":"maybe"}}]""", "phases[0].dqn.annealLearningRate: expected true or false"),
         ["cell-text matching without text to match"] = new(Set("policy.architecture=transformer", "policy.multimodal.cellTextMatching=true"), 2, "error: policy.multimodal.cellTextMatching needs a text modality"),
         ["experiment file missing"] = new(["run", "/nonexistent/experiment.json", "--output", "{out}"], 2, "/nonexistent/experiment.json"),
         ["experiment file is a folder"] = new(["run", "{dir}", "--output", "{out}"], 2, "is a folder"),
