@@ -158,6 +158,14 @@ public static class TrainingRunner
         {
             checkpoint.DisposeTensors();
             var s = checkpoint.State;
+            // A run killed after its last checkpoint, before it closed its episode log, left the log without Arrow's
+            // end-of-stream marker (or with a torn last message): close it at the checkpoint's offset as the run would have.
+            // A cleanly closed log comes out byte for byte the same.
+            if (options.Recording is not null && s.EpisodeLog is { } position && File.Exists(EpisodeLogPath(runDirectory)))
+            {
+                using var log = AgentFactory.OpenEpisodeLog(options, EpisodeLogPath(runDirectory), append: true, out var repair, position.Bytes);
+                if (repair is not null) notice?.Invoke(repair.ToString());
+            }
             return new RunResult(runDirectory, s.EnvSteps, s.EnvEpisodes, s.Demonstrations, s.Seconds, 0, 0, 0, s.Runner.SolvedAtStep, null, null,
                 s.Completed.LastOrDefault()?.Evaluation, s.Completed, checkpoint.WeightsPath, s.Stopped, Interrupted: false, AlreadyFinished: true);
         }

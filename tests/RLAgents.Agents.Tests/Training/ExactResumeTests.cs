@@ -109,6 +109,32 @@ public class ExactResumeTests
         Assert.Empty(Directory.GetFiles(resumed.RunDirectory, "*.tmp-*", SearchOption.AllDirectories));
     }
 
+    [Theory]
+    [InlineData(false)] // killed after the final checkpoint, before the log's end-of-stream marker
+    [InlineData(true)]  // ... and in the middle of that marker's write
+    public void AResumeOfARunKilledAfterItsFinalCheckpointClosesItsEpisodeLog(bool torn)
+    {
+        using var dir = new TempDirectory();
+        var full = TrainingRunner.Run(Load("ppo"), dir.Combine("full"));
+        var killed = TrainingRunner.Run(Load("ppo"), dir.Combine("killed"));
+        string log = Path.Combine(killed.RunDirectory, TrainingRunner.EpisodeLogFile);
+        long closed = new FileInfo(log).Length;
+        // Arrow's end-of-stream marker is the last 8 bytes: what a kill between the final checkpoint and the writer's Dispose leaves.
+        using (var file = new FileStream(log, FileMode.Open)) file.SetLength(closed - (torn ? 4 : 8));
+
+        var notices = new List<string>();
+        var resumed = TrainingRunner.Run(TrainingRunner.LoadRunConfig(killed.RunDirectory), killed.RunDirectory, resume: true, notice: notices.Add);
+
+        Assert.True(resumed.AlreadyFinished);
+        Assert.Equal(closed, new FileInfo(log).Length);
+        RunComparison.AssertSameRun(full.RunDirectory, resumed.RunDirectory);
+        EpisodeLogReader.ReadAll(log).ThrowIfDamaged();
+        // Resuming the finished run again leaves the closed log as it is.
+        byte[] before = File.ReadAllBytes(log);
+        Assert.True(TrainingRunner.Run(TrainingRunner.LoadRunConfig(killed.RunDirectory), killed.RunDirectory, resume: true).AlreadyFinished);
+        Assert.Equal(before, File.ReadAllBytes(log));
+    }
+
     [Fact]
     public void ARunKilledBeforeItsFirstCheckpointStartsOverFromStepZero()
     {
