@@ -153,6 +153,9 @@ public sealed partial class ActorCriticPolicy : Policy
         if (_hostActor is null || _hostCritic is null || !_hostActor.Accepts(observations, batch) || withValues && !_hostCritic.Accepts(observations, batch))
             return false;
         int kc = Distribution.ContinuousCount;
+        // The state-independent log σ [kc], read in place like the weights (an optimiser step is seen at once).
+        var logStds = kc == 0 ? default : HostMlp.InPlace(logStd!, kc);
+        if (logStds.Length != kc) return false;
         if (kc == 0) _hostActor.Forward(observations, batch, preferences);
         else
         {
@@ -160,7 +163,6 @@ public sealed partial class ActorCriticPolicy : Policy
             int h = _hostActor.OutputSize, p = h + kc;
             if (_hostHead.Length < batch * h) _hostHead = new float[batch * h];
             _hostActor.Forward(observations, batch, _hostHead);
-            var logStds = logStd!.data<float>().ToArray();
             for (int i = 0; i < batch; i++)
             {
                 _hostHead.AsSpan(i * h, h).CopyTo(preferences.AsSpan(i * p));

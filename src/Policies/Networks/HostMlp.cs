@@ -145,6 +145,12 @@ internal sealed class HostMlp
         for (int k = 0; k < y.Length; k++) if (y[k] < 0) y[k] = 0;
     }
 
+    /// <summary>
+    /// The first <paramref name="count"/> elements of a float32, CPU, contiguous tensor, read in place (valid until the
+    /// tensor is freed or resized); an empty span when the tensor is not such a tensor or is shorter.
+    /// </summary>
+    internal static ReadOnlySpan<float> InPlace(Tensor t, int count) => IsHostFloat(t) && t.numel() >= count ? Floats(t, count) : default;
+
     private static bool IsHostFloat(Tensor t) => t.dtype == ScalarType.Float32 && t.device_type == DeviceType.CPU && t.is_contiguous();
 
     /// <summary>The tensor's float32 CPU elements in place (contiguity checked by <see cref="Accepts"/>).</summary>

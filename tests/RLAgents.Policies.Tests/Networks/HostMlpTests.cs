@@ -85,6 +85,11 @@ public class HostMlpTests
         // The description: the means, then σ = exp(log σ) of the state-independent log-std.
         Assert.Equal(MathF.Exp(-0.5f), result.Probabilities[2], 6);
         Assert.Equal(MathF.Exp(-0.5f), result.Probabilities[3], 6);
+        // log σ is read in place like the weights: an optimiser's change is seen by the next act.
+        using (no_grad()) policy.named_parameters().Single(p => p.name == "log_std").parameter.add_(0.25);
+        policy.Act(input, ActionSelection.Sample, new Rng(7UL), result);
+        Assert.Equal(MathF.Exp(-0.25f), result.Probabilities[2], 6);
+        Assert.Equal(MathF.Exp(-0.25f), result.Probabilities[3], 6);
     }
 
     [Fact]
