@@ -127,9 +127,40 @@ public static class TrainingRunner
     /// sources it supplies (e.g. rollout workers in other processes) instead of envs stepped here; everything else
     /// (update rules, evaluations, checkpoints, metrics) is the same.
     /// </summary>
+    /// <remarks>
+    /// A libtorch error inside a phase (TorchSharp's <see cref="System.Runtime.InteropServices.ExternalException"/>)
+    /// stops the run like any fault; when the run has a checkpoint and learns from its own envs, it resumes from that
+    /// checkpoint in the same call, up to <see cref="NativeFaultRetries"/> times, telling <paramref name="notice"/>. A
+    /// resume is exact, so the finished run is the one an uninterrupted run writes. Why: TorchSharp 0.107 frees a
+    /// <c>Scalar</c> in its finalizer, and an implicitly converted one (<c>x.add(1e-8)</c>, the alpha of every
+    /// <c>add</c>) can be finalized while libtorch still reads it; libtorch then rejects the garbage ("Expected false
+    /// to be true" from <c>Scalar::toFloat</c>), once in hours of training. A deterministic error fails again and
+    /// surfaces after the retries.
+    /// </remarks>
     public static RunResult Run(ExperimentOptions options, string runDirectory, bool resume = false,
         Action<RunProgress>? progress = null, CancellationToken cancellation = default, Action<string>? notice = null,
         IExperienceSourceFactory? experience = null)
+    {
+        for (int retry = 1; ; retry++)
+        {
+            try
+            {
+                return RunOnce(options, runDirectory, resume, progress, cancellation, notice, experience);
+            }
+            catch (TrainingFaultException e) when (e.InnerException is System.Runtime.InteropServices.ExternalException
+                && e.LastCheckpoint is not null && experience is null && retry <= NativeFaultRetries && !cancellation.IsCancellationRequested)
+            {
+                notice?.Invoke($"{e.Message}; resuming from it (retry {retry} of {NativeFaultRetries})");
+                resume = true;
+            }
+        }
+    }
+
+    /// <summary>How many times <see cref="Run"/> resumes a run from its last checkpoint after a libtorch error in one call.</summary>
+    public const int NativeFaultRetries = 3;
+
+    private static RunResult RunOnce(ExperimentOptions options, string runDirectory, bool resume, Action<RunProgress>? progress,
+        CancellationToken cancellation, Action<string>? notice, IExperienceSourceFactory? experience)
     {
         options.Validate();
         AgentFactory.ResolveEnvironment(options, notice);
@@ -271,6 +302,12 @@ public static class TrainingRunner
                     catch (EnvFaultException e)
                     {
                         throw run.Fault(e.Message, e);
+                    }
+                    catch (System.Runtime.InteropServices.ExternalException e)
+                    {
+                        // libtorch's own message starts with the problem and goes on with a native stack trace.
+                        string first = e.Message.Split('\n', 2)[0].Trim();
+                        throw run.Fault($"libtorch failed: {first}", e);
                     }
                     checkpoint?.DisposeTensors();
                     checkpoint = null;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using RLAgents.Agents.Tests.Phases;
 using RLAgents.Agents.Training;
 using RLAgents.EpisodeLogs;
@@ -133,6 +134,46 @@ public class ExactResumeTests
         byte[] before = File.ReadAllBytes(log);
         Assert.True(TrainingRunner.Run(TrainingRunner.LoadRunConfig(killed.RunDirectory), killed.RunDirectory, resume: true).AlreadyFinished);
         Assert.Equal(before, File.ReadAllBytes(log));
+    }
+
+    [Fact]
+    public void ALibTorchErrorMidRunResumesFromTheLastCheckpointAndFinishesAsTheUninterruptedRun()
+    {
+        using var dir = new TempDirectory();
+        var full = TrainingRunner.Run(Load("ppo"), dir.Combine("full"));
+        bool thrown = false;
+        var notices = new List<string>();
+        // Once, between two checkpoints: what TorchSharp raises when libtorch reads a Scalar the GC has finalized.
+        var result = TrainingRunner.Run(Load("ppo"), dir.Combine("flaky"), progress: p =>
+        {
+            if (thrown || p.EnvSteps < 400) return;
+            thrown = true;
+            throw new ExternalException("Expected false to be true, but got false.\nException raised from toFloat at /pytorch/c10/core/Scalar.h:140");
+        }, notice: notices.Add);
+
+        Assert.True(thrown);
+        var notice = Assert.Single(notices, n => n.Contains("resuming from it", StringComparison.Ordinal));
+        Assert.Contains("libtorch failed: Expected false to be true, but got false; the run keeps its last good checkpoint", notice);
+        Assert.Contains("(retry 1 of 3)", notice);
+        Assert.DoesNotContain("Scalar.h", notice);
+        RunComparison.AssertSameRun(full.RunDirectory, result.RunDirectory);
+    }
+
+    [Fact]
+    public void ALibTorchErrorThatComesBackStopsTheRunAfterTheRetriesWithOneLine()
+    {
+        using var dir = new TempDirectory();
+        var notices = new List<string>();
+        var fault = Assert.Throws<TrainingFaultException>(() => TrainingRunner.Run(Load("ppo"), dir.Combine("broken"), progress: p =>
+        {
+            if (p.EnvSteps >= 400) throw new ExternalException("shape '[3]' is invalid for input of size 2\nException raised from infer_size_impl");
+        }, notice: notices.Add));
+
+        Assert.Equal(TrainingRunner.NativeFaultRetries, notices.Count(n => n.Contains("resuming from it", StringComparison.Ordinal)));
+        Assert.StartsWith("training stopped at env step ", fault.Message);
+        Assert.Contains("libtorch failed: shape '[3]' is invalid for input of size 2; the run keeps its last good checkpoint", fault.Message);
+        Assert.DoesNotContain("\n", fault.Message);
+        Assert.NotNull(fault.LastCheckpoint);
     }
 
     [Fact]
