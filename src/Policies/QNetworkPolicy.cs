@@ -55,13 +55,23 @@ public sealed partial class QNetworkPolicy : Policy
     private HostMlp? _host;
     private bool _hostBuilt;
 
+    /// <summary>The host forward and backward of this network (<see cref="HostMlp"/>), or null when it is not a small
+    /// MLP on one vector modality; DQN trains through it (issue 16).</summary>
+    internal HostMlp? HostNetwork
+    {
+        get
+        {
+            if (!_hostBuilt) (_host, _hostBuilt) = (HostMlp.TryCreate(estimator, qHead), true);
+            return _host;
+        }
+    }
+
     /// <inheritdoc />
     private protected override bool HostOutputs(ObservationInput observations, int batch, bool withValues, float[] preferences, float[] values)
     {
-        if (!_hostBuilt) (_host, _hostBuilt) = (HostMlp.TryCreate(estimator, qHead), true);
-        if (_host is null || !_host.Accepts(observations, batch)) return false;
-        _host.Forward(observations, batch, preferences);
-        if (withValues) preferences.AsSpan(0, batch * _host.OutputSize).CopyTo(values);
+        if (HostNetwork is not { } host || !host.Accepts(observations, batch)) return false;
+        host.Forward(observations, batch, preferences);
+        if (withValues) preferences.AsSpan(0, batch * host.OutputSize).CopyTo(values);
         return true;
     }
 

@@ -52,6 +52,73 @@ public class AdamOptimizerTests
         Assert.Equal(0f, layer.bias!.grad!.abs().sum().item<float>());
     }
 
+    [Theory]
+    [InlineData(0.0, 0.5)]
+    [InlineData(0.1, 0.0)]
+    public void TheHostUpdateEqualsTheTensorUpdate(double weightDecay, double maxGradNorm)
+    {
+        // Two copies of a 2-layer net with 8 steps of the same gradients: one optimiser on the host, one through libtorch.
+        (Dictionary<string, float[]> Weights, double[] Norms, float[] Moments) Run(bool host)
+        {
+            using var scope = NewDisposeScope();
+            manual_seed(11);
+            var net = nn.Sequential(nn.Linear(13, 24), nn.Tanh(), nn.Linear(24, 3));
+            using var adam = new AdamOptimizer(net.named_parameters().Select(p => (p.name, p.parameter)),
+                new AdamOptions { LearningRate = 0.01, WeightDecay = weightDecay, MaxGradNorm = maxGradNorm }) { HostUpdate = host };
+            Assert.Equal(host, adam.UpdatesOnHost);
+            var norms = new double[8];
+            for (int step = 0; step < 8; step++)
+            {
+                adam.ZeroGrad();
+                manual_seed(100 + step);
+                net.forward(randn(5, 13)).pow(2).mean().backward();
+                norms[step] = adam.Step();
+            }
+            var moments = adam.StateTensors().SelectMany(t => t.Tensor.data<float>().ToArray()).ToArray();
+            return (net.named_parameters().ToDictionary(p => p.name, p => p.parameter.data<float>().ToArray()), norms, moments);
+        }
+        var onHost = Run(host: true);
+        var tensor = Run(host: false);
+        Assert.Equal(tensor.Norms, onHost.Norms, new NearDouble(1e-5));
+        if (maxGradNorm > 0) Assert.Contains(tensor.Norms, n => n > maxGradNorm); // the clip took part
+        Assert.Equal(tensor.Moments, onHost.Moments, new Near(1e-6f));
+        // Adam normalises each element's step to ≈ lr whatever its gradient's size, so an element whose gradient is
+        // rounding noise moves by a step's fraction differently on the two paths: weights agree to 0.1% of lr (1e-5).
+        foreach (var (name, expected) in tensor.Weights) Assert.Equal(expected, onHost.Weights[name], new Near(1e-5f));
+    }
+
+    [Fact]
+    public void OnlySmallNetworksUpdateOnTheHost()
+    {
+        var small = new Parameter(zeros(AdamOptimizer.HostMaxParameters));
+        var large = new Parameter(zeros(AdamOptimizer.HostMaxParameters + 1));
+        using var a = new AdamOptimizer([("small", small)], new AdamOptions());
+        using var b = new AdamOptimizer([("large", large)], new AdamOptions());
+        Assert.True(a.UpdatesOnHost);
+        Assert.False(b.UpdatesOnHost); // above the crossover libtorch's update is as fast and uses its threads
+    }
+
+    [Fact]
+    public void ANonFiniteGradientLeavesTheWeightsAndMomentsOnTheHostPathToo()
+    {
+        var p = new Parameter(tensor(new float[] { 1f, 2f }));
+        using var adam = new AdamOptimizer([("p", p)], new AdamOptions { LearningRate = 0.1 });
+        Assert.True(adam.UpdatesOnHost);
+        using var scope = NewDisposeScope();
+        adam.ZeroGrad();
+        p.mul(float.NaN).sum().backward();
+        Assert.True(double.IsNaN(adam.Step()));
+        Assert.Equal(new[] { 1f, 2f }, p.data<float>().ToArray());
+        Assert.Equal(0, adam.StepCount);
+        Assert.All(adam.StateTensors(), t => Assert.Equal(0f, t.Tensor.abs().sum().item<float>()));
+    }
+
+    private sealed class NearDouble(double eps) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= eps * Math.Max(1, Math.Abs(y));
+        public int GetHashCode(double obj) => 0;
+    }
+
     private sealed class Near(float eps) : IEqualityComparer<float>
     {
         public bool Equals(float x, float y) => Math.Abs(x - y) <= eps;

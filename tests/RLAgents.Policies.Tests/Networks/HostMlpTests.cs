@@ -61,6 +61,55 @@ public class HostMlpTests
         AssertActMatchesTensorForward(policy, Input(policy, 8, 2UL), 8, perActionValues: false);
     }
 
+    [Theory]
+    [InlineData(Activation.Relu, 4, 7)]
+    [InlineData(Activation.Tanh, 13, 9)]
+    [InlineData(Activation.Relu, 4, 37)]
+    [InlineData(Activation.Tanh, 21, 64)]
+    public void TheHostBackwardAddsAutogradsGradients(Activation activation, int inputs, int batch)
+    {
+        // Q-network [inputs → 24 → 16 → 3]; loss Σ c ⊙ Q with fixed c, so ∂L/∂Q = c. Batches of 16 rows and more take
+        // the blocked product in the forward too; sizes not multiples of 4, 8 or 16 cover every remainder of its blocks.
+        // The gradients start non-zero to check the backward adds rather than overwrites.
+        using var scope = NewDisposeScope();
+        var space = new ObservationSpace(new Modality("state", new BoxSpace(-5, 5, [inputs])));
+        var policy = new QNetworkPolicy(space, new DiscreteSpace(3), new PolicyOptions { HiddenSizes = [24, 16], Activation = activation }, new Rng(2UL));
+        var input = Input(policy, batch, 8UL);
+        var rng = new Rng(9UL);
+        var c = Enumerable.Range(0, batch * 3).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var parameters = policy.parameters().ToArray();
+        foreach (var p in parameters) p.grad = full_like(p, 0.25f);
+        policy.QValues(input).mul(tensor(c).reshape(batch, 3)).sum().backward();
+        var expected = parameters.Select(p => p.grad!.data<float>().ToArray()).ToArray();
+
+        foreach (var p in parameters) p.grad!.fill_(0.25f);
+        var host = policy.HostNetwork!;
+        Assert.True(host.AcceptsTraining(input, batch));
+        var x = HostMlp.InPlace(input[0], batch * inputs).ToArray();
+        var q = new float[batch * 3];
+        host.ForwardForTraining(x, batch, q);
+        Assert.Equal(policy.QValues(input).data<float>().ToArray(), q, new Tolerance(1e-5f));
+        host.Backward(x, batch, c);
+        for (int i = 0; i < parameters.Length; i++)
+            Assert.Equal(expected[i], parameters[i].grad!.data<float>().ToArray(), new Tolerance(1e-5f));
+    }
+
+    [Fact]
+    public void ANetworkWithoutGradientTensorsIsNotTrainedOnTheHost()
+    {
+        using var scope = NewDisposeScope();
+        var policy = new QNetworkPolicy(Vector4, new DiscreteSpace(2), new PolicyOptions { HiddenSizes = [8] }, new Rng(1UL));
+        var input = Input(policy, 4, 5UL);
+        Assert.True(policy.HostNetwork!.Accepts(input, 4));
+        Assert.False(policy.HostNetwork!.AcceptsTraining(input, 4)); // no optimiser has seated gradients yet
+    }
+
+    private sealed class Tolerance(float eps) : IEqualityComparer<float>
+    {
+        public bool Equals(float x, float y) => Math.Abs(x - y) <= eps * Math.Max(1, Math.Abs(y));
+        public int GetHashCode(float obj) => 0;
+    }
+
     [Fact]
     public void QNetworkActingOnTheHostMatchesTheTensorForward()
     {
