@@ -129,6 +129,21 @@ public sealed partial class ActorCriticPolicy : Policy
     }
 
     /// <summary>
+    /// The host forms of the actor (→ logits [B, K]) and the critic (→ V [B, 1]) for training them on the host, or null
+    /// unless they are separate small MLPs on one vector modality and the action is one categorical.
+    /// </summary>
+    internal (HostMlp Actor, HostMlp Critic)? HostTrainingNetworks
+    {
+        get
+        {
+            BuildHost();
+            if (critic is null || _hostActor is null || _hostCritic is null) return null;
+            if (Distribution.DiscreteCount != 1 || Distribution.ContinuousCount != 0 || _hostActor.OutputSize != Distribution.LogitsSize) return null;
+            return (_hostActor, _hostCritic);
+        }
+    }
+
+    /// <summary>
     /// V(s) of all <paramref name="batch"/> rows of <paramref name="observations"/> into <paramref name="values"/>, without
     /// gradients: on the host for a small MLP critic (no tensor calls, no allocation), else through <see cref="Value"/>.
     /// </summary>
@@ -156,6 +171,11 @@ public sealed partial class ActorCriticPolicy : Policy
         // The state-independent log σ [kc], read in place like the weights (an optimiser step is seen at once).
         var logStds = kc == 0 ? default : HostMlp.InPlace(logStd!, kc);
         if (logStds.Length != kc) return false;
+        if (kc == 0 && withValues && HostMlp.Both(_hostActor.MultiplyAdds(batch)))
+        {
+            ActInParallel(_hostActor, _hostCritic, observations, batch, preferences, values);
+            return true;
+        }
         if (kc == 0) _hostActor.Forward(observations, batch, preferences);
         else
         {
@@ -172,6 +192,11 @@ public sealed partial class ActorCriticPolicy : Policy
         if (withValues) _hostCritic.Forward(observations, batch, values);
         return true;
     }
+
+    /// <summary>The actor's logits and the critic's values on two threads (<see cref="HostMlp.Both"/>); a method of its own so
+    /// that the closure is allocated only on this path, never on the allocation-free small-batch one.</summary>
+    private static void ActInParallel(HostMlp actor, HostMlp critic, ObservationInput observations, int batch, float[] preferences, float[] values) =>
+        Parallel.Invoke(() => actor.Forward(observations, batch, preferences), () => critic.Forward(observations, batch, values));
 
     /// <inheritdoc />
     protected override (Tensor Preferences, Tensor? Values) ActingOutputs(ObservationInput observations, bool withValues)

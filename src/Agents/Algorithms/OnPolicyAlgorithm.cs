@@ -7,6 +7,7 @@ using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.LanguageModel.Training;
 using RLAgents.Policies;
 using RLAgents.Policies.Distributions;
+using RLAgents.Policies.Networks;
 using RLAgents.Policies.Selection;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -65,6 +66,43 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
             throw new ArgumentException($"A rollout of {_buffer.Count} steps cannot be split into {settings.Minibatches} minibatches.");
         _adam = new AdamOptimizer(policy.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)), settings.Adam);
         _order = Enumerable.Range(0, _buffer.Count).ToArray();
+        _hostLoss = HostLossOf(loss);
+    }
+
+    /// <summary>
+    /// Train small discrete MLP actor-critics on the host (forward, PPO loss and backward in C# on the live weights and
+    /// gradients, then the same optimiser step) when the policy, the loss and the batch allow it; false forces the
+    /// libtorch path. Both compute the same step to float rounding (issue 16: a 4,096-row minibatch of CartPole's
+    /// 64-64 actor and critic is ≈ 35 ms of libtorch calls for ≈ 110M multiply-adds).
+    /// </summary>
+    internal bool HostTraining { get; set; } = true;
+
+    /// <summary>Minibatches trained by the host step (tests check the host path ran).</summary>
+    internal long HostSteps { get; private set; }
+
+    // The PPO terms the host step computes, with their weights; null when the pipeline holds any other term.
+    private readonly (ClippedSurrogateLoss Surrogate, double PolicyWeight, double? ValueClip, double ValueWeight, double EntropyWeight)? _hostLoss;
+    // Host step scratch: gathered inputs [B, D], logits and ∂L/∂logits [B, K], V and ∂L/∂V [B], normalised advantages [B].
+    private float[] _hostX = [], _hostLogits = [], _hostGradLogits = [], _hostValues = [], _hostGradValues = [], _hostAdvantages = [];
+
+    /// <summary>The host step's plan for <paramref name="loss"/>: PPO's clipped surrogate, value loss and entropy bonus and nothing else.</summary>
+    private static (ClippedSurrogateLoss, double, double?, double, double)? HostLossOf(LossPipeline loss)
+    {
+        ClippedSurrogateLoss? surrogate = null;
+        double policyWeight = 0, valueWeight = 0, entropyWeight = 0;
+        double? valueClip = null;
+        foreach (var (term, weight) in loss.Terms)
+        {
+            if (weight == 0) continue;
+            switch (term)
+            {
+                case ClippedSurrogateLoss c when surrogate is null: (surrogate, policyWeight) = (c, weight); break;
+                case ValueLoss v when valueWeight == 0: (valueClip, valueWeight) = (v.Clip, weight); break;
+                case EntropyBonus when entropyWeight == 0: entropyWeight = weight; break;
+                default: return null;
+            }
+        }
+        return surrogate is null ? null : (surrogate, policyWeight, valueClip, valueWeight, entropyWeight);
     }
 
     /// <inheritdoc />
@@ -117,6 +155,10 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         var returns = tensor(_buffer.Returns);
         var oldValues = tensor(_buffer.Values);
         bool normalize = _settings.NormalizeAdvantages && size > 1;
+        (HostMlp Actor, HostMlp Critic)? host = null;
+        if (HostTraining && _hostLoss is not null && _policy.HostTrainingNetworks is { } nets && actions.Discrete is { } d && d.dim() == 1
+            && nets.Actor.AcceptsTraining(observations, n) && nets.Critic.AcceptsTraining(observations, n))
+            host = nets;
         // One minibatch of everything: the normalised advantages are the same every epoch, so once per update.
         if (fullBatch && normalize) advantages = Normalized(advantages);
         bool stop = false;
@@ -134,6 +176,31 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
             {
                 using var scope = NewDisposeScope();
                 long clock = IterationProfile.Start();
+                if (host is { } hostNets)
+                {
+                    var rows = fullBatch ? default : _order.AsSpan(mb * size, size);
+                    int b = fullBatch ? n : size;
+                    var hostMetrics = HostLoss(hostNets, observations[0], rows, b, normalize, progress, diagnostics);
+                    if (_settings.TargetKl is double hostKl && hostMetrics.TryGetValue("approx_kl", out double hostApproxKl) && hostApproxKl > 1.5 * hostKl)
+                    {
+                        Accumulate(sums, counts, hostMetrics);
+                        stop = true;
+                        break;
+                    }
+                    clock = IterationProfile.Stop(ProfileSection.Forward, clock);
+                    _adam.ZeroGrad();
+                    if (HostMlp.Both(hostNets.Actor.MultiplyAdds(b))) BackwardInParallel(hostNets, observations[0], !fullBatch, b);
+                    else
+                    {
+                        var inputs = HostInputs(observations[0], !fullBatch, b, hostNets.Actor.InputSize);
+                        hostNets.Actor.Backward(inputs, b, _hostGradLogits);
+                        hostNets.Critic.Backward(inputs, b, _hostGradValues);
+                    }
+                    clock = IterationProfile.Stop(ProfileSection.Backward, clock);
+                    if (!Stepped(hostMetrics, ref skipped, clock)) continue;
+                    Accumulate(sums, counts, hostMetrics);
+                    continue;
+                }
                 OnPolicyBatch batch;
                 Tensor adv;
                 if (fullBatch)
@@ -165,16 +232,7 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
                 _adam.ZeroGrad();
                 loss.backward();
                 clock = IterationProfile.Stop(ProfileSection.Backward, clock);
-                double norm = _adam.Step();
-                IterationProfile.Stop(ProfileSection.Optimizer, clock);
-                context.Metrics["grad_norm"] = norm;
-                if (!double.IsFinite(norm))
-                {
-                    // The optimiser applied nothing; the runner stops or counts it (training.nonFinite).
-                    skipped++;
-                    NonFinite ??= NonFiniteQuantity(context.Metrics, norm);
-                    continue;
-                }
+                if (!Stepped(context.Metrics, ref skipped, clock)) continue;
                 Accumulate(sums, counts, context.Metrics);
             }
             epochsDone++;
@@ -186,6 +244,144 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         metrics["explained_variance"] = ExplainedVariance(_buffer.Values, _buffer.Returns);
         return metrics;
     }
+
+    /// <summary>
+    /// The optimiser step on the gradients just computed; records <c>grad_norm</c> in <paramref name="metrics"/>. False when
+    /// the norm is not finite: the optimiser applied nothing, and the runner stops or counts it (training.nonFinite).
+    /// </summary>
+    private bool Stepped(Dictionary<string, double> metrics, ref int skipped, long clock)
+    {
+        double norm = _adam.Step();
+        IterationProfile.Stop(ProfileSection.Optimizer, clock);
+        metrics["grad_norm"] = norm;
+        if (double.IsFinite(norm)) return true;
+        skipped++;
+        NonFinite ??= NonFiniteQuantity(metrics, norm);
+        return false;
+    }
+
+    /// <summary>
+    /// PPO's loss on the host for the minibatch <paramref name="rows"/> of the rollout (empty: all <paramref name="b"/>
+    /// rows in order): the actor's logits [B, K] and the critic's V [B] from forwards that keep their activations, then
+    /// ∂L/∂logits into <c>_hostGradLogits</c> and ∂L/∂V into <c>_hostGradValues</c> for the backward, with the same
+    /// diagnostics as the tensor terms. The derivatives follow autograd's rules where the loss has kinks: min and max
+    /// split a tie evenly, clamp passes the gradient on its closed interval.
+    /// </summary>
+    private Dictionary<string, double> HostLoss((HostMlp Actor, HostMlp Critic) nets, Tensor inputs, ReadOnlySpan<int> rows, int b,
+        bool normalize, double progress, bool diagnostics)
+    {
+        HostSteps++;
+        var (surrogate, policyWeight, valueClip, valueWeight, entropyWeight) = _hostLoss!.Value;
+        int dim = nets.Actor.InputSize, k = nets.Actor.OutputSize;
+        if (_hostLogits.Length < b * k) (_hostLogits, _hostGradLogits) = (new float[b * k], new float[b * k]);
+        if (_hostValues.Length < b) (_hostValues, _hostGradValues, _hostAdvantages) = (new float[b], new float[b], new float[b]);
+        if (!rows.IsEmpty)
+        {
+            // The minibatch's rows of the rollout's inputs [N, D], read in place, into [B, D].
+            var all = HostMlp.InPlace(inputs, _buffer.Count * dim);
+            if (_hostX.Length < b * dim) _hostX = new float[b * dim];
+            for (int r = 0; r < b; r++) all.Slice(rows[r] * dim, dim).CopyTo(_hostX.AsSpan(r * dim, dim));
+        }
+        if (HostMlp.Both(nets.Actor.MultiplyAdds(b))) ForwardInParallel(nets, inputs, !rows.IsEmpty, b);
+        else
+        {
+            var x = HostInputs(inputs, !rows.IsEmpty, b, dim);
+            nets.Actor.ForwardForTraining(x, b, _hostLogits);
+            nets.Critic.ForwardForTraining(x, b, _hostValues);
+        }
+
+        // Â of the minibatch, normalised as Normalized does: (Â − mean) / (std + 1e-8), std with Bessel's correction.
+        double mean = 0;
+        for (int r = 0; r < b; r++) mean += _hostAdvantages[r] = _buffer.Advantages[rows.IsEmpty ? r : rows[r]];
+        mean /= b;
+        if (normalize)
+        {
+            double squares = 0;
+            for (int r = 0; r < b; r++) squares += (_hostAdvantages[r] - mean) * (_hostAdvantages[r] - mean);
+            double scale = 1 / (Math.Sqrt(squares / (b - 1)) + 1e-8);
+            for (int r = 0; r < b; r++) _hostAdvantages[r] = (float)((_hostAdvantages[r] - mean) * scale);
+        }
+
+        float eps = (float)surrogate.ClipAt(progress);
+        float policyGrad = (float)(policyWeight / b), valueGrad = (float)(valueWeight / b), entropyGrad = (float)(entropyWeight / b);
+        double policySum = 0, valueSum = 0, entropySum = 0, klSum = 0;
+        int clipped = 0;
+        for (int r = 0; r < b; r++)
+        {
+            int i = rows.IsEmpty ? r : rows[r];
+            var z = _hostLogits.AsSpan(r * k, k);  // logits of row r [K]
+            var g = _hostGradLogits.AsSpan(r * k, k);
+            float max = z[0];
+            for (int j = 1; j < k; j++) max = MathF.Max(max, z[j]);
+            double sumExp = 0;
+            for (int j = 0; j < k; j++) sumExp += Math.Exp(z[j] - max);
+            float logSumExp = max + (float)Math.Log(sumExp);
+            double entropy = 0; // H = −Σ p log p
+            for (int j = 0; j < k; j++)
+            {
+                double logP = z[j] - logSumExp;
+                entropy -= Math.Exp(logP) * logP;
+            }
+            int action = _buffer.Actions[i];
+            float logRatio = z[action] - logSumExp - _buffer.LogProbs[i];
+            float ratio = MathF.Exp(logRatio), advantage = _hostAdvantages[r];
+            float unclipped = ratio * advantage, clippedTerm = Math.Clamp(ratio, 1 - eps, 1 + eps) * advantage;
+            policySum += MathF.Min(unclipped, clippedTerm);
+            // L = −w·mean(min(ρÂ, clip(ρ)Â)): ∂L/∂ρ = −wÂ/B where the unclipped term is the minimum (or ties with it), else 0;
+            // ∂L/∂log π(a) = ∂L/∂ρ · ρ; ∂ log π(a)/∂z_j = [j = a] − p_j; the entropy bonus −w_H·mean(H) adds w_H/B · p_j (log p_j + H).
+            float dLogP = unclipped <= clippedTerm ? -policyGrad * advantage * ratio : 0;
+            for (int j = 0; j < k; j++)
+            {
+                float logP = z[j] - logSumExp, p = MathF.Exp(logP);
+                g[j] = -dLogP * p + entropyGrad * p * (logP + (float)entropy);
+            }
+            g[action] += dLogP;
+            entropySum += entropy;
+            klSum += ratio - 1 - logRatio;
+            if (MathF.Abs(ratio - 1) > eps) clipped++;
+
+            // ½·mean((V − R)²), or ½·mean(max((V − R)², (V_old + clip(V − V_old, ±ε) − R)²)): ∂/∂V of the larger square.
+            float v = _hostValues[r], error = v - _buffer.Returns[i];
+            float square = error * error, dV = error;
+            if (valueClip is double vc)
+            {
+                float ve = (float)vc, old = _buffer.Values[i], step = v - old;
+                float clippedError = old + Math.Clamp(step, -ve, ve) - _buffer.Returns[i];
+                float clippedSquare = clippedError * clippedError;
+                float through = step >= -ve && step <= ve ? clippedError : 0;
+                dV = square > clippedSquare ? error : clippedSquare > square ? through : 0.5f * (error + through);
+                square = MathF.Max(square, clippedSquare);
+            }
+            valueSum += square;
+            _hostGradValues[r] = valueGrad * dV;
+        }
+
+        var metrics = new Dictionary<string, double>();
+        if (diagnostics)
+        {
+            if (policyWeight != 0) metrics["policy_loss"] = (float)(-policySum / b);
+            if (valueWeight != 0) metrics["value_loss"] = (float)(0.5 * valueSum / b);
+            if (entropyWeight != 0) metrics["entropy_loss"] = (float)(-entropySum / b);
+            metrics["entropy"] = (float)(entropySum / b);
+            metrics["approx_kl"] = (float)(klSum / b);
+            metrics["clip_fraction"] = (float)clipped / b;
+        }
+        return metrics;
+    }
+
+    /// <summary>The host step's inputs [B, D]: the gathered minibatch, or the rollout's first B rows in place.</summary>
+    private ReadOnlySpan<float> HostInputs(Tensor inputs, bool gathered, int b, int dim) =>
+        gathered ? _hostX.AsSpan(0, b * dim) : HostMlp.InPlace(inputs, b * dim);
+
+    // Actor and critic are separate networks with scratch and gradients of their own: on two threads (HostMlp.Both) they
+    // compute exactly what they compute one after the other.
+    private void ForwardInParallel((HostMlp Actor, HostMlp Critic) nets, Tensor inputs, bool gathered, int b) => Parallel.Invoke(
+        () => nets.Actor.ForwardForTraining(HostInputs(inputs, gathered, b, nets.Actor.InputSize), b, _hostLogits),
+        () => nets.Critic.ForwardForTraining(HostInputs(inputs, gathered, b, nets.Critic.InputSize), b, _hostValues));
+
+    private void BackwardInParallel((HostMlp Actor, HostMlp Critic) nets, Tensor inputs, bool gathered, int b) => Parallel.Invoke(
+        () => nets.Actor.Backward(HostInputs(inputs, gathered, b, nets.Actor.InputSize), b, _hostGradLogits),
+        () => nets.Critic.Backward(HostInputs(inputs, gathered, b, nets.Critic.InputSize), b, _hostGradValues));
 
     /// <summary>(Â − mean) / (std + 1e-8) over the batch [B].</summary>
     private static Tensor Normalized(Tensor advantages) => advantages.sub(advantages.mean()).div(advantages.std().add(1e-8));

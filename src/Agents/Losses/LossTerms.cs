@@ -144,6 +144,9 @@ public sealed class ClippedSurrogateLoss(Func<double, double> clip) : ILossTerm
     /// <inheritdoc />
     public string Name => "policy_loss";
 
+    /// <summary>The clip range ε at training progress <paramref name="progress"/> (the host PPO step reads it).</summary>
+    internal double ClipAt(double progress) => clip(progress);
+
     /// <inheritdoc />
     public Tensor Compute(LossContext context)
     {
@@ -187,6 +190,9 @@ public sealed class ValueLoss(double? clip = null) : ILossTerm
 {
     /// <inheritdoc />
     public string Name => "value_loss";
+
+    /// <summary>The clip range of the pessimistic clipped form, or null for plain regression (the host PPO step reads it).</summary>
+    internal double? Clip => clip;
 
     /// <inheritdoc />
     public Tensor Compute(LossContext context)

@@ -23,11 +23,25 @@ namespace RLAgents.Policies.Networks;
 internal sealed class HostMlp
 {
     /// <summary>
-    /// Most multiply-adds per call for which the host path is used. Above it libtorch's blocked GEMM is
-    /// faster than this row-by-row loop (measured on CartPole's 64-64 nets: the host path wins up to
-    /// ≈ 64 envs, libtorch from ≈ 256).
+    /// Most multiply-adds per acting call below <see cref="GemmRows"/> rows for which the host path is used. Above it
+    /// libtorch's blocked GEMM is faster than the row-by-row loop (measured on CartPole's 64-64 nets before the GEMM
+    /// path: the host path won up to ≈ 64 envs, libtorch from ≈ 256).
     /// </summary>
     public const long MaxMultiplyAdds = 1 << 20;
+
+    /// <summary>
+    /// Most multiply-adds per acting call from <see cref="GemmRows"/> rows, where <see cref="HostGemm"/> runs the layers.
+    /// Measured on CartPole's 64-64 actor and critic at 1,024 envs (4.6M each per call): acting took 1.17 s of a
+    /// cartpole-ppo-large solve against 2.49 s through libtorch. Larger calls (wider nets, more envs) keep libtorch,
+    /// whose GEMM was not measured against the host's there.
+    /// </summary>
+    public const long MaxGemmMultiplyAdds = 1 << 24;
+
+    /// <summary>
+    /// Fewest multiply-adds per network for which <see cref="Both"/> runs an actor's and a critic's work on two threads:
+    /// below it the hand-off to the thread pool (≈ 10 µs) costs more than it saves.
+    /// </summary>
+    public const long ParallelMultiplyAdds = 1 << 18;
 
     // Each layer with its activation (none on the head) and its widths, read once: Tensor.shape allocates.
     private readonly (Linear Layer, Activation? Activation, int In, int Out)[] _layers;
@@ -65,9 +79,23 @@ internal sealed class HostMlp
     /// host: one float32 CPU tensor [B, InputSize], weights float32 and contiguous on the CPU, and few enough
     /// multiply-adds that libtorch would not be faster.
     /// </summary>
-    public bool Accepts(ObservationInput observations, int batch)
+    public bool Accepts(ObservationInput observations, int batch) =>
+        batch * _macsPerRow <= (batch >= GemmRows ? MaxGemmMultiplyAdds : MaxMultiplyAdds) && Fits(observations, batch);
+
+    /// <summary>Multiply-adds of one forward over <paramref name="batch"/> rows.</summary>
+    public long MultiplyAdds(int batch) => batch * _macsPerRow;
+
+    /// <summary>
+    /// True when two networks' work of <paramref name="multiplyAdds"/> each should run on two threads: libtorch was given
+    /// ≥ 2 threads (<c>training.threads</c>, so one thread stays one thread) and the work pays for the hand-off. The two
+    /// computations write separate memory, so the results equal the sequential ones bit for bit.
+    /// </summary>
+    public static bool Both(long multiplyAdds) => multiplyAdds >= ParallelMultiplyAdds && torch.get_num_threads() >= 2;
+
+    /// <summary><see cref="Accepts"/> at any batch size.</summary>
+    private bool Fits(ObservationInput observations, int batch)
     {
-        if (observations.Space.Modalities.Count != 1 || batch * _macsPerRow > MaxMultiplyAdds) return false;
+        if (observations.Space.Modalities.Count != 1) return false;
         var x = observations[0];
         if (!IsHostFloat(x) || x.dim() != 2 || x.size(0) != batch || x.size(1) != InputSize) return false;
         foreach (var (layer, _, _, _) in _layers)
@@ -98,12 +126,14 @@ internal sealed class HostMlp
 
     /// <summary>
     /// True when <see cref="ForwardForTraining"/> and <see cref="Backward"/> can run on <paramref name="observations"/>
-    /// of <paramref name="batch"/> rows: <see cref="Accepts"/>, and every weight and bias has a float32 CPU
-    /// contiguous gradient tensor to write into (an optimiser such as <c>AdamOptimizer</c> seats them).
+    /// of <paramref name="batch"/> rows: <see cref="Accepts"/> but at any batch size (training batches of ≥ 16 rows run
+    /// through <see cref="HostGemm"/>: a PPO minibatch of 4,096 rows through CartPole's 64-64 nets takes a few ms, against
+    /// ≈ 35 ms of libtorch calls), and every weight and bias has a float32 CPU contiguous gradient tensor to write into
+    /// (an optimiser such as <c>AdamOptimizer</c> seats them).
     /// </summary>
     public bool AcceptsTraining(ObservationInput observations, int batch)
     {
-        if (!Accepts(observations, batch)) return false;
+        if (!Fits(observations, batch)) return false;
         foreach (var (layer, _, _, _) in _layers)
             if (layer.weight!.grad is not { } gw || !IsHostFloat(gw) || layer.bias!.grad is not { } gb || !IsHostFloat(gb)) return false;
         return true;
@@ -251,7 +281,19 @@ internal sealed class HostMlp
 
     private static void TanhBackward(ReadOnlySpan<float> h, Span<float> delta)
     {
-        for (int k = 0; k < delta.Length; k++) delta[k] *= 1 - h[k] * h[k];
+        int k = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref float ph = ref MemoryMarshal.GetReference(h);
+            ref float pd = ref MemoryMarshal.GetReference(delta);
+            var one = Vector256.Create(1f);
+            for (; k <= delta.Length - 8; k += 8)
+            {
+                var hk = Vector256.LoadUnsafe(ref ph, (nuint)k);
+                (Vector256.LoadUnsafe(ref pd, (nuint)k) * (one - hk * hk)).StoreUnsafe(ref pd, (nuint)k);
+            }
+        }
+        for (; k < delta.Length; k++) delta[k] *= 1 - h[k] * h[k];
     }
 
     private static void ReluBackward(ReadOnlySpan<float> h, Span<float> delta)

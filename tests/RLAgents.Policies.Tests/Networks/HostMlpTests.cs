@@ -154,7 +154,7 @@ public class HostMlpTests
     }
 
     [Fact]
-    public void ItAppliesToOneVectorIntoAnMlpAndSmallBatchesOnly()
+    public void ItAppliesToOneVectorIntoAnMlpAndBatchesUpToItsGemmLimit()
     {
         using var scope = NewDisposeScope();
         var rng = new Rng(10UL);
@@ -167,8 +167,9 @@ public class HostMlpTests
         Assert.Equal((4, 3), (host.InputSize, host.OutputSize));
         var policy = new ActorCriticPolicy(Vector4, new DiscreteSpace(3), options, rng);
         Assert.True(host.Accepts(Input(policy, 8, 11UL), 8));
-        // Thousands of envs: libtorch's GEMM is faster, the tensor path is kept.
-        int large = (int)(HostMlp.MaxMultiplyAdds / (4 * 64 + 64 * 64 + 64 * 3)) + 1;
+        // A thousand envs run through HostGemm; past its limit libtorch's GEMM is kept.
+        Assert.True(host.Accepts(Input(policy, 1024, 12UL), 1024));
+        int large = (int)(HostMlp.MaxGemmMultiplyAdds / host.MultiplyAdds(1)) + 1;
         Assert.False(host.Accepts(Input(policy, large, 12UL), large));
         // Two modalities, or an image encoder: not an MLP on one vector.
         var two = new ObservationSpace(new Modality("a", new BoxSpace(-1, 1, [2])), new Modality("b", new BoxSpace(-1, 1, [2])));
@@ -182,8 +183,38 @@ public class HostMlpTests
     {
         using var scope = NewDisposeScope();
         var policy = new ActorCriticPolicy(Vector4, new DiscreteSpace(3), new PolicyOptions { HiddenSizes = [64, 64] }, new Rng(13UL));
-        int large = (int)(HostMlp.MaxMultiplyAdds / (4 * 64 + 64 * 64 + 64 * 3)) + 1;
+        int large = (int)(HostMlp.MaxGemmMultiplyAdds / (4 * 64 + 64 * 64 + 64 * 3)) + 1;
         AssertActMatchesTensorForward(policy, Input(policy, large, 14UL), large, perActionValues: false);
+    }
+
+    [Fact]
+    public void AThousandEnvsActThroughHostGemmOnTwoThreadsWithTheBitsOfOne()
+    {
+        using var scope = NewDisposeScope();
+        var policy = new ActorCriticPolicy(Vector4, new DiscreteSpace(3), new PolicyOptions { HiddenSizes = [64, 64] }, new Rng(18UL));
+        var input = Input(policy, 1024, 19UL);
+        AssertActMatchesTensorForward(policy, input, 1024, perActionValues: false);
+        int threads = torch.get_num_threads();
+        try
+        {
+            var results = new List<ActResult>();
+            foreach (int t in new[] { 1, 2 })
+            {
+                torch.set_num_threads(t);
+                Assert.Equal(t == 2, HostMlp.Both(1024L * (4 * 64 + 64 * 64 + 64 * 3)));
+                var result = new ActResult(1024);
+                policy.Act(input, ActionSelection.Sample, new Rng(20UL), result);
+                results.Add(result);
+            }
+            // Actor and critic on two threads compute what they compute on one: the same bits, not just close.
+            Assert.Equal(results[0].LogProbs, results[1].LogProbs);
+            Assert.Equal(results[0].Values, results[1].Values);
+            Assert.Equal(results[0].Actions, results[1].Actions);
+        }
+        finally
+        {
+            torch.set_num_threads(threads);
+        }
     }
 
     [Fact]
