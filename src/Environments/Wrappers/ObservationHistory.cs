@@ -18,7 +18,7 @@ public sealed class ObservationHistory : Wrapper
     public ObservationHistory(IEnv inner, ObservationHistoryOptions options) : base(inner)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _layout = ObservationHistoryLayout.Create(inner.ObservationSpace, options.Steps, options.Modalities);
+        _layout = ObservationHistoryLayout.Create(inner.ObservationSpace, options.Steps, options.Modalities, anchored: options.Anchored);
         _state = new ObservationBatch(_layout.Space, 1);
         _output = new Observation(_layout.Space);
     }

@@ -15,7 +15,9 @@ public sealed record ObservationHistoryEntry(string Name, int BaseIndex, int His
 /// The data layout of observation memory: for each kept modality <c>x</c> a modality
 /// <c>x_history</c> holding its previous K values, most recent first (row k is step t−1−k), and
 /// <c>history_mask</c> (uint8 [K], 1 where row k belongs to the current episode). Rows before the
-/// episode's first step are zero and masked. uint8 bases keep uint8 history; float32 and discrete
+/// episode's first step are zero and masked. Anchored memory (<see cref="Anchored"/>, mask named
+/// <c>history_mask_anchored</c>) keeps the episode's first step in row K − 1 from the second step on,
+/// and the most recent K − 1 steps in rows 0 … K − 2. uint8 bases keep uint8 history; float32 and discrete
 /// bases get float32 history (discrete values shifted to start at 0). The layout is data, not a
 /// network: encoders read it back from any space with <see cref="Find"/>.
 /// </summary>
@@ -24,16 +26,23 @@ public sealed class ObservationHistoryLayout
     /// <summary>Name of the validity mask modality.</summary>
     public const string MaskName = "history_mask";
 
+    /// <summary>Name of the validity mask of anchored memory (the name carries the layout, so a space read back keeps it).</summary>
+    public const string AnchoredMaskName = "history_mask_anchored";
+
     /// <summary>Suffix of history modalities.</summary>
     public const string HistorySuffix = "_history";
 
-    private ObservationHistoryLayout(ObservationSpace space, int steps, int maskIndex, ObservationHistoryEntry[] entries)
+    private ObservationHistoryLayout(ObservationSpace space, int steps, int maskIndex, ObservationHistoryEntry[] entries, bool anchored)
     {
         Space = space;
         Steps = steps;
         MaskIndex = maskIndex;
         Entries = entries;
+        Anchored = anchored;
     }
+
+    /// <summary>True when row K − 1 holds the episode's first step (see <see cref="ObservationHistoryOptions.Anchored"/>).</summary>
+    public bool Anchored { get; }
 
     /// <summary>The full observation space (base modalities and memory).</summary>
     public ObservationSpace Space { get; }
@@ -59,9 +68,10 @@ public sealed class ObservationHistoryLayout
     /// kept modality, then the mask. Bad choices throw <see cref="ConfigurationException"/> naming
     /// <paramref name="path"/> (e.g. <c>env.memory.modalities[1]</c>).
     /// </summary>
-    public static ObservationHistoryLayout Create(ObservationSpace inner, int steps, IReadOnlyList<string> modalities, string path = "env.memory")
+    public static ObservationHistoryLayout Create(ObservationSpace inner, int steps, IReadOnlyList<string> modalities, string path = "env.memory", bool anchored = false)
     {
         if (steps < 1) throw new ConfigurationException($"{path}.steps", $"memory needs at least one previous step, got {steps}");
+        if (anchored && steps < 2) throw new ConfigurationException($"{path}.steps", $"anchored memory needs at least 2 steps (the episode's first and the last), got {steps}");
         if (modalities.Count == 0) throw new ConfigurationException($"{path}.modalities", "name at least one modality to remember");
         var all = inner.Modalities.ToList();
         var entries = new List<ObservationHistoryEntry>();
@@ -74,7 +84,7 @@ public sealed class ObservationHistoryLayout
             if (entries.Any(e => e.BaseIndex == b)) throw new ConfigurationException(at, $"'{name}' is listed twice");
             var mod = inner[b];
             string historyName = HistoryName(name);
-            if (inner.TryGetIndex(historyName, out _) || inner.TryGetIndex(MaskName, out _))
+            if (inner.TryGetIndex(historyName, out _) || inner.TryGetIndex(MaskName, out _) || inner.TryGetIndex(AnchoredMaskName, out _))
                 throw new ConfigurationException(at, $"the observation already has memory ('{historyName}' or '{MaskName}'); wrap it once");
             var historySpace = mod.Space switch
             {
@@ -87,8 +97,8 @@ public sealed class ObservationHistoryLayout
             all.Add(new Modality(historyName, historySpace));
         }
         int maskIndex = all.Count;
-        all.Add(new Modality(MaskName, new BoxSpace(0f, 1f, [steps], DType.UInt8)));
-        return new ObservationHistoryLayout(new ObservationSpace([.. all]), steps, maskIndex, [.. entries]);
+        all.Add(new Modality(anchored ? AnchoredMaskName : MaskName, new BoxSpace(0f, 1f, [steps], DType.UInt8)));
+        return new ObservationHistoryLayout(new ObservationSpace([.. all]), steps, maskIndex, [.. entries], anchored);
     }
 
     /// <summary>
@@ -97,9 +107,10 @@ public sealed class ObservationHistoryLayout
     /// </summary>
     public static ObservationHistoryLayout? Find(ObservationSpace space)
     {
-        if (!space.TryGetIndex(MaskName, out int maskIndex)) return null;
+        bool anchored = space.TryGetIndex(AnchoredMaskName, out int maskIndex);
+        if (!anchored && !space.TryGetIndex(MaskName, out maskIndex)) return null;
         if (space[maskIndex].Space is not BoxSpace { DType: DType.UInt8 } mask || mask.Shape.Length != 1)
-            throw new ArgumentException($"Modality '{MaskName}' must be uint8 [K], got {space[maskIndex].Space}.");
+            throw new ArgumentException($"Modality '{space[maskIndex].Name}' must be uint8 [K], got {space[maskIndex].Space}.");
         int steps = mask.Shape[0];
         var entries = new List<ObservationHistoryEntry>();
         for (int m = 0; m < space.Count; m++)
@@ -120,7 +131,7 @@ public sealed class ObservationHistoryLayout
                 baseMod.Space is DiscreteSpace ds ? ds.Start : 0));
         }
         if (entries.Count == 0) throw new ArgumentException($"The observation has '{MaskName}' but no '<modality>{HistorySuffix}' of one of its modalities.");
-        return new ObservationHistoryLayout(space, steps, maskIndex, [.. entries]);
+        return new ObservationHistoryLayout(space, steps, maskIndex, [.. entries], anchored);
     }
 
     /// <summary>Starts an episode in slot <paramref name="slot"/>: every history row zero and masked.</summary>
@@ -143,6 +154,10 @@ public sealed class ObservationHistoryLayout
     public void Push(ObservationBatch batch, int slot)
     {
         int k = Steps;
+        var mask = batch.Bytes(MaskIndex);
+        // Anchored: rows 0 … K − 2 roll and row K − 1 is written once, by the episode's first push (its first step).
+        bool first = Anchored && mask[slot * k + k - 1] == 0;
+        int rolling = Anchored ? k - 1 : k;
         foreach (var e in Entries)
         {
             int s = e.FrameSize, start = slot * k * s;
@@ -151,29 +166,32 @@ public sealed class ObservationHistoryLayout
                 case ModalityStorage.UInt8:
                 {
                     var h = batch.Bytes(e.HistoryIndex);
-                    Array.Copy(h, start, h, start + s, (k - 1) * s); // overlapping copy: memmove semantics
+                    Array.Copy(h, start, h, start + s, (rolling - 1) * s); // overlapping copy: memmove semantics
                     Array.Copy(batch.Bytes(e.BaseIndex), slot * s, h, start, s);
+                    if (first) Array.Copy(batch.Bytes(e.BaseIndex), slot * s, h, start + (k - 1) * s, s);
                     break;
                 }
                 case ModalityStorage.Float32:
                 {
                     var h = batch.Floats(e.HistoryIndex);
-                    Array.Copy(h, start, h, start + s, (k - 1) * s);
+                    Array.Copy(h, start, h, start + s, (rolling - 1) * s);
                     Array.Copy(batch.Floats(e.BaseIndex), slot * s, h, start, s);
+                    if (first) Array.Copy(batch.Floats(e.BaseIndex), slot * s, h, start + (k - 1) * s, s);
                     break;
                 }
                 default:
                 {
                     var h = batch.Floats(e.HistoryIndex);
-                    Array.Copy(h, start, h, start + 1, k - 1);
+                    Array.Copy(h, start, h, start + 1, rolling - 1);
                     h[start] = batch.Ints(e.BaseIndex)[slot] - e.DiscreteStart;
+                    if (first) h[start + k - 1] = h[start];
                     break;
                 }
             }
         }
-        var mask = batch.Bytes(MaskIndex);
-        Array.Copy(mask, slot * k, mask, slot * k + 1, k - 1);
+        Array.Copy(mask, slot * k, mask, slot * k + 1, rolling - 1);
         mask[slot * k] = 1;
+        if (first) mask[slot * k + k - 1] = 1;
     }
 
     /// <summary>

@@ -20,4 +20,12 @@ public sealed class ObservationHistoryOptions
     /// </summary>
     [MinLength(1)]
     public string[] Modalities { get; set; } = ["image", "direction"];
+
+    /// <summary>
+    /// Anchor the memory on the episode's start: the oldest of the K rows holds the episode's first step for the
+    /// whole episode, the other K − 1 rows the most recent steps. For instructions relative to where the agent
+    /// began (BabyAI's locations — "the ball in front of you" — are resolved against the starting pose).
+    /// Needs at least 2 steps.
+    /// </summary>
+    public bool Anchored { get; set; }
 }

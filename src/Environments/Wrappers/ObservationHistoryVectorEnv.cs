@@ -15,7 +15,7 @@ public sealed class ObservationHistoryVectorEnv : ObservationVectorWrapper, IRes
     /// <summary>Wraps <paramref name="inner"/> (owned, disposed with this); bad options throw a configuration error naming <c>env.memory</c>.</summary>
     public ObservationHistoryVectorEnv(IVectorEnv inner, ObservationHistoryOptions options)
         : this(inner, ObservationHistoryLayout.Create((inner ?? throw new ArgumentNullException(nameof(inner))).SingleObservationSpace,
-            (options ?? throw new ArgumentNullException(nameof(options))).Steps, options.Modalities))
+            (options ?? throw new ArgumentNullException(nameof(options))).Steps, options.Modalities, anchored: options.Anchored))
     {
     }
 

@@ -19,7 +19,8 @@ public sealed class ObservationHistoryTests
         Assert.Equal(current.GetInt(1), batch.Ints(1)[slot]);
         for (int k = 0; k < K; k++)
         {
-            int source = t - 1 - k;
+            // Anchored: the last row is the episode's first step from step 1 on; the others roll as usual.
+            int source = layout.Anchored && k == K - 1 ? (t >= 1 ? 0 : -1) : t - 1 - k;
             bool valid = source >= 0;
             Assert.Equal(valid ? 1 : 0, batch.Bytes(layout.MaskIndex)[slot * K + k]);
             var frame = batch.Bytes(batch.Space.IndexOf("frame_history")).AsSpan((slot * K + k) * 4, 4).ToArray();
@@ -173,15 +174,47 @@ public sealed class ObservationHistoryTests
         Assert.All(vec.Observations.Bytes(vec.SingleObservationSpace.IndexOf("frame_history")).AsSpan(0, K * 4).ToArray(), b => Assert.Equal(0, b));
     }
 
+    [Fact]
+    public void AnchoredMemoryKeepsTheEpisodesFirstStepInItsLastRow()
+    {
+        var anchored = new ObservationHistoryOptions { Steps = K, Modalities = Memory.Modalities, Anchored = true };
+        using var env = new ObservationHistory(new TickEnv(), anchored);
+        Assert.Equal(ObservationHistoryLayout.AnchoredMaskName, env.ObservationSpace.Modalities[^1].Name);
+        Assert.True(ObservationHistoryLayout.Find(env.ObservationSpace)!.Anchored);
+        var r = env.Reset(seed: 1);
+        var episode = new List<Observation> { Raw(r.Observation) };
+        AssertHistory(AsBatch(r.Observation), 0, episode);
+        Assert.Equal([0, 0, 0], r.Observation.Bytes(ObservationHistoryLayout.AnchoredMaskName).ToArray());
+        for (int t = 1; t <= 5; t++) // well past K: the recent rows roll, the first step stays
+        {
+            var s = env.Step(0);
+            episode.Add(Raw(s.Observation));
+            AssertHistory(AsBatch(s.Observation), 0, episode);
+            Assert.Null(env.ObservationSpace.Violation(s.Observation));
+        }
+        Assert.Equal([1, 1, 1], env.Step(0).Observation.Bytes(ObservationHistoryLayout.AnchoredMaskName).ToArray());
+        // A new episode anchors on its own first step.
+        var next = env.Reset();
+        var first = Raw(next.Observation);
+        Assert.Equal([0, 0, 0], next.Observation.Bytes(ObservationHistoryLayout.AnchoredMaskName).ToArray());
+        var after = env.Step(0);
+        AssertHistory(AsBatch(after.Observation), 0, [first, Raw(after.Observation)]);
+        Assert.Equal([1, 0, 1], after.Observation.Bytes(ObservationHistoryLayout.AnchoredMaskName).ToArray());
+        Assert.Throws<ConfigurationException>(() => new ObservationHistory(new TickEnv(), new ObservationHistoryOptions { Steps = 1, Anchored = true, Modalities = ["frame"] }));
+    }
+
     [Theory]
-    [InlineData(AutoresetMode.SameStep)]
-    [InlineData(AutoresetMode.NextStep)]
-    public void VectorWrapperMatchesScalarWrappersInsideAVectorEnv(AutoresetMode mode)
+    [InlineData(AutoresetMode.SameStep, false)]
+    [InlineData(AutoresetMode.NextStep, false)]
+    [InlineData(AutoresetMode.SameStep, true)]
+    [InlineData(AutoresetMode.NextStep, true)]
+    public void VectorWrapperMatchesScalarWrappersInsideAVectorEnv(AutoresetMode mode, bool anchored)
     {
         // Two routes to the same data: memory around each env (the scalar wrapper; the vector env autoresets
         // it) and memory around the vector env. Random actions, many episode ends.
-        using var outer = new ObservationHistoryVectorEnv(new SyncVectorEnv(_ => new TimeLimit(new TickEnv(), 4), 3, mode), Memory);
-        using var inner = new SyncVectorEnv(_ => new TimeLimit(new ObservationHistory(new TickEnv(), Memory), 4), 3, mode);
+        var memory = new ObservationHistoryOptions { Steps = K, Modalities = Memory.Modalities, Anchored = anchored };
+        using var outer = new ObservationHistoryVectorEnv(new SyncVectorEnv(_ => new TimeLimit(new TickEnv(), 4), 3, mode), memory);
+        using var inner = new SyncVectorEnv(_ => new TimeLimit(new ObservationHistory(new TickEnv(), memory), 4), 3, mode);
         var rng = new Rng(11UL);
         outer.Reset(seed: 9);
         inner.Reset(seed: 9);
@@ -205,10 +238,12 @@ public sealed class ObservationHistoryTests
         Assert.True(ends >= 10, $"only {ends} episode ends");
     }
 
-    [Fact]
-    public void FillEpisodeRebuildsTheHistoryTheWrapperGives()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void FillEpisodeRebuildsTheHistoryTheWrapperGives(bool anchored)
     {
-        using var env = new ObservationHistory(new TickEnv(), Memory);
+        using var env = new ObservationHistory(new TickEnv(), new ObservationHistoryOptions { Steps = K, Modalities = Memory.Modalities, Anchored = anchored });
         var played = new List<Observation> { env.Reset(seed: 4).Observation.Clone() };
         for (int t = 0; t < 5; t++) played.Add(env.Step(0).Observation.Clone());
         // Only the current values, as a demonstration file would give them.
@@ -226,7 +261,8 @@ public sealed class ObservationHistoryTests
             return copy;
         }).ToList();
         Assert.False(rebuilt[3].ContentEquals(played[3]));
-        env.Layout.FillEpisode(rebuilt);
+        // Demonstrations rebuild it from the space alone (the layout read back), as DemonstrationSet does.
+        ObservationHistoryLayout.Find(env.ObservationSpace)!.FillEpisode(rebuilt);
         for (int t = 0; t < played.Count; t++) Assert.True(rebuilt[t].ContentEquals(played[t]), $"step {t}");
     }
 
