@@ -11,7 +11,8 @@ namespace RLAgents.Policies.Multimodal;
 /// <summary>
 /// Memory across steps as tokens: one token per previous step k (of the K an
 /// <see cref="ObservationHistoryLayout"/> keeps), the sum of one frame encoding per kept modality
-/// plus a learned step-age embedding (age k = step t−1−k). One token per step rather than a token
+/// plus a learned step-age embedding (age k = step t−1−k; in anchored memory row K−1 is the episode's first step, so
+/// its embedding learns that role). One token per step rather than a token
 /// per image cell, for cost: with BabyAI's 7×7 view, K·49 extra cell tokens would make early
 /// fusion's ≈60-token sequence 4× longer at K = 4, where K tokens make it 7% longer (and
 /// cross-attention fusion only gains K keys). Rows before the episode start are zero in the data
