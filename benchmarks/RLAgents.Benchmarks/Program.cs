@@ -1,6 +1,9 @@
 using BenchmarkDotNet.Running;
 using RLAgents.Benchmarks.Agents;
 
+// The bench commands measure with the native heap the training runners use (RLAgents.LanguageModel.NativeHeap).
+RLAgents.LanguageModel.NativeHeap.Apply();
+
 // Learning-speed bench: dotnet run -c Release --project benchmarks/RLAgents.Benchmarks -- --bench-learning <config.json> [--seeds N]
 if (args.Length > 0 && args[0] == LearningBench.Command) return LearningBench.Run(args[1..]);
 

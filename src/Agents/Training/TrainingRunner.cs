@@ -165,6 +165,7 @@ public static class TrainingRunner
         options.Validate();
         AgentFactory.ResolveEnvironment(options, notice);
         var math = LanguageModel.ReproducibleMath.Ensure();
+        _ = LanguageModel.NativeHeap.Apply();
         torch.set_num_threads(options.Training.Threads);
         var schedule = options.Schedule;
 
@@ -251,6 +252,7 @@ public static class TrainingRunner
                 ["reproducibleMath"] = math.Active,
                 ["mathMode"] = math.Description,
                 ["torchThreads"] = options.Training.Threads,
+                ["nativeHeap"] = LanguageModel.NativeHeap.Apply(),
             }, [typeof(torch).Assembly]);
             // A resumed run without a checkpoint (killed before its first) starts over: nothing of it is kept.
             bool tensorBoard = options.Training.TensorBoard;

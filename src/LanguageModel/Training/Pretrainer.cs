@@ -43,6 +43,7 @@ public static class Pretrainer
     {
         options.Validate();
         var math = ReproducibleMath.Ensure();
+        _ = NativeHeap.Apply();
         Directory.CreateDirectory(runDirectory);
         if (options.Threads > 0) set_num_threads(options.Threads);
         string checkpointRoot = Path.Combine(runDirectory, "checkpoints");
