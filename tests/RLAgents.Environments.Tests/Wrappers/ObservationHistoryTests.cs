@@ -200,7 +200,9 @@ public sealed class ObservationHistoryTests
         var after = env.Step(0);
         AssertHistory(AsBatch(after.Observation), 0, [first, Raw(after.Observation)]);
         Assert.Equal([1, 0, 1], after.Observation.Bytes(ObservationHistoryLayout.AnchoredMaskName).ToArray());
-        Assert.Throws<ConfigurationException>(() => new ObservationHistory(new TickEnv(), new ObservationHistoryOptions { Steps = 1, Anchored = true, Modalities = ["frame"] }));
+        var e = Assert.Throws<ConfigurationException>(() => new ObservationHistory(new TickEnv(), new ObservationHistoryOptions { Steps = 1, Anchored = true, Modalities = ["frame"] }));
+        Assert.Equal("env.memory.steps", e.Path);
+        Assert.Contains("anchored memory needs at least 2 steps", e.Message);
     }
 
     [Theory]
