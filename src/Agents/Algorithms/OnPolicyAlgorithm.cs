@@ -379,9 +379,19 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         () => nets.Actor.ForwardForTraining(HostInputs(inputs, gathered, b, nets.Actor.InputSize), b, _hostLogits),
         () => nets.Critic.ForwardForTraining(HostInputs(inputs, gathered, b, nets.Critic.InputSize), b, _hostValues));
 
+    // Backward reads each parameter's .grad, a new tensor handle per read: a dispose scope on each worker thread releases
+    // them there (scopes are per thread; the minibatch's scope on the calling thread does not see them).
     private void BackwardInParallel((HostMlp Actor, HostMlp Critic) nets, Tensor inputs, bool gathered, int b) => Parallel.Invoke(
-        () => nets.Actor.Backward(HostInputs(inputs, gathered, b, nets.Actor.InputSize), b, _hostGradLogits),
-        () => nets.Critic.Backward(HostInputs(inputs, gathered, b, nets.Critic.InputSize), b, _hostGradValues));
+        () =>
+        {
+            using var scope = NewDisposeScope();
+            nets.Actor.Backward(HostInputs(inputs, gathered, b, nets.Actor.InputSize), b, _hostGradLogits);
+        },
+        () =>
+        {
+            using var scope = NewDisposeScope();
+            nets.Critic.Backward(HostInputs(inputs, gathered, b, nets.Critic.InputSize), b, _hostGradValues);
+        });
 
     /// <summary>(Â − mean) / (std + 1e-8) over the batch [B].</summary>
     private static Tensor Normalized(Tensor advantages) => advantages.sub(advantages.mean()).div(advantages.std().add(1e-8));

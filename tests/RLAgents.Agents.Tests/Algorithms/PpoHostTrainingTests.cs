@@ -130,6 +130,31 @@ public sealed class PpoHostTrainingTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void HostIterationsKeepTheLiveTensorCountFlat(int threads)
+    {
+        var options = CartPole(2, true, 0.01, Activation.Tanh, envs: 16);
+        int before = torch.get_num_threads();
+        try
+        {
+            torch.set_num_threads(threads);
+            using var env = AgentFactory.MakeEnv(options, options.Env.NumEnvs);
+            using var agent = AgentFactory.CreateAgent(options, env);
+            using var ppo = (OnPolicyAlgorithm)AgentFactory.CreateAlgorithm(options, options.Schedule[0], 0, agent, env);
+            for (int i = 0; i < 3; i++) ppo.Iterate(10_000);
+            long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            for (int i = 0; i < 5; i++) ppo.Iterate(10_000);
+            Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            Assert.Equal(8 * 2 * 2, ppo.HostSteps);
+        }
+        finally
+        {
+            torch.set_num_threads(before);
+        }
+    }
+
+    [Theory]
     [InlineData("cartpole-ppo.json", "training.threads=1")]
     [InlineData("cartpole-ppo-large.json", "env.numEnvs=64")] // 64 of its 1,024 envs: the same networks and loss, a smaller rollout
     public void TheShippedCartPoleConfigsTrainOnTheHost(string config, string smaller)
