@@ -149,18 +149,24 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         using var outer = NewDisposeScope();
         // The whole rollout as tensors once; minibatches are index_select copies of it.
         var observations = _policy.Tensorizer.ToInput(_buffer.Observations);
-        var actions = ActionTensorsOf(_buffer);
-        var oldLogProbs = tensor(_buffer.LogProbs);
-        var advantages = tensor(_buffer.Advantages);
-        var returns = tensor(_buffer.Returns);
-        var oldValues = tensor(_buffer.Values);
         bool normalize = _settings.NormalizeAdvantages && size > 1;
         (HostMlp Actor, HostMlp Critic)? host = null;
-        if (HostTraining && _hostLoss is not null && _policy.HostTrainingNetworks is { } nets && actions.Discrete is { } d && d.dim() == 1
+        if (HostTraining && _hostLoss is not null && _buffer.DiscreteCount == 1 && _buffer.ContinuousCount == 0 && _policy.HostTrainingNetworks is { } nets
             && nets.Actor.AcceptsTraining(observations, n) && nets.Critic.AcceptsTraining(observations, n))
             host = nets;
-        // One minibatch of everything: the normalised advantages are the same every epoch, so once per update.
-        if (fullBatch && normalize) advantages = Normalized(advantages);
+        // The libtorch path's rollout tensors; the host step reads the buffer's arrays instead.
+        ActionTensors actions = default;
+        Tensor oldLogProbs = null!, advantages = null!, returns = null!, oldValues = null!;
+        if (host is null)
+        {
+            actions = ActionTensorsOf(_buffer);
+            oldLogProbs = tensor(_buffer.LogProbs);
+            advantages = tensor(_buffer.Advantages);
+            returns = tensor(_buffer.Returns);
+            oldValues = tensor(_buffer.Values);
+            // One minibatch of everything: the normalised advantages are the same every epoch, so once per update.
+            if (fullBatch && normalize) advantages = Normalized(advantages);
+        }
         bool stop = false;
         for (int epoch = 0; epoch < _settings.Epochs && !stop; epoch++)
         {
