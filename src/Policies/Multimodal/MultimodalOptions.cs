@@ -115,4 +115,13 @@ public sealed class MultimodalOptions
     /// (held-out compositions). Early and cross-attention fusion; needs a symbolic grid and a text modality. Default off.
     /// </summary>
     public bool CellTextMatching { get; set; }
+
+    /// <summary>
+    /// With <see cref="CellTextMatching"/>, each code's match also says where in the text it matched (a learned embedding of
+    /// the text position, softmax-weighted by the match), so the agent can bind a colour to its object and tell an
+    /// instruction's objects apart: in "put the grey box next to the yellow ball" the grey box's colour and type match in
+    /// one phrase and a grey ball's in two, and the first-named object is the one to move. Positions carry no word, so the
+    /// compositional bias of the scores is kept. Default off.
+    /// </summary>
+    public bool CellTextRoles { get; set; }
 }

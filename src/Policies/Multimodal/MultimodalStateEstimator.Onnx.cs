@@ -282,10 +282,19 @@ public sealed partial class CellTextMatching : IOnnxExportable
         var k = g.Transpose(g.Reshape(g.Linear(g.LayerNorm(text, ln_text.weight!, ln_text.bias, ln_text.eps, "ln_text"), k_proj.weight!, null, "k_proj"), 0, 0, _heads, _headSize), 0, 2, 3, 1); // [B, H, d, T]
         var scores = g.Mul(g.MatMul(q, k), g.Scalar((float)(1.0 / Math.Sqrt(_headSize))));                       // [B, H, V, T]
         scores = g.Op("Where", [g.Unsqueeze(textMask, 1, 2), scores, g.Scalar(float.NegativeInfinity)]);
-        var best = g.Transpose(g.ReduceMax(scores, false, -1), 0, 2, 1);                                           // [B, V, H]
-        var index = g.Op("Expand", [g.Reshape(codes, 0, -1, 1), g.Ints(1, 1, _heads)]);       // [B, N·Ch, H]
-        var perCell = g.Op("GatherElements", [best, index], OnnxAttribute.Of("axis", 1L));
-        var cells = g.Reshape(perCell, 0, -1, _channels * _heads);                                                    // [B, N, Ch·H]
+        string perCode;                                                                                             // [B, V, H·F]
+        if (role_position is null) perCode = g.Transpose(g.ReduceMax(scores, false, -1), 0, 2, 1);
+        else
+        {
+            // The export's packed text is always the full T = texts · L rows the role table was built for.
+            var where = g.MatMul(g.Softmax(scores), g.Parameter("role_position", role_position));                // [B, H, V, R]
+            var both = g.Concat(-1, g.Unsqueeze(g.ReduceMax(scores, false, -1), -1), where);                      // [B, H, V, 1 + R]
+            perCode = g.Reshape(g.Transpose(both, 0, 2, 1, 3), 0, 0, -1);
+        }
+        int width = _heads * _features;
+        var index = g.Op("Expand", [g.Reshape(codes, 0, -1, 1), g.Ints(1, 1, width)]);        // [B, N·Ch, H·F]
+        var perCell = g.Op("GatherElements", [perCode, index], OnnxAttribute.Of("axis", 1L));
+        var cells = g.Reshape(perCell, 0, -1, _channels * width);                                                     // [B, N, Ch·H·F]
         return g.Linear(cells, out_proj.weight!, out_proj.bias, "out_proj");
     }
 }

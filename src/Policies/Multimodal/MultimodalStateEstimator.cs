@@ -80,6 +80,8 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
             encoders.Add(encoder);
             if (encoder.IsSpatial) spatialTokens += encoder.TokenCount; else otherTokens += encoder.TokenCount;
         }
+        if (options.CellTextRoles && !options.CellTextMatching)
+            throw new ArgumentException("policy.multimodal.cellTextRoles refines cell–text matching: set policy.multimodal.cellTextMatching too.");
         if (options.CellTextMatching)
         {
             if (_fusion == FusionMode.Late) throw new ArgumentException("policy.multimodal.cellTextMatching needs early or crossAttention fusion (late fusion pools each modality on its own, so cells never meet the text).");
@@ -92,7 +94,7 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
                 if (_encoderOf[m] >= 0 && encoders[_encoderOf[m]] is CellTokenEncoder grid)
                 {
                     _matchingOf[m] = matching.Count;
-                    matching.Add(new CellTextMatching(width, backboneModel.Config.NHead, grid.Channels, rng));
+                    matching.Add(new CellTextMatching(width, backboneModel.Config.NHead, grid.Channels, rng, options.CellTextRoles ? texts * _textTokens : 0));
                 }
             }
             if (matching.Count == 0) throw new ArgumentException($"policy.multimodal.cellTextMatching needs a symbolic grid modality (uint8 H×W×channels of small codes); {space} has none.");

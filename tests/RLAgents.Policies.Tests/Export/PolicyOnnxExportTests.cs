@@ -100,20 +100,24 @@ public sealed class PolicyOnnxExportTests
     }
 
     [Theory]
-    [InlineData(FusionMode.Early)]
-    [InlineData(FusionMode.CrossAttention)]
-    public void CellTextMatchingMatchesTorchWithTwoTextModalities(FusionMode fusion)
+    [InlineData(FusionMode.Early, false)]
+    [InlineData(FusionMode.CrossAttention, false)]
+    [InlineData(FusionMode.Early, true)]
+    [InlineData(FusionMode.CrossAttention, true)]
+    public void CellTextMatchingMatchesTorchWithTwoTextModalities(FusionMode fusion, bool roles)
     {
         using var env = GoToLocal(description: true);
         var batch = RandomObservations.Collect(env, 300, 15);
         var multimodal = Transformer(fusion);
         multimodal.CellTextMatching = true;
+        multimodal.CellTextRoles = roles;
         var options = new PolicyOptions { Architecture = PolicyArchitecture.Transformer, Multimodal = multimodal };
         var factory = new MultimodalStateEstimatorFactory(options.Multimodal, GridWords);
         using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, factory);
         var export = ExportTestKit.AssertParity(policy, batch);
         Assert.Contains(export.Model.Graph!.Nodes, n => n.OpType == "GatherElements");
         Assert.Contains(export.Model.Graph!.Nodes, n => n.OpType == "ReduceMax");
+        Assert.Equal(roles, export.Model.Graph!.Initializers.Any(t => t.Name!.EndsWith("role_position", StringComparison.Ordinal)));
     }
 
     [Fact]

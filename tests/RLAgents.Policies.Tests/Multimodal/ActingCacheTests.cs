@@ -15,7 +15,7 @@ namespace RLAgents.Policies.Tests.Multimodal;
 /// </summary>
 public sealed class ActingCacheTests
 {
-    private static MultimodalOptions Options(FusionMode fusion, bool cache, bool matching = false) => new()
+    private static MultimodalOptions Options(FusionMode fusion, bool cache, bool matching = false, bool roles = false) => new()
     {
         Fusion = fusion,
         Backbone = new BackboneOptions { NLayer = 2, NHead = 4, NEmbd = 32, BlockSize = 128 },
@@ -23,11 +23,12 @@ public sealed class ActingCacheTests
         FusionHiddenSizes = [24],
         ActingCache = cache,
         CellTextMatching = matching,
+        CellTextRoles = roles,
     };
 
-    private static ActorCriticPolicy Policy(ObservationSpace space, FusionMode fusion, bool cache, bool matching = false) =>
+    private static ActorCriticPolicy Policy(ObservationSpace space, FusionMode fusion, bool cache, bool matching = false, bool roles = false) =>
         new(space, new DiscreteSpace(7), new PolicyOptions { ShareStateEstimator = true },
-            new MultimodalStateEstimatorFactory(Options(fusion, cache, matching), EstimatorTestKit.Tokenizer), new Rng(11));
+            new MultimodalStateEstimatorFactory(Options(fusion, cache, matching, roles), EstimatorTestKit.Tokenizer), new Rng(11));
 
     /// <summary>
     /// 16 GoToLocal observations: 8 episodes at their start, then the same 8 episodes two steps on, so every mission
@@ -67,13 +68,14 @@ public sealed class ActingCacheTests
     [InlineData(FusionMode.CrossAttention, true)]   // two text modalities: the key is mission and description together
     [InlineData(FusionMode.CrossAttention, false, true)]   // the cells' code scores are cached with the query
     [InlineData(FusionMode.CrossAttention, true, true)]
+    [InlineData(FusionMode.CrossAttention, true, true, true)]   // and where in the text each code matched
     [InlineData(FusionMode.Late, false)]
     [InlineData(FusionMode.Late, true)]
-    public void CachedActingGivesThePlainForwardsLogitsAndValuesForMixedMissions(FusionMode fusion, bool description, bool matching = false)
+    public void CachedActingGivesThePlainForwardsLogitsAndValuesForMixedMissions(FusionMode fusion, bool description, bool matching = false, bool roles = false)
     {
         var batch = MixedMissions(description);
-        using var cached = Policy(batch.Space, fusion, cache: true, matching);
-        using var plain = Policy(batch.Space, fusion, cache: false, matching);
+        using var cached = Policy(batch.Space, fusion, cache: true, matching, roles);
+        using var plain = Policy(batch.Space, fusion, cache: false, matching, roles);
         var expected = Outputs(plain, batch);
         var cold = Outputs(cached, batch);   // every key a miss
         var warm = Outputs(cached, batch);   // every key a hit
@@ -101,12 +103,13 @@ public sealed class ActingCacheTests
     [Theory]
     [InlineData(FusionMode.CrossAttention)]
     [InlineData(FusionMode.CrossAttention, true)]
+    [InlineData(FusionMode.CrossAttention, true, true)]
     [InlineData(FusionMode.Late)]
-    public void AnOptimiserStepEmptiesTheCacheAndActingThenMatchesTheUpdatedPlainForward(FusionMode fusion, bool matching = false)
+    public void AnOptimiserStepEmptiesTheCacheAndActingThenMatchesTheUpdatedPlainForward(FusionMode fusion, bool matching = false, bool roles = false)
     {
         var batch = MixedMissions(description: false);
-        using var cached = Policy(batch.Space, fusion, cache: true, matching);
-        using var plain = Policy(batch.Space, fusion, cache: false, matching);
+        using var cached = Policy(batch.Space, fusion, cache: true, matching, roles);
+        using var plain = Policy(batch.Space, fusion, cache: false, matching, roles);
         var before = Outputs(cached, batch);
         using (var optimizer = new AdamOptimizer(cached.named_parameters().Select(p => (p.name, p.parameter)), new AdamOptions { LearningRate = 0.01 }))
         {
@@ -129,6 +132,12 @@ public sealed class ActingCacheTests
         plain.CopyFrom(cached);
         AssertClose(Outputs(plain, batch).Preferences, Outputs(cached, batch).Preferences);
         Assert.Equal(2, Cache(cached).Invalidations);
+        if (!roles) return;
+        // The text-position embedding shapes the cached code scores as much as the projections do.
+        using (no_grad()) cached.named_parameters().Single(p => p.name.EndsWith("role_position", StringComparison.Ordinal)).parameter.add_(0.5);
+        plain.CopyFrom(cached);
+        AssertClose(Outputs(plain, batch).Preferences, Outputs(cached, batch).Preferences);
+        Assert.Equal(3, Cache(cached).Invalidations);
     }
 
     [Theory]

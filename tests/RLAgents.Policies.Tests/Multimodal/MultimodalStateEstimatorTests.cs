@@ -121,6 +121,10 @@ public sealed class MultimodalStateEstimatorTests
         cross.CellTextMatching = true;
         error = Assert.Throws<Environments.Configuration.ConfigurationException>(() => EstimatorTestKit.Build(cross, noText));
         Assert.Contains("needs a text modality", error.Message);
+        var rolesAlone = With(FusionMode.CrossAttention);
+        rolesAlone.CellTextRoles = true;
+        error = Assert.Throws<Environments.Configuration.ConfigurationException>(() => EstimatorTestKit.Build(rolesAlone, batch.Space));
+        Assert.Contains("cellTextRoles", error.Message);
     }
 
     [Fact]
