@@ -124,13 +124,4 @@ public sealed class MultimodalOptions
     /// compositional bias of the scores is kept. Default off.
     /// </summary>
     public bool CellTextRoles { get; set; }
-
-    /// <summary>
-    /// The discrete heading modality (BabyAI: <c>direction</c>) whose turn since the episode's first step is added to every
-    /// image or grid token as a learned embedding per (turn, token), so the agent can pick cells by where they lie relative to
-    /// the pose it started in — BabyAI's locations ("the ball on your left") are resolved against the starting pose. The first
-    /// heading is read from anchored memory, so <c>env.memory</c> must be anchored and keep this modality. Early and
-    /// cross-attention fusion. Null (the default) turns it off.
-    /// </summary>
-    public string? StartHeading { get; set; }
 }

@@ -30,8 +30,6 @@ public sealed partial class MultimodalStateEstimator : IOnnxExportable
                 string encoded;
                 using (g.Enter($"encoders.{_encoderOf[m]}")) encoded = encoders[_encoderOf[m]].ExportOnnx(g, observation[m]);
                 tokens[m] = g.Add(encoded, TypeRow(g, m));
-                if (headings is not null && _headingOf[m] >= 0)
-                    using (g.Enter($"headings.{_headingOf[m]}")) tokens[m] = g.Add(tokens[m]!, headings[_headingOf[m]].ExportOnnx(g, observation));
             }
         }
         string? memoryTokens = null, memoryMask = null;

@@ -38,8 +38,6 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
     private readonly HistoryTokenEncoder? memory;
     private readonly PretrainedTextTokens? text;
     private readonly ModuleList<CellTextMatching>? matching;
-    private readonly ModuleList<StartHeadingPositions>? headings;
-    private readonly int[] _headingOf = [];  // modality → its StartHeadingPositions index, −1 for none
     private readonly int[] _matchingOf = [];   // modality → its CellTextMatching index, −1 for none
     private readonly Tensor modalityIds;
     private readonly int[] _encoderOf;   // modality → encoder index, −1 for text, −2 for memory (history or mask)
@@ -100,20 +98,6 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
                 }
             }
             if (matching.Count == 0) throw new ArgumentException($"policy.multimodal.cellTextMatching needs a symbolic grid modality (uint8 H×W×channels of small codes); {space} has none.");
-        }
-        if (options.StartHeading is { } headingName)
-        {
-            if (_fusion == FusionMode.Late) throw new ArgumentException("policy.multimodal.startHeading needs early or crossAttention fusion (late fusion pools each grid on its own).");
-            headings = new ModuleList<StartHeadingPositions>();
-            _headingOf = new int[space.Count];
-            for (int m = 0; m < space.Count; m++)
-            {
-                _headingOf[m] = -1;
-                if (_encoderOf[m] < 0 || !encoders[_encoderOf[m]].IsSpatial) continue;
-                _headingOf[m] = headings.Count;
-                headings.Add(StartHeadingPositions.Create(space, headingName, encoders[_encoderOf[m]].TokenCount, width));
-            }
-            if (headings.Count == 0) throw new ArgumentException($"policy.multimodal.startHeading needs an image or grid modality; {space} has none.");
         }
         modality_type = nn.Embedding(space.Count, width);
         Init.Embedding(modality_type, rng);
@@ -223,14 +207,9 @@ public sealed partial class MultimodalStateEstimator : StateEstimator
         if (_fusion == FusionMode.Late) return Late(input, types, readable, cached);
         var tokens = new Tensor[Space.Count];                   // each [B, n_m, C]
         var masks = new Tensor?[Space.Count];                   // text: bool [B, L], true = real token
-        var turn = headings?[0].Turn(input);                   // int64 [B]: how far the heading turned since the start
         for (int m = 0; m < Space.Count; m++)
         {
-            if (_encoderOf[m] >= 0)
-            {
-                tokens[m] = encoders[_encoderOf[m]].forward(input[m]).add(types[m]);
-                if (turn is not null && _headingOf[m] >= 0) tokens[m] = tokens[m].add(headings![_headingOf[m]].forward(turn));
-            }
+            if (_encoderOf[m] >= 0) tokens[m] = encoders[_encoderOf[m]].forward(input[m]).add(types[m]);
             else if (_encoderOf[m] == -1 && !_keyed[m] && !_pretrainedCached)   // cached pretrained text is encoded in Summary, per distinct string
             {
                 if (text is null) (tokens[m], masks[m]) = EmbedText(m, input[m], types);
