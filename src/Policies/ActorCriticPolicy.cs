@@ -57,6 +57,7 @@ public sealed partial class ActorCriticPolicy : Policy
     private readonly Linear policyHead;
     private readonly Linear valueHead;
     private readonly Parameter? logStd;
+    private readonly RecurrentCore? memory;
 
     /// <summary>Builds the networks; weights are drawn from <paramref name="rng"/>.</summary>
     public ActorCriticPolicy(ObservationSpace observationSpace, Space actionSpace, PolicyOptions options, IStateEstimatorFactory estimators, Rng rng)
@@ -64,6 +65,11 @@ public sealed partial class ActorCriticPolicy : Policy
     {
         actor = estimators.Create(observationSpace, rng);
         critic = options.SharesStateEstimator ? null : estimators.Create(observationSpace, rng);
+        if (options.Recurrent)
+        {
+            if (critic is not null) throw new ArgumentException("A recurrent policy needs one state estimator shared by the actor and the critic.");
+            memory = new RecurrentCore(actor.StateSize, rng);
+        }
         policyHead = nn.Linear(actor.StateSize, Distribution.HeadSize(stateDependentStd: false));
         valueHead = nn.Linear((critic ?? actor).StateSize, 1);
         // CleanRL: small policy-head gain keeps the initial policy near uniform; value head gain 1.
@@ -72,6 +78,7 @@ public sealed partial class ActorCriticPolicy : Policy
         // Registered by hand: a shared estimator must appear once, or optimisers would step it twice.
         register_module("actor", actor);
         if (critic is not null) register_module("critic", critic);
+        if (memory is not null) register_module("recurrent", memory);
         register_module("policy_head", policyHead);
         register_module("value_head", valueHead);
         if (Distribution.ContinuousCount > 0)
@@ -89,17 +96,30 @@ public sealed partial class ActorCriticPolicy : Policy
     /// <summary>True when actor and critic share one state estimator.</summary>
     public bool SharesStateEstimator => critic is null;
 
+    /// <summary>Units of the recurrent memory (<see cref="PolicyOptions.Recurrent"/>), 0 for a memoryless policy.</summary>
+    public int MemorySize => memory?.Size ?? 0;
+
+    /// <summary>
+    /// The actor's state [B, D] of <paramref name="observations"/>: the estimator's, and for a recurrent policy that plus
+    /// the memory it updates (which reads <see cref="ObservationInput.Sequence"/> and writes its final memory there).
+    /// </summary>
+    private Tensor ActorState(ObservationInput observations)
+    {
+        var state = actor.forward(observations);
+        return memory is null ? state : memory.Forward(state, observations.Sequence);
+    }
+
     /// <summary>The action distribution's parameters [B, P] (policy logits [B, K] for a Discrete space).</summary>
     public Tensor Logits(ObservationInput observations)
     {
-        var state = actor.forward(observations);
+        var state = ActorState(observations);
         return Distribution.Parameters(policyHead.forward(state), logStd);
     }
 
     /// <summary>V(s) [B].</summary>
     public Tensor Value(ObservationInput observations)
     {
-        var state = (critic ?? actor).forward(observations);
+        var state = critic is null ? ActorState(observations) : critic.forward(observations);
         var v = valueHead.forward(state);
         return v.squeeze(-1);
     }
@@ -107,7 +127,7 @@ public sealed partial class ActorCriticPolicy : Policy
     /// <summary>log π(a|s), entropy and V(s) for a batch of observations and actions (zero-based integers, floats as taken).</summary>
     public ActionEvaluation EvaluateActions(ObservationInput observations, ActionTensors actions)
     {
-        var state = actor.forward(observations);
+        var state = ActorState(observations);
         var logits = Distribution.Parameters(policyHead.forward(state), logStd);
         Tensor values;
         if (critic is null)
@@ -125,6 +145,8 @@ public sealed partial class ActorCriticPolicy : Policy
 
     private void BuildHost()
     {
+        // A recurrent policy's memory has no host form: it always takes the tensor path.
+        if (memory is not null) _hostBuilt = true;
         if (!_hostBuilt) (_hostActor, _hostCritic, _hostBuilt) = (HostMlp.TryCreate(actor, policyHead), HostMlp.TryCreate(critic ?? actor, valueHead), true);
     }
 
@@ -201,7 +223,7 @@ public sealed partial class ActorCriticPolicy : Policy
     /// <inheritdoc />
     protected override (Tensor Preferences, Tensor? Values) ActingOutputs(ObservationInput observations, bool withValues)
     {
-        var state = actor.forward(observations);
+        var state = ActorState(observations);
         var logits = Distribution.Parameters(policyHead.forward(state), logStd);
         if (!withValues) return (logits, null);
         if (critic is null) return (logits, valueHead.forward(state).squeeze(-1));

@@ -26,6 +26,8 @@ public sealed partial class ActorCriticPolicy : IOnnxExportable
     /// <summary>Writes <c>logits</c> [B, K] and <c>value</c> [B], the critic's own estimator included when it has one.</summary>
     public override OnnxPolicyOutputs ExportOnnx(OnnxGraphBuilder g, IReadOnlyList<string> observation)
     {
+        // The acting graph has no memory input or output yet: exporting a recurrent policy would drop its memory.
+        if (memory is not null) throw g.Unsupported(memory, "a recurrent policy's memory (policy.recurrent) has no ONNX form yet");
         string state;
         using (g.Enter("actor")) state = actor.ExportOnnx(g, observation);
         var logits = g.Linear(state, policyHead.weight!, policyHead.bias, "policy_head");

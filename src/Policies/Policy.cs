@@ -181,6 +181,7 @@ public abstract partial class Policy : nn.Module
             using var scope = NewDisposeScope();
             using var _ = no_grad();
             var (prefs, values) = ActingOutputs(observations, withValues);
+            observations.Sequence?.KeepFinal(); // a recurrent policy's new memory, before the scope frees it
             prefs.data<float>().CopyTo(_prefs, 0, 0);
             values?.data<float>().CopyTo(_values, 0, 0);
         }

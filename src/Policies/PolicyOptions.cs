@@ -67,13 +67,13 @@ public sealed class PolicyOptions : IValidatableObject
     /// <summary>
     /// Actor-critic policies only: true shares one state estimator between the action selector and
     /// the value evaluator; false (CleanRL's PPO) gives the critic its own encoders and backbone;
-    /// null shares it for the Transformer and not for the MLP.
+    /// null shares it for the Transformer and recurrent policies and not for the MLP.
     /// </summary>
     public bool? ShareStateEstimator { get; set; }
 
     /// <summary>Whether actor and critic share one state estimator (<see cref="ShareStateEstimator"/> resolved).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public bool SharesStateEstimator => ShareStateEstimator ?? Architecture == PolicyArchitecture.Transformer;
+    public bool SharesStateEstimator => ShareStateEstimator ?? (Architecture == PolicyArchitecture.Transformer || Recurrent);
 
     /// <summary>Orthogonal weight initialisation with zero biases (gain √2 hidden, 0.01 policy head, 1 value head), as in CleanRL; false keeps TorchSharp's default init.</summary>
     public bool OrthogonalInit { get; set; } = true;
@@ -93,6 +93,14 @@ public sealed class PolicyOptions : IValidatableObject
     [Range(1, 65536)]
     public int? ImageFeatures { get; set; }
 
+    /// <summary>
+    /// Actor-critic agents: a GRU cell between the (shared) state estimator and the heads keeps a memory across an
+    /// episode's steps (<see cref="Networks.RecurrentCore"/>). Rollouts keep each env's memory at their start and PPO
+    /// trains on whole env sequences; SFT trains on whole demonstration episodes. Not for Q-networks, ONNX export,
+    /// serving or distributed rollouts yet.
+    /// </summary>
+    public bool Recurrent { get; set; }
+
     /// <summary>Keep a pretrained image encoder's (<c>resNet18</c>) weights fixed: they start outside the trainable set.</summary>
     public bool FreezeImageEncoder { get; set; }
 
@@ -103,6 +111,8 @@ public sealed class PolicyOptions : IValidatableObject
             yield return new ValidationResult($"imageFeatures sets the width of natureCnn and impala encoders; {ImageEncoding} has its own", [nameof(ImageFeatures)]);
         if (FreezeImageEncoder && ImageEncoding != ImageEncoding.ResNet18)
             yield return new ValidationResult("freezeImageEncoder applies to the pretrained resNet18 encoder", [nameof(FreezeImageEncoder)]);
+        if (Recurrent && ShareStateEstimator == false)
+            yield return new ValidationResult("recurrent needs one state estimator shared by the actor and the critic (shareStateEstimator: true): the memory is one", [nameof(Recurrent)]);
         for (int i = 0; i < HiddenSizes.Length; i++)
             if (HiddenSizes[i] < 1 || HiddenSizes[i] > 65536)
                 yield return new ValidationResult($"hiddenSizes[{i}] = {HiddenSizes[i]} must be in [1, 65536]", [nameof(HiddenSizes)]);

@@ -175,6 +175,12 @@ public static class PolicyBackends
                 return new OnnxPolicyBackend(bytes, info, feed, threads);
             }
             var trained = TrainedPolicy.Load(path);
+            if (trained.Policy is ActorCriticPolicy { MemorySize: > 0 })
+            {
+                trained.Dispose();
+                // A request carries one observation and no episode: the server would have to keep each client's memory.
+                throw new ServingStartupException($"{path}: a recurrent policy (policy.recurrent) keeps a memory per episode, which serving does not carry yet; evaluate it with rlagents eval");
+            }
             if (kind == BackendKind.Torch) return new TorchPolicyBackend(trained, threads);
             using (trained)
             {

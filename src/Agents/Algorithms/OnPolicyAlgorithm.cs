@@ -44,7 +44,8 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
     private readonly RolloutBuffer _buffer;
     private readonly AdamOptimizer _adam;
     private readonly Rng _rng;
-    private readonly int[] _order;
+    private readonly int[] _order; // rows of the rollout, or for a recurrent policy its env columns
+    private readonly int _memorySize;
     private long _iterations;
 
     /// <summary>Creates the algorithm over <paramref name="env"/>; the envs are reset with <paramref name="envSeed"/>.</summary>
@@ -64,8 +65,13 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         _buffer = new RolloutBuffer(source.ObservationSpace, settings.RolloutSteps, source.NumEnvs, source.ActionSpace.ActionLayout);
         if (_buffer.Count < settings.Minibatches)
             throw new ArgumentException($"A rollout of {_buffer.Count} steps cannot be split into {settings.Minibatches} minibatches.");
+        _memorySize = policy.MemorySize;
+        // A recurrent policy's minibatches are whole env sequences (its memory runs through the rollout), so there must be
+        // at least as many envs as minibatches.
+        if (_memorySize > 0 && source.NumEnvs < settings.Minibatches)
+            throw new ArgumentException($"A recurrent policy trains on whole env sequences: {source.NumEnvs} envs cannot be split into {settings.Minibatches} minibatches.");
         _adam = new AdamOptimizer(policy.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)), settings.Adam);
-        _order = Enumerable.Range(0, _buffer.Count).ToArray();
+        _order = Enumerable.Range(0, _memorySize > 0 ? source.NumEnvs : _buffer.Count).ToArray();
         _hostLoss = HostLossOf(loss);
     }
 
@@ -146,9 +152,22 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
         int epochsDone = 0, skipped = 0;
         int n = _buffer.Count, size = n / _settings.Minibatches;
         bool fullBatch = _settings.Minibatches == 1;
+        bool recurrent = _memorySize > 0;
+        int steps = _buffer.Steps, envsPer = _buffer.Envs / _settings.Minibatches;
+        if (recurrent) size = envsPer * steps;
         using var outer = NewDisposeScope();
         // The whole rollout as tensors once; minibatches are index_select copies of it.
         var observations = _policy.Tensorizer.ToInput(_buffer.Observations);
+        // A recurrent policy replays each env's rollout from the memory it entered with: initial [N, H], continue flags [T, N].
+        Tensor initialMemory = null!, continues = null!;
+        if (recurrent)
+        {
+            var initial = _buffer.InitialMemory ?? throw new InvalidOperationException(
+                "The rollout carries no recurrent memory: its source does not keep one (distributed rollouts cannot train a recurrent policy yet).");
+            initialMemory = tensor(initial, [_buffer.Envs, _memorySize]);
+            continues = tensor(_buffer.ContinueFlags(), [steps, _buffer.Envs]);
+            if (fullBatch) observations.Sequence = new SequenceInput(steps, initialMemory, continues);
+        }
         bool normalize = _settings.NormalizeAdvantages && size > 1;
         (HostMlp Actor, HostMlp Critic)? host = null;
         if (HostTraining && _hostLoss is not null && _buffer.DiscreteCount == 1 && _buffer.ContinuousCount == 0 && _policy.HostTrainingNetworks is { } nets
@@ -217,9 +236,24 @@ public sealed class OnPolicyAlgorithm : IAlgorithm
                 }
                 else
                 {
-                    var index = tensor(_order.AsSpan(mb * size, size).ToArray().Select(i => (long)i).ToArray());
+                    Tensor index;
+                    SequenceInput? sequence = null;
+                    if (recurrent)
+                    {
+                        // Envs E of this minibatch, all T steps each, time-major: row t·|E| + j is step t of env E[j].
+                        var envs = _order.AsSpan(mb * envsPer, envsPer).ToArray().Select(i => (long)i).ToArray();
+                        var rows = new long[size];
+                        for (int t = 0; t < steps; t++)
+                            for (int j = 0; j < envsPer; j++) rows[t * envsPer + j] = (long)t * _buffer.Envs + envs[j];
+                        index = tensor(rows);
+                        var envIndex = tensor(envs);
+                        sequence = new SequenceInput(steps, initialMemory.index_select(0, envIndex), continues.index_select(1, envIndex));
+                    }
+                    else index = tensor(_order.AsSpan(mb * size, size).ToArray().Select(i => (long)i).ToArray());
                     adv = advantages.index_select(0, index);
-                    batch = new OnPolicyBatch(observations.Select(index),
+                    var selected = observations.Select(index);
+                    selected.Sequence = sequence;
+                    batch = new OnPolicyBatch(selected,
                         new ActionTensors(actions.Discrete?.index_select(0, index), actions.Continuous?.index_select(0, index)), oldLogProbs.index_select(0, index),
                         adv, returns.index_select(0, index), oldValues.index_select(0, index));
                 }

@@ -83,6 +83,27 @@ public sealed class RolloutBuffer
     /// <summary>Value targets, filled after collection.</summary>
     public float[] Returns { get; }
 
+    /// <summary>A recurrent policy's memory of each env entering the rollout, [N × H] row-major; null for memoryless policies.</summary>
+    public float[]? InitialMemory { get; private set; }
+
+    /// <summary><see cref="InitialMemory"/>, allocated for <paramref name="size"/> units per env on first use.</summary>
+    public float[] InitialMemoryFor(int size)
+    {
+        if (InitialMemory is null || InitialMemory.Length != Envs * size) InitialMemory = new float[Envs * size];
+        return InitialMemory;
+    }
+
+    /// <summary>
+    /// float [T × N]: 0 where step t of env i begins an episode inside the rollout (the previous step ended one), else 1.
+    /// A rollout's first step continues from <see cref="InitialMemory"/>, already cleared where an episode ended before it.
+    /// </summary>
+    public float[] ContinueFlags()
+    {
+        var flags = new float[Count];
+        for (int k = 0; k < Count; k++) flags[k] = k < Envs || !Ended[k - Envs] ? 1 : 0;
+        return flags;
+    }
+
     /// <summary>
     /// Writes the collected fields (observations, actions, log-probabilities, values, rewards, next values,
     /// flags; not the advantages and returns, which the learner computes) as T, N, the action layout (Kd

@@ -5,6 +5,7 @@ using RLAgents.Environments;
 using RLAgents.Environments.Checking;
 using RLAgents.EpisodeLogs;
 using RLAgents.Policies;
+using RLAgents.Policies.Networks;
 using RLAgents.Policies.Selection;
 using static TorchSharp.torch;
 
@@ -22,7 +23,8 @@ public readonly record struct EpisodeRecord(double Return, int Length, bool? Suc
 /// <param name="EpisodeReturns">Per env: the return of its episode so far.</param>
 /// <param name="EpisodeLengths">Per env: the length of its episode so far.</param>
 /// <param name="Recorders">The recorders' state, when the collector records episodes.</param>
-public sealed record RolloutState(VectorEnvState Env, double[] EpisodeReturns, int[] EpisodeLengths, RecorderGroupState? Recorders);
+/// <param name="Memory">A recurrent policy's memory of each env's episode in progress, [N × H] row-major; null for memoryless policies.</param>
+public sealed record RolloutState(VectorEnvState Env, double[] EpisodeReturns, int[] EpisodeLengths, RecorderGroupState? Recorders, float[]? Memory = null);
 
 /// <summary>
 /// Drives an <see cref="IVectorEnv"/> (same-step autoreset) with a policy and fills buffers. It
@@ -41,6 +43,8 @@ public sealed class RolloutCollector : IExperienceSource
     private readonly ActionLayout _layout;
     private readonly int[] _zeroBased;
     private readonly int[] _truncatedIndex;
+    private readonly int[] _truncatedSlot;
+    private readonly RecurrentMemory? _memory;
     private float[] _values = []; // V of a step input's rows (truncations, the rollout's last step)
     private readonly double[] _episodeReturn;
     private readonly int[] _episodeLength;
@@ -62,6 +66,8 @@ public sealed class RolloutCollector : IExperienceSource
         _actions = new ActionBatch(env.SingleActionSpace, n);
         _zeroBased = new int[_layout.DiscreteCount];
         _truncatedIndex = new int[n];
+        _truncatedSlot = new int[n];
+        _memory = RecurrentMemory.For(policy, n);
         _episodeReturn = new double[n];
         _episodeLength = new int[n];
     }
@@ -140,6 +146,7 @@ public sealed class RolloutCollector : IExperienceSource
     {
         _env.Reset(seed);
         _checker?.CheckReset(_env);
+        _memory?.Clear();
         Array.Clear(_episodeReturn);
         Array.Clear(_episodeLength);
     }
@@ -149,7 +156,7 @@ public sealed class RolloutCollector : IExperienceSource
     {
         reason = _env is IRestorableVectorEnv ? null : $"{_env.GetType().Name} cannot save its state";
         if (_env is not IRestorableVectorEnv restorable || restorable.CaptureState(out reason) is not { } env) return null;
-        return new RolloutState(env, [.. _episodeReturn], [.. _episodeLength], _recorders?.CaptureState());
+        return new RolloutState(env, [.. _episodeReturn], [.. _episodeLength], _recorders?.CaptureState(), _memory?.Values.ToArray());
     }
 
     /// <summary>
@@ -166,6 +173,12 @@ public sealed class RolloutCollector : IExperienceSource
         _checker?.CheckReset(_env);
         state.EpisodeReturns.CopyTo(_episodeReturn, 0);
         state.EpisodeLengths.CopyTo(_episodeLength, 0);
+        if (_memory is not null)
+        {
+            if (state.Memory is not { } memory || memory.Length != _memory.Values.Length)
+                throw new InvalidDataException($"The saved rollout holds {state.Memory?.Length ?? 0} memory values; this recurrent policy needs {_memory.Values.Length} ({_env.NumEnvs} envs × {_memory.Size}).");
+            memory.CopyTo(_memory.Values);
+        }
     }
 
     /// <summary>
@@ -193,6 +206,8 @@ public sealed class RolloutCollector : IExperienceSource
         var policy = Policy as ActorCriticPolicy ?? throw new InvalidOperationException("On-policy collection needs an actor-critic policy.");
         int n = _env.NumEnvs;
         if (buffer.Envs != n) throw new ArgumentException($"The buffer is for {buffer.Envs} envs; the vector env has {n}.");
+        // Each env's memory entering the rollout: PPO replays the rollout's sequences from it.
+        if (_memory is not null) _memory.Values.CopyTo(buffer.InitialMemoryFor(_memory.Size));
         for (int t = 0; t < buffer.Steps; t++)
         {
             long clock = IterationProfile.Start();
@@ -201,11 +216,13 @@ public sealed class RolloutCollector : IExperienceSource
             for (int i = 0; i < n; i++) obs.CopySlot(i, buffer.Observations, row + i);
             // Spaces with text may fall back to fresh tensors, which a scope frees; in-place inputs need none (a scope is an
             // allocation per step, and Act scopes its own tensor calls).
-            using (var scope = policy.Tensorizer.StepInputInPlace ? null : NewDisposeScope())
+            using (var scope = policy.Tensorizer.StepInputInPlace && _memory is null ? null : NewDisposeScope())
             {
                 var input = policy.Tensorizer.ToStepInput(obs);
+                _memory?.Attach(input, n);
                 clock = IterationProfile.Stop(ProfileSection.Tensorize, clock);
                 policy.Act(input, selection, Rng, _act);
+                _memory?.Commit(input);
             }
             clock = IterationProfile.Stop(ProfileSection.Act, clock);
             TakeActions();
@@ -231,12 +248,17 @@ public sealed class RolloutCollector : IExperienceSource
                 if (_env.Truncated[i] && !_env.Terminated[i])
                 {
                     _env.FinalObservations.CopySlot(i, _truncated, truncatedCount);
+                    _truncatedSlot[truncatedCount] = i;
                     _truncatedIndex[truncatedCount++] = k;
                 }
             }
             clock = IterationProfile.Stop(ProfileSection.Env, clock);
-            // Truncation bootstraps from V(final observation); a batched call over the truncated envs only.
-            if (truncatedCount > 0) WriteValues(policy, _truncated, truncatedCount, buffer.NextValues, _truncatedIndex);
+            // Truncation bootstraps from V(final observation); a batched call over the truncated envs only (a recurrent
+            // policy reads it with the memory the episode ended with, cleared just after).
+            if (truncatedCount > 0) WriteValues(policy, _truncated, truncatedCount, buffer.NextValues, _truncatedIndex, _truncatedSlot);
+            if (_memory is not null)
+                for (int i = 0; i < n; i++)
+                    if (buffer.Ended[row + i]) _memory.EndEpisode(i);
             IterationProfile.Stop(ProfileSection.Act, clock);
         }
         long last0 = IterationProfile.Start();
@@ -244,8 +266,8 @@ public sealed class RolloutCollector : IExperienceSource
         int last = (buffer.Steps - 1) * n;
         int open = 0;
         for (int i = 0; i < n; i++)
-            if (!buffer.Ended[last + i]) { _env.Observations.CopySlot(i, _truncated, open); _truncatedIndex[open++] = last + i; }
-        if (open > 0) WriteValues(policy, _truncated, open, buffer.NextValues, _truncatedIndex);
+            if (!buffer.Ended[last + i]) { _env.Observations.CopySlot(i, _truncated, open); _truncatedSlot[open] = i; _truncatedIndex[open++] = last + i; }
+        if (open > 0) WriteValues(policy, _truncated, open, buffer.NextValues, _truncatedIndex, _truncatedSlot);
         IterationProfile.Stop(ProfileSection.Act, last0);
     }
 
@@ -256,6 +278,7 @@ public sealed class RolloutCollector : IExperienceSource
     /// </summary>
     public void CollectTransitions(int steps, Func<long, ActionSelection> selection, NStepAccumulator nStep, ReplayBuffer replay)
     {
+        if (_memory is not null) throw new InvalidOperationException("A recurrent policy (policy.recurrent) learns on-policy only: a replay buffer keeps no memory.");
         int n = _env.NumEnvs;
         for (int s = 0; s < steps; s++)
         {
@@ -324,15 +347,17 @@ public sealed class RolloutCollector : IExperienceSource
         }
     }
 
-    private void WriteValues(ActorCriticPolicy policy, ObservationBatch batch, int count, float[] destination, int[] indices)
+    private void WriteValues(ActorCriticPolicy policy, ObservationBatch batch, int count, float[] destination, int[] indices, int[] slots)
     {
         // The whole (env-sized) batch through the preallocated step input, rows ≥ count ignored: no per-rollout
         // copies that grow with the number of envs. values [N].
-        using var scope = policy.Tensorizer.StepInputInPlace ? null : NewDisposeScope();
+        using var scope = policy.Tensorizer.StepInputInPlace && _memory is null ? null : NewDisposeScope();
         var input = policy.Tensorizer.ToStepInput(batch, count);
         int rows = (int)input.Count;
+        _memory?.AttachRows(input, slots.AsSpan(0, count), rows);
         if (_values.Length < rows) _values = new float[rows];
         policy.ValuesInto(input, rows, _values);
+        input.Sequence = null; // the step input is persistent: the next pass attaches its own
         for (int j = 0; j < count; j++) destination[indices[j]] = _values[j];
     }
 }

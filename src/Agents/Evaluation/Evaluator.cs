@@ -5,6 +5,7 @@ using RLAgents.Environments.Wrappers;
 using RLAgents.EpisodeLogs;
 using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.Policies;
+using RLAgents.Policies.Networks;
 using RLAgents.Policies.Selection;
 using static TorchSharp.torch;
 
@@ -84,13 +85,19 @@ public static class Evaluator
         var act = new ActResult(n, env.SingleActionSpace.ActionLayout, describe: recorders is not null);
         var actions = new ActionBatch(env.SingleActionSpace, n);
         var rng = new Rng(Rng.DeriveSeed(unchecked((ulong)seed), "eval-actions"));
+        var memory = RecurrentMemory.For(policy, n);
         env.Reset(seed);
         for (int i = 0; i < n; i++)
             if (quota[i] == 0) recorders?.Stop(i);
         while (returns.Count < episodes)
         {
             using (var scope = NewDisposeScope())
-                policy.Act(policy.Tensorizer.ToInput(env.Observations), selection, rng, act, withValues: recorders is not null);
+            {
+                var input = policy.Tensorizer.ToInput(env.Observations);
+                memory?.Attach(input, n);
+                policy.Act(input, selection, rng, act, withValues: recorders is not null);
+                memory?.Commit(input);
+            }
             if (recorders is not null)
                 for (int i = 0; i < n; i++) recorders.AttachAgentOutput(i, act.ProbabilitiesOf(i), act.Values[i]);
             act.CopyTo(actions);
@@ -100,6 +107,7 @@ public static class Evaluator
                 ret[i] += env.Rewards[i];
                 len[i]++;
                 if (!env.Terminated[i] && !env.Truncated[i]) continue;
+                memory?.EndEpisode(i);
                 if (quota[i] > 0)
                 {
                     returns.Add(ret[i]);

@@ -3,6 +3,7 @@ using RLAgents.Environments;
 using RLAgents.EpisodeLogs;
 using RLAgents.Environments.Wrappers;
 using RLAgents.Policies;
+using RLAgents.Policies.Networks;
 using RLAgents.Policies.Selection;
 using static TorchSharp.torch;
 
@@ -43,6 +44,9 @@ public sealed class DemonstrationSet
 
     /// <summary>Discounted returns-to-go, one per step.</summary>
     public IReadOnlyList<float> Returns => _returns;
+
+    /// <summary>The first step of each episode, in order (episode e holds steps [start_e, start_{e+1})).</summary>
+    public IReadOnlyList<int> EpisodeStarts => _episodeStarts;
 
     /// <summary>Adds one episode (observations are copied); returns-to-go use <paramref name="gamma"/>.</summary>
     public void AddEpisode(IReadOnlyList<Observation> observations, IReadOnlyList<int> actions, IReadOnlyList<double> rewards, double gamma)
@@ -249,11 +253,17 @@ public sealed class DemonstrationSet
         var act = new ActResult(n);
         var rng = new Rng(Rng.DeriveSeed(seed, "own-actions"));
         long steps = 0;
+        var memory = RecurrentMemory.For(policy, n);
         env.Reset(unchecked((long)Rng.DeriveSeed(seed, "own-env")));
         while (finished < episodes)
         {
             using (var scope = NewDisposeScope())
-                policy.Act(policy.Tensorizer.ToInput(env.Observations), ActionSelection.Sample, rng, act, withValues: false);
+            {
+                var input = policy.Tensorizer.ToInput(env.Observations);
+                memory?.Attach(input, n);
+                policy.Act(input, ActionSelection.Sample, rng, act, withValues: false);
+                memory?.Commit(input);
+            }
             for (int i = 0; i < n; i++)
             {
                 var obs = new Observation(space);
@@ -267,6 +277,7 @@ public sealed class DemonstrationSet
             {
                 rewards[i].Add(env.Rewards[i]);
                 if (!env.Terminated[i] && !env.Truncated[i]) continue;
+                memory?.EndEpisode(i);
                 if (finished < episodes && rewards[i].Sum() >= minReturn) set.AddEpisode(observations[i], actions[i], rewards[i], gamma);
                 finished++;
                 observations[i].Clear();

@@ -7,7 +7,9 @@ namespace RLAgents.Agents.Phases;
 /// <summary>
 /// KL(π_ref ‖ π) (Σ_a π_ref(a|s) (log π_ref(a|s) − log π(a|s)) for categoricals, the closed form for
 /// Gaussians; <see cref="Policies.Distributions.ActionDistribution.KlDivergence"/>), averaged over the on-policy minibatch: keeps an RL phase near the policy a supervised phase produced (the reference is a
-/// frozen copy). Added to PPO/A2C/REINFORCE as one more loss term.
+/// frozen copy). Added to PPO/A2C/REINFORCE as one more loss term. For a recurrent policy the reference replays the
+/// minibatch's sequences from the memory the acting policy entered the rollout with (the collector keeps no second
+/// memory stream for it): within each episode inside the rollout its memory is its own.
 /// </summary>
 public sealed class KlAnchorLoss(ActorCriticPolicy reference) : ILossTerm
 {

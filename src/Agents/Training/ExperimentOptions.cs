@@ -125,6 +125,16 @@ public sealed class ExperimentOptions
         var schedule = Phases ?? [PlainPhase()];
         var agentKind = AgentKindOf(schedule);
         bool qNetwork = agentKind == AgentKind.QNetwork;
+        if (Policy.Recurrent)
+        {
+            if (agentKind != AgentKind.ActorCritic)
+                throw new ConfigurationException("policy.recurrent", $"a recurrent memory trains with PPO, A2C, REINFORCE and SFT; {(qNetwork ? "DQN's replay buffer" : "SAC/TD3's replay buffer")} keeps no memory");
+            if (Distributed is not null)
+                throw new ConfigurationException("policy.recurrent", "distributed rollout workers do not carry a recurrent memory yet; train in one process");
+            foreach (var p in schedule)
+                if (p.Kind == AlgorithmKind.Ppo && p.Ppo.Minibatches > Env.NumEnvs)
+                    throw new ConfigurationException("policy.recurrent", $"a recurrent policy's PPO minibatches are whole env sequences: {Env.NumEnvs} envs cannot be split into {p.Ppo.Minibatches} minibatches");
+        }
         for (int i = 0; i < schedule.Length; i++)
         {
             var p = schedule[i];

@@ -41,6 +41,12 @@ public sealed class ObservationInput
     /// <summary>The tensor of modality <paramref name="m"/>.</summary>
     public Tensor this[int m] => _tensors[m];
 
+    /// <summary>
+    /// For a recurrent policy: how the rows form episodes and the memory they start from (time-major rows); null for
+    /// memoryless policies. <see cref="Select"/> does not carry it: a selection of rows is not a sequence until its caller says so.
+    /// </summary>
+    public Networks.SequenceInput? Sequence { get; set; }
+
     /// <summary>The rows selected by <paramref name="indices"/> (int64 [K]) of every modality.</summary>
     public ObservationInput Select(Tensor indices) =>
         new(Space, _tensors.Select(t => t.index_select(0, indices)).ToArray(), _texts);

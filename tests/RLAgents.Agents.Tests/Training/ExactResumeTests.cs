@@ -63,8 +63,16 @@ public class ExactResumeTests
         "ppo" => TestPaths.Load("cartpole-ppo.json", TinyPpo),
         "normalized" => TestPaths.Load("pendulum-ppo.json", TinyNormalizedPendulum),
         "dqn" => TestPaths.Load("cartpole-dqn.json", TinyDqn),
+        "ppo-recurrent" => TestPaths.Load("cartpole-ppo.json", [.. TinyPpo, "policy.recurrent=true", "policy.shareStateEstimator=true"]),
+        "phased-recurrent" => Recurrent(Phased()),
         _ => Phased(),
     };
+
+    private static ExperimentOptions Recurrent(ExperimentOptions options)
+    {
+        options.Policy.Recurrent = true;
+        return options;
+    }
 
     [Theory]
     [InlineData("ppo", 352)]    // between checkpoints, with a metrics row half gathered and episodes open in every env
@@ -72,6 +80,8 @@ public class ExactResumeTests
     [InlineData("phased", 208)] // inside the PPO phase of a schedule, after SFT and with a KL reference
     [InlineData("normalized", 480)] // float actions, normalisation statistics mid-episode (Pendulum episodes are 200 steps)
     [InlineData("td3-ou", 224)]     // exploration noise with a state per env, mid-episode (MountainCarContinuous episodes are 999 steps)
+    [InlineData("ppo-recurrent", 352)]    // a recurrent memory mid-episode in every env
+    [InlineData("phased-recurrent", 208)] // SFT on whole episodes, then PPO with a recurrent KL reference
     public void AnInterruptedRunResumedWritesWhatTheUninterruptedRunWrites(string kind, long stopAt)
     {
         using var dir = new TempDirectory();
