@@ -1,4 +1,5 @@
 using RLAgents.LanguageModel.Onnx;
+using RLAgents.Policies.Export;
 
 namespace RLAgents.Policies;
 
@@ -8,7 +9,8 @@ namespace RLAgents.Policies;
 /// <param name="Preferences">Logits or Q-values, float [B, K].</param>
 /// <param name="PreferencesName">The output's name: <c>logits</c> or <c>q_values</c>.</param>
 /// <param name="Value">V(s), float [B], or null for policies without a state value.</param>
-public sealed record OnnxPolicyOutputs(string Preferences, string PreferencesName, string? Value);
+/// <param name="Memory">A recurrent policy's memory after the step, float [B, H] (the graph's <c>memory_out</c>), or null.</param>
+public sealed record OnnxPolicyOutputs(string Preferences, string PreferencesName, string? Value, string? Memory = null);
 
 public abstract partial class Policy
 {
@@ -23,18 +25,26 @@ public abstract partial class Policy
 
 public sealed partial class ActorCriticPolicy : IOnnxExportable
 {
-    /// <summary>Writes <c>logits</c> [B, K] and <c>value</c> [B], the critic's own estimator included when it has one.</summary>
+    /// <summary>
+    /// Writes <c>logits</c> [B, K] and <c>value</c> [B], the critic's own estimator included when it has one. A recurrent
+    /// policy also reads the graph input <c>memory</c> [B, H] (zeros at an episode's first step) and writes the memory after
+    /// the step, which the caller feeds back on the episode's next step.
+    /// </summary>
     public override OnnxPolicyOutputs ExportOnnx(OnnxGraphBuilder g, IReadOnlyList<string> observation)
     {
-        // The acting graph has no memory input or output yet: exporting a recurrent policy would drop its memory.
-        if (memory is not null) throw g.Unsupported(memory, "a recurrent policy's memory (policy.recurrent) has no ONNX form yet");
         string state;
+        string? memoryOut = null;
         using (g.Enter("actor")) state = actor.ExportOnnx(g, observation);
+        if (memory is not null)
+        {
+            var memoryIn = g.AddInput(OnnxPolicyInfo.MemoryInput, OnnxDataType.Float, "batch", (long)memory.Size);
+            using (g.Enter("recurrent")) (state, memoryOut) = memory.ExportOnnx(g, state, memoryIn);
+        }
         var logits = g.Linear(state, policyHead.weight!, policyHead.bias, "policy_head");
         if (critic is not null)
             using (g.Enter("critic")) state = critic.ExportOnnx(g, observation);
         var value = g.Squeeze(g.Linear(state, valueHead.weight!, valueHead.bias, "value_head"), -1);
-        return new OnnxPolicyOutputs(logits, "logits", value);
+        return new OnnxPolicyOutputs(logits, "logits", value, memoryOut);
     }
 }
 

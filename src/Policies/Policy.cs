@@ -142,11 +142,17 @@ public abstract partial class Policy : nn.Module
     /// <summary>
     /// Preferences [B, K] (logits or Q-values) and, with <paramref name="withValues"/>, the value evaluator's
     /// output (V(s) [B], or Q(s, ·) [B, K] for Q-networks), without gradients; the tensors belong to the
-    /// caller's dispose scope. For callers that select actions themselves (a policy server).
+    /// caller's dispose scope. For callers that select actions themselves (a policy server). A recurrent policy reads
+    /// and writes the memory of <see cref="ObservationInput.Sequence"/>, as <see cref="Act"/> does.
     /// </summary>
     public (Tensor Preferences, Tensor? Values) Outputs(ObservationInput observations, bool withValues = true)
     {
-        using (no_grad()) return ActingOutputs(observations, withValues);
+        using (no_grad())
+        {
+            var outputs = ActingOutputs(observations, withValues);
+            observations.Sequence?.KeepFinal(); // a recurrent policy's new memory, for RecurrentMemory.Commit
+            return outputs;
+        }
     }
 
     /// <summary>

@@ -96,8 +96,8 @@ public sealed class PolicyOptions : IValidatableObject
     /// <summary>
     /// Actor-critic agents: a GRU cell between the (shared) state estimator and the heads keeps a memory across an
     /// episode's steps (<see cref="Networks.RecurrentCore"/>). Rollouts keep each env's memory at their start and PPO
-    /// trains on whole env sequences; SFT trains on whole demonstration episodes. Not for Q-networks, ONNX export,
-    /// serving or distributed rollouts yet.
+    /// trains on whole env sequences; SFT trains on whole demonstration episodes; the ONNX export reads and writes the
+    /// memory (inputs <c>memory</c>, output <c>memory_out</c>). Not for Q-networks, serving or distributed rollouts yet.
     /// </summary>
     public bool Recurrent { get; set; }
 

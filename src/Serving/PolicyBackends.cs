@@ -171,6 +171,8 @@ public static class PolicyBackends
                 if (kind == BackendKind.Torch) throw new ServingStartupException($"{path} is an ONNX file: serve it with --backend onnx, or point --backend torch at a run directory or checkpoint");
                 byte[] bytes = File.ReadAllBytes(path);
                 var info = OnnxPolicyInfo.Read(OnnxModel.Parse(bytes, path), path);
+                if (info.MemorySize > 0)
+                    throw new ServingStartupException($"{path}: a recurrent policy's graph takes a memory per episode (input '{OnnxPolicyInfo.MemoryInput}'), which serving does not carry yet; run it with ONNX Runtime directly");
                 var feed = OnnxInputFeed.Load(info, Path.GetDirectoryName(Path.GetFullPath(path))!);
                 return new OnnxPolicyBackend(bytes, info, feed, threads);
             }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Grpc.Core;
 using RLAgents.Environments;
+using RLAgents.Policies;
 using RLAgents.Serving.Grpc;
 using static RLAgents.Serving.Tests.ServingTestKit;
 
@@ -145,6 +146,20 @@ public sealed class PolicyServerTests
             PolicyServer.StartAsync(backend, new PolicyServerOptions { Port = first.Address.Port, GrpcPort = 0 }));
         Assert.StartsWith($"cannot listen on 127.0.0.1 (ports {first.Address.Port} and 0): ", e.Message);
         Assert.Contains("address already in use", e.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void ARecurrentPolicysGraphIsRefusedInOneLineBecauseRequestsCarryNoEpisodeMemory()
+    {
+        using var dir = new TempDirectory();
+        using var env = CartPole();
+        var options = new PolicyOptions { HiddenSizes = [16], Recurrent = true };
+        using var policy = new ActorCriticPolicy(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, new Rng(1));
+        string path = dir.Combine("recurrent.onnx");
+        RLAgents.Policies.Export.PolicyOnnxExporter.ExportTo(policy, path);
+        var e = Assert.Throws<ServingStartupException>(() => PolicyBackends.Open(path, BackendKind.Onnx, 1));
+        Assert.StartsWith($"{path}: a recurrent policy's graph takes a memory per episode", e.Message);
         Assert.DoesNotContain('\n', e.Message);
     }
 

@@ -52,6 +52,15 @@ public sealed record OnnxPolicyInfo(ObservationSpace ObservationSpace, DiscreteS
     /// <summary>Name of the value output, or null.</summary>
     public string? ValueOutput => IsQNetwork ? null : "value";
 
+    /// <summary>The memory input of a recurrent policy's graph, float [B, H]: zeros at an episode's first step, else the previous step's <see cref="MemoryOutput"/>.</summary>
+    public const string MemoryInput = "memory";
+
+    /// <summary>The memory output of a recurrent policy's graph, float [B, H].</summary>
+    public const string MemoryOutput = "memory_out";
+
+    /// <summary>Units of a recurrent policy's memory (H); 0 when the graph has no memory input.</summary>
+    public int MemorySize { get; init; }
+
     /// <summary>The text input of <paramref name="modality"/>, or null.</summary>
     public OnnxTextInput? Text(string modality) => TextInputs.FirstOrDefault(t => t.Modality == modality);
 
@@ -67,6 +76,7 @@ public sealed record OnnxPolicyInfo(ObservationSpace ObservationSpace, DiscreteS
             ["modality"] = t.Modality, ["length"] = t.Length, ["pad_id"] = t.PadId, ["vocab_size"] = t.VocabSize, ["tokenizer"] = t.Tokenizer,
         }).ToArray());
         yield return new("rlagents.text_inputs", texts.ToJsonString());
+        if (MemorySize > 0) yield return new("rlagents.memory_size", MemorySize.ToString(CultureInfo.InvariantCulture));
         if (Checkpoint is not null) yield return new("rlagents.checkpoint", Checkpoint);
         if (Step is long step) yield return new("rlagents.step", step.ToString(CultureInfo.InvariantCulture));
     }
@@ -98,7 +108,8 @@ public sealed record OnnxPolicyInfo(ObservationSpace ObservationSpace, DiscreteS
             var texts = (JsonNode.Parse(Get("rlagents.text_inputs")) as JsonArray ?? throw new InvalidDataException("rlagents.text_inputs: expected an array"))
                 .Select((n, i) => ReadText(n, $"rlagents.text_inputs[{i}]")).ToList();
             long? step = meta.TryGetValue("rlagents.step", out var s) ? long.Parse(s, CultureInfo.InvariantCulture) : null;
-            return new OnnxPolicyInfo(observation, action, q, texts, meta.GetValueOrDefault("rlagents.checkpoint"), step);
+            int memory = meta.TryGetValue("rlagents.memory_size", out var m) ? int.Parse(m, CultureInfo.InvariantCulture) : 0;
+            return new OnnxPolicyInfo(observation, action, q, texts, meta.GetValueOrDefault("rlagents.checkpoint"), step) { MemorySize = memory };
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or FormatException or InvalidOperationException)
         {

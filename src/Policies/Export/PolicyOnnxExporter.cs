@@ -89,6 +89,8 @@ public static class PolicyOnnxExporter
         CheckParameters(policy, g);
         g.AddOutput(outputs.Preferences, outputs.PreferencesName, OnnxDataType.Float, "batch", (long)actionSpace.N);
         if (outputs.Value is not null) g.AddOutput(outputs.Value, "value", OnnxDataType.Float, "batch");
+        int memorySize = (policy as ActorCriticPolicy)?.MemorySize ?? 0;
+        if (outputs.Memory is not null) g.AddOutput(outputs.Memory, OnnxPolicyInfo.MemoryOutput, OnnxDataType.Float, "batch", (long)memorySize);
 
         // One tokenizer folder per distinct tokenizer (usually one, shared by every text modality).
         var groups = encodings.Take(texts).GroupBy(e => e.Encoding.Tokenizer, ReferenceEqualityComparer.Instance).ToList();
@@ -103,7 +105,7 @@ public static class PolicyOnnxExporter
                 textInputs.Add(new OnnxTextInput(space[m].Name, encoding.Length, encoding.Tokenizer.Special.Pad, encoding.Tokenizer.VocabSize, folder));
         }
         textInputs.Sort((a, b) => space.IndexOf(a.Modality).CompareTo(space.IndexOf(b.Modality)));
-        var info = new OnnxPolicyInfo(space, actionSpace, outputs.PreferencesName == "q_values", textInputs, options.Checkpoint, options.Step);
+        var info = new OnnxPolicyInfo(space, actionSpace, outputs.PreferencesName == "q_values", textInputs, options.Checkpoint, options.Step) { MemorySize = memorySize };
         string version = typeof(PolicyOnnxExporter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
         return new OnnxPolicyExport(g.ToModel("RLAgents", version, info.ToMetadata()), info, tokenizers);
     }

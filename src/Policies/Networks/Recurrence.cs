@@ -1,4 +1,5 @@
 using RLAgents.Environments;
+using RLAgents.LanguageModel.Onnx;
 using RLAgents.Policies.Encoding;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -66,7 +67,7 @@ public sealed class SequenceInput
 /// carries what left the view — BabyAI's agents are recurrent for the same reason (Chevalier-Boisvert et al., 2019).
 /// The estimator runs on all T·B rows at once; only the cell steps through time.
 /// </summary>
-public sealed class RecurrentCore : nn.Module
+public sealed class RecurrentCore : nn.Module, IOnnxExportable
 {
     private readonly GRUCell cell;
 
@@ -121,6 +122,30 @@ public sealed class RecurrentCore : nn.Module
         }
         sequence.Final = h;
         return states.add(stack(outputs).view(steps * b, Size));
+    }
+
+    /// <summary>
+    /// Writes one acting step: the heads' input s + h′ and the new memory h′ (both [B, H]) from the estimator's state and the
+    /// memory input (PyTorch's GRUCell: r = σ(W_ir s + b_ir + W_hr h + b_hr), z likewise, n = tanh(W_in s + b_in + r ⊙ (W_hn h + b_hn)),
+    /// h′ = (1 − z) ⊙ n + z ⊙ h, written n + z ⊙ (h − n)). The caller clears the memory where an episode begins.
+    /// </summary>
+    public (string Heads, string Memory) ExportOnnx(OnnxGraphBuilder g, string state, string memory)
+    {
+        var p = cell.named_parameters().ToDictionary(x => x.name, x => x.parameter);
+        string newMemory;
+        using (g.Enter("cell"))
+        {
+            // [B, 3H] gate pre-activations, split into the (r, z, n) thirds torch stores them in.
+            var gi = g.Add(g.MatMul(state, g.Parameter("weight_ih", "t", () => p["weight_ih"].detach().t().contiguous())), g.Parameter("bias_ih", p["bias_ih"]));
+            var gh = g.Add(g.MatMul(memory, g.Parameter("weight_hh", "t", () => p["weight_hh"].detach().t().contiguous())), g.Parameter("bias_hh", p["bias_hh"]));
+            var i = g.Op("Split", [gi], 3, OnnxAttribute.Of("axis", 1L));
+            var h = g.Op("Split", [gh], 3, OnnxAttribute.Of("axis", 1L));
+            var r = g.Op("Sigmoid", [g.Add(i[0], h[0])]);
+            var z = g.Op("Sigmoid", [g.Add(i[1], h[1])]);
+            var n = g.Tanh(g.Add(i[2], g.Mul(r, h[2])));
+            newMemory = g.Add(n, g.Mul(z, g.Sub(memory, n)));
+        }
+        return (g.Add(state, newMemory), newMemory);
     }
 }
 

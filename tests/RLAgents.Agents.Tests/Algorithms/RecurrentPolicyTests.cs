@@ -3,10 +3,8 @@ using RLAgents.Agents.Phases;
 using RLAgents.Agents.Training;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
-using RLAgents.LanguageModel.Onnx;
 using RLAgents.Policies;
 using RLAgents.Policies.Distributions;
-using RLAgents.Policies.Export;
 using RLAgents.Policies.Networks;
 using RLAgents.Policies.Selection;
 using static TorchSharp.torch;
@@ -209,11 +207,4 @@ public sealed class RecurrentPolicyTests
         Assert.Contains(message, error.Message);
     }
 
-    [Fact]
-    public void ExportingARecurrentPolicyToOnnxSaysItsMemoryHasNoOnnxForm()
-    {
-        using var policy = Policy(recurrent: true, seed: 1);
-        var error = Assert.Throws<OnnxExportException>(() => PolicyOnnxExporter.Export(policy));
-        Assert.Contains("recurrent", error.Message);
-    }
 }

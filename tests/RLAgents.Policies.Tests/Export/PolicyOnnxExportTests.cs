@@ -53,6 +53,44 @@ public sealed class PolicyOnnxExportTests
     }
 
     [Fact]
+    public void ARecurrentPolicyExportsItsMemoryAndMatchesTorchStepByStepAcrossAnEpisodeBoundary()
+    {
+        using var env = CartPole();
+        var options = new PolicyOptions { HiddenSizes = [32], Recurrent = true };
+        using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, new MlpStateEstimatorFactory(options));
+        policy.eval();
+        var export = PolicyOnnxExporter.Export(policy);
+        Assert.Equal(["state", OnnxPolicyInfo.MemoryInput], export.Model.Graph!.Inputs.Select(i => i.Name));
+        Assert.Equal(["logits", "value", OnnxPolicyInfo.MemoryOutput], export.Model.Graph.Outputs.Select(o => o.Name));
+        var model = ExportTestKit.ToBytes(export);
+        Assert.Equal(32, OnnxPolicyInfo.Read(OnnxModel.Parse(model, "test"), "test").MemorySize);
+
+        // Six steps of 8 envs; env 3's episode ends after step 2 (its memory is cleared on both sides).
+        var steps = Enumerable.Range(0, 6).Select(t => RandomObservations.Collect(env, 8, (ulong)(40 + t))).ToArray();
+        var torchMemory = new RecurrentMemory(8, policy.MemorySize);
+        var onnxMemory = new float[8 * policy.MemorySize];
+        for (int t = 0; t < steps.Length; t++)
+        {
+            using var scope = NewDisposeScope();
+            var input = torchMemory.Attach(policy.Tensorizer.ToInput(steps[t]), 8);
+            var (logits, values) = policy.Outputs(input);
+            var feed = OnnxInputFeed.For(export).Encode(steps[t]).Append(new OnnxInputArray(OnnxPolicyInfo.MemoryInput, onnxMemory, [8, policy.MemorySize])).ToArray();
+            var outputs = ExportTestKit.Ort(model, feed);
+            ExportTestKit.AssertClose(logits.data<float>().ToArray(), outputs["logits"], $"step {t} logits");
+            ExportTestKit.AssertClose(values!.data<float>().ToArray(), outputs["value"], $"step {t} value");
+            ExportTestKit.AssertClose(input.Sequence!.Final!.data<float>().ToArray(), outputs[OnnxPolicyInfo.MemoryOutput], $"step {t} memory");
+            torchMemory.Commit(input);
+            onnxMemory = outputs[OnnxPolicyInfo.MemoryOutput];
+            if (t == 2)
+            {
+                torchMemory.EndEpisode(3);
+                Array.Clear(onnxMemory, 3 * policy.MemorySize, policy.MemorySize);
+            }
+        }
+        Assert.Contains(onnxMemory, v => v != 0);
+    }
+
+    [Fact]
     public void QNetworkExportsQValuesWithoutAValueOutput()
     {
         using var env = CartPole();
