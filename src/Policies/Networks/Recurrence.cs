@@ -185,7 +185,9 @@ public sealed class RecurrentMemory
     /// </summary>
     public ObservationInput Attach(ObservationInput input, int rows)
     {
-        input.Sequence = new SequenceInput(1, tensor(_rows.AsSpan(0, rows * Size).ToArray(), [rows, Size]));
+        // tensor() copies the host values, so the whole array goes as it is when every slot acts (the rollout's case).
+        var values = rows == Slots ? _rows : _rows.AsSpan(0, rows * Size).ToArray();
+        input.Sequence = new SequenceInput(1, tensor(values, [rows, Size]));
         return input;
     }
 
