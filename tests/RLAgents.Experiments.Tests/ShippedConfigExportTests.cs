@@ -1,6 +1,7 @@
 using RLAgents.Agents.Training;
 using RLAgents.Environments;
 using RLAgents.Environments.Configuration;
+using RLAgents.Policies.Export;
 using RLAgents.Policies.Tests.Export;
 
 namespace RLAgents.Experiments.Tests;
@@ -59,7 +60,9 @@ public sealed class ShippedConfigExportTests
             return;
         }
         var export = ExportTestKit.AssertParity(agent.Policy, batch);
-        // One input per modality, named as the modality.
-        Assert.Equal(Enumerable.Range(0, env.ObservationSpace.Count).Select(m => env.ObservationSpace[m].Name), export.Model.Graph!.Inputs.Select(i => i.Name));
+        // One input per modality, named as the modality (and a recurrent policy's memory after them).
+        var names = Enumerable.Range(0, env.ObservationSpace.Count).Select(m => env.ObservationSpace[m].Name);
+        if (export.Info.MemorySize > 0) names = names.Append(OnnxPolicyInfo.MemoryInput);
+        Assert.Equal(names, export.Model.Graph!.Inputs.Select(i => i.Name));
     }
 }

@@ -27,12 +27,26 @@ internal static class ExportTestKit
         }
     }
 
-    /// <summary>Preferences [B·K] and, with <paramref name="withValues"/>, values [B] from TorchSharp.</summary>
-    public static (float[] Preferences, float[]? Values) Torch(Policy policy, ObservationBatch batch, bool withValues)
+    /// <summary>
+    /// Preferences [B·K] and, with <paramref name="withValues"/>, values [B] from TorchSharp; a recurrent policy reads
+    /// <paramref name="memory"/> [B × H] and its next memory is returned too.
+    /// </summary>
+    public static (float[] Preferences, float[]? Values, float[]? Memory) Torch(Policy policy, ObservationBatch batch, bool withValues, float[]? memory = null)
     {
         using var scope = NewDisposeScope();
-        var (preferences, values) = policy.Outputs(policy.Tensorizer.ToInput(batch), withValues);
-        return (preferences.data<float>().ToArray(), values?.data<float>().ToArray());
+        var input = policy.Tensorizer.ToInput(batch);
+        if (memory is not null) input.Sequence = new RLAgents.Policies.Networks.SequenceInput(1, tensor(memory, [batch.Count, memory.Length / batch.Count]));
+        var (preferences, values) = policy.Outputs(input, withValues);
+        return (preferences.data<float>().ToArray(), values?.data<float>().ToArray(), input.Sequence?.FinalValues);
+    }
+
+    /// <summary>A memory of <paramref name="size"/> units for <paramref name="rows"/> rows in [−0.5, 0.5) (a mid-episode one), from <paramref name="seed"/>.</summary>
+    public static float[] Memory(int rows, int size, ulong seed)
+    {
+        var rng = new Rng(seed);
+        var values = new float[rows * size];
+        for (int i = 0; i < values.Length; i++) values[i] = (float)rng.Uniform(-0.5, 0.5);
+        return values;
     }
 
     /// <summary>Runs <paramref name="model"/> in ONNX Runtime (one thread, all graph optimisations) on <paramref name="inputs"/>.</summary>
@@ -68,8 +82,13 @@ internal static class ExportTestKit
     {
         policy.eval();
         var export = PolicyOnnxExporter.Export(policy, new OnnxExportOptions { Opset = opset });
-        var outputs = Ort(ToBytes(export), OnnxInputFeed.For(export).Encode(batch));
-        var (preferences, values) = Torch(policy, batch, withValues: !export.Info.IsQNetwork);
+        var inputs = OnnxInputFeed.For(export).Encode(batch);
+        // A recurrent policy acts from a memory: the same mid-episode memory on both sides, and its successor compared.
+        float[]? memory = export.Info.MemorySize > 0 ? Memory(batch.Count, export.Info.MemorySize, 17) : null;
+        if (memory is not null) inputs = [.. inputs, new OnnxInputArray(OnnxPolicyInfo.MemoryInput, memory, [batch.Count, export.Info.MemorySize])];
+        var outputs = Ort(ToBytes(export), inputs);
+        var (preferences, values, nextMemory) = Torch(policy, batch, withValues: !export.Info.IsQNetwork, memory);
+        if (nextMemory is not null) AssertClose(nextMemory, outputs[OnnxPolicyInfo.MemoryOutput], OnnxPolicyInfo.MemoryOutput);
         var onnxPreferences = outputs[export.Info.PreferencesOutput];
         AssertClose(preferences, onnxPreferences, export.Info.PreferencesOutput);
         if (values is not null) AssertClose(values, outputs["value"], "value");
