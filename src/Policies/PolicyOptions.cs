@@ -97,7 +97,8 @@ public sealed class PolicyOptions : IValidatableObject
     /// Actor-critic agents: a GRU cell between the (shared) state estimator and the heads keeps a memory across an
     /// episode's steps (<see cref="Networks.RecurrentCore"/>). Rollouts keep each env's memory at their start and PPO
     /// trains on whole env sequences; SFT trains on whole demonstration episodes; the ONNX export reads and writes the
-    /// memory (inputs <c>memory</c>, output <c>memory_out</c>). Not for Q-networks, serving or distributed rollouts yet.
+    /// memory (inputs <c>memory</c>, output <c>memory_out</c>), and <c>rlagents serve</c> hands it to the client with each answer.
+    /// Not for Q-networks or distributed rollouts yet.
     /// </summary>
     public bool Recurrent { get; set; }
 

@@ -14,7 +14,8 @@ public sealed record ActOptions(bool Sample = false, ulong? Seed = null, bool Pr
 /// <param name="Actions">One action per observation (action-space values).</param>
 /// <param name="Probabilities">[count·K] row-major, or null when not requested.</param>
 /// <param name="Values">[count], or null when not requested.</param>
-public sealed record ActOutcome(int[] Actions, float[]? Probabilities, float[]? Values);
+/// <param name="Memory">A recurrent policy's memory after the step, [count·H] row-major, or null for other policies.</param>
+public sealed record ActOutcome(int[] Actions, float[]? Probabilities, float[]? Values, float[]? Memory = null);
 
 /// <summary>
 /// What every transport calls: queue the observations on the batcher, then choose actions from the
@@ -28,10 +29,13 @@ public sealed class ActionService(DynamicBatcher batcher, IPolicyBackend backend
     /// <summary>The backend's engine.</summary>
     public BackendKind Backend => backend.Kind;
 
-    /// <summary>Acts on slots 0..count−1 of <paramref name="observations"/>.</summary>
-    public async Task<ActOutcome> ActAsync(ObservationBatch observations, int count, ActOptions options)
+    /// <summary>
+    /// Acts on slots 0..count−1 of <paramref name="observations"/>. A recurrent policy reads each observation's memory
+    /// from <paramref name="memory"/> ([count·H]; null: each begins an episode) and the outcome carries the next one.
+    /// </summary>
+    public async Task<ActOutcome> ActAsync(ObservationBatch observations, int count, ActOptions options, float[]? memory = null)
     {
-        var rows = await batcher.SubmitAsync(observations, count).ConfigureAwait(false);
+        var rows = await batcher.SubmitAsync(observations, count, memory).ConfigureAwait(false);
         return Decide(rows, count, options);
     }
 
@@ -59,6 +63,6 @@ public sealed class ActionService(DynamicBatcher batcher, IPolicyBackend backend
                 for (int j = 0; j < k; j++) probabilities[i * k + j] = (float)Math.Exp(logp[j]);
             if (values is not null) values[i] = info.IsQNetwork ? row[a] : rows.Values[i];
         }
-        return new ActOutcome(actions, probabilities, values);
+        return new ActOutcome(actions, probabilities, values, info.MemorySize > 0 ? rows.Memory : null);
     }
 }

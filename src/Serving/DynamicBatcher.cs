@@ -7,7 +7,8 @@ namespace RLAgents.Serving;
 /// <summary>The backend's outputs for one request's observations.</summary>
 /// <param name="Preferences">Logits or Q-values, [count·K] row-major.</param>
 /// <param name="Values">V(s) per observation ([count]; zeros for Q-networks).</param>
-public sealed record EvaluatedRows(float[] Preferences, float[] Values);
+/// <param name="Memory">A recurrent policy's memory after the step, [count·H] row-major; empty for other policies.</param>
+public sealed record EvaluatedRows(float[] Preferences, float[] Values, float[] Memory);
 
 /// <summary>
 /// Dynamic batching across concurrent requests (Triton's scheduler in small): one thread owns the
@@ -21,7 +22,8 @@ public sealed class DynamicBatcher : IDisposable
     private readonly ServingMetrics _metrics;
     private readonly BlockingCollection<WorkItem> _queue = new(new ConcurrentQueue<WorkItem>());
     private readonly ObservationBatch _combined;
-    private readonly float[] _preferences, _values;
+    private readonly float[] _preferences, _values, _memory, _memoryOut;
+    private readonly int _memorySize;
     private readonly long _delayTicks;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -39,6 +41,9 @@ public sealed class DynamicBatcher : IDisposable
         _combined = new ObservationBatch(backend.Info.ObservationSpace, maxBatch);
         _preferences = new float[maxBatch * backend.Info.ActionSpace.N];
         _values = new float[maxBatch];
+        _memorySize = backend.Info.MemorySize;
+        _memory = new float[maxBatch * _memorySize];
+        _memoryOut = new float[maxBatch * _memorySize];
         _thread = new Thread(Loop) { IsBackground = true, Name = "rlagents-batcher" };
         _thread.Start();
     }
@@ -49,11 +54,17 @@ public sealed class DynamicBatcher : IDisposable
     /// <summary>Requests waiting.</summary>
     public int QueueLength => _queue.Count;
 
-    /// <summary>Queues <paramref name="count"/> observations (slots 0..count−1 of <paramref name="observations"/>) and returns their outputs when their batch has run.</summary>
+    /// <summary>
+    /// Queues <paramref name="count"/> observations (slots 0..count−1 of <paramref name="observations"/>) and returns their
+    /// outputs when their batch has run. A recurrent policy's memory per observation is <paramref name="memory"/>
+    /// ([count·H]; null: every observation begins an episode).
+    /// </summary>
     /// <exception cref="InvalidOperationException">The batcher is shutting down.</exception>
-    public Task<EvaluatedRows> SubmitAsync(ObservationBatch observations, int count)
+    public Task<EvaluatedRows> SubmitAsync(ObservationBatch observations, int count, float[]? memory = null)
     {
-        var item = new WorkItem(observations, count);
+        if (memory is not null && memory.Length != count * _memorySize)
+            throw new ArgumentException($"{memory.Length} memory values for {count} observations of a {_memorySize}-unit memory");
+        var item = new WorkItem(observations, count, memory ?? new float[count * _memorySize]);
         _queue.Add(item);
         return item.Done.Task;
     }
@@ -121,25 +132,29 @@ public sealed class DynamicBatcher : IDisposable
             {
                 // A request larger than the max batch runs on its own, straight from its observations.
                 var item = items[0];
-                var rows = new EvaluatedRows(new float[item.Count * k], new float[item.Count]);
-                _backend.Run(item.Observations, item.Count, rows.Preferences, rows.Values);
+                var rows = new EvaluatedRows(new float[item.Count * k], new float[item.Count], new float[item.Memory.Length]);
+                _backend.Run(item.Observations, item.Count, item.Memory, rows.Preferences, rows.Values, rows.Memory);
                 _metrics.Batch(item.Count);
                 item.Done.TrySetResult(rows);
                 return;
             }
-            int total = 0;
+            int total = 0, h = _memorySize;
             var source = items.Count == 1 ? items[0].Observations : _combined;
-            if (items.Count > 1)
-                foreach (var item in items)
-                    for (int i = 0; i < item.Count; i++) item.Observations.CopySlot(i, _combined, total++);
-            else total = items[0].Count;
+            foreach (var item in items)
+            {
+                if (items.Count > 1)
+                    for (int i = 0; i < item.Count; i++) item.Observations.CopySlot(i, _combined, total + i);
+                item.Memory.CopyTo(_memory, total * h); // rows stay in request order, so memory row r is observation row r's
+                total += item.Count;
+            }
             Array.Clear(_values, 0, total);
-            _backend.Run(source, total, _preferences, _values);
+            _backend.Run(source, total, _memory.AsSpan(0, total * h), _preferences, _values, _memoryOut.AsSpan(0, total * h));
             _metrics.Batch(total);
             int row = 0;
             foreach (var item in items)
             {
-                var rows = new EvaluatedRows(_preferences.AsSpan(row * k, item.Count * k).ToArray(), _values.AsSpan(row, item.Count).ToArray());
+                var rows = new EvaluatedRows(_preferences.AsSpan(row * k, item.Count * k).ToArray(), _values.AsSpan(row, item.Count).ToArray(),
+                    _memoryOut.AsSpan(row * h, item.Count * h).ToArray());
                 row += item.Count;
                 item.Done.TrySetResult(rows);
             }
@@ -159,11 +174,14 @@ public sealed class DynamicBatcher : IDisposable
         _queue.Dispose();
     }
 
-    private sealed class WorkItem(ObservationBatch observations, int count)
+    private sealed class WorkItem(ObservationBatch observations, int count, float[] memory)
     {
         public ObservationBatch Observations { get; } = observations;
 
         public int Count { get; } = count;
+
+        /// <summary>[Count·H]: each observation's memory (zeros where an episode begins; empty for memoryless policies).</summary>
+        public float[] Memory { get; } = memory;
 
         public TaskCompletionSource<EvaluatedRows> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -16,14 +16,16 @@ namespace RLAgents.Serving;
 /// <item><c>POST /v1/act</c>: <c>{"observation": {"&lt;modality&gt;": value}}</c> → <c>{"action": a}</c>, or
 /// <c>{"observations": [{…}, …]}</c> → <c>{"actions": […]}</c>; optional <c>"sample": true</c> with <c>"seed": n</c>,
 /// <c>"probabilities": true</c>, <c>"value": true</c>. Box values are numbers or nested arrays in the modality's
-/// shape (or flat), discrete values integers, text strings. A bad request gets 400 and <c>{"error": "…"}</c>.</item>
+/// shape (or flat), discrete values integers, text strings. A recurrent policy's answer carries <c>"memory"</c> (a batch's:
+/// <c>"memories"</c>), H numbers per observation, which the next request of the same episode sends back; left out (or null
+/// for one observation of a batch) it starts an episode. A bad request gets 400 and <c>{"error": "…"}</c>.</item>
 /// <item><c>GET /v1/spaces</c>: the policy's spaces, outputs and text encodings.</item>
 /// <item><c>GET /healthz</c> (the process answers), <c>GET /readyz</c> (the model is loaded and warm, the server is not stopping).</item>
 /// </list>
 /// </summary>
 internal static class HttpApi
 {
-    private static readonly string[] Fields = ["observation", "observations", "sample", "seed", "probabilities", "value"];
+    private static readonly string[] Fields = ["observation", "observations", "memory", "memories", "sample", "seed", "probabilities", "value"];
 
     public static void Map(WebApplication app)
     {
@@ -45,6 +47,7 @@ internal static class HttpApi
             ["observation_space"] = SpaceJson.Write(info.ObservationSpace),
             ["action_space"] = SpaceJson.Write(info.ActionSpace),
             ["outputs"] = info.ValueOutput is { } v ? new JsonArray(info.PreferencesOutput, v) : new JsonArray(info.PreferencesOutput),
+            ["memory_size"] = info.MemorySize,
             ["checkpoint"] = info.Checkpoint,
             ["step"] = info.Step,
         };
@@ -67,9 +70,9 @@ internal static class HttpApi
             }
             using (document)
             {
-                var (observations, batch, act) = Read(document.RootElement, service.Info.ObservationSpace, options.MaxRequestObservations);
+                var (observations, batch, act, memory) = Read(document.RootElement, service.Info.ObservationSpace, options.MaxRequestObservations, service.Info.MemorySize);
                 count = observations.Count;
-                var outcome = await service.ActAsync(observations, count, act);
+                var outcome = await service.ActAsync(observations, count, act, memory);
                 context.Response.ContentType = "application/json";
                 await using var writer = new Utf8JsonWriter(context.Response.Body);
                 Write(writer, outcome, batch, service.Info.ActionSpace.N);
@@ -95,11 +98,14 @@ internal static class HttpApi
         }
     }
 
-    /// <summary>Parses a request body: its observations (checked against <paramref name="space"/>), whether it was a batch, and the options.</summary>
-    internal static (ObservationBatch Observations, bool Batch, ActOptions Options) Read(JsonElement root, ObservationSpace space, int maxObservations)
+    /// <summary>
+    /// Parses a request body: its observations (checked against <paramref name="space"/>), whether it was a batch, the
+    /// options, and the memory of a recurrent policy of <paramref name="memorySize"/> units ([count·H], or null).
+    /// </summary>
+    internal static (ObservationBatch Observations, bool Batch, ActOptions Options, float[]? Memory) Read(JsonElement root, ObservationSpace space, int maxObservations, int memorySize = 0)
     {
         if (root.ValueKind != JsonValueKind.Object) throw new BadRequestException($"the request must be a JSON object, got {ObservationReader.Kind(root)}");
-        JsonElement? single = null, many = null;
+        JsonElement? single = null, many = null, memory = null, memories = null;
         bool sample = false, probabilities = false, value = false;
         ulong? seed = null;
         foreach (var p in root.EnumerateObject())
@@ -108,6 +114,8 @@ internal static class HttpApi
             {
                 case "observation": single = p.Value; break;
                 case "observations": many = p.Value; break;
+                case "memory": memory = p.Value; break;
+                case "memories": memories = p.Value; break;
                 case "sample": sample = Bool(p.Value, "sample"); break;
                 case "probabilities": probabilities = Bool(p.Value, "probabilities"); break;
                 case "value": value = Bool(p.Value, "value"); break;
@@ -139,7 +147,12 @@ internal static class HttpApi
             int i = 0;
             foreach (var o in list.EnumerateArray()) { reader.Read(o, $"observations[{i}]", batch, i); i++; }
         }
-        return (batch, many is not null, new ActOptions(sample, seed, probabilities, value));
+        if (single is not null && memories is not null) throw new BadRequestException("memories: one observation takes 'memory' (a batch takes 'memories')");
+        if (many is not null && memory is not null) throw new BadRequestException("memory: a batch of observations takes 'memories', one per observation");
+        var state = single is not null
+            ? MemoryReader.Read(memory, "memory", batch: false, 1, memorySize)
+            : MemoryReader.Read(memories, "memories", batch: true, batch.Count, memorySize);
+        return (batch, many is not null, new ActOptions(sample, seed, probabilities, value), state);
     }
 
     private static bool Bool(JsonElement e, string field) => e.ValueKind switch
@@ -169,6 +182,13 @@ internal static class HttpApi
                 foreach (float x in v) w.WriteNumberValue(x);
                 w.WriteEndArray();
             }
+            if (outcome.Memory is { } m)
+            {
+                int h = m.Length / outcome.Actions.Length;
+                w.WriteStartArray("memories");
+                for (int i = 0; i < outcome.Actions.Length; i++) Row(w, m.AsSpan(i * h, h));
+                w.WriteEndArray();
+            }
         }
         else
         {
@@ -179,6 +199,11 @@ internal static class HttpApi
                 Row(w, p);
             }
             if (outcome.Values is { } v) w.WriteNumber("value", v[0]);
+            if (outcome.Memory is { } m)
+            {
+                w.WritePropertyName("memory");
+                Row(w, m);
+            }
         }
         w.WriteEndObject();
     }

@@ -5,6 +5,7 @@ using RLAgents.LanguageModel.Checkpoints;
 using RLAgents.LanguageModel.Onnx;
 using RLAgents.Policies;
 using RLAgents.Policies.Export;
+using RLAgents.Policies.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,9 +35,11 @@ public interface IPolicyBackend : IDisposable
     /// <summary>
     /// Evaluates the first <paramref name="count"/> slots of <paramref name="batch"/>: preferences into
     /// <paramref name="preferences"/> ([count·K], row-major) and V(s) into <paramref name="values"/> ([count];
-    /// untouched for Q-networks).
+    /// untouched for Q-networks). A recurrent policy (<see cref="OnnxPolicyInfo.MemorySize"/> H &gt; 0) reads each
+    /// slot's memory from <paramref name="memory"/> ([count·H], zeros where an episode begins) and writes the memory
+    /// after the step into <paramref name="memoryOut"/> ([count·H]); both are empty for other policies.
     /// </summary>
-    void Run(ObservationBatch batch, int count, Span<float> preferences, Span<float> values);
+    void Run(ObservationBatch batch, int count, ReadOnlySpan<float> memory, Span<float> preferences, Span<float> values, Span<float> memoryOut);
 }
 
 /// <summary>The policy's own TorchSharp modules.</summary>
@@ -65,7 +68,10 @@ public sealed class TorchPolicyBackend : IPolicyBackend
         _threads = threads;
         _policy.eval();
         // The description an export would carry; text goes through the policy's own tensorizer, not as ids.
-        Info = new OnnxPolicyInfo(policy.ObservationSpace, policy.ActionSpace.AsDiscrete("serving a policy"), policy is QNetworkPolicy, [], checkpoint, step);
+        Info = new OnnxPolicyInfo(policy.ObservationSpace, policy.ActionSpace.AsDiscrete("serving a policy"), policy is QNetworkPolicy, [], checkpoint, step)
+        {
+            MemorySize = policy is ActorCriticPolicy actorCritic ? actorCritic.MemorySize : 0,
+        };
     }
 
     /// <inheritdoc />
@@ -75,7 +81,7 @@ public sealed class TorchPolicyBackend : IPolicyBackend
     public OnnxPolicyInfo Info { get; }
 
     /// <inheritdoc />
-    public void Run(ObservationBatch batch, int count, Span<float> preferences, Span<float> values)
+    public void Run(ObservationBatch batch, int count, ReadOnlySpan<float> memory, Span<float> preferences, Span<float> values, Span<float> memoryOut)
     {
         // libtorch's OpenMP thread count is per calling thread: set it on the thread that runs the policy
         // (the batcher's), or batches of more than one row fan out over every core, against the clients.
@@ -85,9 +91,14 @@ public sealed class TorchPolicyBackend : IPolicyBackend
             t_threads = _threads;
         }
         using var scope = NewDisposeScope();
-        var (p, v) = _policy.Outputs(_policy.Tensorizer.ToInput(batch, 0, count), withValues: !Info.IsQNetwork);
+        var input = _policy.Tensorizer.ToInput(batch, 0, count);
+        int h = Info.MemorySize;
+        // One step of count episodes: memory [count, H] in, the cell's output [count, H] kept by Outputs.
+        if (h > 0) input.Sequence = new SequenceInput(1, tensor(memory[..(count * h)].ToArray(), [count, h]));
+        var (p, v) = _policy.Outputs(input, withValues: !Info.IsQNetwork);
         p.data<float>().CopyTo(preferences[..(count * Info.ActionSpace.N)]);
         v?.data<float>().CopyTo(values[..count]);
+        if (h > 0) input.Sequence!.FinalValues.AsSpan().CopyTo(memoryOut);
     }
 
     /// <inheritdoc />
@@ -108,7 +119,7 @@ public sealed class OnnxPolicyBackend : IPolicyBackend
         _feed = feed;
         using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         _session = new InferenceSession(model, options);
-        _outputs = info.ValueOutput is { } value ? [info.PreferencesOutput, value] : [info.PreferencesOutput];
+        _outputs = [info.PreferencesOutput, .. info.ValueOutput is { } value ? [value] : Array.Empty<string>(), .. info.MemorySize > 0 ? [OnnxPolicyInfo.MemoryOutput] : Array.Empty<string>()];
     }
 
     /// <inheritdoc />
@@ -118,9 +129,11 @@ public sealed class OnnxPolicyBackend : IPolicyBackend
     public OnnxPolicyInfo Info { get; }
 
     /// <inheritdoc />
-    public void Run(ObservationBatch batch, int count, Span<float> preferences, Span<float> values)
+    public void Run(ObservationBatch batch, int count, ReadOnlySpan<float> memory, Span<float> preferences, Span<float> values, Span<float> memoryOut)
     {
         var inputs = _feed.Encode(batch, 0, count);
+        int h = Info.MemorySize;
+        if (h > 0) inputs = [.. inputs, new OnnxInputArray(OnnxPolicyInfo.MemoryInput, memory[..(count * h)].ToArray(), [count, h])];
         var names = new string[inputs.Length];
         var tensors = new OrtValue[inputs.Length];
         try
@@ -139,7 +152,8 @@ public sealed class OnnxPolicyBackend : IPolicyBackend
             using var runOptions = new RunOptions();
             using var results = _session.Run(runOptions, names, tensors, _outputs);
             results[0].GetTensorDataAsSpan<float>().CopyTo(preferences);
-            if (_outputs.Length > 1) results[1].GetTensorDataAsSpan<float>().CopyTo(values);
+            if (Info.ValueOutput is not null) results[1].GetTensorDataAsSpan<float>().CopyTo(values);
+            if (h > 0) results[_outputs.Length - 1].GetTensorDataAsSpan<float>().CopyTo(memoryOut);
         }
         finally
         {
@@ -171,18 +185,10 @@ public static class PolicyBackends
                 if (kind == BackendKind.Torch) throw new ServingStartupException($"{path} is an ONNX file: serve it with --backend onnx, or point --backend torch at a run directory or checkpoint");
                 byte[] bytes = File.ReadAllBytes(path);
                 var info = OnnxPolicyInfo.Read(OnnxModel.Parse(bytes, path), path);
-                if (info.MemorySize > 0)
-                    throw new ServingStartupException($"{path}: a recurrent policy's graph takes a memory per episode (input '{OnnxPolicyInfo.MemoryInput}'), which serving does not carry yet; run it with ONNX Runtime directly");
                 var feed = OnnxInputFeed.Load(info, Path.GetDirectoryName(Path.GetFullPath(path))!);
                 return new OnnxPolicyBackend(bytes, info, feed, threads);
             }
             var trained = TrainedPolicy.Load(path);
-            if (trained.Policy is ActorCriticPolicy { MemorySize: > 0 })
-            {
-                trained.Dispose();
-                // A request carries one observation and no episode: the server would have to keep each client's memory.
-                throw new ServingStartupException($"{path}: a recurrent policy (policy.recurrent) keeps a memory per episode, which serving does not carry yet; evaluate it with rlagents eval");
-            }
             if (kind == BackendKind.Torch) return new TorchPolicyBackend(trained, threads);
             using (trained)
             {

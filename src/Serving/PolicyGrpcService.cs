@@ -60,11 +60,17 @@ internal sealed class PolicyGrpcService(ActionService service, ServingMetrics me
             var batch = new ObservationBatch(space, count);
             var reader = new ObservationReader(space);
             for (int i = 0; i < count; i++) reader.Read(request.Observations[i], count == 1 ? "observation" : $"observations[{i}]", batch, i);
-            var outcome = await service.ActAsync(batch, count, new ActOptions(request.Sample, request.HasSeed ? request.Seed : null, request.Probabilities, request.Value));
+            var memory = MemoryReader.Read(request.Memories, count, service.Info.MemorySize);
+            var outcome = await service.ActAsync(batch, count, new ActOptions(request.Sample, request.HasSeed ? request.Seed : null, request.Probabilities, request.Value), memory);
             var response = new ActResponse();
             response.Actions.AddRange(outcome.Actions);
             if (outcome.Probabilities is { } p) response.Probabilities.AddRange(p);
             if (outcome.Values is { } v) response.Values.AddRange(v);
+            if (outcome.Memory is { } m)
+            {
+                int h = m.Length / count;
+                for (int i = 0; i < count; i++) response.Memories.Add(new FloatValues { Values = { m.AsSpan(i * h, h).ToArray() } });
+            }
             metrics.Request(transport, "ok", count, start);
             return response;
         }

@@ -176,6 +176,7 @@ public sealed class PolicyServer : IAsyncDisposable
                     break;
             }
         int k = backend.Info.ActionSpace.N;
-        backend.Run(batch, 1, new float[k], new float[1]);
+        int h = backend.Info.MemorySize;
+        backend.Run(batch, 1, new float[h], new float[k], new float[1], new float[h]);
     }
 }

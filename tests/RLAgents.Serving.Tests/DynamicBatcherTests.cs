@@ -42,7 +42,7 @@ internal sealed class GatedBackend : IPolicyBackend
 
     public static Grpc.Observation Observation() => new() { Modalities = { ["x"] = new Grpc.ModalityValue { Floats = new Grpc.FloatValues { Values = { 0.25f } } } } };
 
-    public void Run(ObservationBatch batch, int count, Span<float> preferences, Span<float> values)
+    public void Run(ObservationBatch batch, int count, ReadOnlySpan<float> memory, Span<float> preferences, Span<float> values, Span<float> memoryOut)
     {
         if (_hold)
         {

@@ -150,20 +150,6 @@ public sealed class PolicyServerTests
     }
 
     [Fact]
-    public void ARecurrentPolicysGraphIsRefusedInOneLineBecauseRequestsCarryNoEpisodeMemory()
-    {
-        using var dir = new TempDirectory();
-        using var env = CartPole();
-        var options = new PolicyOptions { HiddenSizes = [16], Recurrent = true };
-        using var policy = new ActorCriticPolicy(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, new Rng(1));
-        string path = dir.Combine("recurrent.onnx");
-        RLAgents.Policies.Export.PolicyOnnxExporter.ExportTo(policy, path);
-        var e = Assert.Throws<ServingStartupException>(() => PolicyBackends.Open(path, BackendKind.Onnx, 1));
-        Assert.StartsWith($"{path}: a recurrent policy's graph takes a memory per episode", e.Message);
-        Assert.DoesNotContain('\n', e.Message);
-    }
-
-    [Fact]
     public void ABadModelFileIsAStartupErrorInOneLine()
     {
         using var dir = new TempDirectory();
