@@ -13,8 +13,8 @@ namespace RLAgents.Distributed;
 /// </summary>
 public static class TrajectoryBatch
 {
-    // 2: the buffers carry their action layout and float actions.
-    private const int Format = 2;
+    // 2: the buffers carry their action layout and float actions. 3: rollouts carry a recurrent policy's memory.
+    private const int Format = 3;
 
     /// <summary>What the payload holds.</summary>
     public enum Payload : byte

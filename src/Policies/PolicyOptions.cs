@@ -98,7 +98,7 @@ public sealed class PolicyOptions : IValidatableObject
     /// episode's steps (<see cref="Networks.RecurrentCore"/>). Rollouts keep each env's memory at their start and PPO
     /// trains on whole env sequences; SFT trains on whole demonstration episodes; the ONNX export reads and writes the
     /// memory (inputs <c>memory</c>, output <c>memory_out</c>), and <c>rlagents serve</c> hands it to the client with each answer.
-    /// Not for Q-networks or distributed rollouts yet.
+    /// Distributed rollout workers keep each env's memory and ship it with their batches. Not for Q-networks (replay keeps no sequences).
     /// </summary>
     public bool Recurrent { get; set; }
 

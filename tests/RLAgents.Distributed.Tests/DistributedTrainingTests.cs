@@ -135,6 +135,24 @@ public class DistributedTrainingTests
         Assert.True(rows[^1].GetProperty("update").GetInt64() > 0);
     }
 
+    [Fact]
+    public async Task ARecurrentPolicyTrainsFromWorkersThatKeepEachEnvsMemoryAcrossBatches()
+    {
+        using var temp = new TempDirectory();
+        string dir = temp.Combine("run");
+        var options = CartPole(AlgorithmKind.Ppo, 41500, steps: 640);
+        options.Policy.Recurrent = true;
+        options.Policy.ShareStateEstimator = true;
+        options.Validate();
+        var (result, counters, workers) = Train(options, dir, 2);
+        await ExitAll(workers);
+        AssertExactAccounting(result, counters, 640);
+        Assert.Equal(2, counters.Consumed.Select(b => b.Worker).Distinct().Count());
+        var rows = File.ReadAllLines(Path.Combine(dir, TrainingRunner.MetricsFile)).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(40, rows[^1].GetProperty("update").GetInt64());
+        Assert.True(result.Phases.Single().Evaluation is not null);
+    }
+
     private static T Tiny<T>(T options) where T : ContinuousControlOptions
     {
         options.LearningStarts = 48;

@@ -1,6 +1,12 @@
+using RLAgents.Agents.Algorithms;
 using RLAgents.Agents.Buffers;
 using RLAgents.Agents.Collection;
+using RLAgents.Agents.Training;
 using RLAgents.Environments;
+using RLAgents.Policies;
+using RLAgents.Policies.Networks;
+using RLAgents.Policies.Selection;
+using static TorchSharp.torch;
 
 namespace RLAgents.Distributed.Tests;
 
@@ -60,6 +66,45 @@ public class TrajectoryBatchTests
             }
         // Columns outside the shard are untouched.
         Assert.All(Enumerable.Range(0, 3).SelectMany(t => new[] { t * 6, t * 6 + 1, t * 6 + 4, t * 6 + 5 }), k => Assert.Equal("", learner.Observations.Texts(2)[k]));
+    }
+
+    [Fact]
+    public void ARecurrentWorkersMemoryTravelsToItsColumnsAndTheLearnersReplayReproducesItsLogProbabilities()
+    {
+        using var scope = NewDisposeScope();
+        var options = new ExperimentOptions
+        {
+            Name = "recurrent-shard", Seed = 4,
+            Env = new EnvironmentOptions { Id = "CartPole-v1", NumEnvs = 2 },
+            Policy = new PolicyOptions { HiddenSizes = [16], Recurrent = true },
+        };
+        // A worker's shard: 2 envs; its second rollout starts mid-episode from a memory that is not zero.
+        using var env = AgentFactory.MakeEnv(options, 2);
+        using var agent = AgentFactory.CreateAgent(options, env);
+        var policy = (ActorCriticPolicy)agent.Policy;
+        using var collector = new RolloutCollector(env, policy, new Rng(9));
+        collector.Reset(17);
+        var shard = new RolloutBuffer(env.SingleObservationSpace, steps: 24, envs: 2, env.SingleActionSpace.ActionLayout);
+        collector.CollectRollout(shard, ActionSelection.Sample);
+        collector.CollectRollout(shard, ActionSelection.Sample);
+        Assert.Contains(shard.InitialMemory!, v => v != 0);
+        byte[] data = TrajectoryBatch.Pack(shard, collector.DrainEpisodes());
+
+        // The learner's buffer of 6 envs takes the shard as columns 2-3.
+        var learner = new RolloutBuffer(env.SingleObservationSpace, 24, 6, env.SingleActionSpace.ActionLayout);
+        using (var r = TrajectoryBatch.Open(data, TrajectoryBatch.Payload.Rollout, [], "test batch"))
+            learner.ReadColumns(r, new RolloutBuffer(env.SingleObservationSpace, 24, 2, env.SingleActionSpace.ActionLayout), firstEnv: 2, "test batch");
+        int h = policy.MemorySize;
+        Assert.Equal(shard.InitialMemory, learner.InitialMemory!.AsSpan(2 * h, 2 * h).ToArray());
+        Assert.All(learner.InitialMemory.AsSpan(0, 2 * h).ToArray(), v => Assert.Equal(0f, v));
+
+        // The update's replay of every column from its stored memory gives the worker's log-probabilities in columns 2-3.
+        var input = policy.Tensorizer.ToInput(learner.Observations);
+        input.Sequence = new SequenceInput(learner.Steps, tensor(learner.InitialMemory!, [learner.Envs, h]), tensor(learner.ContinueFlags(), [learner.Steps, learner.Envs]));
+        var logProbs = policy.EvaluateActions(input, OnPolicyAlgorithm.ActionTensorsOf(learner)).LogProbs.data<float>().ToArray();
+        for (int t = 0; t < 24; t++)
+            for (int j = 0; j < 2; j++)
+                Assert.Equal(shard.LogProbs[t * 2 + j], logProbs[t * 6 + 2 + j], 4);
     }
 
     [Fact]

@@ -107,7 +107,8 @@ public sealed class RolloutBuffer
     /// <summary>
     /// Writes the collected fields (observations, actions, log-probabilities, values, rewards, next values,
     /// flags; not the advantages and returns, which the learner computes) as T, N, the action layout (Kd
-    /// integers and Kc floats per action) and then each field's [T·N] values (actions [T·N × Kd] and [T·N × Kc]).
+    /// integers and Kc floats per action) and then each field's [T·N] values (actions [T·N × Kd] and [T·N × Kc]),
+    /// then a recurrent policy's memory entering the rollout: H (0 for none) and [N × H] floats.
     /// </summary>
     public void Write(BinaryWriter w)
     {
@@ -124,6 +125,9 @@ public sealed class RolloutBuffer
         ObservationPacking.Write<float>(w, NextValues);
         ObservationPacking.Write<bool>(w, Terminated);
         ObservationPacking.Write<bool>(w, Ended);
+        // The learner replays each env's sequence from the memory it was collected with (PPO's ratio starts at 1).
+        w.Write(InitialMemory is null ? 0 : InitialMemory.Length / Envs);
+        if (InitialMemory is not null) ObservationPacking.Write<float>(w, InitialMemory);
     }
 
     /// <summary>
@@ -147,6 +151,14 @@ public sealed class RolloutBuffer
         ObservationPacking.Read<float>(r, scratch.NextValues);
         ObservationPacking.Read<bool>(r, scratch.Terminated);
         ObservationPacking.Read<bool>(r, scratch.Ended);
+        int memory = r.ReadInt32();
+        if (memory < 0 || memory > 1 << 20) throw new InvalidDataException($"{source}: a memory of {memory} units per env.");
+        if (memory > 0)
+        {
+            var rows = scratch.InitialMemoryFor(memory);
+            ObservationPacking.Read<float>(r, rows);
+            rows.CopyTo(InitialMemoryFor(memory), firstEnv * memory);
+        }
         for (int t = 0; t < Steps; t++)
             for (int j = 0; j < envs; j++)
             {

@@ -129,8 +129,6 @@ public sealed class ExperimentOptions
         {
             if (agentKind != AgentKind.ActorCritic)
                 throw new ConfigurationException("policy.recurrent", $"a recurrent memory trains with PPO, A2C, REINFORCE and SFT; {(qNetwork ? "DQN's replay buffer" : "SAC/TD3's replay buffer")} keeps no memory");
-            if (Distributed is not null)
-                throw new ConfigurationException("policy.recurrent", "distributed rollout workers do not carry a recurrent memory yet; train in one process");
             foreach (var p in schedule)
                 if (p.Kind == AlgorithmKind.Ppo && p.Ppo.Minibatches > Env.NumEnvs)
                     throw new ConfigurationException("policy.recurrent", $"a recurrent policy's PPO minibatches are whole env sequences: {Env.NumEnvs} envs cannot be split into {p.Ppo.Minibatches} minibatches");
