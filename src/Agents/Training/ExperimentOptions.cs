@@ -42,6 +42,15 @@ public sealed class ExperimentOptions
     [MinLength(1)]
     public PhaseOptions[]? Phases { get; set; }
 
+    /// <summary>
+    /// A checkpoint whose policy weights this run starts from instead of a fresh initialisation: a <c>.safetensors</c>
+    /// checkpoint, its <c>.json</c>, or a run directory (its latest). The policy must be built the same way (every tensor's
+    /// name and shape are checked); the KL anchor's reference is these weights until an SFT phase sets its own. Fine-tunes a
+    /// clone with RL in a new run, or continues a finished one under another schedule. Null starts from scratch.
+    /// </summary>
+    [MinLength(1)]
+    public string? InitFrom { get; set; }
+
     /// <summary>How many times the whole list of phases runs.</summary>
     [Range(1, 100_000)]
     public int Repeat { get; set; } = 1;
@@ -158,6 +167,9 @@ public sealed class ExperimentOptions
                 throw new ConfigurationException($"{path}.td3.noiseProcess", $"{p.Td3.NoiseProcess} noise keeps a state per env that distributed workers do not carry yet; use gaussian or train in one process");
             if (p.KlAnchor > 0 && agentKind != AgentKind.ActorCritic)
                 throw new ConfigurationException($"{path}.klAnchor", "the KL anchor applies to actor-critic agents only");
+            // The reference is the policy an SFT phase ended with, or initFrom's: without either the anchor would do nothing.
+            if (p.KlAnchor > 0 && InitFrom is null && !schedule.Take(i).Any(q => q.Kind == AlgorithmKind.Sft))
+                throw new ConfigurationException($"{path}.klAnchor", "the KL anchor pulls towards a reference policy, and nothing sets one before this phase: put an SFT phase before it, or start from a checkpoint with initFrom");
             foreach (var group in p.Trainable ?? [])
                 if (string.IsNullOrWhiteSpace(group)) throw new ConfigurationException($"{path}.trainable", "empty group name");
         }

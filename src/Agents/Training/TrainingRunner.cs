@@ -206,6 +206,8 @@ public static class TrainingRunner
         var paraphrases = options.Training.Paraphrases is { } table ? ParaphraseTable.Load(table) : null;
         using var probe = Faults(() => AgentFactory.MakeEnv(options, 1));
         using var agent = AgentFactory.CreateAgent(options, probe);
+        // A run without a checkpoint yet starts from initFrom's weights (a resume before the first checkpoint starts over).
+        if (checkpoint is null && options.InitFrom is { } initFrom) InitializeFrom(agent, initFrom);
         bool created = !Directory.Exists(runDirectory);
         Directory.CreateDirectory(runDirectory);
         try
@@ -220,6 +222,36 @@ public static class TrainingRunner
                 Directory.Delete(runDirectory, recursive: true);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Loads the policy weights of the checkpoint at <paramref name="path"/> (<see cref="ExperimentOptions.InitFrom"/>) into
+    /// <paramref name="agent"/> and makes them the KL anchor's reference; any problem is a configuration error naming the key.
+    /// </summary>
+    private static void InitializeFrom(Agent agent, string path)
+    {
+        Checkpoint source;
+        try
+        {
+            source = Checkpoint.Load(path);
+        }
+        catch (Exception e) when (e is RunFormatException or CheckpointException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException("initFrom", e.Message);
+        }
+        try
+        {
+            ModelWeights.Load(agent.Policy, source.Tensors, source.WeightsPath, _ => true, "policy.");
+        }
+        catch (CheckpointException e)
+        {
+            throw new ConfigurationException("initFrom", $"{e.Message} The checkpoint's policy is built differently from this run's (policy options, env spaces).");
+        }
+        finally
+        {
+            source.DisposeTensors();
+        }
+        agent.SnapshotReference();
     }
 
     // An env that faults while it is built (a plug-in constructor, its first reset) is a fault, not a crash.
