@@ -65,6 +65,8 @@ internal static class ServeCommand
                 console.Out.WriteLine($"serving {info.Checkpoint ?? path} ({(info.IsQNetwork ? "q-network" : "actor-critic")}, {kind.ToString().ToLowerInvariant()} backend, max batch {options.MaxBatch}) on {server.Address}");
                 console.Out.WriteLine($"  HTTP/JSON {server.Address}: POST /v1/act, GET /v1/spaces /healthz /readyz /metrics");
                 console.Out.WriteLine($"  gRPC      {server.GrpcAddress}: rlagents.serving.v1.PolicyService (Act, Session, GetSpaces)");
+                if (info.MemorySize > 0)
+                    console.Out.WriteLine($"  recurrent: each answer carries the {info.MemorySize}-unit memory after its step; send it back with the episode's next observation");
                 console.Out.WriteLine("  Ctrl+C stops (in-flight requests finish)");
                 try
                 {
