@@ -10,12 +10,7 @@ namespace RLAgents.Agents.Tests.Training;
 /// <summary><c>initFrom</c>: a run that starts from another run's policy weights, anchored to them.</summary>
 public class InitFromTests
 {
-    private static readonly string[] Tiny =
-    [
-        "env.numEnvs=4", "algorithm.ppo.rolloutSteps=16", "algorithm.ppo.epochs=2", "algorithm.ppo.minibatches=2",
-        "training.totalSteps=512", "training.logInterval=64", "training.evalInterval=0", "training.evalEpisodes=2",
-        "training.checkpointInterval=0",
-    ];
+    private static readonly string[] Tiny = RunnerTests.TinyPpo;
 
     /// <summary>The largest |Δ| between the two checkpoints' policy weights.</summary>
     private static double LargestDifference(string a, string b)

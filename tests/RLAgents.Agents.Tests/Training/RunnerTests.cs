@@ -10,7 +10,8 @@ namespace RLAgents.Agents.Tests.Training;
 /// <summary>The training runner end to end on tiny budgets: files, determinism, resume, evaluation.</summary>
 public class RunnerTests
 {
-    private static readonly string[] TinyPpo =
+    /// <summary>cartpole-ppo.json on a 1,024-step budget (also the source run of <see cref="InitFromTests"/>).</summary>
+    internal static readonly string[] TinyPpo =
     [
         "env.numEnvs=4", "algorithm.ppo.rolloutSteps=16", "algorithm.ppo.epochs=2", "algorithm.ppo.minibatches=2",
         "training.totalSteps=1024", "training.logInterval=128", "training.evalInterval=512", "training.evalEpisodes=2",
