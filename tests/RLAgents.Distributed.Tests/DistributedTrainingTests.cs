@@ -11,7 +11,8 @@ namespace RLAgents.Distributed.Tests;
 
 /// <summary>
 /// Whole distributed runs in one process: the learner silo and rollout-worker hosts (Orleans clients) on loopback,
-/// the runner fed by the learner. Each test uses its own ports so test classes may run side by side.
+/// the runner fed by the learner. Each test uses its own ports so test classes may run side by side, all below
+/// Linux's ephemeral range (32768–60999) so an earlier test's outgoing connection can never hold one.
 /// </summary>
 public class DistributedTrainingTests
 {
@@ -83,7 +84,7 @@ public class DistributedTrainingTests
     {
         using var temp = new TempDirectory();
         string dir = temp.Combine("run");
-        var options = CartPole(AlgorithmKind.Ppo, 41100);
+        var options = CartPole(AlgorithmKind.Ppo, 21100);
         var (result, counters, workers) = Train(options, dir, 2);
         await ExitAll(workers);
         AssertExactAccounting(result, counters, 640);
@@ -106,7 +107,7 @@ public class DistributedTrainingTests
     {
         using var temp = new TempDirectory();
         string dir = temp.Combine("run");
-        var options = CartPole(AlgorithmKind.Dqn, 41200, workers: 2, numEnvs: 2, steps: 240);
+        var options = CartPole(AlgorithmKind.Dqn, 21200, workers: 2, numEnvs: 2, steps: 240);
         var (result, counters, workers) = Train(options, dir, 2);
         await ExitAll(workers);
         AssertExactAccounting(result, counters, 240, leftInQueue: options.Distributed!.QueueCapacity);
@@ -118,8 +119,8 @@ public class DistributedTrainingTests
     }
 
     [Theory]
-    [InlineData(AlgorithmKind.A2c, "Pendulum-v1", 41300)]
-    [InlineData(AlgorithmKind.Reinforce, "CartPole-v1", 41400)]
+    [InlineData(AlgorithmKind.A2c, "Pendulum-v1", 21300)]
+    [InlineData(AlgorithmKind.Reinforce, "CartPole-v1", 21400)]
     public async Task OtherOnPolicyAlgorithmsRunDistributedWithIntegerOrFloatActions(AlgorithmKind kind, string env, int port)
     {
         using var temp = new TempDirectory();
@@ -140,7 +141,7 @@ public class DistributedTrainingTests
     {
         using var temp = new TempDirectory();
         string dir = temp.Combine("run");
-        var options = CartPole(AlgorithmKind.Ppo, 41500, steps: 640);
+        var options = CartPole(AlgorithmKind.Ppo, 22100, steps: 640);
         options.Policy.Recurrent = true;
         options.Policy.ShareStateEstimator = true;
         options.Validate();
@@ -187,7 +188,7 @@ public class DistributedTrainingTests
                 },
             ],
             Training = new TrainingOptions { EvalInterval = 0, EvalEpisodes = 1, CheckpointInterval = 0, LogInterval = 64 },
-            Distributed = new DistributedOptions { Workers = 2, SiloPort = 41900, GatewayPort = 41901, WorkerTimeoutSeconds = 3 },
+            Distributed = new DistributedOptions { Workers = 2, SiloPort = 21900, GatewayPort = 21901, WorkerTimeoutSeconds = 3 },
         };
         var (result, counters, workers) = Train(options, dir, 2);
         await ExitAll(workers);
@@ -212,7 +213,7 @@ public class DistributedTrainingTests
     {
         using var temp = new TempDirectory();
         string dir = temp.Combine("run");
-        var options = CartPole(AlgorithmKind.Ppo, 42000, steps: 6400);
+        var options = CartPole(AlgorithmKind.Ppo, 22000, steps: 6400);
         options.Env = new EnvironmentOptions
         {
             Id = "Faulty-v0", NumEnvs = 4,
@@ -248,7 +249,7 @@ public class DistributedTrainingTests
             ],
             Repeat = 2,
             Training = new TrainingOptions { EvalInterval = 0, EvalEpisodes = 2, CheckpointInterval = 0, LogInterval = 128, GreedyEvaluation = false },
-            Distributed = new DistributedOptions { Workers = 2, SiloPort = 41500, GatewayPort = 41501, WorkerTimeoutSeconds = 3 },
+            Distributed = new DistributedOptions { Workers = 2, SiloPort = 21500, GatewayPort = 21501, WorkerTimeoutSeconds = 3 },
         };
         var (result, counters, workers) = Train(options, dir, 2);
         await ExitAll(workers);

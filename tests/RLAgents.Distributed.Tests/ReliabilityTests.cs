@@ -46,7 +46,7 @@ public class ReliabilityTests
         using var temp = new TempDirectory();
         string dir = temp.Combine("run");
         const int round = 64;
-        var options = DistributedTrainingTests.CartPole(AlgorithmKind.Ppo, 41600, steps: 40 * round);
+        var options = DistributedTrainingTests.CartPole(AlgorithmKind.Ppo, 21600, steps: 40 * round);
         options.Algorithm!.Ppo = new PpoOptions { RolloutSteps = 16, Epochs = 1, Minibatches = 1 };
         options.Training.CheckpointInterval = 0;
         var d = options.Distributed!;
@@ -114,7 +114,7 @@ public class ReliabilityTests
         using var temp = new TempDirectory();
         string parent = temp.Path;
         const int round = 64;
-        var options = DistributedTrainingTests.CartPole(AlgorithmKind.Ppo, 41700, workers: 1, steps: 40 * round);
+        var options = DistributedTrainingTests.CartPole(AlgorithmKind.Ppo, 21700, workers: 1, steps: 40 * round);
         options.Algorithm!.Ppo = new PpoOptions { RolloutSteps = 16, Epochs = 1, Minibatches = 1 };
         options.Training.CheckpointInterval = 10 * round;
         options.Distributed!.LocalWorkers = 0;
@@ -158,7 +158,7 @@ public class ReliabilityTests
     {
         using var temp = new TempDirectory();
         string dir = temp.Path;
-        var options = DistributedTrainingTests.CartPole(AlgorithmKind.Ppo, 41800);
+        var options = DistributedTrainingTests.CartPole(AlgorithmKind.Ppo, 21800);
         string config = Path.Combine(dir, "experiment.json");
         File.WriteAllText(config, OptionsBinder.Serialize(options));
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
@@ -170,7 +170,7 @@ public class ReliabilityTests
         {
             var output = new StringWriter();
             var error = new StringWriter();
-            int code = await RLAgentsCli.RunAsync(["worker", "--learner", "127.0.0.1:41801", "--config", config, "--set", "algorithm.ppo.epochs=3"], output, error);
+            int code = await RLAgentsCli.RunAsync(["worker", "--learner", "127.0.0.1:21801", "--config", config, "--set", "algorithm.ppo.epochs=3"], output, error);
             Assert.Equal(RLAgentsCli.UsageError, code);
             string line = error.ToString().TrimEnd();
             Assert.DoesNotContain('\n', line);
@@ -186,7 +186,7 @@ public class ReliabilityTests
                 lock (synced) return joined.ToString();
             }
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            var worker = RLAgentsCli.RunAsync(["worker", "--learner", "127.0.0.1:41801", "--config", config, "--set", "training.totalSteps=640"], synced, error, stop.Token);
+            var worker = RLAgentsCli.RunAsync(["worker", "--learner", "127.0.0.1:21801", "--config", config, "--set", "training.totalSteps=640"], synced, error, stop.Token);
             while (!worker.IsCompleted && !Joined().Contains("registered with the learner", StringComparison.Ordinal)) await Task.Delay(50);
             await stop.CancelAsync();
             Assert.Equal(RLAgentsCli.Ok, await worker);
