@@ -151,6 +151,18 @@ public sealed class SftOptions : SupervisedOptions
     /// <summary>Return threshold for own episodes (BabyAI: any success has return &gt; 0).</summary>
     public double MinReturn { get; set; } = 1e-9;
 
+    /// <summary>
+    /// DAgger episodes: the agent plays them (sampling) and the environment's expert labels every state it reaches with
+    /// the action it would take there; all are kept. Cloning then learns to recover from the agent's own mistakes, which
+    /// expert demonstrations never show. Needs an env with an expert (<see cref="Environments.IExpertEnv"/>). Metrics:
+    /// <c>dagger_agreement</c> (the share of steps where the applied action was the expert's), <c>dagger_steps</c>,
+    /// <c>dagger_expert_failures</c> (episodes cut where the expert could not act, e.g. after the agent opened a box).
+    /// </summary>
+    [Range(0, 10_000_000)] public int DaggerEpisodes { get; set; }
+
+    /// <summary>DAgger's β: the probability that the expert's action, not the agent's, is applied at each step of a DAgger episode.</summary>
+    [Range(0.0, 1.0)] public double DaggerExpertFraction { get; set; }
+
     /// <summary>Also train on every episode earlier SFT phases of this run used (a growing dataset).</summary>
     public bool KeepEarlierData { get; set; }
 

@@ -238,6 +238,118 @@ public sealed class DemonstrationSet
     }
 
     /// <summary>
+    /// DAgger (Ross, Gordon and Bagnell 2011): <paramref name="episodes"/> episodes in which <paramref name="policy"/> acts
+    /// (sampling) and the environment's expert labels every state the agent reaches with the action it would take there,
+    /// so that cloning learns to recover from the agent's own mistakes, which expert demonstrations never show. At each
+    /// step the expert's action is the one applied with probability <paramref name="expertFraction"/> (DAgger's β), the
+    /// agent's otherwise; the expert hears the applied action whenever it differed and replans. All episodes are kept,
+    /// failed ones included (their labels are the expert's); an episode in which the expert cannot act (e.g. no plan
+    /// from the state the agent left) keeps the steps labelled so far. <paramref name="makeEnv"/> builds one environment
+    /// emitting the agent's observations (with its memory wrapper); <paramref name="numEnvs"/> of them act as one batch.
+    /// Episode k is seeded <c>Rng.DeriveSeed(seed, "dagger-env", k)</c>, the action draws use <c>"dagger-actions"</c>.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The environment has no expert.</exception>
+    public static ExpertLabelledEpisodes FromExpertLabels(Policy policy, Func<IEnv> makeEnv, int numEnvs, int episodes, double expertFraction, ulong seed, double gamma)
+    {
+        var space = policy.ObservationSpace;
+        var set = new DemonstrationSet(space);
+        int n = Math.Max(1, Math.Min(numEnvs, episodes));
+        var envs = new List<IEnv>(n);
+        try
+        {
+            for (int i = 0; i < n; i++) envs.Add(makeEnv());
+            var experts = envs.Select(Experts.For).ToArray();
+            int start = envs[0].ActionSpace.AsDiscrete("DAgger").Start;
+            var rng = new Rng(Rng.DeriveSeed(seed, "dagger-actions"));
+            var memory = RecurrentMemory.For(policy, n);
+            var batch = new ObservationBatch(space, n);
+            var act = new ActResult(n);
+            var current = new Observation?[n];
+            var observations = Enumerable.Range(0, n).Select(_ => new List<Observation>()).ToArray();
+            var labels = Enumerable.Range(0, n).Select(_ => new List<int>()).ToArray();
+            var applied = Enumerable.Range(0, n).Select(_ => new List<int>()).ToArray();
+            var rewards = Enumerable.Range(0, n).Select(_ => new List<double>()).ToArray();
+            var seeds = new long[n];
+            var taken = new int?[n]; // the action applied at the slot's previous step, when it was not the expert's
+            var played = new List<DaggerEpisode>();
+            int begun = 0, failures = 0;
+            long steps = 0, agreed = 0;
+
+            void Begin(int i)
+            {
+                current[i] = null;
+                taken[i] = null;
+                memory?.EndEpisode(i);
+                if (begun >= episodes) return;
+                seeds[i] = unchecked((long)Rng.DeriveSeed(seed, "dagger-env", begun++));
+                current[i] = envs[i].Reset(seeds[i]).Observation.Clone();
+            }
+
+            void Finish(int i, bool expertFailed = false)
+            {
+                if (labels[i].Count > 0)
+                {
+                    set.AddEpisode(observations[i], labels[i], rewards[i], gamma);
+                    played.Add(new DaggerEpisode(seeds[i], [.. applied[i]], expertFailed));
+                }
+                observations[i].Clear();
+                labels[i].Clear();
+                applied[i].Clear();
+                rewards[i].Clear();
+                Begin(i);
+            }
+
+            for (int i = 0; i < n; i++) Begin(i);
+            while (current.Any(o => o is not null))
+            {
+                // Slots whose episodes are all done keep their last observation: their rows are computed and ignored.
+                for (int i = 0; i < n; i++) if (current[i] is { } o) batch.Set(i, o);
+                using (var scope = NewDisposeScope())
+                {
+                    var input = policy.Tensorizer.ToInput(batch);
+                    memory?.Attach(input, n);
+                    policy.Act(input, ActionSelection.Sample, rng, act, withValues: false);
+                    memory?.Commit(input);
+                }
+                for (int i = 0; i < n; i++)
+                {
+                    if (current[i] is not { } observation) continue;
+                    int label;
+                    try
+                    {
+                        label = experts[i].Act(taken[i]);
+                    }
+                    catch (ExpertFailedException)
+                    {
+                        // E.g. BabyAI's bot after the agent opened a box: it cannot know what the box held.
+                        failures++;
+                        Finish(i, expertFailed: true);
+                        continue;
+                    }
+                    // One draw per step whatever β is, so that the agent's draws do not depend on it.
+                    bool expertActs = rng.NextDouble() < expertFraction;
+                    int action = expertActs ? label : act.Actions[i];
+                    if (action == label) agreed++;
+                    observations[i].Add(observation);
+                    labels[i].Add(label - start);
+                    applied[i].Add(action);
+                    var step = envs[i].Step(action);
+                    steps++;
+                    rewards[i].Add(step.Reward);
+                    taken[i] = action == label ? null : action;
+                    if (step.Done) Finish(i);
+                    else current[i] = step.Observation.Clone();
+                }
+            }
+            return new ExpertLabelledEpisodes(set, steps, steps == 0 ? 0 : (double)agreed / steps, failures, played);
+        }
+        finally
+        {
+            foreach (var env in envs) env.Dispose();
+        }
+    }
+
+    /// <summary>
     /// Plays <paramref name="episodes"/> episodes with <paramref name="policy"/> (sampling) in
     /// <paramref name="env"/> and keeps those whose return is at least <paramref name="minReturn"/>.
     /// Returns the kept set and the env steps taken.
@@ -288,3 +400,17 @@ public sealed class DemonstrationSet
         return (set, steps);
     }
 }
+
+/// <summary>What <see cref="DemonstrationSet.FromExpertLabels"/> played.</summary>
+/// <param name="Set">The agent's states, each labelled with the expert's action; the rewards the applied actions earned.</param>
+/// <param name="Steps">Env steps taken.</param>
+/// <param name="Agreement">The fraction of steps at which the applied action was the expert's.</param>
+/// <param name="ExpertFailures">Episodes cut short because the expert could not act.</param>
+/// <param name="Episodes">The kept episodes, in the order they were added to <paramref name="Set"/>.</param>
+public sealed record ExpertLabelledEpisodes(DemonstrationSet Set, long Steps, double Agreement, int ExpertFailures, IReadOnlyList<DaggerEpisode> Episodes);
+
+/// <summary>One DAgger episode as played: enough to play it again (the labels follow from the states).</summary>
+/// <param name="Seed">The reset seed.</param>
+/// <param name="Applied">The action applied at each step (the agent's or, with DAgger's β, the expert's).</param>
+/// <param name="ExpertFailed">The episode was cut because the expert could not act after its last step.</param>
+public sealed record DaggerEpisode(long Seed, int[] Applied, bool ExpertFailed);

@@ -152,8 +152,8 @@ public sealed class ExperimentOptions
                 throw new ConfigurationException($"{path}.kind", $"{p.Kind} trains a continuous actor, but DQN phases make this agent a Q-network; one schedule trains one agent");
             if (agentKind == AgentKind.ContinuousActor && p.Kind == AlgorithmKind.Sft)
                 throw new ConfigurationException($"{path}.kind", "SFT phases clone discrete demonstrations; SAC/TD3 agents have continuous actions");
-            if (p.Kind == AlgorithmKind.Sft && p.Sft.ExpertEpisodes == 0 && p.Sft.DemonstrationsFile is null && p.Sft.OwnEpisodes == 0 && !p.Sft.KeepEarlierData)
-                throw new ConfigurationException($"{path}.sft", "an SFT phase needs data: expertEpisodes, demonstrationsFile or ownEpisodes");
+            if (p.Kind == AlgorithmKind.Sft && p.Sft.ExpertEpisodes == 0 && p.Sft.DemonstrationsFile is null && p.Sft.OwnEpisodes == 0 && p.Sft.DaggerEpisodes == 0 && !p.Sft.KeepEarlierData)
+                throw new ConfigurationException($"{path}.sft", "an SFT phase needs data: expertEpisodes, demonstrationsFile, ownEpisodes or daggerEpisodes");
             if (p.Kind == AlgorithmKind.Sft && p.Sft.DemonstrationsFile is { } f && !File.Exists(f))
                 throw new ConfigurationException($"{path}.sft.demonstrationsFile", $"file '{f}' does not exist");
             if (p.Kind == AlgorithmKind.Dqn && p.Dqn.Demonstrations.DemonstrationsFile is { } dq && !File.Exists(dq))

@@ -638,6 +638,19 @@ public static class TrainingRunner
                 EnvSteps += ownSteps;
                 EnvEpisodes += sft.OwnEpisodes;
             }
+            var daggerMetrics = new Dictionary<string, double>();
+            if (sft.DaggerEpisodes > 0)
+            {
+                Report(phase, "dagger episodes", 0, sft.DaggerEpisodes);
+                var labelled = DemonstrationSet.FromExpertLabels(agent.Policy, () => AgentFactory.MakeActingEnv(options), options.Env.NumEnvs,
+                    sft.DaggerEpisodes, sft.DaggerExpertFraction, Rng.DeriveSeed(_seed, "dagger", Phase), sft.Gamma);
+                data.AddAll(labelled.Set);
+                EnvSteps += labelled.Steps;
+                EnvEpisodes += sft.DaggerEpisodes;
+                daggerMetrics["dagger_agreement"] = labelled.Agreement;
+                daggerMetrics["dagger_steps"] = labelled.Steps;
+                daggerMetrics["dagger_expert_failures"] = labelled.ExpertFailures;
+            }
             // Later phases may train on everything earlier SFT phases saw (e.g. demonstrations plus own successes).
             var training = data;
             if (sft.KeepEarlierData && _earlier is not null)
@@ -659,6 +672,7 @@ public static class TrainingRunner
             {
                 _runner = _runner with { Updates = updatesBefore + update };
                 var withData = new Dictionary<string, double>(m) { ["data_steps"] = training.Count, ["data_episodes"] = training.Episodes };
+                foreach (var (k, v) in daggerMetrics) withData[k] = v;
                 // The last update's row waits for the phase's evaluation: one row per step and update.
                 if (update == sft.Updates) final = withData;
                 else WriteRow(Row(phase, update).Metrics(withData));
@@ -684,9 +698,9 @@ public static class TrainingRunner
             {
                 var sft = _schedule[i].Sft;
                 if (_schedule[i].Kind != AlgorithmKind.Sft) continue;
-                if (sft.OwnEpisodes > 0)
-                    throw new ConfigurationException($"phases[{i % Math.Max(1, options.Phases?.Length ?? 1)}].sft.ownEpisodes",
-                        $"phase {i} kept its own episodes for later phases (keepEarlierData), which a resumed run cannot draw again; start the run over");
+                if (sft.OwnEpisodes > 0 || sft.DaggerEpisodes > 0)
+                    throw new ConfigurationException($"phases[{i % Math.Max(1, options.Phases?.Length ?? 1)}].sft.{(sft.OwnEpisodes > 0 ? "ownEpisodes" : "daggerEpisodes")}",
+                        $"phase {i} kept episodes the agent played for later phases (keepEarlierData), which a resumed run cannot draw again; start the run over");
                 Report(_schedule[i], "demonstrations", 0, sft.ExpertEpisodes);
                 earlier.AddAll(AgentFactory.LoadDemonstrations(options, space, sft.ExpertEpisodes, sft.DemonstrationsFile, sft.FileEpisodes, Rng.DeriveSeed(_seed, "bot-demos", i), sft.Gamma));
             }

@@ -137,6 +137,7 @@ public sealed class ShippedConfigTests
             phase.Dqn.Demonstrations.PretrainUpdates = Math.Min(phase.Dqn.Demonstrations.PretrainUpdates, 2);
             phase.Sft.ExpertEpisodes = Math.Min(phase.Sft.ExpertEpisodes, 2);
             phase.Sft.OwnEpisodes = Math.Min(phase.Sft.OwnEpisodes, 2);
+            phase.Sft.DaggerEpisodes = Math.Min(phase.Sft.DaggerEpisodes, 2);
             phase.Sft.MinReturn = -1; // keep the random agent's episodes so the phase has data
             phase.Sft.Updates = 2;
             phase.Sft.BatchSize = 16;
