@@ -157,6 +157,8 @@ public sealed class SftOptions : SupervisedOptions
     /// expert demonstrations never show. Needs an env with an expert (<see cref="Environments.IExpertEnv"/>). Metrics:
     /// <c>dagger_agreement</c> (the share of steps where the applied action was the expert's), <c>dagger_steps</c>,
     /// <c>dagger_expert_failures</c> (episodes cut where the expert could not act, e.g. after the agent opened a box).
+    /// When later phases keep earlier data, each episode's seed and applied actions are saved in the run directory
+    /// (<c>dagger/</c>), from which a resumed run plays them again.
     /// </summary>
     [Range(0, 10_000_000)] public int DaggerEpisodes { get; set; }
 

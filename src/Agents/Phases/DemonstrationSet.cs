@@ -350,6 +350,55 @@ public sealed class DemonstrationSet
     }
 
     /// <summary>
+    /// The set <see cref="FromExpertLabels"/> built, again, from what it played (<see cref="ExpertLabelledEpisodes.Episodes"/>):
+    /// each episode is reset from its seed and driven by its applied actions while a fresh expert labels every state,
+    /// hearing the applied action wherever it differed, exactly as it did then. No policy is needed, which is what lets
+    /// a resumed run train on DAgger episodes its earlier weights played.
+    /// </summary>
+    /// <exception cref="InvalidDataException">An episode does not replay as it was played (it ends early or late, or the
+    /// expert fails elsewhere): the environment is not the one that played it.</exception>
+    public static DemonstrationSet ReplayExpertLabels(Func<IEnv> makeEnv, ObservationSpace space, IReadOnlyList<DaggerEpisode> episodes, double gamma, string source)
+    {
+        var set = new DemonstrationSet(space);
+        using var env = makeEnv();
+        var expert = Experts.For(env);
+        int start = env.ActionSpace.AsDiscrete("DAgger").Start;
+        for (int e = 0; e < episodes.Count; e++)
+        {
+            var (seed, applied, expertFailed) = episodes[e];
+            var observation = env.Reset(seed).Observation.Clone();
+            var observations = new List<Observation>(applied.Length);
+            var labels = new List<int>(applied.Length);
+            var rewards = new List<double>(applied.Length);
+            int? taken = null;
+            string Where(int t) => $"{source}: DAgger episode {e} (seed {seed}), step {t}";
+            for (int t = 0; t < applied.Length; t++)
+            {
+                int label;
+                try
+                {
+                    label = expert.Act(taken);
+                }
+                catch (ExpertFailedException failed)
+                {
+                    throw new InvalidDataException($"{Where(t)}: the expert could not act ({failed.Message}), which it did when the episode was played", failed);
+                }
+                observations.Add(observation);
+                labels.Add(label - start);
+                var step = env.Step(applied[t]);
+                rewards.Add(step.Reward);
+                taken = applied[t] == label ? null : applied[t];
+                bool last = t == applied.Length - 1;
+                if (step.Done != (last && !expertFailed))
+                    throw new InvalidDataException($"{Where(t)}: the episode {(step.Done ? "ended" : "went on")} here, which it did not when it was played");
+                observation = step.Observation.Clone();
+            }
+            set.AddEpisode(observations, labels, rewards, gamma);
+        }
+        return set;
+    }
+
+    /// <summary>
     /// Plays <paramref name="episodes"/> episodes with <paramref name="policy"/> (sampling) in
     /// <paramref name="env"/> and keeps those whose return is at least <paramref name="minReturn"/>.
     /// Returns the kept set and the env steps taken.

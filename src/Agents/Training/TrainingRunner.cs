@@ -92,6 +92,12 @@ public static class TrainingRunner
     /// <summary>Name of the metrics file in a run directory.</summary>
     public const string MetricsFile = MetricsWriter.FileName;
 
+    /// <summary>
+    /// Folder of a run directory holding each DAgger phase's episodes (reset seeds and applied actions, <c>phase-NNN.json</c>)
+    /// when later phases keep earlier data, so that a resumed run can play them again.
+    /// </summary>
+    public const string DaggerFolder = "dagger";
+
     /// <summary>Reads an experiment file (comments allowed), applies <c>key.path=value</c> <paramref name="overrides"/>, binds it strictly and validates it.</summary>
     public static ExperimentOptions Load(string file, IEnumerable<string>? overrides = null)
     {
@@ -650,6 +656,12 @@ public static class TrainingRunner
                 daggerMetrics["dagger_agreement"] = labelled.Agreement;
                 daggerMetrics["dagger_steps"] = labelled.Steps;
                 daggerMetrics["dagger_expert_failures"] = labelled.ExpertFailures;
+                // Later phases that keep this data need it again after a resume, when the weights that played it are gone.
+                if (_schedule.Any(p => p.Kind == AlgorithmKind.Sft && p.Sft.KeepEarlierData))
+                {
+                    Directory.CreateDirectory(Path.GetDirectoryName(DaggerFile(Phase))!);
+                    AtomicFile.WriteText(DaggerFile(Phase), JsonSerializer.Serialize(labelled.Episodes));
+                }
             }
             // Later phases may train on everything earlier SFT phases saw (e.g. demonstrations plus own successes).
             var training = data;
@@ -689,8 +701,12 @@ public static class TrainingRunner
         /// <summary>
         /// The data the SFT phases completed before a resume drew, for later phases that keep it: bot
         /// episodes are seeded by their phase and files read alike, so drawing them again gives the same
-        /// episodes. Own episodes came from weights no longer at hand, so such a run cannot resume.
+        /// episodes, and DAgger episodes replay from the seeds and actions saved in <see cref="DaggerFolder"/>. Own
+        /// episodes came from weights no longer at hand, so such a run cannot resume.
         /// </summary>
+        /// <summary>Where phase <paramref name="phase"/>'s DAgger episodes (seeds and applied actions) are kept for a resume.</summary>
+        private string DaggerFile(int phase) => Path.Combine(runDirectory, DaggerFolder, $"phase-{phase:D3}.json");
+
         private DemonstrationSet EarlierData(ObservationSpace space)
         {
             var earlier = new DemonstrationSet(space);
@@ -698,11 +714,21 @@ public static class TrainingRunner
             {
                 var sft = _schedule[i].Sft;
                 if (_schedule[i].Kind != AlgorithmKind.Sft) continue;
-                if (sft.OwnEpisodes > 0 || sft.DaggerEpisodes > 0)
-                    throw new ConfigurationException($"phases[{i % Math.Max(1, options.Phases?.Length ?? 1)}].sft.{(sft.OwnEpisodes > 0 ? "ownEpisodes" : "daggerEpisodes")}",
-                        $"phase {i} kept episodes the agent played for later phases (keepEarlierData), which a resumed run cannot draw again; start the run over");
+                string key = $"phases[{i % Math.Max(1, options.Phases?.Length ?? 1)}].sft";
+                if (sft.OwnEpisodes > 0)
+                    throw new ConfigurationException($"{key}.ownEpisodes",
+                        $"phase {i} kept its own episodes for later phases (keepEarlierData), which a resumed run cannot draw again; start the run over");
                 Report(_schedule[i], "demonstrations", 0, sft.ExpertEpisodes);
                 earlier.AddAll(AgentFactory.LoadDemonstrations(options, space, sft.ExpertEpisodes, sft.DemonstrationsFile, sft.FileEpisodes, Rng.DeriveSeed(_seed, "bot-demos", i), sft.Gamma));
+                if (sft.DaggerEpisodes == 0) continue;
+                // DAgger episodes replay from their seeds and applied actions: the expert's labels follow from the states.
+                string file = DaggerFile(i);
+                if (!File.Exists(file))
+                    throw new ConfigurationException($"{key}.daggerEpisodes", $"phase {i}'s DAgger episodes were not saved ({file} is missing), so a resumed run cannot draw them again; start the run over");
+                Report(_schedule[i], "dagger episodes", 0, sft.DaggerEpisodes);
+                var played = JsonSerializer.Deserialize<List<DaggerEpisode>>(File.ReadAllText(file))
+                    ?? throw new RunFormatException($"{file}: no episodes");
+                earlier.AddAll(DemonstrationSet.ReplayExpertLabels(() => AgentFactory.MakeActingEnv(options), space, played, sft.Gamma, file));
             }
             return earlier;
         }

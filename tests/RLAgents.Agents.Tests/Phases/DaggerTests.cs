@@ -121,6 +121,64 @@ public sealed class DaggerTests
     }
 
     [Fact]
+    public void ReplayingTheSeedsAndAppliedActionsGivesTheSameLabelledSetWithoutThePolicy()
+    {
+        using var policy = Policy(4);
+        var played = DemonstrationSet.FromExpertLabels(policy, Env, numEnvs: 3, episodes: 8, expertFraction: 0.2, seed: 31, gamma: 0.9);
+        Assert.Contains(played.Episodes, e => e.ExpertFailed); // the cut-short case replays too
+        var again = DemonstrationSet.ReplayExpertLabels(Env, Space, played.Episodes, 0.9, "test");
+        Assert.Equal(played.Set.Actions, again.Actions);
+        Assert.Equal(played.Set.Returns, again.Returns);
+        Assert.Equal(played.Set.EpisodeStarts, again.EpisodeStarts);
+        var (a, b) = (played.Set.ToBatch(), again.ToBatch());
+        var (oa, ob) = (new Observation(Space), new Observation(Space));
+        for (int i = 0; i < played.Set.Count; i++)
+        {
+            a.Get(i, oa);
+            b.Get(i, ob);
+            Assert.True(oa.ContentEquals(ob), $"step {i} differs");
+        }
+        // Another env (a different level) does not replay: one line naming the episode and step.
+        var wrong = played.Episodes.Select(e => e with { Applied = [.. e.Applied.Take(e.Applied.Length - 1)], ExpertFailed = false }).First(e => e.Applied.Length > 0);
+        var error = Assert.Throws<InvalidDataException>(() => DemonstrationSet.ReplayExpertLabels(Env, Space, [wrong], 0.9, "saved.json"));
+        Assert.StartsWith("saved.json: DAgger episode 0", error.Message);
+    }
+
+    [Fact]
+    public void ARunResumedAfterADaggerPhaseTrainsLaterPhasesOnTheSameEpisodesAsTheUninterruptedRun()
+    {
+        using var temp = new TempDirectory();
+        string full = temp.Combine("full"), resumed = temp.Combine("resumed"), unsaved = temp.Combine("unsaved");
+        var bot = PhaseTestKit.Sft(expertEpisodes: 3, updates: 4);
+        var dagger = PhaseTestKit.Sft(expertEpisodes: 0, updates: 4);
+        dagger.Sft.DaggerEpisodes = 4;
+        var more = PhaseTestKit.Sft(expertEpisodes: 0, updates: 6);
+        foreach (var p in new[] { bot, dagger, more }) p.Sft.KeepEarlierData = true;
+        var options = PhaseTestKit.Options(PolicyArchitecture.Mlp, bot, dagger, more);
+        TrainingRunner.Run(options, full);
+        string saved = Path.Combine(full, TrainingRunner.DaggerFolder, "phase-001.json");
+        Assert.True(File.Exists(saved));
+
+        // The checkpoint after the DAgger phase (its id carries the env steps the DAgger episodes took).
+        string afterDagger = Path.GetFileNameWithoutExtension(Directory.GetFiles(Path.Combine(full, Checkpoint.Folder), "phase-001-step-*.safetensors").Single());
+        PhaseTestKit.CopyRunUpTo(full, resumed, afterDagger);
+        Directory.CreateDirectory(Path.Combine(resumed, TrainingRunner.DaggerFolder));
+        File.Copy(saved, Path.Combine(resumed, TrainingRunner.DaggerFolder, "phase-001.json"));
+        TrainingRunner.Run(options, resumed, resume: true);
+        var lastFull = PhaseTestKit.Rows(full)[^1];
+        var lastResumed = PhaseTestKit.Rows(resumed)[^1];
+        Assert.Equal(lastFull["data_steps"]!.GetValue<double>(), lastResumed["data_steps"]!.GetValue<double>());
+        var a = PhaseTestKit.LatestPolicy(full);
+        var b = PhaseTestKit.LatestPolicy(resumed);
+        foreach (var (name, values) in a) Assert.True(values.SequenceEqual(b[name]), $"{name} differs after resume");
+
+        // Without the saved episodes the resume stops before training, naming the key.
+        PhaseTestKit.CopyRunUpTo(full, unsaved, afterDagger);
+        var error = Assert.Throws<ConfigurationException>(() => TrainingRunner.Run(options, unsaved, resume: true));
+        Assert.Contains("daggerEpisodes", error.Message);
+    }
+
+    [Fact]
     public void AnSftPhaseOfNothingButZeroDaggerEpisodesIsAConfigurationError()
     {
         var options = PhaseTestKit.Options(PolicyArchitecture.Mlp, PhaseTestKit.Sft(expertEpisodes: 0, updates: 5));
