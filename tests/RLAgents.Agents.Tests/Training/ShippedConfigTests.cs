@@ -36,7 +36,7 @@ public sealed class ShippedConfigTests
     {
         string[] expected =
         [
-            "babyai-bosslevel-sft", "babyai-gotolocal-99", "babyai-gotolocal-human-sft", "babyai-gotolocal-pixels-cnn-sft-ppo", "babyai-gotolocal-pixels-sft-ppo", "babyai-gotolocal-ppo-mlp",
+            "babyai-bosslevel-dagger", "babyai-bosslevel-sft", "babyai-gotolocal-99", "babyai-gotolocal-human-sft", "babyai-gotolocal-pixels-cnn-sft-ppo", "babyai-gotolocal-pixels-sft-ppo", "babyai-gotolocal-ppo-mlp",
             "babyai-gotolocal-sft", "babyai-gotolocal-sft-ppo", "babyai-gotolocal-sft-ppo-lora", "babyai-gotolocal-sft-ppo-minilm-frozen", "babyai-gotolocal-sft-ppo-minilm-lora", "babyai-gotolocal-sft-ppo-pretrained",
             "babyai-gotoobjmazes4r2-memory", "babyai-gotoredballgrey-dqfd", "babyai-gotoredballgrey-dqfd-memory", "babyai-gotoredballgrey-memory", "babyai-gotoredballgrey-pixels-cnn-sft-ppo", "babyai-gotoredballgrey-pixels-resnet18-sft", "babyai-gotoredballgrey-pixels-sft-ppo", "babyai-gotoredballgrey-ppo-mlp",
             "babyai-gotoredballgrey-sft", "babyai-gotoredballgrey-sft-ppo", "babyai-gotoredballgrey-transformer-dqn",
