@@ -211,6 +211,7 @@ public static class TrainingRunner
         // Built first: env options only the built env can check (e.g. env.memory.modalities) fail before the run directory exists.
         var paraphrases = options.Training.Paraphrases is { } table ? ParaphraseTable.Load(table) : null;
         using var probe = Faults(() => AgentFactory.MakeEnv(options, 1));
+        RequireExpert(options);
         using var agent = AgentFactory.CreateAgent(options, probe);
         // A run without a checkpoint yet starts from initFrom's weights (a resume before the first checkpoint starts over).
         if (checkpoint is null && options.InitFrom is { } initFrom) InitializeFrom(agent, initFrom);
@@ -228,6 +229,27 @@ public static class TrainingRunner
                 Directory.Delete(runDirectory, recursive: true);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Phases that ask the environment's expert for episodes (bot demonstrations, DAgger labels, DQfD demonstrations) need an
+    /// env that has one: otherwise a configuration error naming the first such key, before the run directory exists.
+    /// </summary>
+    private static void RequireExpert(ExperimentOptions options)
+    {
+        var schedule = options.Schedule;
+        string? key = null;
+        for (int i = 0; i < schedule.Count && key is null; i++)
+        {
+            var (p, path) = (schedule[i], options.Phases is { } phases ? $"phases[{i % phases.Length}]" : "algorithm");
+            if (p.Kind == AlgorithmKind.Sft && p.Sft.ExpertEpisodes > 0) key = $"{path}.sft.expertEpisodes";
+            else if (p.Kind == AlgorithmKind.Sft && p.Sft.DaggerEpisodes > 0) key = $"{path}.sft.daggerEpisodes";
+            else if (p.Kind == AlgorithmKind.Dqn && p.Dqn.Demonstrations.ExpertEpisodes > 0) key = $"{path}.dqn.demonstrations.expertEpisodes";
+        }
+        if (key is null) return;
+        using var env = AgentFactory.MakeSingleEnv(options);
+        if (env.Find<IExpertEnv>() is null)
+            throw new ConfigurationException(key, $"{env.Id} has no expert to play or label episodes (it does not implement {nameof(IExpertEnv)}); use demonstrationsFile instead");
     }
 
     /// <summary>
@@ -726,8 +748,16 @@ public static class TrainingRunner
                 if (!File.Exists(file))
                     throw new ConfigurationException($"{key}.daggerEpisodes", $"phase {i}'s DAgger episodes were not saved ({file} is missing), so a resumed run cannot draw them again; start the run over");
                 Report(_schedule[i], "dagger episodes", 0, sft.DaggerEpisodes);
-                var played = JsonSerializer.Deserialize<List<DaggerEpisode>>(File.ReadAllText(file))
-                    ?? throw new RunFormatException($"{file}: no episodes");
+                List<DaggerEpisode>? played;
+                try
+                {
+                    played = JsonSerializer.Deserialize<List<DaggerEpisode>>(File.ReadAllText(file));
+                }
+                catch (JsonException e)
+                {
+                    throw new InvalidDataException($"{file}: not the DAgger episodes this run saved (line {e.LineNumber + 1}, byte {e.BytePositionInLine} of it: {e.Message.Split(". ")[0]})", e);
+                }
+                if (played is null || played.Any(e => e is null || e.Applied is null)) throw new InvalidDataException($"{file}: an episode without its seed and actions");
                 earlier.AddAll(DemonstrationSet.ReplayExpertLabels(() => AgentFactory.MakeActingEnv(options), space, played, sft.Gamma, file));
             }
             return earlier;

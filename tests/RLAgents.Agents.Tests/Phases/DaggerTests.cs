@@ -172,10 +172,34 @@ public sealed class DaggerTests
         var b = PhaseTestKit.LatestPolicy(resumed);
         foreach (var (name, values) in a) Assert.True(values.SequenceEqual(b[name]), $"{name} differs after resume");
 
-        // Without the saved episodes the resume stops before training, naming the key.
+        // Without the saved episodes the resume stops before training, naming the key; a damaged file is named with
+        // where it breaks, and is left as it was.
         PhaseTestKit.CopyRunUpTo(full, unsaved, afterDagger);
         var error = Assert.Throws<ConfigurationException>(() => TrainingRunner.Run(options, unsaved, resume: true));
         Assert.Contains("daggerEpisodes", error.Message);
+        string damaged = Path.Combine(unsaved, TrainingRunner.DaggerFolder, "phase-001.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(damaged)!);
+        string text = File.ReadAllText(saved)[..40];
+        File.WriteAllText(damaged, text);
+        var broken = Assert.Throws<InvalidDataException>(() => TrainingRunner.Run(options, unsaved, resume: true));
+        Assert.StartsWith(damaged + ": ", broken.Message);
+        Assert.Contains("byte", broken.Message);
+        Assert.Equal(text, File.ReadAllText(damaged));
+    }
+
+    [Fact]
+    public void AskingAnEnvWithoutAnExpertForDaggerEpisodesIsAConfigurationErrorBeforeTheRunDirectoryExists()
+    {
+        using var temp = new TempDirectory();
+        string run = temp.Combine("run");
+        var dagger = PhaseTestKit.Sft(expertEpisodes: 0, updates: 2);
+        dagger.Sft.DaggerEpisodes = 2;
+        var options = PhaseTestKit.Options(PolicyArchitecture.Mlp, dagger);
+        options.Env = new EnvironmentOptions { Id = "CartPole-v1", NumEnvs = 2 };
+        var error = Assert.Throws<ConfigurationException>(() => TrainingRunner.Run(options, run));
+        Assert.Equal("phases[0].sft.daggerEpisodes", error.Path);
+        Assert.Contains("CartPole-v1 has no expert", error.Message);
+        Assert.False(Directory.Exists(run));
     }
 
     [Fact]
