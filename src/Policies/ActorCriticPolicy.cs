@@ -68,7 +68,7 @@ public sealed partial class ActorCriticPolicy : Policy
         if (options.Recurrent)
         {
             if (critic is not null) throw new ArgumentException("A recurrent policy needs one state estimator shared by the actor and the critic.");
-            memory = new RecurrentCore(actor.StateSize, rng);
+            memory = new RecurrentCore(actor.StateSize, options.MemorySize ?? actor.StateSize, rng);
         }
         policyHead = nn.Linear(actor.StateSize, Distribution.HeadSize(stateDependentStd: false));
         valueHead = nn.Linear((critic ?? actor).StateSize, 1);

@@ -102,6 +102,14 @@ public sealed class PolicyOptions : IValidatableObject
     /// </summary>
     public bool Recurrent { get; set; }
 
+    /// <summary>
+    /// Units H of the recurrent memory (<see cref="Recurrent"/>); null makes it the state size D. A memory wider than the
+    /// state carries more of what left the view (BabyAI's large model, which it trains on BossLevel, has --memory-dim 2048); when H ≠ D the heads
+    /// read s + P·h through a learned projection P [D, H].
+    /// </summary>
+    [Range(1, 65536)]
+    public int? MemorySize { get; set; }
+
     /// <summary>Keep a pretrained image encoder's (<c>resNet18</c>) weights fixed: they start outside the trainable set.</summary>
     public bool FreezeImageEncoder { get; set; }
 
@@ -114,6 +122,8 @@ public sealed class PolicyOptions : IValidatableObject
             yield return new ValidationResult("freezeImageEncoder applies to the pretrained resNet18 encoder", [nameof(FreezeImageEncoder)]);
         if (Recurrent && ShareStateEstimator == false)
             yield return new ValidationResult("recurrent needs one state estimator shared by the actor and the critic (shareStateEstimator: true): the memory is one", [nameof(Recurrent)]);
+        if (MemorySize is not null && !Recurrent)
+            yield return new ValidationResult($"memorySize = {MemorySize} sizes the recurrent memory; set recurrent: true or leave memorySize out", [nameof(MemorySize)]);
         for (int i = 0; i < HiddenSizes.Length; i++)
             if (HiddenSizes[i] < 1 || HiddenSizes[i] > 65536)
                 yield return new ValidationResult($"hiddenSizes[{i}] = {HiddenSizes[i]} must be in [1, 65536]", [nameof(HiddenSizes)]);

@@ -63,37 +63,63 @@ public sealed class SequenceInput
 /// <summary>
 /// The recurrent state of a policy (<see cref="PolicyOptions.Recurrent"/>): a GRU cell over the state estimator's
 /// per-step state, h_t = GRU(s_t, c_t · h_{t−1}) with c_t = 0 at an episode's first step, and the heads read
-/// s_t + h_t. The residual keeps what the memoryless estimator knows (a fresh cell adds little to it) while the memory
+/// s_t + h_t (or s_t + P·h_t when the memory's H units differ from the state's D, <see cref="PolicyOptions.MemorySize"/>).
+/// The residual keeps what the memoryless estimator knows (a fresh cell adds little to it) while the memory
 /// carries what left the view — BabyAI's agents are recurrent for the same reason (Chevalier-Boisvert et al., 2019).
 /// The estimator runs on all T·B rows at once; only the cell steps through time.
 /// </summary>
 public sealed class RecurrentCore : nn.Module, IOnnxExportable
 {
     private readonly GRUCell cell;
+    private readonly Linear? projection;
 
     /// <summary>A cell of <paramref name="size"/> units over states of that size; weights from <paramref name="rng"/> (PyTorch's default U(−1/√H, 1/√H)).</summary>
-    public RecurrentCore(int size, Rng rng) : base("recurrent")
-    {
-        Size = size;
-        cell = nn.GRUCell(size, size);
-        // Drawn from the run's generator, not libtorch's, so that one seed gives one network.
-        double bound = 1 / Math.Sqrt(size);
-        using (no_grad())
-            foreach (var (_, p) in cell.named_parameters())
-            {
-                var values = new float[p.numel()];
-                for (int i = 0; i < values.Length; i++) values[i] = (float)rng.Uniform(-bound, bound);
-                using var t = tensor(values, p.shape);
-                p.copy_(t);
-            }
-        register_module("cell", cell);
-    }
-
-    /// <summary>Memory units H (= the state size).</summary>
-    public int Size { get; }
+    public RecurrentCore(int size, Rng rng) : this(size, size, rng) { }
 
     /// <summary>
-    /// The heads' input [T·B, H] for the estimator's states [T·B, H] of <paramref name="sequence"/>'s rows; sets
+    /// A cell of <paramref name="memorySize"/> units H over states of <paramref name="stateSize"/> D; when they differ a
+    /// projection P [D, H] (no bias) maps the memory onto the state. Weights from <paramref name="rng"/> (PyTorch's
+    /// defaults: U(−1/√H, 1/√H) for the cell and for P, whose fan-in is H).
+    /// </summary>
+    public RecurrentCore(int stateSize, int memorySize, Rng rng) : base("recurrent")
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(stateSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(memorySize, 1);
+        StateSize = stateSize;
+        Size = memorySize;
+        cell = nn.GRUCell(stateSize, memorySize);
+        if (memorySize != stateSize) projection = nn.Linear(memorySize, stateSize, hasBias: false);
+        // Drawn from the run's generator, not libtorch's, so that one seed gives one network.
+        double bound = 1 / Math.Sqrt(memorySize);
+        using (no_grad())
+        {
+            foreach (var (_, p) in cell.named_parameters()) FillUniform(p, bound, rng);
+            if (projection is not null) FillUniform(projection.weight!, bound, rng);
+        }
+        register_module("cell", cell);
+        if (projection is not null) register_module("projection", projection);
+    }
+
+    private static void FillUniform(Tensor p, double bound, Rng rng)
+    {
+        var values = new float[p.numel()];
+        for (int i = 0; i < values.Length; i++) values[i] = (float)rng.Uniform(-bound, bound);
+        using var t = tensor(values, p.shape);
+        p.copy_(t);
+    }
+
+    /// <summary>Memory units H.</summary>
+    public int Size { get; }
+
+    /// <summary>State units D the cell reads and the heads' input has.</summary>
+    public int StateSize { get; }
+
+    /// <summary>The heads' input [N, D]: the state plus the memory [N, H] (projected to D when H ≠ D).</summary>
+    private Tensor Residual(Tensor states, Tensor memories) =>
+        states.add(projection is null ? memories : projection.forward(memories));
+
+    /// <summary>
+    /// The heads' input [T·B, D] for the estimator's states [T·B, D] of <paramref name="sequence"/>'s rows; sets
     /// <see cref="SequenceInput.Final"/> to the memory after the last step.
     /// </summary>
     public Tensor Forward(Tensor states, SequenceInput? sequence)
@@ -110,9 +136,9 @@ public sealed class RecurrentCore : nn.Module, IOnnxExportable
         {
             h = cell.forward(states, h);
             sequence.Final = h;
-            return states.add(h);
+            return Residual(states, h);
         }
-        var perStep = states.view(steps, b, Size);
+        var perStep = states.view(steps, b, StateSize);
         var outputs = new Tensor[steps];
         for (int t = 0; t < steps; t++)
         {
@@ -121,11 +147,11 @@ public sealed class RecurrentCore : nn.Module, IOnnxExportable
             outputs[t] = h;
         }
         sequence.Final = h;
-        return states.add(stack(outputs).view(steps * b, Size));
+        return Residual(states, stack(outputs).view(steps * b, Size));
     }
 
     /// <summary>
-    /// Writes one acting step: the heads' input s + h′ and the new memory h′ (both [B, H]) from the estimator's state and the
+    /// Writes one acting step: the heads' input s + h′ [B, D] (s + P·h′ when H ≠ D) and the new memory h′ [B, H] from the estimator's state and the
     /// memory input (PyTorch's GRUCell: r = σ(W_ir s + b_ir + W_hr h + b_hr), z likewise, n = tanh(W_in s + b_in + r ⊙ (W_hn h + b_hn)),
     /// h′ = (1 − z) ⊙ n + z ⊙ h, written n + z ⊙ (h − n)). The caller clears the memory where an episode begins.
     /// </summary>
@@ -145,7 +171,11 @@ public sealed class RecurrentCore : nn.Module, IOnnxExportable
             var n = g.Tanh(g.Add(i[2], g.Mul(r, h[2])));
             newMemory = g.Add(n, g.Mul(z, g.Sub(memory, n)));
         }
-        return (g.Add(state, newMemory), newMemory);
+        if (projection is null) return (g.Add(state, newMemory), newMemory);
+        string projected;
+        using (g.Enter("projection"))
+            projected = g.MatMul(newMemory, g.Parameter("weight", "t", () => projection.weight!.detach().t().contiguous())); // [B, H]·[H, D]
+        return (g.Add(state, projected), newMemory);
     }
 }
 

@@ -21,8 +21,8 @@ public sealed class RecurrentPolicyTests
     // A cue in the first step's observation only (x[0] = ±1, 0 afterwards) and a clock (x[1] = t / 8).
     private static readonly ObservationSpace CueSpace = new(new Modality("x", new BoxSpace(-1f, 1f, [2])));
 
-    private static ActorCriticPolicy Policy(bool recurrent, ulong seed) =>
-        new(CueSpace, new DiscreteSpace(2), new PolicyOptions { HiddenSizes = [32], ShareStateEstimator = true, Recurrent = recurrent }, new Rng(seed));
+    private static ActorCriticPolicy Policy(bool recurrent, ulong seed, int? memorySize = null) =>
+        new(CueSpace, new DiscreteSpace(2), new PolicyOptions { HiddenSizes = [32], ShareStateEstimator = true, Recurrent = recurrent, MemorySize = memorySize }, new Rng(seed));
 
     private static ObservationBatch Batch(float[,] rows)
     {
@@ -32,11 +32,14 @@ public sealed class RecurrentPolicyTests
         return batch;
     }
 
-    [Fact]
-    public void TheSequenceForwardReplaysWhatActingStepByStepComputed()
+    [Theory]
+    [InlineData(null)] // H = D = 32
+    [InlineData(48)] // a wider memory, projected onto the state
+    public void TheSequenceForwardReplaysWhatActingStepByStepComputed(int? memorySize)
     {
         using var scope = NewDisposeScope();
-        using var policy = Policy(recurrent: true, seed: 3);
+        using var policy = Policy(recurrent: true, seed: 3, memorySize);
+        Assert.Equal(memorySize ?? 32, policy.MemorySize);
         const int steps = 5, b = 3;
         var rng = new Rng(9);
         var observations = new float[steps, b, 2];
@@ -181,13 +184,15 @@ public sealed class RecurrentPolicyTests
         return (double)correct / total;
     }
 
-    [Fact]
-    public void CloningWholeEpisodesTeachesTheMemoryToKeepACueThatLeftTheView()
+    [Theory]
+    [InlineData(null)]
+    [InlineData(8)] // a memory narrower than the state still carries the one bit
+    public void CloningWholeEpisodesTeachesTheMemoryToKeepACueThatLeftTheView(int? memorySize)
     {
         var train = CueDemonstrations(64, new Rng(1));
         var test = CueDemonstrations(40, new Rng(2));
         var sft = new SftOptions { Updates = 300, BatchSize = 48, LearningRate = 3e-3, ValueCoefficient = 0 };
-        using var recurrent = Policy(recurrent: true, seed: 5);
+        using var recurrent = Policy(recurrent: true, seed: 5, memorySize);
         using var memoryless = Policy(recurrent: false, seed: 5);
         BehaviourCloning.Train(recurrent, train, sft, new Rng(3));
         BehaviourCloning.Train(memoryless, train, sft, new Rng(3));
@@ -195,6 +200,30 @@ public sealed class RecurrentPolicyTests
         // Without memory the later steps carry no cue: no better than the majority class. With it, nearly every step.
         Assert.True(withMemory > 0.95, $"recurrent accuracy after the cue {withMemory}");
         Assert.True(without < 0.7, $"memoryless accuracy after the cue {without}");
+    }
+
+    [Fact]
+    public void AMemoryOfTheStateSizeIsTheDefaultAndOnlyAnotherSizeAddsAProjection()
+    {
+        using var implicitSize = Policy(recurrent: true, seed: 2);
+        using var explicitSize = Policy(recurrent: true, seed: 2, memorySize: 32);
+        using var wider = Policy(recurrent: true, seed: 2, memorySize: 80);
+        // Same names and shapes when H = D, so checkpoints written before memorySize existed still load.
+        var names = implicitSize.named_parameters().Select(p => (p.name, string.Join("x", p.parameter.shape))).ToArray();
+        Assert.Equal(names, explicitSize.named_parameters().Select(p => (p.name, string.Join("x", p.parameter.shape))).ToArray());
+        Assert.DoesNotContain(names, n => n.name.Contains("projection"));
+        var wide = wider.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape);
+        Assert.Equal([32L, 80L], wide["recurrent.projection.weight"]);
+        Assert.Equal([3 * 80L, 32L], wide["recurrent.cell.weight_ih"]);
+        Assert.Equal([3 * 80L, 80L], wide["recurrent.cell.weight_hh"]);
+    }
+
+    [Fact]
+    public void AMemorySizeWithoutARecurrentPolicyIsAConfigurationErrorNamingTheKey()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => TestPaths.Load("cartpole-ppo.json", ["policy.memorySize=128"]).Validate());
+        Assert.Equal("policy.memorySize", error.Path);
+        Assert.Contains("recurrent", error.Message);
     }
 
     [Theory]

@@ -52,18 +52,20 @@ public sealed class PolicyOnnxExportTests
         Assert.False(export.Info.IsQNetwork);
     }
 
-    [Fact]
-    public void ARecurrentPolicyExportsItsMemoryAndMatchesTorchStepByStepAcrossAnEpisodeBoundary()
+    [Theory]
+    [InlineData(null)] // H = D = 32
+    [InlineData(48)] // a wider memory and its projection onto the state
+    public void ARecurrentPolicyExportsItsMemoryAndMatchesTorchStepByStepAcrossAnEpisodeBoundary(int? memorySize)
     {
         using var env = CartPole();
-        var options = new PolicyOptions { HiddenSizes = [32], Recurrent = true };
+        var options = new PolicyOptions { HiddenSizes = [32], Recurrent = true, MemorySize = memorySize };
         using var policy = ActorCritic(env.ObservationSpace, env.ActionSpace.AsDiscrete("this test"), options, new MlpStateEstimatorFactory(options));
         policy.eval();
         var export = PolicyOnnxExporter.Export(policy);
         Assert.Equal(["state", OnnxPolicyInfo.MemoryInput], export.Model.Graph!.Inputs.Select(i => i.Name));
         Assert.Equal(["logits", "value", OnnxPolicyInfo.MemoryOutput], export.Model.Graph.Outputs.Select(o => o.Name));
         var model = ExportTestKit.ToBytes(export);
-        Assert.Equal(32, OnnxPolicyInfo.Read(OnnxModel.Parse(model, "test"), "test").MemorySize);
+        Assert.Equal(memorySize ?? 32, OnnxPolicyInfo.Read(OnnxModel.Parse(model, "test"), "test").MemorySize);
 
         // Six steps of 8 envs; env 3's episode ends after step 2 (its memory is cleared on both sides).
         var steps = Enumerable.Range(0, 6).Select(t => RandomObservations.Collect(env, 8, (ulong)(40 + t))).ToArray();
