@@ -73,9 +73,6 @@ public sealed class RecurrentCore : nn.Module, IOnnxExportable
     private readonly GRUCell cell;
     private readonly Linear? projection;
 
-    /// <summary>A cell of <paramref name="size"/> units over states of that size; weights from <paramref name="rng"/> (PyTorch's default U(−1/√H, 1/√H)).</summary>
-    public RecurrentCore(int size, Rng rng) : this(size, size, rng) { }
-
     /// <summary>
     /// A cell of <paramref name="memorySize"/> units H over states of <paramref name="stateSize"/> D; when they differ a
     /// projection P [D, H] (no bias) maps the memory onto the state. Weights from <paramref name="rng"/> (PyTorch's
