@@ -169,6 +169,13 @@ public sealed class SftOptions : SupervisedOptions
     public bool KeepEarlierData { get; set; }
 
     /// <summary>
+    /// Anneal the learning rate linearly to 0 over the phase's updates (as the policy-gradient and DQN options); false
+    /// keeps it constant. Cloning's minibatches are small and noisy (a recurrent one is a few whole episodes), so the
+    /// decay lets the last updates settle on the data instead of on the latest minibatch.
+    /// </summary>
+    public bool AnnealLearningRate { get; set; }
+
+    /// <summary>
     /// Weight of the value regression onto each step's discounted return in the episode (actor-critic
     /// agents), so a following RL phase starts with a critic that matches the cloned policy; 0 trains the policy only.
     /// </summary>

@@ -43,6 +43,8 @@ public static class BehaviourCloning
         for (int update = 1; update <= options.Updates; update++)
         {
             using var scope = NewDisposeScope();
+            // Linear decay: update u (from 1) runs at lr·(1 − (u − 1)/U), as PPO's annealing does per update.
+            if (options.AnnealLearningRate) adam.LearningRate = options.LearningRate * (1 - (update - 1) / (double)options.Updates);
             Tensor rows;
             Tensor? weights = null; // recurrent: 1 on real steps, 0 on padding, [T·B]
             SequenceInput? sequence = null;
@@ -83,6 +85,7 @@ public static class BehaviourCloning
             }
             adam.ZeroGrad();
             loss.backward();
+            metrics["learning_rate"] = adam.LearningRate;
             metrics["grad_norm"] = adam.Step();
             foreach (var (k, v) in metrics) sums[k] = sums.GetValueOrDefault(k) + v;
             counted++;

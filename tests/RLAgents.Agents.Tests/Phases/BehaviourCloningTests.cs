@@ -49,6 +49,32 @@ public sealed class BehaviourCloningTests
     }
 
     [Fact]
+    public void AnnealingDecaysTheLearningRateLinearlyToZeroAndTheLastUpdatesMoveTheWeightsLess()
+    {
+        var (set, _) = DemonstrationSet.FromExpert(() => BabyAILevels.Make(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }), Space, 10, 7, gamma: 0.99);
+        const int updates = 20;
+        const double lr = 2e-3;
+        var annealedRates = new List<double>();
+        var constantRates = new List<double>();
+        using var annealed = Policy(1);
+        using var constant = Policy(1);
+        // Weight change of the last update, measured by snapshotting before it (update U − 1 logs, then U runs).
+        float[] Weights(Policy p) => p.parameters().SelectMany(t => t.data<float>().ToArray()).ToArray();
+        float[]? beforeLastAnnealed = null, beforeLastConstant = null;
+        BehaviourCloning.Train(annealed, set, new SftOptions { Updates = updates, BatchSize = 64, LearningRate = lr, AnnealLearningRate = true }, new Rng(3),
+            logEvery: 1, (u, m) => { annealedRates.Add(m["learning_rate"]); if (u == updates - 1) beforeLastAnnealed = Weights(annealed); });
+        BehaviourCloning.Train(constant, set, new SftOptions { Updates = updates, BatchSize = 64, LearningRate = lr }, new Rng(3),
+            logEvery: 1, (u, m) => { constantRates.Add(m["learning_rate"]); if (u == updates - 1) beforeLastConstant = Weights(constant); });
+        Assert.Equal(updates, annealedRates.Count);
+        for (int u = 1; u <= updates; u++) Assert.Equal(lr * (1 - (u - 1) / (double)updates), annealedRates[u - 1], 12);
+        Assert.All(constantRates, r => Assert.Equal(lr, r, 12));
+        static double Step(float[] before, float[] after) => before.Zip(after, (a, b) => Math.Abs((double)a - b)).Sum();
+        // Adam's step scales with the learning rate: the annealed last update (lr/U) moves far less than the constant one.
+        double annealedStep = Step(beforeLastAnnealed!, Weights(annealed)), constantStep = Step(beforeLastConstant!, Weights(constant));
+        Assert.True(annealedStep < 0.5 * constantStep, $"last-update weight change {annealedStep} (annealed) vs {constantStep} (constant)");
+    }
+
+    [Fact]
     public void LiveTensorsDoNotGrowWithTheNumberOfUpdates()
     {
         var (set, _) = DemonstrationSet.FromExpert(() => BabyAILevels.Make(PhaseTestKit.Level, new GridWorldOptions { IncludeDescription = false }), Space, 3, 5, gamma: 0.99);
