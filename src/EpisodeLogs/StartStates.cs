@@ -34,7 +34,7 @@ public static class StartStates
     }
 
     /// <summary>True when the start state of <paramref name="env"/> (or of its innermost env) can be captured.</summary>
-    public static bool Supports(IEnv env) => env.Unwrapped() is IStartStateEnv || Find(env.Unwrapped()) is not null;
+    public static bool Supports(IEnv env) => env.Unwrapped() is IStartStateEnv s ? s.CanCaptureStartState : Find(env.Unwrapped()) is not null;
 
     /// <summary>Captures the start state of <paramref name="env"/>'s innermost environment.</summary>
     public static string Capture(IEnv env)

@@ -67,6 +67,12 @@ public interface IStartStateEnv
 
     /// <summary>Puts the environment, already reset, into <paramref name="startState"/> and returns its observation.</summary>
     Observation RestoreStartState(string startState);
+
+    /// <summary>
+    /// False when this instance's episodes start in states its description cannot express (e.g. a BabyAI level whose
+    /// agent starts carrying the object to move): recorders then give its unseeded resets seeds instead.
+    /// </summary>
+    bool CanCaptureStartState => true;
 }
 
 /// <summary>

@@ -4,8 +4,9 @@ using RLAgents.Environments.Wrappers;
 
 namespace RLAgents.Environments.GridWorld;
 
-/// <summary>GridWorld's optional abilities: pictures and text of the grid, pixel observations, action names, the BabyAI vocabulary and the expert bot.</summary>
-public sealed partial class GridWorldEnv : IRenderFrame, IRenderText, IActionNames, ITextVocabulary, IExpertEnv, IPixelObservationEnv
+/// <summary>GridWorld's optional abilities: pictures and text of the grid, pixel observations, action names, the BabyAI vocabulary,
+/// the expert bot and start states (an episode's layout, so that recording an unseeded reset leaves the level's random stream alone).</summary>
+public sealed partial class GridWorldEnv : IRenderFrame, IRenderText, IActionNames, ITextVocabulary, IExpertEnv, IPixelObservationEnv, IStartStateEnv
 {
     private static readonly string[] s_actionNames = ["left", "right", "forward", "pickup", "drop", "toggle", "done"];
     private TileRenderer? _frameRenderer;
@@ -19,6 +20,32 @@ public sealed partial class GridWorldEnv : IRenderFrame, IRenderText, IActionNam
 
     /// <inheritdoc />
     public IReadOnlyList<string> ActionNames => s_actionNames;
+
+    /// <summary>
+    /// False for levels whose agent starts carrying the object to move (PutNext…Carrying): a layout holds the grid only, so
+    /// recorders seed those levels' resets instead. Set by <see cref="Levels.BabyAILevels.Make"/>.
+    /// </summary>
+    public bool CanCaptureStartState { get; init; } = true;
+
+    /// <summary>The current episode's start as a format-2 layout (<see cref="GridWorldLayout.ToJson"/>); call right after a reset.</summary>
+    public string CaptureStartState() => GridWorldLayout.Capture(this).ToJson();
+
+    /// <summary>Starts the episode <paramref name="startState"/> (a layout) describes, with new objects, and returns its first observation.</summary>
+    public Observation RestoreStartState(string startState)
+    {
+        GridWorldEpisode episode;
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(startState);
+            episode = GridWorldLayout.FromJson(json.RootElement).Build(Options.UseDoneActions);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or ArgumentException)
+        {
+            throw new FormatException($"{Id}: the start state is not a grid-world layout: {e.Message}", e);
+        }
+        Start(episode);
+        return CurrentObservation;
+    }
 
     /// <inheritdoc />
     public IReadOnlyList<string> TextVocabulary => GridWorldVocabulary.Words;

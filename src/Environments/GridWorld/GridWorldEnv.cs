@@ -130,7 +130,13 @@ public sealed partial class GridWorldEnv : Env, IGridWorldState
     /// <inheritdoc />
     protected override ResetResult ResetCore()
     {
-        var episode = _source(Random);
+        Start(_source(Random));
+        return new ResetResult(_observation, default);
+    }
+
+    /// <summary>Makes <paramref name="episode"/> the current one (step 0) and writes its first observation.</summary>
+    private void Start(GridWorldEpisode episode)
+    {
         _grid = episode.Grid;
         AgentX = episode.AgentX;
         AgentY = episode.AgentY;
@@ -149,7 +155,6 @@ public sealed partial class GridWorldEnv : Env, IGridWorldState
         _instruction.Reset(this);
         _observation.SetText(_missionIndex, Mission);
         WriteObservation();
-        return new ResetResult(_observation, default);
     }
 
     /// <inheritdoc />

@@ -72,6 +72,9 @@ public abstract class BabyAILevel
     /// </summary>
     public virtual bool AlwaysSolvable => true;
 
+    /// <summary>True when the agent starts each episode carrying an object (a layout cannot express that start).</summary>
+    public virtual bool StartsCarrying => false;
+
     /// <summary>
     /// Whether the level may need objects moved out of the way (LevelGen's <c>unblocking</c>); such
     /// levels reject missions that mention a key of a locked door's colour.

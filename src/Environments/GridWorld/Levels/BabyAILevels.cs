@@ -141,7 +141,10 @@ public static class BabyAILevels
         var level = Get(id);
         var opts = options ?? new GridWorldOptions();
         Func<Rng, GridWorldEpisode> source = rng => level.Generate(rng, opts.UseDoneActions);
-        return new GridWorldEnv(EnvId.Parse(id), HeldOutMissions.From(opts)?.Filter(source, id) ?? source, opts);
+        return new GridWorldEnv(EnvId.Parse(id), HeldOutMissions.From(opts)?.Filter(source, id) ?? source, opts)
+        {
+            CanCaptureStartState = !level.StartsCarrying,
+        };
     }
 
     /// <summary>Registers every level into <paramref name="registry"/>.</summary>

@@ -53,6 +53,9 @@ public sealed class PutNextLevel(string name, int roomSize, int objectsPerRoom, 
         return (left, right);
     }
 
+    /// <inheritdoc />
+    public override bool StartsCarrying => startCarrying;
+
     /// <summary>
     /// Carrying variants: the object to move leaves the grid for the agent's hand after the mission
     /// was matched (as Minigrid does after its reset), so it stays the verifier's target. Minigrid's
