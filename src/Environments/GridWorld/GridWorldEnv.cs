@@ -91,7 +91,7 @@ public sealed partial class GridWorldEnv : Env, IGridWorldState
     /// <inheritdoc />
     public WorldObject? Carrying { get; private set; }
 
-    /// <summary>Number of resets so far (identifies the current episode).</summary>
+    /// <summary>Number of episodes started so far, by resets and restored start states (identifies the current episode).</summary>
     public long EpisodeCount { get; private set; }
 
     /// <summary>Steps taken in the current episode.</summary>
