@@ -172,6 +172,34 @@ public sealed class EpisodeRecorderTests
         Assert.Equal(log.Episodes.Count, report.Matched);
     }
 
+    [Fact]
+    public void ADamagedBabyAIStartStateIsReportedAsUnreplayableInOneLineAndTheLogIsLeftAsItWas()
+    {
+        var registry = EnvRegistry.CreateDefault();
+        string path = TempDirectory.ForProcess.NewFile("babyai-start.arrows");
+        var rec = EpisodeRecorder.Create(registry.Make("BabyAI-GoToLocal-v0"), path, out var writer, new EpisodeRecorderOptions());
+        rec.Reset(); // unseeded: the recorder captures the layout
+        var bot = new RLAgents.Environments.GridWorld.Bot.BabyAIBot((RLAgents.Environments.GridWorld.GridWorldEnv)rec.Unwrapped());
+        while (!rec.Step(bot.Act()).Done) { }
+        rec.Dispose();
+        writer.Dispose();
+        var log = EpisodeLogReader.ReadAll(path);
+        var episode = Assert.Single(log.Episodes);
+        Assert.NotNull(episode.StartState);
+        // The same episode with its layout cut short, in a log of its own.
+        string damaged = TempDirectory.ForProcess.NewFile("babyai-start-damaged.arrows");
+        episode.StartState = episode.StartState![..(episode.StartState.Length / 2)];
+        using (var copy = EpisodeLogWriter.Create(damaged, log.Header)) copy.Write(episode);
+        byte[] before = File.ReadAllBytes(damaged);
+        var report = new Replayer().Verify(damaged);
+        Assert.False(report.Success);
+        var divergence = report.FirstDivergence!;
+        Assert.Equal(DivergenceKind.Unreplayable, divergence.Kind);
+        Assert.Contains("BabyAI-GoToLocal-v0: the start state is not a grid-world layout", divergence.ToString());
+        Assert.DoesNotContain('\n', divergence.ToString());
+        Assert.Equal(before, File.ReadAllBytes(damaged));
+    }
+
     [Theory]
     [InlineData("CartPole-v1", true)]
     [InlineData("CartPole-v1", false)]
